@@ -1,0 +1,34 @@
+#include "kernels/compressor.h"
+
+#include "kernels/linear.h"
+#include "kernels/position_sums.h"
+
+namespace v4sim {
+
+std::int64_t projection_width(const CompressorShape& s) {
+  return (s.overlap ? 2 : 1) * s.head_dim;
+}
+
+std::int64_t entries_emitted(const CompressorShape& s) {
+  return position_sums::range_floor_div(s.start_pos, s.num_tokens, s.ratio);
+}
+
+std::int64_t tail_state_bytes(const CompressorShape& s, std::int64_t bytes_per_element) {
+  return 2 * (s.overlap ? 2 : 1) * s.ratio * projection_width(s) * bytes_per_element;
+}
+
+Cost cost(const CompressorShape& s) {
+  const std::int64_t width = projection_width(s);
+  const std::int64_t slots = (s.overlap ? 2 : 1) * s.ratio;
+  const std::int64_t entries = entries_emitted(s);
+  Cost c;
+  c.flops_at(s.compute) = 2 * (2 * s.num_tokens * s.hidden * width);
+  c.flops_at(s.compute) += entries * 2 * slots * s.head_dim;
+  c.read(MemClass::weights) = 2 * weight_bytes(s.weight, width, s.hidden);
+  c.read(MemClass::activations) = activation_bytes(s.compute, s.num_tokens * s.hidden);
+  c.written(MemClass::kv_cache) = entries * kv_entry_bytes(s.out_format, s.head_dim, s.rope_dim);
+  c.written(MemClass::state) = s.num_tokens * 2 * width * 4;
+  return c;
+}
+
+}  // namespace v4sim

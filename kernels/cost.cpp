@@ -1,0 +1,82 @@
+#include "kernels/cost.h"
+
+namespace v4sim {
+
+std::string_view to_string(Precision p) {
+  switch (p) {
+    case Precision::fp32: return "fp32";
+    case Precision::bf16: return "bf16";
+    case Precision::fp8: return "fp8";
+    case Precision::fp4: return "fp4";
+    case Precision::int8: return "int8";
+  }
+  return "?";
+}
+
+bool parse_precision(std::string_view text, Precision& out) {
+  for (Precision p : kAllPrecisions) {
+    if (to_string(p) == text) {
+      out = p;
+      return true;
+    }
+  }
+  return false;
+}
+
+double fp8_equivalent_weight(Precision p) {
+  // B200 dense: FP8 4.5 PF / own peak (FP4 9, BF16 2.25, TF32 1.125, INT8 4.5 POPS).
+  switch (p) {
+    case Precision::fp4: return 4.5 / 9.0;
+    case Precision::fp8: return 1.0;
+    case Precision::int8: return 4.5 / 4.5;
+    case Precision::bf16: return 4.5 / 2.25;
+    case Precision::fp32: return 4.5 / 1.125;
+  }
+  return 1.0;
+}
+
+std::string_view to_string(MemClass m) {
+  switch (m) {
+    case MemClass::weights: return "weights";
+    case MemClass::kv_cache: return "kv_cache";
+    case MemClass::state: return "state";
+    case MemClass::activations: return "activations";
+  }
+  return "?";
+}
+
+std::int64_t Cost::total_flops() const {
+  std::int64_t sum = 0;
+  for (auto f : flops) sum += f;
+  return sum;
+}
+
+double Cost::fp8_equivalent_flops() const {
+  double sum = 0;
+  for (Precision p : kAllPrecisions) sum += static_cast<double>(flops_at(p)) * fp8_equivalent_weight(p);
+  return sum;
+}
+
+std::int64_t Cost::total_bytes() const {
+  std::int64_t sum = 0;
+  for (int i = 0; i < kNumMemClasses; ++i) sum += bytes_read[i] + bytes_written[i];
+  return sum;
+}
+
+Cost& Cost::operator+=(const Cost& o) {
+  for (int i = 0; i < kNumPrecisions; ++i) flops[i] += o.flops[i];
+  for (int i = 0; i < kNumMemClasses; ++i) {
+    bytes_read[i] += o.bytes_read[i];
+    bytes_written[i] += o.bytes_written[i];
+  }
+  return *this;
+}
+
+Cost operator*(Cost a, std::int64_t times) {
+  for (auto& f : a.flops) f *= times;
+  for (auto& b : a.bytes_read) b *= times;
+  for (auto& b : a.bytes_written) b *= times;
+  return a;
+}
+
+}  // namespace v4sim

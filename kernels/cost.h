@@ -1,0 +1,64 @@
+// The unit of work every kernel reports: FLOPs by compute precision and bytes by memory class.
+//
+// Counting convention (shared by every cost() and every counting forward()):
+//   * FLOPs = 2 x multiply-accumulates of every matrix product, dot product and weighted sum the op
+//     performs (GEMMs, QK and PV products, indexer scores, pooling sums, mHC mixing). Element-wise
+//     work (exp, norms, activations, RoPE) is not counted: it is O(width) per token and hidden
+//     behind the products on every accelerator we model.
+//   * Bytes are counted once per operand per op in its storage format (weights at their stored
+//     dtype including block scales, KV entries at their cache format), as a roofline needs them.
+// Counts are exact integers so a counting kernel can be compared to cost() with ==.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace v4sim {
+
+/// Precision an op computes in (the tensor-core / cube-unit input type).
+enum class Precision : std::uint8_t { fp32, bf16, fp8, fp4, int8 };
+inline constexpr int kNumPrecisions = 5;
+inline constexpr std::array<Precision, kNumPrecisions> kAllPrecisions = {
+    Precision::fp32, Precision::bf16, Precision::fp8, Precision::fp4, Precision::int8};
+
+std::string_view to_string(Precision p);
+/// Parses "fp32", "bf16", "fp8", "fp4", "int8"; returns false for anything else.
+bool parse_precision(std::string_view text, Precision& out);
+
+/// FP8-equivalent weight of one FLOP at precision p: peak(fp8) / peak(p) on the reference device.
+/// Reference device: NVIDIA B200 dense peaks (hardware.md §2: FP4 9, FP8 4.5, BF16 2.25,
+/// TF32 1.125 PFLOPS; INT8 4.5 POPS). FP32 products are taken to run on the TF32 tensor path.
+/// This is the only place these weights are stated.
+double fp8_equivalent_weight(Precision p);
+
+/// Where bytes live. Weights are read; KV entries are read and written; the compressor tail
+/// state is per-sequence working memory; activations are everything transient.
+enum class MemClass : std::uint8_t { weights, kv_cache, state, activations };
+inline constexpr int kNumMemClasses = 4;
+std::string_view to_string(MemClass m);
+
+struct Cost {
+  std::array<std::int64_t, kNumPrecisions> flops{};         // by Precision
+  std::array<std::int64_t, kNumMemClasses> bytes_read{};     // by MemClass
+  std::array<std::int64_t, kNumMemClasses> bytes_written{};  // by MemClass
+
+  std::int64_t& flops_at(Precision p) { return flops[static_cast<int>(p)]; }
+  std::int64_t flops_at(Precision p) const { return flops[static_cast<int>(p)]; }
+  std::int64_t& read(MemClass m) { return bytes_read[static_cast<int>(m)]; }
+  std::int64_t read(MemClass m) const { return bytes_read[static_cast<int>(m)]; }
+  std::int64_t& written(MemClass m) { return bytes_written[static_cast<int>(m)]; }
+  std::int64_t written(MemClass m) const { return bytes_written[static_cast<int>(m)]; }
+
+  std::int64_t total_flops() const;
+  double fp8_equivalent_flops() const;
+  std::int64_t total_bytes() const;
+
+  Cost& operator+=(const Cost& o);
+  friend Cost operator+(Cost a, const Cost& b) { return a += b; }
+  /// Repeats the same op `times` times (e.g. once per layer of a kind).
+  friend Cost operator*(Cost a, std::int64_t times);
+  friend bool operator==(const Cost&, const Cost&) = default;
+};
+
+}  // namespace v4sim

@@ -1,0 +1,28 @@
+#include "kernels/mhc.h"
+
+namespace v4sim {
+namespace {
+std::int64_t mixing_rows(const MhcShape& s) {
+  return s.head ? s.streams : (2 + s.streams) * s.streams;
+}
+}  // namespace
+
+std::int64_t parameter_count(const MhcShape& s) {
+  const std::int64_t rows = mixing_rows(s);
+  return rows * s.streams * s.hidden + rows + (s.head ? 1 : 3);
+}
+
+Cost cost(const MhcShape& s) {
+  const std::int64_t n = s.streams, d = s.hidden, rows = mixing_rows(s);
+  std::int64_t macs = rows * n * d + n * d;  // mixing product + collapse
+  if (!s.head) macs += n * (n + 1) * d;      // expand
+  Cost c;
+  c.flops_at(Precision::fp32) = 2 * s.tokens * macs;
+  c.read(MemClass::weights) = 4 * parameter_count(s);
+  // Streams are BF16 between blocks: read n*D, write n*D (expand) or D (head collapse).
+  c.read(MemClass::activations) = 2 * s.tokens * n * d;
+  c.written(MemClass::activations) = 2 * s.tokens * (s.head ? d : n * d);
+  return c;
+}
+
+}  // namespace v4sim

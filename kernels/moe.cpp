@@ -1,0 +1,48 @@
+#include "kernels/moe.h"
+
+#include <algorithm>
+
+#include "kernels/linear.h"
+
+namespace v4sim {
+namespace {
+
+// One SwiGLU expert on `tokens` tokens: gate and up projections D->inter, down inter->D.
+Cost swiglu_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter, WeightFormat w,
+                 Precision p) {
+  const LinearShape up{tokens, hidden, inter, 1, w, p};
+  const LinearShape down{tokens, inter, hidden, 1, w, p};
+  return cost(up) * 2 + cost(down);
+}
+
+}  // namespace
+
+std::int64_t expert_parameter_count(const MoeShape& s) { return 3 * s.hidden * s.inter; }
+
+std::int64_t experts_touched(const MoeShape& s) {
+  if (s.experts_touched >= 0) return std::min(s.experts_touched, s.num_experts);
+  return std::min(s.num_experts, s.tokens * s.topk);
+}
+
+Cost router_cost(const MoeShape& s) {
+  if (s.num_experts == 0) return {};
+  return cost(LinearShape{s.tokens, s.hidden, s.num_experts, 1, s.router_weight, s.router_compute});
+}
+
+Cost routed_cost(const MoeShape& s) {
+  if (s.num_experts == 0 || s.topk == 0) return {};
+  // FLOPs and activations follow the token-expert pairs; weights are read once per touched expert.
+  Cost per_pair = swiglu_cost(s.tokens * s.topk, s.hidden, s.inter, s.expert_weight, s.expert_compute);
+  const std::int64_t one_expert_bytes = per_pair.read(MemClass::weights);
+  per_pair.read(MemClass::weights) = one_expert_bytes * experts_touched(s);
+  return per_pair;
+}
+
+Cost shared_cost(const MoeShape& s) {
+  if (s.num_shared == 0) return {};
+  return swiglu_cost(s.tokens, s.hidden, s.inter, s.shared_weight, s.shared_compute) * s.num_shared;
+}
+
+Cost cost(const MoeShape& s) { return router_cost(s) + routed_cost(s) + shared_cost(s); }
+
+}  // namespace v4sim

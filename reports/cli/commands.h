@@ -1,0 +1,13 @@
+// Each subcommand adds itself to the CLI11 app; main() is the list of these calls.
+// Subcommand callbacks throw InputError for bad input; main maps that to exit code 2.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+namespace v4sim::cli {
+
+void setup_models(CLI::App& app);
+void setup_cost(CLI::App& app);
+void setup_compare(CLI::App& app);
+
+}  // namespace v4sim::cli

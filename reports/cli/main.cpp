@@ -1,0 +1,31 @@
+// v4sim: cost and performance of long-context LLM inference, from first principles.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "models/config/input_error.h"
+#include "reports/cli/commands.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"v4sim: cost and performance simulator for long-context LLM inference "
+               "(DeepSeek V4 and baselines)",
+               "v4sim"};
+  app.set_version_flag("--version", std::string("v4sim ") + V4SIM_VERSION);
+  app.require_subcommand(1);
+  v4sim::cli::setup_models(app);
+  v4sim::cli::setup_cost(app);
+  v4sim::cli::setup_compare(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;  // --help and --version exit 0; every usage error is bad input
+  } catch (const v4sim::InputError& e) {
+    std::cerr << "v4sim: error: " << e.what() << '\n';
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "v4sim: internal error: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

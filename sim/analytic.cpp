@@ -1,0 +1,37 @@
+#include "sim/analytic.h"
+
+#include "models/config/input_error.h"
+
+namespace v4sim {
+
+std::string_view to_string(Phase p) { return p == Phase::decode ? "decode" : "prefill"; }
+
+double AnalyticResult::flops_per_token() const {
+  return static_cast<double>(total.total_flops()) / static_cast<double>(pass.num_tokens);
+}
+
+double AnalyticResult::fp8_equivalent_flops_per_token() const {
+  return total.fp8_equivalent_flops() / static_cast<double>(pass.num_tokens);
+}
+
+AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query) {
+  const std::int64_t n = query.context_tokens;
+  if (n < 1 || n > spec.max_context_tokens)
+    throw InputError("context " + std::to_string(n) + " is outside [1, " +
+                     std::to_string(spec.max_context_tokens) + "] for model " + spec.name);
+  AnalyticResult r;
+  r.query = query;
+  r.pass = query.phase == Phase::decode ? Pass{n - 1, 1} : Pass{0, n};
+  r.params = count_parameters(spec);
+  r.kv_cache = kv_cache_per_sequence(spec, n, spec.kv_format(query.kv_format), query.include_mtp);
+  OpOptions options;
+  options.kv_format = query.kv_format;
+  options.include_mtp = query.include_mtp;
+  for (const Op& op : build_ops(spec, r.pass, options)) {
+    r.total += op.cost;
+    r.by_component[static_cast<int>(op.component)] += op.cost;
+  }
+  return r;
+}
+
+}  // namespace v4sim

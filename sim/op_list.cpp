@@ -1,0 +1,197 @@
+#include "sim/op_list.h"
+
+#include "kernels/compressor.h"
+#include "kernels/gqa_attention.h"
+#include "kernels/indexer_scoring.h"
+#include "kernels/linear.h"
+#include "kernels/mhc.h"
+#include "kernels/mla_attention.h"
+#include "kernels/moe.h"
+#include "kernels/sparse_attention.h"
+#include "models/weights.h"
+
+namespace v4sim {
+namespace {
+
+struct OpBuilder {
+  const ModelSpec& spec;
+  const Pass& pass;
+  const KvFormat& kv;
+  std::vector<Op>& ops;
+  std::int64_t layer = -1;
+  bool in_mtp = false;
+
+  void push(const std::string& name, OpComponent component, const Cost& cost) {
+    const std::string prefix =
+        layer < 0 ? "" : (in_mtp ? "mtp." : "layers.") + std::to_string(layer) + ".";
+    ops.push_back({prefix + name, in_mtp ? OpComponent::mtp : component, layer, cost});
+  }
+
+  void linear(const WeightTensor& w, std::int64_t tokens) {
+    Precision p = spec.compute.attention_projections;
+    OpComponent c = OpComponent::attention_projections;
+    if (w.component == ParamComponent::indexer) {
+      p = spec.compute.indexer_projections;
+      c = OpComponent::indexer_projections;
+    } else if (w.component == ParamComponent::lm_head) {
+      p = spec.compute.lm_head;
+      c = OpComponent::lm_head;
+    }
+    const std::string name = w.name.substr(w.name.find_last_of('.') + 1);
+    push(name == "head" ? "lm_head" : name, c,
+         cost(LinearShape{tokens, w.cols, w.rows, w.groups, w.format, p}));
+  }
+
+  void v4_attention(const LayerSpec& l) {
+    const AttentionSpec& a = spec.attention;
+    SparseAttentionShape core{a.num_heads, a.head_dim, a.rope_dim, a.sliding_window,
+                              l.compress_ratio, 0, pass.start_pos, pass.num_tokens,
+                              kv.main_entry, spec.compute.core_attention};
+    if (l.attention == AttentionKind::csa) core.topk = spec.indexer.topk;
+    push("core_attention", OpComponent::core_attention, cost(core));
+    if (l.attention == AttentionKind::swa) return;
+    const bool csa = l.attention == AttentionKind::csa;
+    const CompressorShape main{spec.hidden_size, a.head_dim,        a.rope_dim,
+                               l.compress_ratio, csa,               pass.start_pos,
+                               pass.num_tokens,  spec.weights.compressor, spec.compute.compressor,
+                               kv.main_entry};
+    push("compressor", OpComponent::compressor, cost(main));
+    if (!csa) return;
+    const IndexerSpec& ix = spec.indexer;
+    // The indexer's keys are 128-d with RoPE on the last 64 dims (reference/kernels.md §3.4).
+    const CompressorShape keys{spec.hidden_size, ix.head_dim,     a.rope_dim,
+                               a.csa_ratio,      true,            pass.start_pos,
+                               pass.num_tokens,  spec.weights.compressor, spec.compute.compressor,
+                               kv.indexer_key};
+    push("indexer.compressor", OpComponent::compressor, cost(keys));
+    const IndexerScoringShape scoring{ix.num_heads,    ix.head_dim,     a.csa_ratio,
+                                      pass.start_pos,  pass.num_tokens, kv.indexer_key,
+                                      spec.compute.indexer_scoring};
+    push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring));
+  }
+
+  void mla_attention(const LayerSpec& l) {
+    const AttentionSpec& a = spec.attention;
+    const std::int64_t topk = l.attention == AttentionKind::mla_dsa ? spec.indexer.topk : 0;
+    const MlaAttentionShape core{a.num_heads,     a.kv_lora_rank, a.rope_dim,
+                                 topk,            pass.start_pos, pass.num_tokens,
+                                 kv.main_entry,   spec.compute.core_attention};
+    push("core_attention", OpComponent::core_attention, cost(core));
+    if (topk == 0) return;
+    const IndexerSpec& ix = spec.indexer;
+    const IndexerScoringShape scoring{ix.num_heads,   ix.head_dim,     1,
+                                      pass.start_pos, pass.num_tokens, kv.indexer_key,
+                                      spec.compute.indexer_scoring};
+    push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring));
+  }
+
+  void gqa_attention() {
+    const AttentionSpec& a = spec.attention;
+    const GqaAttentionShape core{a.num_heads,     a.num_kv_heads,  a.head_dim,
+                                 pass.start_pos,  pass.num_tokens, kv.main_entry,
+                                 spec.compute.core_attention};
+    push("core_attention", OpComponent::core_attention, cost(core));
+  }
+
+  void ffn(const LayerSpec& l) {
+    const MoeSpec& m = spec.moe;
+    if (l.ffn == FfnKind::dense) {
+      MoeShape dense;
+      dense.tokens = pass.num_tokens;
+      dense.hidden = spec.hidden_size;
+      dense.inter = m.dense_intermediate_size;
+      dense.num_shared = 1;
+      dense.shared_weight = spec.weights.dense_ffn;
+      dense.shared_compute = spec.compute.dense_ffn;
+      push("ffn", OpComponent::dense_ffn, shared_cost(dense));
+      return;
+    }
+    MoeShape moe;
+    moe.tokens = pass.num_tokens;
+    moe.hidden = spec.hidden_size;
+    moe.inter = m.expert_intermediate_size;
+    moe.num_experts = m.num_routed_experts;
+    moe.topk = m.experts_per_token;
+    moe.num_shared = m.num_shared_experts;
+    moe.expert_weight = spec.weights.routed_experts;
+    moe.shared_weight = spec.weights.shared_experts;
+    moe.router_weight = spec.weights.router;
+    moe.expert_compute = spec.compute.routed_experts;
+    moe.shared_compute = spec.compute.shared_experts;
+    moe.router_compute = spec.compute.router;
+    push("ffn.router", OpComponent::router, router_cost(moe));
+    push("ffn.routed_experts", OpComponent::routed_experts, routed_cost(moe));
+    if (m.num_shared_experts > 0)
+      push("ffn.shared_experts", OpComponent::shared_experts, shared_cost(moe));
+  }
+
+  void mhc(const std::string& name, std::int64_t tokens, bool head) {
+    if (spec.mhc.streams <= 1) return;
+    const MhcShape s{tokens, spec.hidden_size, spec.mhc.streams, spec.mhc.sinkhorn_iters, head};
+    push(name, OpComponent::mhc, cost(s));
+  }
+
+  void layer_ops(const std::vector<WeightTensor>& weights, std::int64_t index) {
+    layer = index;
+    const LayerSpec& l = spec.layers[index];
+    mhc("hc_attn", pass.num_tokens, false);
+    for (const WeightTensor& w : weights)
+      if (w.layer == index && w.linear) linear(w, pass.num_tokens);
+    switch (spec.architecture) {
+      case Architecture::v4: v4_attention(l); break;
+      case Architecture::mla: mla_attention(l); break;
+      case Architecture::gqa: gqa_attention(); break;
+    }
+    mhc("hc_ffn", pass.num_tokens, false);
+    ffn(l);
+  }
+};
+
+}  // namespace
+
+std::string_view to_string(OpComponent c) {
+  switch (c) {
+    case OpComponent::attention_projections: return "attention_projections";
+    case OpComponent::core_attention: return "core_attention";
+    case OpComponent::indexer_projections: return "indexer_projections";
+    case OpComponent::indexer_scoring: return "indexer_scoring";
+    case OpComponent::compressor: return "compressor";
+    case OpComponent::router: return "router";
+    case OpComponent::routed_experts: return "routed_experts";
+    case OpComponent::shared_experts: return "shared_experts";
+    case OpComponent::dense_ffn: return "dense_ffn";
+    case OpComponent::mhc: return "mhc";
+    case OpComponent::lm_head: return "lm_head";
+    case OpComponent::mtp: return "mtp";
+  }
+  return "?";
+}
+
+std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptions& options) {
+  std::vector<Op> ops;
+  const KvFormat& kv = spec.kv_format(options.kv_format);
+  const std::vector<WeightTensor> weights = enumerate_weights(spec);
+  const WeightTensor* head = nullptr;
+  for (const WeightTensor& w : weights)
+    if (w.component == ParamComponent::lm_head) head = &w;
+  const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
+
+  OpBuilder b{spec, pass, kv, ops};
+  for (std::int64_t i = 0; i < spec.num_layers; ++i) b.layer_ops(weights, i);
+  b.layer = -1;
+  b.mhc("hc_head", logit_tokens, true);
+  if (head) b.linear(*head, logit_tokens);
+  if (!options.include_mtp) return ops;
+
+  // One MTP draft step per token: e/h projections, one block, its hc-head and the shared LM head.
+  b.in_mtp = true;
+  for (std::int64_t k = 0; k < spec.num_mtp_layers; ++k) {
+    const std::int64_t index = spec.num_layers + k;
+    b.layer_ops(weights, index);
+    b.mhc("hc_head", logit_tokens, true);
+    if (head) b.linear(*head, logit_tokens);
+  }
+  return ops;
+}
+
+}  // namespace v4sim

@@ -1,0 +1,57 @@
+// The work of one forward pass as a list of ops, each priced by its kernel's cost(shape).
+// sim never re-derives a FLOP or byte formula: it only builds kernel shapes from a ModelSpec.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/cost.h"
+#include "models/model_spec.h"
+
+namespace v4sim {
+
+/// What an op is part of, for breakdowns.
+enum class OpComponent : std::uint8_t {
+  attention_projections,  // q/kv/o projections (and MLA absorptions)
+  core_attention,         // QK and PV over the attended keys
+  indexer_projections,    // lightning-indexer query, key and weight projections
+  indexer_scoring,        // lightning-indexer scores over every visible key
+  compressor,             // KV compressors (main and indexer) of CSA/HCA layers
+  router,
+  routed_experts,
+  shared_experts,
+  dense_ffn,
+  mhc,
+  lm_head,
+  mtp,  // everything the MTP draft block does
+};
+inline constexpr int kNumOpComponents = 12;
+std::string_view to_string(OpComponent c);
+
+/// Queries of one sequence at positions [start_pos, start_pos + num_tokens). Decode of the token
+/// that ends a context of n tokens is {n - 1, 1}; a prefill of a T-token prompt is {0, T}.
+struct Pass {
+  std::int64_t start_pos = 0;
+  std::int64_t num_tokens = 1;
+};
+
+struct OpOptions {
+  std::string kv_format = "deploy";  // one of the model's kv_cache formats
+  bool include_mtp = false;          // add one MTP draft step per token
+  /// Logits for every position (true) or only the last one, as serving prefill does (false).
+  bool logits_for_all_tokens = false;
+};
+
+struct Op {
+  std::string name;  // e.g. "layers.2.core_attention"
+  OpComponent component = OpComponent::core_attention;
+  std::int64_t layer = -1;  // -1 for model-level ops
+  Cost cost;
+};
+
+/// Every op of a forward pass of `pass` through the model.
+std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptions& options);
+
+}  // namespace v4sim
