@@ -1,7 +1,6 @@
 #include "kernels/compressor.h"
 
 #include "kernels/linear.h"
-#include "kernels/position_sums.h"
 
 namespace v4sim {
 
@@ -10,7 +9,7 @@ std::int64_t projection_width(const CompressorShape& s) {
 }
 
 std::int64_t entries_emitted(const CompressorShape& s) {
-  return position_sums::range_floor_div(s.start_pos, s.num_tokens, s.ratio);
+  return (s.start_pos + s.num_tokens) / s.ratio - s.start_pos / s.ratio;
 }
 
 std::int64_t tail_state_bytes(const CompressorShape& s, std::int64_t bytes_per_element) {

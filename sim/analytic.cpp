@@ -16,10 +16,13 @@ double AnalyticResult::fp8_equivalent_flops_per_token() const {
 
 AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query) {
   const std::int64_t n = query.context_tokens;
-  if (n < 1 || n > spec.max_context_tokens)
-    throw InputError("context " + std::to_string(n) + " is outside [1, " +
-                     std::to_string(spec.max_context_tokens) + "] for model " + spec.name);
+  if (n < 1) throw InputError("context " + std::to_string(n) + " must be at least 1 token");
+  if (n > spec.max_context_tokens && !query.allow_beyond_max_context)
+    throw InputError("context " + std::to_string(n) + " exceeds max_context_tokens " +
+                     std::to_string(spec.max_context_tokens) + " of model " + spec.name +
+                     " (pass --extrapolate to evaluate the formulas there anyway)");
   AnalyticResult r;
+  r.beyond_max_context = n > spec.max_context_tokens;
   r.query = query;
   r.pass = query.phase == Phase::decode ? Pass{n - 1, 1} : Pass{0, n};
   r.params = count_parameters(spec);

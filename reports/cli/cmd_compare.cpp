@@ -47,14 +47,10 @@ void setup_compare(CLI::App& app) {
       double first_flops = 0, first_kv = 0;
       for (std::size_t i = 0; i < specs.size(); ++i) {
         const ModelSpec& spec = specs[i];
-        if (n > spec.max_context_tokens) {
-          t.rows.push_back({std::to_string(n), spec.name, "beyond max context", "", "", "", ""});
-          out.push_back({{"context_tokens", n}, {"model", spec.name}, {"supported", false},
-                         {"reason", "context exceeds the model's max_context_tokens " +
-                                        std::to_string(spec.max_context_tokens)}});
-          continue;
-        }
-        const AnalyticResult r = analyze(spec, {n, phase, opt->kv_format, false});
+        // Contexts past a model's trained maximum are evaluated anyway and marked, as the V4 report
+        // does for V3.2 at 1M.
+        const AnalyticResult r = analyze(spec, {n, phase, opt->kv_format, false, true});
+        const std::string mark = r.beyond_max_context ? "*" : "";
         const double flops = r.flops_per_token();
         const double kv = static_cast<double>(r.kv_cache.total());
         if (i == 0) {
@@ -64,7 +60,7 @@ void setup_compare(CLI::App& app) {
         const double gqa = static_cast<double>(gqa8_baseline_kv_bytes(spec.num_layers, n));
         const bool has_first = first_flops > 0;
         if (format == OutputFormat::table) {
-          t.rows.push_back({std::to_string(n), spec.name, si(flops),
+          t.rows.push_back({std::to_string(n), spec.name + mark, si(flops),
                             has_first ? times(flops / first_flops) : "n/a", gib(kv),
                             has_first ? times(kv / first_kv) : "n/a", times(kv / gqa)});
         } else {
@@ -76,7 +72,7 @@ void setup_compare(CLI::App& app) {
         }
         nlohmann::ordered_json row = {{"context_tokens", n},
                                       {"model", spec.name},
-                                      {"supported", true},
+                                      {"beyond_max_context", r.beyond_max_context},
                                       {"phase", to_string(phase)},
                                       {"kv_format", opt->kv_format},
                                       {"flops_per_token", flops},
@@ -99,6 +95,13 @@ void setup_compare(CLI::App& app) {
                 << "; KV format " << opt->kv_format
                 << "; the GQA-8 baseline stores BF16 K and V of 8 heads x 128 dims per layer\n\n";
       write_text(std::cout, t);
+      for (const ModelSpec& spec : specs)
+        for (std::int64_t n : contexts)
+          if (n > spec.max_context_tokens) {
+            std::cout << "\n* beyond the model's max context (" << spec.max_context_tokens
+                      << " tokens for " << spec.name << "): the formulas are extrapolated\n";
+            return;
+          }
     }
   });
 }

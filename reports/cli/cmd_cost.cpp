@@ -69,6 +69,7 @@ Json to_json(const ModelSpec& spec, const AnalyticResult& r) {
           {"context_tokens", r.query.context_tokens},
           {"phase", to_string(r.query.phase)},
           {"tokens", r.tokens()},
+          {"beyond_max_context", r.beyond_max_context},
           {"mtp", r.query.include_mtp},
           {"params", params},
           {"kv_cache", kv_json},
@@ -88,7 +89,8 @@ Json to_json(const ModelSpec& spec, const AnalyticResult& r) {
 void print_table(const ModelSpec& spec, const AnalyticResult& r) {
   const ParamTotals& p = r.params;
   std::cout << spec.display_name << " - " << to_string(r.query.phase) << " at context "
-            << r.query.context_tokens << " tokens (KV format " << r.query.kv_format << ")\n"
+            << r.query.context_tokens << " tokens (KV format " << r.query.kv_format << ")"
+            << (r.beyond_max_context ? " [beyond the model's max context: extrapolated]" : "") << "\n"
             << "  parameters: " << si(p.total_params) << " total, " << si(p.active_params)
             << " active per token, weights " << si(static_cast<double>(p.weight_bytes)) << "B"
             << " (MTP +" << si(p.mtp_params) << ")\n";
@@ -153,6 +155,7 @@ void setup_cost(CLI::App& app) {
     std::string model, context, phase = "decode", kv_format = "deploy", format = "table";
     std::string dir = default_models_dir().string();
     bool mtp = false;
+    bool extrapolate = false;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -166,6 +169,8 @@ void setup_cost(CLI::App& app) {
   cmd->add_option("--format", opt->format, "table | json (one object per context, one per line) | csv")
       ->capture_default_str();
   cmd->add_flag("--mtp", opt->mtp, "Add one MTP draft step per token");
+  cmd->add_flag("--extrapolate", opt->extrapolate,
+                "Allow contexts beyond the model's max_context_tokens (marked in the output)");
   cmd->add_option("--models-dir", opt->dir, "Catalogue folder")->capture_default_str();
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
@@ -174,7 +179,7 @@ void setup_cost(CLI::App& app) {
     const ModelSpec spec = load_model(opt->model, opt->dir);
     std::vector<AnalyticResult> results;
     for (std::int64_t n : contexts)
-      results.push_back(analyze(spec, {n, phase, opt->kv_format, opt->mtp}));
+      results.push_back(analyze(spec, {n, phase, opt->kv_format, opt->mtp, opt->extrapolate}));
     if (format == OutputFormat::json) {
       for (const AnalyticResult& r : results) std::cout << to_json(spec, r).dump() << '\n';
     } else if (format == OutputFormat::csv) {
