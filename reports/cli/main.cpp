@@ -15,6 +15,17 @@ int main(int argc, char** argv) {
   v4sim::cli::setup_models(app);
   v4sim::cli::setup_cost(app);
   v4sim::cli::setup_compare(app);
+  auto is_command = [&](const std::string& name) {
+    for (const CLI::App* sub : app.get_subcommands({}))
+      if (sub->get_name() == name) return true;
+    return false;
+  };
+  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+    std::cerr << "v4sim: error: unknown command '" << argv[1] << "'; commands:";
+    for (const CLI::App* sub : app.get_subcommands({})) std::cerr << ' ' << sub->get_name();
+    std::cerr << "\nRun with --help for more information.\n";
+    return 2;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

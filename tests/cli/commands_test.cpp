@@ -1,0 +1,117 @@
+// The v4sim binary end to end: outputs programs rely on, and exit code 2 with a clear message for
+// bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+struct Outcome {
+  int code = -1;
+  std::string out;  // stdout and stderr together
+};
+
+Outcome run(const std::string& args) {
+  const std::string cmd = std::string(V4SIM_BINARY) + " " + args + " 2>&1";
+  Outcome r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+TEST(Cli, VersionHelpModels) {
+  const Outcome v = run("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("v4sim "), std::string::npos);
+  EXPECT_EQ(run("--help").code, 0);
+  const Outcome m = run("models");
+  EXPECT_EQ(m.code, 0);
+  for (const char* name : {"deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v3.2", "deepseek-v3"})
+    EXPECT_NE(m.out.find(name), std::string::npos) << name;
+}
+
+TEST(Cli, CostJsonHasTheDocumentedKeys) {
+  const Outcome r = run("cost --model deepseek-v4-pro --context 4k,1m --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  std::istringstream lines(r.out);
+  std::string line;
+  int objects = 0;
+  while (std::getline(lines, line)) {
+    const auto j = nlohmann::json::parse(line);
+    ++objects;
+    EXPECT_EQ(j["model"], "deepseek-v4-pro");
+    EXPECT_EQ(j["phase"], "decode");
+    EXPECT_EQ(j["kv_cache"]["format"], "deploy");
+    for (const char* key : {"total", "active_per_token", "weight_bytes"})
+      EXPECT_TRUE(j["params"].contains(key)) << key;
+    EXPECT_TRUE(j["kv_cache"].contains("bytes_per_sequence"));
+    for (const char* key : {"per_token", "fp8_equivalent_per_token", "total", "by_component"})
+      EXPECT_TRUE(j["flops"].contains(key)) << key;
+    EXPECT_TRUE(j["flops"]["by_component"].contains("core_attention"));
+  }
+  EXPECT_EQ(objects, 2);  // one object per context
+}
+
+TEST(Cli, PrefillTotalIsWholePrompt) {
+  const Outcome r = run("cost --model deepseek-v4-flash --context 8k --phase prefill --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["tokens"], 8192);
+  EXPECT_NEAR(j["flops"]["total"].get<double>() / 8192.0, j["flops"]["per_token"].get<double>(), 1.0);
+}
+
+TEST(Cli, CompareRatiosAndCsv) {
+  const Outcome r = run("compare --models deepseek-v3.2,deepseek-v4-pro --contexts 128k --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_EQ(j.size(), 2u);
+  EXPECT_DOUBLE_EQ(j[0]["kv_vs_first"].get<double>(), 1.0);
+  EXPECT_LT(j[1]["kv_vs_first"].get<double>(), 0.2);
+  EXPECT_TRUE(j[1].contains("kv_vs_gqa8_bf16"));
+  const Outcome csv = run("compare --models deepseek-v3.2,deepseek-v4-pro --contexts 4k --format csv");
+  EXPECT_EQ(csv.code, 0);
+  EXPECT_EQ(csv.out.rfind("context,model,flops_per_token", 0), 0u) << csv.out;
+}
+
+TEST(Cli, BadInputExitsTwoWithAMessage) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"cost --model nosuch --context 4k", "unknown model 'nosuch'"},
+      {"cost --model deepseek-v4-pro --context 0", "--context '0'"},
+      {"cost --model deepseek-v4-pro --context 4q", "--context '4q'"},
+      {"cost --model deepseek-v4-pro --context 2m", "exceeds max_context_tokens"},
+      {"cost --model deepseek-v4-pro --context 4k --phase train", "--phase 'train'"},
+      {"cost --model deepseek-v4-pro --context 4k --kv-format fp2", "no KV format 'fp2'"},
+      {"cost --model deepseek-v4-pro --context 4k --format xml", "--format 'xml'"},
+      {"cost --context 4k", "--model is required"},
+      {"frobnicate", "unknown command 'frobnicate'"},
+      {"compare --models deepseek-v4-pro,,deepseek-v3 --contexts 4k", "empty name"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const Outcome r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << args << "\n" << r.out;
+  }
+}
+
+TEST(Cli, MalformedModelFileNamesFileAndLine) {
+  const auto path = std::filesystem::temp_directory_path() / "v4sim-cli-bad.yaml";
+  std::ofstream(path) << "name: x\ndisplay_name: X\narchitecture: v5\nsource: test\n";
+  const Outcome r = run("cost --model " + path.string() + " --context 4k");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.out.find(path.string() + ":3:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("architecture"), std::string::npos) << r.out;
+  std::filesystem::remove(path);
+}
+
+}  // namespace
