@@ -14,7 +14,19 @@ double AnalyticResult::fp8_equivalent_flops_per_token() const {
   return total.fp8_equivalent_flops() / static_cast<double>(pass.num_tokens);
 }
 
+PreparedModel prepare(ModelSpec spec) {
+  PreparedModel m{std::move(spec), {}, {}};
+  m.weights = enumerate_weights(m.spec);
+  m.params = count_parameters(m.spec);
+  return m;
+}
+
 AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query) {
+  return analyze(prepare(spec), query);
+}
+
+AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
+  const ModelSpec& spec = model.spec;
   const std::int64_t n = query.context_tokens;
   if (n < 1) throw InputError("context " + std::to_string(n) + " must be at least 1 token");
   if (n > spec.max_context_tokens && !query.allow_beyond_max_context)
@@ -25,12 +37,12 @@ AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query) {
   r.beyond_max_context = n > spec.max_context_tokens;
   r.query = query;
   r.pass = query.phase == Phase::decode ? Pass{n - 1, 1} : Pass{0, n};
-  r.params = count_parameters(spec);
+  r.params = model.params;
   r.kv_cache = kv_cache_per_sequence(spec, n, spec.kv_format(query.kv_format), query.include_mtp);
   OpOptions options;
   options.kv_format = query.kv_format;
   options.include_mtp = query.include_mtp;
-  for (const Op& op : build_ops(spec, r.pass, options)) {
+  for (const Op& op : build_ops(spec, model.weights, r.pass, options)) {
     r.total += op.cost;
     r.by_component[static_cast<int>(op.component)] += op.cost;
   }

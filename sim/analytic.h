@@ -40,8 +40,17 @@ struct AnalyticResult {
   double fp8_equivalent_flops_per_token() const;
 };
 
+/// A model with its weight list and parameter totals computed once, for repeated evaluation.
+struct PreparedModel {
+  ModelSpec spec;
+  std::vector<WeightTensor> weights;
+  ParamTotals params;
+};
+PreparedModel prepare(ModelSpec spec);
+
 /// Throws InputError for a context below 1, above the model's maximum (unless allowed) or an
 /// unknown KV format.
+AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query);
 AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query);
 
 }  // namespace v4sim

@@ -131,12 +131,12 @@ struct OpBuilder {
     push(name, OpComponent::mhc, cost(s));
   }
 
-  void layer_ops(const std::vector<WeightTensor>& weights, std::int64_t index) {
+  // `linears` are the layer's per-token projections.
+  void layer_ops(const std::vector<const WeightTensor*>& linears, std::int64_t index) {
     layer = index;
     const LayerSpec& l = spec.layers[index];
     mhc("hc_attn", pass.num_tokens, false);
-    for (const WeightTensor& w : weights)
-      if (w.layer == index && w.linear) linear(w, pass.num_tokens);
+    for (const WeightTensor* w : linears) linear(*w, pass.num_tokens);
     switch (spec.architecture) {
       case Architecture::v4: v4_attention(l); break;
       case Architecture::mla: mla_attention(l); break;
@@ -168,16 +168,23 @@ std::string_view to_string(OpComponent c) {
 }
 
 std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptions& options) {
+  return build_ops(spec, enumerate_weights(spec), pass, options);
+}
+
+std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
+                          const Pass& pass, const OpOptions& options) {
   std::vector<Op> ops;
   const KvFormat& kv = spec.kv_format(options.kv_format);
-  const std::vector<WeightTensor> weights = enumerate_weights(spec);
   const WeightTensor* head = nullptr;
-  for (const WeightTensor& w : weights)
+  std::vector<std::vector<const WeightTensor*>> linears(spec.layers.size());
+  for (const WeightTensor& w : weights) {
     if (w.component == ParamComponent::lm_head) head = &w;
+    if (w.layer >= 0 && w.linear) linears[w.layer].push_back(&w);
+  }
   const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
 
   OpBuilder b{spec, pass, kv, ops};
-  for (std::int64_t i = 0; i < spec.num_layers; ++i) b.layer_ops(weights, i);
+  for (std::int64_t i = 0; i < spec.num_layers; ++i) b.layer_ops(linears[i], i);
   b.layer = -1;
   b.mhc("hc_head", logit_tokens, true);
   if (head) b.linear(*head, logit_tokens);
@@ -187,7 +194,7 @@ std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptio
   b.in_mtp = true;
   for (std::int64_t k = 0; k < spec.num_mtp_layers; ++k) {
     const std::int64_t index = spec.num_layers + k;
-    b.layer_ops(weights, index);
+    b.layer_ops(linears[index], index);
     b.mhc("hc_head", logit_tokens, true);
     if (head) b.linear(*head, logit_tokens);
   }

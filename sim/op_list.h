@@ -9,6 +9,7 @@
 
 #include "kernels/cost.h"
 #include "models/model_spec.h"
+#include "models/weights.h"
 
 namespace v4sim {
 
@@ -53,5 +54,9 @@ struct Op {
 
 /// Every op of a forward pass of `pass` through the model.
 std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptions& options);
+/// The same with the model's weight list already enumerated (enumerate_weights(spec)), for callers
+/// that evaluate one model many times.
+std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
+                          const Pass& pass, const OpOptions& options);
 
 }  // namespace v4sim
