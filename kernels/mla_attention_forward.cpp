@@ -1,0 +1,189 @@
+#include "kernels/mla_attention_forward.h"
+
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace v4sim {
+namespace {
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(std::string("mla_attention_forward: ").append(what));
+}
+
+// Row i of a [T, H*w] matrix seen as [H, w] (row-major, contiguous).
+Eigen::Map<const RowMatrixXf> heads_of(const Eigen::Ref<const RowMatrixXf>& m, Eigen::Index i,
+                                       Eigen::Index heads) {
+  return {m.row(i).data(), heads, m.cols() / heads};
+}
+
+// Grouped linear y_g = x_g W_g^T (or x_g W_g), counted as executed: the weight block of every
+// group once, one product per (token, group).
+struct LinearCounter {
+  std::int64_t macs = 0, weight_bytes = 0, in_elems = 0, out_elems = 0;
+  void add_to(Cost* c, Precision p) const {
+    if (c == nullptr) return;
+    Cost k;
+    k.flops_at(p) = 2 * macs;
+    k.read(MemClass::weights) = weight_bytes;
+    k.read(MemClass::activations) = activation_bytes(p, in_elems);
+    k.written(MemClass::activations) = activation_bytes(Precision::bf16, out_elems);
+    *c += k;
+  }
+};
+
+}  // namespace
+
+double mla_mscale(double yarn_factor) {
+  return yarn_factor <= 1.0 ? 1.0 : 0.1 * std::log(yarn_factor) + 1.0;
+}
+
+float mla_softmax_scale(std::int64_t qk_head_dim, double yarn_factor) {
+  const double m = mla_mscale(yarn_factor);
+  return static_cast<float>(m * m / std::sqrt(static_cast<double>(qk_head_dim)));
+}
+
+LinearShape mla_query_absorption_shape(const MlaAttentionShape& s, std::int64_t nope_dim,
+                                       const MlaAbsorptionFormat& f) {
+  return {s.num_tokens, s.num_heads * nope_dim, s.num_heads * s.latent_dim, s.num_heads, f.weight,
+          f.compute};
+}
+
+LinearShape mla_output_absorption_shape(const MlaAttentionShape& s, std::int64_t v_dim,
+                                        const MlaAbsorptionFormat& f) {
+  return {s.num_tokens, s.num_heads * s.latent_dim, s.num_heads * v_dim, s.num_heads, f.weight,
+          f.compute};
+}
+
+Cost mla_attention_cost(const MlaAttentionShape& s, std::int64_t nope_dim, std::int64_t v_dim,
+                        const MlaAbsorptionFormat& f) {
+  return cost(mla_query_absorption_shape(s, nope_dim, f)) + cost(s) +
+         cost(mla_output_absorption_shape(s, v_dim, f));
+}
+
+void mla_absorb_query(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_nope,
+                      const Eigen::Ref<const RowMatrixXf>& q_rope,
+                      const Eigen::Ref<const RowMatrixXf>& w_uk, Eigen::Ref<RowMatrixXf> q_abs,
+                      const MlaAbsorptionFormat& f, Cost* counted) {
+  const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, R = s.rope_dim;
+  require(H > 0 && q_nope.cols() % H == 0, "q_nope width is not a multiple of num_heads");
+  const Eigen::Index nope = q_nope.cols() / H;
+  require(q_nope.rows() == T && q_rope.rows() == T && q_abs.rows() == T, "token counts differ");
+  require(q_rope.cols() == H * R, "q_rope must be [T, H*rope]");
+  require(w_uk.rows() == H * nope && w_uk.cols() == L, "w_uk must be [H*nope, latent]");
+  require(q_abs.cols() == H * (L + R), "q_abs must be [T, H*(latent+rope)]");
+  LinearCounter n;
+  for (Eigen::Index h = 0; h < H; ++h) {
+    // [T, nope] x [nope, latent]: row t is (W_UK,h^T q^N_h)^T.
+    q_abs.middleCols(h * (L + R), L).noalias() =
+        q_nope.middleCols(h * nope, nope) * w_uk.middleRows(h * nope, nope);
+    q_abs.middleCols(h * (L + R) + L, R) = q_rope.middleCols(h * R, R);
+    n.macs += T * nope * L;
+    n.weight_bytes += weight_bytes(f.weight, L, nope);
+    n.in_elems += T * nope;
+    n.out_elems += T * L;
+  }
+  n.add_to(counted, f.compute);
+}
+
+void mla_absorb_output(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& latent_out,
+                       const Eigen::Ref<const RowMatrixXf>& w_uv, Eigen::Ref<RowMatrixXf> out,
+                       const MlaAbsorptionFormat& f, Cost* counted) {
+  const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim;
+  require(H > 0 && out.cols() % H == 0, "out width is not a multiple of num_heads");
+  const Eigen::Index v = out.cols() / H;
+  require(latent_out.rows() == T && out.rows() == T, "token counts differ");
+  require(latent_out.cols() == H * L, "latent_out must be [T, H*latent]");
+  require(w_uv.rows() == H * v && w_uv.cols() == L, "w_uv must be [H*v, latent]");
+  LinearCounter n;
+  for (Eigen::Index h = 0; h < H; ++h) {
+    out.middleCols(h * v, v).noalias() =
+        latent_out.middleCols(h * L, L) * w_uv.middleRows(h * v, v).transpose();
+    n.macs += T * L * v;
+    n.weight_bytes += weight_bytes(f.weight, v, L);
+    n.in_elems += T * L;
+    n.out_elems += T * v;
+  }
+  n.add_to(counted, f.compute);
+}
+
+void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
+                      const Eigen::Ref<const RowMatrixXf>& cache, const TokenSelection* selection,
+                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
+  const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, E = L + s.rope_dim;
+  require(H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
+  require(q_abs.rows() == T && q_abs.cols() == H * E, "q_abs must be [T, H*(latent+rope)]");
+  require(cache.cols() == E, "cache must be [n, latent+rope]");
+  require(cache.rows() >= s.start_pos + T, "cache holds fewer entries than the last position");
+  require(latent_out.rows() == T && latent_out.cols() == H * L, "latent_out must be [T, H*latent]");
+  if (selection != nullptr)
+    require(selection->rows() == T, "selection must have one row per query");
+
+  std::int64_t keys = 0;
+  RowMatrixXf gathered, scores;
+  // One query: scores over its keys, row softmax, weighted sum of the latent part.
+  auto attend = [&](Eigen::Index i, const auto& k) {
+    const Eigen::Index m = k.rows();
+    Eigen::Map<RowMatrixXf> o(latent_out.row(i).data(), H, L);
+    keys += m;
+    if (m == 0) {
+      o.setZero();
+      return;
+    }
+    scores.noalias() = heads_of(q_abs, i, H) * k.transpose();  // [H, m]
+    scores *= softmax_scale;
+    for (Eigen::Index h = 0; h < H; ++h) {
+      auto row = scores.row(h);
+      row = (row.array() - row.maxCoeff()).exp();
+      row /= row.sum();
+    }
+    o.noalias() = scores * k.leftCols(L);  // [H, latent]
+  };
+
+  for (Eigen::Index i = 0; i < T; ++i) {
+    const std::int64_t t = s.start_pos + i;
+    if (selection == nullptr) {
+      attend(i, cache.topRows(t + 1));
+      continue;
+    }
+    const auto sel = selection->row(i);
+    Eigen::Index m = 0;
+    for (Eigen::Index j = 0; j < sel.size(); ++j) m += sel(j) >= 0 ? 1 : 0;
+    gathered.resize(m, E);
+    m = 0;
+    for (Eigen::Index j = 0; j < sel.size(); ++j) {
+      const std::int32_t idx = sel(j);
+      if (idx < 0) continue;
+      require(idx <= t, "selection holds a token after its query (causality)");
+      gathered.row(m++) = cache.row(idx);
+    }
+    attend(i, gathered);
+  }
+
+  if (counted != nullptr) {
+    Cost c;
+    c.flops_at(s.compute) = 2 * H * (E + L) * keys;
+    c.read(MemClass::kv_cache) = keys * kv_entry_bytes(s.kv_format, E, s.rope_dim);
+    c.read(MemClass::activations) = activation_bytes(Precision::bf16, T * H * E);
+    c.written(MemClass::activations) = activation_bytes(Precision::bf16, T * H * L);
+    *counted += c;
+  }
+}
+
+void mla_attention_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_nope,
+                           const Eigen::Ref<const RowMatrixXf>& q_rope,
+                           const Eigen::Ref<const RowMatrixXf>& cache,
+                           const Eigen::Ref<const RowMatrixXf>& w_uk,
+                           const Eigen::Ref<const RowMatrixXf>& w_uv,
+                           const TokenSelection* selection, float softmax_scale,
+                           Eigen::Ref<RowMatrixXf> out, const MlaAbsorptionFormat& f,
+                           Cost* counted) {
+  const Eigen::Index T = s.num_tokens, H = s.num_heads;
+  RowMatrixXf q_abs(T, H * (s.latent_dim + s.rope_dim));
+  RowMatrixXf latent_out(T, H * s.latent_dim);
+  mla_absorb_query(s, q_nope, q_rope, w_uk, q_abs, f, counted);
+  mla_core_forward(s, q_abs, cache, selection, softmax_scale, latent_out, counted);
+  mla_absorb_output(s, latent_out, w_uv, out, f, counted);
+}
+
+}  // namespace v4sim

@@ -1,0 +1,89 @@
+// V3/V3.2 multi-head latent attention in absorbed (MQA) form: float32 reference kernels
+// (reference/kernels.md §8.2). The cost side is kernels/mla_attention.h (core) and kernels/linear.h
+// (the two absorptions, grouped linears with groups = heads).
+//
+// For a query at position t, per head h (H heads; nope 128, rope 64, latent 512 in V3/V3.2):
+//   q^C_h = W_UK,h^T q^N_h                               query absorption, 128 -> 512
+//   a_s   = (q^C_h . c_s + q^R_h . k^R_s) * scale        over the 576-d cache entry [c_s | k^R_s]
+//   ō_h   = sum_s softmax_s(a_s) c_s                     s in 0..t (V3) or the indexer's top-k
+//   (V3.2) o_h   = W_UV,h ō_h                                   output absorption, 512 -> 128
+// with scale = (nope + rope)^-1/2 * mscale^2 and no attention sink. This equals ordinary MHA whose
+// per-head keys are [W_UK,h c_s | k^R_s] and values W_UV,h c_s; absorbing W_UK/W_UV lets all heads
+// share one cached 576-d entry per token.
+//
+// RoPE is element-wise and lies outside these kernels: q^R and the cached k^R arrive rotated.
+// Cache entries are read, never written here (the entry of token t is made by the caller before
+// the attention of token t, as in the official code).
+//
+// Every forward optionally counts what it executes into a Cost (kernels/cost.h convention): FLOPs
+// per product actually formed, bytes per operand in the formats the shape names. Counts are added
+// to *counted, so several kernels can count into one total.
+#pragma once
+
+#include <cstdint>
+
+#include <Eigen/Core>
+
+#include "kernels/cost.h"
+#include "kernels/linear.h"
+#include "kernels/mla_attention.h"
+#include "kernels/token_selection.h"
+
+namespace v4sim {
+
+/// YaRN attention magnitude factor of V3/V3.2: 0.1 ln(factor) + 1 (factor 40: 1.3689).
+double mla_mscale(double yarn_factor);
+/// Softmax scale of V3/V3.2 MLA: qk_head_dim^-1/2 * mscale^2 (qk_head_dim = nope + rope = 192).
+float mla_softmax_scale(std::int64_t qk_head_dim = 192, double yarn_factor = 40.0);
+
+/// How the absorption matrices (the two halves of wkv_b) are stored and multiplied.
+struct MlaAbsorptionFormat {
+  WeightFormat weight = WeightFormat::fp8_block128_fp32;
+  Precision compute = Precision::fp8;
+};
+
+/// The query absorption as the analytic model prices it: tokens x [H*nope -> H*latent], H groups.
+LinearShape mla_query_absorption_shape(const MlaAttentionShape& s, std::int64_t nope_dim,
+                                       const MlaAbsorptionFormat& f);
+/// The output absorption: tokens x [H*latent -> H*v_dim], H groups.
+LinearShape mla_output_absorption_shape(const MlaAttentionShape& s, std::int64_t v_dim,
+                                        const MlaAbsorptionFormat& f);
+/// cost() of the whole absorbed attention: both absorptions plus the core.
+Cost mla_attention_cost(const MlaAttentionShape& s, std::int64_t nope_dim, std::int64_t v_dim,
+                        const MlaAbsorptionFormat& f);
+
+/// q_abs[t] = per head [W_UK,h^T q^N_h | q^R_h].
+///   q_nope [T, H*nope], q_rope [T, H*rope] (rotated), w_uk [H*nope, latent] (head h owns rows
+///   h*nope .. h*nope+nope-1, i.e. W_UK,h in R^{nope x latent}); q_abs [T, H*(latent+rope)].
+void mla_absorb_query(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_nope,
+                      const Eigen::Ref<const RowMatrixXf>& q_rope,
+                      const Eigen::Ref<const RowMatrixXf>& w_uk, Eigen::Ref<RowMatrixXf> q_abs,
+                      const MlaAbsorptionFormat& f = {}, Cost* counted = nullptr);
+
+/// Core attention of the shape's queries (positions start_pos .. start_pos+num_tokens-1).
+///   q_abs [T, H*(latent+rope)]; cache [n, latent+rope] with n >= start_pos + num_tokens;
+///   selection: nullptr -> dense causal (every s <= t); else [T, k] indices (-1 padding), each
+///   index must be <= its query's position (throws std::invalid_argument otherwise);
+///   latent_out [T, H*latent] receives ō_h. A query with no valid index gets zeros.
+void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
+                      const Eigen::Ref<const RowMatrixXf>& cache, const TokenSelection* selection,
+                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out,
+                      Cost* counted = nullptr);
+
+/// out[t] = per head W_UV,h ō_h. latent_out [T, H*latent], w_uv [H*v, latent], out [T, H*v].
+void mla_absorb_output(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& latent_out,
+                       const Eigen::Ref<const RowMatrixXf>& w_uv, Eigen::Ref<RowMatrixXf> out,
+                       const MlaAbsorptionFormat& f = {}, Cost* counted = nullptr);
+
+/// The three steps above: absorbed MLA for decode (num_tokens 1, start_pos n-1) or prefill.
+/// Counts mla_attention_cost(s, nope, v, f).
+void mla_attention_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_nope,
+                           const Eigen::Ref<const RowMatrixXf>& q_rope,
+                           const Eigen::Ref<const RowMatrixXf>& cache,
+                           const Eigen::Ref<const RowMatrixXf>& w_uk,
+                           const Eigen::Ref<const RowMatrixXf>& w_uv,
+                           const TokenSelection* selection, float softmax_scale,
+                           Eigen::Ref<RowMatrixXf> out, const MlaAbsorptionFormat& f = {},
+                           Cost* counted = nullptr);
+
+}  // namespace v4sim
