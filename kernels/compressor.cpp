@@ -1,5 +1,7 @@
 #include "kernels/compressor.h"
 
+#include <algorithm>
+
 #include "kernels/linear.h"
 
 namespace v4sim {
@@ -16,6 +18,19 @@ std::int64_t tail_state_bytes(const CompressorShape& s, std::int64_t bytes_per_e
   return 2 * (s.overlap ? 2 : 1) * s.ratio * projection_width(s) * bytes_per_element;
 }
 
+std::int64_t state_slots_read(const CompressorShape& s) {
+  const std::int64_t slots = (s.overlap ? 2 : 1) * s.ratio;
+  const std::int64_t first = s.start_pos / s.ratio;  // first entry emitted at t >= start_pos
+  const std::int64_t end = (s.start_pos + s.num_tokens) / s.ratio;
+  std::int64_t read = 0;
+  for (std::int64_t i = first; i < end; ++i) {
+    const std::int64_t first_token = s.overlap ? s.ratio * (i - 1) : s.ratio * i;
+    if (first_token >= s.start_pos) break;  // later entries pool only this call's rows
+    read += std::min(s.start_pos - first_token, slots);
+  }
+  return read;
+}
+
 Cost cost(const CompressorShape& s) {
   const std::int64_t width = projection_width(s);
   const std::int64_t slots = (s.overlap ? 2 : 1) * s.ratio;
@@ -27,6 +42,7 @@ Cost cost(const CompressorShape& s) {
   c.read(MemClass::activations) = activation_bytes(s.compute, s.num_tokens * s.hidden);
   c.written(MemClass::kv_cache) = entries * kv_entry_bytes(s.out_format, s.head_dim, s.rope_dim);
   c.written(MemClass::state) = s.num_tokens * 2 * width * 4;
+  c.read(MemClass::state) = state_slots_read(s) * 2 * s.head_dim * 4;
   return c;
 }
 

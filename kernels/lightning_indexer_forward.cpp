@@ -1,0 +1,113 @@
+#include "kernels/lightning_indexer_forward.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <stdexcept>
+#include <string>
+
+#include "kernels/linear.h"
+#include "kernels/projection_forward.h"
+
+namespace v4sim {
+namespace {
+
+void check(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(std::string("lightning_indexer: ").append(what));
+}
+
+// Keys scored per block: 4096 x 128 floats (2 MiB) against all heads at once.
+constexpr std::int64_t kScoreBlock = 4096;
+
+// Scores of query i over keys [0, n) into `out` (resized to n).
+void score_query(const IndexerScoringShape& shape, const IndexerQueries& queries,
+                 const EntryTable& keys, std::int64_t i, std::int64_t n, std::vector<float>& out) {
+  const std::int64_t H = shape.num_heads, d = shape.head_dim;
+  const Eigen::Map<const RowMatrixXf> Q(queries.q.row(i).data(), H, d);
+  const Eigen::VectorXf w = queries.w.row(i).transpose();
+  out.resize(static_cast<std::size_t>(n));
+  RowMatrixXf dots;
+  for (std::int64_t b = 0; b < n; b += kScoreBlock) {
+    const std::int64_t nb = std::min(kScoreBlock, n - b);
+    const Eigen::Map<const RowMatrixXf> K(keys.row(b), nb, d);
+    dots.noalias() = K * Q.transpose();  // [nb, H]
+    Eigen::Map<Eigen::VectorXf>(out.data() + b, nb).noalias() = dots.cwiseMax(0.0f) * w;
+  }
+}
+
+}  // namespace
+
+IndexerQueries indexer_queries(const IndexerScoringShape& shape,
+                               const IndexerProjectionFormats& formats, const IndexerWeights& w,
+                               bool qat, const RopeTable& rope,
+                               const Eigen::Ref<const RowMatrixXf>& c_q,
+                               const Eigen::Ref<const RowMatrixXf>& x, Cost* cost) {
+  const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
+  check(c_q.rows() == T && x.rows() == T, "c_q and x need one row per query");
+  check(w.wq_b.rows() == H * d && w.weights_proj.rows() == H, "weights do not match the shape");
+  IndexerQueries out;
+  linear_forward(c_q, w.wq_b, 1, formats.wq_b, formats.compute, out.q, cost);
+  linear_forward(x, w.weights_proj, 1, formats.weights_proj, formats.compute, out.w, cost);
+  out.w *= static_cast<float>(1.0 / std::sqrt(static_cast<double>(d * H)));
+  for (std::int64_t i = 0; i < T; ++i) {
+    const RopeAngles angles = rope_angles(rope, shape.start_pos + i);
+    for (std::int64_t h = 0; h < H; ++h) {
+      const std::span<float> head(out.q.row(i).data() + h * d, static_cast<std::size_t>(d));
+      rope_rotate(head, angles);
+      finish_entry(EntryKind::indexer_key, qat, rope.rope_dim, head);
+    }
+  }
+  return out;
+}
+
+std::vector<float> indexer_scores(const IndexerScoringShape& shape, const IndexerQueries& queries,
+                                  const EntryTable& keys, std::int64_t i) {
+  const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
+  check(visible <= keys.rows, "the key table lacks visible entries");
+  std::vector<float> scores;
+  score_query(shape, queries, keys, i, visible, scores);
+  return scores;
+}
+
+std::vector<std::int64_t> top_k_indices(const std::vector<float>& scores, std::int64_t k) {
+  const auto n = static_cast<std::int64_t>(scores.size());
+  std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
+  std::iota(idx.begin(), idx.end(), 0);
+  if (k >= n) return idx;
+  const auto higher = [&](std::int64_t a, std::int64_t b) {
+    const float sa = scores[static_cast<std::size_t>(a)], sb = scores[static_cast<std::size_t>(b)];
+    return sa > sb || (sa == sb && a < b);
+  };
+  std::nth_element(idx.begin(), idx.begin() + k, idx.end(), higher);
+  idx.resize(static_cast<std::size_t>(std::max<std::int64_t>(k, 0)));
+  std::sort(idx.begin(), idx.end());
+  return idx;
+}
+
+EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueries& queries,
+                            const EntryTable& keys, std::int64_t topk, Cost* cost) {
+  const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
+  check(queries.q.rows() == T && queries.q.cols() == H * d, "queries do not match the shape");
+  check(keys.dim == d, "keys must be head_dim wide");
+  EntrySelection sel;
+  std::vector<float> scores;
+  std::int64_t scored = 0;
+  for (std::int64_t i = 0; i < T; ++i) {
+    const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
+    check(visible <= keys.rows, "the key table lacks visible entries");
+    score_query(shape, queries, keys, i, visible, scores);
+    scored += visible;
+    for (std::int64_t idx : top_k_indices(scores, topk)) sel.indices.push_back(idx);
+    sel.offsets.push_back(static_cast<std::int64_t>(sel.indices.size()));
+  }
+  if (cost) {
+    cost->flops_at(shape.compute) += 2 * H * d * scored;  // q.k products of every head
+    cost->flops_at(Precision::fp32) += 2 * H * scored;    // weighted head sum
+    cost->read(MemClass::kv_cache) += scored * kv_entry_bytes(shape.key_format, d, 0);
+    cost->read(MemClass::activations) += activation_bytes(shape.compute, T * H * d);
+    cost->written(MemClass::activations) += 4 * scored;  // fp32 scores for the selection
+  }
+  return sel;
+}
+
+}  // namespace v4sim

@@ -1,0 +1,44 @@
+#include "kernels/projection_forward.h"
+
+#include <stdexcept>
+
+namespace v4sim {
+
+void project_rows(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const RowMatrixXf>& w,
+                  RowMatrixXf& y) {
+  if (x.cols() != w.cols()) throw std::invalid_argument("project_rows: width mismatch");
+  y.resize(x.rows(), w.rows());
+  if (x.rows() == 1) {
+    y.row(0).transpose().noalias() = w * x.row(0).transpose();
+  } else {
+    y.noalias() = x * w.transpose();
+  }
+}
+
+void linear_forward(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const RowMatrixXf>& w,
+                    std::int64_t groups, WeightFormat format, Precision compute, RowMatrixXf& y,
+                    Cost* cost) {
+  const std::int64_t in = x.cols(), out = w.rows(), tokens = x.rows();
+  if (groups < 1 || in % groups != 0 || out % groups != 0 || w.cols() != in / groups)
+    throw std::invalid_argument("linear_forward: weight does not match input and groups");
+  if (groups == 1) {
+    project_rows(x, w, y);
+  } else {
+    y.resize(tokens, out);
+    const std::int64_t gi = in / groups, go = out / groups;
+    RowMatrixXf part;
+    for (std::int64_t g = 0; g < groups; ++g) {
+      project_rows(x.middleCols(g * gi, gi), w.middleRows(g * go, go), part);
+      y.middleCols(g * go, go) = part;
+    }
+  }
+  if (cost) {
+    // Per executed product: tokens x (out/groups outputs per group) x (in/groups inputs) x groups.
+    cost->flops_at(compute) += 2 * tokens * (out / groups) * (in / groups) * groups;
+    cost->read(MemClass::weights) += groups * weight_bytes(format, out / groups, in / groups);
+    cost->read(MemClass::activations) += activation_bytes(compute, tokens * in);
+    cost->written(MemClass::activations) += activation_bytes(Precision::bf16, tokens * out);
+  }
+}
+
+}  // namespace v4sim
