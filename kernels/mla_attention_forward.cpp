@@ -3,6 +3,9 @@
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
+
+#include "kernels/kv_entry.h"
 
 namespace v4sim {
 namespace {
@@ -107,14 +110,20 @@ void mla_absorb_output(const MlaAttentionShape& s, const Eigen::Ref<const RowMat
   n.add_to(counted, f.compute);
 }
 
-void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
-                      const Eigen::Ref<const RowMatrixXf>& cache, const TokenSelection* selection,
-                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
+namespace {
+
+// The core over any cache: `rows` entries of E floats; copy_row(s, dst) writes entry s to dst;
+// contiguous(n) is either null (entries must be gathered) or the first n entries as a matrix.
+template <class CopyRow, class Contiguous>
+void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
+               std::int64_t rows, std::int64_t width, CopyRow copy_row, Contiguous contiguous,
+               const TokenSelection* selection, float softmax_scale,
+               Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
   const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, E = L + s.rope_dim;
   require(H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
   require(q_abs.rows() == T && q_abs.cols() == H * E, "q_abs must be [T, H*(latent+rope)]");
-  require(cache.cols() == E, "cache must be [n, latent+rope]");
-  require(cache.rows() >= s.start_pos + T, "cache holds fewer entries than the last position");
+  require(width == E, "cache entries must be latent+rope wide");
+  require(rows >= s.start_pos + T, "cache holds fewer entries than the last position");
   require(latent_out.rows() == T && latent_out.cols() == H * L, "latent_out must be [T, H*latent]");
   if (selection != nullptr)
     require(selection->rows() == T, "selection must have one row per query");
@@ -143,8 +152,15 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
   for (Eigen::Index i = 0; i < T; ++i) {
     const std::int64_t t = s.start_pos + i;
     if (selection == nullptr) {
-      attend(i, cache.topRows(t + 1));
-      continue;
+      if constexpr (!std::is_same_v<Contiguous, std::nullptr_t>) {
+        attend(i, contiguous(t + 1));
+        continue;
+      } else {
+        gathered.resize(t + 1, E);
+        for (std::int64_t j = 0; j <= t; ++j) copy_row(j, gathered.row(j).data());
+        attend(i, gathered);
+        continue;
+      }
     }
     const auto sel = selection->row(i);
     Eigen::Index m = 0;
@@ -155,7 +171,7 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
       const std::int32_t idx = sel(j);
       if (idx < 0) continue;
       require(idx <= t, "selection holds a token after its query (causality)");
-      gathered.row(m++) = cache.row(idx);
+      copy_row(idx, gathered.row(m++).data());
     }
     attend(i, gathered);
   }
@@ -168,6 +184,56 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
     c.written(MemClass::activations) = activation_bytes(Precision::bf16, T * H * L);
     *counted += c;
   }
+}
+
+}  // namespace
+
+void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
+                      const Eigen::Ref<const RowMatrixXf>& cache, const TokenSelection* selection,
+                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
+  const auto copy_row = [&](std::int64_t r, float* dst) {
+    Eigen::Map<Eigen::RowVectorXf>(dst, cache.cols()) = cache.row(r);
+  };
+  const auto contiguous = [&](std::int64_t n) { return cache.topRows(n); };
+  core_impl(s, q_abs, cache.rows(), cache.cols(), copy_row, contiguous, selection, softmax_scale,
+            latent_out, counted);
+}
+
+void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
+                      const MlaPackedCache& cache, const TokenSelection* selection,
+                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
+  require(cache.format == s.kv_format, "packed cache format differs from the shape's kv_format");
+  require(cache.rope_dim == s.rope_dim, "packed cache rope width differs from the shape's");
+  const auto copy_row = [&](std::int64_t r, float* dst) {
+    cache.decode(r, std::span<float>(dst, static_cast<std::size_t>(cache.dim)));
+  };
+  core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, selection, softmax_scale,
+            latent_out, counted);
+}
+
+MlaPackedCache::MlaPackedCache(KvEntryFormat f, std::int64_t entry_dim, std::int64_t rope)
+    : format(f), dim(entry_dim), rope_dim(rope) {
+  check_kv_entry_dims(f, entry_dim, rope);
+}
+
+void MlaPackedCache::append(std::span<const float> entry) {
+  require(static_cast<std::int64_t>(entry.size()) == dim, "entry width differs from the cache");
+  const std::size_t at = bytes.size();
+  bytes.resize(at + static_cast<std::size_t>(entry_bytes()));
+  encode_kv_entry(format, entry, rope_dim, std::span(bytes).subspan(at));
+  ++rows;
+}
+
+void MlaPackedCache::append_encoded(std::span<const std::uint8_t> entry) {
+  require(static_cast<std::int64_t>(entry.size()) == entry_bytes(), "entry byte count differs");
+  bytes.insert(bytes.end(), entry.begin(), entry.end());
+  ++rows;
+}
+
+void MlaPackedCache::decode(std::int64_t s, std::span<float> out) const {
+  const auto n = static_cast<std::size_t>(entry_bytes());
+  decode_kv_entry(format, std::span(bytes).subspan(static_cast<std::size_t>(s) * n, n), rope_dim,
+                  out);
 }
 
 void mla_attention_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_nope,

@@ -21,12 +21,15 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include <Eigen/Core>
 
 #include "kernels/cost.h"
 #include "kernels/linear.h"
 #include "kernels/mla_attention.h"
+#include "kernels/storage.h"
 #include "kernels/token_selection.h"
 
 namespace v4sim {
@@ -52,6 +55,28 @@ LinearShape mla_output_absorption_shape(const MlaAttentionShape& s, std::int64_t
 Cost mla_attention_cost(const MlaAttentionShape& s, std::int64_t nope_dim, std::int64_t v_dim,
                         const MlaAbsorptionFormat& f);
 
+/// A latent cache holding the bytes a deployment holds: one entry of latent + rope dims per token
+/// in a KV byte layout of kernels/kv_entry.h (v32_fp8_sparse: 512 E4M3 + 4 fp32 scales + 64 BF16
+/// = 656 B). The core decodes the entries it attends as it gathers them.
+struct MlaPackedCache {
+  KvEntryFormat format = KvEntryFormat::v32_fp8_sparse;
+  std::int64_t dim = 576;  // latent + rope
+  std::int64_t rope_dim = 64;
+  std::int64_t rows = 0;
+  std::vector<std::uint8_t> bytes;  // [rows * entry_bytes()]
+
+  MlaPackedCache() = default;
+  MlaPackedCache(KvEntryFormat f, std::int64_t entry_dim, std::int64_t rope);
+  std::int64_t entry_bytes() const { return kv_entry_bytes(format, dim, rope_dim); }
+  void reserve(std::int64_t n) { bytes.reserve(static_cast<std::size_t>(n * entry_bytes())); }
+  /// Encodes and appends one entry [c | k^R] (dim floats).
+  void append(std::span<const float> entry);
+  /// Appends an already-encoded entry (entry_bytes() bytes), e.g. to fill a benchmark cache.
+  void append_encoded(std::span<const std::uint8_t> entry);
+  /// Decodes entry s into out (dim floats).
+  void decode(std::int64_t s, std::span<float> out) const;
+};
+
 /// q_abs[t] = per head [W_UK,h^T q^N_h | q^R_h].
 ///   q_nope [T, H*nope], q_rope [T, H*rope] (rotated), w_uk [H*nope, latent] (head h owns rows
 ///   h*nope .. h*nope+nope-1, i.e. W_UK,h in R^{nope x latent}); q_abs [T, H*(latent+rope)].
@@ -67,6 +92,12 @@ void mla_absorb_query(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
 ///   latent_out [T, H*latent] receives ō_h. A query with no valid index gets zeros.
 void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
                       const Eigen::Ref<const RowMatrixXf>& cache, const TokenSelection* selection,
+                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out,
+                      Cost* counted = nullptr);
+/// The same over a packed cache (cache.format must equal s.kv_format): identical results to the
+/// float cache holding the decoded entries.
+void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
+                      const MlaPackedCache& cache, const TokenSelection* selection,
                       float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out,
                       Cost* counted = nullptr);
 

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <span>
 #include <vector>
 
 #include "kernels/mla_attention_forward.h"
@@ -198,6 +199,34 @@ TEST(MlaForward, StepsCountTheirOwnShapes) {
   reference::mla_ref_absorbed(d, in.q_nope, in.q_rope, in.cache, in.w_uk, in.w_uv, &sel, 0.3,
                               &latent_ref);
   EXPECT_LE(reported_error("latent vs ref", latent, latent_ref), kTolerance);
+}
+
+// The packed V32_FP8Sparse cache (656 B per token) gives the results of a float cache holding its
+// decoded entries, dense and with a selection, and counts the same cost.
+TEST(MlaForward, PackedCacheEqualsDecodedFloatCache) {
+  SeededRng rng("mla.packed", 5501);
+  const MlaRefDims d = v32_dims(9);
+  const std::int64_t tokens = 3, n = d.start_pos + tokens;
+  const MlaInputs in = make_inputs(rng, d, n, tokens);
+  MlaPackedCache packed(KvEntryFormat::v32_fp8_sparse, 576, 64);
+  EXPECT_EQ(packed.entry_bytes(), 656);
+  RowMatrixXf decoded(n, 576);
+  for (std::int64_t s = 0; s < n; ++s) {
+    packed.append(std::span<const float>(in.cache.row(s).data(), 576));
+    packed.decode(s, std::span<float>(decoded.row(s).data(), 576));
+  }
+  RowMatrixXf q_abs(tokens, d.heads * 576);
+  mla_absorb_query(shape_of(d, tokens, 0), in.q_nope, in.q_rope, in.w_uk, q_abs);
+  const TokenSelection sel = random_selection(rng, d.start_pos, tokens, 6);
+  for (const TokenSelection* selection : {static_cast<const TokenSelection*>(nullptr), &sel}) {
+    const MlaAttentionShape s = shape_of(d, tokens, selection == nullptr ? 0 : 6);
+    RowMatrixXf from_packed(tokens, d.heads * 512), from_float(tokens, d.heads * 512);
+    Cost counted;
+    mla_core_forward(s, q_abs, packed, selection, mla_softmax_scale(), from_packed, &counted);
+    mla_core_forward(s, q_abs, decoded, selection, mla_softmax_scale(), from_float);
+    EXPECT_LE(reported_error("packed vs decoded float", from_packed, from_float), 1e-6);
+    EXPECT_EQ(counted, cost(s));
+  }
 }
 
 TEST(MlaForward, RejectsSelectionsThatBreakCausality) {
