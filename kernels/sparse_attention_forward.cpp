@@ -140,4 +140,19 @@ void sparse_attention_forward(const SparseAttentionShape& shape,
         std::span<const float>(chunk_kv.row(j).data(), static_cast<std::size_t>(shape.head_dim)));
 }
 
+void sparse_attention_decode(const SparseAttentionShape& shape,
+                             const Eigen::Ref<const RowMatrixXf>& q,
+                             const Eigen::Ref<const RowMatrixXf>& kv, WindowRing& ring,
+                             const EntryTable* compressed, std::span<const std::int64_t> selected,
+                             std::span<const float> sink, const RopeTable& rope,
+                             Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+  check(shape.num_tokens == 1, "decode is one token");
+  EntrySelection sel;
+  sel.indices.assign(selected.begin(), selected.end());
+  sel.offsets.push_back(static_cast<std::int64_t>(sel.indices.size()));
+  const bool has_compressed = shape.compress_ratio > 0;
+  sparse_attention_forward(shape, q, kv, ring, has_compressed ? compressed : nullptr,
+                           has_compressed ? &sel : nullptr, sink, rope, out, cost);
+}
+
 }  // namespace v4sim

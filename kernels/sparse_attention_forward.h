@@ -77,4 +77,17 @@ void sparse_attention_forward(const SparseAttentionShape& shape,
                               Eigen::Ref<RowMatrixXf> out,  // [T, H*d]
                               Cost* cost = nullptr);
 
+/// Decode of the token at position ring.length (shape.start_pos, num_tokens 1): appends its entry
+/// `kv` [1, d] to the ring and attends the window plus `selected` compressed entries (ignored for
+/// window-only shapes). The same as sparse_attention_forward with a chunk of one.
+void sparse_attention_decode(const SparseAttentionShape& shape,
+                             const Eigen::Ref<const RowMatrixXf>& q,   // [1, H*d]
+                             const Eigen::Ref<const RowMatrixXf>& kv,  // [1, d]
+                             WindowRing& ring, const EntryTable* compressed,
+                             std::span<const std::int64_t> selected,
+                             std::span<const float> sink,  // [H]
+                             const RopeTable& rope,
+                             Eigen::Ref<RowMatrixXf> out,  // [1, H*d]
+                             Cost* cost = nullptr);
+
 }  // namespace v4sim

@@ -250,8 +250,13 @@ TEST(SparseAttentionForward, PrefillChunksEqualDecodeAndReference) {
       const SparseAttentionShape s = shape_of(H, 128, 0, start, T);
       const EntrySelection sel = all_visible_selection(s);
       RowMatrixXf part(T, H * d);
-      sparse_attention_forward(s, q.middleRows(start, T), kv.middleRows(start, T), ring,
-                               &compressed, &sel, as_float(sink), rope, part, &counted);
+      if (trial == 0) {  // the decode entry point
+        sparse_attention_decode(s, q.middleRows(start, 1), kv.middleRows(start, 1), ring,
+                                &compressed, sel.of(0), as_float(sink), rope, part, &counted);
+      } else {
+        sparse_attention_forward(s, q.middleRows(start, T), kv.middleRows(start, T), ring,
+                                 &compressed, &sel, as_float(sink), rope, part, &counted);
+      }
       out.middleRows(start, T) = part;
       expected += cost(s);
       start += T;
