@@ -156,6 +156,17 @@ void DsaKeyCache::append_fp8(std::span<const std::uint8_t> key_codes, float scal
   ++rows;
 }
 
+void DsaKeyCache::truncate(std::int64_t n) {
+  require(n >= 0 && n <= rows, "truncate beyond the cached tokens");
+  rows = n;
+  if (exact) {
+    values.resize(static_cast<std::size_t>(n * head_dim));
+  } else {
+    codes.resize(static_cast<std::size_t>(n * head_dim));
+    scales.resize(static_cast<std::size_t>(n));
+  }
+}
+
 std::vector<float> DsaKeyCache::key(std::int64_t s) const {
   std::vector<float> k(static_cast<std::size_t>(head_dim));
   for (std::int64_t j = 0; j < head_dim; ++j)

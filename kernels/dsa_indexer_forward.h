@@ -84,6 +84,9 @@ struct DsaKeyCache {
   void append(std::span<const float> key);
   /// Appends an already-quantised key (benchmarks fill 1M-token caches with random FP8 keys).
   void append_fp8(std::span<const std::uint8_t> key_codes, float scale);
+  /// Drops every token from position n on (e.g. rejected draft tokens, or a benchmark undoing
+  /// its decode step).
+  void truncate(std::int64_t n);
   /// The key of token s as the scorer sees it (codes x scale, or the exact values).
   std::vector<float> key(std::int64_t s) const;
 };

@@ -1,11 +1,15 @@
 #include "kernels/mla_attention_forward.h"
 
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
 
 #include "kernels/kv_entry.h"
+#include "kernels/quant.h"
 
 namespace v4sim {
 namespace {
@@ -204,8 +208,36 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
                       float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
   require(cache.format == s.kv_format, "packed cache format differs from the shape's kv_format");
   require(cache.rope_dim == s.rope_dim, "packed cache rope width differs from the shape's");
+  if (cache.format != KvEntryFormat::v32_fp8_sparse) {
+    const auto copy_row = [&](std::int64_t r, float* dst) {
+      cache.decode(r, std::span<float>(dst, static_cast<std::size_t>(cache.dim)));
+    };
+    core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, selection, softmax_scale,
+              latent_out, counted);
+    return;
+  }
+  // Gathering dominates a top-2048 decode, so V32_FP8Sparse entries are decoded here with a code
+  // table instead of per-element decode calls. Layout (kernels/kv_entry.h): E4M3 codes of the
+  // NoPE dims, one little-endian fp32 scale per 128 of them, then the RoPE dims as BF16. The test
+  // PackedCacheEqualsDecodedFloatCache holds this to decode_kv_entry.
+  static_assert(std::endian::native == std::endian::little, "entries are little-endian");
+  std::array<float, 256> lut{};
+  for (int c = 0; c < 256; ++c) lut[c] = fp8_e4m3_decode(static_cast<std::uint8_t>(c));
+  const std::int64_t nope = cache.dim - cache.rope_dim, blocks = nope / 128;
+  const std::int64_t stride = cache.entry_bytes();
   const auto copy_row = [&](std::int64_t r, float* dst) {
-    cache.decode(r, std::span<float>(dst, static_cast<std::size_t>(cache.dim)));
+    const std::uint8_t* p = cache.bytes.data() + r * stride;
+    for (std::int64_t b = 0; b < blocks; ++b) {
+      float scale = 0.0f;
+      std::memcpy(&scale, p + nope + 4 * b, sizeof scale);
+      for (std::int64_t j = b * 128; j < (b + 1) * 128; ++j) dst[j] = lut[p[j]] * scale;
+    }
+    const std::uint8_t* rope = p + nope + 4 * blocks;
+    for (std::int64_t j = 0; j < cache.rope_dim; ++j) {
+      std::uint16_t bits = 0;
+      std::memcpy(&bits, rope + 2 * j, sizeof bits);
+      dst[nope + j] = bf16_decode(bits);
+    }
   };
   core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, selection, softmax_scale,
             latent_out, counted);
@@ -228,6 +260,12 @@ void MlaPackedCache::append_encoded(std::span<const std::uint8_t> entry) {
   require(static_cast<std::int64_t>(entry.size()) == entry_bytes(), "entry byte count differs");
   bytes.insert(bytes.end(), entry.begin(), entry.end());
   ++rows;
+}
+
+void MlaPackedCache::truncate(std::int64_t n) {
+  require(n >= 0 && n <= rows, "truncate beyond the cached entries");
+  rows = n;
+  bytes.resize(static_cast<std::size_t>(n * entry_bytes()));
 }
 
 void MlaPackedCache::decode(std::int64_t s, std::span<float> out) const {

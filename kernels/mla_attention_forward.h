@@ -73,6 +73,8 @@ struct MlaPackedCache {
   void append(std::span<const float> entry);
   /// Appends an already-encoded entry (entry_bytes() bytes), e.g. to fill a benchmark cache.
   void append_encoded(std::span<const std::uint8_t> entry);
+  /// Drops every entry from position n on.
+  void truncate(std::int64_t n);
   /// Decodes entry s into out (dim floats).
   void decode(std::int64_t s, std::span<float> out) const;
 };

@@ -266,6 +266,24 @@ TEST(DsaIndexer, CountsEqualCost) {
   }
 }
 
+// Truncating (a rejected draft token, a benchmark undoing its step) and appending again gives the
+// cache a fresh append would.
+TEST(DsaIndexer, TruncateThenAppendEqualsFresh) {
+  SeededRng rng("dsa.truncate", 14501);
+  Indexer ix = make_indexer(rng, false);
+  const RowMatrixXf x = rng.normal(4, kHidden), other = rng.normal(2, kHidden);
+  DsaKeyCache fresh(128, false), reused(128, false);
+  dsa_indexer_append_keys(ix.cfg, ix.fmt, ix.w, ix.rope, x, fresh);
+  dsa_indexer_append_keys(ix.cfg, ix.fmt, ix.w, ix.rope, x.topRows(2), reused);
+  dsa_indexer_append_keys(ix.cfg, ix.fmt, ix.w, ix.rope, other, reused);
+  reused.truncate(2);
+  dsa_indexer_append_keys(ix.cfg, ix.fmt, ix.w, ix.rope, x.bottomRows(2), reused);
+  EXPECT_EQ(reused.rows, 4);
+  EXPECT_EQ(reused.codes, fresh.codes);
+  EXPECT_EQ(reused.scales, fresh.scales);
+  EXPECT_THROW(reused.truncate(5), std::invalid_argument);
+}
+
 TEST(DsaIndexer, TopKHelper) {
   const std::vector<float> s = {0.5f, 2.0f, 2.0f, -1.0f, 3.0f};
   // 3.0 at 4, then a tie of 2.0 at 1 and 2: the lower position wins.

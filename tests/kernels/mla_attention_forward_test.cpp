@@ -227,6 +227,13 @@ TEST(MlaForward, PackedCacheEqualsDecodedFloatCache) {
     EXPECT_LE(reported_error("packed vs decoded float", from_packed, from_float), 1e-6);
     EXPECT_EQ(counted, cost(s));
   }
+  // Truncate drops whole entries; appending again restores the bytes.
+  const std::vector<std::uint8_t> full = packed.bytes;
+  packed.truncate(4);
+  EXPECT_EQ(packed.bytes.size(), std::size_t(4 * 656));
+  for (std::int64_t s = 4; s < n; ++s)
+    packed.append(std::span<const float>(in.cache.row(s).data(), 576));
+  EXPECT_EQ(packed.bytes, full);
 }
 
 TEST(MlaForward, RejectsSelectionsThatBreakCausality) {
