@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "kernels/dsa_indexer_forward.h"
+#include "kernels/mla_attention_forward.h"
 #include "kernels/quant.h"
 #include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/dsa_indexer_ref.h"
@@ -282,6 +283,44 @@ TEST(DsaIndexer, TruncateThenAppendEqualsFresh) {
   EXPECT_EQ(reused.codes, fresh.codes);
   EXPECT_EQ(reused.scales, fresh.scales);
   EXPECT_THROW(reused.truncate(5), std::invalid_argument);
+}
+
+// End to end at small widths: the indexer's selection drives the MLA core. With k >= t + 1 every
+// query selects all of its tokens and the attention equals dense causal MLA (V3).
+TEST(DsaIndexer, SelectionOfEverythingGivesDenseMla) {
+  SeededRng rng("dsa.into_mla", 14701);
+  Indexer ix;
+  ix.cfg = {4, 16, 8, 2048, 1e-6, false};
+  ix.rope = make_rope_table([] {
+    RopeConfig c = v32_rope_config();
+    c.rope_dim = 8;
+    return c;
+  }());
+  const std::int64_t D = 32, r_q = 24, T = 7;
+  ix.w.wq_b = rng.normal(4 * 16, r_q, 0.2);
+  ix.w.wk = rng.normal(16, D, 0.2);
+  ix.w.k_norm_weight = Eigen::VectorXf::Ones(16);
+  ix.w.k_norm_bias = Eigen::VectorXf::Zero(16);
+  ix.w.weights_proj = rng.normal(4, D, 0.2);
+  DsaKeyCache keys(16, false);
+  const TokenSelection sel = dsa_indexer_forward(ix.cfg, ix.fmt, ix.w, ix.rope, rng.normal(T, r_q),
+                                                 rng.normal(T, D), keys);
+  ASSERT_EQ(sel.cols(), T);
+  for (std::int64_t t = 0; t < T; ++t)
+    for (std::int64_t j = 0; j < T; ++j) EXPECT_EQ(sel(t, j), j <= t ? j : -1);
+
+  MlaAttentionShape s;
+  s.num_heads = 4;
+  s.latent_dim = 16;
+  s.rope_dim = 8;
+  s.topk = 2048;
+  s.num_tokens = T;
+  const RowMatrixXf q_abs = rng.normal(T, 4 * 24), cache = rng.normal(T, 24);
+  RowMatrixXf sparse(T, 4 * 16), dense(T, 4 * 16);
+  mla_core_forward(s, q_abs, cache, &sel, 0.3f, sparse);
+  s.topk = 0;
+  mla_core_forward(s, q_abs, cache, nullptr, 0.3f, dense);
+  EXPECT_LE(reference::reported_error("indexer-selected vs dense MLA", sparse, dense), 1e-6);
 }
 
 TEST(DsaIndexer, TopKHelper) {
