@@ -1,0 +1,437 @@
+#include "reports/charts.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <stdexcept>
+#include <system_error>
+#include <tuple>
+
+#include <gnuplot-iostream.h>
+
+#include "models/config/input_error.h"
+#include "reports/escape.h"
+#include "reports/file_names.h"
+#include "reports/output_dir.h"
+
+extern char** environ;
+
+namespace v4sim::report {
+namespace fs = std::filesystem;
+
+namespace {
+
+/// Okabe-Ito colours: distinguishable with the common forms of colour blindness.
+constexpr std::array<const char*, 8> kColours = {"#0072B2", "#E69F00", "#009E73", "#D55E00",
+                                                 "#CC79A7", "#56B4E9", "#000000", "#F0E442"};
+/// Filled circle, square, triangle, diamond, pentagon, then open ones: the point shape changes
+/// when the colours repeat, so more than eight series stay distinguishable.
+constexpr std::array<int, 10> kPointTypes = {7, 5, 9, 13, 15, 6, 4, 8, 12, 14};
+
+/// Longest gnuplot message kept in an error.
+constexpr std::size_t kMaxMessageChars = 600;
+
+std::string chart_label(const Chart& c) {
+  std::string s = "chart '";
+  s.append(one_line(c.name.empty() ? c.title : c.name)).append("'");
+  return s;
+}
+
+[[noreturn]] void bad_chart(const Chart& c, std::string_view what) {
+  std::string msg = chart_label(c);
+  msg.append(": ").append(what);
+  throw InputError(msg);
+}
+
+std::string axis_title(const Axis& a) {
+  std::string s = a.label;
+  if (!a.unit.empty()) s.append(s.empty() ? "" : " ").append("(").append(a.unit).append(")");
+  return s;
+}
+
+/// A double as gnuplot reads it back exactly (17 significant digits).
+std::string num(double v) {
+  char buf[40];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  return buf;
+}
+
+/// The points of one series that can be drawn, and a warning about the ones that cannot.
+struct Kept {
+  std::vector<double> x, y;
+};
+
+Kept keep_drawable(const Chart& c, const Series& s, std::vector<std::string>& warnings) {
+  Kept k;
+  std::vector<std::size_t> non_finite, non_positive;
+  for (std::size_t i = 0; i < s.x.size(); ++i) {
+    const double x = s.x[i], y = s.y[i];
+    if (!std::isfinite(x) || !std::isfinite(y)) {
+      non_finite.push_back(i);
+    } else if ((c.x.log && x <= 0) || (c.y.log && y <= 0)) {
+      non_positive.push_back(i);
+    } else {
+      k.x.push_back(x);
+      k.y.push_back(y);
+    }
+  }
+  auto warn = [&](const std::vector<std::size_t>& idx, std::string_view why) {
+    if (idx.empty()) return;
+    std::string w = chart_label(c);
+    w.append(", series '").append(one_line(s.name)).append("': skipped ");
+    w.append(std::to_string(idx.size())).append(idx.size() == 1 ? " point" : " points");
+    w.append(" (").append(why).append("; index");
+    for (std::size_t j = 0; j < idx.size() && j < 5; ++j)
+      w.append(j ? ", " : " ").append(std::to_string(idx[j]));
+    if (idx.size() > 5) w.append(", ...");
+    w.append(")");
+    warnings.push_back(w);
+  };
+  warn(non_finite, "NaN or infinite value");
+  warn(non_positive, "value <= 0 on a log axis");
+  return k;
+}
+
+/// Tick labels at powers of two over [lo, hi], 1024-based: 4K, 512K, 1M.
+std::string binary_tics(double lo, double hi) {
+  const int k0 = static_cast<int>(std::floor(std::log2(lo)));
+  const int k1 = static_cast<int>(std::ceil(std::log2(hi)));
+  const int step = std::max(1, (k1 - k0 + 11) / 12);  // At most about a dozen ticks.
+  static constexpr std::array<const char*, 7> kSuffix = {"", "K", "M", "G", "T", "P", "E"};
+  std::string out = "(";
+  for (int k = k0; k <= k1; k += step) {
+    std::string label;
+    if (k >= 0 && k < 70) {
+      const int p = k / 10;
+      label =
+          std::to_string(std::uint64_t{1} << (k - 10 * p)) + kSuffix[static_cast<std::size_t>(p)];
+    } else {
+      label = num(std::ldexp(1.0, k));
+    }
+    out.append(k == k0 ? "" : ", ").append(gnuplot_quote(label)).append(" ");
+    out.append(num(std::ldexp(1.0, k)));
+  }
+  return out + ")";
+}
+
+/// Axis commands: label with unit, log scale, tick style, range.
+void set_axis(std::ostream& gp, const Axis& a, char name, double lo, double hi, bool have_range) {
+  gp << "set " << name << "label " << gnuplot_quote(axis_title(a)) << "\n";
+  if (a.log) gp << "set logscale " << name << " 10\n";
+  switch (a.ticks) {
+    case Axis::Ticks::Auto:
+      break;
+    case Axis::Ticks::Binary:
+      if (a.log && have_range) {
+        const double k0 = std::floor(std::log2(lo)), k1 = std::ceil(std::log2(hi));
+        gp << "set " << name << "tics " << binary_tics(lo, hi) << "\n";
+        gp << "set " << name << "range [" << num(std::exp2(k0)) << ":" << num(std::exp2(k1))
+           << "]\n";
+        break;
+      }
+      [[fallthrough]];  // On a linear axis powers of two would bunch up: SI prefixes instead.
+    case Axis::Ticks::Si:
+      gp << "set format " << name << (a.log ? " '%.0s%c'" : " '%.1s%c'") << "\n";
+      break;
+  }
+}
+
+/// Bars as boxes [xlow, xhigh] x [ylow, yhigh], side by side within each x position. On a log x
+/// axis the geometry is laid out in log space so bars keep equal visual widths.
+struct BarBox {
+  double x, y, xlow, xhigh, ylow, yhigh;
+};
+
+std::vector<std::vector<BarBox>> layout_bars(const Chart& c, const std::vector<Kept>& kept,
+                                             double y_floor) {
+  auto to_axis = [&](double v) { return c.x.log ? std::log10(v) : v; };
+  auto from_axis = [&](double v) { return c.x.log ? std::pow(10.0, v) : v; };
+  std::vector<double> pos;
+  for (const Kept& k : kept)
+    for (double x : k.x) pos.push_back(to_axis(x));
+  std::sort(pos.begin(), pos.end());
+  pos.erase(std::unique(pos.begin(), pos.end()), pos.end());
+  // Groups take 80% of the closest spacing between x positions (categories are 1 apart; a lone
+  // position on a log axis gets a factor of 2 either side).
+  double gap = c.x.log && pos.size() < 2 ? 0.3 : 1.0;
+  if (pos.size() > 1 && c.categories.empty()) {
+    gap = pos[1] - pos[0];
+    for (std::size_t i = 2; i < pos.size(); ++i) gap = std::min(gap, pos[i] - pos[i - 1]);
+  }
+  const double group = 0.8 * gap;
+  const double width = group / static_cast<double>(kept.size());
+  std::vector<std::vector<BarBox>> out(kept.size());
+  for (std::size_t s = 0; s < kept.size(); ++s) {
+    for (std::size_t i = 0; i < kept[s].x.size(); ++i) {
+      const double p = to_axis(kept[s].x[i]);
+      const double left = p - group / 2 + static_cast<double>(s) * width;
+      const double y = kept[s].y[i];
+      out[s].push_back({from_axis(left + width / 2), y, from_axis(left), from_axis(left + width),
+                        std::min(y_floor, y), std::max(y_floor, y)});
+    }
+  }
+  return out;
+}
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+void remove_quietly(const fs::path& p) {
+  std::error_code ignored;
+  fs::remove(p, ignored);
+}
+
+/// Runs `gnuplot -d script` with stdin from /dev/null and stdout+stderr into `log`; returns the
+/// wait status. No shell is involved, so no path or text is ever parsed as a shell command.
+int run_gnuplot(const std::string& program, const fs::path& script, const fs::path& log) {
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_TRUNC, 0);
+  posix_spawn_file_actions_adddup2(&actions, 1, 2);
+  std::string arg0 = program, arg1 = "-d", arg2 = script.string();
+  std::array<char*, 4> argv = {arg0.data(), arg1.data(), arg2.data(), nullptr};
+  pid_t pid = 0;
+  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  if (rc != 0) {
+    std::string msg = "cannot run '";
+    msg.append(one_line(program)).append("' to draw charts: ").append(std::strerror(rc));
+    msg.append(" (install gnuplot, e.g. Debian's gnuplot-nox)");
+    throw std::runtime_error(msg);
+  }
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) throw std::runtime_error("waiting for gnuplot failed");
+  }
+  return status;
+}
+
+void check_png(const Chart& c, const fs::path& file, const std::string& bytes) {
+  const std::optional<PngSize> size = png_size(bytes);
+  if (!size || size->width == 0 || size->height == 0) {
+    std::string msg = "gnuplot wrote no valid PNG for ";
+    msg.append(chart_label(c)).append(" (").append(one_line(file.string())).append(")");
+    throw std::runtime_error(msg);
+  }
+}
+
+void check_svg(const Chart& c, const fs::path& file, const std::string& text) {
+  std::string lower = text;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  const bool ok = lower.find("<svg") != std::string::npos &&
+                  lower.find("</svg>") != std::string::npos &&
+                  lower.find("<script") == std::string::npos;
+  if (!ok) {
+    std::string msg = "gnuplot wrote no valid SVG for ";
+    msg.append(chart_label(c)).append(" (").append(one_line(file.string())).append(")");
+    throw std::runtime_error(msg);
+  }
+}
+
+}  // namespace
+
+std::optional<PngSize> png_size(std::string_view b) {
+  static constexpr std::string_view kSignature = "\x89PNG\r\n\x1a\n";
+  // Signature (8), IHDR length (4) and type (4), then width and height, big-endian.
+  if (b.size() < 24 || b.substr(0, 8) != kSignature || b.substr(12, 4) != "IHDR") return {};
+  auto be32 = [&](std::size_t at) {
+    std::uint32_t v = 0;
+    for (std::size_t i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(b[at + i]);
+    return v;
+  };
+  return PngSize{be32(16), be32(20)};
+}
+
+void check_chart(const Chart& c) {
+  if (c.series.empty()) bad_chart(c, "has no series");
+  if (c.y.unit.empty()) bad_chart(c, "the y axis needs a unit");
+  if (c.x.unit.empty() && c.categories.empty()) bad_chart(c, "the x axis needs a unit");
+  if (!c.categories.empty() && c.x.log) bad_chart(c, "categories cannot be on a log x axis");
+  const double n = static_cast<double>(c.categories.size());
+  for (const Series& s : c.series) {
+    std::string where = "series '";
+    where.append(one_line(s.name)).append("'");
+    if (s.x.size() != s.y.size()) {
+      where.append(" has ").append(std::to_string(s.x.size())).append(" x values but ");
+      where.append(std::to_string(s.y.size())).append(" y values");
+      bad_chart(c, where);
+    }
+    if (c.categories.empty()) continue;
+    for (double x : s.x) {
+      if (std::isfinite(x) && (x != std::floor(x) || x < 0 || x >= n)) {
+        where.append(": x value ").append(num(x)).append(" is not a category index 0..");
+        where.append(std::to_string(c.categories.size() - 1));
+        bad_chart(c, where);
+      }
+    }
+  }
+}
+
+DrawnChart draw_chart(const Chart& c, const fs::path& dir, const std::string& stem,
+                      const ChartStyle& style) {
+  if (!is_valid_stem(stem)) bad_chart(c, "invalid file name for the chart");
+  check_chart(c);
+  DrawnChart out;
+  out.stem = stem;
+  out.png = dir / (stem + ".png");
+  out.svg = dir / (stem + ".svg");
+
+  std::vector<Kept> kept;
+  std::size_t drawable = 0;
+  double x_lo = INFINITY, x_hi = -INFINITY, y_lo = INFINITY;
+  for (const Series& s : c.series) {
+    kept.push_back(keep_drawable(c, s, out.warnings));
+    drawable += kept.back().x.size();
+    for (double x : kept.back().x) x_lo = std::min(x_lo, x), x_hi = std::max(x_hi, x);
+    for (double y : kept.back().y) y_lo = std::min(y_lo, y);
+  }
+  if (drawable == 0)
+    bad_chart(c, "has no drawable point (all NaN, infinite or <= 0 on a log axis)");
+
+  const bool bars = c.kind == Chart::Kind::Bars;
+  // Bars start at 0, or on a log y axis at the decade below the smallest value.
+  double y_floor = 0;
+  if (bars && c.y.log) {
+    y_floor = std::pow(10.0, std::floor(std::log10(y_lo)));
+    if (y_floor >= y_lo) y_floor /= 10;
+  }
+  std::vector<std::vector<BarBox>> boxes;
+  if (bars) {
+    boxes = layout_bars(c, kept, y_floor);
+    for (const auto& series_boxes : boxes)
+      for (const BarBox& b : series_boxes)
+        x_lo = std::min(x_lo, b.xlow), x_hi = std::max(x_hi, b.xhigh);
+  }
+
+  const fs::path script = make_temp_sibling_file(dir / (stem + ".gp"));
+  const fs::path log = make_temp_sibling_file(dir / (stem + ".log"));
+  const fs::path png_tmp = make_temp_sibling_file(out.png);
+  const fs::path svg_tmp = make_temp_sibling_file(out.svg);
+  auto cleanup = [&] {
+    for (const fs::path& p : {script, log, png_tmp, svg_tmp}) remove_quietly(p);
+  };
+  try {
+    {
+      // ">file" makes gnuplot-iostream write the script to a file instead of a pipe.
+      Gnuplot gp(">" + script.string());
+      gp << "# " << chart_label(c) << ", drawn by v4sim\n";
+      gp << "set encoding utf8\n";
+      for (std::size_t s = 0; s < kept.size(); ++s) {
+        // Data blocks hold numbers only (written by gnuplot-iostream at 19 significant digits),
+        // ended by "e"; both terminals below plot the same blocks.
+        gp << "$s" << s << " << e\n";
+        if (bars) {
+          std::vector<std::tuple<double, double, double, double, double, double>> rows;
+          for (const BarBox& b : boxes[s])
+            rows.emplace_back(b.x, b.y, b.xlow, b.xhigh, b.ylow, b.yhigh);
+          gp.send1d(rows);
+        } else {
+          std::vector<std::pair<double, double>> rows;
+          for (std::size_t i = 0; i < kept[s].x.size(); ++i)
+            rows.emplace_back(kept[s].x[i], kept[s].y[i]);
+          gp.send1d(rows);
+        }
+      }
+      gp << "set title " << gnuplot_quote(c.title) << " font '," << style.font_size_pt + 3 << "'\n";
+      set_axis(gp, c.x, 'x', x_lo, x_hi, true);
+      set_axis(gp, c.y, 'y', 0, 0, false);
+      if (!c.categories.empty()) {
+        gp << "set xtics (";
+        std::size_t longest = 0;
+        for (std::size_t i = 0; i < c.categories.size(); ++i) {
+          gp << (i ? ", " : "") << gnuplot_quote(c.categories[i]) << " " << i;
+          longest = std::max(longest, c.categories[i].size());
+        }
+        gp << ")\n";
+        if (longest * c.categories.size() > 80) gp << "set xtics rotate by 30 right\n";
+        gp << "set xrange [-0.6:" << num(static_cast<double>(c.categories.size()) - 0.4) << "]\n";
+      } else if (bars && !c.x.log) {
+        const double pad = 0.02 * (x_hi - x_lo);
+        gp << "set xrange [" << num(x_lo - pad) << ":" << num(x_hi + pad) << "]\n";
+      }
+      if (bars && c.y.log) gp << "set yrange [" << num(y_floor) << ":*]\n";
+      if (bars && !c.y.log) gp << "set yrange [" << (y_lo < 0 ? "*" : "0") << ":*]\n";
+      // Vertical grid lines would cut through bars.
+      gp << "set grid " << (bars ? "" : "xtics ") << "ytics lt 1 lw 1 lc rgb '#dddddd'\n";
+      gp << "set border 3 lw 1.2\nset tics nomirror out\n";
+      gp << "set key below horizontal noautotitle height 1.5\n";
+      gp << "set style fill solid 0.85 noborder\n";
+
+      std::ostringstream plot;
+      plot << "plot ";
+      for (std::size_t s = 0; s < kept.size(); ++s) {
+        const char* colour = kColours[s % kColours.size()];
+        plot << (s ? ", " : "") << "$s" << s;
+        if (bars) {
+          plot << " using 1:2:3:4:5:6 with boxxyerror lc rgb '" << colour << "'";
+        } else {
+          plot << " using 1:2 with linespoints lw 2 ps 1.2 pt "
+               << kPointTypes[s % kPointTypes.size()] << " lc rgb '" << colour << "'";
+        }
+        plot << " title " << gnuplot_quote(c.series[s].name);
+      }
+      const std::string font = gnuplot_quote(style.font + "," + std::to_string(style.font_size_pt));
+      auto terminal = [&](std::string_view name, int w, int h) {
+        std::ostringstream t;
+        t << "set terminal " << name << " size " << w << "," << h << " font " << font
+          << " noenhanced background '#ffffff'";
+        return t.str();
+      };
+      gp << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n  "
+         << terminal("pngcairo", style.png_width_px, style.png_height_px) << " linewidth 1.2\n"
+         << "} else {\n  " << terminal("png", style.png_width_px, style.png_height_px) << "\n}\n";
+      gp << "set output " << gnuplot_quote(png_tmp.string()) << "\n" << plot.str() << "\n";
+      gp << terminal("svg", style.svg_width_px, style.svg_height_px) << "\n";
+      gp << "set output " << gnuplot_quote(svg_tmp.string()) << "\n" << plot.str() << "\n";
+      gp << "unset output\n";
+      gp.flush();
+      if (!gp) {
+        std::string msg = "cannot write the gnuplot script ";
+        throw std::runtime_error(msg.append(one_line(script.string())));
+      }
+    }
+    const int status = run_gnuplot(style.gnuplot, script, log);
+    const std::string messages = read_file(log);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      std::string msg = "gnuplot failed drawing ";
+      msg.append(chart_label(c))
+          .append(": ")
+          .append(one_line(messages).substr(0, kMaxMessageChars));
+      throw std::runtime_error(msg);
+    }
+    std::istringstream lines(messages);
+    for (std::string line; std::getline(lines, line);) {
+      if (line.find_first_not_of(" \t^") == std::string::npos) continue;
+      std::string w = chart_label(c);
+      out.warnings.push_back(w.append(": gnuplot: ").append(one_line(line)));
+    }
+    const std::string png_bytes = read_file(png_tmp);
+    check_png(c, out.png, png_bytes);
+    out.svg_text = read_file(svg_tmp);
+    check_svg(c, out.svg, out.svg_text);
+    rename_into_place(png_tmp, out.png);
+    rename_into_place(svg_tmp, out.svg);
+    if (style.keep_script) rename_into_place(script, dir / (stem + ".gp"));
+  } catch (...) {
+    cleanup();
+    throw;
+  }
+  cleanup();
+  return out;
+}
+
+}  // namespace v4sim::report
