@@ -7,6 +7,8 @@
 namespace v4sim::cli {
 
 void setup_models(CLI::App& app);
+void setup_hardware(CLI::App& app);
+void setup_topology(CLI::App& app);
 void setup_cost(CLI::App& app);
 void setup_compare(CLI::App& app);
 

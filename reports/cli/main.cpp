@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string("v4sim ") + V4SIM_VERSION);
   app.require_subcommand(1);
   v4sim::cli::setup_models(app);
+  v4sim::cli::setup_hardware(app);
+  v4sim::cli::setup_topology(app);
   v4sim::cli::setup_cost(app);
   v4sim::cli::setup_compare(app);
   auto is_command = [&](const std::string& name) {

@@ -1,0 +1,71 @@
+#include "hardware/catalogue.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace v4sim::hardware_yaml {
+
+using config::MapReader;
+
+std::filesystem::path resolve(std::string_view name_or_path, const std::filesystem::path& dir,
+                              std::string_view what) {
+  auto ends_with = [&](std::string_view suffix) {
+    return name_or_path.size() >= suffix.size() &&
+           name_or_path.substr(name_or_path.size() - suffix.size()) == suffix;
+  };
+  if (name_or_path.find('/') != std::string_view::npos || ends_with(".yaml") || ends_with(".yml"))
+    return std::filesystem::path(name_or_path);
+  std::filesystem::path path = dir / (std::string(name_or_path) + ".yaml");
+  std::error_code ec;
+  if (std::filesystem::exists(path, ec)) return path;
+  std::string msg("unknown ");
+  msg.append(what).append(" '").append(name_or_path).append("'");
+  const auto names = list_yaml(dir);
+  if (auto guess = config::closest(name_or_path, names))
+    msg.append(" (did you mean '" + *guess + "'?)");
+  msg.append("; the catalogue in ").append(dir.string()).append(" has:");
+  for (const auto& n : names) msg.append(" ").append(n);
+  throw InputError(msg);
+}
+
+std::vector<std::string> list_yaml(const std::filesystem::path& dir) {
+  std::vector<std::string> names;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+void read_provenance(MapReader& m) {
+  m.allow("source");
+  m.allow("estimate");
+  if (!m.has("source") && !m.has("estimate"))
+    m.fail("source", "every section needs a 'source:' (URL or document) or an 'estimate:'");
+  for (const char* key : {"source", "estimate"})
+    if (m.has(key) && m.string(key).empty()) m.fail(key, "must not be empty");
+}
+
+Range read_range(MapReader& m, std::string_view key, double min, double max) {
+  m.allow(key);
+  if (m.has(key) && m.node(key).IsMap()) {
+    MapReader r = m.map(key);
+    Range out;
+    out.nominal = r.number("nominal", min, max);
+    out.low = r.number("low", min, max);
+    out.high = r.number("high", min, max);
+    r.finish();
+    if (out.low > out.nominal) r.fail("low", "must not exceed nominal");
+    if (out.high < out.nominal) r.fail("high", "must not be below nominal");
+    return out;
+  }
+  return Range::exactly(m.number(key, min, max));
+}
+
+double read_positive(MapReader& m, std::string_view key, double max) {
+  const double v = m.number(key, -max, max);
+  if (v <= 0) m.fail(key, "must be positive");
+  return v;
+}
+
+}  // namespace v4sim::hardware_yaml

@@ -1,0 +1,32 @@
+// Helpers shared by the hardware loaders: catalogue-name resolution, provenance and ranged values.
+// Internal: include only from hardware loader .cpp files (it pulls in yaml-cpp).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hardware/accelerator.h"
+#include "models/config/strict_yaml.h"
+
+namespace v4sim::hardware_yaml {
+
+/// A catalogue name resolves to dir/<name>.yaml; anything with '/' or a .yaml/.yml suffix is a
+/// path. An unknown name throws InputError listing the catalogue and the closest name.
+std::filesystem::path resolve(std::string_view name_or_path, const std::filesystem::path& dir,
+                              std::string_view what);
+
+/// Stems of every *.yaml in dir, sorted.
+std::vector<std::string> list_yaml(const std::filesystem::path& dir);
+
+/// Every section states where its numbers come from: `source:` and/or `estimate:` (reasoning).
+void read_provenance(config::MapReader& m);
+
+/// A number, or a mapping {nominal, low, high} with low <= nominal <= high, each in [min, max].
+Range read_range(config::MapReader& m, std::string_view key, double min, double max);
+
+/// A number that must be > 0 and <= max ("must be positive" for zero or negative values).
+double read_positive(config::MapReader& m, std::string_view key, double max);
+
+}  // namespace v4sim::hardware_yaml

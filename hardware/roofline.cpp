@@ -1,0 +1,34 @@
+#include "hardware/roofline.h"
+
+#include <algorithm>
+
+namespace v4sim {
+
+std::string_view to_string(Bound b) {
+  return b == Bound::compute ? "compute" : "memory";
+}
+
+OpTime op_time(const Accelerator& device, const Cost& cost) {
+  OpTime t;
+  t.executed_as = device.path_for;
+  for (Precision p : kAllPrecisions) {
+    const double flops = static_cast<double>(cost.flops_at(p));
+    if (flops <= 0) continue;
+    const ComputePath path = device.path_for[static_cast<int>(p)];
+    const double peak = device.peak_flops_per_s(path);
+    t.compute_s += flops / (peak * device.compute_efficiency.at(flops, peak));
+    if (path != native_path(p)) {
+      t.fallback_used = true;
+      if (!t.fallback.empty()) t.fallback.append(", ");
+      t.fallback.append(to_string(p)).append(" as ").append(to_string(path));
+    }
+  }
+  const double bytes = static_cast<double>(cost.total_bytes());
+  t.memory_s = bytes / (device.hbm_bytes_per_s() * device.memory_efficiency);
+  t.overhead_s = device.launch_overhead_s;
+  t.bound = t.compute_s >= t.memory_s && t.compute_s > 0 ? Bound::compute : Bound::memory;
+  t.total_s = std::max(t.compute_s, t.memory_s) + t.overhead_s;
+  return t;
+}
+
+}  // namespace v4sim

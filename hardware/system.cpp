@@ -1,0 +1,485 @@
+#include "hardware/system.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+#include "hardware/catalogue.h"
+
+namespace v4sim {
+namespace {
+
+using config::MapReader;
+using hardware_yaml::read_positive;
+using hardware_yaml::read_provenance;
+using hardware_yaml::read_range;
+
+constexpr int kMaxCount = 1 << 16;
+constexpr double kMaxGbPerS = 1e7;
+constexpr double kMaxLatencyS = 1e-2;
+constexpr double kSumTolerance = 0.01;  // link sums must match the accelerator within 1 %
+
+std::string cat(std::initializer_list<std::string_view> parts) {
+  std::string out;
+  for (std::string_view p : parts) out.append(p);
+  return out;
+}
+
+bool parse_pattern(std::string_view text, LinkPattern& out) {
+  for (LinkPattern p :
+       {LinkPattern::complete, LinkPattern::ring, LinkPattern::pairs, LinkPattern::planes})
+    if (to_string(p) == text) {
+      out = p;
+      return true;
+    }
+  return false;
+}
+
+bool parse_tier(std::string_view text, LinkTier& out) {
+  for (LinkTier t : {LinkTier::scale_up, LinkTier::scale_out, LinkTier::die_to_die})
+    if (to_string(t) == text) {
+      out = t;
+      return true;
+    }
+  return false;
+}
+
+std::vector<SwitchGroup> read_switches(MapReader& m, const std::vector<std::string>& taken) {
+  std::vector<SwitchGroup> out;
+  m.allow("switches");
+  if (!m.has("switches")) return out;
+  const YAML::Node list = m.node("switches");
+  if (!list.IsSequence()) m.fail("switches", "expected a list of {name, count}");
+  std::vector<std::string> names = taken;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    MapReader s(list[i], m.file(), m.field("switches") + "[" + std::to_string(i) + "]");
+    SwitchGroup g;
+    g.name = s.string("name");
+    g.count = static_cast<int>(s.integer("count", 1, kMaxCount));
+    s.allow("source");
+    s.allow("estimate");
+    if (s.has("source")) s.string("source");
+    if (s.has("estimate")) s.string("estimate");
+    if (g.name.empty() || g.name.find('.') != std::string::npos)
+      s.fail("name", "must be a non-empty name without '.'");
+    if (std::find(names.begin(), names.end(), g.name) != names.end())
+      s.fail("name", "the group name is already used (or reserved: device, scale_out)");
+    names.push_back(g.name);
+    s.finish();
+    out.push_back(g);
+  }
+  return out;
+}
+
+/// Vertex-group sizes by name, and whether each group is node-level.
+struct Groups {
+  std::map<std::string, int> count;
+  std::map<std::string, bool> node_level;
+  std::vector<std::string> names;
+
+  void add(const std::string& name, int n, bool in_node) {
+    count[name] = n;
+    node_level[name] = in_node;
+    names.push_back(name);
+  }
+  bool has(const std::string& name) const { return count.count(name) > 0; }
+};
+
+LinkGroup read_link(MapReader& l, const Groups& groups, bool fabric) {
+  LinkGroup g;
+  g.where = config::where(l.file(), l.node("name"));
+  g.name = l.string("name");
+  l.allow("source");
+  l.allow("estimate");
+  if (l.has("source")) l.string("source");
+  if (l.has("estimate")) l.string("estimate");
+  const YAML::Node between = l.node("between");
+  if (!between.IsSequence() || between.size() != 2 || !between[0].IsScalar() ||
+      !between[1].IsScalar())
+    l.fail("between", "expected a list of two vertex groups, e.g. [device, nvswitch]");
+  g.from = between[0].Scalar();
+  g.to = between[1].Scalar();
+  for (const std::string& end : {g.from, g.to}) {
+    if (groups.has(end)) continue;
+    std::string msg = cat({"link to a missing vertex group '", end, "'"});
+    if (auto guess = config::closest(end, groups.names)) msg += " (did you mean '" + *guess + "'?)";
+    msg += "; known groups:";
+    for (const auto& n : groups.names) msg += " " + n;
+    l.fail("between", msg);
+  }
+  if (!parse_pattern(l.string("pattern"), g.pattern))
+    l.fail("pattern", "expected complete, ring, pairs or planes");
+  l.allow("planes");
+  if (g.pattern == LinkPattern::planes) {
+    g.planes = static_cast<int>(l.integer("planes", 1, kMaxCount));
+  } else if (l.has("planes")) {
+    l.fail("planes", "only the 'planes' pattern takes a plane count");
+  }
+  g.gb_per_s = read_positive(l, "gb_per_s", kMaxGbPerS);
+  g.latency_s = l.number("latency_s", 0, kMaxLatencyS);
+  l.allow("tier");
+  if (l.has("tier") && !parse_tier(l.string("tier"), g.tier))
+    l.fail("tier", "expected scale_up or die_to_die");
+  if (g.tier == LinkTier::scale_out)
+    l.fail("tier", "scale-out links are described by the scale_out section, not as link groups");
+  l.finish();
+
+  const int n_from = groups.count.at(g.from);
+  const int n_to = groups.count.at(g.to);
+  const bool same = g.from == g.to;
+  switch (g.pattern) {
+    case LinkPattern::complete:
+      if (same && n_from < 2) l.fail("pattern", "a full mesh needs at least two members");
+      break;
+    case LinkPattern::ring:
+      if (!same || n_from < 3)
+        l.fail("pattern", "a ring joins one group of at least three members to itself");
+      break;
+    case LinkPattern::pairs:
+      if (!same || n_from % 2 != 0)
+        l.fail("pattern", "pairs join one group with an even number of members to itself");
+      break;
+    case LinkPattern::planes:
+      if (same) l.fail("pattern", "planes join two different groups");
+      if (n_from % g.planes != 0 || n_to % g.planes != 0)
+        l.fail("planes", "both groups (" + std::to_string(n_from) + " and " + std::to_string(n_to) +
+                             " members) must split into this many planes");
+      break;
+  }
+  const bool from_node = groups.node_level.at(g.from);
+  const bool to_node = groups.node_level.at(g.to);
+  if (!fabric && (!from_node || !to_node))
+    l.fail("between", "node links join groups of the node (device or node switches)");
+  if (fabric) {
+    if (from_node && to_node)
+      l.fail("between",
+             "a fabric link needs a fabric switch group at one end (links inside a "
+             "node belong under node.links)");
+    if ((from_node || to_node) &&
+        (g.pattern == LinkPattern::ring || g.pattern == LinkPattern::pairs))
+      l.fail("pattern", "a link from every node to the fabric must be complete or planes");
+  }
+  if (g.tier == LinkTier::die_to_die && (g.pattern != LinkPattern::pairs || g.from != "device"))
+    l.fail("tier",
+           "die_to_die links join the dies of a package: between [device, device], "
+           "pattern pairs");
+  return g;
+}
+
+std::vector<LinkGroup> read_links(MapReader& m, const Groups& groups, bool fabric) {
+  const YAML::Node list = m.node("links");
+  if (!list.IsSequence() || list.size() == 0) m.fail("links", "expected a non-empty list of links");
+  std::vector<LinkGroup> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    MapReader l(list[i], m.file(), m.field("links") + "[" + std::to_string(i) + "]");
+    out.push_back(read_link(l, groups, fabric));
+  }
+  return out;
+}
+
+Footprint read_footprint(MapReader& m) {
+  read_provenance(m);
+  Footprint f;
+  f.power_w = read_range(m, "power_w", 0, 1e9);
+  f.price_usd = read_range(m, "price_usd", 0, 1e11);
+  f.floor_m2 = read_range(m, "floor_m2", 0, 1e6);
+  m.finish();
+  return f;
+}
+
+std::filesystem::path accelerator_path(const std::string& text, const std::string& system_file,
+                                       const std::filesystem::path& accelerators_dir) {
+  const bool is_path = text.find('/') != std::string::npos ||
+                       (text.size() > 5 && text.substr(text.size() - 5) == ".yaml");
+  if (!is_path) return hardware_yaml::resolve(text, accelerators_dir, "accelerator");
+  std::filesystem::path p(text);
+  return p.is_absolute() ? p : std::filesystem::path(system_file).parent_path() / p;
+}
+
+/// Each device's scale-up links must add up to its accelerator's scale-up bandwidth, and its
+/// die-to-die links to the die-to-die figure: the file and the catalogue must tell one story.
+void check_device_links(const SystemSpec& s, const Netlist& net) {
+  std::vector<double> up(net.num_devices, 0.0), d2d(net.num_devices, 0.0);
+  for (const NetLink& l : net.links) {
+    for (int end : {l.a, l.b}) {
+      if (end >= net.num_devices) continue;
+      if (l.tier == LinkTier::scale_up) up[end] += l.gb_per_s;
+      if (l.tier == LinkTier::die_to_die) d2d[end] += l.gb_per_s;
+    }
+  }
+  const Accelerator& a = s.accelerator;
+  auto mismatch = [](double have, double want) {
+    return std::abs(have - want) > kSumTolerance * std::max(want, 1e-9);
+  };
+  for (int r = 0; r < net.num_devices; ++r) {
+    if (mismatch(up[r], a.scale_up_gb_per_s.nominal))
+      throw InputError(
+          cat({s.links_where, ": field 'node.links': device '", net.vertices[r].name, "' has ",
+               std::to_string(up[r]), " GB/s per direction of scale_up links, but accelerator '",
+               a.name, "' states interconnect.scale_up_gb_per_s = ",
+               std::to_string(a.scale_up_gb_per_s.nominal), " (", a.file, ")"}));
+    if (mismatch(d2d[r], a.die_to_die_gb_per_s))
+      throw InputError(cat(
+          {s.links_where, ": field 'node.links': device '", net.vertices[r].name, "' has ",
+           std::to_string(d2d[r]), " GB/s of die_to_die links, but accelerator '", a.name,
+           "' states interconnect.die_to_die_gb_per_s = ", std::to_string(a.die_to_die_gb_per_s),
+           " (", a.file, ")"}));
+  }
+}
+
+SystemSpec read_system(const config::Document& doc, const std::filesystem::path& accelerators_dir) {
+  MapReader root(doc.root, doc.file, "");
+  SystemSpec s;
+  s.file = doc.file;
+  read_provenance(root);
+  s.name = root.string("name");
+  s.display_name = root.string("display_name");
+  s.accelerator = load_accelerator(
+      accelerator_path(root.string("accelerator"), doc.file, accelerators_dir).string());
+
+  MapReader node = root.map("node");
+  read_provenance(node);
+  s.devices_per_node = static_cast<int>(node.integer("devices", 1, kMaxCount));
+  if (s.devices_per_node % s.accelerator.dies_per_package != 0)
+    node.fail("devices", "must be a whole number of packages (" +
+                             std::to_string(s.accelerator.dies_per_package) + " dies each)");
+  s.node_switches = read_switches(node, {"device", "scale_out"});
+  Groups groups;
+  groups.add("device", s.devices_per_node, true);
+  for (const auto& g : s.node_switches) groups.add(g.name, g.count, true);
+  s.links_where = config::where(doc.file, node.node("links"));
+  s.node_links = read_links(node, groups, false);
+  node.finish();
+
+  root.allow("fabric");
+  if (root.has("fabric")) {
+    MapReader fabric = root.map("fabric");
+    read_provenance(fabric);
+    std::vector<std::string> taken = groups.names;
+    taken.push_back("scale_out");
+    s.fabric_switches = read_switches(fabric, taken);
+    if (s.fabric_switches.empty()) fabric.fail("switches", "a fabric needs switches");
+    for (const auto& g : s.fabric_switches) groups.add(g.name, g.count, false);
+    s.fabric_links = read_links(fabric, groups, true);
+    fabric.finish();
+  }
+
+  root.allow("scale_out");
+  if (root.has("scale_out")) {
+    MapReader so = root.map("scale_out");
+    read_provenance(so);
+    ScaleOut out;
+    out.where = config::where(doc.file, root.node("scale_out"));
+    out.gb_per_s = read_positive(so, "gb_per_s", kMaxGbPerS);
+    out.latency_s = so.number("latency_s", 0, kMaxLatencyS);
+    out.price_usd_per_device = read_range(so, "price_usd_per_device", 0, 1e9);
+    out.power_w_per_device = read_range(so, "power_w_per_device", 0, 1e6);
+    const double want = s.accelerator.scale_out_gb_per_s.nominal;
+    if (std::abs(out.gb_per_s - want) > kSumTolerance * want)
+      so.fail("gb_per_s", "differs from accelerator '" + s.accelerator.name +
+                              "' interconnect.scale_out_gb_per_s = " + std::to_string(want));
+    so.finish();
+    s.scale_out = out;
+  }
+
+  MapReader nodes = root.map("nodes");
+  read_provenance(nodes);
+  s.nodes_where = config::where(doc.file, root.node("nodes"));
+  s.min_nodes = static_cast<int>(nodes.integer("min", 1, kMaxCount));
+  s.max_nodes = static_cast<int>(nodes.integer("max", 1, kMaxCount));
+  s.default_nodes = static_cast<int>(nodes.integer("default", 1, kMaxCount));
+  if (s.max_nodes < s.min_nodes) nodes.fail("max", "must not be below min");
+  if (s.default_nodes < s.min_nodes || s.default_nodes > s.max_nodes)
+    nodes.fail("default", "must lie in [min, max]");
+  if (s.max_nodes > 1 && s.fabric_links.empty() && !s.scale_out)
+    nodes.fail("max", "more than one node needs a fabric or a scale_out network to join them");
+  nodes.finish();
+
+  MapReader footprint = root.map("footprint");
+  s.per_node = read_footprint(footprint);
+  root.finish();
+
+  const Netlist net = expand(s, s.default_nodes);
+  check_device_links(s, net);
+  return s;
+}
+
+/// Vertex lists of every group, by node (node-level) or once (fabric-level).
+struct Placed {
+  std::vector<std::map<std::string, std::vector<int>>> node;  // [node][group]
+  std::map<std::string, std::vector<int>> fabric;
+};
+
+void connect(Netlist& net, const LinkGroup& g, const std::vector<int>& a, const std::vector<int>& b,
+             double usable) {
+  auto add = [&](int u, int v) {
+    net.links.push_back({u, v, g.gb_per_s, usable, g.latency_s, g.tier, g.name});
+  };
+  const int na = static_cast<int>(a.size());
+  const int nb = static_cast<int>(b.size());
+  const bool same = g.from == g.to;
+  switch (g.pattern) {
+    case LinkPattern::complete:
+      for (int i = 0; i < na; ++i)
+        for (int j = same ? i + 1 : 0; j < nb; ++j) add(a[i], b[j]);
+      break;
+    case LinkPattern::ring:
+      for (int i = 0; i < na; ++i) add(a[i], a[(i + 1) % na]);
+      break;
+    case LinkPattern::pairs:
+      for (int i = 0; i + 1 < na; i += 2) add(a[i], a[i + 1]);
+      break;
+    case LinkPattern::planes: {
+      const int pa = na / g.planes;
+      const int pb = nb / g.planes;
+      for (int p = 0; p < g.planes; ++p)
+        for (int i = 0; i < pa; ++i)
+          for (int j = 0; j < pb; ++j) add(a[p * pa + i], b[p * pb + j]);
+      break;
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(LinkPattern p) {
+  switch (p) {
+    case LinkPattern::complete:
+      return "complete";
+    case LinkPattern::ring:
+      return "ring";
+    case LinkPattern::pairs:
+      return "pairs";
+    case LinkPattern::planes:
+      return "planes";
+  }
+  return "?";
+}
+
+Netlist expand(const SystemSpec& s, int nodes) {
+  if (nodes < s.min_nodes || nodes > s.max_nodes)
+    throw InputError(cat({s.nodes_where, ": system '", s.name, "' takes ",
+                          std::to_string(s.min_nodes), " to ", std::to_string(s.max_nodes),
+                          " nodes (field 'nodes'); asked for ", std::to_string(nodes)}));
+  Netlist net;
+  net.name = s.name;
+  net.nodes = nodes;
+  Placed placed;
+  placed.node.resize(nodes);
+  for (int k = 0; k < nodes; ++k)
+    for (int d = 0; d < s.devices_per_node; ++d)
+      placed.node[k]["device"].push_back(
+          net.add_device(cat({"n", std::to_string(k), ".d", std::to_string(d)}), k));
+  for (int k = 0; k < nodes; ++k)
+    for (const SwitchGroup& g : s.node_switches)
+      for (int i = 0; i < g.count; ++i)
+        placed.node[k][g.name].push_back(net.add_switch(
+            cat({"n", std::to_string(k), ".", g.name, ".", std::to_string(i)}), g.name, k));
+  for (const SwitchGroup& g : s.fabric_switches)
+    for (int i = 0; i < g.count; ++i)
+      placed.fabric[g.name].push_back(
+          net.add_switch(cat({g.name, ".", std::to_string(i)}), g.name, -1));
+
+  const Accelerator& acc = s.accelerator;
+  auto usable = [&](LinkTier t) {
+    // Die-to-die links have no measurement (hardware.md §8) and are not derated.
+    return t == LinkTier::scale_up    ? acc.scale_up_usable_fraction
+           : t == LinkTier::scale_out ? acc.scale_out_usable_fraction
+                                      : 1.0;
+  };
+  for (int k = 0; k < nodes; ++k)
+    for (const LinkGroup& g : s.node_links)
+      connect(net, g, placed.node[k][g.from], placed.node[k][g.to], usable(g.tier));
+  for (const LinkGroup& g : s.fabric_links) {
+    const bool from_fabric = placed.fabric.count(g.from) > 0;
+    const bool to_fabric = placed.fabric.count(g.to) > 0;
+    if (from_fabric && to_fabric) {
+      connect(net, g, placed.fabric[g.from], placed.fabric[g.to], usable(g.tier));
+      continue;
+    }
+    for (int k = 0; k < nodes; ++k)
+      connect(net, g, from_fabric ? placed.fabric[g.from] : placed.node[k][g.from],
+              to_fabric ? placed.fabric[g.to] : placed.node[k][g.to], usable(g.tier));
+  }
+  if (s.scale_out) {
+    const int sw = net.add_switch("scale_out", "scale_out", -1);
+    for (int r = 0; r < net.num_devices; ++r)
+      net.links.push_back({r, sw, s.scale_out->gb_per_s, acc.scale_out_usable_fraction,
+                           s.scale_out->latency_s, LinkTier::scale_out, "scale_out"});
+  }
+  if (const std::string why = disconnected_reason(net); !why.empty())
+    throw InputError(cat({s.links_where, ": field 'node.links': ", why, " (system '", s.name,
+                          "' at ", std::to_string(nodes), " nodes)"}));
+  return net;
+}
+
+SystemTotals system_totals(const SystemSpec& s, int nodes) {
+  SystemTotals t;
+  t.nodes = nodes;
+  t.devices = nodes * s.devices_per_node;
+  t.packages = t.devices / s.accelerator.dies_per_package;
+  auto scaled = [](const Range& r, double k) {
+    return Range{r.nominal * k, r.low * k, r.high * k};
+  };
+  auto sum = [](const Range& a, const Range& b) {
+    return Range{a.nominal + b.nominal, a.low + b.low, a.high + b.high};
+  };
+  t.power_w = scaled(s.per_node.power_w, nodes);
+  t.price_usd = scaled(s.per_node.price_usd, nodes);
+  t.floor_m2 = scaled(s.per_node.floor_m2, nodes);
+  if (s.scale_out) {
+    t.power_w = sum(t.power_w, scaled(s.scale_out->power_w_per_device, t.devices));
+    t.price_usd = sum(t.price_usd, scaled(s.scale_out->price_usd_per_device, t.devices));
+  }
+  const Accelerator& a = s.accelerator;
+  t.hbm_capacity_gb = a.hbm_capacity_gb.nominal * t.devices;
+  t.hbm_bandwidth_tb_per_s = a.hbm_bandwidth_tb_per_s.nominal * t.devices;
+  for (ComputePath p : kAllComputePaths)
+    t.peak_pflops[static_cast<int>(p)] = a.peak_flops_per_s(p) * t.devices / 1e15;
+  return t;
+}
+
+std::filesystem::path default_systems_dir() {
+  return std::filesystem::path(V4SIM_SOURCE_DIR) / "hardware" / "systems";
+}
+
+SystemSpec load_system(std::string_view name_or_path, const std::filesystem::path& dir,
+                       const std::filesystem::path& accelerators_dir) {
+  return read_system(config::load_file(hardware_yaml::resolve(name_or_path, dir, "system")),
+                     accelerators_dir);
+}
+
+std::vector<std::string> list_systems(const std::filesystem::path& dir) {
+  return hardware_yaml::list_yaml(dir);
+}
+
+HardwareKind find_hardware(std::string_view name_or_path, const std::filesystem::path& systems_dir,
+                           const std::filesystem::path& accelerators_dir) {
+  const std::string text(name_or_path);
+  const bool is_path = text.find('/') != std::string::npos ||
+                       (text.size() > 5 && text.substr(text.size() - 5) == ".yaml") ||
+                       (text.size() > 4 && text.substr(text.size() - 4) == ".yml");
+  if (is_path) {
+    const config::Document doc = config::load_file(text);
+    const YAML::Node& root = doc.root;
+    return root["node"].IsDefined() ? HardwareKind::system : HardwareKind::accelerator;
+  }
+  const auto systems = list_systems(systems_dir);
+  const auto accelerators = list_accelerators(accelerators_dir);
+  auto listed = [&](const std::vector<std::string>& v) {
+    return std::find(v.begin(), v.end(), text) != v.end();
+  };
+  if (listed(systems)) return HardwareKind::system;
+  if (listed(accelerators)) return HardwareKind::accelerator;
+  std::vector<std::string> all = accelerators;
+  all.insert(all.end(), systems.begin(), systems.end());
+  std::string msg = cat({"unknown hardware '", text, "'"});
+  if (auto guess = config::closest(text, all)) msg += " (did you mean '" + *guess + "'?)";
+  msg += "; accelerators:";
+  for (const auto& n : accelerators) msg += " " + n;
+  msg += "; systems:";
+  for (const auto& n : systems) msg += " " + n;
+  throw InputError(msg);
+}
+
+}  // namespace v4sim

@@ -1,0 +1,174 @@
+#include "hardware/topology.h"
+
+#include <algorithm>
+#include <deque>
+#include <limits>
+#include <ostream>
+
+#include <boost/graph/push_relabel_max_flow.hpp>
+
+namespace v4sim {
+namespace {
+
+bool is_scale_up(LinkTier t) {
+  return t != LinkTier::scale_out;
+}
+
+/// Max flow over the arcs passing `keep`, from the ranks in [0, half) to the ranks in
+/// [half, num_devices), in GB/s.
+template <class Keep>
+double half_to_half_flow(const Topology& topo, Keep keep) {
+  using Traits = boost::adjacency_list_traits<boost::vecS, boost::vecS, boost::directedS>;
+  using FlowGraph = boost::adjacency_list<
+      boost::vecS, boost::vecS, boost::directedS, boost::no_property,
+      boost::property<
+          boost::edge_capacity_t, double,
+          boost::property<boost::edge_residual_capacity_t, double,
+                          boost::property<boost::edge_reverse_t, Traits::edge_descriptor>>>>;
+  const int n = static_cast<int>(boost::num_vertices(topo.graph));
+  const int half = topo.num_devices / 2;
+  if (half == 0) return 0.0;
+  FlowGraph g(n + 2);
+  const int source = n;
+  const int sink = n + 1;
+  auto capacity = boost::get(boost::edge_capacity, g);
+  auto reverse = boost::get(boost::edge_reverse, g);
+  auto add = [&](int u, int v, double cap) {
+    auto e = boost::add_edge(u, v, g).first;
+    auto r = boost::add_edge(v, u, g).first;
+    capacity[e] = cap;
+    capacity[r] = 0;
+    reverse[e] = r;
+    reverse[r] = e;
+  };
+  for (auto [it, end] = boost::edges(topo.graph); it != end; ++it) {
+    const TopoArc& arc = topo.graph[*it];
+    if (!keep(arc)) continue;
+    add(static_cast<int>(boost::source(*it, topo.graph)),
+        static_cast<int>(boost::target(*it, topo.graph)), arc.gb_per_s);
+  }
+  // A device's own links bound what it can send; the super-source adds no limit of its own.
+  constexpr double kUnbounded = std::numeric_limits<double>::max() / 4;
+  for (int r = 0; r < topo.num_devices; ++r) {
+    if (r < half)
+      add(source, r, kUnbounded);
+    else if (r < 2 * half)
+      add(r, sink, kUnbounded);
+  }
+  return boost::push_relabel_max_flow(g, source, sink);
+}
+
+/// Hop distances from `from` over the arcs passing `keep` (-1 = unreachable).
+template <class Keep>
+std::vector<int> hops_from(const Topology& topo, int from, Keep keep) {
+  std::vector<int> dist(boost::num_vertices(topo.graph), -1);
+  std::deque<int> queue{from};
+  dist[from] = 0;
+  while (!queue.empty()) {
+    const int u = queue.front();
+    queue.pop_front();
+    for (auto [it, end] = boost::out_edges(u, topo.graph); it != end; ++it) {
+      if (!keep(topo.graph[*it])) continue;
+      const int v = static_cast<int>(boost::target(*it, topo.graph));
+      if (dist[v] >= 0) continue;
+      dist[v] = dist[u] + 1;
+      queue.push_back(v);
+    }
+  }
+  return dist;
+}
+
+}  // namespace
+
+Topology build_topology(const Netlist& net) {
+  Topology topo;
+  topo.name = net.name;
+  topo.nodes = net.nodes;
+  topo.num_devices = net.num_devices;
+  topo.num_links = static_cast<int>(net.links.size());
+  for (const NetVertex& nv : net.vertices)
+    boost::add_vertex(TopoVertex{nv.name, nv.group, nv.rank, nv.node}, topo.graph);
+  for (std::size_t i = 0; i < net.links.size(); ++i) {
+    const NetLink& l = net.links[i];
+    const TopoArc arc{l.gb_per_s, l.gb_per_s * l.usable_fraction, l.latency_s, l.tier,
+                      static_cast<int>(i)};
+    boost::add_edge(l.a, l.b, arc, topo.graph);
+    boost::add_edge(l.b, l.a, arc, topo.graph);
+  }
+  // Scale-up domains: components over scale-up and die-to-die arcs, numbered by first rank.
+  topo.scale_up_domain.assign(net.num_devices, -1);
+  int next = 0;
+  for (int r = 0; r < net.num_devices; ++r) {
+    if (topo.scale_up_domain[r] >= 0) continue;
+    const auto dist = hops_from(topo, r, [](const TopoArc& a) { return is_scale_up(a.tier); });
+    for (int q = r; q < net.num_devices; ++q)
+      if (dist[q] >= 0) topo.scale_up_domain[q] = next;
+    ++next;
+  }
+  return topo;
+}
+
+TopologySummary summarize(const Topology& topo) {
+  TopologySummary s;
+  s.devices = topo.num_devices;
+  s.switches = static_cast<int>(boost::num_vertices(topo.graph)) - topo.num_devices;
+  s.links = topo.num_links;
+  s.nodes = topo.nodes;
+  std::vector<int> domain_size;
+  for (int d : topo.scale_up_domain) {
+    if (d >= static_cast<int>(domain_size.size())) domain_size.resize(d + 1, 0);
+    ++domain_size[d];
+  }
+  s.scale_up_domains = static_cast<int>(domain_size.size());
+  s.largest_scale_up_domain =
+      domain_size.empty() ? 0 : *std::max_element(domain_size.begin(), domain_size.end());
+
+  constexpr double kNone = std::numeric_limits<double>::max();
+  double up = kNone, out = kNone, d2d = kNone;
+  for (int r = 0; r < topo.num_devices; ++r) {
+    double u = 0, o = 0, d = 0;
+    for (auto [it, end] = boost::out_edges(r, topo.graph); it != end; ++it) {
+      const TopoArc& arc = topo.graph[*it];
+      (arc.tier == LinkTier::scale_up    ? u
+       : arc.tier == LinkTier::scale_out ? o
+                                         : d) += arc.gb_per_s;
+    }
+    up = std::min(up, u);
+    out = std::min(out, o);
+    d2d = std::min(d2d, d);
+  }
+  s.scale_up_injection_gb_per_s = topo.num_devices ? up : 0;
+  s.scale_out_injection_gb_per_s = topo.num_devices ? out : 0;
+  s.die_to_die_gb_per_s = topo.num_devices ? d2d : 0;
+  s.bisection_gb_per_s = half_to_half_flow(topo, [](const TopoArc&) { return true; });
+  s.scale_up_bisection_gb_per_s =
+      half_to_half_flow(topo, [](const TopoArc& a) { return is_scale_up(a.tier); });
+  for (int r = 0; r < topo.num_devices; ++r) {
+    const auto dist = hops_from(topo, r, [](const TopoArc& a) { return is_scale_up(a.tier); });
+    for (int q = 0; q < topo.num_devices; ++q)
+      s.max_scale_up_hops = std::max(s.max_scale_up_hops, dist[q]);
+  }
+  return s;
+}
+
+void write_dot(const Topology& topo, std::ostream& out) {
+  out << "graph \"" << topo.name << "\" {\n  node [fontsize=9];\n";
+  for (auto [it, end] = boost::vertices(topo.graph); it != end; ++it) {
+    const TopoVertex& v = topo.graph[*it];
+    out << "  v" << *it << " [label=\"" << v.name
+        << "\", shape=" << (v.rank >= 0 ? "box" : "ellipse") << "];\n";
+  }
+  // Two arcs per link: print each physical link once.
+  std::vector<bool> printed(topo.num_links, false);
+  for (auto [it, end] = boost::edges(topo.graph); it != end; ++it) {
+    const TopoArc& arc = topo.graph[*it];
+    if (printed[arc.link]) continue;
+    printed[arc.link] = true;
+    out << "  v" << boost::source(*it, topo.graph) << " -- v" << boost::target(*it, topo.graph)
+        << " [label=\"" << arc.gb_per_s << "\""
+        << (arc.tier == LinkTier::scale_out ? ", style=dashed" : "") << "];\n";
+  }
+  out << "}\n";
+}
+
+}  // namespace v4sim

@@ -1,0 +1,172 @@
+// Collectives over the graph against closed forms on a single switch, a full mesh and a ring,
+// and on shipped systems where the routing rules decide the path.
+//
+// Notation: n devices, B bytes/s per link per direction (usable = nominal here), a = latency per
+// link. Closed forms (bytes b per pair, S per rank):
+//   single switch: p2p M/B + 2a;  all-to-all (n-1) b / B + 2a;  reduce-scatter (direct)
+//                  (n-1) S/n / B + 2a;  all-reduce twice that.
+//   full mesh:     all-to-all b / B + a;  reduce-scatter (direct) S/n / B + a.
+//   ring (bidirectional, shortest paths, ties split): all-to-all max arc load
+//                  b (h (h+1) / 2 + n/4) for even n with h = n/2 - 1, b h (h+1) / 2 for odd n
+//                  with h = (n-1)/2; reduce-scatter (ring) (n-1) (S / (2n) / B + a).
+#include <gtest/gtest.h>
+
+#include "hardware/collectives.h"
+#include "hardware/system.h"
+#include "hardware/topology.h"
+#include "models/config/input_error.h"
+
+namespace v4sim {
+namespace {
+
+/// "d<i>" (built with append: GCC 12 warns falsely on "d" + std::to_string(i)).
+std::string device_name(int i) {
+  std::string s("d");
+  s.append(std::to_string(i));
+  return s;
+}
+
+constexpr double kGbPerS = 100;  // per link per direction
+constexpr double kB = kGbPerS * 1e9;
+constexpr double kA = 1e-6;
+
+Netlist single_switch(int n) {
+  Netlist net;
+  net.name = "switch";
+  for (int i = 0; i < n; ++i) net.add_device(device_name(i), 0);
+  const int sw = net.add_switch("sw", "sw", 0);
+  for (int i = 0; i < n; ++i)
+    net.links.push_back({i, sw, kGbPerS, 1.0, kA, LinkTier::scale_up, "l"});
+  return net;
+}
+
+Netlist full_mesh(int n) {
+  Netlist net;
+  net.name = "mesh";
+  for (int i = 0; i < n; ++i) net.add_device(device_name(i), 0);
+  for (int i = 0; i < n; ++i)
+    for (int j = i + 1; j < n; ++j)
+      net.links.push_back({i, j, kGbPerS, 1.0, kA, LinkTier::scale_up, "l"});
+  return net;
+}
+
+Netlist ring(int n) {
+  Netlist net;
+  net.name = "ring";
+  for (int i = 0; i < n; ++i) net.add_device(device_name(i), 0);
+  for (int i = 0; i < n; ++i)
+    net.links.push_back({i, (i + 1) % n, kGbPerS, 1.0, kA, LinkTier::scale_up, "l"});
+  return net;
+}
+
+constexpr double kTol = 1e-12;
+
+TEST(SingleSwitch, ClosedForms) {
+  const Topology t = build_topology(single_switch(8));
+  const auto ranks = first_ranks(8);
+  EXPECT_NEAR(point_to_point(t, 0, 5, 1e9).total_s, 1e9 / kB + 2 * kA, kTol);
+
+  const CommTime a2a = all_to_all(t, ranks, 1e8);
+  EXPECT_NEAR(a2a.total_s, 7 * 1e8 / kB + 2 * kA, kTol);
+  EXPECT_NEAR(a2a.bottleneck_bytes, 7e8, 1e-3);
+
+  // Reduce-scatter of S = 8e8 per rank: direct sends 7 chunks of 1e8 at once and beats the ring
+  // (7 steps x (1e8 / B + 2a)) by its latency.
+  const CommTime rs = reduce_scatter(t, ranks, 8e8);
+  EXPECT_EQ(rs.algorithm, "direct");
+  EXPECT_NEAR(rs.total_s, 7e8 / kB + 2 * kA, kTol);
+  const CommTime ag = all_gather(t, ranks, 1e8);
+  EXPECT_NEAR(ag.total_s, 7e8 / kB + 2 * kA, kTol);
+  const CommTime ar = all_reduce(t, ranks, 8e8);
+  EXPECT_EQ(ar.algorithm, "direct+direct");
+  EXPECT_NEAR(ar.total_s, 2 * (7e8 / kB + 2 * kA), kTol);
+}
+
+TEST(SingleSwitch, MoeAllToAllWithPerRankBytes) {
+  const Topology t = build_topology(single_switch(4));
+  const auto ranks = first_ranks(4);
+  // Rank 0 sends 8e8 spread over 4 ranks (2e8 each, its own share local): 6e8 leaves it. The
+  // others send 4e8 (1e8 each): every receiver gets 2e8 + 2 x 1e8 = 4e8. Bottleneck 6e8.
+  const std::vector<double> bytes = {8e8, 4e8, 4e8, 4e8};
+  const CommTime c = moe_all_to_all(t, ranks, bytes);
+  EXPECT_NEAR(c.total_s, 6e8 / kB + 2 * kA, kTol);
+  EXPECT_NE(c.bottleneck.find("d0 -> sw"), std::string::npos) << c.bottleneck;
+}
+
+TEST(FullMesh, ClosedForms) {
+  const Topology t = build_topology(full_mesh(8));
+  const auto ranks = first_ranks(8);
+  EXPECT_NEAR(point_to_point(t, 2, 6, 1e9).total_s, 1e9 / kB + kA, kTol);
+  EXPECT_NEAR(all_to_all(t, ranks, 1e8).total_s, 1e8 / kB + kA, kTol);
+  const CommTime rs = reduce_scatter(t, ranks, 8e8);
+  EXPECT_EQ(rs.algorithm, "direct");
+  EXPECT_NEAR(rs.total_s, 1e8 / kB + kA, kTol);
+}
+
+TEST(Ring, PointToPointSplitsOverBothWays) {
+  const Topology t = build_topology(ring(8));
+  EXPECT_NEAR(point_to_point(t, 0, 1, 1e9).total_s, 1e9 / kB + kA, kTol);
+  // Antipodal: two 4-hop shortest paths, half the bytes each.
+  EXPECT_NEAR(point_to_point(t, 0, 4, 1e9).total_s, 0.5e9 / kB + 4 * kA, kTol);
+}
+
+TEST(Ring, AllToAllEvenAndOdd) {
+  {
+    const Topology t = build_topology(ring(8));
+    // h = 3: load = b (3 x 4 / 2 + 8 / 4) = 8 b; longest path 4 hops.
+    EXPECT_NEAR(all_to_all(t, first_ranks(8), 1e8).total_s, 8e8 / kB + 4 * kA, kTol);
+  }
+  {
+    const Topology t = build_topology(ring(7));
+    // h = 3: load = b x 3 x 4 / 2 = 6 b; longest path 3 hops.
+    EXPECT_NEAR(all_to_all(t, first_ranks(7), 1e8).total_s, 6e8 / kB + 3 * kA, kTol);
+  }
+}
+
+TEST(Ring, ReduceScatterPicksTheRing) {
+  const Topology t = build_topology(ring(8));
+  const CommTime rs = reduce_scatter(t, first_ranks(8), 8e8);
+  // Ring: 7 steps, each sends 1e8 / 2 to either neighbour over its own link.
+  EXPECT_EQ(rs.algorithm, "ring");
+  EXPECT_EQ(rs.steps, 7);
+  EXPECT_NEAR(rs.total_s, 7 * (0.5e8 / kB + kA), kTol);
+  // Direct on this ring would be the all-to-all above: 8e8 / B + 4a, slower.
+  EXPECT_LT(rs.total_s, 8e8 / kB + 4 * kA);
+}
+
+TEST(Collectives, RejectsBadRanks) {
+  const Topology t = build_topology(single_switch(4));
+  EXPECT_THROW(point_to_point(t, 0, 4, 1.0), InputError);
+  const std::vector<int> twice = {0, 1, 1};
+  EXPECT_THROW(all_to_all(t, twice, 1.0), InputError);
+  EXPECT_EQ(all_reduce(t, first_ranks(1), 1e9).total_s, 0);
+}
+
+TEST(ShippedSystems, CloudMatrixRoutes) {
+  const SystemSpec s = load_system("cloudmatrix384");
+  const Topology t = build_topology(expand(s, s.default_nodes));
+  const double usable = 196 * 0.837 * 1e9;  // per die, all 7 UB links
+  // Die 0 to die 16 (another node): split over 7 planes x 16 L2 chips; 4 hops =
+  // 0.6 + 0.35 + 0.35 + 0.6 = 1.9 us (the inter-node latency of [CM384 Table 1] by construction).
+  EXPECT_NEAR(point_to_point(t, 0, 16, 1e9).total_s, 1e9 / usable + 1.9e-6, 1e-9);
+  // Die 0 to die 2 (same node, other package): 2 hops over the 7 L1 chips = 1.2 us.
+  EXPECT_NEAR(point_to_point(t, 0, 2, 1e9).total_s, 1e9 / usable + 1.2e-6, 1e-9);
+  // Die 0 to die 1 (same package): the 270 GB/s die-to-die link.
+  EXPECT_NEAR(point_to_point(t, 0, 1, 1e9).total_s, 1e9 / 270e9 + 0.3e-6, 1e-9);
+}
+
+TEST(ShippedSystems, HgxClusterKeepsIntraNodeTrafficOnNvlink) {
+  const SystemSpec s = load_system("hgx-h100");
+  const Topology t = build_topology(expand(s, 2));
+  // Same node: NVLink at 450 x 0.80 GB/s, 2 hops of 0.5 us - not the equally short NIC path.
+  const CommTime intra = point_to_point(t, 0, 1, 1e9);
+  EXPECT_NEAR(intra.total_s, 1e9 / 360e9 + 1e-6, 1e-9);
+  EXPECT_NE(intra.bottleneck.find("scale_up"), std::string::npos);
+  // Other node: the 50 GB/s NIC, 2 hops of 1.5 us.
+  const CommTime inter = point_to_point(t, 0, 8, 1e9);
+  EXPECT_NEAR(inter.total_s, 1e9 / 50e9 + 3e-6, 1e-9);
+  EXPECT_NE(inter.bottleneck.find("scale_out"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace v4sim
