@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "models/config/input_error.h"
+
 namespace v4sim {
 
 std::string_view to_string(Bound b) {
@@ -16,6 +18,12 @@ OpTime op_time(const Accelerator& device, const Cost& cost) {
     if (flops <= 0) continue;
     const ComputePath path = device.path_for[static_cast<int>(p)];
     const double peak = device.peak_flops_per_s(path);
+    if (peak <= 0) {
+      std::string msg("accelerator '");
+      msg.append(device.name).append("' has no ").append(to_string(path));
+      msg.append(" peak for its ").append(to_string(p)).append(" ops");
+      throw InputError(msg);
+    }
     t.compute_s += flops / (peak * device.compute_efficiency.at(flops, peak));
     if (path != native_path(p)) {
       t.fallback_used = true;

@@ -6,6 +6,7 @@
 
 #include <iosfwd>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <boost/graph/adjacency_list.hpp>
@@ -33,6 +34,25 @@ using TopologyGraph =
     boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, TopoVertex, TopoArc>;
 
 struct Topology {
+  Topology() = default;
+  // Moves swap the graph: Boost 1.74's adjacency_list has no move constructor, and its copy
+  // trips a false -Wmaybe-uninitialized in GCC 12. A built topology is never copied.
+  Topology(Topology&& other) noexcept { swap(other); }
+  Topology& operator=(Topology&& other) noexcept {
+    swap(other);
+    return *this;
+  }
+  Topology(const Topology&) = delete;
+  Topology& operator=(const Topology&) = delete;
+  void swap(Topology& other) noexcept {
+    name.swap(other.name);
+    std::swap(nodes, other.nodes);
+    std::swap(num_devices, other.num_devices);
+    std::swap(num_links, other.num_links);
+    graph.swap(other.graph);
+    scale_up_domain.swap(other.scale_up_domain);
+  }
+
   std::string name;
   int nodes = 0;
   int num_devices = 0;

@@ -108,10 +108,9 @@ void print_accelerator(const Accelerator& a) {
   t.rows.push_back({"launch_year", std::to_string(a.launch_year)});
   row("purchase_price_usd", a.purchase_price_usd);
   row("rental_usd_per_hour", a.rental_usd_per_hour);
-  t.rows.push_back({"compute_efficiency",
-                    "max " + num(a.compute_efficiency.max_fraction) + ", ramp " +
-                        num(a.compute_efficiency.ramp_s * 1e6) + " us",
-                    ""});
+  t.rows.push_back({"compute_efficiency", "max " + num(a.compute_efficiency.max_fraction) +
+                                              ", ramp " + num(a.compute_efficiency.ramp_s * 1e6) +
+                                              " us"});
   t.rows.push_back({"memory_efficiency", num(a.memory_efficiency)});
   t.rows.push_back({"launch_overhead_s", num(a.launch_overhead_s)});
   t.rows.push_back({"file", a.file});
