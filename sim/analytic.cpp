@@ -4,7 +4,9 @@
 
 namespace v4sim {
 
-std::string_view to_string(Phase p) { return p == Phase::decode ? "decode" : "prefill"; }
+std::string_view to_string(Phase p) {
+  return p == Phase::decode ? "decode" : "prefill";
+}
 
 double AnalyticResult::flops_per_token() const {
   return static_cast<double>(total.total_flops()) / static_cast<double>(pass.num_tokens);

@@ -22,8 +22,8 @@ struct AnalyticQuery {
   Phase phase = Phase::decode;
   std::string kv_format = "deploy";
   bool include_mtp = false;
-  /// Evaluate contexts beyond the model's max_context_tokens (the formulas extend; the model was not
-  /// trained there). The V4 report compares V3.2 at 1M this way.
+  /// Evaluate contexts beyond the model's max_context_tokens (the formulas extend; the model was
+  /// not trained there). The V4 report compares V3.2 at 1M this way.
   bool allow_beyond_max_context = false;
 };
 

@@ -54,7 +54,9 @@ KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
     switch (l.attention) {
       case AttentionKind::swa:
       case AttentionKind::csa:
-      case AttentionKind::hca: add_v4_layer(spec, l, context, format, kv); break;
+      case AttentionKind::hca:
+        add_v4_layer(spec, l, context, format, kv);
+        break;
       case AttentionKind::mla:
       case AttentionKind::mla_dsa: {
         const std::int64_t latent =
@@ -68,8 +70,8 @@ KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
         break;
       }
       case AttentionKind::gqa: {
-        const GqaAttentionShape g{a.num_heads, a.num_kv_heads, a.head_dim, 0, 1, format.main_entry,
-                                  Precision::bf16};
+        const GqaAttentionShape g{a.num_heads, a.num_kv_heads,    a.head_dim,     0,
+                                  1,           format.main_entry, Precision::bf16};
         const std::int64_t bytes = context * kv_bytes_per_token(g);
         kv.kv_heads += bytes;
         kv.by_layer_kind[static_cast<int>(l.attention)] += bytes;

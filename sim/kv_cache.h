@@ -1,5 +1,5 @@
-// KV-cache bytes one sequence holds after `context` tokens, by part and by layer kind, in one of the
-// model's KV storage formats. Entry counts come from the attention kernels' cache rules.
+// KV-cache bytes one sequence holds after `context` tokens, by part and by layer kind, in one of
+// the model's KV storage formats. Entry counts come from the attention kernels' cache rules.
 #pragma once
 
 #include <array>
@@ -10,14 +10,16 @@
 namespace v4sim {
 
 struct KvCacheBytes {
-  std::int64_t window = 0;       // V4 sliding-window entries (every layer)
-  std::int64_t compressed = 0;   // V4 CSA/HCA compressed entries
-  std::int64_t indexer_keys = 0; // lightning-indexer keys (V4 CSA, V3.2 DSA)
-  std::int64_t state = 0;        // V4 compressor tail state (fixed per sequence)
-  std::int64_t latent = 0;       // MLA latents (V3, V3.2)
-  std::int64_t kv_heads = 0;     // GQA K and V
+  std::int64_t window = 0;                      // V4 sliding-window entries (every layer)
+  std::int64_t compressed = 0;                  // V4 CSA/HCA compressed entries
+  std::int64_t indexer_keys = 0;                // lightning-indexer keys (V4 CSA, V3.2 DSA)
+  std::int64_t state = 0;                       // V4 compressor tail state (fixed per sequence)
+  std::int64_t latent = 0;                      // MLA latents (V3, V3.2)
+  std::int64_t kv_heads = 0;                    // GQA K and V
   std::array<std::int64_t, 6> by_layer_kind{};  // indexed by AttentionKind
-  std::int64_t total() const { return window + compressed + indexer_keys + state + latent + kv_heads; }
+  std::int64_t total() const {
+    return window + compressed + indexer_keys + state + latent + kv_heads;
+  }
 };
 
 /// Cache of one sequence after `context` tokens (0 gives 0). MTP blocks are counted only when

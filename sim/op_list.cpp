@@ -44,28 +44,46 @@ struct OpBuilder {
 
   void v4_attention(const LayerSpec& l) {
     const AttentionSpec& a = spec.attention;
-    SparseAttentionShape core{a.num_heads, a.head_dim, a.rope_dim, a.sliding_window,
-                              l.compress_ratio, 0, pass.start_pos, pass.num_tokens,
-                              kv.main_entry, spec.compute.core_attention};
+    SparseAttentionShape core{a.num_heads,      a.head_dim,
+                              a.rope_dim,       a.sliding_window,
+                              l.compress_ratio, 0,
+                              pass.start_pos,   pass.num_tokens,
+                              kv.main_entry,    spec.compute.core_attention};
     if (l.attention == AttentionKind::csa) core.topk = spec.indexer.topk;
     push("core_attention", OpComponent::core_attention, cost(core));
     if (l.attention == AttentionKind::swa) return;
     const bool csa = l.attention == AttentionKind::csa;
-    const CompressorShape main{spec.hidden_size, a.head_dim,        a.rope_dim,
-                               l.compress_ratio, csa,               pass.start_pos,
-                               pass.num_tokens,  spec.weights.compressor, spec.compute.compressor,
+    const CompressorShape main{spec.hidden_size,
+                               a.head_dim,
+                               a.rope_dim,
+                               l.compress_ratio,
+                               csa,
+                               pass.start_pos,
+                               pass.num_tokens,
+                               spec.weights.compressor,
+                               spec.compute.compressor,
                                kv.main_entry};
     push("compressor", OpComponent::compressor, cost(main));
     if (!csa) return;
     const IndexerSpec& ix = spec.indexer;
     // The indexer's keys are 128-d with RoPE on the last 64 dims (reference/kernels.md §3.4).
-    const CompressorShape keys{spec.hidden_size, ix.head_dim,     a.rope_dim,
-                               a.csa_ratio,      true,            pass.start_pos,
-                               pass.num_tokens,  spec.weights.compressor, spec.compute.compressor,
+    const CompressorShape keys{spec.hidden_size,
+                               ix.head_dim,
+                               a.rope_dim,
+                               a.csa_ratio,
+                               true,
+                               pass.start_pos,
+                               pass.num_tokens,
+                               spec.weights.compressor,
+                               spec.compute.compressor,
                                kv.indexer_key};
     push("indexer.compressor", OpComponent::compressor, cost(keys));
-    const IndexerScoringShape scoring{ix.num_heads,    ix.head_dim,     a.csa_ratio,
-                                      pass.start_pos,  pass.num_tokens, kv.indexer_key,
+    const IndexerScoringShape scoring{ix.num_heads,
+                                      ix.head_dim,
+                                      a.csa_ratio,
+                                      pass.start_pos,
+                                      pass.num_tokens,
+                                      kv.indexer_key,
                                       spec.compute.indexer_scoring};
     push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring));
   }
@@ -73,22 +91,30 @@ struct OpBuilder {
   void mla_attention(const LayerSpec& l) {
     const AttentionSpec& a = spec.attention;
     const std::int64_t topk = l.attention == AttentionKind::mla_dsa ? spec.indexer.topk : 0;
-    const MlaAttentionShape core{a.num_heads,     a.kv_lora_rank, a.rope_dim,
-                                 topk,            pass.start_pos, pass.num_tokens,
-                                 kv.main_entry,   spec.compute.core_attention};
+    const MlaAttentionShape core{
+        a.num_heads,    a.kv_lora_rank,  a.rope_dim,    topk,
+        pass.start_pos, pass.num_tokens, kv.main_entry, spec.compute.core_attention};
     push("core_attention", OpComponent::core_attention, cost(core));
     if (topk == 0) return;
     const IndexerSpec& ix = spec.indexer;
-    const IndexerScoringShape scoring{ix.num_heads,   ix.head_dim,     1,
-                                      pass.start_pos, pass.num_tokens, kv.indexer_key,
+    const IndexerScoringShape scoring{ix.num_heads,
+                                      ix.head_dim,
+                                      1,
+                                      pass.start_pos,
+                                      pass.num_tokens,
+                                      kv.indexer_key,
                                       spec.compute.indexer_scoring};
     push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring));
   }
 
   void gqa_attention() {
     const AttentionSpec& a = spec.attention;
-    const GqaAttentionShape core{a.num_heads,     a.num_kv_heads,  a.head_dim,
-                                 pass.start_pos,  pass.num_tokens, kv.main_entry,
+    const GqaAttentionShape core{a.num_heads,
+                                 a.num_kv_heads,
+                                 a.head_dim,
+                                 pass.start_pos,
+                                 pass.num_tokens,
+                                 kv.main_entry,
                                  spec.compute.core_attention};
     push("core_attention", OpComponent::core_attention, cost(core));
   }
@@ -138,9 +164,15 @@ struct OpBuilder {
     mhc("hc_attn", pass.num_tokens, false);
     for (const WeightTensor* w : linears) linear(*w, pass.num_tokens);
     switch (spec.architecture) {
-      case Architecture::v4: v4_attention(l); break;
-      case Architecture::mla: mla_attention(l); break;
-      case Architecture::gqa: gqa_attention(); break;
+      case Architecture::v4:
+        v4_attention(l);
+        break;
+      case Architecture::mla:
+        mla_attention(l);
+        break;
+      case Architecture::gqa:
+        gqa_attention();
+        break;
     }
     mhc("hc_ffn", pass.num_tokens, false);
     ffn(l);
@@ -151,18 +183,30 @@ struct OpBuilder {
 
 std::string_view to_string(OpComponent c) {
   switch (c) {
-    case OpComponent::attention_projections: return "attention_projections";
-    case OpComponent::core_attention: return "core_attention";
-    case OpComponent::indexer_projections: return "indexer_projections";
-    case OpComponent::indexer_scoring: return "indexer_scoring";
-    case OpComponent::compressor: return "compressor";
-    case OpComponent::router: return "router";
-    case OpComponent::routed_experts: return "routed_experts";
-    case OpComponent::shared_experts: return "shared_experts";
-    case OpComponent::dense_ffn: return "dense_ffn";
-    case OpComponent::mhc: return "mhc";
-    case OpComponent::lm_head: return "lm_head";
-    case OpComponent::mtp: return "mtp";
+    case OpComponent::attention_projections:
+      return "attention_projections";
+    case OpComponent::core_attention:
+      return "core_attention";
+    case OpComponent::indexer_projections:
+      return "indexer_projections";
+    case OpComponent::indexer_scoring:
+      return "indexer_scoring";
+    case OpComponent::compressor:
+      return "compressor";
+    case OpComponent::router:
+      return "router";
+    case OpComponent::routed_experts:
+      return "routed_experts";
+    case OpComponent::shared_experts:
+      return "shared_experts";
+    case OpComponent::dense_ffn:
+      return "dense_ffn";
+    case OpComponent::mhc:
+      return "mhc";
+    case OpComponent::lm_head:
+      return "lm_head";
+    case OpComponent::mtp:
+      return "mtp";
   }
   return "?";
 }

@@ -11,5 +11,8 @@ void setup_hardware(CLI::App& app);
 void setup_topology(CLI::App& app);
 void setup_cost(CLI::App& app);
 void setup_compare(CLI::App& app);
+void setup_predict(CLI::App& app);
+void setup_optimize(CLI::App& app);
+void setup_plan(CLI::App& app);
 
 }  // namespace v4sim::cli

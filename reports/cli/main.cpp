@@ -17,6 +17,9 @@ int main(int argc, char** argv) {
   v4sim::cli::setup_topology(app);
   v4sim::cli::setup_cost(app);
   v4sim::cli::setup_compare(app);
+  v4sim::cli::setup_predict(app);
+  v4sim::cli::setup_optimize(app);
+  v4sim::cli::setup_plan(app);
   auto is_command = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;

@@ -64,22 +64,26 @@ TEST(Cli, CostJsonHasTheDocumentedKeys) {
 }
 
 TEST(Cli, PrefillTotalIsWholePrompt) {
-  const Outcome r = run("cost --model deepseek-v4-flash --context 8k --phase prefill --format json");
+  const Outcome r =
+      run("cost --model deepseek-v4-flash --context 8k --phase prefill --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_EQ(j["tokens"], 8192);
-  EXPECT_NEAR(j["flops"]["total"].get<double>() / 8192.0, j["flops"]["per_token"].get<double>(), 1.0);
+  EXPECT_NEAR(j["flops"]["total"].get<double>() / 8192.0, j["flops"]["per_token"].get<double>(),
+              1.0);
 }
 
 TEST(Cli, CompareRatiosAndCsv) {
-  const Outcome r = run("compare --models deepseek-v3.2,deepseek-v4-pro --contexts 128k --format json");
+  const Outcome r =
+      run("compare --models deepseek-v3.2,deepseek-v4-pro --contexts 128k --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
   ASSERT_EQ(j.size(), 2u);
   EXPECT_DOUBLE_EQ(j[0]["kv_vs_first"].get<double>(), 1.0);
   EXPECT_LT(j[1]["kv_vs_first"].get<double>(), 0.2);
   EXPECT_TRUE(j[1].contains("kv_vs_gqa8_bf16"));
-  const Outcome csv = run("compare --models deepseek-v3.2,deepseek-v4-pro --contexts 4k --format csv");
+  const Outcome csv =
+      run("compare --models deepseek-v3.2,deepseek-v4-pro --contexts 4k --format csv");
   EXPECT_EQ(csv.code, 0);
   EXPECT_EQ(csv.out.rfind("context,model,flops_per_token", 0), 0u) << csv.out;
 }
@@ -112,6 +116,83 @@ TEST(Cli, MalformedModelFileNamesFileAndLine) {
   EXPECT_NE(r.out.find(path.string() + ":3:"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("architecture"), std::string::npos) << r.out;
   std::filesystem::remove(path);
+}
+
+}  // namespace
+
+namespace {
+
+TEST(CliServing, PredictJsonHasTheDocumentedKeys) {
+  const Outcome r =
+      run("predict --model deepseek-v4-flash --system hgx-h200 --phase decode --context 32k "
+          "--format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key :
+       {"feasible", "reason", "devices", "batch_per_device", "throughput_tokens_per_s_per_device",
+        "tpot_s", "ttft_s", "mfu", "mbu", "usd_per_million_tokens", "breakdown"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_TRUE(j["feasible"].get<bool>()) << j["reason"];
+  EXPECT_EQ(j["devices"], 8);
+  EXPECT_GT(j["usd_per_million_tokens"].get<double>(), 0);
+}
+
+TEST(CliServing, InfeasibleIsAResultNotAnError) {
+  // V4-Pro's 865 GB of weights cannot fit on one 8 x 141 GB node.
+  const Outcome r =
+      run("predict --model deepseek-v4-pro --system hgx-h200 --context 4k --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_FALSE(j["feasible"].get<bool>());
+  EXPECT_NE(j["reason"].get<std::string>().find("usable HBM"), std::string::npos);
+  const Outcome over =
+      run("predict --model deepseek-v4-flash --system hgx-h200 --context 4k "
+          "--layout tp=1,dp=16,ep=16 --format json");
+  ASSERT_EQ(over.code, 0) << over.out;
+  EXPECT_FALSE(nlohmann::json::parse(over.out)["feasible"].get<bool>());
+}
+
+TEST(CliServing, OptimizeAndPlan) {
+  const Outcome o =
+      run("optimize --model deepseek-v4-flash --system hgx-h200 --context 16k "
+          "--slo-tpot-ms 50 --format json");
+  ASSERT_EQ(o.code, 0) << o.out;
+  const auto j = nlohmann::json::parse(o.out);
+  EXPECT_FALSE(j["frontier"].empty());
+  EXPECT_LE(j["cheapest_meeting_slo"]["tpot_s"].get<double>(), 0.05);
+  const Outcome p = run(std::string("plan ") + V4SIM_SOURCE_DIR +
+                        "/scenarios/demand-50b-tokens-per-day.yaml --format json");
+  ASSERT_EQ(p.code, 0) << p.out;
+  const auto plan = nlohmann::json::parse(p.out);
+  EXPECT_FALSE(plan["ranking"].empty());
+  EXPECT_TRUE(plan["ranking"][0]["feasible"].get<bool>());
+}
+
+TEST(CliServing, BadInputExitsTwo) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"predict --model deepseek-v4-flash --system nosuch --context 4k", "unknown system"},
+      {"predict --model nosuch --system hgx-h200 --context 4k", "unknown model"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --layout tp=2,dp",
+       "--layout"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --layout tp=2,dq=4",
+       "unknown key"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --slo-tpot-ms -5",
+       "slo-tpot-ms"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --slo-tpot-ms 0",
+       "slo-tpot-ms"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --mtp-acceptance 2",
+       "mtp-acceptance"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --weights fp6",
+       "--weights 'fp6'"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --devices 12",
+       "--devices 12"},
+      {"plan /nonexistent/demand.yaml", "no such file"},
+  };
+  for (const auto& [args, expected] : cases) {
+    const Outcome r = run(args);
+    EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
+    EXPECT_NE(r.out.find(expected), std::string::npos) << args << "\n" << r.out;
+  }
 }
 
 }  // namespace

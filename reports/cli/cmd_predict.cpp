@@ -1,0 +1,107 @@
+// `v4sim predict`: how fast and how cheaply one model serves on one system under one layout.
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "models/config/input_error.h"
+#include "models/model_loader.h"
+#include "reports/cli/commands.h"
+#include "reports/cli/serving_options.h"
+#include "reports/cli/values.h"
+#include "reports/table.h"
+#include "sim/economics.h"
+#include "sim/serving.h"
+
+namespace v4sim::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+Json breakdown_json(const StepBreakdown& b) {
+  return {{"attention_s", b.attention_s},
+          {"indexer_s", b.indexer_s},
+          {"compressor_s", b.compressor_s},
+          {"moe_s", b.moe_s},
+          {"other_s", b.other_s},
+          {"compute_s", b.compute_s},
+          {"communication_s", b.communication_s},
+          {"exposed_communication_s", b.exposed_communication_s},
+          {"stage_total_s", b.total_s}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& system,
+                                    const Workload& w, const ServingConfig& c,
+                                    const ServingResult& r, const DeviceHour& hour) {
+  const double usd =
+      r.feasible ? usd_per_million_tokens(hour.usd_per_hour, r.throughput_tokens_per_s_per_device)
+                 : 0.0;
+  return {{"model", spec.name},
+          {"system", system.name},
+          {"phase", to_string(w.phase)},
+          {"context_tokens", w.context_tokens},
+          {"feasible", r.feasible},
+          {"reason", r.reason},
+          {"devices", r.devices},
+          {"layout", to_string(r.layout)},
+          {"overlap", c.overlap},
+          {"mtp_acceptance", c.mtp_acceptance},
+          {"cache_hit_rate", c.cache_hit_rate},
+          {"batch", r.batch},
+          {"batch_per_device", r.batch_per_device},
+          {"sequences", r.sequences},
+          {"throughput_tokens_per_s_per_device", r.throughput_tokens_per_s_per_device},
+          {"throughput_tokens_per_s", r.throughput_tokens_per_s},
+          {"tokens_per_s_per_user", r.tokens_per_s_per_user},
+          {"step_s", r.step_s},
+          {"tpot_s", r.tpot_s},
+          {"ttft_s", r.ttft_s},
+          {"mfu", r.mfu},
+          {"mbu", r.mbu},
+          {"power_w", r.power_w},
+          {"precision_fallback", r.precision_fallback},
+          {"usd_per_device_hour", hour.usd_per_hour},
+          {"price_basis", hour.basis},
+          {"usd_per_million_tokens", usd},
+          {"memory",
+           {{"capacity_bytes", r.memory.capacity_bytes},
+            {"weights_bytes", r.memory.weights_bytes},
+            {"kv_bytes", r.memory.kv_bytes},
+            {"activation_bytes", r.memory.activation_bytes},
+            {"kv_bytes_per_sequence", r.memory.kv_bytes_per_sequence}}},
+          {"breakdown", breakdown_json(r.breakdown)}};
+}
+
+void setup_predict(CLI::App& app) {
+  auto opt = std::make_shared<ServingOptions>();
+  CLI::App* cmd = app.add_subcommand(
+      "predict", "Throughput, latency, utilisation and $/M tokens of a model on a system");
+  add_serving_options(cmd, *opt, true);
+  cmd->callback([opt] {
+    const OutputFormat format = parse_output_format(opt->format);
+    const ServingRequest req = resolve(*opt);
+    const ServingResult r = predict(req.model, req.system, req.nodes, req.config, req.workload);
+    const DeviceHour hour = device_hour(req.system, req.nodes, req.prices);
+    const Json j = serving_json(req.model.spec, req.system, req.workload, req.config, r, hour);
+    if (format == OutputFormat::json) {
+      std::cout << j.dump(2) << '\n';
+      return;
+    }
+    Table t{{"field", "value"}, {}, {false, true}};
+    for (const auto& [key, value] : j.items()) {
+      if (value.is_object()) {
+        for (const auto& [k2, v2] : value.items()) t.rows.push_back({key + "." + k2, v2.dump()});
+      } else {
+        t.rows.push_back({key, value.is_string() ? value.get<std::string>() : value.dump()});
+      }
+    }
+    if (format == OutputFormat::csv) {
+      write_csv(std::cout, t);
+    } else {
+      write_text(std::cout, t);
+    }
+  });
+}
+
+}  // namespace v4sim::cli

@@ -1,0 +1,98 @@
+#include "reports/cli/serving_options.h"
+
+#include "models/config/input_error.h"
+#include "models/model_loader.h"
+#include "reports/cli/values.h"
+
+namespace v4sim::cli {
+
+void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_batch) {
+  cmd->add_option("--model", o.model, "Catalogue name or path to a model YAML")->required();
+  cmd->add_option("--system", o.system, "Catalogue name or path to a system YAML")->required();
+  cmd->add_option("--devices", o.devices,
+                  "Ranks to use (a whole number of nodes); default: the system's");
+  cmd->add_option("--context", o.context,
+                  "Context tokens (decode) or prompt length (prefill): 4k, 128k, 1m")
+      ->required();
+  cmd->add_option("--phase", o.phase, "decode | prefill")->capture_default_str();
+  if (with_layout_and_batch) {
+    cmd->add_option("--layout", o.layout, "tp=..,dp=..,ep=..,pp=.. (default tp=1,dp=ep=devices)");
+    cmd->add_option("--batch", o.batch,
+                    "Sequences (decode) or prompts (prefill) per dp group; "
+                    "default: the largest that fits and meets the SLOs");
+  }
+  cmd->add_option("--slo-tpot-ms", o.slo_tpot_ms, "Time-per-output-token target (ms, > 0)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--slo-ttft-ms", o.slo_ttft_ms, "Time-to-first-token target (ms, > 0)")
+      ->check(CLI::PositiveNumber);
+  cmd->add_option("--mtp-acceptance", o.mtp_acceptance,
+                  "MTP draft acceptance in [0, 1]; 0 = no MTP")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--weights", o.weights,
+                  "fp8 | int8 | fp4 | bf16 (default: the model's own formats)");
+  cmd->add_option("--kv-format", o.kv_format, "deploy | bf16")->capture_default_str();
+  cmd->add_option("--cache-hit-rate", o.cache_hit_rate,
+                  "Share of each prompt already cached, [0, 1)")
+      ->check(CLI::Range(0.0, 0.999));
+  cmd->add_option("--redundant-experts", o.redundant_experts, "Extra expert copies per rank");
+  cmd->add_option("--imbalance", o.imbalance, "Busiest rank's expert load over the mean (>= 1)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 1000.0));
+  cmd->add_option("--chunk-tokens", o.chunk_tokens, "Prefill chunk size")->capture_default_str();
+  cmd->add_flag("--no-overlap", o.no_overlap, "Turn off two-microbatch overlap");
+  cmd->add_option("--price-basis", o.price_basis, "rental | tco")->capture_default_str();
+  cmd->add_option("--format", o.format, "table | json | csv")->capture_default_str();
+}
+
+ServingRequest resolve(const ServingOptions& o) {
+  ServingRequest r;
+  const Phase phase = parse_phase(o.phase);
+  const std::int64_t context = parse_context(o.context, "--context");
+  r.model = prepare(load_model(o.model));
+  r.system = load_system(o.system);
+  const int per_node = r.system.devices_per_node;
+  r.nodes = r.system.default_nodes;
+  if (o.devices != 0) {
+    if (o.devices < 0 || o.devices % per_node != 0)
+      throw InputError("--devices " + std::to_string(o.devices) +
+                       ": must be a positive multiple of the " + std::to_string(per_node) +
+                       " ranks per node of " + r.system.name);
+    const std::int64_t nodes = o.devices / per_node;
+    if (nodes < r.system.min_nodes || nodes > r.system.max_nodes)
+      throw InputError("--devices " + std::to_string(o.devices) + ": " + r.system.name + " takes " +
+                       std::to_string(r.system.min_nodes * per_node) + " to " +
+                       std::to_string(static_cast<std::int64_t>(r.system.max_nodes) * per_node) +
+                       " ranks");
+    r.nodes = static_cast<int>(nodes);
+  }
+  const std::int64_t devices = static_cast<std::int64_t>(r.nodes) * per_node;
+  if (o.layout.empty()) {
+    r.config.layout =
+        Layout{1, devices, 1, widest_ep(devices, r.model.spec.moe.num_routed_experts)};
+  } else {
+    r.config.layout = parse_layout(o.layout);
+  }
+  if (o.batch < 0) throw InputError("--batch must be positive");
+  if (o.slo_tpot_ms < 0 || o.slo_ttft_ms < 0) throw InputError("SLO targets must be positive");
+  if (o.chunk_tokens < 1) throw InputError("--chunk-tokens must be positive");
+  if (o.redundant_experts < 0) throw InputError("--redundant-experts must not be negative");
+  r.config.mtp_acceptance = o.mtp_acceptance;
+  r.config.weights = o.weights;
+  r.config.kv_format = o.kv_format;
+  r.config.cache_hit_rate = o.cache_hit_rate;
+  r.config.redundant_experts_per_device = o.redundant_experts;
+  r.config.expert_imbalance = o.imbalance;
+  r.config.prefill_chunk_tokens = o.chunk_tokens;
+  r.config.overlap = !o.no_overlap;
+  r.workload.phase = phase;
+  r.workload.context_tokens = context;
+  r.workload.batch = o.batch;
+  if (o.slo_tpot_ms > 0) r.workload.slo_tpot_s = o.slo_tpot_ms / 1e3;
+  if (o.slo_ttft_ms > 0) r.workload.slo_ttft_s = o.slo_ttft_ms / 1e3;
+  r.prices.basis = o.price_basis;
+  if (o.price_basis != "rental" && o.price_basis != "tco")
+    throw InputError("--price-basis '" + o.price_basis + "': expected rental or tco");
+  return r;
+}
+
+}  // namespace v4sim::cli

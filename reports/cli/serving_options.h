@@ -1,0 +1,44 @@
+// Options shared by `predict` and `optimize`, and their translation into engine inputs.
+#pragma once
+
+#include <string>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "hardware/system.h"
+#include "sim/economics.h"
+#include "sim/serving.h"
+
+namespace v4sim::cli {
+
+struct ServingOptions {
+  std::string model, system, layout, phase = "decode", context, weights, kv_format = "deploy";
+  std::string format = "table", price_basis = "rental";
+  std::int64_t devices = 0, batch = 0, redundant_experts = 0, chunk_tokens = 16384;
+  double slo_tpot_ms = 0, slo_ttft_ms = 0, mtp_acceptance = 0, cache_hit_rate = 0, imbalance = 1.0;
+  bool no_overlap = false;
+};
+
+void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_batch);
+
+struct ServingRequest {
+  PreparedModel model;
+  SystemSpec system;
+  int nodes = 1;
+  ServingConfig config;
+  Workload workload;
+  PriceAssumptions prices;
+};
+
+/// Loads the model and system and checks every value; InputError on anything malformed.
+/// Without --layout: tp=1, dp=devices, pp=1, ep as wide as the experts allow (DP attention with
+/// full expert parallelism).
+ServingRequest resolve(const ServingOptions& o);
+
+/// The JSON object `predict` prints for one result (also used by optimize and reports).
+nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& system,
+                                    const Workload& w, const ServingConfig& c,
+                                    const ServingResult& r, const DeviceHour& hour);
+
+}  // namespace v4sim::cli

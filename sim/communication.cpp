@@ -1,0 +1,82 @@
+#include "sim/communication.h"
+
+#include <vector>
+
+#include "hardware/collectives.h"
+#include "hardware/topology.h"
+
+namespace v4sim {
+namespace {
+
+// Probe size for the linear fit: large enough that transfer dominates rounding, small enough
+// to stay in double precision comfortably.
+constexpr double kProbeBytes = 64.0 * 1024 * 1024;
+
+CommLine fit(const CommTime& at_probe, const CommTime& at_double) {
+  CommLine line;
+  line.s_per_byte = (at_double.total_s - at_probe.total_s) / kProbeBytes;
+  line.latency_s = at_probe.total_s - line.s_per_byte * kProbeBytes;
+  if (line.latency_s < 0) line.latency_s = 0;
+  line.bottleneck = at_probe.bottleneck;
+  return line;
+}
+
+CommLine moe_line(const Topology& topo, int group) {
+  const std::vector<int> ranks = first_ranks(group);
+  const std::vector<double> one(ranks.size(), kProbeBytes), two(ranks.size(), 2 * kProbeBytes);
+  return fit(moe_all_to_all(topo, ranks, one), moe_all_to_all(topo, ranks, two));
+}
+
+CommLine all_reduce_line(const Topology& topo, int tp) {
+  const std::vector<int> ranks = first_ranks(tp);
+  return fit(all_reduce(topo, ranks, kProbeBytes), all_reduce(topo, ranks, 2 * kProbeBytes));
+}
+
+CommLine hop_line(const Topology& topo, int stage) {
+  return fit(point_to_point(topo, 0, stage, kProbeBytes),
+             point_to_point(topo, 0, stage, 2 * kProbeBytes));
+}
+
+/// The group that exchanges MoE tokens: the stage's ranks, or the ep group when smaller.
+int moe_group(const Layout& l) {
+  return static_cast<int>(l.ep < l.devices_per_stage() ? l.ep : l.devices_per_stage());
+}
+
+}  // namespace
+
+CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& layout) {
+  CommPlanner planner(system, nodes);
+  return planner.model(layout);
+}
+
+CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
+    // `new T(prvalue)` constructs in place (guaranteed elision): the graph is never copied or
+    // moved.
+    : topo_(new Topology(build_topology(expand(system, nodes)))) {}
+
+CommPlanner::~CommPlanner() = default;
+
+CommModel CommPlanner::model(const Layout& layout) {
+  CommModel m;
+  const int group = moe_group(layout);
+  if (group > 1) {
+    auto it = all_to_all_.find(group);
+    if (it == all_to_all_.end()) it = all_to_all_.emplace(group, moe_line(*topo_, group)).first;
+    m.moe_all_to_all = it->second;
+  }
+  const int tp = static_cast<int>(layout.tp);
+  if (tp > 1) {
+    auto it = all_reduce_.find(tp);
+    if (it == all_reduce_.end()) it = all_reduce_.emplace(tp, all_reduce_line(*topo_, tp)).first;
+    m.tp_all_reduce = it->second;
+  }
+  if (layout.pp > 1) {
+    const int stage = static_cast<int>(layout.devices_per_stage());
+    auto it = hop_.find(stage);
+    if (it == hop_.end()) it = hop_.emplace(stage, hop_line(*topo_, stage)).first;
+    m.stage_hop = it->second;
+  }
+  return m;
+}
+
+}  // namespace v4sim

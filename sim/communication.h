@@ -1,0 +1,55 @@
+// Communication times the serving model needs, from the hardware's collectives over the system's
+// topology graph. The graph model is alpha-beta (hardware/collectives.h): for a fixed set of flows
+// the time is a latency plus bytes over the bottleneck arc's bandwidth, linear in the bytes. So
+// each collective is timed once on the layout's groups and then scaled, which keeps a batch search
+// cheap.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "hardware/system.h"
+#include "sim/layout.h"
+
+namespace v4sim {
+
+struct CommLine {
+  double latency_s = 0;
+  double s_per_byte = 0;
+  std::string bottleneck;
+  double at(double bytes) const { return bytes > 0 ? latency_s + bytes * s_per_byte : 0.0; }
+};
+
+struct CommModel {
+  CommLine moe_all_to_all;  // bytes each rank of a pipeline stage sends (dispatch or combine)
+  CommLine tp_all_reduce;   // bytes each rank of a tensor-parallel group holds
+  CommLine stage_hop;       // bytes sent from one pipeline stage to the next
+};
+
+/// Times the layout's groups on `nodes` nodes of `system`: the MoE all-to-all over the first
+/// pipeline stage's ranks (uniform routing, the ep group when ep < tp * dp), the all-reduce over
+/// the first tp ranks, and a hop from rank 0 to the first rank of the next stage.
+CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& layout);
+
+struct Topology;  // hardware/topology.h
+
+/// Builds the topology once and remembers each group's line, for searches that try many layouts
+/// on one system (building CloudMatrix384's graph and timing a 256-rank all-to-all takes tens of
+/// ms).
+class CommPlanner {
+ public:
+  CommPlanner(const SystemSpec& system, int nodes);
+  ~CommPlanner();
+  CommPlanner(const CommPlanner&) = delete;
+  CommPlanner& operator=(const CommPlanner&) = delete;
+  CommModel model(const Layout& layout);
+
+ private:
+  std::unique_ptr<Topology> topo_;
+  std::map<int, CommLine> all_to_all_;  // by group size
+  std::map<int, CommLine> all_reduce_;  // by tp
+  std::map<int, CommLine> hop_;         // by stage size
+};
+
+}  // namespace v4sim

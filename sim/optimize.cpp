@@ -1,0 +1,96 @@
+#include "sim/optimize.h"
+
+#include <algorithm>
+#include <memory>
+
+namespace v4sim {
+
+std::vector<Layout> candidate_layouts(const ModelSpec& spec, std::int64_t devices) {
+  std::vector<Layout> out;
+  for (std::int64_t tp = 1; tp <= 16 && tp <= devices; tp *= 2) {
+    if (devices % tp != 0 || spec.attention.num_heads % tp != 0) continue;
+    for (std::int64_t pp = 1; pp <= 8 && tp * pp <= devices; pp *= 2) {
+      if (devices % (tp * pp) != 0 || pp > spec.num_layers) continue;
+      const std::int64_t dp = devices / (tp * pp);
+      Layout l{tp, dp, pp, widest_ep(tp * dp, spec.moe.num_routed_experts)};
+      if (layout_problem(l, devices, spec.num_layers, spec.moe.num_routed_experts,
+                         spec.attention.num_heads)
+              .empty())
+        out.push_back(l);
+    }
+  }
+  return out;
+}
+
+OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, int nodes,
+                        const ServingConfig& base, const Workload& workload, const DeviceHour& hour,
+                        CommPlanner* planner) {
+  OptimizeResult out;
+  std::unique_ptr<CommPlanner> own;
+  if (!planner) {
+    own = std::make_unique<CommPlanner>(system, nodes);
+    planner = own.get();
+  }
+  const std::int64_t devices = system_totals(system, nodes).devices;
+  Workload unconstrained = workload;  // SLOs are checked per point below, not used to prune
+  unconstrained.slo_tpot_s.reset();
+  unconstrained.slo_ttft_s.reset();
+  unconstrained.batch = 0;
+  for (const Layout& layout : candidate_layouts(model.spec, devices)) {
+    ServingConfig config = base;
+    config.layout = layout;
+    ++out.layouts_tried;
+    const std::int64_t max_batch =
+        max_batch_that_fits(model, system, nodes, config, unconstrained, planner);
+    if (max_batch == 0) continue;
+    // Decode: batches 1, 2, 4, ... and the largest that fits. Prefill throughput hardly depends on
+    // the number of prompts in flight (long prompts are compute-bound) while TTFT grows with it:
+    // one prompt and the most that fit bracket the trade-off.
+    std::vector<std::int64_t> batches;
+    if (workload.phase == Phase::decode) {
+      for (std::int64_t b = 1; b < max_batch; b *= 2) batches.push_back(b);
+    } else if (max_batch > 1) {
+      batches.push_back(1);
+    }
+    batches.push_back(max_batch);
+    for (ServingResult& r :
+         sweep_batches(model, system, nodes, config, unconstrained, batches, planner)) {
+      if (!r.feasible) continue;
+      OptimizePoint p;
+      p.usd_per_million_tokens =
+          usd_per_million_tokens(hour.usd_per_hour, r.throughput_tokens_per_s_per_device);
+      p.meets_slo = (!workload.slo_tpot_s || workload.phase != Phase::decode ||
+                     r.tpot_s <= *workload.slo_tpot_s) &&
+                    (!workload.slo_ttft_s || r.ttft_s <= *workload.slo_ttft_s);
+      p.result = std::move(r);
+      out.points.push_back(std::move(p));
+    }
+  }
+  // Pareto frontier: no other point is at least as good on both axes and better on one.
+  auto user = [&](std::size_t i) {
+    const ServingResult& r = out.points[i].result;
+    return r.tokens_per_s_per_user > 0 ? r.tokens_per_s_per_user : 1.0 / r.ttft_s;
+  };
+  auto device = [&](std::size_t i) {
+    return out.points[i].result.throughput_tokens_per_s_per_device;
+  };
+  for (std::size_t i = 0; i < out.points.size(); ++i) {
+    bool dominated = false;
+    for (std::size_t j = 0; j < out.points.size() && !dominated; ++j) {
+      dominated = j != i && user(j) >= user(i) && device(j) >= device(i) &&
+                  (user(j) > user(i) || device(j) > device(i));
+    }
+    if (!dominated) out.frontier.push_back(i);
+  }
+  std::sort(out.frontier.begin(), out.frontier.end(),
+            [&](std::size_t a, std::size_t b) { return user(a) < user(b); });
+  for (std::size_t i = 0; i < out.points.size(); ++i) {
+    if (!out.points[i].meets_slo) continue;
+    if (!out.cheapest ||
+        out.points[i].usd_per_million_tokens < out.points[*out.cheapest].usd_per_million_tokens)
+      out.cheapest = i;
+  }
+  return out;
+}
+
+}  // namespace v4sim

@@ -1,0 +1,37 @@
+// Layout and batch search for one model x system x workload: every layout the device count allows
+// (tp over powers of two dividing the heads, pp over powers of two, dp the rest, ep = tp * dp), at
+// batches 1, 2, 4, ... up to the largest that fits. Reports the Pareto frontier of throughput per
+// device against throughput per user and the cheapest point that meets the TPOT / TTFT targets.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "sim/economics.h"
+#include "sim/serving.h"
+
+namespace v4sim {
+
+struct OptimizePoint {
+  ServingResult result;
+  double usd_per_million_tokens = 0;
+  bool meets_slo = false;  // fits, and meets the workload's SLOs
+};
+
+struct OptimizeResult {
+  std::vector<OptimizePoint> points;    // every feasible (fitting) point evaluated
+  std::vector<std::size_t> frontier;    // indices into points, by rising tokens/s per user
+  std::optional<std::size_t> cheapest;  // index of the cheapest point meeting the SLOs
+  std::size_t layouts_tried = 0;
+};
+
+/// `base` supplies everything but the layout; the workload's batch is ignored (searched).
+/// `planner` (optional) caches communication models across calls on the same system and nodes.
+OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, int nodes,
+                        const ServingConfig& base, const Workload& workload, const DeviceHour& hour,
+                        CommPlanner* planner = nullptr);
+
+/// Layouts searched for `devices` ranks (valid for the model).
+std::vector<Layout> candidate_layouts(const ModelSpec& spec, std::int64_t devices);
+
+}  // namespace v4sim

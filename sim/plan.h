@@ -1,0 +1,77 @@
+// Purchase planning: how many systems of each candidate serve a demand at its peak within the
+// SLOs, what they cost to buy and run, and what a million tokens then costs.
+//
+// Method: for every context bucket of the demand mix, the optimizer finds the cheapest layout and
+// batch meeting the TPOT target for decode (output tokens) and the TTFT target for prefill (input
+// tokens, cache hits skipped). A day's work in device-seconds is the sum over buckets of
+// tokens / (tokens per second per device); the fleet must carry the peak (average x peak-to-
+// average), rounded up to whole systems. Prefill and decode time-share the same devices.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "hardware/system.h"
+#include "sim/analytic.h"
+#include "sim/economics.h"
+#include "sim/serving.h"
+
+namespace v4sim {
+
+struct ContextShare {
+  std::int64_t context_tokens = 0;
+  double share = 0;  // of requests (and so of tokens, at equal request sizes)
+};
+
+struct Demand {
+  std::string name;
+  double input_tokens_per_day = 0;  // prompt tokens, cache hits included
+  double output_tokens_per_day = 0;
+  double cache_hit_rate = 0;  // share of input tokens served from the context cache
+  double peak_to_average = 1;
+  std::vector<ContextShare> contexts;
+  std::optional<double> slo_tpot_s;
+  std::optional<double> slo_ttft_s;
+  double mtp_acceptance = 0;
+};
+
+struct BucketPlan {
+  std::int64_t context_tokens = 0;
+  double share = 0;
+  bool feasible = false;
+  std::string reason;
+  std::string decode_layout;
+  std::int64_t decode_batch = 0;
+  double decode_tokens_per_s_per_device = 0;
+  double tpot_s = 0;
+  std::string prefill_layout;
+  double prefill_tokens_per_s_per_device = 0;
+  double ttft_s = 0;
+};
+
+struct SystemPlan {
+  std::string system;
+  std::string display_name;
+  bool feasible = false;
+  std::string reason;
+  std::vector<BucketPlan> buckets;
+  double average_devices = 0;  // devices busy on an average day
+  double peak_devices = 0;
+  std::int64_t units = 0;    // systems to buy
+  std::int64_t devices = 0;  // ranks bought
+  double capex_usd = 0;
+  double annual_opex_usd = 0;         // power (x PUE) + hosting
+  double annual_cost_usd = 0;         // capex / amortisation years + opex
+  double usd_per_million_tokens = 0;  // annual cost / tokens served per year (input + output)
+  double utilization = 0;             // average busy devices / devices bought
+  double power_w = 0;
+  double floor_m2 = 0;
+};
+
+/// Plans every candidate and returns them ranked by annual cost (infeasible ones last, with the
+/// reason). Throws InputError for a malformed demand.
+std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
+                                      const std::vector<SystemSpec>& candidates,
+                                      const PriceAssumptions& prices);
+
+}  // namespace v4sim

@@ -1,0 +1,132 @@
+// Serving a model on a system: capacity, decode step and prefill time, throughput, latency and
+// utilisation, for one parallel layout and workload. Composes the analytic op list (kernel cost
+// functions) with the hardware model (per-op roofline, collectives over the topology graph).
+//
+// Modelling assumptions, each stated where it is used in serving.cpp:
+//  * DP attention: each dp group of tp ranks serves its own sequences; with one shared KV head
+//    (V4, MLA) every TP rank holds the whole KV of its group's sequences.
+//  * Attention-side projections and the LM head are split over tp; compressors, router, mHC and the
+//    shared experts are replicated and run on the rank's share of tokens (b / tp).
+//  * Routed experts spread over the stage's ep ranks (plus redundant copies); token-expert pairs
+//    reach a rank in proportion, times the load-imbalance factor.
+//  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks; tp > 1 adds an
+//    all-reduce of the attention output; pp > 1 adds a point-to-point hop per stage.
+//  * Two-microbatch overlap hides communication behind compute: a layer costs max(compute, comm)
+//    instead of compute + comm.
+//  * MTP: one draft token per step, verified with the next step's token (2 query positions per
+//    sequence); accepted with probability a, so a step yields 1 + a tokens.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hardware/system.h"
+#include "sim/analytic.h"
+#include "sim/communication.h"
+#include "sim/layout.h"
+
+namespace v4sim {
+
+struct ServingConfig {
+  Layout layout;
+  std::int64_t redundant_experts_per_device = 0;
+  /// Busiest rank's token-expert pairs over the mean. DeepSeek's EPLB keeps this near 1 with
+  /// redundant experts; 1.0 means perfectly balanced.
+  double expert_imbalance = 1.0;
+  bool overlap = true;          // two-microbatch overlap of communication and compute
+  double mtp_acceptance = 0.0;  // 0: no MTP; else acceptance of one draft token per step
+  std::string kv_format = "deploy";
+  /// Override of the model's weight storage and GEMM precision: "" (the model's own), fp8, int8,
+  /// fp4 or bf16.
+  std::string weights;
+  /// Share of HBM kept for the runtime, allocator fragmentation and CUDA graphs; vLLM's default
+  /// gpu_memory_utilization of 0.9 leaves 10% (docs.vllm.ai, engine arguments).
+  double reserved_hbm_fraction = 0.10;
+  /// Fraction of the prompt whose KV is already cached (context-cache hit): prefill skips it.
+  double cache_hit_rate = 0.0;
+  /// Prefill processes prompts in chunks of this many tokens (weights re-read per chunk).
+  std::int64_t prefill_chunk_tokens = 16384;
+};
+
+struct Workload {
+  Phase phase = Phase::decode;
+  std::int64_t context_tokens = 0;  // decode: context of each sequence; prefill: prompt length
+  /// Sequences per dp group (decode) or prompts in flight per dp group (prefill); 0: the largest
+  /// that fits in HBM and meets the SLOs.
+  std::int64_t batch = 0;
+  std::optional<double> slo_tpot_s;
+  std::optional<double> slo_ttft_s;
+};
+
+struct MemoryUse {
+  double capacity_bytes = 0;    // usable HBM per rank (after the reserved share)
+  double weights_bytes = 0;     // per rank, on the heaviest pipeline stage
+  double kv_bytes = 0;          // per rank, all its sequences
+  double activation_bytes = 0;  // per rank, in-flight activations and MoE buffers
+  double kv_bytes_per_sequence = 0;
+  double free_bytes() const { return capacity_bytes - weights_bytes - kv_bytes - activation_bytes; }
+};
+
+/// Per-step (decode) or per-prompt (prefill) time on one rank, by what it is spent on.
+struct StepBreakdown {
+  double attention_s = 0;  // projections + core attention
+  double indexer_s = 0;    // lightning indexer projections and scoring
+  double compressor_s = 0;
+  double moe_s = 0;      // router + routed + shared experts (or dense FFN)
+  double other_s = 0;    // mHC, LM head, MTP block
+  double compute_s = 0;  // sum of the above
+  double communication_s = 0;
+  double exposed_communication_s = 0;  // what overlap did not hide
+  double total_s = 0;
+};
+
+struct ServingResult {
+  bool feasible = false;
+  std::string reason;  // why not, when infeasible
+  std::int64_t devices = 0;
+  Layout layout;
+  std::int64_t batch = 0;       // per dp group, as in Workload
+  double batch_per_device = 0;  // concurrent sequences (decode) / prompts (prefill) per rank
+  std::int64_t sequences = 0;   // concurrent sequences in the whole deployment
+  double step_s = 0;            // one decode step (all pipeline stages) or one prefill
+  double tpot_s = 0;            // decode: step / (1 + MTP acceptance)
+  double ttft_s = 0;            // prefill of one prompt of the workload's context
+  double throughput_tokens_per_s_per_device = 0;  // output (decode) or input (prefill) tokens
+  double throughput_tokens_per_s = 0;             // the whole deployment
+  double tokens_per_s_per_user = 0;               // decode only
+  double mfu = 0;  // time the FLOPs need at the peaks they run on / step time
+  double mbu = 0;  // HBM bytes moved / (bandwidth * step time)
+  double power_w = 0;
+  std::string precision_fallback;  // e.g. "fp8 as int8" when the device lacks a path
+  MemoryUse memory;
+  StepBreakdown breakdown;
+};
+
+/// Evaluates one layout and batch (or the largest batch meeting the SLOs when workload.batch is 0)
+/// on `nodes` nodes of `system`. Infeasible layouts, batches or SLOs come back as a result with a
+/// reason; malformed requests (unknown weights override, context out of range) throw InputError.
+/// `planner`, when given, supplies the communication model (and caches it across calls).
+ServingResult predict(const PreparedModel& model, const SystemSpec& system, int nodes,
+                      const ServingConfig& config, const Workload& workload,
+                      CommPlanner* planner = nullptr);
+
+/// Evaluates each of `batches` (per dp group) with the layout's communication and time to first
+/// token computed once; points that do not fit or miss an SLO come back infeasible with a reason.
+std::vector<ServingResult> sweep_batches(const PreparedModel& model, const SystemSpec& system,
+                                         int nodes, const ServingConfig& config,
+                                         const Workload& workload,
+                                         const std::vector<std::int64_t>& batches,
+                                         CommPlanner* planner = nullptr);
+
+/// The largest batch per dp group that fits in HBM on this layout (0 if none).
+std::int64_t max_batch_that_fits(const PreparedModel& model, const SystemSpec& system, int nodes,
+                                 const ServingConfig& config, const Workload& workload,
+                                 CommPlanner* planner = nullptr);
+
+/// The model with its weight storage and GEMM precision replaced ("fp8", "int8", "fp4", "bf16");
+/// "" returns it unchanged. Throws InputError for anything else.
+ModelSpec with_weights(const ModelSpec& spec, const std::string& weights);
+
+}  // namespace v4sim

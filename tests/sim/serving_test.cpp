@@ -1,0 +1,217 @@
+// The serving engine: hand-checkable capacity, and the properties a demanding user relies on.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "hardware/system.h"
+#include "models/config/input_error.h"
+#include "models/model_loader.h"
+#include "sim/economics.h"
+#include "sim/optimize.h"
+#include "sim/serving.h"
+
+namespace v4sim {
+namespace {
+
+struct Fixture {
+  PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  SystemSpec h200 = load_system("hgx-h200");
+};
+
+Workload decode(std::int64_t context, std::int64_t batch = 0) {
+  Workload w;
+  w.phase = Phase::decode;
+  w.context_tokens = context;
+  w.batch = batch;
+  return w;
+}
+
+ServingConfig full_ep(std::int64_t devices) {
+  ServingConfig c;
+  c.layout = Layout{1, devices, 1, devices};
+  return c;
+}
+
+TEST(Serving, WeightsPerRankByHand) {
+  // Flash on 8 ranks with ep = 8: each rank holds 256 / 8 = 32 of every layer's routed experts and
+  // a full copy of everything else (tp = 1). MTP is off, so its block is not loaded.
+  Fixture f;
+  const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(4096, 1));
+  const ParamTotals& p = f.flash.params;
+  const double routed =
+      static_cast<double>(p.bytes[static_cast<int>(ParamComponent::routed_experts)]);
+  const double expected = static_cast<double>(p.weight_bytes) - routed + routed / 8.0;
+  EXPECT_NEAR(r.memory.weights_bytes, expected, 1.0);
+  // Usable HBM: 141 GB x (1 - 10% reserved).
+  EXPECT_DOUBLE_EQ(r.memory.capacity_bytes, 141e9 * 0.9);
+  // KV per rank = batch x KV per sequence (pp = 1, whole model on the rank).
+  EXPECT_DOUBLE_EQ(r.memory.kv_bytes, r.memory.kv_bytes_per_sequence);
+}
+
+TEST(Serving, LargestBatchFillsMemory) {
+  Fixture f;
+  const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(131072));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_GE(r.memory.free_bytes(), 0);
+  // One more sequence would not fit: its KV and activations exceed what is left.
+  const ServingResult more = predict(f.flash, f.h200, 1, full_ep(8), decode(131072, r.batch + 1));
+  EXPECT_FALSE(more.feasible);
+  EXPECT_NE(more.reason.find("exceed"), std::string::npos) << more.reason;
+}
+
+TEST(Serving, ThroughputTimesTimeIsTokens) {
+  Fixture f;
+  const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(32768, 64));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  // Every sequence emits one token per TPOT.
+  EXPECT_NEAR(r.throughput_tokens_per_s * r.tpot_s, static_cast<double>(r.sequences), 1e-6);
+  EXPECT_NEAR(r.throughput_tokens_per_s_per_device * r.devices, r.throughput_tokens_per_s, 1e-6);
+  EXPECT_EQ(r.sequences, 64 * 8);
+  EXPECT_GT(r.mfu, 0);
+  EXPECT_LE(r.mfu, 1.0);
+  EXPECT_GT(r.mbu, 0);
+  EXPECT_LE(r.mbu, 1.0);
+}
+
+TEST(Serving, MoreHbmNeverLowersTheFeasibleBatch) {
+  Fixture f;
+  std::int64_t last = 0;
+  for (double gb : {80.0, 96.0, 141.0, 192.0, 288.0}) {
+    SystemSpec s = f.h200;
+    s.accelerator.hbm_capacity_gb = Range::exactly(gb);
+    const std::int64_t b = max_batch_that_fits(f.flash, s, 1, full_ep(8), decode(65536));
+    EXPECT_GE(b, last) << gb;
+    last = b;
+  }
+  EXPECT_GT(last, 0);
+}
+
+TEST(Serving, MoreBandwidthNeverSlowsAStep) {
+  Fixture f;
+  double last = 1e30;
+  for (double tb : {2.0, 3.35, 4.8, 8.0}) {
+    SystemSpec s = f.h200;
+    s.accelerator.hbm_bandwidth_tb_per_s = Range::exactly(tb);
+    const ServingResult r = predict(f.flash, s, 1, full_ep(8), decode(65536, 32));
+    ASSERT_TRUE(r.feasible) << r.reason;
+    EXPECT_LE(r.step_s, last) << tb;
+    last = r.step_s;
+  }
+}
+
+TEST(Serving, LongerContextNeverLowersCostPerOutputToken) {
+  Fixture f;
+  const DeviceHour hour = device_hour(f.h200, 1, PriceAssumptions{});
+  double last = 0;
+  for (std::int64_t n : {4096, 16384, 65536, 262144, 1048576}) {
+    const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(n));
+    ASSERT_TRUE(r.feasible) << n << ": " << r.reason;
+    const double usd =
+        usd_per_million_tokens(hour.usd_per_hour, r.throughput_tokens_per_s_per_device);
+    EXPECT_GE(usd, last) << n;
+    last = usd;
+  }
+}
+
+TEST(Serving, InfeasibleLayoutsSayWhy) {
+  Fixture f;
+  ServingConfig c;
+  c.layout = Layout{1, 16, 1, 16};  // 16 ranks on an 8-GPU node
+  const ServingResult r = predict(f.flash, f.h200, 1, c, decode(4096));
+  EXPECT_FALSE(r.feasible);
+  EXPECT_NE(r.reason.find("16 devices"), std::string::npos) << r.reason;
+  c.layout = Layout{3, 1, 1, 3};
+  EXPECT_FALSE(predict(f.flash, f.h200, 1, c, decode(4096)).feasible);
+  // V3.2's KV at 160K does not leave room on one 80 GB H800 node's ranks for many sequences, and a
+  // 1-rank slice of the weights cannot hold V4-Pro at all:
+  const PreparedModel pro = prepare(load_model("deepseek-v4-pro"));
+  const ServingResult one = predict(pro, f.h200, 1, full_ep(8), decode(4096));
+  EXPECT_FALSE(one.feasible);
+  EXPECT_NE(one.reason.find("usable HBM"), std::string::npos) << one.reason;
+}
+
+TEST(Serving, SlosBoundTheBatch) {
+  Fixture f;
+  Workload w = decode(32768);
+  const ServingResult free = predict(f.flash, f.h200, 1, full_ep(8), w);
+  ASSERT_TRUE(free.feasible);
+  w.slo_tpot_s = free.tpot_s / 2;  // half the TPOT of the memory-limited batch
+  const ServingResult bounded = predict(f.flash, f.h200, 1, full_ep(8), w);
+  if (bounded.feasible) {
+    EXPECT_LE(bounded.tpot_s, *w.slo_tpot_s);
+    EXPECT_LT(bounded.batch, free.batch);
+  } else {
+    EXPECT_NE(bounded.reason.find("SLO"), std::string::npos);
+  }
+  w.slo_tpot_s = 1e-9;  // impossible
+  const ServingResult impossible = predict(f.flash, f.h200, 1, full_ep(8), w);
+  EXPECT_FALSE(impossible.feasible);
+  EXPECT_NE(impossible.reason.find("SLO"), std::string::npos) << impossible.reason;
+}
+
+TEST(Serving, MtpRaisesTokensPerStep) {
+  Fixture f;
+  ServingConfig c = full_ep(8);
+  const ServingResult base = predict(f.flash, f.h200, 1, c, decode(16384, 16));
+  c.mtp_acceptance = 0.8;
+  const ServingResult mtp = predict(f.flash, f.h200, 1, c, decode(16384, 16));
+  ASSERT_TRUE(base.feasible && mtp.feasible);
+  EXPECT_NEAR(mtp.tpot_s, mtp.step_s / 1.8, 1e-12);
+  EXPECT_GT(mtp.step_s, base.step_s);  // the step verifies two positions and runs the MTP block
+}
+
+TEST(Serving, PrefillAndCacheHits) {
+  Fixture f;
+  Workload w;
+  w.phase = Phase::prefill;
+  w.context_tokens = 65536;
+  w.batch = 1;
+  ServingConfig c = full_ep(8);
+  const ServingResult cold = predict(f.flash, f.h200, 1, c, w);
+  c.cache_hit_rate = 0.5;
+  const ServingResult warm = predict(f.flash, f.h200, 1, c, w);
+  ASSERT_TRUE(cold.feasible && warm.feasible);
+  EXPECT_LT(warm.ttft_s, cold.ttft_s);  // half the prompt is skipped
+  EXPECT_GT(cold.mfu, 0.2);             // a long prefill is compute-bound
+}
+
+TEST(Serving, BadRequestsThrow) {
+  Fixture f;
+  ServingConfig c = full_ep(8);
+  c.mtp_acceptance = 1.5;
+  EXPECT_THROW(predict(f.flash, f.h200, 1, c, decode(4096)), InputError);
+  c = full_ep(8);
+  c.weights = "fp6";
+  EXPECT_THROW(predict(f.flash, f.h200, 1, c, decode(4096)), InputError);
+  EXPECT_THROW(predict(f.flash, f.h200, 1, full_ep(8), decode(0)), InputError);
+  EXPECT_THROW(parse_layout("tp=2,dp"), InputError);
+  EXPECT_THROW(parse_layout("tp=0"), InputError);
+  EXPECT_THROW(parse_layout("tq=2"), InputError);
+  EXPECT_THROW(parse_layout("tp=2,tp=2"), InputError);
+  EXPECT_EQ(parse_layout("tp=2,dp=4").ep, 8);
+}
+
+TEST(Optimize, FrontierAndCheapestPoint) {
+  Fixture f;
+  Workload w = decode(32768);
+  w.slo_tpot_s = 0.05;
+  const DeviceHour hour = device_hour(f.h200, 1, PriceAssumptions{});
+  const OptimizeResult o = optimize(f.flash, f.h200, 1, ServingConfig{}, w, hour);
+  ASSERT_FALSE(o.frontier.empty());
+  ASSERT_TRUE(o.cheapest.has_value());
+  const OptimizePoint& best = o.points[*o.cheapest];
+  EXPECT_LE(best.result.tpot_s, 0.05);
+  for (const OptimizePoint& p : o.points) {
+    if (p.meets_slo) {
+      EXPECT_GE(p.usd_per_million_tokens, best.usd_per_million_tokens);
+    }
+  }
+  // Along the frontier, more speed per user costs throughput per device.
+  for (std::size_t i = 1; i < o.frontier.size(); ++i) {
+    EXPECT_LE(o.points[o.frontier[i]].result.throughput_tokens_per_s_per_device,
+              o.points[o.frontier[i - 1]].result.throughput_tokens_per_s_per_device);
+  }
+}
+
+}  // namespace
+}  // namespace v4sim
