@@ -6,6 +6,9 @@
 // The component shapes are built exactly as the analytic model builds them (sim/op_list.cpp), so
 // cost(layer) is the sum of the per-op costs the simulator uses; the counting forward
 // (kernels/attention_layer_forward.h) must match it exactly.
+// Not priced separately: the token's own K=V entry is the wkv projection's output (counted there as
+// a BF16 activation write); storing it into the window ring in the cache format is the same data,
+// and the norms, RoPE, Hadamard and quantisation round trips are element-wise (kernels/cost.h).
 #pragma once
 
 #include <cstdint>
