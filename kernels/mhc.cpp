@@ -19,9 +19,10 @@ Cost cost(const MhcShape& s) {
   Cost c;
   c.flops_at(Precision::fp32) = 2 * s.tokens * macs;
   c.read(MemClass::weights) = 4 * parameter_count(s);
-  // Streams are BF16 between blocks: read n*D, write n*D (expand) or D (head collapse).
-  c.read(MemClass::activations) = 2 * s.tokens * n * d;
-  c.written(MemClass::activations) = 2 * s.tokens * (s.head ? d : n * d);
+  // Operands, BF16, each once: the streams X (n*D) are read and the collapsed x (D) written;
+  // around a sublayer the expand also reads the sublayer output f (D) and writes X' (n*D).
+  c.read(MemClass::activations) = 2 * s.tokens * (s.head ? n * d : n * d + d);
+  c.written(MemClass::activations) = 2 * s.tokens * (s.head ? d : n * d + d);
   return c;
 }
 

@@ -21,7 +21,8 @@ struct MhcShape {
 /// Parameters: fn [rows, n*D] + base [rows] + scale [3] (head: fn [n, n*D] + base [n] + scale [1]).
 std::int64_t parameter_count(const MhcShape& s);
 /// FLOPs in fp32 per token: mixing 2*rows*n*D, collapse 2*n*D, and (not head) expand 2*n*(n+1)*D.
-/// Sinkhorn's divisions are element-wise and not counted.
+/// Sinkhorn's divisions are element-wise and not counted. Bytes (BF16 activations): reads X and
+/// (not head) f, writes x and (not head) X'; the FP32 parameters once.
 Cost cost(const MhcShape& s);
 
 }  // namespace v4sim
