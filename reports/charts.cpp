@@ -38,6 +38,9 @@ constexpr std::array<const char*, 8> kColours = {"#0072B2", "#E69F00", "#009E73"
 /// when the colours repeat, so more than eight series stay distinguishable.
 constexpr std::array<int, 10> kPointTypes = {7, 5, 9, 13, 15, 6, 4, 8, 12, 14};
 
+/// Longest category label on the x axis; longer ones are shortened (with a warning).
+constexpr std::size_t kMaxCategoryChars = 32;
+
 /// Longest gnuplot message kept in an error.
 constexpr std::size_t kMaxMessageChars = 600;
 
@@ -51,12 +54,6 @@ std::string chart_label(const Chart& c) {
   std::string msg = chart_label(c);
   msg.append(": ").append(what);
   throw InputError(msg);
-}
-
-std::string axis_title(const Axis& a) {
-  std::string s = a.label;
-  if (!a.unit.empty()) s.append(s.empty() ? "" : " ").append("(").append(a.unit).append(")");
-  return s;
 }
 
 /// A double as gnuplot reads it back exactly (17 significant digits).
@@ -102,6 +99,52 @@ Kept keep_drawable(const Chart& c, const Series& s, std::vector<std::string>& wa
   return k;
 }
 
+/// Code points in a UTF-8 string (one_line output is valid UTF-8).
+std::size_t glyphs(std::string_view s) {
+  std::size_t n = 0;
+  for (char c : s) n += (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  return n;
+}
+
+/// one_line(text) cut to at most `max_glyphs` characters, ending in an ellipsis when cut.
+std::string shortened(std::string_view text, std::size_t max_glyphs) {
+  const std::string line = one_line(text);
+  if (glyphs(line) <= max_glyphs) return line;
+  std::string out;
+  std::size_t n = 0;
+  for (char c : line) {
+    const bool starts_glyph = (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+    if (starts_glyph && ++n > max_glyphs - 1) break;
+    out.push_back(c);
+  }
+  return out.append("\u2026");
+}
+
+/// A gnuplot string expression showing `text` on at most `max_lines` lines of about `max_chars`
+/// characters, broken at spaces (gnuplot does not wrap titles; a long one would be cut off at the
+/// image edge). Each line is a single-quoted literal; they are joined with a "\n" constant, which
+/// is the only double-quoted string in the script and holds no text from the chart.
+std::string gnuplot_wrapped(std::string_view text, std::size_t max_chars, std::size_t max_lines) {
+  std::vector<std::string> lines(1);
+  std::istringstream words(one_line(text));
+  for (std::string word; words >> word;) {
+    std::string& line = lines.back();
+    if (!line.empty() && glyphs(line) + 1 + glyphs(word) > max_chars) {
+      lines.emplace_back(word);
+    } else {
+      line.append(line.empty() ? "" : " ").append(word);
+    }
+  }
+  if (lines.size() > max_lines) {
+    lines.resize(max_lines);
+    lines.back().append(" \u2026");  // The full text is in the report's caption.
+  }
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i)
+    out.append(i ? " . \"\\n\" . " : "").append(gnuplot_quote(lines[i]));
+  return out;
+}
+
 /// Tick labels at powers of two over [lo, hi], 1024-based: 4K, 512K, 1M.
 std::string binary_tics(double lo, double hi) {
   const int k0 = static_cast<int>(std::floor(std::log2(lo)));
@@ -124,9 +167,26 @@ std::string binary_tics(double lo, double hi) {
   return out + ")";
 }
 
+/// "label (unit)" in at most about `max_glyphs` characters: a long label is shortened before the
+/// unit is, so the unit stays on the axis.
+std::string axis_title(const Axis& a, std::size_t max_glyphs) {
+  const std::string unit = shortened(a.unit, std::max<std::size_t>(max_glyphs / 2, 8));
+  const std::size_t unit_glyphs = unit.empty() ? 0 : glyphs(unit) + 3;
+  std::string s =
+      shortened(a.label, std::max<std::size_t>(max_glyphs - std::min(max_glyphs, unit_glyphs), 8));
+  if (!unit.empty()) s.append(s.empty() ? "" : " ").append("(").append(unit).append(")");
+  return s;
+}
+
 /// Axis commands: label with unit, log scale, tick style, range.
-void set_axis(std::ostream& gp, const Axis& a, char name, double lo, double hi, bool have_range) {
-  gp << "set " << name << "label " << gnuplot_quote(axis_title(a)) << "\n";
+void set_axis(std::ostream& gp, const Axis& a, char name, double lo, double hi, bool have_range,
+              std::size_t max_chars) {
+  // A second line of the rotated y label would run into the tick labels: one line there. Two
+  // lines under the x axis, with slack for where the words break.
+  const std::size_t lines = name == 'y' ? 1 : 2;
+  gp << "set " << name << "label "
+     << gnuplot_wrapped(axis_title(a, lines == 1 ? max_chars : max_chars * 3 / 2), max_chars, lines)
+     << "\n";
   if (a.log) gp << "set logscale " << name << " 10\n";
   switch (a.ticks) {
     case Axis::Ticks::Auto:
@@ -193,15 +253,19 @@ void remove_quietly(const fs::path& p) {
   fs::remove(p, ignored);
 }
 
-/// Runs `gnuplot -d script` with stdin from /dev/null and stdout+stderr into `log`; returns the
-/// wait status. No shell is involved, so no path or text is ever parsed as a shell command.
+/// Runs `gnuplot -d <script>` in the script's folder, with stdin from /dev/null and stdout+stderr
+/// into `log`; returns the wait status. No shell is involved, so no path or text is ever parsed as
+/// a shell command; running in the output folder lets the script name its files by their plain
+/// names, whatever characters the folder's path holds.
 int run_gnuplot(const std::string& program, const fs::path& script, const fs::path& log) {
+  const fs::path log_abs = fs::absolute(log), dir_abs = fs::absolute(script).parent_path();
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, log.c_str(), O_WRONLY | O_TRUNC, 0);
+  posix_spawn_file_actions_addopen(&actions, 1, log_abs.c_str(), O_WRONLY | O_TRUNC, 0);
   posix_spawn_file_actions_adddup2(&actions, 1, 2);
-  std::string arg0 = program, arg1 = "-d", arg2 = script.string();
+  posix_spawn_file_actions_addchdir_np(&actions, dir_abs.c_str());
+  std::string arg0 = program, arg1 = "-d", arg2 = script.filename().string();
   std::array<char*, 4> argv = {arg0.data(), arg1.data(), arg2.data(), nullptr};
   pid_t pid = 0;
   const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
@@ -329,7 +393,7 @@ DrawnChart draw_chart(const Chart& c, const fs::path& dir, const std::string& st
       // ">file" makes gnuplot-iostream write the script to a file instead of a pipe.
       Gnuplot gp(">" + script.string());
       gp << "# " << chart_label(c) << ", drawn by v4sim\n";
-      gp << "set encoding utf8\n";
+      gp << "set encoding utf8\n" << gnuplot_preamble();
       for (std::size_t s = 0; s < kept.size(); ++s) {
         // Data blocks hold numbers only (written by gnuplot-iostream at 19 significant digits),
         // ended by "e"; both terminals below plot the same blocks.
@@ -346,15 +410,29 @@ DrawnChart draw_chart(const Chart& c, const fs::path& dir, const std::string& st
           gp.send1d(rows);
         }
       }
-      gp << "set title " << gnuplot_quote(c.title) << " font '," << style.font_size_pt + 3 << "'\n";
-      set_axis(gp, c.x, 'x', x_lo, x_hi, true);
-      set_axis(gp, c.y, 'y', 0, 0, false);
+      // Characters per line that fit the narrower image: DejaVu Sans averages about 0.6 em per
+      // character; 80% of the width leaves the margins free.
+      const double width_px = std::min(style.png_width_px, style.svg_width_px);
+      auto fits = [&](int pt) {
+        return static_cast<std::size_t>(0.8 * width_px / (0.6 * pt * 96 / 72));
+      };
+      const int title_pt = style.font_size_pt + 3;
+      gp << "set title " << gnuplot_wrapped(c.title, fits(title_pt), 3) << " font '," << title_pt
+         << "'\n";
+      set_axis(gp, c.x, 'x', x_lo, x_hi, true, fits(style.font_size_pt));
+      set_axis(gp, c.y, 'y', 0, 0, false, fits(style.font_size_pt) * 6 / 10);
+      const std::size_t max_key_chars = fits(style.font_size_pt) * 8 / 10;
       if (!c.categories.empty()) {
         gp << "set xtics (";
         std::size_t longest = 0;
         for (std::size_t i = 0; i < c.categories.size(); ++i) {
-          gp << (i ? ", " : "") << gnuplot_quote(c.categories[i]) << " " << i;
-          longest = std::max(longest, c.categories[i].size());
+          const std::string label = shortened(c.categories[i], kMaxCategoryChars);
+          if (label != one_line(c.categories[i])) {
+            std::string w = chart_label(c);
+            out.warnings.push_back(w.append(": category shortened to '").append(label).append("'"));
+          }
+          gp << (i ? ", " : "") << gnuplot_quote(label) << " " << i;
+          longest = std::max(longest, glyphs(label));
         }
         gp << ")\n";
         if (longest * c.categories.size() > 80) gp << "set xtics rotate by 30 right\n";
@@ -382,7 +460,14 @@ DrawnChart draw_chart(const Chart& c, const fs::path& dir, const std::string& st
           plot << " using 1:2 with linespoints lw 2 ps 1.2 pt "
                << kPointTypes[s % kPointTypes.size()] << " lc rgb '" << colour << "'";
         }
-        plot << " title " << gnuplot_quote(c.series[s].name);
+        // gnuplot leaves out the whole key when one entry is wider than the plot.
+        const std::string name = shortened(c.series[s].name, max_key_chars);
+        if (name != one_line(c.series[s].name)) {
+          std::string w = chart_label(c);
+          w.append(": series name shortened in the legend to '").append(name).append("'");
+          out.warnings.push_back(w);
+        }
+        plot << " title " << gnuplot_quote(name);
       }
       const std::string font = gnuplot_quote(style.font + "," + std::to_string(style.font_size_pt));
       auto terminal = [&](std::string_view name, int w, int h) {
@@ -394,9 +479,11 @@ DrawnChart draw_chart(const Chart& c, const fs::path& dir, const std::string& st
       gp << "if (strstrt(GPVAL_TERMINALS, 'pngcairo') > 0) {\n  "
          << terminal("pngcairo", style.png_width_px, style.png_height_px) << " linewidth 1.2\n"
          << "} else {\n  " << terminal("png", style.png_width_px, style.png_height_px) << "\n}\n";
-      gp << "set output " << gnuplot_quote(png_tmp.string()) << "\n" << plot.str() << "\n";
+      gp << "set output " << gnuplot_quote(png_tmp.filename().string()) << "\n"
+         << plot.str() << "\n";
       gp << terminal("svg", style.svg_width_px, style.svg_height_px) << "\n";
-      gp << "set output " << gnuplot_quote(svg_tmp.string()) << "\n" << plot.str() << "\n";
+      gp << "set output " << gnuplot_quote(svg_tmp.filename().string()) << "\n"
+         << plot.str() << "\n";
       gp << "unset output\n";
       gp.flush();
       if (!gp) {

@@ -25,11 +25,12 @@ struct ChartStyle {
   int svg_width_px = 900, svg_height_px = 560;
   std::string font = "DejaVu Sans";
   int font_size_pt = 12;
-  /// The gnuplot program, looked up on PATH; run as `gnuplot -d <script>` (-d: ignore the user's
-  /// ~/.gnuplot, so charts look the same for everyone).
+  /// The gnuplot program: a name looked up on PATH or an absolute path. Run as
+  /// `gnuplot -d <script>` in the output folder (-d: ignore the user's ~/.gnuplot, so charts look
+  /// the same for everyone).
   std::string gnuplot = "gnuplot";
   /// Also keep the script as <stem>.gp next to the images, to inspect (it names the temporary
-  /// output files it wrote before they were renamed).
+  /// output files it wrote before they were renamed; run it from that folder).
   bool keep_script = false;
 };
 

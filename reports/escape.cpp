@@ -61,13 +61,29 @@ std::string one_line(std::string_view s) {
   return out;
 }
 
+std::string gnuplot_preamble() {
+  std::string line(kGnuplotQuoteVariable);
+  return line.append(" = \"'\"\n");
+}
+
 std::string gnuplot_quote(std::string_view s) {
-  std::string out = "'";
-  for (char c : one_line(s)) {
-    if (c == '\'') out.push_back('\'');
-    out.push_back(c);
+  const std::string text = one_line(s);
+  if (text.empty()) return "''";
+  // A quote from the text never goes inside a literal: gnuplot 5.4 misreads its '' escape at the
+  // start of a literal and twice in a row (a title "''x" or "a''b" is a syntax error), and a
+  // quote written as the constant "'" makes gnuplot's macro scanner lose track of which parts of
+  // the line are quoted, so @name inside a later literal would be expanded. The variable holding
+  // a quote (gnuplot_preamble) avoids both.
+  std::string out;
+  std::size_t start = 0;
+  for (;;) {
+    const std::size_t quote = text.find('\'', start);
+    const std::string_view piece = std::string_view(text).substr(start, quote - start);
+    if (!piece.empty()) out.append(out.empty() ? "" : " . ").append("'").append(piece).append("'");
+    if (quote == std::string::npos) break;
+    out.append(out.empty() ? "" : " . ").append(kGnuplotQuoteVariable);
+    start = quote + 1;
   }
-  out.push_back('\'');
   return out;
 }
 

@@ -14,9 +14,20 @@ namespace v4sim::report {
 /// and for anything echoed to a terminal (error messages, progress lines).
 std::string one_line(std::string_view s);
 
-/// A gnuplot single-quoted string literal of one_line(s), with ' doubled: 'it''s'. Inside single
-/// quotes gnuplot does no backtick command substitution, no @macro expansion and no backslash
-/// escapes; removing line breaks stops text from ending the command and starting a new one.
+/// Name of the gnuplot string variable that holds a single quote (see gnuplot_preamble).
+inline constexpr std::string_view kGnuplotQuoteVariable = "v4sim_quote";
+
+/// The line every gnuplot script using gnuplot_quote must start with: it defines
+/// kGnuplotQuoteVariable as "'". Kept on a line of its own because a quote inside a double-quoted
+/// string confuses gnuplot's macro scanner for the rest of that line.
+std::string gnuplot_preamble();
+
+/// A gnuplot string expression for one_line(s), made of single-quoted literals joined by "." with
+/// kGnuplotQuoteVariable for each quote in the text: it's -> 'it' . v4sim_quote . 's'. Inside
+/// single quotes gnuplot does no backtick command substitution, no @macro expansion and no
+/// backslash escapes; removing line breaks stops text from ending the command and starting
+/// another. Usable wherever gnuplot takes a string expression (titles, labels, tic labels, key
+/// entries), in a script that starts with gnuplot_preamble().
 std::string gnuplot_quote(std::string_view s);
 
 /// one_line(s) with & < > " ' replaced by entities: safe in HTML/XML text and quoted attributes.

@@ -20,12 +20,16 @@ TEST(Escape, OneLineReplacesControlCharactersAndInvalidUtf8) {
   EXPECT_EQ(one_line("\xe2\x86"), "\xef\xbf\xbd\xef\xbf\xbd");                  // Truncated.
 }
 
-TEST(Escape, GnuplotQuoteDoublesQuotesAndKeepsOneLine) {
-  EXPECT_EQ(gnuplot_quote("it's"), "'it''s'");
+TEST(Escape, GnuplotQuoteKeepsQuotesOutOfLiteralsAndKeepsOneLine) {
+  EXPECT_EQ(gnuplot_preamble(), "v4sim_quote = \"'\"\n");
+  EXPECT_EQ(gnuplot_quote("it's"), "'it' . v4sim_quote . 's'");
   EXPECT_EQ(gnuplot_quote(""), "''");
+  EXPECT_EQ(gnuplot_quote("'"), "v4sim_quote");
+  EXPECT_EQ(gnuplot_quote("''a"), "v4sim_quote . v4sim_quote . 'a'");
   EXPECT_EQ(gnuplot_quote("`id` @m \\n \"q\""), "'`id` @m \\n \"q\"'");
   // A line break would end the command and start another one.
-  EXPECT_EQ(gnuplot_quote("x'\nsystem('touch f')"), "'x'' system(''touch f'')'");
+  EXPECT_EQ(gnuplot_quote("x\nsystem('touch f')"),
+            "'x system(' . v4sim_quote . 'touch f' . v4sim_quote . ')'");
   // A trailing backslash stays inside the closing quote, so it cannot continue the line.
   EXPECT_EQ(gnuplot_quote("a\\"), "'a\\'");
 }

@@ -109,10 +109,11 @@ TEST(WriteReport, InjectedTextIsHarmlessEverywhere) {
   r.sections[0].charts[0].y.unit = evil;
   r.sections[0].charts[0].series[1].name = evil;
   r.sections[1].charts[0].categories[2] = evil;
+  r.sections[0].charts[0].series[2].name = "<script>alert(2)</script> `touch " + p + "4`";
   r.sections[0].tables[0].caption = evil;
   r.sections[0].tables[0].table.columns[1] = evil;
   write_report(r, tmp / "out");
-  for (int i = 1; i <= 3; ++i) EXPECT_FALSE(fs::exists(p + std::to_string(i))) << i;
+  for (int i = 1; i <= 4; ++i) EXPECT_FALSE(fs::exists(p + std::to_string(i))) << i;
   EXPECT_EQ(entries(tmp.path()), (std::set<std::string>{"out"}));
 
   const std::string html = slurp(tmp / "out" / "report.html");
@@ -120,7 +121,7 @@ TEST(WriteReport, InjectedTextIsHarmlessEverywhere) {
   EXPECT_NE(html.find("set output &#39;" + p + "3&#39; &lt;script&gt;alert(1)&lt;/script&gt; | x"),
             std::string::npos);
   // Inside the inlined SVG the text is escaped by gnuplot (and "<" never appears raw).
-  EXPECT_NE(html.find("&lt;script>alert(1)&lt;/script>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script>alert(2)&lt;/script>"), std::string::npos);
   const std::string md = slurp(tmp / "out" / "report.md");
   EXPECT_EQ(md.find("<script>"), std::string::npos);
   EXPECT_NE(md.find("\\<script\\>alert(1)\\</script\\> \\| x"), std::string::npos);
@@ -128,8 +129,10 @@ TEST(WriteReport, InjectedTextIsHarmlessEverywhere) {
     const std::string s = slurp(tmp / "out" / svg);
     EXPECT_EQ(s.find("<script"), std::string::npos) << svg;
   }
-  EXPECT_NE(slurp(tmp / "out" / "kv-vs-context.svg").find("&lt;script>alert(1)&lt;/script> | x"),
+  // In the chart the text is shown as text (long texts are wrapped or shortened, with a warning).
+  EXPECT_NE(slurp(tmp / "out" / "kv-vs-context.svg").find("&lt;script>alert(2)&lt;/script> `touch"),
             std::string::npos);
+  EXPECT_NE(md.find("series name shortened in the legend"), std::string::npos);
 }
 
 TEST(WriteReport, WarningsReachTheReader) {
