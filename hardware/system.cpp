@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <map>
 
 #include "hardware/catalogue.h"
@@ -23,6 +24,13 @@ std::string cat(std::initializer_list<std::string_view> parts) {
   std::string out;
   for (std::string_view p : parts) out.append(p);
   return out;
+}
+
+/// Short decimal text of a number ("196", "0.837").
+std::string text_of(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
 }
 
 bool parse_pattern(std::string_view text, LinkPattern& out) {
@@ -215,15 +223,15 @@ void check_device_links(const SystemSpec& s, const Netlist& net) {
     if (mismatch(up[r], a.scale_up_gb_per_s.nominal))
       throw InputError(
           cat({s.links_where, ": field 'node.links': device '", net.vertices[r].name, "' has ",
-               std::to_string(up[r]), " GB/s per direction of scale_up links, but accelerator '",
-               a.name, "' states interconnect.scale_up_gb_per_s = ",
-               std::to_string(a.scale_up_gb_per_s.nominal), " (", a.file, ")"}));
+               text_of(up[r]), " GB/s per direction of scale_up links, but accelerator '", a.name,
+               "' states interconnect.scale_up_gb_per_s = ", text_of(a.scale_up_gb_per_s.nominal),
+               " (", a.file, ")"}));
     if (mismatch(d2d[r], a.die_to_die_gb_per_s))
-      throw InputError(cat(
-          {s.links_where, ": field 'node.links': device '", net.vertices[r].name, "' has ",
-           std::to_string(d2d[r]), " GB/s of die_to_die links, but accelerator '", a.name,
-           "' states interconnect.die_to_die_gb_per_s = ", std::to_string(a.die_to_die_gb_per_s),
-           " (", a.file, ")"}));
+      throw InputError(
+          cat({s.links_where, ": field 'node.links': device '", net.vertices[r].name, "' has ",
+               text_of(d2d[r]), " GB/s of die_to_die links, but accelerator '", a.name,
+               "' states interconnect.die_to_die_gb_per_s = ", text_of(a.die_to_die_gb_per_s), " (",
+               a.file, ")"}));
   }
 }
 
@@ -277,7 +285,7 @@ SystemSpec read_system(const config::Document& doc, const std::filesystem::path&
     const double want = s.accelerator.scale_out_gb_per_s.nominal;
     if (std::abs(out.gb_per_s - want) > kSumTolerance * want)
       so.fail("gb_per_s", "differs from accelerator '" + s.accelerator.name +
-                              "' interconnect.scale_out_gb_per_s = " + std::to_string(want));
+                              "' interconnect.scale_out_gb_per_s = " + text_of(want));
     so.finish();
     s.scale_out = out;
   }

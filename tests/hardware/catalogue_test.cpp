@@ -26,7 +26,7 @@ void expect_ordered(const Range& r, const std::string& what) {
   EXPECT_LE(r.nominal, r.high) << what;
 }
 
-TEST(Catalogue, ShipsEveryNamedAcceleratorAndSystem) {
+TEST(HardwareCatalogue, ShipsEveryNamedAcceleratorAndSystem) {
   const auto accelerators = list_accelerators();
   for (const auto& name : kAccelerators)
     EXPECT_NE(std::find(accelerators.begin(), accelerators.end(), name), accelerators.end())
@@ -36,7 +36,7 @@ TEST(Catalogue, ShipsEveryNamedAcceleratorAndSystem) {
     EXPECT_NE(std::find(systems.begin(), systems.end(), name), systems.end()) << name;
 }
 
-TEST(Catalogue, EveryAcceleratorLoadsAndIsConsistent) {
+TEST(HardwareCatalogue, EveryAcceleratorLoadsAndIsConsistent) {
   for (const auto& name : list_accelerators()) {
     SCOPED_TRACE(name);
     const Accelerator a = load_accelerator(name);
@@ -58,7 +58,7 @@ TEST(Catalogue, EveryAcceleratorLoadsAndIsConsistent) {
   }
 }
 
-TEST(Catalogue, Ascend910cRankIsOneDie) {
+TEST(HardwareCatalogue, Ascend910cRankIsOneDie) {
   const Accelerator a = load_accelerator("ascend-910c");
   EXPECT_EQ(a.rank_unit, "die");
   EXPECT_EQ(a.dies_per_package, 2);
@@ -74,7 +74,7 @@ TEST(Catalogue, Ascend910cRankIsOneDie) {
   EXPECT_EQ(a.path_for[static_cast<int>(Precision::fp8)], ComputePath::int8);
 }
 
-TEST(Catalogue, FallbacksWhereAPrecisionIsMissing) {
+TEST(HardwareCatalogue, FallbacksWhereAPrecisionIsMissing) {
   for (const char* name : {"ascend-910b2", "ascend-910b3", "ascend-910b4", "ascend-910c"})
     EXPECT_EQ(load_accelerator(name).path_for[static_cast<int>(Precision::fp8)], ComputePath::int8)
         << name;
@@ -83,7 +83,7 @@ TEST(Catalogue, FallbacksWhereAPrecisionIsMissing) {
   EXPECT_EQ(load_accelerator("b200").path_for[static_cast<int>(Precision::fp4)], ComputePath::fp4);
 }
 
-TEST(Catalogue, EverySystemLoadsExpandsAndIsConnected) {
+TEST(HardwareCatalogue, EverySystemLoadsExpandsAndIsConnected) {
   for (const auto& name : list_systems()) {
     SCOPED_TRACE(name);
     const SystemSpec s = load_system(name);
@@ -103,7 +103,7 @@ TEST(Catalogue, EverySystemLoadsExpandsAndIsConnected) {
   }
 }
 
-TEST(Catalogue, FindHardwareTellsAcceleratorsFromSystems) {
+TEST(HardwareCatalogue, FindHardwareTellsAcceleratorsFromSystems) {
   EXPECT_EQ(find_hardware("h100"), HardwareKind::accelerator);
   EXPECT_EQ(find_hardware("cloudmatrix384"), HardwareKind::system);
   EXPECT_EQ(find_hardware((default_systems_dir() / "hgx-h100.yaml").string()),
@@ -116,7 +116,7 @@ TopologySummary summary_of(const std::string& name, int nodes = 0) {
   return summarize(build_topology(expand(s, nodes ? nodes : s.default_nodes)));
 }
 
-TEST(Topology, CloudMatrix384TwoTierClos) {
+TEST(HardwareTopology, CloudMatrix384TwoTierClos) {
   const TopologySummary s = summary_of("cloudmatrix384");
   EXPECT_EQ(s.devices, 768);                // 384 packages x 2 dies
   EXPECT_EQ(s.switches, 48 * 7 + 112 + 1);  // L1 per node, L2 planes, the RDMA switch
@@ -131,7 +131,7 @@ TEST(Topology, CloudMatrix384TwoTierClos) {
   EXPECT_NEAR(s.bisection_gb_per_s, 384 * 196.0 + 384 * 25.0, 1e-6);
 }
 
-TEST(Topology, Nvl72BisectionIs36x900) {
+TEST(HardwareTopology, Nvl72BisectionIs36x900) {
   const TopologySummary s = summary_of("gb200-nvl72");
   EXPECT_EQ(s.devices, 72);
   EXPECT_EQ(s.switches, 18 + 1);
@@ -139,7 +139,7 @@ TEST(Topology, Nvl72BisectionIs36x900) {
   EXPECT_NEAR(s.scale_up_bisection_gb_per_s, 36 * 900.0, 1e-6);  // 32.4 TB/s, hardware.md §7
 }
 
-TEST(Topology, HgxClusterComposesNodesOverScaleOut) {
+TEST(HardwareTopology, HgxClusterComposesNodesOverScaleOut) {
   const TopologySummary s = summary_of("hgx-h100", 4);
   EXPECT_EQ(s.devices, 32);
   EXPECT_EQ(s.scale_up_domains, 4);
@@ -150,20 +150,20 @@ TEST(Topology, HgxClusterComposesNodesOverScaleOut) {
   EXPECT_NEAR(s.scale_up_bisection_gb_per_s, 0.0, 1e-9);
 }
 
-TEST(Topology, Atlas800tA2FullMesh) {
+TEST(HardwareTopology, Atlas800tA2FullMesh) {
   const TopologySummary s = summary_of("atlas-800t-a2");
   EXPECT_EQ(s.links, 28 + 8);  // 8 choose 2 HCCS links + 8 RoCE ports
   EXPECT_EQ(s.max_scale_up_hops, 1);
   EXPECT_NEAR(s.scale_up_bisection_gb_per_s, 4 * 4 * 28.0, 1e-6);
 }
 
-TEST(Topology, Atlas950SuperPodNonBlocking) {
+TEST(HardwareTopology, Atlas950SuperPodNonBlocking) {
   const TopologySummary s = summary_of("atlas-950-superpod");
   EXPECT_EQ(s.devices, 8192);
   EXPECT_NEAR(s.scale_up_bisection_gb_per_s, 4096 * 1008.0, 1e-3);
 }
 
-TEST(Topology, SystemTotalsComposeNodesAndFabric) {
+TEST(HardwareTopology, SystemTotalsComposeNodesAndFabric) {
   const SystemSpec s = load_system("hgx-h100");
   const SystemTotals t = system_totals(s, 4);
   // 4 nodes x 10.2 kW + 32 GPUs x 40 W of fabric; 4 x $282,624 + 32 x $3,000.

@@ -61,7 +61,7 @@ Netlist ring(int n) {
 
 constexpr double kTol = 1e-12;
 
-TEST(SingleSwitch, ClosedForms) {
+TEST(CollectivesSingleSwitch, ClosedForms) {
   const Topology t = build_topology(single_switch(8));
   const auto ranks = first_ranks(8);
   EXPECT_NEAR(point_to_point(t, 0, 5, 1e9).total_s, 1e9 / kB + 2 * kA, kTol);
@@ -82,7 +82,7 @@ TEST(SingleSwitch, ClosedForms) {
   EXPECT_NEAR(ar.total_s, 2 * (7e8 / kB + 2 * kA), kTol);
 }
 
-TEST(SingleSwitch, MoeAllToAllWithPerRankBytes) {
+TEST(CollectivesSingleSwitch, MoeAllToAllWithPerRankBytes) {
   const Topology t = build_topology(single_switch(4));
   const auto ranks = first_ranks(4);
   // Rank 0 sends 8e8 spread over 4 ranks (2e8 each, its own share local): 6e8 leaves it. The
@@ -93,7 +93,7 @@ TEST(SingleSwitch, MoeAllToAllWithPerRankBytes) {
   EXPECT_NE(c.bottleneck.find("d0 -> sw"), std::string::npos) << c.bottleneck;
 }
 
-TEST(FullMesh, ClosedForms) {
+TEST(CollectivesFullMesh, ClosedForms) {
   const Topology t = build_topology(full_mesh(8));
   const auto ranks = first_ranks(8);
   EXPECT_NEAR(point_to_point(t, 2, 6, 1e9).total_s, 1e9 / kB + kA, kTol);
@@ -103,14 +103,14 @@ TEST(FullMesh, ClosedForms) {
   EXPECT_NEAR(rs.total_s, 1e8 / kB + kA, kTol);
 }
 
-TEST(Ring, PointToPointSplitsOverBothWays) {
+TEST(CollectivesRing, PointToPointSplitsOverBothWays) {
   const Topology t = build_topology(ring(8));
   EXPECT_NEAR(point_to_point(t, 0, 1, 1e9).total_s, 1e9 / kB + kA, kTol);
   // Antipodal: two 4-hop shortest paths, half the bytes each.
   EXPECT_NEAR(point_to_point(t, 0, 4, 1e9).total_s, 0.5e9 / kB + 4 * kA, kTol);
 }
 
-TEST(Ring, AllToAllEvenAndOdd) {
+TEST(CollectivesRing, AllToAllEvenAndOdd) {
   {
     const Topology t = build_topology(ring(8));
     // h = 3: load = b (3 x 4 / 2 + 8 / 4) = 8 b; longest path 4 hops.
@@ -123,7 +123,7 @@ TEST(Ring, AllToAllEvenAndOdd) {
   }
 }
 
-TEST(Ring, ReduceScatterPicksTheRing) {
+TEST(CollectivesRing, ReduceScatterPicksTheRing) {
   const Topology t = build_topology(ring(8));
   const CommTime rs = reduce_scatter(t, first_ranks(8), 8e8);
   // Ring: 7 steps, each sends 1e8 / 2 to either neighbour over its own link.
@@ -134,7 +134,7 @@ TEST(Ring, ReduceScatterPicksTheRing) {
   EXPECT_LT(rs.total_s, 8e8 / kB + 4 * kA);
 }
 
-TEST(Collectives, RejectsBadRanks) {
+TEST(CollectivesInput, RejectsBadRanks) {
   const Topology t = build_topology(single_switch(4));
   EXPECT_THROW(point_to_point(t, 0, 4, 1.0), InputError);
   const std::vector<int> twice = {0, 1, 1};
@@ -142,7 +142,7 @@ TEST(Collectives, RejectsBadRanks) {
   EXPECT_EQ(all_reduce(t, first_ranks(1), 1e9).total_s, 0);
 }
 
-TEST(ShippedSystems, CloudMatrixRoutes) {
+TEST(CollectivesShipped, CloudMatrixRoutes) {
   const SystemSpec s = load_system("cloudmatrix384");
   const Topology t = build_topology(expand(s, s.default_nodes));
   const double usable = 196 * 0.837 * 1e9;  // per die, all 7 UB links
@@ -155,7 +155,7 @@ TEST(ShippedSystems, CloudMatrixRoutes) {
   EXPECT_NEAR(point_to_point(t, 0, 1, 1e9).total_s, 1e9 / 270e9 + 0.3e-6, 1e-9);
 }
 
-TEST(ShippedSystems, HgxClusterKeepsIntraNodeTrafficOnNvlink) {
+TEST(CollectivesShipped, HgxClusterKeepsIntraNodeTrafficOnNvlink) {
   const SystemSpec s = load_system("hgx-h100");
   const Topology t = build_topology(expand(s, 2));
   // Same node: NVLink at 450 x 0.80 GB/s, 2 hops of 0.5 us - not the equally short NIC path.

@@ -35,7 +35,7 @@ struct Case {
   const char* source;
 };
 
-TEST(MeasuredComparison, MoeDispatchCombine) {
+TEST(CollectivesVsMeasured, MoeDispatchCombine) {
   const Case cases[] = {
       {"dispatch", "cloudmatrix384", 48, 8, kDispatchInt8, 116, "[CM384] Table 7"},
       {"dispatch", "cloudmatrix384", 48, 256, kDispatchInt8, 152, "[CM384] Table 7"},

@@ -23,7 +23,7 @@ Accelerator toy() {
   return a;
 }
 
-TEST(Roofline, ComputeBound) {
+TEST(DeviceRoofline, ComputeBound) {
   Cost c;
   c.flops_at(Precision::bf16) = 1'000'000'000'000;  // 1e12 FLOPs
   c.read(MemClass::weights) = 1'000'000'000;        // 1e9 B
@@ -38,7 +38,7 @@ TEST(Roofline, ComputeBound) {
   EXPECT_EQ(t.fallback, "");
 }
 
-TEST(Roofline, MemoryBound) {
+TEST(DeviceRoofline, MemoryBound) {
   Cost c;
   c.flops_at(Precision::bf16) = 1'000'000'000;       // 1e9 FLOPs -> 2e-5 s
   c.read(MemClass::kv_cache) = 3'000'000'000;        // read 3e9 B
@@ -51,7 +51,7 @@ TEST(Roofline, MemoryBound) {
   EXPECT_DOUBLE_EQ(t.total_s, 0.008 + 2e-6);
 }
 
-TEST(Roofline, Fp8FallsBackToInt8AndSaysSo) {
+TEST(DeviceRoofline, Fp8FallsBackToInt8AndSaysSo) {
   Cost c;
   c.flops_at(Precision::fp8) = 1'000'000'000'000;  // runs at the INT8 peak, 200e12 x 0.5
   const OpTime t = op_time(toy(), c);
@@ -61,7 +61,7 @@ TEST(Roofline, Fp8FallsBackToInt8AndSaysSo) {
   EXPECT_EQ(t.executed_as[static_cast<int>(Precision::fp8)], ComputePath::int8);
 }
 
-TEST(Roofline, MixedPrecisionsAddUp) {
+TEST(DeviceRoofline, MixedPrecisionsAddUp) {
   Cost c;
   c.flops_at(Precision::bf16) = 500'000'000'000;   // 5e11 / 50e12  = 0.01 s
   c.flops_at(Precision::fp32) = 50'000'000'000;    // 5e10 / 5e12   = 0.01 s
@@ -71,7 +71,7 @@ TEST(Roofline, MixedPrecisionsAddUp) {
   EXPECT_EQ(t.fallback, "fp4 as int8");
 }
 
-TEST(Roofline, SmallOpsPayTheRamp) {
+TEST(DeviceRoofline, SmallOpsPayTheRamp) {
   Accelerator a = toy();
   a.compute_efficiency = {0.5, 1e-6};
   Cost c;
@@ -83,7 +83,7 @@ TEST(Roofline, SmallOpsPayTheRamp) {
   EXPECT_NEAR(t.compute_s, 2e-6, 1e-18);
 }
 
-TEST(Roofline, EmptyOpCostsTheLaunchOnly) {
+TEST(DeviceRoofline, EmptyOpCostsTheLaunchOnly) {
   const OpTime t = op_time(toy(), Cost{});
   EXPECT_EQ(t.compute_s, 0);
   EXPECT_EQ(t.memory_s, 0);
@@ -91,7 +91,7 @@ TEST(Roofline, EmptyOpCostsTheLaunchOnly) {
   EXPECT_EQ(t.bound, Bound::memory);
 }
 
-TEST(Roofline, ShippedH100Fp8Gemm) {
+TEST(DeviceRoofline, ShippedH100Fp8Gemm) {
   // FP8 GEMM 4096 x 4096 x 4096: 2 x 4096^3 = 137,438,953,472 FLOPs; A and B FP8 (16,777,216 B
   // each) read, C BF16 (33,554,432 B) written = 67,108,864 B.
   Cost c;
@@ -112,7 +112,7 @@ TEST(Roofline, ShippedH100Fp8Gemm) {
   EXPECT_FALSE(t.fallback_used);
 }
 
-TEST(Roofline, Shipped910cRunsFp8AsInt8) {
+TEST(DeviceRoofline, Shipped910cRunsFp8AsInt8) {
   Cost c;
   c.flops_at(Precision::fp8) = 1'000'000'000'000;
   const OpTime t = op_time(load_accelerator("ascend-910c"), c);
