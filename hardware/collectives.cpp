@@ -187,19 +187,17 @@ CommTime scatter_or_gather(const Topology& topo, std::span<const int> ranks, dou
 
 }  // namespace
 
-CommTime transfer_time(const Topology& topo, std::span<const Flow> flows) {
-  // Group flows by source so each source needs one routing pass.
-  std::vector<std::vector<std::pair<int, double>>> by_source(topo.num_devices);
-  for (const Flow& f : flows) {
-    check_rank(topo, f.src);
-    check_rank(topo, f.dst);
-    if (f.bytes < 0) throw InputError("a flow cannot carry negative bytes");
-    if (f.src != f.dst && f.bytes > 0) by_source[f.src].emplace_back(f.dst, f.bytes);
-  }
-  LoadAccumulator acc(topo);
-  for (int s = 0; s < topo.num_devices; ++s)
-    if (!by_source[s].empty()) acc.add_source(s, by_source[s]);
+namespace {
 
+/// Routes every source's demand (built on the fly by `demand_of(i)` for source ranks[i], so an
+/// all-to-all needs O(n) memory, not O(n^2)) and times the step by its most loaded arc.
+template <class DemandOf>
+CommTime route_step(const Topology& topo, std::span<const int> sources, DemandOf demand_of) {
+  LoadAccumulator acc(topo);
+  for (std::size_t i = 0; i < sources.size(); ++i) {
+    const std::vector<std::pair<int, double>> demand = demand_of(i);
+    if (!demand.empty()) acc.add_source(sources[i], demand);
+  }
   CommTime t;
   t.steps = 1;
   t.algorithm = "direct";
@@ -216,15 +214,31 @@ CommTime transfer_time(const Topology& topo, std::span<const Flow> flows) {
   }
   if (worst < loads.size()) {
     const auto e = acc.arcs()[worst];
-    const TopoArc& arc = topo.graph[e];
-    t.bottleneck = topo.graph[boost::source(e, topo.graph)].name + " -> " +
-                   topo.graph[boost::target(e, topo.graph)].name + " (" +
-                   std::string(to_string(arc.tier)) + ")";
+    t.bottleneck = topo.graph[boost::source(e, topo.graph)].name;
+    t.bottleneck.append(" -> ").append(topo.graph[boost::target(e, topo.graph)].name);
+    t.bottleneck.append(" (").append(to_string(topo.graph[e].tier)).append(")");
     t.bottleneck_bytes = loads[worst];
   }
   t.latency_s = acc.max_latency_s();
   t.total_s = t.transfer_s + t.latency_s;
   return t;
+}
+
+}  // namespace
+
+CommTime transfer_time(const Topology& topo, std::span<const Flow> flows) {
+  // Group flows by source so each source needs one routing pass.
+  std::vector<std::vector<std::pair<int, double>>> by_source(topo.num_devices);
+  for (const Flow& f : flows) {
+    check_rank(topo, f.src);
+    check_rank(topo, f.dst);
+    if (f.bytes < 0) throw InputError("a flow cannot carry negative bytes");
+    if (f.src != f.dst && f.bytes > 0) by_source[f.src].emplace_back(f.dst, f.bytes);
+  }
+  std::vector<int> sources;
+  for (int r = 0; r < topo.num_devices; ++r)
+    if (!by_source[r].empty()) sources.push_back(r);
+  return route_step(topo, sources, [&](std::size_t i) { return std::move(by_source[sources[i]]); });
 }
 
 CommTime point_to_point(const Topology& topo, int src, int dst, double bytes) {
@@ -234,27 +248,35 @@ CommTime point_to_point(const Topology& topo, int src, int dst, double bytes) {
 
 CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double bytes_per_pair) {
   check_ranks(topo, ranks);
-  std::vector<Flow> flows;
-  flows.reserve(ranks.size() * ranks.size());
-  for (int a : ranks)
-    for (int b : ranks)
-      if (a != b) flows.push_back({a, b, bytes_per_pair});
-  return transfer_time(topo, flows);
+  if (bytes_per_pair < 0) throw InputError("all_to_all: negative bytes per pair");
+  return route_step(topo, ranks, [&](std::size_t i) {
+    std::vector<std::pair<int, double>> demand;
+    demand.reserve(ranks.size());
+    for (std::size_t j = 0; j < ranks.size(); ++j)
+      if (j != i) demand.emplace_back(ranks[j], bytes_per_pair);
+    return demand;
+  });
 }
 
 CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
                         std::span<const double> bytes_per_rank) {
   check_ranks(topo, ranks);
-  if (bytes_per_rank.size() != ranks.size())
-    throw InputError("moe_all_to_all: " + std::to_string(bytes_per_rank.size()) +
-                     " byte counts for " + std::to_string(ranks.size()) + " ranks");
+  if (bytes_per_rank.size() != ranks.size()) {
+    std::string msg("moe_all_to_all: ");
+    msg.append(std::to_string(bytes_per_rank.size())).append(" byte counts for ");
+    msg.append(std::to_string(ranks.size())).append(" ranks");
+    throw InputError(msg);
+  }
+  for (double b : bytes_per_rank)
+    if (b < 0) throw InputError("moe_all_to_all: negative bytes for a rank");
   const double n = static_cast<double>(ranks.size());
-  std::vector<Flow> flows;
-  flows.reserve(ranks.size() * ranks.size());
-  for (std::size_t i = 0; i < ranks.size(); ++i)
+  return route_step(topo, ranks, [&](std::size_t i) {
+    std::vector<std::pair<int, double>> demand;
+    demand.reserve(ranks.size());
     for (std::size_t j = 0; j < ranks.size(); ++j)
-      if (i != j) flows.push_back({ranks[i], ranks[j], bytes_per_rank[i] / n});
-  return transfer_time(topo, flows);
+      if (j != i) demand.emplace_back(ranks[j], bytes_per_rank[i] / n);
+    return demand;
+  });
 }
 
 CommTime reduce_scatter(const Topology& topo, std::span<const int> ranks, double bytes_per_rank) {
