@@ -14,5 +14,6 @@ void setup_compare(CLI::App& app);
 void setup_predict(CLI::App& app);
 void setup_optimize(CLI::App& app);
 void setup_plan(CLI::App& app);
+void setup_report(CLI::App& app);
 
 }  // namespace v4sim::cli

@@ -20,6 +20,7 @@ int main(int argc, char** argv) {
   v4sim::cli::setup_predict(app);
   v4sim::cli::setup_optimize(app);
   v4sim::cli::setup_plan(app);
+  v4sim::cli::setup_report(app);
   auto is_command = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;

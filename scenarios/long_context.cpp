@@ -1,0 +1,297 @@
+#include "scenarios/long_context.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "hardware/system.h"
+#include "models/model_loader.h"
+#include "sim/analytic.h"
+#include "sim/economics.h"
+#include "sim/serving.h"
+
+namespace v4sim {
+namespace {
+
+std::string fmt(double v, const char* f = "%.4g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+
+std::string context_label(std::int64_t n) {
+  if (n % (1024 * 1024) == 0) return std::to_string(n / (1024 * 1024)) + "M";
+  if (n % 1024 == 0) return std::to_string(n / 1024) + "K";
+  return std::to_string(n);
+}
+
+report::Chart log_log(const std::string& name, const std::string& title, const std::string& y_label,
+                      const std::string& y_unit) {
+  report::Chart c;
+  c.name = name;
+  c.title = title;
+  c.x = {"context", "tokens", true, report::Axis::Ticks::Binary};
+  c.y = {y_label, y_unit, true, report::Axis::Ticks::Si};
+  return c;
+}
+
+/// The fewest nodes (from the system's default) on which the model's weights fit with room for
+/// one sequence at the longest context; 0 when none up to the system's maximum does.
+int nodes_that_fit(const PreparedModel& m, const SystemSpec& s, std::int64_t context,
+                   const ServingConfig& base) {
+  for (int nodes = s.default_nodes; nodes <= std::min(s.max_nodes, s.default_nodes * 64);
+       nodes *= 2) {
+    const std::int64_t devices = static_cast<std::int64_t>(nodes) * s.devices_per_node;
+    ServingConfig c = base;
+    c.layout = Layout{1, devices, 1, widest_ep(devices, m.spec.moe.num_routed_experts)};
+    Workload w;
+    w.context_tokens = std::min(context, m.spec.max_context_tokens);
+    if (max_batch_that_fits(m, s, nodes, c, w) > 0) return nodes;
+  }
+  return 0;
+}
+
+}  // namespace
+
+report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) {
+  std::vector<PreparedModel> models;
+  for (const std::string& name : sc.models) models.push_back(prepare(load_model(name)));
+  std::vector<SystemSpec> systems;
+  for (const std::string& name : sc.systems) systems.push_back(load_system(name));
+  const PreparedModel& base = models.front();
+
+  report::Report r;
+  r.title = sc.title;
+  r.summary.push_back("Scenario '" + sc.name + "' (" + sc.file + "). Models: " +
+                      [&] {
+                        std::string s;
+                        for (const auto& m : models)
+                          s += (s.empty() ? "" : ", ") + m.spec.display_name;
+                        return s;
+                      }() +
+                      ". Ratios are to " + base.spec.display_name + ". KV format: " + sc.kv_format +
+                      ".");
+  r.summary.push_back("Source of the scenario: " + sc.source);
+
+  // 1. Work per token and KV per sequence, from the analytic model.
+  report::Section work;
+  work.heading = "Work per decoded token and KV cache per sequence";
+  work.paragraphs.push_back(
+      "Decode FLOPs of the token that ends a context of n tokens, and the KV cache one sequence "
+      "holds at n, both from the kernels' cost functions. Contexts beyond a model's trained "
+      "maximum "
+      "(V3/V3.2: 163,840 tokens) are evaluated with the same formulas and marked with *.");
+  report::TableBlock t;
+  t.name = "work-per-token";
+  t.caption = "Decode FLOPs per token and KV bytes per sequence";
+  t.table.columns = {"context",
+                     "model",
+                     "flops_per_token",
+                     "fp8_equivalent_flops_per_token",
+                     "flops_vs_" + base.spec.name,
+                     "kv_bytes_per_sequence",
+                     "kv_vs_" + base.spec.name};
+  t.table.numeric = {true, false, true, true, true, true, true};
+  t.units = {"tokens", "", "FLOP", "FLOP", "", "B", ""};
+  report::Chart flops =
+      log_log("flops-per-token", "Decode FLOPs per token", "FLOPs per token", "FLOP");
+  report::Chart kv = log_log("kv-bytes-per-sequence", "KV cache per sequence", "KV cache", "bytes");
+  for (const PreparedModel& m : models) {
+    report::Series fs{m.spec.display_name, {}, {}}, ks{m.spec.display_name, {}, {}};
+    for (std::int64_t n : sc.contexts) {
+      const AnalyticResult a = analyze(m, {n, Phase::decode, sc.kv_format, false, true});
+      const AnalyticResult b = analyze(base, {n, Phase::decode, sc.kv_format, false, true});
+      const double kvb = static_cast<double>(a.kv_cache.total());
+      t.table.rows.push_back({std::to_string(n), m.spec.name + (a.beyond_max_context ? "*" : ""),
+                              fmt(a.flops_per_token()), fmt(a.fp8_equivalent_flops_per_token()),
+                              fmt(a.flops_per_token() / b.flops_per_token(), "%.3f"),
+                              fmt(kvb, "%.0f"),
+                              fmt(kvb / static_cast<double>(b.kv_cache.total()), "%.4f")});
+      fs.x.push_back(static_cast<double>(n));
+      fs.y.push_back(a.flops_per_token());
+      ks.x.push_back(static_cast<double>(n));
+      ks.y.push_back(kvb);
+    }
+    flops.series.push_back(fs);
+    kv.series.push_back(ks);
+  }
+  work.tables.push_back(t);
+  work.charts = {flops, kv};
+  work.assumptions.push_back(
+      "FLOPs are 2 x multiply-accumulates of every product; FP8-equivalent FLOPs weight each op by "
+      "FP8 peak / its precision's peak on a B200 (fp4 0.5, fp8 1, bf16 2, fp32 4).");
+  r.sections.push_back(work);
+
+  // 2. Where the savings come from, at the longest context.
+  const std::int64_t longest = sc.contexts.back();
+  report::Section where;
+  where.heading = "Where the savings come from at " + context_label(longest) + " tokens";
+  where.paragraphs.push_back(
+      "Decode FLOPs per token by component and KV bytes per sequence by part, at the longest "
+      "context of the scenario, in the deployed KV format and in BF16.");
+  report::TableBlock comp;
+  comp.name = "flops-by-component";
+  comp.caption = "Decode FLOPs per token by component at " + context_label(longest);
+  comp.table.columns = {"model"};
+  comp.table.numeric = {false};
+  comp.units = {""};
+  std::vector<int> used;
+  std::vector<AnalyticResult> at_longest;
+  for (const PreparedModel& m : models)
+    at_longest.push_back(analyze(m, {longest, Phase::decode, sc.kv_format, false, true}));
+  for (int c = 0; c < kNumOpComponents; ++c) {
+    bool any = false;
+    for (const AnalyticResult& a : at_longest) any |= a.by_component[c].total_flops() > 0;
+    if (!any) continue;
+    used.push_back(c);
+    comp.table.columns.push_back(std::string(to_string(static_cast<OpComponent>(c))));
+    comp.table.numeric.push_back(true);
+    comp.units.push_back("FLOP");
+  }
+  report::Chart bars;
+  bars.name = "flops-by-component";
+  bars.title = "Decode FLOPs per token by component at " + context_label(longest);
+  bars.kind = report::Chart::Kind::Bars;
+  bars.x = {"component", "", false, report::Axis::Ticks::Auto};
+  bars.y = {"FLOPs per token", "FLOP", true, report::Axis::Ticks::Si};
+  for (int c : used) bars.categories.push_back(std::string(to_string(static_cast<OpComponent>(c))));
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    std::vector<std::string> row = {models[i].spec.name};
+    report::Series s{models[i].spec.display_name, {}, {}};
+    for (std::size_t k = 0; k < used.size(); ++k) {
+      const double f = static_cast<double>(at_longest[i].by_component[used[k]].total_flops());
+      row.push_back(fmt(f));
+      if (f <= 0) continue;  // a component the model does not have: no bar
+      s.x.push_back(static_cast<double>(k));
+      s.y.push_back(f);
+    }
+    comp.table.rows.push_back(row);
+    bars.series.push_back(s);
+  }
+  report::TableBlock parts;
+  parts.name = "kv-by-part";
+  parts.caption = "KV cache per sequence by part at " + context_label(longest);
+  parts.table.columns = {"model",      "format",       "window",
+                         "compressed", "indexer_keys", "compressor_state",
+                         "mla_latent", "gqa_kv",       "total"};
+  parts.table.numeric = {false, false, true, true, true, true, true, true, true};
+  parts.units = {"", "", "B", "B", "B", "B", "B", "B", "B"};
+  for (const PreparedModel& m : models) {
+    for (const KvFormat& f : m.spec.kv_formats) {
+      const KvCacheBytes k = kv_cache_per_sequence(m.spec, longest, f);
+      parts.table.rows.push_back({m.spec.name, f.name, fmt(k.window, "%.0f"),
+                                  fmt(k.compressed, "%.0f"), fmt(k.indexer_keys, "%.0f"),
+                                  fmt(k.state, "%.0f"), fmt(k.latent, "%.0f"),
+                                  fmt(k.kv_heads, "%.0f"), fmt(k.total(), "%.0f")});
+    }
+  }
+  where.tables = {comp, parts};
+  where.charts = {bars};
+  r.sections.push_back(where);
+
+  // 3. Serving on hardware.
+  report::Section serve;
+  serve.heading = "Serving: sessions, decode throughput and cost per device";
+  serve.paragraphs.push_back(
+      "For every model, system and context: the largest decode batch that fits in HBM and meets "
+      "the "
+      "TPOT target, on the fewest nodes that hold the model, with DP attention and expert "
+      "parallelism as wide as the experts allow. Cost per million output tokens at the price basis "
+      "below.");
+  report::TableBlock st;
+  st.name = "serving";
+  st.caption = "Decode serving per system";
+  st.table.columns = {"system",
+                      "model",
+                      "context",
+                      "devices",
+                      "sessions_per_device",
+                      "tokens_per_s_per_device",
+                      "tpot",
+                      "usd_per_m_output",
+                      "note"};
+  st.table.numeric = {false, false, true, true, true, true, true, true, false};
+  st.units = {"", "", "tokens", "", "", "token/s", "ms", "USD", ""};
+  ServingConfig config;
+  config.kv_format = sc.kv_format;
+  config.mtp_acceptance = sc.mtp_acceptance;
+  std::size_t done = 0;
+  const std::size_t total = systems.size() * models.size() * sc.contexts.size();
+  for (const SystemSpec& s : systems) {
+    report::Chart tps =
+        log_log("throughput-" + s.name, "Decode tokens/s per device on " + s.display_name,
+                "output tokens/s per device", "token/s");
+    report::Chart usd =
+        log_log("cost-" + s.name, "Cost per million output tokens on " + s.display_name,
+                "cost per million output tokens", "USD");
+    for (const PreparedModel& m : models) {
+      report::Series ts{m.spec.display_name, {}, {}}, us{m.spec.display_name, {}, {}};
+      const int nodes = nodes_that_fit(m, s, sc.contexts.front(), config);
+      CommPlanner planner(s, std::max(nodes, s.default_nodes));
+      const DeviceHour hour = device_hour(s, std::max(nodes, s.default_nodes), sc.prices);
+      for (std::int64_t n : sc.contexts) {
+        if (progress) progress(++done, total);
+        if (nodes == 0) {
+          st.table.rows.push_back(
+              {s.name, m.spec.name, std::to_string(n), "", "", "", "", "",
+               "weights do not fit on up to " + std::to_string(s.max_nodes) + " nodes"});
+          continue;
+        }
+        if (n > m.spec.max_context_tokens) {
+          st.table.rows.push_back({s.name, m.spec.name, std::to_string(n), "", "", "", "", "",
+                                   "beyond the model's max context"});
+          continue;
+        }
+        const std::int64_t devices = static_cast<std::int64_t>(nodes) * s.devices_per_node;
+        config.layout = Layout{1, devices, 1, widest_ep(devices, m.spec.moe.num_routed_experts)};
+        Workload w;
+        w.context_tokens = n;
+        w.slo_tpot_s = sc.slo_tpot_s;
+        const ServingResult p = predict(m, s, nodes, config, w, &planner);
+        if (!p.feasible) {
+          st.table.rows.push_back({s.name, m.spec.name, std::to_string(n), std::to_string(devices),
+                                   "", "", "", "", p.reason});
+          continue;
+        }
+        const double cost =
+            usd_per_million_tokens(hour.usd_per_hour, p.throughput_tokens_per_s_per_device);
+        st.table.rows.push_back(
+            {s.name, m.spec.name, std::to_string(n), std::to_string(devices),
+             fmt(p.batch_per_device, "%.1f"), fmt(p.throughput_tokens_per_s_per_device, "%.1f"),
+             fmt(p.tpot_s * 1e3, "%.1f"), fmt(cost, "%.4f"),
+             p.precision_fallback.empty() ? "" : "runs " + p.precision_fallback});
+        ts.x.push_back(static_cast<double>(n));
+        ts.y.push_back(p.throughput_tokens_per_s_per_device);
+        us.x.push_back(static_cast<double>(n));
+        us.y.push_back(cost);
+      }
+      if (!ts.x.empty()) {
+        tps.series.push_back(ts);
+        usd.series.push_back(us);
+      }
+    }
+    if (!tps.series.empty()) serve.charts.insert(serve.charts.end(), {tps, usd});
+    serve.inputs.push_back({s.name, s.display_name + ", " + s.accelerator.display_name,
+                            s.file + " (every value sourced or marked estimate in the file)"});
+  }
+  serve.tables.push_back(st);
+  serve.assumptions.push_back("Price basis: " + sc.prices.basis +
+                              (sc.prices.basis == "tco"
+                                   ? " (amortisation " + fmt(sc.prices.amortization_years) +
+                                         " years, " + fmt(sc.prices.usd_per_kwh) +
+                                         " USD/kWh, PUE " + fmt(sc.prices.pue) + ")"
+                                   : " (each accelerator file's rental price per rank-hour)"));
+  if (sc.slo_tpot_s)
+    serve.assumptions.push_back("TPOT target " + fmt(*sc.slo_tpot_s * 1e3) + " ms.");
+  serve.assumptions.push_back("MTP acceptance " + fmt(sc.mtp_acceptance) +
+                              " (0: no speculative decoding).");
+  serve.assumptions.push_back(
+      "Two-microbatch overlap on; 10% of HBM reserved for the runtime; uniform expert routing.");
+  for (const PreparedModel& m : models)
+    serve.inputs.push_back(
+        {m.spec.name, m.spec.display_name, m.spec.file + " (sources per section)"});
+  r.sections.push_back(serve);
+  return r;
+}
+
+}  // namespace v4sim

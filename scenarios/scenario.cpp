@@ -1,0 +1,133 @@
+#include "scenarios/scenario.h"
+
+#include <cmath>
+
+#include "scenarios/yaml_sections.h"
+
+namespace v4sim {
+namespace {
+
+using config::MapReader;
+
+/// `contexts:` is a list of token counts or {from, to, points_per_doubling}: log steps from `from`
+/// to `to` (both included), points_per_doubling per factor of two.
+std::vector<std::int64_t> read_contexts(MapReader& root) {
+  const YAML::Node n = root.node("contexts");
+  constexpr std::int64_t kMax = std::int64_t{1} << 32;
+  if (n.IsSequence()) return root.integer_list("contexts", 1, kMax);
+  MapReader c = root.map("contexts");
+  const std::int64_t from = c.integer("from", 1, kMax);
+  const std::int64_t to = c.integer("to", 1, kMax);
+  const std::int64_t per = c.integer("points_per_doubling", 1, 16);
+  c.finish();
+  if (to < from) c.fail("to", "must not be below 'from'");
+  std::vector<std::int64_t> out;
+  const double steps = std::log2(static_cast<double>(to) / static_cast<double>(from)) * per;
+  if (steps > 400) c.fail("points_per_doubling", "asks for more than 400 contexts");
+  for (int i = 0; i <= static_cast<int>(std::floor(steps + 1e-9)); ++i) {
+    const auto v = static_cast<std::int64_t>(
+        std::llround(static_cast<double>(from) * std::exp2(i / static_cast<double>(per))));
+    if (out.empty() || v != out.back()) out.push_back(v);
+  }
+  if (out.back() != to) out.push_back(to);
+  return out;
+}
+
+void read_api_pricing(MapReader& root, Scenario& s) {
+  const YAML::Node prices = root.node("api_prices");
+  if (!prices.IsSequence() || prices.size() == 0)
+    root.fail("api_prices", "expected a non-empty list");
+  for (std::size_t i = 0; i < prices.size(); ++i) {
+    MapReader p(prices[i], s.file, "api_prices[" + std::to_string(i) + "]");
+    ApiPrice a;
+    a.model = p.string("model");
+    a.input_cache_hit = p.number("input_cache_hit_usd_per_m", 0, 1e4);
+    a.input_cache_miss = p.number("input_cache_miss_usd_per_m", 0, 1e4);
+    a.output = p.number("output_usd_per_m", 0, 1e4);
+    a.date = p.string("date");
+    a.source = p.string("source");
+    p.allow("self_hosted_model");
+    if (p.has("self_hosted_model")) a.self_hosted_model = p.string("self_hosted_model");
+    p.finish();
+    s.api_prices.push_back(a);
+  }
+  const YAML::Node loads = root.node("workloads");
+  if (!loads.IsSequence() || loads.size() == 0) root.fail("workloads", "expected a non-empty list");
+  for (std::size_t i = 0; i < loads.size(); ++i) {
+    MapReader w(loads[i], s.file, "workloads[" + std::to_string(i) + "]");
+    sections::provenance(w);
+    ApiWorkload a;
+    a.name = w.string("name");
+    a.requests_per_month = w.number("requests_per_month", 1e-6, 1e15);
+    a.input_tokens_per_request = w.integer("input_tokens_per_request", 0, std::int64_t{1} << 32);
+    a.output_tokens_per_request = w.integer("output_tokens_per_request", 1, std::int64_t{1} << 32);
+    a.cache_hit_rate = w.number("cache_hit_rate", 0, 0.999);
+    w.finish();
+    s.workloads.push_back(a);
+  }
+  root.allow("usd_per_cny");
+  if (root.has("usd_per_cny")) s.usd_per_cny = root.number("usd_per_cny", 1e-3, 10);
+}
+
+}  // namespace
+
+std::filesystem::path default_scenarios_dir() {
+  return std::filesystem::path(V4SIM_SOURCE_DIR) / "scenarios";
+}
+
+Scenario load_scenario(const std::string& name_or_path) {
+  std::filesystem::path path = name_or_path;
+  const bool is_path = name_or_path.find('/') != std::string::npos || path.extension() == ".yaml" ||
+                       path.extension() == ".yml";
+  if (!is_path) path = default_scenarios_dir() / (name_or_path + ".yaml");
+  const config::Document doc = config::load_file(path);
+  MapReader root(doc.root, doc.file, "");
+  Scenario s;
+  s.file = doc.file;
+  s.source = sections::provenance(root);
+  s.name = root.string("name");
+  s.title = root.string("title");
+  s.kind = root.string("kind");
+  if (s.kind != "long_context" && s.kind != "hardware_purchase" && s.kind != "api_pricing")
+    root.fail("kind", "expected long_context, hardware_purchase or api_pricing");
+  s.models = sections::read_names(root, "models");
+  s.systems = sections::read_names(root, "systems");
+  root.allow("kv_format");
+  if (root.has("kv_format")) s.kv_format = root.string("kv_format");
+  root.allow("mtp_acceptance");
+  if (root.has("mtp_acceptance")) s.mtp_acceptance = root.number("mtp_acceptance", 0, 1);
+  root.allow("slo");
+  if (root.has("slo")) {
+    MapReader slo = root.map("slo");
+    sections::read_slo(slo, s.slo_tpot_s, s.slo_ttft_s);
+  }
+  root.allow("prices");
+  if (root.has("prices")) {
+    MapReader p = root.map("prices");
+    sections::read_prices(p, s.prices);
+  }
+  if (s.kind == "long_context") {
+    s.contexts = read_contexts(root);
+  } else if (s.kind == "hardware_purchase") {
+    MapReader d = root.map("demand");
+    sections::read_demand(d, s.demand);
+    s.demand.name = s.name;
+    s.demand.slo_tpot_s = s.slo_tpot_s;
+    s.demand.slo_ttft_s = s.slo_ttft_s;
+    if (s.mtp_acceptance > 0) s.demand.mtp_acceptance = s.mtp_acceptance;
+    root.allow("sensitivities");
+    if (root.has("sensitivities")) {
+      s.sensitivities = sections::read_names(root, "sensitivities");
+      for (const std::string& n : s.sensitivities)
+        if (n != "system_prices" && n != "accelerator_peaks" && n != "efficiencies")
+          root.fail("sensitivities",
+                    "'" + n + "': expected system_prices, accelerator_peaks or efficiencies");
+    }
+  } else {
+    read_api_pricing(root, s);
+  }
+  root.finish();
+  return s;
+}
+
+}  // namespace v4sim

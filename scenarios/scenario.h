@@ -1,0 +1,78 @@
+// A scenario: one question v4sim answers as a report. Three kinds:
+//   long_context       models x contexts (x systems): FLOPs per token, KV per sequence, sessions
+//   per
+//                      device, decode throughput and $/M output tokens, and where savings come
+//                      from.
+//   hardware_purchase  a demand served by each model on candidate systems: units, capex, opex,
+//                      $/M tokens, and how the ranking moves when uncertain inputs move.
+//   api_pricing        API price lists against workloads: monthly bills, and self-hosted cost and
+//                      margin on chosen hardware.
+// Files live in scenarios/*.yaml and are read as strictly as every other catalogue.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/economics.h"
+#include "sim/plan.h"
+
+namespace v4sim {
+
+/// One published API price list (USD per million tokens).
+struct ApiPrice {
+  std::string model;  // display name, e.g. "DeepSeek-V4-Flash"
+  double input_cache_hit = 0;
+  double input_cache_miss = 0;
+  double output = 0;
+  std::string date;
+  std::string source;
+  std::string self_hosted_model;  // catalogue model it corresponds to, "" if none
+};
+
+/// A monthly workload priced against every API and on self-hosted hardware.
+struct ApiWorkload {
+  std::string name;
+  double requests_per_month = 0;
+  std::int64_t input_tokens_per_request = 0;
+  std::int64_t output_tokens_per_request = 0;
+  double cache_hit_rate = 0;
+};
+
+/// An uncertain input of a purchase plan, moved between its low and high values.
+struct Sensitivity {
+  std::string name;  // system_prices | accelerator_peaks | efficiencies
+};
+
+struct Scenario {
+  std::string file;
+  std::string name;
+  std::string title;
+  std::string kind;  // long_context | hardware_purchase | api_pricing
+  std::string source;
+  std::vector<std::string> models;
+  std::vector<std::string> systems;
+  std::vector<std::int64_t> contexts;
+  std::string kv_format = "deploy";
+  std::optional<double> slo_tpot_s;
+  std::optional<double> slo_ttft_s;
+  double mtp_acceptance = 0;
+  PriceAssumptions prices;
+  // hardware_purchase
+  Demand demand;
+  std::vector<std::string> sensitivities;  // system_prices, accelerator_peaks, efficiencies
+  // api_pricing
+  std::vector<ApiPrice> api_prices;
+  std::vector<ApiWorkload> workloads;
+  double usd_per_cny = 0;  // exchange rate used for CNY prices, 0 if none
+};
+
+/// `name_or_path`: a name in scenarios/ ("v4-vs-v32-long-context") or a path. InputError names the
+/// file, line and field of any defect.
+Scenario load_scenario(const std::string& name_or_path);
+
+std::filesystem::path default_scenarios_dir();
+
+}  // namespace v4sim

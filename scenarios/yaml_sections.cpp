@@ -1,0 +1,88 @@
+#include "scenarios/yaml_sections.h"
+
+#include <cmath>
+
+namespace v4sim::sections {
+
+using config::MapReader;
+
+std::string provenance(MapReader& m) {
+  m.allow("source");
+  m.allow("estimate");
+  if (!m.has("source") && !m.has("estimate"))
+    m.fail("source", "needs a 'source:' or an 'estimate:' stating where the numbers come from");
+  std::string out;
+  if (m.has("source")) out = m.string("source");
+  if (m.has("estimate")) {
+    if (!out.empty()) out += "; ";
+    out += "estimate: " + m.string("estimate");
+  }
+  return out;
+}
+
+void read_demand(MapReader& d, Demand& out) {
+  provenance(d);
+  out.input_tokens_per_day = d.number("input_tokens_per_day", 0, 1e18);
+  out.output_tokens_per_day = d.number("output_tokens_per_day", 0, 1e18);
+  if (out.input_tokens_per_day + out.output_tokens_per_day <= 0)
+    d.fail("output_tokens_per_day", "input and output tokens per day cannot both be zero");
+  out.cache_hit_rate = d.number("cache_hit_rate", 0, 0.999);
+  out.peak_to_average = d.number("peak_to_average", 1, 100);
+  d.allow("mtp_acceptance");
+  if (d.has("mtp_acceptance")) out.mtp_acceptance = d.number("mtp_acceptance", 0, 1);
+  const YAML::Node contexts = d.node("contexts");
+  if (!contexts.IsSequence() || contexts.size() == 0)
+    d.fail("contexts", "expected a non-empty list of {context_tokens, share}");
+  double total = 0;
+  out.contexts.clear();
+  for (std::size_t i = 0; i < contexts.size(); ++i) {
+    MapReader c(contexts[i], d.file(), d.field("contexts") + "[" + std::to_string(i) + "]");
+    ContextShare s;
+    s.context_tokens = c.integer("context_tokens", 1, std::int64_t{1} << 32);
+    s.share = c.number("share", 1e-9, 1);
+    c.finish();
+    total += s.share;
+    out.contexts.push_back(s);
+  }
+  if (std::abs(total - 1.0) > 1e-6)
+    d.fail("contexts", "shares add up to " + std::to_string(total) + ", not 1");
+  d.finish();
+}
+
+void read_slo(MapReader& s, std::optional<double>& tpot_s, std::optional<double>& ttft_s) {
+  provenance(s);
+  s.allow("tpot_ms");
+  s.allow("ttft_ms");
+  if (s.has("tpot_ms")) tpot_s = s.number("tpot_ms", 1e-3, 1e7) / 1e3;
+  if (s.has("ttft_ms")) ttft_s = s.number("ttft_ms", 1e-3, 1e9) / 1e3;
+  s.finish();
+}
+
+void read_prices(MapReader& p, PriceAssumptions& out) {
+  provenance(p);
+  out.basis = p.string("basis");
+  if (out.basis != "rental" && out.basis != "tco") p.fail("basis", "expected rental or tco");
+  for (const char* key : {"amortization_years", "usd_per_kwh", "pue", "hosting_usd_per_kw_month"})
+    p.allow(key);
+  if (p.has("amortization_years")) out.amortization_years = p.number("amortization_years", 0.1, 50);
+  if (p.has("usd_per_kwh")) out.usd_per_kwh = p.number("usd_per_kwh", 0, 10);
+  if (p.has("pue")) out.pue = p.number("pue", 1, 5);
+  if (p.has("hosting_usd_per_kw_month"))
+    out.hosting_usd_per_kw_month = p.number("hosting_usd_per_kw_month", 0, 1e5);
+  p.finish();
+}
+
+std::vector<std::string> read_names(MapReader& m, std::string_view key) {
+  const YAML::Node list = m.node(key);
+  if (!list.IsSequence() || list.size() == 0) m.fail(key, "expected a non-empty list of names");
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].IsScalar() || list[i].Scalar().empty())
+      throw InputError(config::where(m.file(), list[i]) + ": field '" + m.field(key) + "[" +
+                       std::to_string(i) + "]' must be a name");
+    out.push_back(list[i].Scalar());
+  }
+  return out;
+}
+
+}  // namespace v4sim::sections

@@ -1,0 +1,26 @@
+// Sections shared by demand files and scenario files, read strictly. Include from loader .cpp
+// files only (pulls yaml-cpp through strict_yaml.h).
+#pragma once
+
+#include <string>
+
+#include "models/config/strict_yaml.h"
+#include "sim/economics.h"
+#include "sim/plan.h"
+
+namespace v4sim::sections {
+
+/// The section's `source:` and/or `estimate:` (one is required), joined for display.
+std::string provenance(config::MapReader& m);
+/// input/output tokens per day, cache_hit_rate, peak_to_average, optional mtp_acceptance and the
+/// context mix `contexts: [{context_tokens, share}]` (shares add up to 1).
+void read_demand(config::MapReader& d, Demand& out);
+/// tpot_ms and/or ttft_ms.
+void read_slo(config::MapReader& s, std::optional<double>& tpot_s, std::optional<double>& ttft_s);
+/// basis (rental | tco) and optional amortization_years, usd_per_kwh, pue,
+/// hosting_usd_per_kw_month.
+void read_prices(config::MapReader& p, PriceAssumptions& out);
+/// A non-empty list of non-empty names.
+std::vector<std::string> read_names(config::MapReader& m, std::string_view key);
+
+}  // namespace v4sim::sections
