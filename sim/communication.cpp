@@ -56,6 +56,11 @@ CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
 
 CommPlanner::~CommPlanner() = default;
 
+CommLine CommPlanner::transfer(int src, int dst) {
+  return fit(point_to_point(*topo_, src, dst, kProbeBytes),
+             point_to_point(*topo_, src, dst, 2 * kProbeBytes));
+}
+
 CommModel CommPlanner::model(const Layout& layout) {
   CommModel m;
   const int group = moe_group(layout);

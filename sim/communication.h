@@ -44,6 +44,8 @@ class CommPlanner {
   CommPlanner(const CommPlanner&) = delete;
   CommPlanner& operator=(const CommPlanner&) = delete;
   CommModel model(const Layout& layout);
+  /// Point-to-point from rank `src` to rank `dst` (e.g. KV cache from a prefill to a decode rank).
+  CommLine transfer(int src, int dst);
 
  private:
   std::unique_ptr<Topology> topo_;

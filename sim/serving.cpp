@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
@@ -89,6 +90,9 @@ struct Setup {
   std::int64_t stage_moe_layers;
   std::int64_t local_experts;  // routed experts held per rank per layer
   CommModel comm;
+  /// Disaggregated prefill: its pool's setup and the KV transfer to a decode rank.
+  std::shared_ptr<const Setup> prefill_pool;
+  CommLine kv_transfer;
 };
 
 std::int64_t moe_layers(const ModelSpec& s) {
@@ -320,13 +324,22 @@ Prefill price_prefill(const Setup& s, double prompts) {
   return out;
 }
 
+/// Disaggregated: shipping one sequence's KV cache from the prefill pool to its decode rank.
+double kv_transfer_s(const Setup& s) {
+  if (!s.prefill_pool) return 0.0;
+  const KvCacheBytes kv = kv_cache_per_sequence(s.spec, s.workload.context_tokens,
+                                                s.spec.kv_format(s.config.kv_format), s.mtp);
+  return s.kv_transfer.at(static_cast<double>(kv.total()));
+}
+
 /// Prices `batch` on the setup. `decode_ttft_s` is the time to first token of one prompt, which
 /// a decode batch does not change (computed once by the caller).
 ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& totals,
                        double decode_ttft_s) {
   ServingResult r;
   const Workload& w = s.workload;
-  r.devices = s.layout.devices();
+  r.prefill_devices = s.config.prefill_devices;
+  r.devices = s.layout.devices() + r.prefill_devices;
   r.layout = s.layout;
   r.batch = batch;
   r.power_w = totals.power_w.nominal;
@@ -334,7 +347,7 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
   const std::int64_t n = w.context_tokens;
   r.memory = memory_use(s, batch);
   r.batch_per_device =
-      b * static_cast<double>(s.layout.dp * s.layout.pp) / static_cast<double>(r.devices);
+      b * static_cast<double>(s.layout.dp * s.layout.pp) / static_cast<double>(s.layout.devices());
   r.sequences = batch * s.layout.dp * s.layout.pp;
   if (r.memory.free_bytes() < 0) {
     r.reason = memory_reason(r.memory);
@@ -358,6 +371,7 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
   } else {
     const Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true);
     r.ttft_s = decode_ttft_s;
+    r.kv_transfer_s = kv_transfer_s(s);
     r.breakdown = p.breakdown;
     r.step_s = p.breakdown.total_s * static_cast<double>(s.layout.pp);
     const double tokens_per_step = 1.0 + (s.mtp ? s.config.mtp_acceptance : 0.0);
@@ -462,13 +476,22 @@ void validate(const ModelSpec& spec, const ServingConfig& config, const Workload
 
 void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
                    const ServingConfig& config, const Workload& workload, CommPlanner* planner) {
+  std::unique_ptr<CommPlanner> own;
+  if (!planner) {
+    own = std::make_unique<CommPlanner>(system, nodes);
+    planner = own.get();
+  }
   const ModelSpec& spec = model.spec;
   validate(spec, config, workload);
   p.totals = system_totals(system, nodes);
   p.problem.devices = p.totals.devices;
   p.problem.layout = config.layout;
-  p.problem.reason = layout_problem(config.layout, p.totals.devices, spec.num_layers,
-                                    spec.moe.num_routed_experts, spec.attention.num_heads);
+  if (config.prefill_devices < 0 || config.prefill_devices >= p.totals.devices)
+    throw InputError("prefill devices " + std::to_string(config.prefill_devices) +
+                     " must be in [0, " + std::to_string(p.totals.devices) + ") on " + system.name);
+  p.problem.reason =
+      layout_problem(config.layout, p.totals.devices - config.prefill_devices, spec.num_layers,
+                     spec.moe.num_routed_experts, spec.attention.num_heads);
   if (!p.problem.reason.empty()) return;
   if (!config.weights.empty()) p.overridden = prepare(with_weights(spec, config.weights));
   const PreparedModel& m = p.overridden ? *p.overridden : model;
@@ -481,7 +504,21 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
             static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
             (moe_layers(spec) + l.pp - 1) / l.pp,
             experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
-            planner ? planner->model(l) : build_comm_model(system, nodes, l)});
+            planner->model(l), nullptr, CommLine{}});
+  if (config.prefill_devices > 0) {
+    // The prefill pool: tp=1, one dp group per rank, experts as wide as they go; its prompts' KV
+    // travels from the system's last rank to decode rank 0 (the farthest pair in node order).
+    const std::int64_t n = config.prefill_devices;
+    Setup pool = *p.setup;
+    pool.layout = Layout{1, n, 1, widest_ep(n, experts)};
+    pool.stage_layer_share = 1.0;
+    pool.stage_layers = spec.num_layers;
+    pool.stage_moe_layers = moe_layers(spec);
+    pool.local_experts = experts > 0 ? (experts + pool.layout.ep - 1) / pool.layout.ep : 0;
+    pool.comm = planner->model(pool.layout);
+    p.setup->prefill_pool = std::make_shared<const Setup>(pool);
+    p.setup->kv_transfer = planner->transfer(static_cast<int>(p.totals.devices - 1), 0);
+  }
 }
 
 std::int64_t largest_fitting(const Setup& s) {
@@ -499,8 +536,12 @@ std::int64_t largest_fitting(const Setup& s) {
   return lo;
 }
 
+/// Time to first token of one prompt: on the decode ranks when colocated, or on the prefill pool
+/// plus the KV transfer when disaggregated.
 double decode_ttft(const Setup& s) {
-  return s.workload.phase == Phase::decode ? price_prefill(s, 1.0).time_s : 0.0;
+  if (s.workload.phase != Phase::decode) return 0.0;
+  if (!s.prefill_pool) return price_prefill(s, 1.0).time_s;
+  return price_prefill(*s.prefill_pool, 1.0).time_s + kv_transfer_s(s);
 }
 
 }  // namespace

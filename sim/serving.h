@@ -48,6 +48,11 @@ struct ServingConfig {
   double cache_hit_rate = 0.0;
   /// Prefill processes prompts in chunks of this many tokens (weights re-read per chunk).
   std::int64_t prefill_chunk_tokens = 16384;
+  /// Prefill/decode disaggregation: 0 colocates prefill with decode on the layout's ranks. N > 0
+  /// runs prefill on N further ranks (tp=1, dp=N, widest ep) and ships each sequence's KV cache to
+  /// a decode rank over the topology, which adds to the time to first token. The layout covers the
+  /// system's other ranks; `devices` and per-device throughput then count both pools.
+  std::int64_t prefill_devices = 0;
 };
 
 struct Workload {
@@ -93,6 +98,8 @@ struct ServingResult {
   double step_s = 0;            // one decode step (all pipeline stages) or one prefill
   double tpot_s = 0;            // decode: step / (1 + MTP acceptance)
   double ttft_s = 0;            // prefill of one prompt of the workload's context
+  double kv_transfer_s = 0;  // disaggregated: one sequence's KV from its prefill to its decode rank
+  std::int64_t prefill_devices = 0;  // disaggregated prefill ranks (included in `devices`)
   double throughput_tokens_per_s_per_device = 0;  // output (decode) or input (prefill) tokens
   double throughput_tokens_per_s = 0;             // the whole deployment
   double tokens_per_s_per_user = 0;               // decode only

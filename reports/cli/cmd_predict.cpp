@@ -11,6 +11,7 @@
 #include "reports/table.h"
 #include "sim/economics.h"
 #include "sim/serving.h"
+#include "sim/token_costs.h"
 
 namespace v4sim::cli {
 namespace {
@@ -57,6 +58,8 @@ nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& sys
           {"step_s", r.step_s},
           {"tpot_s", r.tpot_s},
           {"ttft_s", r.ttft_s},
+          {"prefill_devices", r.prefill_devices},
+          {"kv_transfer_s", r.kv_transfer_s},
           {"mfu", r.mfu},
           {"mbu", r.mbu},
           {"power_w", r.power_w},
@@ -83,7 +86,18 @@ void setup_predict(CLI::App& app) {
     const ServingRequest req = resolve(*opt);
     const ServingResult r = predict(req.model, req.system, req.nodes, req.config, req.workload);
     const DeviceHour hour = device_hour(req.system, req.nodes, req.prices);
-    const Json j = serving_json(req.model.spec, req.system, req.workload, req.config, r, hour);
+    Json j = serving_json(req.model.spec, req.system, req.workload, req.config, r, hour);
+    if (r.feasible && req.workload.phase == Phase::decode) {
+      const TokenCosts c =
+          token_costs(req.model, req.system, req.nodes, req.config, req.workload.context_tokens, r,
+                      hour, opt->session_output_tokens);
+      j["usd_per_million"] = {{"input_cache_miss", c.input_usd_per_m},
+                              {"cached_input", c.cached_input_usd_per_m},
+                              {"output", c.output_usd_per_m}};
+      j["session"] = {{"context_tokens", req.workload.context_tokens},
+                      {"output_tokens", c.session_output_tokens},
+                      {"usd", c.session_usd}};
+    }
     if (format == OutputFormat::json) {
       std::cout << j.dump(2) << '\n';
       return;

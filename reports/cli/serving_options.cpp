@@ -40,7 +40,15 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
       ->check(CLI::Range(1.0, 1000.0));
   cmd->add_option("--chunk-tokens", o.chunk_tokens, "Prefill chunk size")->capture_default_str();
   cmd->add_flag("--no-overlap", o.no_overlap, "Turn off two-microbatch overlap");
+  cmd->add_option(
+         "--prefill-devices", o.prefill_devices,
+         "Disaggregate: prefill on this many further ranks, KV shipped to decode (0: colocated)")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--price-basis", o.price_basis, "rental | tco")->capture_default_str();
+  cmd->add_option("--session-output-tokens", o.session_output_tokens,
+                  "Output tokens of the priced session (predict, decode)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   cmd->add_option("--format", o.format, "table | json | csv")->capture_default_str();
 }
 
@@ -67,8 +75,11 @@ ServingRequest resolve(const ServingOptions& o) {
   }
   const std::int64_t devices = static_cast<std::int64_t>(r.nodes) * per_node;
   if (o.layout.empty()) {
-    r.config.layout =
-        Layout{1, devices, 1, widest_ep(devices, r.model.spec.moe.num_routed_experts)};
+    const std::int64_t decode = devices - o.prefill_devices;
+    if (decode < 1)
+      throw InputError("--prefill-devices " + std::to_string(o.prefill_devices) +
+                       " leaves no decode rank of " + std::to_string(devices));
+    r.config.layout = Layout{1, decode, 1, widest_ep(decode, r.model.spec.moe.num_routed_experts)};
   } else {
     r.config.layout = parse_layout(o.layout);
   }
@@ -84,6 +95,7 @@ ServingRequest resolve(const ServingOptions& o) {
   r.config.expert_imbalance = o.imbalance;
   r.config.prefill_chunk_tokens = o.chunk_tokens;
   r.config.overlap = !o.no_overlap;
+  r.config.prefill_devices = o.prefill_devices;
   r.workload.phase = phase;
   r.workload.context_tokens = context;
   r.workload.batch = o.batch;

@@ -191,6 +191,31 @@ TEST(Serving, BadRequestsThrow) {
   EXPECT_EQ(parse_layout("tp=2,dp=4").ep, 8);
 }
 
+TEST(Serving, DisaggregatedPrefillAddsKvTransferToTtft) {
+  // Flash on 2 HGX H200 nodes: 8 decode ranks on node 0, 8 prefill ranks on node 1; each sequence's
+  // KV crosses the 50 GB/s scale-out link. KV at 64K ~ 0.25 GB -> about 5 ms at 50 GB/s.
+  Fixture f;
+  ServingConfig c;
+  c.layout = Layout{1, 8, 1, 8};
+  c.prefill_devices = 8;
+  const ServingResult r = predict(f.flash, f.h200, 2, c, decode(65536, 16));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.devices, 16);
+  EXPECT_EQ(r.prefill_devices, 8);
+  const double link = f.h200.accelerator.scale_out_gb_per_s.nominal * 1e9 *
+                      f.h200.accelerator.scale_out_usable_fraction;
+  EXPECT_NEAR(r.kv_transfer_s, r.memory.kv_bytes_per_sequence / link,
+              0.2 * r.memory.kv_bytes_per_sequence / link);
+  EXPECT_GT(r.ttft_s, r.kv_transfer_s);
+  // Per-device throughput counts both pools: half the ranks decode.
+  const ServingResult colocated = predict(f.flash, f.h200, 1, full_ep(8), decode(65536, 16));
+  EXPECT_NEAR(r.throughput_tokens_per_s_per_device,
+              colocated.throughput_tokens_per_s_per_device / 2,
+              0.05 * colocated.throughput_tokens_per_s_per_device);
+  c.prefill_devices = 16;
+  EXPECT_THROW(predict(f.flash, f.h200, 2, c, decode(65536, 16)), InputError);
+}
+
 TEST(Optimize, FrontierAndCheapestPoint) {
   Fixture f;
   Workload w = decode(32768);
