@@ -72,6 +72,24 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
                       ". Ratios are to " + base.spec.display_name + ". KV format: " + sc.kv_format +
                       ".");
   r.summary.push_back("Source of the scenario: " + sc.source);
+  {
+    // Headline: each model against the first at the longest context.
+    const std::int64_t n = sc.contexts.back();
+    const AnalyticResult b = analyze(base, {n, Phase::decode, sc.kv_format, false, true});
+    std::string line =
+        "At " + context_label(n) + " tokens of context, per decoded token and per sequence: ";
+    for (std::size_t i = 1; i < models.size(); ++i) {
+      const AnalyticResult a = analyze(models[i], {n, Phase::decode, sc.kv_format, false, true});
+      line += models[i].spec.display_name + " needs " +
+              fmt(100.0 * a.flops_per_token() / b.flops_per_token(), "%.0f") + "% of " +
+              base.spec.display_name + "'s FLOPs and " +
+              fmt(100.0 * static_cast<double>(a.kv_cache.total()) /
+                      static_cast<double>(b.kv_cache.total()),
+                  "%.1f") +
+              "% of its KV cache" + (i + 1 < models.size() ? "; " : ".");
+    }
+    r.summary.push_back(line);
+  }
 
   // 1. Work per token and KV per sequence, from the analytic model.
   report::Section work;
