@@ -1,0 +1,235 @@
+#include "kernels/bench/host_ceilings.h"
+
+#include <algorithm>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include <Eigen/Core>
+
+#include "kernels/gqa_attention_forward.h"
+#include "kernels/random_fill.h"
+
+namespace v4sim::bench {
+namespace {
+
+using VectorMap = Eigen::Map<Eigen::VectorXf>;
+using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
+
+constexpr std::int64_t kSplitAlign = 48;  // columns per split block (see split_product)
+
+RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed) {
+  RowMatrixXf m(rows, cols);
+  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())), 1.0f, seed);
+  return m;
+}
+
+// Runs body(t) on `threads` threads (t = 0 on the calling thread) and returns the wall time.
+template <class Body>
+double wall_time_on_threads(int threads, const Body& body) {
+  const double w0 = wall_seconds();
+  std::vector<std::thread> pool;
+  for (int t = 1; t < threads; ++t) pool.emplace_back([&body, t] { body(t); });
+  body(0);
+  for (std::thread& th : pool) th.join();
+  return wall_seconds() - w0;
+}
+
+// Fastest of the policy's repetitions of a multi-threaded body, by the wall clock.
+template <class Body>
+double best_wall_time(int threads, const TimingPolicy& p, const Body& body) {
+  double best = 0, total = 0;
+  for (int r = 0; r < p.max_reps && (r < p.min_reps || total < p.min_time_s); ++r) {
+    const double t = wall_time_on_threads(threads, body);
+    best = r == 0 ? t : std::min(best, t);
+    total += t;
+  }
+  return best;
+}
+
+// [begin, end) of part t of n elements split into `parts` pieces.
+std::pair<std::int64_t, std::int64_t> part(std::int64_t n, int parts, int t) {
+  const std::int64_t per = n / parts;
+  const std::int64_t begin = per * t;
+  return {begin, t + 1 == parts ? n : begin + per};
+}
+
+void measure_gemm(const CeilingOptions& o, HostCeilings& h) {
+  std::uint64_t seed = 1;
+  for (std::int64_t n : o.gemm_sizes) {
+    const RowMatrixXf a = random_matrix(n, n, seed++), b = random_matrix(n, n, seed++);
+    RowMatrixXf c(n, n);
+    c.noalias() = a * b.transpose();  // warm-up (allocations, page faults)
+    const Timing t = time_repeated([&] { c.noalias() = a * b.transpose(); }, o.policy);
+    GemmPoint p;
+    p.n = n;
+    p.flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+    p.seconds = t.min_s;
+    h.gemm.push_back(p);
+    h.gemm_flop_per_s = std::max(h.gemm_flop_per_s, p.flop_per_s());
+  }
+  const int threads = std::min(o.threads, h.hardware_threads);
+  const std::int64_t n = o.gemm_2threads_n;
+  if (threads < 2 || n <= 0) return;
+  const RowMatrixXf a = random_matrix(n, n, 100), b = random_matrix(n, n, 101);
+  RowMatrixXf one(n, n), split(n, n);
+  one.noalias() = a * b.transpose();
+  split_product(a, b, split, threads);
+  h.gemm_2threads_n = n;
+  h.gemm_2threads_bitwise_equal = std::equal(one.data(), one.data() + one.size(), split.data());
+  const double s = best_wall_time(1, o.policy, [&](int) { split_product(a, b, split, threads); });
+  h.gemm_flop_per_s_2threads =
+      2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n) / s;
+}
+
+void measure_streams(const CeilingOptions& o, HostCeilings& h) {
+  const std::int64_t n = o.stream_bytes / 4;
+  h.stream_bytes = 4 * n;
+  std::vector<float> src(static_cast<std::size_t>(n)), dst(static_cast<std::size_t>(n));
+  fill_uniform(src, 1.0f, 7);
+  fill_uniform(dst, 1.0f, 8);  // touch every page before timing
+  volatile float sink = 0;
+  const auto read = [&](std::int64_t b, std::int64_t e) {
+    sink = sink + ConstVectorMap(src.data() + b, e - b).sum();
+  };
+  const auto copy = [&](std::int64_t b, std::int64_t e) {
+    VectorMap(dst.data() + b, e - b) = ConstVectorMap(src.data() + b, e - b);
+  };
+  read(0, n);
+  const double bytes = static_cast<double>(h.stream_bytes);
+  h.read_bytes_per_s = bytes / time_repeated([&] { read(0, n); }, o.policy).min_s;
+  h.copy_bytes_per_s = 2 * bytes / time_repeated([&] { copy(0, n); }, o.policy).min_s;
+  const int threads = std::min(o.threads, h.hardware_threads);
+  if (threads < 2) return;
+  // Each thread sums into its own slot: no shared write inside the timed loop.
+  std::vector<float> sums(static_cast<std::size_t>(threads));
+  const double r = best_wall_time(threads, o.policy, [&](int t) {
+    const auto [b, e] = part(n, threads, t);
+    sums[static_cast<std::size_t>(t)] = ConstVectorMap(src.data() + b, e - b).sum();
+  });
+  const double c = best_wall_time(threads, o.policy, [&](int t) {
+    const auto [b, e] = part(n, threads, t);
+    copy(b, e);
+  });
+  sink = sink + sums[0];
+  h.read_bytes_per_s_2threads = bytes / r;
+  h.copy_bytes_per_s_2threads = 2 * bytes / c;
+}
+
+void measure_gemv(const CeilingOptions& o, HostCeilings& h) {
+  constexpr std::int64_t kCols = 4096;
+  const std::int64_t rows = std::max<std::int64_t>(1, o.stream_bytes / 4 / kCols);
+  const RowMatrixXf w = random_matrix(rows, kCols, 9), x = random_matrix(1, kCols, 10);
+  RowMatrixXf y(1, rows);
+  y.noalias() = x * w.transpose();  // the form of a one-token projection (kernels: x W^T)
+  const Timing t = time_repeated([&] { y.noalias() = x * w.transpose(); }, o.policy);
+  h.gemv_bytes_per_s = 4.0 * static_cast<double>(rows * kCols) / t.min_s;
+}
+
+void measure_tiny_call(const CeilingOptions& o, HostCeilings& h) {
+  GqaAttentionShape s;
+  s.q_heads = 1;
+  s.kv_heads = 1;
+  s.head_dim = 8;
+  s.start_pos = 0;
+  s.num_tokens = 1;
+  const RowMatrixXf q = random_matrix(1, 8, 1), k = random_matrix(1, 8, 2),
+                    v = random_matrix(1, 8, 3);
+  RowMatrixXf out(1, 8);
+  TimingPolicy p;
+  p.min_reps = o.tiny_call_reps;
+  p.max_reps = o.tiny_call_reps;
+  p.min_time_s = 0;
+  gqa_attention_forward(s, q, k, v, out);
+  const Timing t = time_repeated([&] { gqa_attention_forward(s, q, k, v, out); }, p);
+  h.tiny_call_s = t.median_s;
+  h.tiny_call_reps = t.reps;
+}
+
+}  // namespace
+
+double HostCeilings::best_stream_bytes_per_s() const {
+  return std::max(
+      {read_bytes_per_s, copy_bytes_per_s, read_bytes_per_s_2threads, copy_bytes_per_s_2threads});
+}
+
+CeilingOptions ceiling_options(SuiteMode mode) {
+  CeilingOptions o;
+  switch (mode) {
+    case SuiteMode::smoke:
+      o.gemm_sizes = {32, 64, 96, 128};
+      o.gemm_2threads_n = 100;  // not a multiple of 48: the ragged last block is exercised
+      o.stream_bytes = 4 << 20;
+      o.policy = {2, 5, 0.0};
+      o.tiny_call_reps = 50;
+      break;
+    case SuiteMode::quick:
+      o.gemm_sizes = {64, 96, 128, 192, 256, 384, 512, 768, 1024};
+      o.gemm_2threads_n = 1024;
+      o.stream_bytes = 256 << 20;
+      o.policy = {3, 50, 0.15};
+      break;
+    case SuiteMode::full:
+      o.gemm_sizes = {64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048};
+      o.gemm_2threads_n = 2048;
+      o.stream_bytes = 512 << 20;
+      o.policy = {5, 200, 0.5};
+      o.tiny_call_reps = 20000;
+      break;
+  }
+  return o;
+}
+
+HostCeilings measure_host_ceilings(const CeilingOptions& options) {
+  HostCeilings h;
+  h.simd = Eigen::SimdInstructionSetsInUse();
+  h.hardware_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  measure_gemm(options, h);
+  measure_streams(options, h);
+  measure_gemv(options, h);
+  measure_tiny_call(options, h);
+  return h;
+}
+
+HostCeilings best_of(const HostCeilings& a, const HostCeilings& b) {
+  HostCeilings h = a;
+  for (std::size_t i = 0; i < h.gemm.size() && i < b.gemm.size(); ++i)
+    if (b.gemm[i].n == h.gemm[i].n && b.gemm[i].seconds > 0)
+      h.gemm[i].seconds = std::min(h.gemm[i].seconds, b.gemm[i].seconds);
+  h.gemm_flop_per_s = 0;
+  for (const GemmPoint& p : h.gemm) h.gemm_flop_per_s = std::max(h.gemm_flop_per_s, p.flop_per_s());
+  h.gemm_flop_per_s_2threads = std::max(a.gemm_flop_per_s_2threads, b.gemm_flop_per_s_2threads);
+  h.gemm_2threads_bitwise_equal = a.gemm_2threads_bitwise_equal && b.gemm_2threads_bitwise_equal;
+  h.read_bytes_per_s = std::max(a.read_bytes_per_s, b.read_bytes_per_s);
+  h.copy_bytes_per_s = std::max(a.copy_bytes_per_s, b.copy_bytes_per_s);
+  h.read_bytes_per_s_2threads = std::max(a.read_bytes_per_s_2threads, b.read_bytes_per_s_2threads);
+  h.copy_bytes_per_s_2threads = std::max(a.copy_bytes_per_s_2threads, b.copy_bytes_per_s_2threads);
+  h.gemv_bytes_per_s = std::max(a.gemv_bytes_per_s, b.gemv_bytes_per_s);
+  if (b.tiny_call_s > 0 && (h.tiny_call_s <= 0 || b.tiny_call_s < h.tiny_call_s)) {
+    h.tiny_call_s = b.tiny_call_s;
+    h.tiny_call_reps = b.tiny_call_reps;
+  }
+  return h;
+}
+
+void split_product(const RowMatrixXf& a, const RowMatrixXf& b, RowMatrixXf& c, int threads) {
+  const std::int64_t n = b.rows();
+  c.resize(a.rows(), n);
+  // Whole blocks of kSplitAlign columns; the last piece also takes the ragged rest, so every
+  // piece is at least kSplitAlign wide: a narrower one could take Eigen's matrix-vector (one
+  // column) or coefficient-wise (tiny) path, which sums in another order.
+  const std::int64_t blocks = n / kSplitAlign;
+  const int parts = static_cast<int>(std::min<std::int64_t>(std::max(threads, 1), blocks));
+  if (parts <= 1) {
+    c.noalias() = a * b.transpose();
+    return;
+  }
+  wall_time_on_threads(parts, [&](int t) {
+    const auto [first, last] = part(blocks, parts, t);
+    const std::int64_t c0 = first * kSplitAlign;
+    const std::int64_t c1 = t + 1 == parts ? n : last * kSplitAlign;
+    c.middleCols(c0, c1 - c0).noalias() = a * b.middleRows(c0, c1 - c0).transpose();
+  });
+}
+
+}  // namespace v4sim::bench

@@ -1,0 +1,94 @@
+// The host's ceilings, measured with Eigen in the process that runs the kernels: what a float32
+// GEMM and a memory stream reach on this machine, in this build (same compiler flags and Eigen
+// SIMD level as the kernels, so a kernel's fraction of them is a fair figure).
+//
+//   GEMM     C = A B^T (row-major float, the x W^T form every projection uses) for square sizes,
+//            one thread; the 2-thread figure splits C's columns over two threads (split_product).
+//   streams  a read (sum) and a copy of an array larger than the caches (bytes counted once
+//            per direction, as STREAM does: read N, copy 2N), one and two threads.
+//   GEMV     y = W x over a float matrix of the stream size, one thread: the weight-streaming
+//            product every decode projection runs (Eigen takes its matrix-vector path when a
+//            product has one row), in bytes of W per second.
+//   tiny     one call of the smallest real kernel (a 1-head, 8-dim GQA decode over one key): the
+//            fixed cost of a kernel call (allocation, dispatch) that no FLOP or byte explains.
+//
+// Precisions: only float32. The CPU may have BF16 / INT8 dot-product instructions, but neither
+// Eigen nor the reference kernels use them (the kernels hold float32 copies and compute in float32
+// whatever precision cost() names), so no other precision exists for them on this host.
+//
+// Threads: the reference kernels are single-threaded. Eigen's own OpenMP GEMM is faster with two
+// threads but not bitwise equal to one thread: its parallel session re-derives the k-blocking for
+// two threads (kc capped at 320), which changes the summation order (checked by the separate
+// v4sim_eigen_threads_check tool). split_product instead gives each thread whole columns of C and
+// runs Eigen's single-threaded product on them, so every element is summed exactly as in the
+// one-thread product (bitwise equal; tested).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "kernels/attention_cache_forward.h"
+#include "kernels/bench/suite_mode.h"
+#include "kernels/bench/timing.h"
+
+namespace v4sim::bench {
+
+struct GemmPoint {
+  std::int64_t n = 0;  // C [n, n] = A [n, n] B^T
+  double flops = 0;    // 2 n^3
+  double seconds = 0;  // thread CPU time, fastest repetition
+  double flop_per_s() const { return seconds > 0 ? flops / seconds : 0; }
+};
+
+struct HostCeilings {
+  std::string simd;  // Eigen's SIMD instruction sets in this build
+  int hardware_threads = 1;
+
+  std::vector<GemmPoint> gemm;               // one thread, the size sweep
+  double gemm_flop_per_s = 0;                // best point of the sweep, one thread
+  std::int64_t gemm_2threads_n = 0;          // size of the 2-thread measurement
+  double gemm_flop_per_s_2threads = 0;       // split_product, wall clock (0: one thread only)
+  bool gemm_2threads_bitwise_equal = false;  // split_product == one-thread product, bit for bit
+
+  std::int64_t stream_bytes = 0;         // array size of the streams
+  double read_bytes_per_s = 0;           // one thread
+  double copy_bytes_per_s = 0;           // one thread, 2N counted
+  double read_bytes_per_s_2threads = 0;  // wall clock (0: one thread only)
+  double copy_bytes_per_s_2threads = 0;
+  double gemv_bytes_per_s = 0;  // one thread, bytes of W
+
+  double tiny_call_s = 0;  // median of many calls
+  std::int64_t tiny_call_reps = 0;
+
+  /// The best stream figure (the memory system's bandwidth as far as this host can show it).
+  double best_stream_bytes_per_s() const;
+};
+
+struct CeilingOptions {
+  std::vector<std::int64_t> gemm_sizes;
+  std::int64_t gemm_2threads_n = 0;
+  std::int64_t stream_bytes = 0;
+  int threads = 2;  // for the multi-thread figures (capped at the hardware threads)
+  TimingPolicy policy;
+  int tiny_call_reps = 2000;
+};
+
+/// Sizes and repetitions for each mode (smoke: tiny arrays, for tests).
+CeilingOptions ceiling_options(SuiteMode mode);
+
+HostCeilings measure_host_ceilings(const CeilingOptions& options);
+
+/// The better of two measurements of the same host, figure by figure (faster GEMM point per size,
+/// higher stream rates, shorter tiny call). A ceiling is the best the host can do; on a shared
+/// machine one pass can land in a busy moment, so the commands measure before and after the
+/// suite and keep the best.
+HostCeilings best_of(const HostCeilings& a, const HostCeilings& b);
+
+/// c = a b^T with c's columns split over `threads` threads (whole blocks of 48 columns, a multiple
+/// of every Eigen float register-block width; the last piece takes the rest), each an ordinary
+/// single-threaded Eigen product. Fewer than two blocks: one plain product.
+/// a [m, k], b [n, k], c [m, n] (resized). threads <= 1: one plain product.
+void split_product(const RowMatrixXf& a, const RowMatrixXf& b, RowMatrixXf& c, int threads);
+
+}  // namespace v4sim::bench

@@ -1,0 +1,142 @@
+#include "kernels/bench/suite.h"
+
+#include <algorithm>
+#include <map>
+#include <sstream>
+
+#include "kernels/bench/suite_cases.h"
+
+namespace v4sim::bench {
+
+std::string_view to_string(SuiteMode m) {
+  switch (m) {
+    case SuiteMode::smoke:
+      return "smoke";
+    case SuiteMode::quick:
+      return "quick";
+    case SuiteMode::full:
+      return "full";
+  }
+  return "?";
+}
+
+std::string context_label(std::int64_t tokens) {
+  const bool pow2 = tokens >= 1024 && (tokens & (tokens - 1)) == 0;
+  if (!pow2) return std::to_string(tokens);
+  if (tokens >= (1 << 20)) return std::to_string(tokens >> 20) + "m";
+  return std::to_string(tokens >> 10) + "k";
+}
+
+namespace detail {
+
+std::vector<std::int64_t> decode_contexts(SuiteMode mode) {
+  switch (mode) {
+    case SuiteMode::smoke:
+      return {1024};
+    case SuiteMode::quick:
+      return {4096, 1 << 20};
+    case SuiteMode::full:
+      return {4096, 65536, 131072, 1 << 20};
+  }
+  return {};
+}
+
+}  // namespace detail
+
+std::vector<SuiteCase> suite_cases(SuiteMode mode) {
+  std::vector<SuiteCase> cases;
+  detail::add_v4_attention_cases(mode, cases);
+  detail::add_v32_attention_cases(mode, cases);
+  detail::add_ffn_cases(mode, cases);
+  return cases;
+}
+
+std::vector<SuiteCase> filter_cases(std::vector<SuiteCase> cases, const std::string& filters) {
+  if (filters.empty()) return cases;
+  std::vector<std::string> parts;
+  std::istringstream in(filters);
+  for (std::string p; std::getline(in, p, ',');)
+    if (!p.empty()) parts.push_back(p);
+  std::erase_if(cases, [&](const SuiteCase& c) {
+    return std::none_of(parts.begin(), parts.end(),
+                        [&](const std::string& p) { return c.name.find(p) != std::string::npos; });
+  });
+  return cases;
+}
+
+TimingPolicy suite_timing_policy(SuiteMode mode) {
+  switch (mode) {
+    case SuiteMode::smoke:
+      return {1, 2, 0.0};
+    case SuiteMode::quick:
+      return {2, 30, 0.25};
+    case SuiteMode::full:
+      return {5, 1000, 1.0};
+  }
+  return {};
+}
+
+std::vector<CaseResult> run_suite(
+    const std::vector<SuiteCase>& cases, const TimingPolicy& policy,
+    const std::function<void(std::size_t, const std::string&)>& on_case) {
+  std::vector<CaseResult> results;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const SuiteCase& c = cases[i];
+    if (on_case) on_case(i, c.name);
+    CaseResult r;
+    r.name = c.name;
+    r.family = c.family;
+    r.model = c.model;
+    r.context = c.context;
+    r.tokens = c.tokens;
+    r.cost = c.cost;
+    r.host_cost = c.host_cost;
+    {
+      CaseRun run = c.prepare();
+      run(&r.counted);  // the warm-up run counts
+      r.timing = time_repeated([&] { run(nullptr); }, policy);
+    }  // the run (and whatever only it holds) is freed before the next case is prepared
+    results.push_back(std::move(r));
+  }
+  return results;
+}
+
+std::vector<SpeedRatio> v4_vs_v32_ratios(const std::vector<CaseResult>& results) {
+  // name without "/<context>" -> context -> result
+  std::map<std::string, std::map<std::int64_t, const CaseResult*>> by_kernel;
+  for (const CaseResult& r : results) {
+    const std::size_t slash = r.name.find('/');
+    by_kernel[r.name.substr(0, slash)][r.context] = &r;
+  }
+  const std::pair<const char*, const char*> pairs[] = {
+      {"v3.2-mla-dsa-core", "v4-pro-csa-core"},
+      {"v3.2-mla-dsa-core", "v4-pro-hca-core"},
+      {"v3.2-mla-dsa-attn", "v4-pro-csa-layer"},
+      {"v3.2-mla-dsa-attn", "v4-pro-hca-layer"},
+  };
+  std::vector<SpeedRatio> out;
+  for (const auto& [num, den] : pairs) {
+    const auto a = by_kernel.find(num), b = by_kernel.find(den);
+    if (a == by_kernel.end() || b == by_kernel.end()) continue;
+    for (auto it = a->second.rbegin(); it != a->second.rend(); ++it) {  // largest context first
+      const auto match = b->second.find(it->first);
+      if (match == b->second.end()) continue;
+      const CaseResult& n = *it->second;
+      const CaseResult& d = *match->second;
+      SpeedRatio r;
+      r.numerator = n.name;
+      r.denominator = d.name;
+      r.context = it->first;
+      r.measured = d.timing.min_s > 0 ? n.timing.min_s / d.timing.min_s : 0;
+      r.flops = static_cast<double>(n.cost.total_flops()) /
+                static_cast<double>(std::max<std::int64_t>(1, d.cost.total_flops()));
+      r.host_bytes = static_cast<double>(n.host_cost.total_bytes()) /
+                     static_cast<double>(std::max<std::int64_t>(1, d.host_cost.total_bytes()));
+      out.push_back(r);
+      break;
+    }
+  }
+  return out;
+}
+
+}  // namespace v4sim::bench

@@ -1,0 +1,94 @@
+// The kernel suite behind `v4sim bench`, `calibrate` and `validate`: a list of kernel cases at
+// production shapes, each timed with a plain std::chrono / thread-CPU-clock loop (timing.h).
+//
+// Why not drive the Google Benchmark registrations (kernels/bench/bench_*.cpp) from the CLI: the
+// CLI needs, per case, the whole Cost (FLOPs by precision, bytes by class) to predict a time with
+// the hardware model, a second Cost in the formats the host really stores, a counting run to check
+// counted == cost(), and a different case list per mode; Google Benchmark's registry exposes
+// none of that (its counters are totals), and linking the self-registering benchmark objects into
+// v4sim would pull every registered case and its static fixtures into the tool. A case here is
+// a few lines over the same kernel entry points, so the simple loop is the smaller machine.
+// v4sim_kernel_bench remains the Google Benchmark suite for kernel work.
+//
+// Every case reports two costs of the shape it runs:
+//   cost       cost(shape) as the analytic model prices it: deployment formats (FP8 / MXFP4
+//              weights, 584 B KV entries, ...). This is what the kernel counts (checked: the first,
+//              untimed run of every case counts and must equal it exactly).
+//   host_cost  cost() of the same shape with every weight format and compute precision the shape
+//              names set to float32, which is what the reference kernels hold and compute in on
+//              this host. KV formats are left as named: the V3.2 caches are really packed (656 B
+//              latents, FP8 keys), while the V4 and GQA caches are float32 tables that no
+//              KvEntryFormat describes: their float bytes are 2x (GQA's BF16), 3.5x (584 B
+//              entries) and 7.5x (68 B indexer keys) the counted ones. These decode kernels stay
+//              compute-bound on a CPU even in float (GQA-8 4, the V4 cores 32-64 FLOP per float
+//              byte; a CPU's ridge is about 1.5), so the gap does not move their roofline.
+// The kernels run on one thread (see host_ceilings.h for why Eigen's threading is not used).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "kernels/bench/suite_mode.h"
+#include "kernels/bench/timing.h"
+#include "kernels/cost.h"
+
+namespace v4sim::bench {
+
+/// One prepared case: runs the kernel once; counts into *counted when it is not null.
+using CaseRun = std::function<void(Cost* counted)>;
+
+struct SuiteCase {
+  std::string name;          // e.g. "v4-pro-csa-core/1m"
+  std::string family;        // attention-layer | attention-core | prefill | moe | mhc
+  std::string model;         // v4-flash | v4-pro | v3.2 | gqa8
+  std::int64_t context = 0;  // tokens in the cache (decode and prefill), 0 otherwise
+  std::int64_t tokens = 1;   // tokens processed by one run
+  Cost cost;                 // cost() of the shape, deployment formats (== what the kernel counts)
+  Cost host_cost;  // cost() of the shape in the formats the reference kernel holds (float32)
+  /// Builds weights, caches and inputs (not timed) and returns the run. Large inputs are shared
+  /// with the next case when it asks for the same ones, and freed when it does not.
+  std::function<CaseRun()> prepare;
+};
+
+/// The cases of a mode, in run order (cases sharing weights or caches are adjacent).
+std::vector<SuiteCase> suite_cases(SuiteMode mode);
+/// Cases whose name contains one of the comma-separated `filters` (all if empty).
+std::vector<SuiteCase> filter_cases(std::vector<SuiteCase> cases, const std::string& filters);
+
+TimingPolicy suite_timing_policy(SuiteMode mode);
+
+struct CaseResult {
+  std::string name, family, model;
+  std::int64_t context = 0, tokens = 1;
+  Cost cost, host_cost;
+  Cost counted;  // what the first (untimed) run counted
+  Timing timing;
+  bool counted_equals_cost() const { return counted == cost; }
+};
+
+/// Prepares, counts once, and times every case in order; on_case(i, name) is called before case i.
+std::vector<CaseResult> run_suite(
+    const std::vector<SuiteCase>& cases, const TimingPolicy& policy,
+    const std::function<void(std::size_t, const std::string&)>& on_case = {});
+
+/// A speed ratio of two measured cases (V3.2 MLA+DSA over a V4 kernel at the same context) next
+/// to the ratios their costs imply.
+struct SpeedRatio {
+  std::string numerator, denominator;  // case names
+  std::int64_t context = 0;
+  double measured = 0;    // time(numerator) / time(denominator)
+  double flops = 0;       // FLOPs ratio, cost()
+  double host_bytes = 0;  // bytes ratio, host_cost
+};
+/// V3.2 MLA+DSA core decode over the V4-Pro CSA and HCA core decode (the context-dependent part
+/// of a decode step: indexer scoring + top-k + attention; same hidden size and 128 heads), at the
+/// largest context where both ran; also the whole-layer pairs when present.
+std::vector<SpeedRatio> v4_vs_v32_ratios(const std::vector<CaseResult>& results);
+
+/// "4k", "64k", "1m" for powers of two from 1024; the number otherwise.
+std::string context_label(std::int64_t tokens);
+
+}  // namespace v4sim::bench

@@ -1,0 +1,187 @@
+// Suite cases of the MoE FFN and of mHC:
+//   moe-flash-experts/<T>   the routed experts of a batch of T tokens, grouped per expert (gather,
+//                           three GEMMs per expert, scatter) at V4-Flash widths (D 4096, expert
+//                           inter 2048, top-6): tokens routed over the 8 experts one rank of an
+//                           EP-32 layout holds (256 / 32), so 1 token runs matrix-vector products
+//                           and 512 tokens GEMMs of about 384 rows per expert
+//   moe-flash-router/<T>    router logits over all 256 experts (fp32) and the top-6 selection
+//   mhc-<model>/<T>         mHC around one sublayer (n = 4 streams, 20 Sinkhorn iterations):
+//                           mappings, collapse and expand
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <vector>
+
+#include "kernels/bench/suite_cases.h"
+#include "kernels/mhc.h"
+#include "kernels/mhc_forward.h"
+#include "kernels/moe.h"
+#include "kernels/moe_forward.h"
+#include "kernels/random_fill.h"
+
+namespace v4sim::bench::detail {
+namespace {
+
+struct MoeDims {
+  std::int64_t hidden, inter, experts, topk, resident;
+};
+constexpr MoeDims kFlashMoe{4096, 2048, 256, 6, 8};
+constexpr MoeDims kToyMoe{64, 32, 16, 6, 8};
+constexpr float kRouteScale = 1.5f, kSwigluLimit = 10.0f;
+
+RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, double sigma, std::uint64_t seed) {
+  RowMatrixXf m(rows, cols);
+  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())),
+               uniform_half_width(sigma), seed);
+  return m;
+}
+
+MoeShape moe_shape(const MoeDims& m, std::int64_t tokens, std::int64_t experts) {
+  MoeShape s;  // MXFP4 experts, FP8 compute, BF16 router computed in fp32 (kernels/moe.h)
+  s.tokens = tokens;
+  s.hidden = m.hidden;
+  s.inter = m.inter;
+  s.num_experts = experts;
+  s.topk = m.topk;
+  s.num_shared = 0;
+  return s;
+}
+
+MoeShape as_run_on_host(MoeShape s) {
+  s.expert_weight = s.shared_weight = s.router_weight = WeightFormat::fp32;
+  s.expert_compute = s.shared_compute = s.router_compute = Precision::fp32;
+  return s;
+}
+
+struct ResidentExperts {
+  std::vector<ExpertWeights> weights;
+  std::vector<const ExpertWeights*> table;
+};
+
+struct FfnInputs {
+  Slot<ResidentExperts> experts;
+};
+
+SuiteCase experts_case(const MoeDims& m, std::int64_t tokens,
+                       const std::shared_ptr<FfnInputs>& in) {
+  const RowMatrixXf x = random_matrix(tokens, m.hidden, 1.0, 7);
+  const Routing routing = moe_route_by_score(v4_router(m.topk, kRouteScale),
+                                             random_matrix(tokens, m.resident, 1.0, 8), {});
+  MoeShape s = moe_shape(m, tokens, m.resident);
+  s.experts_touched = distinct_experts(routing);
+  SuiteCase c;
+  c.name = "moe-flash-experts/" + std::to_string(tokens);
+  c.family = "moe";
+  c.model = "v4-flash";
+  c.tokens = tokens;
+  c.cost = routed_cost(s);
+  c.host_cost = routed_cost(as_run_on_host(s));
+  c.prepare = [m, s, x, routing, in]() -> CaseRun {
+    auto experts = in->experts.get("experts", [&] {
+      ResidentExperts r;
+      for (std::int64_t i = 0; i < m.resident; ++i) {
+        const std::uint64_t seed = 100 + 3 * static_cast<std::uint64_t>(i);
+        r.weights.push_back({random_matrix(m.inter, m.hidden, 1.0 / 64, seed),
+                             random_matrix(m.inter, m.hidden, 1.0 / 64, seed + 1),
+                             random_matrix(m.hidden, m.inter, 1.0 / 45, seed + 2)});
+      }
+      for (const ExpertWeights& e : r.weights) r.table.push_back(&e);
+      return r;
+    });
+    auto out = std::make_shared<RowMatrixXf>(s.tokens, m.hidden);
+    return [s, x, routing, experts, out](Cost* counted) {
+      out->setZero();
+      moe_routed_forward(s, x, routing, experts->table, kSwigluLimit, *out, counted);
+    };
+  };
+  return c;
+}
+
+SuiteCase router_case(const MoeDims& m, std::int64_t tokens) {
+  const MoeShape s = moe_shape(m, tokens, m.experts);
+  SuiteCase c;
+  c.name = "moe-flash-router/" + std::to_string(tokens);
+  c.family = "moe";
+  c.model = "v4-flash";
+  c.tokens = tokens;
+  c.cost = router_cost(s);
+  c.host_cost = router_cost(as_run_on_host(s));
+  c.prepare = [m, s]() -> CaseRun {
+    struct Data {
+      RowMatrixXf x, gate, logits;
+      std::vector<float> bias;
+    };
+    auto d = std::make_shared<Data>();
+    d->x = random_matrix(s.tokens, m.hidden, 1.0, 9);
+    d->gate = random_matrix(m.experts, m.hidden, 1.0 / 64, 10);
+    d->bias.resize(static_cast<std::size_t>(m.experts));
+    fill_uniform(d->bias, uniform_half_width(0.1), 11);
+    d->logits.resize(s.tokens, m.experts);
+    const RouterParams router = v4_router(m.topk, kRouteScale);
+    return [s, router, d](Cost* counted) {
+      moe_router_logits(s, d->x, d->gate, d->logits, counted);
+      const Routing r = moe_route_by_score(router, d->logits, d->bias);
+    };
+  };
+  return c;
+}
+
+SuiteCase mhc_case(const char* model, std::int64_t hidden, std::int64_t tokens) {
+  MhcShape s;
+  s.tokens = tokens;
+  s.hidden = hidden;
+  SuiteCase c;
+  c.name = std::string("mhc-") + model + "/" + std::to_string(tokens);
+  c.family = "mhc";
+  c.model = std::string("v4-") + model;
+  c.tokens = tokens;
+  c.cost = cost(s);
+  c.host_cost = c.cost;  // no formats in the shape; the kernel holds float32 streams (2x BF16)
+  c.prepare = [s]() -> CaseRun {
+    struct Data {
+      MhcParams p;
+      RowMatrixXf streams, f, x, out;
+    };
+    auto d = std::make_shared<Data>();
+    const std::int64_t n = s.streams, rows = (2 + n) * n;
+    d->p.fn = random_matrix(rows, n * s.hidden, 1.0 / 128, 1);
+    d->p.base.resize(static_cast<std::size_t>(rows));
+    fill_uniform(d->p.base, uniform_half_width(1.0), 2);
+    d->p.scale = {0.5f, 0.5f, 1.0f};
+    d->streams = random_matrix(s.tokens, n * s.hidden, 1.0, 3);
+    d->f = random_matrix(s.tokens, s.hidden, 1.0, 4);
+    d->x.resize(s.tokens, s.hidden);
+    d->out.resize(s.tokens, n * s.hidden);
+    return [s, d](Cost* counted) {
+      const MhcMappings m = mhc_pre(s, d->p, d->streams, d->x, counted);
+      mhc_expand(s, d->streams, d->f, m, d->out, counted);
+    };
+  };
+  return c;
+}
+
+}  // namespace
+
+void add_ffn_cases(SuiteMode mode, std::vector<SuiteCase>& out) {
+  const bool smoke = mode == SuiteMode::smoke, full = mode == SuiteMode::full;
+  const MoeDims& m = smoke ? kToyMoe : kFlashMoe;
+  auto in = std::make_shared<FfnInputs>();
+  const std::vector<std::int64_t> expert_tokens = smoke  ? std::vector<std::int64_t>{1, 8}
+                                                  : full ? std::vector<std::int64_t>{1, 8, 64, 512}
+                                                         : std::vector<std::int64_t>{1, 8, 64};
+  for (std::int64_t t : expert_tokens) out.push_back(experts_case(m, t, in));
+  const std::vector<std::int64_t> router_tokens = smoke  ? std::vector<std::int64_t>{8}
+                                                  : full ? std::vector<std::int64_t>{1, 64, 512}
+                                                         : std::vector<std::int64_t>{64};
+  for (std::int64_t t : router_tokens) out.push_back(router_case(m, t));
+  const std::vector<std::int64_t> mhc_tokens =
+      smoke ? std::vector<std::int64_t>{1, 8} : std::vector<std::int64_t>{1, 512};
+  out.push_back(mhc_case("flash", smoke ? 64 : 4096, mhc_tokens[0]));
+  out.push_back(mhc_case("flash", smoke ? 64 : 4096, mhc_tokens[1]));
+  if (full) {
+    out.push_back(mhc_case("pro", 7168, 1));
+    out.push_back(mhc_case("pro", 7168, 512));
+  }
+}
+
+}  // namespace v4sim::bench::detail
