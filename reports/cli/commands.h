@@ -15,5 +15,8 @@ void setup_predict(CLI::App& app);
 void setup_optimize(CLI::App& app);
 void setup_plan(CLI::App& app);
 void setup_report(CLI::App& app);
+void setup_bench(CLI::App& app);
+void setup_calibrate(CLI::App& app);
+void setup_validate(CLI::App& app);
 
 }  // namespace v4sim::cli

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   v4sim::cli::setup_optimize(app);
   v4sim::cli::setup_plan(app);
   v4sim::cli::setup_report(app);
+  v4sim::cli::setup_bench(app);
+  v4sim::cli::setup_calibrate(app);
+  v4sim::cli::setup_validate(app);
   auto is_command = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;

@@ -1,0 +1,323 @@
+#include "reports/cli/bench_report.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <iostream>
+
+#include "models/config/input_error.h"
+#include "reports/progress.h"
+#include "reports/table.h"
+
+namespace v4sim::cli {
+namespace {
+
+using Json = nlohmann::ordered_json;
+
+std::string fmt(double v, const char* f = "%.3g") {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, v);
+  return buf;
+}
+std::string pct(double fraction) {
+  return fmt(100 * fraction, "%.0f%%");
+}
+std::string ms(double s) {
+  return fmt(s * 1e3, s < 1e-3 ? "%.4f" : "%.3g");
+}
+
+double rate(double amount, double seconds) {
+  return seconds > 0 ? amount / seconds : 0;
+}
+
+// One-thread roofline time of a case from the ceilings (bench's own yardstick, no host file).
+double roofline_s(const bench::HostCeilings& c, const bench::CaseResult& r) {
+  const double f = rate(static_cast<double>(r.host_cost.total_flops()), c.gemm_flop_per_s);
+  const double b = rate(static_cast<double>(r.host_cost.total_bytes()), c.read_bytes_per_s);
+  return std::max(f, b);
+}
+
+Json ceilings_json(const bench::HostCeilings& c) {
+  Json sweep = Json::array();
+  for (const bench::GemmPoint& p : c.gemm)
+    sweep.push_back({{"n", p.n}, {"seconds", p.seconds}, {"flop_per_s", p.flop_per_s()}});
+  return Json{{"precisions", Json::array({"fp32"})},
+              {"simd", c.simd},
+              {"hardware_threads", c.hardware_threads},
+              {"gemm_fp32_flop_per_s", c.gemm_flop_per_s},
+              {"gemm_sweep", sweep},
+              {"gemm_2threads_n", c.gemm_2threads_n},
+              {"gemm_fp32_flop_per_s_2threads", c.gemm_flop_per_s_2threads},
+              {"gemm_2threads_bitwise_equal", c.gemm_2threads_bitwise_equal},
+              {"stream_bytes", c.stream_bytes},
+              {"read_bytes_per_s", c.read_bytes_per_s},
+              {"copy_bytes_per_s", c.copy_bytes_per_s},
+              {"read_bytes_per_s_2threads", c.read_bytes_per_s_2threads},
+              {"copy_bytes_per_s_2threads", c.copy_bytes_per_s_2threads},
+              {"best_stream_bytes_per_s", c.best_stream_bytes_per_s()},
+              {"gemv_bytes_per_s", c.gemv_bytes_per_s},
+              {"tiny_call_s", c.tiny_call_s}};
+}
+
+Json case_json(const bench::HostCeilings& c, const bench::CaseResult& r) {
+  const double t = r.timing.min_s;
+  const double flops = static_cast<double>(r.cost.total_flops());
+  const double host_bytes = static_cast<double>(r.host_cost.total_bytes());
+  return Json{{"name", r.name},
+              {"family", r.family},
+              {"model", r.model},
+              {"context", r.context},
+              {"tokens", r.tokens},
+              {"time_s", t},
+              {"median_s", r.timing.median_s},
+              {"wall_median_s", r.timing.wall_median_s},
+              {"repetitions", r.timing.reps},
+              {"spread", r.timing.spread()},
+              {"flops", r.cost.total_flops()},
+              {"bytes", r.cost.total_bytes()},
+              {"host_bytes", r.host_cost.total_bytes()},
+              {"flop_per_s", rate(flops, t)},
+              {"bytes_per_s", rate(static_cast<double>(r.cost.total_bytes()), t)},
+              {"host_bytes_per_s", rate(host_bytes, t)},
+              {"fraction_of_gemm", rate(rate(flops, t), c.gemm_flop_per_s)},
+              {"fraction_of_bandwidth", rate(rate(host_bytes, t), c.read_bytes_per_s)},
+              {"counted_equals_cost", r.counted_equals_cost()}};
+}
+
+}  // namespace
+
+std::string default_host_file() {
+  std::string path(V4SIM_SOURCE_DIR);
+  path.append("/build/host.yaml");
+  return path;
+}
+
+bench::SuiteMode SuiteOptions::mode() const {
+  return smoke ? bench::SuiteMode::smoke
+               : (quick ? bench::SuiteMode::quick : bench::SuiteMode::full);
+}
+
+void add_suite_options(CLI::App* cmd, SuiteOptions& o) {
+  cmd->add_flag("--quick", o.quick,
+                "A subset at production shapes (decode at 4K and 1M, ...): under a minute");
+  cmd->add_option("--filter", o.filter,
+                  "Only cases whose name contains one of these comma-separated texts");
+  cmd->add_flag("--smoke", o.smoke, "Toy shapes (tests)")->group("");  // hidden
+}
+
+std::vector<bench::SuiteCase> selected_cases(const SuiteOptions& o) {
+  std::vector<bench::SuiteCase> cases = bench::filter_cases(bench::suite_cases(o.mode()), o.filter);
+  if (cases.empty()) {
+    std::string msg("--filter '");
+    msg.append(o.filter).append("': no case of the ");
+    msg.append(bench::to_string(o.mode())).append(" suite matches");
+    throw InputError(msg);
+  }
+  return cases;
+}
+
+std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& cases,
+                                         bench::SuiteMode mode) {
+  report::Progress progress =
+      report::Progress::on_stderr("kernel suite", static_cast<std::int64_t>(cases.size()));
+  auto results = bench::run_suite(cases, bench::suite_timing_policy(mode),
+                                  [&](std::size_t i, const std::string&) {
+                                    if (i > 0) progress.advance();
+                                  });
+  progress.advance();
+  progress.finish();
+  return results;
+}
+
+HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
+                                    bench::SuiteMode mode) {
+  const bench::CeilingOptions options = bench::ceiling_options(mode);
+  HostAndSuite h;
+  const bench::HostCeilings before = bench::measure_host_ceilings(options);
+  h.results = run_cases(cases, mode);
+  h.ceilings = bench::best_of(before, bench::measure_host_ceilings(options));
+  return h;
+}
+
+Json bench_json(const BenchRun& run) {
+  Json cases = Json::array();
+  for (const bench::CaseResult& r : run.results) cases.push_back(case_json(run.ceilings, r));
+  Json ratios = Json::array();
+  for (const bench::SpeedRatio& s : bench::v4_vs_v32_ratios(run.results)) {
+    double num = 0, den = 0;
+    for (const bench::CaseResult& r : run.results) {
+      if (r.name == s.numerator) num = roofline_s(run.ceilings, r);
+      if (r.name == s.denominator) den = roofline_s(run.ceilings, r);
+    }
+    ratios.push_back({{"numerator", s.numerator},
+                      {"denominator", s.denominator},
+                      {"context", s.context},
+                      {"measured", s.measured},
+                      {"flops", s.flops},
+                      {"host_bytes", s.host_bytes},
+                      {"roofline", rate(num, den)}});
+  }
+  return Json{{"command", "bench"},
+              {"mode", bench::to_string(run.mode)},
+              {"host",
+               {{"hostname", run.info.hostname},
+                {"cpu", run.info.cpu_model},
+                {"date_utc", run.info.date_utc},
+                {"threads_used", 1},
+                {"timer", "thread CPU time, fastest repetition"}}},
+              {"ceilings", ceilings_json(run.ceilings)},
+              {"cases", cases},
+              {"ratios", ratios},
+              {"seconds", run.seconds}};
+}
+
+void print_ceilings(std::ostream& out, const bench::HostCeilings& c) {
+  Table t{{"host ceiling", "one thread", "two threads", "note"}, {}, {false, true, true, false}};
+  const bool two = c.gemm_flop_per_s_2threads > 0;
+  t.rows.push_back(
+      {"fp32 GEMM (GFLOP/s)", fmt(c.gemm_flop_per_s / 1e9),
+       two ? fmt(c.gemm_flop_per_s_2threads / 1e9) : "-",
+       two ? std::string("2 threads: n=") + std::to_string(c.gemm_2threads_n) +
+                 ", columns split, bitwise equal: " + (c.gemm_2threads_bitwise_equal ? "yes" : "NO")
+           : "best of the size sweep"});
+  t.rows.push_back({"read stream (GB/s)", fmt(c.read_bytes_per_s / 1e9),
+                    two ? fmt(c.read_bytes_per_s_2threads / 1e9) : "-",
+                    fmt(static_cast<double>(c.stream_bytes) / 1e6, "%.0f") + " MB array"});
+  t.rows.push_back({"copy stream (GB/s, 2N)", fmt(c.copy_bytes_per_s / 1e9),
+                    two ? fmt(c.copy_bytes_per_s_2threads / 1e9) : "-", "read + write counted"});
+  t.rows.push_back({"GEMV y = W x (GB/s of W)", fmt(c.gemv_bytes_per_s / 1e9), "-",
+                    "weight streaming, same size"});
+  t.rows.push_back({"tiny kernel call (us)", fmt(c.tiny_call_s * 1e6), "-", "median"});
+  out << "Host ceilings (Eigen " << c.simd << "; precisions: fp32 only - the kernels compute in "
+      << "float32; timer: thread CPU time, 2-thread figures wall clock)\n";
+  write_text(out, t);
+}
+
+void print_cases(std::ostream& out, const bench::HostCeilings& c,
+                 const std::vector<bench::CaseResult>& results) {
+  Table t{{"case", "time_ms", "spread", "gflop", "gflop_per_s", "of_gemm", "gb_deploy", "gb_as_run",
+           "gb_per_s", "of_bw", "counted"},
+          {},
+          {false, true, true, true, true, true, true, true, true, true, false}};
+  for (const bench::CaseResult& r : results) {
+    const double s = r.timing.min_s;
+    const double flops = static_cast<double>(r.cost.total_flops());
+    const double host_bytes = static_cast<double>(r.host_cost.total_bytes());
+    t.rows.push_back({r.name, ms(s), pct(r.timing.spread()), fmt(flops / 1e9),
+                      fmt(rate(flops, s) / 1e9), pct(rate(rate(flops, s), c.gemm_flop_per_s)),
+                      fmt(static_cast<double>(r.cost.total_bytes()) / 1e9), fmt(host_bytes / 1e9),
+                      fmt(rate(host_bytes, s) / 1e9),
+                      pct(rate(rate(host_bytes, s), c.read_bytes_per_s)),
+                      r.counted_equals_cost() ? "== cost" : "MISMATCH"});
+  }
+  out << "Kernel cases (one thread; time = fastest repetition; spread = median / fastest - 1;\n"
+      << "gb_deploy = cost() bytes in deployment formats, gb_as_run = float32 weights as the\n"
+      << "reference kernels hold them; gb_per_s and of_bw use gb_as_run; counted: the kernel's "
+         "own\n"
+      << "count of its first run against cost())\n";
+  write_text(out, t);
+}
+
+void print_bench(std::ostream& out, const BenchRun& run) {
+  print_ceilings(out, run.ceilings);
+  out << '\n';
+  print_cases(out, run.ceilings, run.results);
+  const auto ratios = bench::v4_vs_v32_ratios(run.results);
+  if (!ratios.empty()) {
+    Table t{{"v3.2 / v4 decode time", "context", "measured", "cost_flops", "cost_bytes_as_run",
+             "roofline"},
+            {},
+            {false, true, true, true, true, true}};
+    for (const bench::SpeedRatio& s : ratios) {
+      double num = 0, den = 0;
+      for (const bench::CaseResult& r : run.results) {
+        if (r.name == s.numerator) num = roofline_s(run.ceilings, r);
+        if (r.name == s.denominator) den = roofline_s(run.ceilings, r);
+      }
+      t.rows.push_back({s.numerator + " / " + s.denominator, bench::context_label(s.context),
+                        fmt(s.measured), fmt(s.flops), fmt(s.host_bytes), fmt(rate(num, den))});
+    }
+    out << "\nV4 vs V3.2 (ratio > 1: V4 faster; roofline = max(FLOPs / GEMM rate, as-run bytes / "
+           "read rate) of each)\n";
+    write_text(out, t);
+  }
+  out << "\n"
+      << run.results.size() << " cases, mode " << bench::to_string(run.mode) << ", "
+      << fmt(run.seconds, "%.1f") << " s in total.\n";
+}
+
+void print_calibration(std::ostream& out, const bench::HostCalibration& c) {
+  Table t{{"fitted", "value", "from"}, {}, {false, true, false}};
+  t.rows.push_back(
+      {"peak_tflops.fp32", fmt(c.gemm.flop_per_s / 1e12, "%.4g"),
+       "GEMM sweep fit t = F / P + ramp (worst point " + pct(c.gemm.max_rel_error) + " off)"});
+  t.rows.push_back({"compute_ramp_s", fmt(c.gemm.ramp_s, "%.3g"), "same fit"});
+  t.rows.push_back(
+      {"hbm_bandwidth_tb_per_s", fmt(c.bandwidth_bytes_per_s / 1e12, "%.4g"), "best stream"});
+  t.rows.push_back(
+      {"memory_fraction", fmt(c.memory_fraction, "%.3g"), "one-thread GEMV / best stream"});
+  t.rows.push_back({"launch_overhead_s", fmt(c.launch_overhead_s, "%.3g"), "tiny kernel call"});
+  out << "Host calibration (" << c.info.cpu_model << ", " << c.info.hostname << ", "
+      << c.info.date_utc << ")\n";
+  write_text(out, t);
+}
+
+Json validation_json(const Validation& v, bench::SuiteMode mode, const std::string& host_file) {
+  Json cases = Json::array();
+  for (const CasePrediction& p : v.cases)
+    cases.push_back({{"name", p.name},
+                     {"family", p.family},
+                     {"measured_s", p.measured_s},
+                     {"predicted_s", p.predicted.total_s},
+                     {"error", p.error()},
+                     {"bound", to_string(p.predicted.bound)},
+                     {"compute_s", p.predicted.compute_s},
+                     {"memory_s", p.predicted.memory_s},
+                     {"predicted_deploy_formats_s", p.predicted_deploy.total_s}});
+  Json ratios = Json::array();
+  for (const RatioPrediction& r : v.ratios)
+    ratios.push_back({{"numerator", r.ratio.numerator},
+                      {"denominator", r.ratio.denominator},
+                      {"context", r.ratio.context},
+                      {"measured", r.ratio.measured},
+                      {"predicted", r.predicted},
+                      {"flops", r.ratio.flops}});
+  return Json{{"command", "validate"},
+              {"mode", bench::to_string(mode)},
+              {"host_file", host_file},
+              {"cases", cases},
+              {"median_abs_error", v.median_abs_error},
+              {"worst_factor", v.worst_factor},
+              {"worst_case", v.worst_case},
+              {"within_2x", v.within_2x},
+              {"ratios", ratios}};
+}
+
+void print_validation(std::ostream& out, const Validation& v, const std::string& host_file) {
+  Table t{{"case", "measured_ms", "predicted_ms", "error", "bound", "pred_deploy_fmt_ms"},
+          {},
+          {false, true, true, true, false, true}};
+  for (const CasePrediction& p : v.cases)
+    t.rows.push_back({p.name, ms(p.measured_s), ms(p.predicted.total_s),
+                      fmt(100 * p.error(), "%+.0f%%"), std::string(to_string(p.predicted.bound)),
+                      ms(p.predicted_deploy.total_s)});
+  out << "Predicted (op_time of the as-run cost on " << host_file
+      << ") vs measured (one thread, fastest repetition)\n";
+  write_text(out, t);
+  if (!v.ratios.empty()) {
+    Table r{{"v3.2 / v4 decode time", "context", "measured", "predicted", "cost_flops"},
+            {},
+            {false, true, true, true, true}};
+    for (const RatioPrediction& p : v.ratios)
+      r.rows.push_back({p.ratio.numerator + " / " + p.ratio.denominator,
+                        bench::context_label(p.ratio.context), fmt(p.ratio.measured),
+                        fmt(p.predicted), fmt(p.ratio.flops)});
+    out << '\n';
+    write_text(out, r);
+  }
+  out << "\nmedian |error| " << pct(v.median_abs_error) << " over " << v.cases.size()
+      << " kernels; within 2x: " << v.within_2x << " of " << v.cases.size()
+      << "; worst: " << (v.worst_case.empty() ? "-" : v.worst_case) << " off by "
+      << fmt(v.worst_factor, "%.2f") << "x.  (Aim: median <= 20%, none beyond 2x.)\n";
+}
+
+}  // namespace v4sim::cli

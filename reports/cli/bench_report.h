@@ -1,0 +1,71 @@
+// Shared by `v4sim bench`, `calibrate` and `validate`: running the kernel suite with a progress
+// line, and its tables and JSON.
+//
+// Fractions of the host ceilings are of the ONE-thread ceilings (GEMM rate, streaming read),
+// because the kernels run on one thread; the two-thread figures are shown for what the second
+// core would add.
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "kernels/bench/host_calibration.h"
+#include "kernels/bench/host_ceilings.h"
+#include "kernels/bench/suite.h"
+#include "reports/cli/host_validation.h"
+
+namespace v4sim::cli {
+
+struct SuiteOptions {
+  bool quick = false;
+  bool smoke = false;  // hidden: toy shapes, for tests
+  std::string filter;  // comma-separated substrings of case names
+  bench::SuiteMode mode() const;
+};
+
+/// <source tree>/build/host.yaml: where `calibrate` writes and `validate` reads by default
+/// (build/ is not committed).
+std::string default_host_file();
+
+/// Adds --quick, --filter and the hidden --smoke to a command.
+void add_suite_options(CLI::App* cmd, SuiteOptions& o);
+
+/// The filtered cases of the mode; an empty selection is an InputError naming the filter.
+std::vector<bench::SuiteCase> selected_cases(const SuiteOptions& o);
+/// Runs them with a progress line on stderr (a terminal only).
+std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& cases,
+                                         bench::SuiteMode mode);
+
+struct HostAndSuite {
+  bench::HostCeilings ceilings;  // best of a pass before and a pass after the suite
+  std::vector<bench::CaseResult> results;
+};
+/// The host ceilings, the suite, the ceilings again (best_of the two passes).
+HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
+                                    bench::SuiteMode mode);
+
+struct BenchRun {
+  bench::SuiteMode mode = bench::SuiteMode::quick;
+  bench::HostInfo info;
+  bench::HostCeilings ceilings;
+  std::vector<bench::CaseResult> results;
+  double seconds = 0;  // wall time of the whole command
+};
+
+nlohmann::ordered_json bench_json(const BenchRun& run);
+void print_ceilings(std::ostream& out, const bench::HostCeilings& c);
+void print_cases(std::ostream& out, const bench::HostCeilings& c,
+                 const std::vector<bench::CaseResult>& results);
+void print_bench(std::ostream& out, const BenchRun& run);
+
+void print_calibration(std::ostream& out, const bench::HostCalibration& c);
+
+nlohmann::ordered_json validation_json(const Validation& v, bench::SuiteMode mode,
+                                       const std::string& host_file);
+void print_validation(std::ostream& out, const Validation& v, const std::string& host_file);
+
+}  // namespace v4sim::cli

@@ -1,0 +1,49 @@
+// `v4sim validate [--host FILE] [--quick] [--format table|json]`: runs the kernel suite and
+// prints, per kernel, the time the hardware model predicts on the host file (op_time of the
+// kernel's cost) against the measured time, the error and the median absolute error.
+// Method (and why it is not circular): reports/cli/host_validation.h.
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "hardware/accelerator.h"
+#include "models/config/input_error.h"
+#include "reports/cli/bench_report.h"
+#include "reports/cli/commands.h"
+#include "reports/cli/host_validation.h"
+#include "reports/cli/values.h"
+
+namespace v4sim::cli {
+
+void setup_validate(CLI::App& app) {
+  struct Options {
+    SuiteOptions suite;
+    std::string host = default_host_file();
+    std::string format = "table";
+  };
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand(
+      "validate",
+      "Predict each benchmarked kernel's time on the host file and compare with the measured "
+      "time (run `v4sim calibrate` first)");
+  add_suite_options(cmd, opt->suite);
+  cmd->add_option("--host", opt->host, "Host accelerator file")->capture_default_str();
+  cmd->add_option("--format", opt->format, "table | json")->capture_default_str();
+  cmd->callback([opt] {
+    const OutputFormat format = parse_output_format(opt->format);
+    if (format == OutputFormat::csv) throw InputError("--format 'csv': expected table or json");
+    if (!std::filesystem::exists(opt->host))
+      throw InputError("--host '" + opt->host +
+                       "': no such file; run `v4sim calibrate` first (or pass -o there)");
+    const Accelerator host = load_accelerator(opt->host);
+    const std::vector<bench::SuiteCase> cases = selected_cases(opt->suite);
+    const bench::SuiteMode mode = opt->suite.mode();
+    const Validation v = validate_on_host(host, run_cases(cases, mode));
+    if (format == OutputFormat::json)
+      std::cout << validation_json(v, mode, opt->host).dump(2) << '\n';
+    else
+      print_validation(std::cout, v, opt->host);
+  });
+}
+
+}  // namespace v4sim::cli
