@@ -1,0 +1,131 @@
+// `v4sim bench / calibrate / validate` end to end in smoke mode (toy shapes, about a second):
+// the documented JSON keys, a host file that loads, a validation row per kernel and a median,
+// and exit code 2 for bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "hardware/accelerator.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code = -1;
+  std::string out;  // stdout
+};
+
+Outcome run(const std::string& args, bool with_stderr = false) {
+  const std::string cmd =
+      std::string(V4SIM_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  Outcome r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+class BenchCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("v4sim_bench_cli_" + std::to_string(::getpid()));
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path dir_;
+};
+
+TEST_F(BenchCli, BenchJsonHasTheDocumentedKeys) {
+  const Outcome r = run("bench --smoke --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* k : {"command", "mode", "host", "ceilings", "cases", "ratios", "seconds"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  EXPECT_EQ(j["mode"], "smoke");
+  EXPECT_EQ(j["host"]["threads_used"], 1);
+  for (const char* k :
+       {"precisions", "simd", "gemm_fp32_flop_per_s", "gemm_sweep", "gemm_fp32_flop_per_s_2threads",
+        "gemm_2threads_bitwise_equal", "stream_bytes", "read_bytes_per_s", "copy_bytes_per_s",
+        "read_bytes_per_s_2threads", "copy_bytes_per_s_2threads", "best_stream_bytes_per_s",
+        "gemv_bytes_per_s", "tiny_call_s"})
+    EXPECT_TRUE(j["ceilings"].contains(k)) << k;
+  EXPECT_EQ(j["ceilings"]["precisions"], nlohmann::json::array({"fp32"}));
+  ASSERT_GE(j["cases"].size(), 15u);
+  for (const auto& c : j["cases"]) {
+    for (const char* k :
+         {"name", "family", "model", "context", "tokens", "time_s", "median_s", "wall_median_s",
+          "repetitions", "spread", "flops", "bytes", "host_bytes", "flop_per_s", "bytes_per_s",
+          "host_bytes_per_s", "fraction_of_gemm", "fraction_of_bandwidth", "counted_equals_cost"})
+      EXPECT_TRUE(c.contains(k)) << c.value("name", "?") << ": " << k;
+    EXPECT_TRUE(c["counted_equals_cost"].get<bool>()) << c["name"];
+  }
+  ASSERT_FALSE(j["ratios"].empty());
+  for (const char* k :
+       {"numerator", "denominator", "context", "measured", "flops", "host_bytes", "roofline"})
+    EXPECT_TRUE(j["ratios"][0].contains(k)) << k;
+}
+
+TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
+  const std::string file = (dir_ / "sub" / "host.yaml").string();
+  const Outcome c = run("calibrate --smoke -o " + file);
+  ASSERT_EQ(c.code, 0) << c.out;
+  EXPECT_NE(c.out.find("Wrote " + file), std::string::npos) << c.out;
+  const v4sim::Accelerator a = v4sim::load_accelerator(file);
+  EXPECT_EQ(a.rank_unit, "cpu");
+  EXPECT_TRUE(a.supports(v4sim::ComputePath::fp32));
+  EXPECT_GT(a.peak_flops_per_s(v4sim::ComputePath::fp32), 0);
+
+  const Outcome v = run("validate --smoke --host " + file);
+  ASSERT_EQ(v.code, 0) << v.out;
+  const Outcome cases = run("bench --smoke --format json");
+  ASSERT_EQ(cases.code, 0);
+  for (const auto& k : nlohmann::json::parse(cases.out)["cases"]) {
+    const std::string name = k["name"];
+    EXPECT_NE(v.out.find("\n" + name + " "), std::string::npos) << name << "\n" << v.out;
+  }
+  EXPECT_NE(v.out.find("median |error|"), std::string::npos) << v.out;
+
+  const Outcome vj = run("validate --smoke --format json --host " + file);
+  ASSERT_EQ(vj.code, 0) << vj.out;
+  const auto j = nlohmann::json::parse(vj.out);
+  for (const char* k : {"command", "mode", "host_file", "cases", "median_abs_error", "worst_factor",
+                        "worst_case", "within_2x", "ratios"})
+    EXPECT_TRUE(j.contains(k)) << k;
+  for (const auto& row : j["cases"])
+    for (const char* k :
+         {"name", "measured_s", "predicted_s", "error", "bound", "predicted_deploy_formats_s"})
+      EXPECT_TRUE(row.contains(k)) << k;
+}
+
+TEST_F(BenchCli, BadInputExitsWithCode2) {
+  const Outcome missing = run("validate --smoke --host " + (dir_ / "none.yaml").string(), true);
+  EXPECT_EQ(missing.code, 2);
+  EXPECT_NE(missing.out.find("run `v4sim calibrate` first"), std::string::npos) << missing.out;
+  const Outcome filter = run("bench --smoke --filter no-such-kernel", true);
+  EXPECT_EQ(filter.code, 2);
+  EXPECT_NE(filter.out.find("no-such-kernel"), std::string::npos) << filter.out;
+  const Outcome format = run("bench --smoke --format csv", true);
+  EXPECT_EQ(format.code, 2);
+  // A malformed host file: the loader's error names the file and field.
+  const fs::path bad = dir_ / "bad.yaml";
+  std::FILE* f = std::fopen(bad.c_str(), "w");
+  ASSERT_TRUE(f);
+  std::fputs("name: host\n", f);
+  std::fclose(f);
+  const Outcome malformed = run("validate --smoke --host " + bad.string(), true);
+  EXPECT_EQ(malformed.code, 2);
+  EXPECT_NE(malformed.out.find("bad.yaml"), std::string::npos) << malformed.out;
+}
+
+}  // namespace

@@ -1,0 +1,32 @@
+// `v4sim bench --quick --format json` at production shapes (label bench, not unit: about 30 s on
+// a 2-core machine, more when it is busy). Checks that it completes, that every case counted
+// exactly its cost, and that the V4 vs V3.2 ratio at 1M is reported. No timing thresholds.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+TEST(BenchQuick, RunsTheProductionSuite) {
+  const std::string cmd = std::string(V4SIM_BINARY) + " bench --quick --format json 2>/dev/null";
+  std::string out;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  ASSERT_TRUE(pipe);
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) out += buf.data();
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const auto j = nlohmann::json::parse(out);
+  EXPECT_EQ(j["mode"], "quick");
+  for (const auto& c : j["cases"]) EXPECT_TRUE(c["counted_equals_cost"].get<bool>()) << c["name"];
+  bool at_1m = false;
+  for (const auto& r : j["ratios"]) at_1m = at_1m || r["context"] == 1 << 20;
+  EXPECT_TRUE(at_1m);
+}
+
+}  // namespace
