@@ -55,7 +55,8 @@ void check(long m, long n, long k) {
   std::printf(
       "m=%-5ld n=%-5ld k=%-5ld 1 thread %6.1f GFLOP/s  2 threads %6.1f GFLOP/s  (x%.2f)  "
       "elements differing %ld of %ld, max |diff| / max |c| %.2g\n",
-      m, n, k, flops / t1 / 1e9, flops / t2 / 1e9, t1 / t2, differ, long(one.size()), max_rel);
+      m, n, k, flops / t1 / 1e9, flops / t2 / 1e9, t1 / t2, differ, long(one.size()),
+      max_abs > 0 ? max_diff / max_abs : 0.0);
 }
 
 }  // namespace
