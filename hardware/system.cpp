@@ -16,6 +16,11 @@ using hardware_yaml::read_provenance;
 using hardware_yaml::read_range;
 
 constexpr int kMaxCount = 1 << 16;
+// Size limits of one system, about 3x the largest shipped one (GB200 NVL72 at its 256-rack
+// maximum: 18,432 ranks, 350,208 links): the netlist, graph and collectives scale with them, and a
+// typo like `devices: 65536` on a full mesh would otherwise ask for two billion links.
+constexpr std::int64_t kMaxDevices = 1 << 16;
+constexpr std::int64_t kMaxLinks = 1 << 20;
 constexpr double kMaxGbPerS = 1e7;
 constexpr double kMaxLatencyS = 1e-2;
 constexpr double kSumTolerance = 0.01;  // link sums must match the accelerator within 1 %
@@ -242,8 +247,13 @@ SystemSpec read_system(const config::Document& doc, const std::filesystem::path&
   read_provenance(root);
   s.name = root.string("name");
   s.display_name = root.string("display_name");
-  s.accelerator = load_accelerator(
-      accelerator_path(root.string("accelerator"), doc.file, accelerators_dir).string());
+  try {
+    s.accelerator = load_accelerator(
+        accelerator_path(root.string("accelerator"), doc.file, accelerators_dir).string());
+  } catch (const InputError& e) {
+    // Name this file and field too: the problem may be the reference, not the accelerator file.
+    root.fail("accelerator", e.what());
+  }
 
   MapReader node = root.map("node");
   read_provenance(node);
@@ -301,6 +311,10 @@ SystemSpec read_system(const config::Document& doc, const std::filesystem::path&
     nodes.fail("default", "must lie in [min, max]");
   if (s.max_nodes > 1 && s.fabric_links.empty() && !s.scale_out)
     nodes.fail("max", "more than one node needs a fabric or a scale_out network to join them");
+  if (std::int64_t{s.max_nodes} * s.devices_per_node > kMaxDevices)
+    nodes.fail("max", "gives " + std::to_string(std::int64_t{s.max_nodes} * s.devices_per_node) +
+                          " ranks (" + std::to_string(s.devices_per_node) +
+                          " per node); v4sim models at most " + std::to_string(kMaxDevices));
   nodes.finish();
 
   MapReader footprint = root.map("footprint");
@@ -348,6 +362,47 @@ void connect(Netlist& net, const LinkGroup& g, const std::vector<int>& a, const 
   }
 }
 
+/// Links that `g` adds between groups of na and nb members (checked by read_link to fit).
+std::int64_t links_of(const LinkGroup& g, std::int64_t na, std::int64_t nb) {
+  switch (g.pattern) {
+    case LinkPattern::complete:
+      return g.from == g.to ? na * (na - 1) / 2 : na * nb;
+    case LinkPattern::ring:
+      return na;
+    case LinkPattern::pairs:
+      return na / 2;
+    case LinkPattern::planes:
+      return na * nb / g.planes;
+  }
+  return 0;
+}
+
+/// Refuses an expansion bigger than kMaxLinks before allocating it. A connected graph has at most
+/// links + 1 vertices, so the vertex count is checked against the same bound.
+void check_size(const SystemSpec& s, int nodes) {
+  std::map<std::string, std::int64_t> size{{"device", s.devices_per_node}};
+  std::map<std::string, bool> fabric;
+  std::int64_t vertices = std::int64_t{nodes} * s.devices_per_node;
+  for (const SwitchGroup& g : s.node_switches) {
+    size[g.name] = g.count;
+    vertices += std::int64_t{nodes} * g.count;
+  }
+  for (const SwitchGroup& g : s.fabric_switches) {
+    size[g.name] = g.count;
+    fabric[g.name] = true;
+    vertices += g.count;
+  }
+  std::int64_t links = s.scale_out ? std::int64_t{nodes} * s.devices_per_node : 0;
+  for (const LinkGroup& g : s.node_links) links += nodes * links_of(g, size[g.from], size[g.to]);
+  for (const LinkGroup& g : s.fabric_links)
+    links += (fabric[g.from] && fabric[g.to] ? 1 : nodes) * links_of(g, size[g.from], size[g.to]);
+  if (links > kMaxLinks || vertices > kMaxLinks + 1)
+    throw InputError(cat({s.links_where, ": field 'node.links': system '", s.name, "' at ",
+                          std::to_string(nodes), " nodes has ", std::to_string(vertices),
+                          " vertices and ", std::to_string(links), " links; v4sim models at most ",
+                          std::to_string(kMaxLinks), " links"}));
+}
+
 }  // namespace
 
 std::string_view to_string(LinkPattern p) {
@@ -369,6 +424,7 @@ Netlist expand(const SystemSpec& s, int nodes) {
     throw InputError(cat({s.nodes_where, ": system '", s.name, "' takes ",
                           std::to_string(s.min_nodes), " to ", std::to_string(s.max_nodes),
                           " nodes (field 'nodes'); asked for ", std::to_string(nodes)}));
+  check_size(s, nodes);
   Netlist net;
   net.name = s.name;
   net.nodes = nodes;

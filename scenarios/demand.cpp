@@ -1,5 +1,7 @@
 #include "scenarios/demand.h"
 
+#include "hardware/system.h"
+#include "models/model_loader.h"
 #include "scenarios/yaml_sections.h"
 
 namespace v4sim {
@@ -23,6 +25,24 @@ DemandFile load_demand(const std::filesystem::path& path) {
   }
   f.candidates = sections::read_names(root, "candidates");
   root.finish();
+
+  // References are checked here, so their errors name this file: the model exists and serves
+  // every context of the mix, and every candidate system loads.
+  ModelSpec spec;
+  try {
+    spec = load_model(f.model);
+  } catch (const InputError& e) {
+    root.fail("model", e.what());
+  }
+  const YAML::Node contexts = d.node("contexts");
+  for (std::size_t i = 0; i < f.demand.contexts.size(); ++i) {
+    if (f.demand.contexts[i].context_tokens <= spec.max_context_tokens) continue;
+    config::MapReader c(contexts[i], doc.file, d.field("contexts") + "[" + std::to_string(i) + "]");
+    c.fail("context_tokens", "beyond the " + std::to_string(spec.max_context_tokens) +
+                                 "-token maximum context of model " + spec.name);
+  }
+  sections::check_names(root, "candidates",
+                        [](const std::string& name) { (void)load_system(name); });
   return f;
 }
 

@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "hardware/system.h"
+#include "models/model_loader.h"
 #include "scenarios/yaml_sections.h"
 
 namespace v4sim {
@@ -92,6 +94,9 @@ Scenario load_scenario(const std::string& name_or_path) {
     root.fail("kind", "expected long_context, hardware_purchase or api_pricing");
   s.models = sections::read_names(root, "models");
   s.systems = sections::read_names(root, "systems");
+  // Load every reference once here, so an unknown or broken one is reported against this file.
+  sections::check_names(root, "models", [](const std::string& n) { (void)load_model(n); });
+  sections::check_names(root, "systems", [](const std::string& n) { (void)load_system(n); });
   root.allow("kv_format");
   if (root.has("kv_format")) s.kv_format = root.string("kv_format");
   root.allow("mtp_acceptance");

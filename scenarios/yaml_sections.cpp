@@ -85,4 +85,19 @@ std::vector<std::string> read_names(MapReader& m, std::string_view key) {
   return out;
 }
 
+void check_names(MapReader& m, std::string_view key,
+                 const std::function<void(const std::string&)>& load) {
+  const YAML::Node list = m.node(key);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    try {
+      load(list[i].Scalar());
+    } catch (const InputError& e) {
+      std::string msg = config::where(m.file(), list[i]);
+      msg.append(": field '").append(m.field(key)).append("[").append(std::to_string(i));
+      msg.append("]' = '").append(list[i].Scalar()).append("': ").append(e.what());
+      throw InputError(msg);
+    }
+  }
+}
+
 }  // namespace v4sim::sections

@@ -2,6 +2,7 @@
 // files only (pulls yaml-cpp through strict_yaml.h).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "models/config/strict_yaml.h"
@@ -22,5 +23,10 @@ void read_slo(config::MapReader& s, std::optional<double>& tpot_s, std::optional
 void read_prices(config::MapReader& p, PriceAssumptions& out);
 /// A non-empty list of non-empty names.
 std::vector<std::string> read_names(config::MapReader& m, std::string_view key);
+/// Runs `load` on every name of the list `key` (read by read_names) and re-throws its InputError
+/// at the item's line and column, with the field and the value: an unknown or broken model or
+/// system is then reported against the file that names it.
+void check_names(config::MapReader& m, std::string_view key,
+                 const std::function<void(const std::string&)>& load);
 
 }  // namespace v4sim::sections

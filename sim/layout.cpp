@@ -41,6 +41,10 @@ Layout parse_layout(std::string_view text, std::string_view option) {
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
+  // Each value is below 10^7, so tp * dp * pp could reach 10^21 and overflow: bound the product.
+  constexpr std::int64_t kMaxRanks = 10'000'000;
+  if (l.tp * l.dp > kMaxRanks || l.tp * l.dp * l.pp > kMaxRanks)
+    throw bad(text, "multiplies out to more than 10^7 ranks (tp*dp*pp)");
   if (!ep_given) l.ep = l.tp * l.dp;
   return l;
 }

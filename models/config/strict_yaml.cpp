@@ -21,15 +21,17 @@ bool parse_int(const std::string& text, std::int64_t& out) {
   if (text[0] == '-' || text[0] == '+') i = 1;
   if (i == text.size()) return false;
   std::int64_t v = 0;
+  bool digits = false;
   for (; i < text.size(); ++i) {
     const char ch = text[i];
     if (ch == '_') continue;  // YAML 1.1 digit separator: 1_048_576
     if (ch < '0' || ch > '9') return false;
     if (v > (INT64_MAX - (ch - '0')) / 10) return false;
     v = v * 10 + (ch - '0');
+    digits = true;
   }
   out = text[0] == '-' ? -v : v;
-  return true;
+  return digits;  // "_" alone is not a number
 }
 
 bool parse_double(const std::string& text, double& out) {
@@ -43,12 +45,15 @@ bool parse_double(const std::string& text, double& out) {
   return in && in.peek() == std::char_traits<char>::eof() && std::isfinite(out);
 }
 
+std::string where_of(const std::string& file, const YAML::Mark& m) {
+  if (m.is_null()) return file;
+  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+}
+
 }  // namespace
 
 std::string where(const std::string& file, const YAML::Node& node) {
-  const YAML::Mark m = node.Mark();
-  if (m.is_null()) return file;
-  return file + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+  return where_of(file, node.Mark());
 }
 
 Document load_file(const std::filesystem::path& path) {
@@ -63,17 +68,28 @@ Document load_file(const std::filesystem::path& path) {
                      std::to_string(kMaxFileBytes) + "-byte limit for a catalogue file");
   std::ifstream in(path, std::ios::binary);
   if (!in) throw InputError(file + ": cannot open for reading");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  // Read at most one byte past the limit: files that report no size (/proc, pipes behind a
+  // regular-looking name) must not slip past the check above.
+  std::string text(kMaxFileBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxFileBytes)
+    throw InputError(file + ": file is more than the " + std::to_string(kMaxFileBytes) +
+                     "-byte limit for a catalogue file");
   if (text.find('\0') != std::string::npos)
     throw InputError(file + ": contains NUL bytes; not a YAML text file");
   YAML::Node root;
   try {
     root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
-    throw InputError(file + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
+    // yaml-cpp's parser recurses once per nesting level and stops itself (DepthGuard, a few
+    // hundred levels of lists or mappings) with the bare message "bad file": no stack overflow
+    // (tests/malformed has 10,000 levels), but the message needs saying what went wrong.
+    if (e.msg == YAML::ErrorMsg::BAD_FILE)
+      throw InputError(where_of(file, e.mark) +
+                       ": YAML nesting too deep (hundreds of nested lists or mappings; catalogue "
+                       "files nest a few levels)");
+    throw InputError(where_of(file, e.mark) + ": YAML syntax error: " + e.msg);
   }
   if (!root.IsMap()) throw InputError(file + ": expected a mapping of fields at the top level");
   return {file, root};
@@ -137,7 +153,9 @@ void MapReader::allow(std::string_view key) {
   if (std::find(known_.begin(), known_.end(), key) == known_.end()) known_.emplace_back(key);
 }
 
-YAML::Node MapReader::node(std::string_view key) { return required(key); }
+YAML::Node MapReader::node(std::string_view key) {
+  return required(key);
+}
 
 YAML::Node MapReader::required(std::string_view key) {
   allow(key);
@@ -146,6 +164,17 @@ YAML::Node MapReader::required(std::string_view key) {
       if (kv.second.IsNull()) fail_at(kv.first, "field '" + field(key) + "' has no value");
       return kv.second;
     }
+  // An absent required field is often a misspelt one: point at the closest key not read so far.
+  std::vector<std::string> unread;
+  for (const auto& kv : node_)
+    if (std::find(known_.begin(), known_.end(), kv.first.Scalar()) == known_.end())
+      unread.push_back(kv.first.Scalar());
+  if (const auto guess = closest(key, unread)) {
+    for (const auto& kv : node_)
+      if (kv.first.Scalar() == *guess)
+        fail_at(kv.first, "missing required field '" + field(key) + "' (is '" + *guess +
+                              "' a typo of it? did you mean '" + std::string(key) + "'?)");
+  }
   fail_at(node_, "missing required field '" + field(key) + "'");
 }
 

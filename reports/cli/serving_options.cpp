@@ -82,6 +82,12 @@ ServingRequest resolve(const ServingOptions& o) {
     r.config.layout = Layout{1, decode, 1, widest_ep(decode, r.model.spec.moe.num_routed_experts)};
   } else {
     r.config.layout = parse_layout(o.layout);
+    const std::int64_t decode = devices - o.prefill_devices;
+    if (r.config.layout.devices() != decode)
+      throw InputError("--layout '" + o.layout +
+                       "': tp*dp*pp = " + std::to_string(r.config.layout.devices()) +
+                       " ranks, but the run has " + std::to_string(decode) +
+                       " (--devices, or the system's default, less --prefill-devices)");
   }
   if (o.batch < 0) throw InputError("--batch must be positive");
   if (o.slo_tpot_ms < 0 || o.slo_ttft_ms < 0) throw InputError("SLO targets must be positive");

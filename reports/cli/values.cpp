@@ -50,9 +50,9 @@ std::int64_t parse_context(std::string_view text, std::string_view option) {
     if (ch < '0' || ch > '9') throw InputError(bad);
     v = v * 10 + (ch - '0');
   }
-  v *= multiplier;
-  if (v <= 0 || v > (std::int64_t{1} << 40)) throw InputError(bad);
-  return v;
+  // 13 digits times 1024^2 would overflow: compare before multiplying.
+  if (v <= 0 || v > (std::int64_t{1} << 40) / multiplier) throw InputError(bad);
+  return v * multiplier;
 }
 
 std::vector<std::int64_t> parse_context_list(std::string_view text, std::string_view option) {
@@ -101,6 +101,8 @@ std::string gib(double bytes, int digits) {
   return fixed(bytes / (1024.0 * 1024.0 * 1024.0), digits) + " GiB";
 }
 
-std::string times(double ratio, int digits) { return fixed(ratio, digits) + "x"; }
+std::string times(double ratio, int digits) {
+  return fixed(ratio, digits) + "x";
+}
 
 }  // namespace v4sim::cli

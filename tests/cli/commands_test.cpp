@@ -145,11 +145,14 @@ TEST(CliServing, InfeasibleIsAResultNotAnError) {
   const auto j = nlohmann::json::parse(r.out);
   EXPECT_FALSE(j["feasible"].get<bool>());
   EXPECT_NE(j["reason"].get<std::string>().find("usable HBM"), std::string::npos);
+  // A layout that does not multiply out to the device count is bad input, not a result (issue 7).
   const Outcome over =
       run("predict --model deepseek-v4-flash --system hgx-h200 --context 4k "
           "--layout tp=1,dp=16,ep=16 --format json");
-  ASSERT_EQ(over.code, 0) << over.out;
-  EXPECT_FALSE(nlohmann::json::parse(over.out)["feasible"].get<bool>());
+  EXPECT_EQ(over.code, 2) << over.out;
+  EXPECT_NE(over.out.find("--layout 'tp=1,dp=16,ep=16': tp*dp*pp = 16 ranks, but the run has 8"),
+            std::string::npos)
+      << over.out;
 }
 
 TEST(CliServing, OptimizeAndPlan) {

@@ -20,6 +20,7 @@ TEST(ParseContext, Suffixes) {
 
 TEST(ParseContext, RejectsBadText) {
   for (const char* bad : {"", "0", "0k", "-1", "k", "4kk", "1.5k", "4 k", "4g", "99999999999999m",
+                          "9999999999999m",  // 13 digits: 1.05e19 would overflow int64 (issue 7)
                           "1e6", "0x10", "4k,", ",4k", "4k,,1m"}) {
     EXPECT_THROW(parse_context_list(bad, "--context"), InputError) << "'" << bad << "'";
   }

@@ -188,6 +188,8 @@ TEST(Serving, BadRequestsThrow) {
   EXPECT_THROW(parse_layout("tp=0"), InputError);
   EXPECT_THROW(parse_layout("tq=2"), InputError);
   EXPECT_THROW(parse_layout("tp=2,tp=2"), InputError);
+  // Each value fits; their product (10^21) would overflow int64 (issue 7).
+  EXPECT_THROW(parse_layout("tp=9999999,dp=9999999,pp=9999999"), InputError);
   EXPECT_EQ(parse_layout("tp=2,dp=4").ep, 8);
 }
 
