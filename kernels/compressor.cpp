@@ -11,11 +11,11 @@ std::int64_t projection_width(const CompressorShape& s) {
 }
 
 std::int64_t entries_emitted(const CompressorShape& s) {
-  return (s.start_pos + s.num_tokens) / s.ratio - s.start_pos / s.ratio;
+  return checked_add(s.start_pos, s.num_tokens) / s.ratio - s.start_pos / s.ratio;
 }
 
 std::int64_t tail_state_bytes(const CompressorShape& s, std::int64_t bytes_per_element) {
-  return 2 * (s.overlap ? 2 : 1) * s.ratio * projection_width(s) * bytes_per_element;
+  return checked_mul(2 * (s.overlap ? 2 : 1), s.ratio, projection_width(s), bytes_per_element);
 }
 
 std::int64_t state_slots_read(const CompressorShape& s) {
@@ -26,7 +26,7 @@ std::int64_t state_slots_read(const CompressorShape& s) {
   for (std::int64_t i = first; i < end; ++i) {
     const std::int64_t first_token = s.overlap ? s.ratio * (i - 1) : s.ratio * i;
     if (first_token >= s.start_pos) break;  // later entries pool only this call's rows
-    read += std::min(s.start_pos - first_token, slots);
+    read = checked_add(read, std::min(s.start_pos - first_token, slots));
   }
   return read;
 }
@@ -36,13 +36,14 @@ Cost cost(const CompressorShape& s) {
   const std::int64_t slots = (s.overlap ? 2 : 1) * s.ratio;
   const std::int64_t entries = entries_emitted(s);
   Cost c;
-  c.flops_at(s.compute) = 2 * (2 * s.num_tokens * s.hidden * width);
-  c.flops_at(s.compute) += entries * 2 * slots * s.head_dim;
-  c.read(MemClass::weights) = 2 * weight_bytes(s.weight, width, s.hidden);
-  c.read(MemClass::activations) = activation_bytes(s.compute, s.num_tokens * s.hidden);
-  c.written(MemClass::kv_cache) = entries * kv_entry_bytes(s.out_format, s.head_dim, s.rope_dim);
-  c.written(MemClass::state) = s.num_tokens * 2 * width * 4;
-  c.read(MemClass::state) = state_slots_read(s) * 2 * s.head_dim * 4;
+  c.flops_at(s.compute) = checked_add(checked_mul(2, 2, s.num_tokens, s.hidden, width),
+                                      checked_mul(entries, 2, slots, s.head_dim));
+  c.read(MemClass::weights) = checked_mul(2, weight_bytes(s.weight, width, s.hidden));
+  c.read(MemClass::activations) = activation_bytes(s.compute, checked_mul(s.num_tokens, s.hidden));
+  c.written(MemClass::kv_cache) =
+      checked_mul(entries, kv_entry_bytes(s.out_format, s.head_dim, s.rope_dim));
+  c.written(MemClass::state) = checked_mul(s.num_tokens, 2, width, 4);
+  c.read(MemClass::state) = checked_mul(state_slots_read(s), 2, s.head_dim, 4);
   return c;
 }
 

@@ -47,7 +47,7 @@ std::string_view to_string(MemClass m) {
 
 std::int64_t Cost::total_flops() const {
   std::int64_t sum = 0;
-  for (auto f : flops) sum += f;
+  for (auto f : flops) sum = checked_add(sum, f);
   return sum;
 }
 
@@ -59,23 +59,24 @@ double Cost::fp8_equivalent_flops() const {
 
 std::int64_t Cost::total_bytes() const {
   std::int64_t sum = 0;
-  for (int i = 0; i < kNumMemClasses; ++i) sum += bytes_read[i] + bytes_written[i];
+  for (int i = 0; i < kNumMemClasses; ++i)
+    sum = checked_add(sum, checked_add(bytes_read[i], bytes_written[i]));
   return sum;
 }
 
 Cost& Cost::operator+=(const Cost& o) {
-  for (int i = 0; i < kNumPrecisions; ++i) flops[i] += o.flops[i];
+  for (int i = 0; i < kNumPrecisions; ++i) flops[i] = checked_add(flops[i], o.flops[i]);
   for (int i = 0; i < kNumMemClasses; ++i) {
-    bytes_read[i] += o.bytes_read[i];
-    bytes_written[i] += o.bytes_written[i];
+    bytes_read[i] = checked_add(bytes_read[i], o.bytes_read[i]);
+    bytes_written[i] = checked_add(bytes_written[i], o.bytes_written[i]);
   }
   return *this;
 }
 
 Cost operator*(Cost a, std::int64_t times) {
-  for (auto& f : a.flops) f *= times;
-  for (auto& b : a.bytes_read) b *= times;
-  for (auto& b : a.bytes_written) b *= times;
+  for (auto& f : a.flops) f = checked_mul(f, times);
+  for (auto& b : a.bytes_read) b = checked_mul(b, times);
+  for (auto& b : a.bytes_written) b = checked_mul(b, times);
   return a;
 }
 

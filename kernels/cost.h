@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <stdexcept>
 #include <string_view>
 
 namespace v4sim {
@@ -37,6 +38,32 @@ double fp8_equivalent_weight(Precision p);
 enum class MemClass : std::uint8_t { weights, kv_cache, state, activations };
 inline constexpr int kNumMemClasses = 4;
 std::string_view to_string(MemClass m);
+
+/// Thrown when a count leaves int64. Counts are exact 64-bit integers (see below); an absurd shape
+/// (a dense model prefilled far beyond its trained length, a hand-written model with huge widths)
+/// would wrap them into wrong numbers, so the cost functions multiply and add through
+/// checked_mul/checked_add and throw this instead. analyze() reports it as bad input.
+class CountOverflow : public std::overflow_error {
+ public:
+  using std::overflow_error::overflow_error;
+};
+
+/// a * b * ..., or CountOverflow when a product leaves int64.
+constexpr std::int64_t checked_mul(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (__builtin_mul_overflow(a, b, &r)) throw CountOverflow("a FLOP or byte count exceeds 2^63");
+  return r;
+}
+template <class... Rest>
+constexpr std::int64_t checked_mul(std::int64_t a, std::int64_t b, std::int64_t c, Rest... rest) {
+  return checked_mul(checked_mul(a, b), c, rest...);
+}
+/// a + b, or CountOverflow.
+constexpr std::int64_t checked_add(std::int64_t a, std::int64_t b) {
+  std::int64_t r = 0;
+  if (__builtin_add_overflow(a, b, &r)) throw CountOverflow("a FLOP or byte count exceeds 2^63");
+  return r;
+}
 
 struct Cost {
   std::array<std::int64_t, kNumPrecisions> flops{};         // by Precision

@@ -20,11 +20,13 @@ Cost cost(const MlaAttentionShape& s) {
   const std::int64_t keys = total_keys(s);
   const std::int64_t entry_dim = s.latent_dim + s.rope_dim;
   Cost c;
-  c.flops_at(s.compute) = 2 * s.num_heads * (entry_dim + s.latent_dim) * keys;
-  c.read(MemClass::kv_cache) = keys * kv_entry_bytes(s.kv_format, entry_dim, s.rope_dim);
-  c.read(MemClass::activations) = activation_bytes(Precision::bf16, s.num_tokens * s.num_heads * entry_dim);
+  c.flops_at(s.compute) = checked_mul(2, s.num_heads, entry_dim + s.latent_dim, keys);
+  c.read(MemClass::kv_cache) =
+      checked_mul(keys, kv_entry_bytes(s.kv_format, entry_dim, s.rope_dim));
+  c.read(MemClass::activations) =
+      activation_bytes(Precision::bf16, checked_mul(s.num_tokens, s.num_heads, entry_dim));
   c.written(MemClass::activations) =
-      activation_bytes(Precision::bf16, s.num_tokens * s.num_heads * s.latent_dim);
+      activation_bytes(Precision::bf16, checked_mul(s.num_tokens, s.num_heads, s.latent_dim));
   return c;
 }
 

@@ -17,11 +17,11 @@ Cost swiglu_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter, W
 
 }  // namespace
 
-std::int64_t expert_parameter_count(const MoeShape& s) { return 3 * s.hidden * s.inter; }
+std::int64_t expert_parameter_count(const MoeShape& s) { return checked_mul(3, s.hidden, s.inter); }
 
 std::int64_t experts_touched(const MoeShape& s) {
   if (s.experts_touched >= 0) return std::min(s.experts_touched, s.num_experts);
-  return std::min(s.num_experts, s.tokens * s.topk);
+  return std::min(s.num_experts, checked_mul(s.tokens, s.topk));
 }
 
 Cost router_cost(const MoeShape& s) {
@@ -32,9 +32,10 @@ Cost router_cost(const MoeShape& s) {
 Cost routed_cost(const MoeShape& s) {
   if (s.num_experts == 0 || s.topk == 0) return {};
   // FLOPs and activations follow the token-expert pairs; weights are read once per touched expert.
-  Cost per_pair = swiglu_cost(s.tokens * s.topk, s.hidden, s.inter, s.expert_weight, s.expert_compute);
+  Cost per_pair = swiglu_cost(checked_mul(s.tokens, s.topk), s.hidden, s.inter, s.expert_weight,
+                              s.expert_compute);
   const std::int64_t one_expert_bytes = per_pair.read(MemClass::weights);
-  per_pair.read(MemClass::weights) = one_expert_bytes * experts_touched(s);
+  per_pair.read(MemClass::weights) = checked_mul(one_expert_bytes, experts_touched(s));
   return per_pair;
 }
 

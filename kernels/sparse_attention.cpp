@@ -20,8 +20,10 @@ std::int64_t total_keys(const SparseAttentionShape& s) {
   namespace ps = position_sums;
   std::int64_t keys = ps::range_min(s.start_pos, s.num_tokens, s.window);
   if (s.compress_ratio > 0) {
-    keys += s.topk > 0 ? ps::range_min_floor_div(s.start_pos, s.num_tokens, s.compress_ratio, s.topk)
-                       : ps::range_floor_div(s.start_pos, s.num_tokens, s.compress_ratio);
+    keys = checked_add(
+        keys, s.topk > 0
+                  ? ps::range_min_floor_div(s.start_pos, s.num_tokens, s.compress_ratio, s.topk)
+                  : ps::range_floor_div(s.start_pos, s.num_tokens, s.compress_ratio));
   }
   return keys;
 }
@@ -33,9 +35,10 @@ SparseKvEntries cached_entries(const SparseAttentionShape& s, std::int64_t conte
 Cost cost(const SparseAttentionShape& s) {
   const std::int64_t keys = total_keys(s);
   Cost c;
-  c.flops_at(s.compute) = 4 * s.num_heads * s.head_dim * keys;
-  c.read(MemClass::kv_cache) = keys * kv_entry_bytes(s.kv_format, s.head_dim, s.rope_dim);
-  const std::int64_t qo = s.num_tokens * s.num_heads * s.head_dim;
+  c.flops_at(s.compute) = checked_mul(4, s.num_heads, s.head_dim, keys);
+  c.read(MemClass::kv_cache) =
+      checked_mul(keys, kv_entry_bytes(s.kv_format, s.head_dim, s.rope_dim));
+  const std::int64_t qo = checked_mul(s.num_tokens, s.num_heads, s.head_dim);
   c.read(MemClass::activations) = activation_bytes(Precision::bf16, qo);
   c.written(MemClass::activations) = activation_bytes(Precision::bf16, qo);
   return c;

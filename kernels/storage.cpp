@@ -3,6 +3,8 @@
 #include <array>
 #include <utility>
 
+#include "kernels/cost.h"
+
 namespace v4sim {
 namespace {
 
@@ -56,14 +58,15 @@ bool parse_kv_entry_format(std::string_view text, KvEntryFormat& out) {
 }
 
 std::int64_t weight_bytes(WeightFormat f, std::int64_t rows, std::int64_t cols) {
-  const std::int64_t n = rows * cols;
+  const std::int64_t n = checked_mul(rows, cols);  // scale counts below are smaller than n
   switch (f) {
-    case WeightFormat::fp32: return 4 * n;
-    case WeightFormat::bf16: return 2 * n;
+    case WeightFormat::fp32: return checked_mul(4, n);
+    case WeightFormat::bf16: return checked_mul(2, n);
     case WeightFormat::fp8_block128_ue8m0: return n + ceil_div(rows, 128) * ceil_div(cols, 128);
-    case WeightFormat::fp8_block128_fp32: return n + 4 * ceil_div(rows, 128) * ceil_div(cols, 128);
+    case WeightFormat::fp8_block128_fp32:
+      return checked_add(n, 4 * ceil_div(rows, 128) * ceil_div(cols, 128));
     case WeightFormat::mxfp4: return ceil_div(n, 2) + rows * ceil_div(cols, 32);
-    case WeightFormat::int8_channel: return n + 4 * rows;
+    case WeightFormat::int8_channel: return checked_add(n, checked_mul(4, rows));
   }
   return 0;
 }

@@ -210,19 +210,20 @@ std::vector<WeightTensor> enumerate_weights(const ModelSpec& spec) {
 ParamTotals count_parameters(const ModelSpec& spec) {
   ParamTotals t;
   for (const WeightTensor& w : enumerate_weights(spec)) {
+    auto add = [](std::int64_t& sum, std::int64_t v) { sum = checked_add(sum, v); };
     if (w.mtp) {
-      t.mtp_params += w.parameters();
-      t.mtp_active_params += w.active_parameters();
-      t.mtp_weight_bytes += w.bytes();
+      add(t.mtp_params, w.parameters());
+      add(t.mtp_active_params, w.active_parameters());
+      add(t.mtp_weight_bytes, w.bytes());
       continue;
     }
     const int c = static_cast<int>(w.component);
-    t.total[c] += w.parameters();
-    t.active[c] += w.active_parameters();
-    t.bytes[c] += w.bytes();
-    t.total_params += w.parameters();
-    t.active_params += w.active_parameters();
-    t.weight_bytes += w.bytes();
+    add(t.total[c], w.parameters());
+    add(t.active[c], w.active_parameters());
+    add(t.bytes[c], w.bytes());
+    add(t.total_params, w.parameters());
+    add(t.active_params, w.active_parameters());
+    add(t.weight_bytes, w.bytes());
   }
   return t;
 }

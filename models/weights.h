@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "kernels/cost.h"
 #include "kernels/storage.h"
 #include "models/model_spec.h"
 
@@ -52,11 +53,14 @@ struct WeightTensor {
   bool mtp = false;         // belongs to an MTP block
   bool active = true;       // multiplied with in a forward pass (false: the embedding table)
 
-  std::int64_t parameters() const { return copies * rows * cols / groups; }
+  // Checked products (kernels/cost.h): hand-written widths must not wrap into wrong counts.
+  std::int64_t parameters() const { return checked_mul(copies, rows, cols) / groups; }
   std::int64_t active_parameters() const {
-    return active ? active_copies * rows * cols / groups : 0;
+    return active ? checked_mul(active_copies, rows, cols) / groups : 0;
   }
-  std::int64_t bytes() const { return copies * groups * weight_bytes(format, rows / groups, cols / groups); }
+  std::int64_t bytes() const {
+    return checked_mul(copies, groups, weight_bytes(format, rows / groups, cols / groups));
+  }
 };
 
 /// All tensors of the model, main layers first, then model-level tensors, then MTP blocks.

@@ -18,8 +18,13 @@ double AnalyticResult::fp8_equivalent_flops_per_token() const {
 
 PreparedModel prepare(ModelSpec spec) {
   PreparedModel m{std::move(spec), {}, {}};
-  m.weights = enumerate_weights(m.spec);
-  m.params = count_parameters(m.spec);
+  try {
+    m.weights = enumerate_weights(m.spec);
+    m.params = count_parameters(m.spec);
+  } catch (const CountOverflow&) {
+    throw InputError(m.spec.file + ": model " + m.spec.name +
+                     ": its widths give more than 2^63 parameters or weight bytes");
+  }
   return m;
 }
 
@@ -40,13 +45,25 @@ AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
   r.query = query;
   r.pass = query.phase == Phase::decode ? Pass{n - 1, 1} : Pass{0, n};
   r.params = model.params;
-  r.kv_cache = kv_cache_per_sequence(spec, n, spec.kv_format(query.kv_format), query.include_mtp);
-  OpOptions options;
-  options.kv_format = query.kv_format;
-  options.include_mtp = query.include_mtp;
-  for (const Op& op : build_ops(spec, model.weights, r.pass, options)) {
-    r.total += op.cost;
-    r.by_component[static_cast<int>(op.component)] += op.cost;
+  const KvFormat& format = spec.kv_format(query.kv_format);
+  try {
+    r.kv_cache = kv_cache_per_sequence(spec, n, format, query.include_mtp);
+    OpOptions options;
+    options.kv_format = query.kv_format;
+    options.include_mtp = query.include_mtp;
+    for (const Op& op : build_ops(spec, model.weights, r.pass, options)) {
+      r.total += op.cost;
+      r.by_component[static_cast<int>(op.component)] += op.cost;
+    }
+    (void)r.total.total_flops();  // the totals callers print must fit too
+    (void)r.total.total_bytes();
+    (void)r.kv_cache.total();
+  } catch (const CountOverflow&) {
+    // Exact int64 counts end at 9.2e18: e.g. a dense-attention prefill of millions of tokens.
+    throw InputError("model " + spec.name + " at context " + std::to_string(n) + " (" +
+                     std::string(to_string(query.phase)) +
+                     "): FLOP or byte counts exceed 2^63 = 9.2e18, more than v4sim counts "
+                     "exactly; use a shorter context");
   }
   return r;
 }

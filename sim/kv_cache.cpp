@@ -8,6 +8,9 @@
 namespace v4sim {
 namespace {
 
+/// sum += v without wrapping (kernels/cost.h: CountOverflow for absurd contexts or widths).
+void add(std::int64_t& sum, std::int64_t v) { sum = checked_add(sum, v); }
+
 void add_v4_layer(const ModelSpec& spec, const LayerSpec& l, std::int64_t n, const KvFormat& f,
                   KvCacheBytes& kv) {
   const AttentionSpec& a = spec.attention;
@@ -17,9 +20,11 @@ void add_v4_layer(const ModelSpec& spec, const LayerSpec& l, std::int64_t n, con
   core.compress_ratio = l.compress_ratio;
   const SparseKvEntries entries = cached_entries(core, n);
   const std::int64_t entry = kv_entry_bytes(f.main_entry, a.head_dim, a.rope_dim);
-  std::int64_t layer_bytes = entries.window * entry + entries.compressed * entry;
-  kv.window += entries.window * entry;
-  kv.compressed += entries.compressed * entry;
+  const std::int64_t window = checked_mul(entries.window, entry);
+  const std::int64_t compressed = checked_mul(entries.compressed, entry);
+  std::int64_t layer_bytes = checked_add(window, compressed);
+  add(kv.window, window);
+  add(kv.compressed, compressed);
   if (l.attention != AttentionKind::swa) {
     const bool csa = l.attention == AttentionKind::csa;
     CompressorShape c;
@@ -30,16 +35,17 @@ void add_v4_layer(const ModelSpec& spec, const LayerSpec& l, std::int64_t n, con
     std::int64_t state = tail_state_bytes(c, f.state_bytes_per_element);
     if (csa) {
       const IndexerSpec& ix = spec.indexer;
-      const std::int64_t keys = entries.compressed * kv_entry_bytes(f.indexer_key, ix.head_dim, 0);
-      kv.indexer_keys += keys;
-      layer_bytes += keys;
+      const std::int64_t keys =
+          checked_mul(entries.compressed, kv_entry_bytes(f.indexer_key, ix.head_dim, 0));
+      add(kv.indexer_keys, keys);
+      add(layer_bytes, keys);
       c.head_dim = ix.head_dim;
-      state += tail_state_bytes(c, f.state_bytes_per_element);
+      add(state, tail_state_bytes(c, f.state_bytes_per_element));
     }
-    kv.state += state;
-    layer_bytes += state;
+    add(kv.state, state);
+    add(layer_bytes, state);
   }
-  kv.by_layer_kind[static_cast<int>(l.attention)] += layer_bytes;
+  add(kv.by_layer_kind[static_cast<int>(l.attention)], layer_bytes);
 }
 
 }  // namespace
@@ -59,22 +65,22 @@ KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
         break;
       case AttentionKind::mla:
       case AttentionKind::mla_dsa: {
-        const std::int64_t latent =
-            context * kv_entry_bytes(format.main_entry, a.kv_lora_rank + a.rope_dim, a.rope_dim);
+        const std::int64_t latent = checked_mul(
+            context, kv_entry_bytes(format.main_entry, a.kv_lora_rank + a.rope_dim, a.rope_dim));
         std::int64_t keys = 0;
         if (l.attention == AttentionKind::mla_dsa)
-          keys = context * kv_entry_bytes(format.indexer_key, spec.indexer.head_dim, 0);
-        kv.latent += latent;
-        kv.indexer_keys += keys;
-        kv.by_layer_kind[static_cast<int>(l.attention)] += latent + keys;
+          keys = checked_mul(context, kv_entry_bytes(format.indexer_key, spec.indexer.head_dim, 0));
+        add(kv.latent, latent);
+        add(kv.indexer_keys, keys);
+        add(kv.by_layer_kind[static_cast<int>(l.attention)], checked_add(latent, keys));
         break;
       }
       case AttentionKind::gqa: {
         const GqaAttentionShape g{a.num_heads, a.num_kv_heads,    a.head_dim,     0,
                                   1,           format.main_entry, Precision::bf16};
-        const std::int64_t bytes = context * kv_bytes_per_token(g);
-        kv.kv_heads += bytes;
-        kv.by_layer_kind[static_cast<int>(l.attention)] += bytes;
+        const std::int64_t bytes = checked_mul(context, kv_bytes_per_token(g));
+        add(kv.kv_heads, bytes);
+        add(kv.by_layer_kind[static_cast<int>(l.attention)], bytes);
         break;
       }
     }
@@ -84,7 +90,7 @@ KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
 
 std::int64_t gqa8_baseline_kv_bytes(std::int64_t layers, std::int64_t context) {
   const GqaAttentionShape g{64, 8, 128, 0, 1, KvEntryFormat::bf16, Precision::bf16};
-  return layers * context * kv_bytes_per_token(g);
+  return checked_mul(layers, context, kv_bytes_per_token(g));
 }
 
 }  // namespace v4sim

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 
+#include "kernels/cost.h"
 #include "models/model_spec.h"
 
 namespace v4sim {
@@ -18,7 +19,10 @@ struct KvCacheBytes {
   std::int64_t kv_heads = 0;                    // GQA K and V
   std::array<std::int64_t, 6> by_layer_kind{};  // indexed by AttentionKind
   std::int64_t total() const {
-    return window + compressed + indexer_keys + state + latent + kv_heads;
+    std::int64_t sum = 0;
+    for (std::int64_t part : {window, compressed, indexer_keys, state, latent, kv_heads})
+      sum = checked_add(sum, part);  // kernels/cost.h
+    return sum;
   }
 };
 

@@ -3,6 +3,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "kernels/cost.h"
 #include "models/config/input_error.h"
 #include "reports/cli/commands.h"
 
@@ -42,6 +43,10 @@ int main(int argc, char** argv) {
     return code == 0 ? 0 : 2;  // --help and --version exit 0; every usage error is bad input
   } catch (const v4sim::InputError& e) {
     std::cerr << "v4sim: error: " << e.what() << '\n';
+    return 2;
+  } catch (const v4sim::CountOverflow& e) {
+    // Counts of absurd inputs (kernels/cost.h) that no caller turned into an InputError.
+    std::cerr << "v4sim: error: " << e.what() << " for these inputs\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "v4sim: internal error: " << e.what() << '\n';
