@@ -38,7 +38,8 @@ void setup_optimize(CLI::App& app) {
       j["system"] = req.system.name;
       j["layouts_tried"] = o.layouts_tried;
       j["points_evaluated"] = o.points.size();
-      j["search_s"] = search_s;
+      // No search time here: JSON output is data, byte-identical across runs (issue 7); the
+      // table's header line still reports it.
       j["frontier"] = nlohmann::ordered_json::array();
       for (std::size_t i : o.frontier) j["frontier"].push_back(row(i));
       j["cheapest_meeting_slo"] = o.cheapest ? row(*o.cheapest) : nlohmann::ordered_json(nullptr);
