@@ -1,5 +1,8 @@
 #include "reports/cli/serving_options.h"
 
+#include <cmath>
+#include <utility>
+
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
 #include "reports/cli/values.h"
@@ -90,7 +93,13 @@ ServingRequest resolve(const ServingOptions& o) {
                        " (--devices, or the system's default, less --prefill-devices)");
   }
   if (o.batch < 0) throw InputError("--batch must be positive");
-  if (o.slo_tpot_ms < 0 || o.slo_ttft_ms < 0) throw InputError("SLO targets must be positive");
+  // CLI11 reads "nan" as a number and its PositiveNumber check lets NaN through (every comparison
+  // is false); an SLO of NaN would then silently mean "no SLO".
+  for (const auto& [option, value] :
+       {std::pair{"--slo-tpot-ms", o.slo_tpot_ms}, std::pair{"--slo-ttft-ms", o.slo_ttft_ms}})
+    if (!(value >= 0) || !std::isfinite(value))
+      throw InputError(std::string(option) + " " + std::to_string(value) +
+                       ": expected a positive number of milliseconds");
   if (o.chunk_tokens < 1) throw InputError("--chunk-tokens must be positive");
   if (o.redundant_experts < 0) throw InputError("--redundant-experts must not be negative");
   r.config.mtp_acceptance = o.mtp_acceptance;
