@@ -9,7 +9,10 @@ namespace {
 
 using config::MapReader;
 constexpr std::int64_t kMaxDim = 1 << 24;   // no real width comes near 16M
-constexpr std::int64_t kMaxCount = 1 << 16;  // layers, heads, experts
+constexpr std::int64_t kMaxCount = 1 << 16;  // heads, experts
+// 67x V4's 61 layers. Every layer becomes weight tensors and ops, so the bound also keeps one
+// analysis of an absurd file to about a second (65,536 layers took 30 s under the sanitizers).
+constexpr std::int64_t kMaxLayers = 4096;
 
 /// Every section states where its numbers come from: `source:` or `estimate:` (with reasoning).
 void read_provenance(MapReader& m) {
@@ -236,7 +239,7 @@ ModelSpec read_model(const config::Document& doc) {
   MapReader dims = root.map("dims");
   read_provenance(dims);
   spec.hidden_size = dims.integer("hidden_size", 1, kMaxDim);
-  spec.num_layers = dims.integer("num_layers", 1, kMaxCount);
+  spec.num_layers = dims.integer("num_layers", 1, kMaxLayers);
   spec.num_mtp_layers = dims.integer("num_mtp_layers", 0, 16);
   spec.vocab_size = dims.integer("vocab_size", 1, kMaxDim);
   spec.max_context_tokens = dims.integer("max_context_tokens", 1, std::int64_t{1} << 32);

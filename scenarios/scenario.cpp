@@ -16,7 +16,11 @@ using config::MapReader;
 std::vector<std::int64_t> read_contexts(MapReader& root) {
   const YAML::Node n = root.node("contexts");
   constexpr std::int64_t kMax = std::int64_t{1} << 32;
-  if (n.IsSequence()) return root.integer_list("contexts", 1, kMax);
+  if (n.IsSequence()) {
+    // As many as the range form allows: every context is a row of every table and chart.
+    if (n.size() > 400) root.fail("contexts", "lists more than 400 contexts");
+    return root.integer_list("contexts", 1, kMax);
+  }
   MapReader c = root.map("contexts");
   const std::int64_t from = c.integer("from", 1, kMax);
   const std::int64_t to = c.integer("to", 1, kMax);

@@ -33,6 +33,8 @@ void read_demand(MapReader& d, Demand& out) {
   const YAML::Node contexts = d.node("contexts");
   if (!contexts.IsSequence() || contexts.size() == 0)
     d.fail("contexts", "expected a non-empty list of {context_tokens, share}");
+  // Each bucket is a layout search per candidate system.
+  if (contexts.size() > 100) d.fail("contexts", "has more than 100 context buckets");
   double total = 0;
   out.contexts.clear();
   for (std::size_t i = 0; i < contexts.size(); ++i) {
@@ -75,6 +77,8 @@ void read_prices(MapReader& p, PriceAssumptions& out) {
 std::vector<std::string> read_names(MapReader& m, std::string_view key) {
   const YAML::Node list = m.node(key);
   if (!list.IsSequence() || list.size() == 0) m.fail(key, "expected a non-empty list of names");
+  // Each name is a model or system file to load and a column of the results.
+  if (list.size() > 64) m.fail(key, "lists more than 64 names");
   std::vector<std::string> out;
   for (std::size_t i = 0; i < list.size(); ++i) {
     if (!list[i].IsScalar() || list[i].Scalar().empty())
