@@ -90,7 +90,10 @@ TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
   ASSERT_EQ(v.code, 0) << v.out;
   const Outcome cases = run("bench --smoke --format json");
   ASSERT_EQ(cases.code, 0);
-  for (const auto& k : nlohmann::json::parse(cases.out)["cases"]) {
+  // Keep the parsed document alive: a range-for over a member of a temporary reads freed memory
+  // (found by the AddressSanitizer build).
+  const nlohmann::json listed = nlohmann::json::parse(cases.out);
+  for (const auto& k : listed["cases"]) {
     const std::string name = k["name"];
     EXPECT_NE(v.out.find("\n" + name + " "), std::string::npos) << name << "\n" << v.out;
   }
