@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <memory>
 
 #include "models/config/input_error.h"
 #include "sim/optimize.h"
@@ -34,19 +35,56 @@ const OptimizePoint* cheapest(const OptimizeResult& o) {
 
 }  // namespace
 
+void price_plan(SystemPlan& p, const SystemSpec& system, const Demand& demand,
+                const PriceAssumptions& prices) {
+  constexpr double kHoursPerYear = 8760.0;
+  const SystemTotals totals = system_totals(system, system.default_nodes);
+  p.peak_devices = p.average_devices * demand.peak_to_average;
+  p.units = std::max<std::int64_t>(
+      1,
+      static_cast<std::int64_t>(std::ceil(p.peak_devices / static_cast<double>(totals.devices))));
+  p.devices = p.units * totals.devices;
+  p.capex_usd = static_cast<double>(p.units) * totals.price_usd.nominal;
+  p.power_w = static_cast<double>(p.units) * totals.power_w.nominal;
+  p.floor_m2 = static_cast<double>(p.units) * totals.floor_m2.nominal;
+  const double kw = p.power_w / 1000.0;
+  p.annual_opex_usd = kw * prices.pue * prices.usd_per_kwh * kHoursPerYear +
+                      kw * prices.hosting_usd_per_kw_month * 12.0;
+  p.annual_cost_usd = p.capex_usd / prices.amortization_years + p.annual_opex_usd;
+  const double tokens_per_year =
+      (demand.input_tokens_per_day + demand.output_tokens_per_day) * 365.0;
+  p.usd_per_million_tokens = p.annual_cost_usd / tokens_per_year * 1e6;
+  p.utilization = p.average_devices / static_cast<double>(p.devices);
+}
+
 std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
                                       const std::vector<SystemSpec>& candidates,
                                       const PriceAssumptions& prices) {
+  return plan_purchase(model, demand, candidates, prices, {});
+}
+
+std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
+                                      const std::vector<SystemSpec>& candidates,
+                                      const PriceAssumptions& prices,
+                                      std::span<CommPlanner* const> planners) {
   validate(demand);
+  if (!planners.empty() && planners.size() != candidates.size())
+    throw InputError("plan_purchase: " + std::to_string(planners.size()) + " planners for " +
+                     std::to_string(candidates.size()) + " candidates");
   std::vector<SystemPlan> plans;
-  for (const SystemSpec& system : candidates) {
+  for (std::size_t i = 0; i < candidates.size(); ++i) {
+    const SystemSpec& system = candidates[i];
     SystemPlan p;
     p.system = system.name;
     p.display_name = system.display_name;
     const int nodes = system.default_nodes;
-    const SystemTotals totals = system_totals(system, nodes);
     const DeviceHour hour = device_hour(system, nodes, prices);
-    CommPlanner planner(system, nodes);
+    std::unique_ptr<CommPlanner> own;
+    CommPlanner* planner = planners.empty() ? nullptr : planners[i];
+    if (!planner) {
+      own = std::make_unique<CommPlanner>(system, nodes);
+      planner = own.get();
+    }
     double device_s_per_day = 0;
     p.feasible = true;
     for (const ContextShare& c : demand.contexts) {
@@ -67,14 +105,14 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
       decode.context_tokens = c.context_tokens;
       decode.slo_tpot_s = demand.slo_tpot_s;
       const OptimizeResult decode_search =
-          optimize(model, system, nodes, config, decode, hour, &planner);
+          optimize(model, system, nodes, config, decode, hour, planner);
       const OptimizePoint* d = cheapest(decode_search);
       Workload prefill;
       prefill.phase = Phase::prefill;
       prefill.context_tokens = c.context_tokens;
       prefill.slo_ttft_s = demand.slo_ttft_s;
       const OptimizeResult prefill_search =
-          optimize(model, system, nodes, config, prefill, hour, &planner);
+          optimize(model, system, nodes, config, prefill, hour, planner);
       const OptimizePoint* f = cheapest(prefill_search);
       if (!d || !f) {
         b.reason = !d ? "no layout meets the TPOT target at this context"
@@ -100,24 +138,9 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
       p.buckets.push_back(b);
     }
     if (p.feasible) {
-      constexpr double kSecondsPerDay = 86400.0, kHoursPerYear = 8760.0;
+      constexpr double kSecondsPerDay = 86400.0;
       p.average_devices = device_s_per_day / kSecondsPerDay;
-      p.peak_devices = p.average_devices * demand.peak_to_average;
-      p.units = std::max<std::int64_t>(
-          1, static_cast<std::int64_t>(
-                 std::ceil(p.peak_devices / static_cast<double>(totals.devices))));
-      p.devices = p.units * totals.devices;
-      p.capex_usd = static_cast<double>(p.units) * totals.price_usd.nominal;
-      p.power_w = static_cast<double>(p.units) * totals.power_w.nominal;
-      p.floor_m2 = static_cast<double>(p.units) * totals.floor_m2.nominal;
-      const double kw = p.power_w / 1000.0;
-      p.annual_opex_usd = kw * prices.pue * prices.usd_per_kwh * kHoursPerYear +
-                          kw * prices.hosting_usd_per_kw_month * 12.0;
-      p.annual_cost_usd = p.capex_usd / prices.amortization_years + p.annual_opex_usd;
-      const double tokens_per_year =
-          (demand.input_tokens_per_day + demand.output_tokens_per_day) * 365.0;
-      p.usd_per_million_tokens = p.annual_cost_usd / tokens_per_year * 1e6;
-      p.utilization = p.average_devices / static_cast<double>(p.devices);
+      price_plan(p, system, demand, prices);
     }
     plans.push_back(std::move(p));
   }

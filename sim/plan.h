@@ -8,6 +8,7 @@
 // average), rounded up to whole systems. Prefill and decode time-share the same devices.
 #pragma once
 
+#include <span>
 #include <string>
 #include <vector>
 
@@ -68,10 +69,27 @@ struct SystemPlan {
   double floor_m2 = 0;
 };
 
+/// The money side of a feasible plan, from its average_devices: peak devices, whole units, capex,
+/// power, floor, annual opex and cost, $/M tokens and utilisation (what plan_purchase does after
+/// sizing). Sizing does not depend on prices: at a fixed node count every layout of a system costs
+/// the same per device-hour, so the cheapest point is the fastest one. A plan can therefore be
+/// re-priced for other system prices or price assumptions without searching layouts again.
+void price_plan(SystemPlan& plan, const SystemSpec& system, const Demand& demand,
+                const PriceAssumptions& prices);
+
 /// Plans every candidate and returns them ranked by annual cost (infeasible ones last, with the
 /// reason). Throws InputError for a malformed demand.
 std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
                                       const std::vector<SystemSpec>& candidates,
                                       const PriceAssumptions& prices);
+
+/// As above, with candidate i's communication models taken from planners[i] (built for that
+/// system at its default node count) instead of a planner built per call. Plans of systems that
+/// differ only in prices, peaks or efficiencies (sensitivity runs) share one topology, so reusing
+/// the planners skips rebuilding its graph and re-timing its collectives.
+std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
+                                      const std::vector<SystemSpec>& candidates,
+                                      const PriceAssumptions& prices,
+                                      std::span<CommPlanner* const> planners);
 
 }  // namespace v4sim
