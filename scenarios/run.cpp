@@ -1,11 +1,15 @@
 #include "scenarios/run.h"
 
 #include "models/config/input_error.h"
+#include "scenarios/api_pricing.h"
+#include "scenarios/hardware_purchase.h"
 
 namespace v4sim {
 
 report::Report run_scenario(const Scenario& s, const ProgressFn& progress) {
   if (s.kind == "long_context") return run_long_context(s, progress);
+  if (s.kind == "hardware_purchase") return run_hardware_purchase(s, progress);
+  if (s.kind == "api_pricing") return run_api_pricing(s, progress);
   throw InputError(s.file + ": scenario kind '" + s.kind + "' has no runner yet");
 }
 

@@ -1,6 +1,8 @@
 #include "scenarios/scenario.h"
 
+#include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "hardware/system.h"
 #include "models/model_loader.h"
@@ -39,7 +41,47 @@ std::vector<std::int64_t> read_contexts(MapReader& root) {
   return out;
 }
 
+/// One price of an api_prices entry in the currency the entry uses (keys `<what>_usd_per_m` or
+/// `<what>_cny_per_m`); the entry must not mix currencies.
+struct ListedPrices {
+  std::string currency;
+  std::optional<double> hit;
+  double miss = 0, output = 0;
+};
+
+ListedPrices read_listed_prices(MapReader& p) {
+  ListedPrices l;
+  const bool usd = p.has("input_cache_miss_usd_per_m") || p.has("output_usd_per_m") ||
+                   p.has("input_cache_hit_usd_per_m");
+  const bool cny = p.has("input_cache_miss_cny_per_m") || p.has("output_cny_per_m") ||
+                   p.has("input_cache_hit_cny_per_m");
+  if (usd && cny) p.fail("output_cny_per_m", "an entry lists prices in one currency, USD or CNY");
+  const std::string unit = cny ? "_cny_per_m" : "_usd_per_m";
+  l.currency = cny ? "CNY" : "USD";
+  for (const char* what : {"input_cache_hit", "input_cache_miss", "output"}) {
+    p.allow(std::string(what) + "_usd_per_m");
+    p.allow(std::string(what) + "_cny_per_m");
+  }
+  const std::string hit = "input_cache_hit" + unit;
+  if (p.has(hit)) l.hit = p.number(hit, 0, 1e5);
+  l.miss = p.number("input_cache_miss" + unit, 0, 1e5);
+  l.output = p.number("output" + unit, 0, 1e5);
+  return l;
+}
+
+/// `exchange_rate: {cny_per_usd, date, source | estimate}`: required when any price is in CNY.
+void read_exchange_rate(MapReader& root, Scenario& s) {
+  root.allow("exchange_rate");
+  if (!root.has("exchange_rate")) return;
+  MapReader x = root.map("exchange_rate");
+  s.exchange_rate_source = sections::provenance(x);
+  s.usd_per_cny = 1.0 / x.number("cny_per_usd", 0.1, 1000);
+  s.exchange_rate_date = x.string("date");
+  x.finish();
+}
+
 void read_api_pricing(MapReader& root, Scenario& s) {
+  read_exchange_rate(root, s);
   const YAML::Node prices = root.node("api_prices");
   if (!prices.IsSequence() || prices.size() == 0)
     root.fail("api_prices", "expected a non-empty list");
@@ -47,13 +89,32 @@ void read_api_pricing(MapReader& root, Scenario& s) {
     MapReader p(prices[i], s.file, "api_prices[" + std::to_string(i) + "]");
     ApiPrice a;
     a.model = p.string("model");
-    a.input_cache_hit = p.number("input_cache_hit_usd_per_m", 0, 1e4);
-    a.input_cache_miss = p.number("input_cache_miss_usd_per_m", 0, 1e4);
-    a.output = p.number("output_usd_per_m", 0, 1e4);
+    const ListedPrices l = read_listed_prices(p);
+    if (l.currency == "CNY" && s.usd_per_cny <= 0)
+      p.fail("output_cny_per_m",
+             "a price in CNY needs the scenario's exchange_rate: {cny_per_usd, date, source}");
+    const double to_usd = l.currency == "CNY" ? s.usd_per_cny : 1.0;
+    a.currency = l.currency;
+    a.cache_hit_listed = l.hit.has_value();
+    a.listed_input_cache_hit = l.hit.value_or(l.miss);
+    a.listed_input_cache_miss = l.miss;
+    a.listed_output = l.output;
+    a.input_cache_hit = a.listed_input_cache_hit * to_usd;
+    a.input_cache_miss = a.listed_input_cache_miss * to_usd;
+    a.output = a.listed_output * to_usd;
+    if (a.listed_input_cache_hit > a.listed_input_cache_miss)
+      p.fail("input_cache_hit" + std::string(l.currency == "CNY" ? "_cny_per_m" : "_usd_per_m"),
+             "a cache hit cannot cost more than a cache miss");
     a.date = p.string("date");
     a.source = p.string("source");
     p.allow("self_hosted_model");
-    if (p.has("self_hosted_model")) a.self_hosted_model = p.string("self_hosted_model");
+    if (p.has("self_hosted_model")) {
+      a.self_hosted_model = p.string("self_hosted_model");
+      if (std::find(s.models.begin(), s.models.end(), a.self_hosted_model) == s.models.end())
+        p.fail("self_hosted_model", "'" + a.self_hosted_model +
+                                        "' is not in the scenario's models (list it there to "
+                                        "price it self-hosted)");
+    }
     p.finish();
     s.api_prices.push_back(a);
   }
@@ -61,8 +122,8 @@ void read_api_pricing(MapReader& root, Scenario& s) {
   if (!loads.IsSequence() || loads.size() == 0) root.fail("workloads", "expected a non-empty list");
   for (std::size_t i = 0; i < loads.size(); ++i) {
     MapReader w(loads[i], s.file, "workloads[" + std::to_string(i) + "]");
-    sections::provenance(w);
     ApiWorkload a;
+    a.source = sections::provenance(w);
     a.name = w.string("name");
     a.requests_per_month = w.number("requests_per_month", 1e-6, 1e15);
     a.input_tokens_per_request = w.integer("input_tokens_per_request", 0, std::int64_t{1} << 32);
@@ -71,8 +132,42 @@ void read_api_pricing(MapReader& root, Scenario& s) {
     w.finish();
     s.workloads.push_back(a);
   }
-  root.allow("usd_per_cny");
-  if (root.has("usd_per_cny")) s.usd_per_cny = root.number("usd_per_cny", 1e-3, 10);
+}
+
+/// `sensitivities:` names (system_prices, accelerator_peaks: their ranges come from the catalogue)
+/// or {name: efficiencies, relative, source | estimate} (the relative range needs a source).
+std::vector<Sensitivity> read_sensitivities(MapReader& root, const std::string& file) {
+  const YAML::Node list = root.node("sensitivities");
+  if (!list.IsSequence() || list.size() == 0)
+    root.fail("sensitivities", "expected a non-empty list");
+  std::vector<Sensitivity> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string field = "sensitivities[" + std::to_string(i) + "]";
+    Sensitivity v;
+    if (list[i].IsScalar()) {
+      v.name = list[i].Scalar();
+    } else {
+      MapReader m(list[i], file, field);
+      v.name = m.string("name");
+      if (v.name == "efficiencies") {
+        v.source = sections::provenance(m);
+        v.relative = m.number("relative", 1e-3, 0.9);
+      }
+      m.finish();
+    }
+    auto fail = [&](const std::string& message) {
+      throw InputError(config::where(file, list[i]) + ": field '" + field + "' = '" + v.name +
+                       "': " + message);
+    };
+    if (v.name != "system_prices" && v.name != "accelerator_peaks" && v.name != "efficiencies")
+      fail("expected system_prices, accelerator_peaks or efficiencies");
+    if (v.name == "efficiencies" && v.relative == 0)
+      fail("needs {name: efficiencies, relative: <fraction>, source or estimate}");
+    for (const Sensitivity& seen : out)
+      if (seen.name == v.name) fail("listed twice");
+    out.push_back(v);
+  }
+  return out;
 }
 
 }  // namespace
@@ -108,30 +203,24 @@ Scenario load_scenario(const std::string& name_or_path) {
   root.allow("slo");
   if (root.has("slo")) {
     MapReader slo = root.map("slo");
-    sections::read_slo(slo, s.slo_tpot_s, s.slo_ttft_s);
+    s.slo_source = sections::read_slo(slo, s.slo_tpot_s, s.slo_ttft_s);
   }
   root.allow("prices");
   if (root.has("prices")) {
     MapReader p = root.map("prices");
-    sections::read_prices(p, s.prices);
+    s.prices_source = sections::read_prices(p, s.prices);
   }
   if (s.kind == "long_context") {
     s.contexts = read_contexts(root);
   } else if (s.kind == "hardware_purchase") {
     MapReader d = root.map("demand");
-    sections::read_demand(d, s.demand);
+    s.demand_source = sections::read_demand(d, s.demand);
     s.demand.name = s.name;
     s.demand.slo_tpot_s = s.slo_tpot_s;
     s.demand.slo_ttft_s = s.slo_ttft_s;
     if (s.mtp_acceptance > 0) s.demand.mtp_acceptance = s.mtp_acceptance;
     root.allow("sensitivities");
-    if (root.has("sensitivities")) {
-      s.sensitivities = sections::read_names(root, "sensitivities");
-      for (const std::string& n : s.sensitivities)
-        if (n != "system_prices" && n != "accelerator_peaks" && n != "efficiencies")
-          root.fail("sensitivities",
-                    "'" + n + "': expected system_prices, accelerator_peaks or efficiencies");
-    }
+    if (root.has("sensitivities")) s.sensitivities = read_sensitivities(root, s.file);
   } else {
     read_api_pricing(root, s);
   }

@@ -21,12 +21,20 @@
 
 namespace v4sim {
 
-/// One published API price list (USD per million tokens).
+/// One published API price list, in USD per million tokens (converted at the scenario's exchange
+/// rate when the source lists CNY).
 struct ApiPrice {
   std::string model;  // display name, e.g. "DeepSeek-V4-Flash"
   double input_cache_hit = 0;
   double input_cache_miss = 0;
   double output = 0;
+  /// False when the source gives no cache-hit price: cache hits are then billed at the miss price.
+  bool cache_hit_listed = true;
+  /// The prices as the source lists them: currency "USD" or "CNY" and the three values in it.
+  std::string currency = "USD";
+  double listed_input_cache_hit = 0;
+  double listed_input_cache_miss = 0;
+  double listed_output = 0;
   std::string date;
   std::string source;
   std::string self_hosted_model;  // catalogue model it corresponds to, "" if none
@@ -39,11 +47,17 @@ struct ApiWorkload {
   std::int64_t input_tokens_per_request = 0;
   std::int64_t output_tokens_per_request = 0;
   double cache_hit_rate = 0;
+  std::string source;  // the entry's source / estimate
 };
 
 /// An uncertain input of a purchase plan, moved between its low and high values.
+///   system_prices      each system's price at the low / high end of its catalogue range
+///   accelerator_peaks  every compute peak at the low / high end of its catalogue range
+///   efficiencies       compute_max_fraction and memory_efficiency times (1 -/+ relative)
 struct Sensitivity {
-  std::string name;  // system_prices | accelerator_peaks | efficiencies
+  std::string name;
+  double relative = 0;  // efficiencies only
+  std::string source;   // where `relative` comes from (efficiencies only)
 };
 
 struct Scenario {
@@ -58,15 +72,20 @@ struct Scenario {
   std::string kv_format = "deploy";
   std::optional<double> slo_tpot_s;
   std::optional<double> slo_ttft_s;
+  std::string slo_source;  // the slo section's source / estimate
   double mtp_acceptance = 0;
   PriceAssumptions prices;
+  std::string prices_source;
   // hardware_purchase
   Demand demand;
-  std::vector<std::string> sensitivities;  // system_prices, accelerator_peaks, efficiencies
+  std::string demand_source;
+  std::vector<Sensitivity> sensitivities;
   // api_pricing
   std::vector<ApiPrice> api_prices;
   std::vector<ApiWorkload> workloads;
   double usd_per_cny = 0;  // exchange rate used for CNY prices, 0 if none
+  std::string exchange_rate_date;
+  std::string exchange_rate_source;
 };
 
 /// `name_or_path`: a name in scenarios/ ("v4-vs-v32-long-context") or a path. InputError names the

@@ -20,8 +20,8 @@ std::string provenance(MapReader& m) {
   return out;
 }
 
-void read_demand(MapReader& d, Demand& out) {
-  provenance(d);
+std::string read_demand(MapReader& d, Demand& out) {
+  std::string source = provenance(d);
   out.input_tokens_per_day = d.number("input_tokens_per_day", 0, 1e18);
   out.output_tokens_per_day = d.number("output_tokens_per_day", 0, 1e18);
   if (out.input_tokens_per_day + out.output_tokens_per_day <= 0)
@@ -49,19 +49,21 @@ void read_demand(MapReader& d, Demand& out) {
   if (std::abs(total - 1.0) > 1e-6)
     d.fail("contexts", "shares add up to " + std::to_string(total) + ", not 1");
   d.finish();
+  return source;
 }
 
-void read_slo(MapReader& s, std::optional<double>& tpot_s, std::optional<double>& ttft_s) {
-  provenance(s);
+std::string read_slo(MapReader& s, std::optional<double>& tpot_s, std::optional<double>& ttft_s) {
+  std::string source = provenance(s);
   s.allow("tpot_ms");
   s.allow("ttft_ms");
   if (s.has("tpot_ms")) tpot_s = s.number("tpot_ms", 1e-3, 1e7) / 1e3;
   if (s.has("ttft_ms")) ttft_s = s.number("ttft_ms", 1e-3, 1e9) / 1e3;
   s.finish();
+  return source;
 }
 
-void read_prices(MapReader& p, PriceAssumptions& out) {
-  provenance(p);
+std::string read_prices(MapReader& p, PriceAssumptions& out) {
+  std::string source = provenance(p);
   out.basis = p.string("basis");
   if (out.basis != "rental" && out.basis != "tco") p.fail("basis", "expected rental or tco");
   for (const char* key : {"amortization_years", "usd_per_kwh", "pue", "hosting_usd_per_kw_month"})
@@ -72,6 +74,7 @@ void read_prices(MapReader& p, PriceAssumptions& out) {
   if (p.has("hosting_usd_per_kw_month"))
     out.hosting_usd_per_kw_month = p.number("hosting_usd_per_kw_month", 0, 1e5);
   p.finish();
+  return source;
 }
 
 std::vector<std::string> read_names(MapReader& m, std::string_view key) {

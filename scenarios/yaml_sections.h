@@ -14,13 +14,15 @@ namespace v4sim::sections {
 /// The section's `source:` and/or `estimate:` (one is required), joined for display.
 std::string provenance(config::MapReader& m);
 /// input/output tokens per day, cache_hit_rate, peak_to_average, optional mtp_acceptance and the
-/// context mix `contexts: [{context_tokens, share}]` (shares add up to 1).
-void read_demand(config::MapReader& d, Demand& out);
+/// context mix `contexts: [{context_tokens, share}]` (shares add up to 1). Each reader returns
+/// its section's provenance (as provenance() does), for reports that cite it.
+std::string read_demand(config::MapReader& d, Demand& out);
 /// tpot_ms and/or ttft_ms.
-void read_slo(config::MapReader& s, std::optional<double>& tpot_s, std::optional<double>& ttft_s);
+std::string read_slo(config::MapReader& s, std::optional<double>& tpot_s,
+                     std::optional<double>& ttft_s);
 /// basis (rental | tco) and optional amortization_years, usd_per_kwh, pue,
 /// hosting_usd_per_kw_month.
-void read_prices(config::MapReader& p, PriceAssumptions& out);
+std::string read_prices(config::MapReader& p, PriceAssumptions& out);
 /// A non-empty list of non-empty names.
 std::vector<std::string> read_names(config::MapReader& m, std::string_view key);
 /// Runs `load` on every name of the list `key` (read by read_names) and re-throws its InputError

@@ -1,0 +1,207 @@
+// The purchase runner on a small synthetic scenario (one model, two systems, two context
+// lengths), how it varies systems, and the re-pricing shortcut it relies on.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "hardware/system.h"
+#include "models/config/input_error.h"
+#include "models/model_loader.h"
+#include "scenarios/hardware_purchase.h"
+#include "sim/plan.h"
+#include "tests/scenarios/scenario_files.h"
+
+namespace v4sim {
+namespace {
+
+using testing_files::chart;
+using testing_files::flatten;
+using testing_files::table;
+using testing_files::TempScenarios;
+
+const std::string kSmall = R"(name: purchase-test
+title: "A small purchase"
+kind: hardware_purchase
+estimate: "test"
+models: [deepseek-v4-flash]
+systems: [hgx-h200, dgx-b200]
+mtp_acceptance: 0.7
+slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
+prices: {estimate: "test", basis: tco}
+demand:
+  estimate: "test demand"
+  input_tokens_per_day: 4e9
+  output_tokens_per_day: 1e9
+  cache_hit_rate: 0.5
+  peak_to_average: 2
+  contexts:
+    - {context_tokens: 8192, share: 0.75}
+    - {context_tokens: 65536, share: 0.25}
+sensitivities:
+  - system_prices
+  - accelerator_peaks
+  - {name: efficiencies, relative: 0.15, estimate: "test range"}
+)";
+
+Scenario small() {
+  TempScenarios dir;
+  return load_scenario(dir.write("purchase", kSmall));
+}
+
+TEST(HardwarePurchase, SmallScenarioHasEverySectionTableAndChart) {
+  const Scenario s = small();
+  const report::Report r = run_hardware_purchase(s);
+  std::vector<std::string> headings;
+  for (const report::Section& sec : r.sections) headings.push_back(sec.heading);
+  EXPECT_EQ(headings,
+            (std::vector<std::string>{"Demand, targets and prices", "Ranking",
+                                      "Per context length: layouts, throughput and latency",
+                                      "Sensitivity: how the ranking moves"}));
+
+  const report::TableBlock* mix = table(r, "demand-mix");
+  ASSERT_NE(mix, nullptr);
+  EXPECT_EQ(mix->table.rows.size(), 2u);
+  const report::TableBlock* ranking = table(r, "ranking-deepseek-v4-flash");
+  ASSERT_NE(ranking, nullptr);
+  EXPECT_EQ(ranking->table.rows.size(), 2u);  // one row per system
+  EXPECT_EQ(ranking->units.size(), ranking->table.columns.size());
+  EXPECT_EQ(ranking->table.numeric.size(), ranking->table.columns.size());
+  for (const auto& row : ranking->table.rows) EXPECT_EQ(row.size(), ranking->table.columns.size());
+  const report::TableBlock* per_context = table(r, "per-context");
+  ASSERT_NE(per_context, nullptr);
+  EXPECT_EQ(per_context->table.rows.size(), 4u);  // 2 systems x 2 context lengths
+  const report::TableBlock* sens = table(r, "sensitivity-deepseek-v4-flash");
+  ASSERT_NE(sens, nullptr);
+  EXPECT_EQ(sens->table.rows.size(), 6u);  // 3 inputs x 2 systems
+
+  for (const char* name : {"usd-per-m-tokens", "capex", "sensitivity-deepseek-v4-flash"}) {
+    const report::Chart* c = chart(r, name);
+    ASSERT_NE(c, nullptr) << name;
+    EXPECT_EQ(c->categories, (std::vector<std::string>{"hgx-h200", "dgx-b200"})) << name;
+    ASSERT_FALSE(c->series.empty()) << name;
+    for (const report::Series& x : c->series) EXPECT_FALSE(x.x.empty()) << name;
+    EXPECT_FALSE(c->y.unit.empty()) << name;
+  }
+
+  // Every input has a source, and the demand's own provenance is cited.
+  bool cites_demand = false;
+  for (const report::Section& sec : r.sections)
+    for (const report::SourcedInput& in : sec.inputs) {
+      EXPECT_FALSE(in.source.empty()) << in.name;
+      cites_demand = cites_demand || in.source == "estimate: test demand";
+    }
+  EXPECT_TRUE(cites_demand);
+  EXPECT_FALSE(r.sections.front().assumptions.empty());
+}
+
+TEST(HardwarePurchase, RunsAreDeterministic) {
+  const Scenario s = small();
+  EXPECT_EQ(flatten(run_hardware_purchase(s)), flatten(run_hardware_purchase(s)));
+}
+
+TEST(HardwarePurchase, KvFormatOtherThanDeployIsRefused) {
+  Scenario s = small();
+  s.kv_format = "bf16";
+  EXPECT_THROW((void)run_hardware_purchase(s), InputError);
+}
+
+TEST(VarySystem, AscendPeaksMoveToTheirPublishedEnds) {
+  // 910C per die: BF16 354 / 376 / 400 and INT8 708 / 752 / 800 TFLOPS (ascend-910c.yaml).
+  const SystemSpec cm = load_system("cloudmatrix384");
+  const Sensitivity peaks{"accelerator_peaks", 0, ""};
+  const auto bf16 = static_cast<int>(ComputePath::bf16);
+  const auto int8 = static_cast<int>(ComputePath::int8);
+  const SystemSpec lo = vary_system(cm, peaks, Bound::low);
+  const SystemSpec hi = vary_system(cm, peaks, Bound::high);
+  EXPECT_DOUBLE_EQ(lo.accelerator.peak_tflops[bf16]->nominal, 354);
+  EXPECT_DOUBLE_EQ(lo.accelerator.peak_tflops[int8]->nominal, 708);
+  EXPECT_DOUBLE_EQ(hi.accelerator.peak_tflops[bf16]->nominal, 400);
+  EXPECT_DOUBLE_EQ(hi.accelerator.peak_tflops[int8]->nominal, 800);
+  // Paths the chip lacks stay absent; nothing else moves.
+  EXPECT_FALSE(hi.accelerator.peak_tflops[static_cast<int>(ComputePath::fp8)].has_value());
+  EXPECT_DOUBLE_EQ(hi.per_node.price_usd.nominal, cm.per_node.price_usd.nominal);
+}
+
+TEST(VarySystem, EfficienciesScaleAndCapAtOne) {
+  SystemSpec s = load_system("hgx-h200");
+  s.accelerator.compute_efficiency.max_fraction = 0.8;
+  s.accelerator.memory_efficiency = 0.95;
+  const Sensitivity eff{"efficiencies", 0.15, "test"};
+  const SystemSpec lo = vary_system(s, eff, Bound::low);
+  const SystemSpec hi = vary_system(s, eff, Bound::high);
+  EXPECT_DOUBLE_EQ(lo.accelerator.compute_efficiency.max_fraction, 0.8 * 0.85);
+  EXPECT_DOUBLE_EQ(lo.accelerator.memory_efficiency, 0.95 * 0.85);
+  EXPECT_DOUBLE_EQ(hi.accelerator.compute_efficiency.max_fraction, 0.8 * 1.15);
+  EXPECT_DOUBLE_EQ(hi.accelerator.memory_efficiency, 1.0);  // 0.95 x 1.15 capped
+}
+
+TEST(VarySystem, PricesStayOrderedForEveryCatalogueSystem) {
+  const Sensitivity prices{"system_prices", 0, ""};
+  for (const std::string& name : list_systems()) {
+    const SystemSpec s = load_system(name);
+    auto price = [](const SystemSpec& x) {
+      return system_totals(x, x.default_nodes).price_usd.nominal;
+    };
+    const double lo = price(vary_system(s, prices, Bound::low));
+    const double hi = price(vary_system(s, prices, Bound::high));
+    EXPECT_LE(lo, price(s)) << name;
+    EXPECT_GE(hi, price(s)) << name;
+    EXPECT_GT(lo, 0) << name;
+  }
+  // CloudMatrix384's file gives one price: the range is the 910C's purchase range per die
+  // (4,000 to 10,700 around 6,400 USD) times the node's 16 dies.
+  const SystemSpec cm = load_system("cloudmatrix384");
+  ASSERT_TRUE(cm.per_node.price_usd.is_exact());
+  EXPECT_DOUBLE_EQ(vary_system(cm, prices, Bound::low).per_node.price_usd.nominal,
+                   cm.per_node.price_usd.nominal + 16 * (4000.0 - 6400.0));
+  EXPECT_DOUBLE_EQ(vary_system(cm, prices, Bound::high).per_node.price_usd.nominal,
+                   cm.per_node.price_usd.nominal + 16 * (10700.0 - 6400.0));
+}
+
+TEST(PricePlan, RepricingEqualsPlanningAgain) {
+  // Sizing does not depend on prices, so re-pricing a nominal plan for cheaper or dearer systems
+  // gives exactly what a full re-plan gives (the runner relies on this for system_prices).
+  const Scenario s = small();
+  const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  const std::vector<SystemSpec> systems = {load_system("hgx-h200"), load_system("dgx-b200")};
+  const std::vector<SystemPlan> nominal = plan_purchase(flash, s.demand, systems, s.prices);
+  for (Bound b : {Bound::low, Bound::high}) {
+    std::vector<SystemSpec> varied;
+    for (const SystemSpec& x : systems) varied.push_back(vary_system(x, s.sensitivities[0], b));
+    const std::vector<SystemPlan> again = plan_purchase(flash, s.demand, varied, s.prices);
+    for (std::size_t k = 0; k < varied.size(); ++k) {
+      const auto find = [&](const std::vector<SystemPlan>& ps) {
+        return *std::find_if(ps.begin(), ps.end(),
+                             [&](const SystemPlan& p) { return p.system == varied[k].name; });
+      };
+      SystemPlan repriced = find(nominal);
+      const SystemPlan fresh = find(again);
+      ASSERT_EQ(repriced.feasible, fresh.feasible) << varied[k].name;
+      if (!fresh.feasible) continue;
+      price_plan(repriced, varied[k], s.demand, s.prices);
+      EXPECT_EQ(repriced.units, fresh.units) << varied[k].name;
+      EXPECT_DOUBLE_EQ(repriced.capex_usd, fresh.capex_usd) << varied[k].name;
+      EXPECT_DOUBLE_EQ(repriced.annual_cost_usd, fresh.annual_cost_usd) << varied[k].name;
+      EXPECT_DOUBLE_EQ(repriced.usd_per_million_tokens, fresh.usd_per_million_tokens)
+          << varied[k].name;
+    }
+  }
+}
+
+TEST(PricePlan, DearerSystemsNeverCostLess) {
+  const Scenario s = small();
+  SystemSpec h200 = load_system("hgx-h200");
+  SystemPlan p;
+  p.feasible = true;
+  p.average_devices = 11.0;
+  price_plan(p, h200, s.demand, s.prices);
+  const double before = p.annual_cost_usd;
+  EXPECT_EQ(p.units, 3);  // peak 22 devices on 8-GPU units
+  h200.per_node.price_usd.nominal *= 1.5;
+  price_plan(p, h200, s.demand, s.prices);
+  EXPECT_GT(p.annual_cost_usd, before);
+}
+
+}  // namespace
+}  // namespace v4sim

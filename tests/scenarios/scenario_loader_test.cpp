@@ -1,0 +1,191 @@
+// Scenario files are read strictly: every defect names the file, the line and the field.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "models/config/input_error.h"
+#include "scenarios/scenario.h"
+#include "tests/scenarios/scenario_files.h"
+
+namespace v4sim {
+namespace {
+
+using testing_files::TempScenarios;
+
+const std::string kPurchase = R"(name: purchase-test
+title: "A small purchase"
+kind: hardware_purchase
+estimate: "test"
+models: [deepseek-v4-flash]
+systems: [hgx-h200, dgx-b200]
+mtp_acceptance: 0.7
+slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
+prices: {estimate: "test", basis: tco}
+demand:
+  estimate: "test demand"
+  input_tokens_per_day: 4e9
+  output_tokens_per_day: 1e9
+  cache_hit_rate: 0.5
+  peak_to_average: 2
+  contexts:
+    - {context_tokens: 8192, share: 0.75}
+    - {context_tokens: 65536, share: 0.25}
+sensitivities:
+  - system_prices
+  - accelerator_peaks
+  - {name: efficiencies, relative: 0.15, estimate: "test range"}
+)";
+
+const std::string kApi = R"(name: api-test
+title: "API prices"
+kind: api_pricing
+estimate: "test"
+models: [deepseek-v4-flash]
+systems: [hgx-h200]
+mtp_acceptance: 0.7
+slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
+prices: {estimate: "test", basis: tco}
+exchange_rate: {estimate: "test rate", cny_per_usd: 7.2, date: "2026-04"}
+api_prices:
+  - {model: Flash, input_cache_hit_usd_per_m: 0.028, input_cache_miss_usd_per_m: 0.14, output_usd_per_m: 0.28, date: "2026-04-24", source: "test list", self_hosted_model: deepseek-v4-flash}
+  - {model: Other, input_cache_miss_cny_per_m: 7.2, output_cny_per_m: 14.4, date: "2026-04", source: "test press"}
+workloads:
+  - {estimate: "test", name: chat, requests_per_month: 1000, input_tokens_per_request: 200, output_tokens_per_request: 500, cache_hit_rate: 0}
+  - {estimate: "test", name: docs, requests_per_month: 10, input_tokens_per_request: 20000, output_tokens_per_request: 1000, cache_hit_rate: 0.5}
+)";
+
+/// `text` with the first occurrence of `from` replaced by `to` (which must exist).
+std::string edit(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "test bug: '" << from << "' not in the base file";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+/// Loading `text` fails with an InputError naming the file at `line`, the field and `what`.
+void expect_error(const std::string& text, int line, const std::string& field,
+                  const std::string& what) {
+  TempScenarios dir;
+  const std::string path = dir.write("bad", text);
+  try {
+    (void)load_scenario(path);
+    ADD_FAILURE() << "no error for field " << field;
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path + ":" + std::to_string(line) + ":"), std::string::npos)
+        << "expected line " << line << " in: " << msg;
+    EXPECT_NE(msg.find("'" + field + "'"), std::string::npos) << msg;
+    EXPECT_NE(msg.find(what), std::string::npos) << msg;
+  }
+}
+
+TEST(ScenarioLoader, ReadsAPurchaseScenario) {
+  TempScenarios dir;
+  const Scenario s = load_scenario(dir.write("purchase", kPurchase));
+  EXPECT_EQ(s.kind, "hardware_purchase");
+  ASSERT_EQ(s.sensitivities.size(), 3u);
+  EXPECT_EQ(s.sensitivities[0].name, "system_prices");
+  EXPECT_EQ(s.sensitivities[2].name, "efficiencies");
+  EXPECT_DOUBLE_EQ(s.sensitivities[2].relative, 0.15);
+  EXPECT_EQ(s.sensitivities[2].source, "estimate: test range");
+  EXPECT_EQ(s.demand_source, "estimate: test demand");
+  EXPECT_EQ(s.slo_source, "estimate: test");
+  EXPECT_EQ(s.prices_source, "estimate: test");
+  EXPECT_DOUBLE_EQ(s.demand.mtp_acceptance, 0.7);
+  ASSERT_TRUE(s.demand.slo_ttft_s.has_value());
+  EXPECT_DOUBLE_EQ(*s.demand.slo_ttft_s, 60.0);
+}
+
+TEST(ScenarioLoader, ReadsAnApiScenarioAndConvertsCny) {
+  TempScenarios dir;
+  const Scenario s = load_scenario(dir.write("api", kApi));
+  ASSERT_EQ(s.api_prices.size(), 2u);
+  const ApiPrice& usd = s.api_prices[0];
+  EXPECT_EQ(usd.currency, "USD");
+  EXPECT_TRUE(usd.cache_hit_listed);
+  EXPECT_DOUBLE_EQ(usd.output, 0.28);
+  EXPECT_EQ(usd.self_hosted_model, "deepseek-v4-flash");
+  const ApiPrice& cny = s.api_prices[1];
+  EXPECT_EQ(cny.currency, "CNY");
+  EXPECT_FALSE(cny.cache_hit_listed);
+  EXPECT_DOUBLE_EQ(cny.listed_output, 14.4);
+  EXPECT_NEAR(cny.output, 2.0, 1e-12);                          // 14.4 CNY / 7.2
+  EXPECT_NEAR(cny.input_cache_miss, 1.0, 1e-12);                // 7.2 CNY / 7.2
+  EXPECT_DOUBLE_EQ(cny.input_cache_hit, cny.input_cache_miss);  // not listed: billed as a miss
+  EXPECT_EQ(s.exchange_rate_date, "2026-04");
+  EXPECT_EQ(s.exchange_rate_source, "estimate: test rate");
+  ASSERT_EQ(s.workloads.size(), 2u);
+  EXPECT_EQ(s.workloads[1].source, "estimate: test");
+  EXPECT_DOUBLE_EQ(s.workloads[1].cache_hit_rate, 0.5);
+}
+
+TEST(ScenarioLoader, UnknownKind) {
+  expect_error(edit(kPurchase, "kind: hardware_purchase", "kind: hardware_buying"), 3, "kind",
+               "expected long_context, hardware_purchase or api_pricing");
+}
+
+TEST(ScenarioLoader, ContextSharesMustAddUpToOne) {
+  expect_error(edit(kPurchase, "share: 0.25", "share: 0.2"), 17, "demand.contexts", "add up to");
+}
+
+TEST(ScenarioLoader, UnknownSensitivity) {
+  expect_error(edit(kPurchase, "  - accelerator_peaks", "  - accelerator_peak"), 21,
+               "sensitivities[1]", "expected system_prices, accelerator_peaks or efficiencies");
+}
+
+TEST(ScenarioLoader, SensitivityListedTwice) {
+  expect_error(edit(kPurchase, "  - accelerator_peaks", "  - system_prices"), 21,
+               "sensitivities[1]", "listed twice");
+}
+
+TEST(ScenarioLoader, EfficiencyRangeNeedsItsSize) {
+  expect_error(edit(kPurchase, "{name: efficiencies, relative: 0.15, estimate: \"test range\"}",
+                    "{name: efficiencies, estimate: \"test range\"}"),
+               22, "sensitivities[2].relative", "");
+}
+
+TEST(ScenarioLoader, EfficiencyRangeNeedsASource) {
+  expect_error(edit(kPurchase, ", estimate: \"test range\"}", "}"), 22, "sensitivities[2].source",
+               "source");
+}
+
+TEST(ScenarioLoader, ApiPriceNeedsASource) {
+  expect_error(edit(kApi, ", source: \"test list\"", ""), 12, "api_prices[0].source", "");
+}
+
+TEST(ScenarioLoader, CnyPriceNeedsAnExchangeRate) {
+  expect_error(edit(kApi,
+                    "exchange_rate: {estimate: \"test rate\", cny_per_usd: 7.2, date: "
+                    "\"2026-04\"}\n",
+                    ""),
+               12, "api_prices[1].output_cny_per_m", "exchange_rate");
+}
+
+TEST(ScenarioLoader, ApiPriceInOneCurrency) {
+  expect_error(edit(kApi, "{model: Other, ", "{model: Other, output_usd_per_m: 2, "), 13,
+               "api_prices[1].output_cny_per_m", "one currency");
+}
+
+TEST(ScenarioLoader, SelfHostedModelMustBeListed) {
+  expect_error(
+      edit(kApi, "self_hosted_model: deepseek-v4-flash", "self_hosted_model: deepseek-v4-pro"), 12,
+      "api_prices[0].self_hosted_model", "not in the scenario's models");
+}
+
+TEST(ScenarioLoader, CacheHitCannotCostMoreThanAMiss) {
+  expect_error(edit(kApi, "input_cache_hit_usd_per_m: 0.028", "input_cache_hit_usd_per_m: 0.5"), 12,
+               "api_prices[0].input_cache_hit_usd_per_m", "cannot cost more");
+}
+
+TEST(ScenarioLoader, WorkloadNeedsASource) {
+  expect_error(edit(kApi, "{estimate: \"test\", name: chat", "{name: chat"), 15,
+               "workloads[0].source", "source");
+}
+
+TEST(ScenarioLoader, ExchangeRateNeedsADate) {
+  expect_error(edit(kApi, ", date: \"2026-04\"}\napi_prices", "}\napi_prices"), 10,
+               "exchange_rate.date", "");
+}
+
+}  // namespace
+}  // namespace v4sim
