@@ -7,6 +7,7 @@
 #include <string>
 
 #include "kernels/linear.h"
+#include "kernels/parallel_for.h"
 #include "kernels/projection_forward.h"
 
 namespace v4sim {
@@ -16,23 +17,38 @@ void check(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(std::string("lightning_indexer: ").append(what));
 }
 
-// Keys scored per block: 4096 x 128 floats (2 MiB) against all heads at once.
+// Keys scored per block: 4096 x 128 floats (2 MiB) against all heads at once. Blocks are fixed by
+// the key count and independent, so they may run on any thread (kernels/parallel.h).
 constexpr std::int64_t kScoreBlock = 4096;
 
-// Scores of query i over keys [0, n) into `out` (resized to n).
-void score_query(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                 const EntryTable& keys, std::int64_t i, std::int64_t n, std::vector<float>& out) {
+void score_block(const IndexerScoringShape& shape, const IndexerQueries& queries,
+                 const EntryTable& keys, std::int64_t i, std::int64_t b, std::int64_t n, float* out,
+                 RowMatrixXf& dots) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim;
   const Eigen::Map<const RowMatrixXf> Q(queries.q.row(i).data(), H, d);
-  const Eigen::VectorXf w = queries.w.row(i).transpose();
+  const std::int64_t nb = std::min(kScoreBlock, n - b);
+  const Eigen::Map<const RowMatrixXf> K(keys.row(b), nb, d);
+  dots.noalias() = K * Q.transpose();  // [nb, H]
+  Eigen::Map<Eigen::VectorXf>(out + b, nb).noalias() =
+      dots.cwiseMax(0.0f) * queries.w.row(i).transpose();
+}
+
+// Scores of query i over keys [0, n) into `out` (resized to n), blocks in parallel when
+// `parallel` (a single query); otherwise on the calling thread.
+void score_query(const IndexerScoringShape& shape, const IndexerQueries& queries,
+                 const EntryTable& keys, std::int64_t i, std::int64_t n, std::vector<float>& out,
+                 bool parallel) {
   out.resize(static_cast<std::size_t>(n));
-  RowMatrixXf dots;
-  for (std::int64_t b = 0; b < n; b += kScoreBlock) {
-    const std::int64_t nb = std::min(kScoreBlock, n - b);
-    const Eigen::Map<const RowMatrixXf> K(keys.row(b), nb, d);
-    dots.noalias() = K * Q.transpose();  // [nb, H]
-    Eigen::Map<Eigen::VectorXf>(out.data() + b, nb).noalias() = dots.cwiseMax(0.0f) * w;
+  const std::int64_t blocks = (n + kScoreBlock - 1) / kScoreBlock;
+  if (parallel) {
+    detail::parallel_pieces<RowMatrixXf>(blocks, [&](std::int64_t j, RowMatrixXf& dots) {
+      score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data(), dots);
+    });
+    return;
   }
+  RowMatrixXf dots;
+  for (std::int64_t j = 0; j < blocks; ++j)
+    score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data(), dots);
 }
 
 }  // namespace
@@ -65,7 +81,7 @@ std::vector<float> indexer_scores(const IndexerScoringShape& shape, const Indexe
   const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
   check(visible <= keys.rows, "the key table lacks visible entries");
   std::vector<float> scores;
-  score_query(shape, queries, keys, i, visible, scores);
+  score_query(shape, queries, keys, i, visible, scores, /*parallel=*/true);
   return scores;
 }
 
@@ -89,15 +105,29 @@ EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueri
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
   check(queries.q.rows() == T && queries.q.cols() == H * d, "queries do not match the shape");
   check(keys.dim == d, "keys must be head_dim wide");
-  EntrySelection sel;
-  std::vector<float> scores;
   std::int64_t scored = 0;
   for (std::int64_t i = 0; i < T; ++i) {
     const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
     check(visible <= keys.rows, "the key table lacks visible entries");
-    score_query(shape, queries, keys, i, visible, scores);
     scored += visible;
-    for (std::int64_t idx : top_k_indices(scores, topk)) sel.indices.push_back(idx);
+  }
+  // One query: its key blocks in parallel; several: whole queries in parallel. Either way each
+  // query's scores and top-k are computed the same way, so the bits do not depend on threads.
+  std::vector<std::vector<std::int64_t>> chosen(static_cast<std::size_t>(T));
+  const auto select = [&](std::int64_t i, std::vector<float>& scores, bool parallel) {
+    score_query(shape, queries, keys, i, (shape.start_pos + i + 1) / shape.ratio, scores, parallel);
+    chosen[static_cast<std::size_t>(i)] = top_k_indices(scores, topk);
+  };
+  if (T == 1) {
+    std::vector<float> scores;
+    select(0, scores, /*parallel=*/true);
+  } else {
+    detail::parallel_pieces<std::vector<float>>(
+        T, [&](std::int64_t i, std::vector<float>& scores) { select(i, scores, false); });
+  }
+  EntrySelection sel;
+  for (const std::vector<std::int64_t>& c : chosen) {
+    sel.indices.insert(sel.indices.end(), c.begin(), c.end());
     sel.offsets.push_back(static_cast<std::int64_t>(sel.indices.size()));
   }
   if (cost) {

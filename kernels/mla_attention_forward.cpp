@@ -1,5 +1,6 @@
 #include "kernels/mla_attention_forward.h"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cmath>
@@ -7,8 +8,10 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "kernels/kv_entry.h"
+#include "kernels/parallel_for.h"
 #include "kernels/quant.h"
 
 namespace v4sim {
@@ -116,6 +119,10 @@ void mla_absorb_output(const MlaAttentionShape& s, const Eigen::Ref<const RowMat
 
 namespace {
 
+// Heads per group of the attention core: 16 of V3.2's 128 heads make an [16, 576] x [576, 2048]
+// score product per group at a top-2048 decode, large enough to run near the GEMM rate.
+constexpr Eigen::Index kHeadGroup = 16;
+
 // The core over any cache: `rows` entries of E floats; copy_row(s, dst) writes entry s to dst;
 // contiguous(n) is either null (entries must be gathered) or the first n entries as a matrix.
 template <class CopyRow, class Contiguous>
@@ -132,39 +139,52 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
   if (selection != nullptr)
     require(selection->rows() == T, "selection must have one row per query");
 
-  std::int64_t keys = 0;
-  RowMatrixXf gathered, scores;
-  // One query: scores over its keys, row softmax, weighted sum of the latent part.
-  auto attend = [&](Eigen::Index i, const auto& k) {
-    const Eigen::Index m = k.rows();
-    Eigen::Map<RowMatrixXf> o(latent_out.row(i).data(), H, L);
-    keys += m;
-    if (m == 0) {
+  // A query's heads are attended in fixed groups of kHeadGroup: the groups of one decode query run
+  // on any thread with the same bits (kernels/parallel.h); prefill runs whole queries in parallel.
+  struct Scratch {
+    RowMatrixXf gathered, scores;
+  };
+  const auto attend_group = [&](Eigen::Index i, const auto& k, Eigen::Index group,
+                                RowMatrixXf& scores) {
+    const Eigen::Index h0 = group * kHeadGroup, hn = std::min(kHeadGroup, H - h0);
+    Eigen::Map<RowMatrixXf> o(latent_out.row(i).data() + h0 * L, hn, L);
+    if (k.rows() == 0) {
       o.setZero();
       return;
     }
-    scores.noalias() = heads_of(q_abs, i, H) * k.transpose();  // [H, m]
+    scores.noalias() = heads_of(q_abs, i, H).middleRows(h0, hn) * k.transpose();  // [hn, m]
     scores *= softmax_scale;
-    for (Eigen::Index h = 0; h < H; ++h) {
+    for (Eigen::Index h = 0; h < hn; ++h) {
       auto row = scores.row(h);
       row = (row.array() - row.maxCoeff()).exp();
       row /= row.sum();
     }
-    o.noalias() = scores * k.leftCols(L);  // [H, latent]
+    o.noalias() = scores * k.leftCols(L);  // [hn, latent]
   };
-
-  for (Eigen::Index i = 0; i < T; ++i) {
+  const Eigen::Index groups = (H + kHeadGroup - 1) / kHeadGroup;
+  // One query: its keys (gathered once), then its head groups, in parallel when `parallel`.
+  const auto attend = [&](Eigen::Index i, const auto& k, Scratch& scratch, bool parallel) {
+    if (parallel) {
+      detail::parallel_pieces<RowMatrixXf>(
+          groups, [&](std::int64_t g, RowMatrixXf& scores) { attend_group(i, k, g, scores); });
+    } else {
+      for (Eigen::Index g = 0; g < groups; ++g) attend_group(i, k, g, scratch.scores);
+    }
+  };
+  std::vector<std::int64_t> keys_of(static_cast<std::size_t>(T));
+  const auto query = [&](Eigen::Index i, Scratch& scratch, bool parallel) {
     const std::int64_t t = s.start_pos + i;
+    RowMatrixXf& gathered = scratch.gathered;
     if (selection == nullptr) {
+      keys_of[static_cast<std::size_t>(i)] = t + 1;
       if constexpr (!std::is_same_v<Contiguous, std::nullptr_t>) {
-        attend(i, contiguous(t + 1));
-        continue;
+        attend(i, contiguous(t + 1), scratch, parallel);
       } else {
         gathered.resize(t + 1, E);
         for (std::int64_t j = 0; j <= t; ++j) copy_row(j, gathered.row(j).data());
-        attend(i, gathered);
-        continue;
+        attend(i, gathered, scratch, parallel);
       }
+      return;
     }
     const auto sel = selection->row(i);
     Eigen::Index m = 0;
@@ -177,8 +197,18 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
       require(idx <= t, "selection holds a token after its query (causality)");
       copy_row(idx, gathered.row(m++).data());
     }
-    attend(i, gathered);
+    keys_of[static_cast<std::size_t>(i)] = m;
+    attend(i, gathered, scratch, parallel);
+  };
+  if (T == 1) {
+    Scratch scratch;
+    query(0, scratch, /*parallel=*/true);
+  } else {
+    detail::parallel_pieces<Scratch>(
+        T, [&](std::int64_t i, Scratch& scratch) { query(i, scratch, /*parallel=*/false); });
   }
+  std::int64_t keys = 0;
+  for (std::int64_t m : keys_of) keys += m;
 
   if (counted != nullptr) {
     Cost c;

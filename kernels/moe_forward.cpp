@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/linear.h"
+#include "kernels/parallel_for.h"
 #include "kernels/storage.h"
 
 namespace v4sim {
@@ -203,23 +204,42 @@ void moe_routed_forward(const MoeShape& s, const Eigen::Ref<const RowMatrixXf>& 
       groups[e].emplace_back(t, routing.weights(t, j));
     }
   }
-  RowMatrixXf xg, yg;
-  std::vector<float> gamma;
+  std::vector<std::int64_t> active;  // experts with tokens, ascending
   for (std::int64_t e = 0; e < s.num_experts; ++e) {
-    const auto& group = groups[e];
-    if (group.empty()) continue;
+    if (groups[e].empty()) continue;
     require(experts[e] != nullptr, "a selected expert has no weights");
     check_expert(*experts[e], s);
+    active.push_back(e);
+  }
+  // Experts are independent pieces (kernels/parallel.h): each runs its group on some thread into
+  // its own output; the outputs are then added to the tokens in expert order on this thread, the
+  // order a one-thread run adds them in.
+  struct GroupScratch {
+    RowMatrixXf xg;
+    std::vector<float> gamma;
+  };
+  const auto n_active = static_cast<std::int64_t>(active.size());
+  std::vector<RowMatrixXf> ys(active.size());
+  std::vector<Cost> costs(counted != nullptr ? active.size() : 0);
+  detail::parallel_pieces<GroupScratch>(n_active, [&](std::int64_t a, GroupScratch& scratch) {
+    const auto e = static_cast<std::size_t>(active[static_cast<std::size_t>(a)]);
+    const auto& group = groups[e];
     const auto n = static_cast<Eigen::Index>(group.size());
-    xg.resize(n, s.hidden);
-    gamma.resize(n);
+    scratch.xg.resize(n, s.hidden);
+    scratch.gamma.resize(static_cast<std::size_t>(n));
     for (Eigen::Index i = 0; i < n; ++i) {
-      xg.row(i) = x.row(group[i].first);
-      gamma[i] = group[i].second;
+      scratch.xg.row(i) = x.row(group[i].first);
+      scratch.gamma[i] = group[i].second;
     }
-    swiglu_group(*experts[e], xg, gamma, swiglu_limit, yg, s.expert_weight, s.expert_compute,
-                 counted);
-    for (Eigen::Index i = 0; i < n; ++i) out.row(group[i].first) += yg.row(i);  // scatter
+    swiglu_group(*experts[e], scratch.xg, scratch.gamma, swiglu_limit,
+                 ys[static_cast<std::size_t>(a)], s.expert_weight, s.expert_compute,
+                 counted != nullptr ? &costs[static_cast<std::size_t>(a)] : nullptr);
+  });
+  for (std::size_t a = 0; a < active.size(); ++a) {
+    const auto& group = groups[static_cast<std::size_t>(active[a])];
+    for (std::size_t i = 0; i < group.size(); ++i)
+      out.row(group[i].first) += ys[a].row(static_cast<Eigen::Index>(i));  // scatter
+    if (counted != nullptr) *counted += costs[a];
   }
 }
 

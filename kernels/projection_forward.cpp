@@ -1,18 +1,34 @@
 #include "kernels/projection_forward.h"
 
+#include <algorithm>
 #include <stdexcept>
 
+#include "kernels/parallel_for.h"
+
 namespace v4sim {
+namespace {
+
+// Output features per piece: W's rows are split into fixed pieces of 256 (a decode projection of
+// 4096 inputs streams 4 MiB of float weights per piece), which run on any thread with the same
+// bits (kernels/parallel.h).
+constexpr Eigen::Index kOutPiece = 256;
+
+}  // namespace
 
 void project_rows(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const RowMatrixXf>& w,
                   RowMatrixXf& y) {
   if (x.cols() != w.cols()) throw std::invalid_argument("project_rows: width mismatch");
   y.resize(x.rows(), w.rows());
-  if (x.rows() == 1) {
-    y.row(0).transpose().noalias() = w * x.row(0).transpose();
-  } else {
-    y.noalias() = x * w.transpose();
-  }
+  const Eigen::Index out = w.rows(), pieces = (out + kOutPiece - 1) / kOutPiece;
+  struct None {};
+  detail::parallel_pieces<None>(pieces, [&](std::int64_t p, None&) {
+    const Eigen::Index r0 = p * kOutPiece, n = std::min(kOutPiece, out - r0);
+    if (x.rows() == 1) {
+      y.row(0).segment(r0, n).transpose().noalias() = w.middleRows(r0, n) * x.row(0).transpose();
+    } else {
+      y.middleCols(r0, n).noalias() = x * w.middleRows(r0, n).transpose();
+    }
+  });
 }
 
 void linear_forward(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const RowMatrixXf>& w,

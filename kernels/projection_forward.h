@@ -13,7 +13,8 @@
 namespace v4sim {
 
 /// Y = X W^T with no counting (Y is resized to [X.rows, W.rows]). Single rows use a matrix-vector
-/// product, which Eigen runs faster than a one-row GEMM.
+/// product, which Eigen runs faster than a one-row GEMM. W's rows are split into fixed pieces that
+/// run in parallel (same bits on any thread count).
 void project_rows(const Eigen::Ref<const RowMatrixXf>& x,  // [T, in]
                   const Eigen::Ref<const RowMatrixXf>& w,  // [out, in]
                   RowMatrixXf& y);                         // [T, out]

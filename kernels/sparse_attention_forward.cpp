@@ -5,8 +5,10 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "kernels/linear.h"
+#include "kernels/parallel_for.h"
 
 namespace v4sim {
 namespace {
@@ -17,6 +19,85 @@ void check(bool ok, const char* what) {
 
 // Keys per block of the online softmax: 128 entries of 512 floats = 256 KiB, cache resident.
 constexpr std::int64_t kKeyBlock = 128;
+// Keys per piece. A query's keys are attended piece by piece, each piece on its own (running max,
+// sum and weighted keys per head, as split-K flash-decoding does), and the pieces are merged in
+// order; so one decode query's long key set can spread over threads, with the same bits for any
+// thread count (kernels/parallel.h). Two blocks: a 1M-context HCA decode (8320 keys) makes 33
+// pieces, a CSA decode (640 to 1152 keys) 3 to 5; merging costs H*d per piece, under 1 % of the
+// piece's 4*H*d*256 FLOPs.
+constexpr std::int64_t kPieceKeys = 2 * kKeyBlock;
+
+std::int64_t pieces_of(std::int64_t keys) {
+  return (keys + kPieceKeys - 1) / kPieceKeys;
+}
+
+// One piece's softmax state per head: max logit m, sum of e^(a - m), and sum of e^(a - m) k.
+struct Partial {
+  Eigen::ArrayXf max, sum;
+  RowMatrixXf acc;
+};
+
+// Buffers a thread reuses across pieces and queries.
+struct Scratch {
+  RowMatrixXf gathered, scores;
+  std::vector<Partial> parts;
+};
+
+// Online softmax over keys [b, end) of a KeySets (one piece) into `p`.
+void attend_piece(const Eigen::Ref<const RowMatrixXf>& Q, const KeySets& keys, std::int64_t b,
+                  std::int64_t end, float scale, Partial& p, Scratch& s) {
+  const std::int64_t H = Q.rows(), d = Q.cols();
+  p.max.setConstant(H, -std::numeric_limits<float>::infinity());
+  p.sum.setZero(H);
+  p.acc.setZero(H, d);
+  s.gathered.resize(kKeyBlock, d);
+  s.scores.resize(H, kKeyBlock);
+  for (; b < end; b += kKeyBlock) {
+    const std::int64_t nb = std::min(kKeyBlock, end - b);
+    bool contiguous = true;
+    for (std::int64_t j = 1; j < nb && contiguous; ++j)
+      contiguous = keys.rows[b + j] == keys.rows[b] + j * d;
+    const float* base = keys.rows[b];
+    if (!contiguous) {
+      for (std::int64_t j = 0; j < nb; ++j)
+        std::copy_n(keys.rows[b + j], d, s.gathered.row(j).data());
+      base = s.gathered.data();
+    }
+    const Eigen::Map<const RowMatrixXf> K(base, nb, d);
+    auto S = s.scores.leftCols(nb);
+    S.noalias() = Q * K.transpose();
+    S *= scale;
+    for (std::int64_t h = 0; h < H; ++h) {
+      const float new_max = std::max(p.max(h), S.row(h).maxCoeff());
+      const float rescale = std::exp(p.max(h) - new_max);  // 0 on the first block
+      S.row(h) = (S.row(h).array() - new_max).exp().matrix();
+      p.sum(h) = p.sum(h) * rescale + S.row(h).sum();
+      p.acc.row(h) *= rescale;
+      p.max(h) = new_max;
+    }
+    p.acc.noalias() += S * K;
+  }
+}
+
+// Merges the pieces in order into O [H, d]. The sink is one more logit with a zero value: it only
+// enlarges the denominator. No pieces (no keys): O = 0, as e^(sink - (-inf)) is infinite.
+void merge_pieces(std::span<const Partial> parts, std::span<const float> sink,
+                  Eigen::Ref<RowMatrixXf> O) {
+  const std::int64_t H = O.rows();
+  O.setZero();
+  for (std::int64_t h = 0; h < H; ++h) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (const Partial& p : parts) m = std::max(m, p.max(h));
+    float denom = 0;
+    for (const Partial& p : parts) {
+      const float w = std::exp(p.max(h) - m);
+      denom += p.sum(h) * w;
+      O.row(h) += w * p.acc.row(h);
+    }
+    denom += std::exp(sink[static_cast<std::size_t>(h)] - m);
+    O.row(h) /= denom;
+  }
+}
 
 }  // namespace
 
@@ -42,52 +123,41 @@ void sparse_attention_core(const SparseAttentionShape& shape,
   check(static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
   check(rope.rope_dim == shape.rope_dim, "RoPE table width differs from the shape's rope_dim");
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  const float neg_inf = -std::numeric_limits<float>::infinity();
-
-  RowMatrixXf gathered(kKeyBlock, d), scores(H, kKeyBlock), acc(H, d);
-  Eigen::ArrayXf run_max(H), run_sum(H);
-  std::int64_t total_keys = 0;
-  for (std::int64_t i = 0; i < T; ++i) {
-    const Eigen::Map<const RowMatrixXf> Q(q.row(i).data(), H, d);
-    run_max.setConstant(neg_inf);
-    run_sum.setZero();
-    acc.setZero();
-    const std::int64_t begin = keys.offsets[i], end = keys.offsets[i + 1];
-    for (std::int64_t b = begin; b < end; b += kKeyBlock) {
-      const std::int64_t nb = std::min(kKeyBlock, end - b);
-      bool contiguous = true;
-      for (std::int64_t j = 1; j < nb && contiguous; ++j)
-        contiguous = keys.rows[b + j] == keys.rows[b] + j * d;
-      const float* base = keys.rows[b];
-      if (!contiguous) {
-        for (std::int64_t j = 0; j < nb; ++j)
-          std::copy_n(keys.rows[b + j], d, gathered.row(j).data());
-        base = gathered.data();
-      }
-      const Eigen::Map<const RowMatrixXf> K(base, nb, d);
-      auto S = scores.leftCols(nb);
-      S.noalias() = Q * K.transpose();
-      S *= scale;
-      for (std::int64_t h = 0; h < H; ++h) {
-        const float new_max = std::max(run_max(h), S.row(h).maxCoeff());
-        const float rescale = std::exp(run_max(h) - new_max);  // 0 on the first block
-        S.row(h) = (S.row(h).array() - new_max).exp().matrix();
-        run_sum(h) = run_sum(h) * rescale + S.row(h).sum();
-        acc.row(h) *= rescale;
-        run_max(h) = new_max;
-      }
-      acc.noalias() += S * K;
-    }
-    total_keys += end - begin;
-    // The sink is one more logit with a zero value: it only enlarges the denominator.
+  const auto Q = [&](std::int64_t i) {
+    return Eigen::Map<const RowMatrixXf>(q.row(i).data(), H, d);
+  };
+  const auto finish = [&](std::int64_t i, std::span<const Partial> parts) {
     Eigen::Map<RowMatrixXf> O(out.row(i).data(), H, d);
-    for (std::int64_t h = 0; h < H; ++h) {
-      const float denom = run_sum(h) + std::exp(sink[static_cast<std::size_t>(h)] - run_max(h));
-      O.row(h) = acc.row(h) / denom;
-    }
+    merge_pieces(parts, sink, O);
     rope_rotate_rows(std::span<float>(O.data(), static_cast<std::size_t>(H * d)), d,
                      rope_angles(rope, shape.start_pos + i), /*inverse=*/true);
+  };
+  if (T == 1) {
+    // Decode: the pieces of the one query in parallel.
+    const std::int64_t begin = keys.offsets[0], n = pieces_of(keys.keys(0));
+    std::vector<Partial> parts(static_cast<std::size_t>(n));
+    detail::parallel_pieces<Scratch>(n, [&](std::int64_t j, Scratch& s) {
+      const std::int64_t b = begin + j * kPieceKeys;
+      attend_piece(Q(0), keys, b, std::min(b + kPieceKeys, keys.offsets[1]), scale,
+                   parts[static_cast<std::size_t>(j)], s);
+    });
+    finish(0, parts);
+  } else {
+    // Prefill: whole queries in parallel, each attending its pieces in turn.
+    detail::parallel_pieces<Scratch>(T, [&](std::int64_t i, Scratch& s) {
+      const std::int64_t begin = keys.offsets[i], end = keys.offsets[i + 1];
+      const std::int64_t n = pieces_of(end - begin);
+      if (static_cast<std::int64_t>(s.parts.size()) < n)
+        s.parts.resize(static_cast<std::size_t>(n));
+      for (std::int64_t j = 0; j < n; ++j) {
+        const std::int64_t b = begin + j * kPieceKeys;
+        attend_piece(Q(i), keys, b, std::min(b + kPieceKeys, end), scale,
+                     s.parts[static_cast<std::size_t>(j)], s);
+      }
+      finish(i, std::span<const Partial>(s.parts.data(), static_cast<std::size_t>(n)));
+    });
   }
+  const std::int64_t total_keys = keys.offsets[T] - keys.offsets[0];
   if (cost) {
     cost->flops_at(shape.compute) += 4 * H * d * total_keys;  // QK and PV, d wide, every head
     cost->read(MemClass::kv_cache) +=

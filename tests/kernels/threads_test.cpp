@@ -1,0 +1,200 @@
+// Every parallel kernel gives the same bits on two threads as on one (kernels/parallel.h), at
+// shapes that make it split: a decode query over many key pieces / blocks / head groups, and a
+// prefill chunk of several queries. Also the split-K decode of the V4 core against the double
+// reference, since the one-query path is the only one that merges many pieces.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "kernels/dsa_indexer_forward.h"
+#include "kernels/lightning_indexer_forward.h"
+#include "kernels/mla_attention_forward.h"
+#include "kernels/moe_forward.h"
+#include "kernels/parallel.h"
+#include "kernels/projection_forward.h"
+#include "kernels/sparse_attention_forward.h"
+#include "tests/kernels/reference/attention_test_util.h"
+#include "tests/kernels/reference/v4_core_attention_ref.h"
+
+namespace v4sim {
+namespace {
+
+using reference::SeededRng;
+
+bool same_bits(const RowMatrixXf& a, const RowMatrixXf& b) {
+  return a.rows() == b.rows() && a.cols() == b.cols() &&
+         std::memcmp(a.data(), b.data(), sizeof(float) * static_cast<std::size_t>(a.size())) == 0;
+}
+
+// Runs f() on one thread and on two; returns both results.
+template <class F>
+auto one_and_two(F f) {
+  KernelThreads one(1);
+  auto a = f();
+  KernelThreads two(2);
+  auto b = f();
+  return std::pair{a, b};
+}
+
+class KernelThreadsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!kernels_have_threads()) GTEST_SKIP() << "kernels built without OpenMP";
+  }
+};
+
+TEST_F(KernelThreadsTest, GuardSetsAndRestoresTheThreadCount) {
+  const int before = kernel_threads();
+  {
+    KernelThreads two(2);
+    EXPECT_EQ(kernel_threads(), 2);
+    {
+      KernelThreads one(0);  // taken as 1
+      EXPECT_EQ(kernel_threads(), 1);
+    }
+    EXPECT_EQ(kernel_threads(), 2);
+  }
+  EXPECT_EQ(kernel_threads(), before);
+}
+
+TEST_F(KernelThreadsTest, ProjectionsOfOneTokenAndOfAChunk) {
+  SeededRng rng("threads.projection", 10);
+  const RowMatrixXf w = rng.normal(1000, 384);  // pieces of 256, 256, 256 and 232 rows
+  for (Eigen::Index T : {1, 7}) {
+    const RowMatrixXf x = rng.normal(T, 384);
+    const auto [a, b] = one_and_two([&] {
+      RowMatrixXf y;
+      project_rows(x, w, y);
+      return y;
+    });
+    EXPECT_TRUE(same_bits(a, b)) << "T=" << T;
+    EXPECT_LE((a - x * w.transpose()).cwiseAbs().maxCoeff(), 1e-4f) << "T=" << T;
+  }
+}
+
+TEST_F(KernelThreadsTest, V4CoreAttentionDecodeAndPrefill) {
+  SeededRng rng("threads.v4core", 11);
+  const std::int64_t H = 64, d = 512;
+  const RowMatrixXf table = rng.normal(3000, d);
+  const RopeTable rope = make_rope_table(v4_compressed_rope());
+  const RowMatrixXf sink_m = rng.normal(1, H);
+  const std::vector<float> sink(sink_m.data(), sink_m.data() + H);
+  for (std::int64_t T : {1, 5}) {
+    SparseAttentionShape s;
+    s.num_heads = H;
+    s.start_pos = 4000;
+    s.num_tokens = T;
+    const RowMatrixXf q = rng.normal(T, H * d, 3.0);
+    KeySets keys;  // 2100 contiguous keys then 300 scattered ones per query: 10 pieces
+    for (std::int64_t i = 0; i < T; ++i) {
+      for (int j = 0; j < 2100; ++j) keys.add(table.row(10 * i + j).data());
+      for (int j = 0; j < 300; ++j) keys.add(table.row(rng.uniform_int(0, 2999)).data());
+      keys.end_query();
+    }
+    const auto [a, b] = one_and_two([&] {
+      RowMatrixXf out(T, H * d);
+      sparse_attention_core(s, q, keys, sink, rope, out);
+      return out;
+    });
+    EXPECT_TRUE(same_bits(a, b)) << "T=" << T;
+    if (T != 1) continue;
+    // The split-K merge is right: within the core tests' tolerance of the double reference.
+    std::vector<Eigen::VectorXd> k;
+    for (std::int64_t j = keys.offsets[0]; j < keys.offsets[1]; ++j)
+      k.push_back(Eigen::Map<const Eigen::VectorXf>(keys.rows[j], d).cast<double>());
+    const std::vector<double> sink_d(sink.begin(), sink.end());
+    const Eigen::VectorXd ref = reference::core_attention_ref(
+        q.row(0).transpose().cast<double>(), k, sink_d, s.start_pos, rope.frequencies);
+    const double err = (a.row(0).transpose().cast<double>() - ref).cwiseAbs().maxCoeff();
+    EXPECT_LE(err, 2e-5 * ref.cwiseAbs().maxCoeff()) << "2400 keys, 10 pieces";
+  }
+}
+
+TEST_F(KernelThreadsTest, LightningIndexerDecodeAndPrefill) {
+  SeededRng rng("threads.lightning", 12);
+  IndexerScoringShape s;  // 64 heads x 128, ratio 4
+  EntryTable keys(s.head_dim);
+  const RowMatrixXf k = rng.normal(20000, s.head_dim);  // 5 blocks of 4096
+  keys.data.assign(k.data(), k.data() + k.size());
+  keys.rows = k.rows();
+  for (std::int64_t T : {1, 4}) {
+    s.num_tokens = T;
+    s.start_pos = 4 * 20000 - T;
+    IndexerQueries q{rng.normal(T, s.num_heads * s.head_dim), rng.normal(T, s.num_heads)};
+    const auto [a, b] = one_and_two([&] { return indexer_topk(s, q, keys, 512); });
+    EXPECT_EQ(a.indices, b.indices) << "T=" << T;
+    EXPECT_EQ(a.offsets, b.offsets) << "T=" << T;
+    const auto [sa, sb] = one_and_two([&] { return indexer_scores(s, q, keys, T - 1); });
+    EXPECT_EQ(0, std::memcmp(sa.data(), sb.data(), sa.size() * sizeof(float)));
+  }
+}
+
+TEST_F(KernelThreadsTest, DsaIndexerDecodeAndPrefill) {
+  SeededRng rng("threads.dsa", 13);
+  IndexerScoringShape s;
+  s.ratio = 1;
+  DsaKeyCache cache(s.head_dim, /*exact_mode=*/false);
+  const RowMatrixXf k = rng.normal(6000, s.head_dim);
+  for (Eigen::Index r = 0; r < k.rows(); ++r)
+    cache.append({k.row(r).data(), static_cast<std::size_t>(s.head_dim)});
+  for (std::int64_t T : {1, 3}) {
+    s.num_tokens = T;
+    s.start_pos = 6000 - T;
+    DsaQueries q{s.start_pos, rng.normal(T, s.num_heads * s.head_dim), rng.normal(T, s.num_heads)};
+    const auto [a, b] = one_and_two([&] { return dsa_indexer_topk(s, q, cache, 2048); });
+    EXPECT_TRUE((a.array() == b.array()).all()) << "T=" << T;
+  }
+}
+
+TEST_F(KernelThreadsTest, MlaCoreDecodeAndPrefill) {
+  SeededRng rng("threads.mla", 14);
+  MlaAttentionShape s;
+  s.num_heads = 40;  // head groups of 16, 16 and 8
+  const std::int64_t E = s.latent_dim + s.rope_dim, n = 3000;
+  const RowMatrixXf cache = rng.normal(n, E);
+  for (std::int64_t T : {1, 3}) {
+    s.num_tokens = T;
+    s.start_pos = n - T;
+    s.topk = 2048;
+    const RowMatrixXf q = rng.normal(T, s.num_heads * E, 0.2);
+    TokenSelection sel(T, 2048);
+    for (Eigen::Index i = 0; i < sel.size(); ++i)
+      sel.data()[i] = static_cast<std::int32_t>(rng.uniform_int(-1, n - T));
+    const auto [a, b] = one_and_two([&] {
+      RowMatrixXf out(T, s.num_heads * s.latent_dim);
+      mla_core_forward(s, q, cache, &sel, 0.05f, out);
+      return out;
+    });
+    EXPECT_TRUE(same_bits(a, b)) << "T=" << T;
+  }
+}
+
+TEST_F(KernelThreadsTest, MoeRoutedExpertsAndTheirCount) {
+  SeededRng rng("threads.moe", 15);
+  MoeShape s;
+  s.tokens = 64;
+  s.hidden = 256;
+  s.inter = 128;
+  s.num_experts = 16;
+  s.topk = 4;
+  std::vector<ExpertWeights> w(16);
+  for (ExpertWeights& e : w)
+    e = {rng.normal(s.inter, s.hidden, 0.1), rng.normal(s.inter, s.hidden, 0.1),
+         rng.normal(s.hidden, s.inter, 0.1)};
+  std::vector<const ExpertWeights*> ptrs;
+  for (const ExpertWeights& e : w) ptrs.push_back(&e);
+  const RowMatrixXf x = rng.normal(s.tokens, s.hidden);
+  RowMatrixXf logits = rng.normal(s.tokens, s.num_experts);
+  const Routing r = moe_route_by_score(v4_router(s.topk, 1.5f), logits, {});
+  const auto [a, b] = one_and_two([&] {
+    std::pair<RowMatrixXf, Cost> res{RowMatrixXf::Zero(s.tokens, s.hidden), Cost{}};
+    moe_routed_forward(s, x, r, ptrs, 10.0f, res.first, &res.second);
+    return res;
+  });
+  EXPECT_TRUE(same_bits(a.first, b.first));
+  EXPECT_EQ(a.second, b.second);
+}
+
+}  // namespace
+}  // namespace v4sim
