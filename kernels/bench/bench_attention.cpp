@@ -174,7 +174,8 @@ void BM_V4Layer_Prefill(benchmark::State& state, ModelDims m, AttentionLayerKind
 
 void contexts(benchmark::internal::Benchmark* b) {
   for (std::int64_t c : {4096, 65536, 131072, 1 << 20}) b->Arg(c);
-  b->Unit(benchmark::kMillisecond)->ArgName("context");
+  // Real time: the kernels may run on several threads (kernels/parallel.h).
+  b->Unit(benchmark::kMillisecond)->ArgName("context")->UseRealTime();
 }
 
 #define V4_ATTENTION_BENCH(model, kind)                                                     \
@@ -183,7 +184,8 @@ void contexts(benchmark::internal::Benchmark* b) {
   BENCHMARK_CAPTURE(BM_V4Core_Decode, model##_##kind, k##model, AttentionLayerKind::kind)   \
       ->Apply(contexts);                                                                    \
   BENCHMARK_CAPTURE(BM_V4Layer_Prefill, model##_##kind, k##model, AttentionLayerKind::kind) \
-      ->Unit(benchmark::kMillisecond)
+      ->Unit(benchmark::kMillisecond)                                                       \
+      ->UseRealTime()
 
 V4_ATTENTION_BENCH(Flash, swa);
 V4_ATTENTION_BENCH(Flash, csa);

@@ -210,7 +210,8 @@ void BM_Gqa8_Decode(benchmark::State& state) {
 void contexts(benchmark::internal::Benchmark* b, bool with_1m) {
   for (std::int64_t c : {4096, 65536, 131072}) b->Arg(c);
   if (with_1m) b->Arg(1 << 20);
-  b->Unit(benchmark::kMillisecond)->ArgName("context");
+  // Real time: the kernels may run on several threads (kernels/parallel.h).
+  b->Unit(benchmark::kMillisecond)->ArgName("context")->UseRealTime();
 }
 
 void up_to_1m(benchmark::internal::Benchmark* b) {

@@ -163,7 +163,7 @@ void write_host_yaml(std::ostream& out, const HostCalibration& c) {
   out << "rank:\n"
       << "  source: "
       << quoted(on +
-                ": the reference kernels run on one thread, so a rank is "
+                ": calibrate runs the reference kernels on one thread, so a rank is "
                 "one core of this CPU")
       << "\n  unit: cpu\n  dies_per_package: 1\n\n";
   out << "peak_tflops:\n"

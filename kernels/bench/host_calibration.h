@@ -14,7 +14,8 @@
 //        draws. (A first version took the one-thread streaming read instead; the GEMV is the op
 //        the memory-bound kernels actually run, and reaches ~0.8x the read rate here.)
 //   launch_overhead_s                     median time of one tiny kernel call.
-// The rank is one core: the reference kernels are single-threaded (host_ceilings.h). Every
+// The rank is one core: calibrate and validate run the kernels on one thread (the kernels can
+// use more, kernels/parallel.h, but the host model describes one core). Every
 // precision executes as fp32 (execution:), because the kernels compute in float32.
 // Links, power and prices do not apply to one host: zeros, and a 1 W placeholder for tdp_w (the
 // loader needs a positive figure), each marked as such.

@@ -16,8 +16,10 @@
 // Eigen nor the reference kernels use them (the kernels hold float32 copies and compute in float32
 // whatever precision cost() names), so no other precision exists for them on this host.
 //
-// Threads: the reference kernels are single-threaded. Eigen's own OpenMP GEMM is faster with two
-// threads but not bitwise equal to one thread: its parallel session re-derives the k-blocking for
+// Threads: the reference kernels split their work into pieces fixed by the shape and run them on
+// OpenMP threads (kernels/parallel.h; `v4sim bench --threads 2` measures them against the
+// two-thread figures here). Eigen's own OpenMP GEMM is faster with two threads but not bitwise
+// equal to one thread: its parallel session re-derives the k-blocking for
 // two threads (kc capped at 320), which changes the summation order (checked by the separate
 // v4sim_eigen_threads_check tool). split_product instead gives each thread whole columns of C and
 // runs Eigen's single-threaded product on them, so every element is summed exactly as in the

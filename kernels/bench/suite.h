@@ -22,7 +22,8 @@
 //              entries) and 7.5x (68 B indexer keys) the counted ones. These decode kernels stay
 //              compute-bound on a CPU even in float (GQA-8 4, the V4 cores 32-64 FLOP per float
 //              byte; a CPU's ridge is about 1.5), so the gap does not move their roofline.
-// The kernels run on one thread (see host_ceilings.h for why Eigen's threading is not used).
+// Threads: run_suite uses the calling thread's kernel thread count (kernels/parallel.h); the CLI
+// sets it from `bench --threads` and to one for calibrate and validate.
 #pragma once
 
 #include <cstdint>

@@ -36,15 +36,16 @@ Timing time_repeated(const std::function<void()>& run, const TimingPolicy& polic
     const double c1 = thread_cpu_seconds(), w1 = wall_seconds();
     cpu.push_back(c1 - c0);
     wall.push_back(w1 - w0);
-    total += c1 - c0;
+    total += policy.wall_clock ? w1 - w0 : c1 - c0;
   }
   Timing t;
   t.reps = static_cast<int>(cpu.size());
   if (cpu.empty()) return t;
-  t.min_s = *std::min_element(cpu.begin(), cpu.end());
   t.wall_min_s = *std::min_element(wall.begin(), wall.end());
-  t.median_s = median_of(cpu);
   t.wall_median_s = median_of(wall);
+  const std::vector<double>& record = policy.wall_clock ? wall : cpu;
+  t.min_s = *std::min_element(record.begin(), record.end());
+  t.median_s = median_of(record);
   return t;
 }
 

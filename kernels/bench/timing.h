@@ -1,10 +1,12 @@
-// Timing of single-threaded kernel calls on a shared machine.
+// Timing of kernel calls on a shared machine.
 //
 // Each repetition is timed twice: by the calling thread's CPU clock (CLOCK_THREAD_CPUTIME_ID: the
 // time the thread really ran, so other processes taking the two cores do not inflate it) and by
-// the wall clock. The kernels are single-threaded, so thread CPU time is their run time on one
-// core; what other processes still change is the state of the shared caches and memory bus, which
-// shows up as spread between repetitions (median / min). The minimum is the figure of record.
+// the wall clock. On one thread, thread CPU time is the kernel's run time on one core; what other
+// processes still change is the state of the shared caches and memory bus, which shows up as
+// spread between repetitions (median / min). A kernel on several threads (kernels/parallel.h) is
+// timed by the wall clock instead, since the calling thread's CPU time misses the other threads'
+// work. The minimum is the figure of record.
 #pragma once
 
 #include <functional>
@@ -16,16 +18,17 @@ double thread_cpu_seconds();
 /// Monotonic wall-clock seconds.
 double wall_seconds();
 
-/// Repeat until at least min_reps runs AND min_time_s of thread CPU time, or max_reps runs.
+/// Repeat until at least min_reps runs AND min_time_s on the clock of record, or max_reps runs.
 struct TimingPolicy {
   int min_reps = 3;
   int max_reps = 1000;
   double min_time_s = 0.5;
+  bool wall_clock = false;  // the figure of record from the wall clock (multi-threaded kernels)
 };
 
 struct Timing {
-  double min_s = 0;          // thread CPU time, fastest repetition (the figure of record)
-  double median_s = 0;       // thread CPU time, median repetition
+  double min_s = 0;          // clock of record (thread CPU time, or wall), fastest repetition
+  double median_s = 0;       // clock of record, median repetition
   double wall_min_s = 0;     // wall clock, fastest repetition
   double wall_median_s = 0;  // wall clock, median repetition
   int reps = 0;

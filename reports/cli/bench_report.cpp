@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iostream>
 
+#include "kernels/parallel.h"
 #include "models/config/input_error.h"
 #include "reports/progress.h"
 #include "reports/table.h"
@@ -29,10 +30,19 @@ double rate(double amount, double seconds) {
   return seconds > 0 ? amount / seconds : 0;
 }
 
-// One-thread roofline time of a case from the ceilings (bench's own yardstick, no host file).
-double roofline_s(const bench::HostCeilings& c, const bench::CaseResult& r) {
-  const double f = rate(static_cast<double>(r.host_cost.total_flops()), c.gemm_flop_per_s);
-  const double b = rate(static_cast<double>(r.host_cost.total_bytes()), c.read_bytes_per_s);
+// The ceilings the cases are measured against: those of the thread count they ran on.
+struct Yardstick {
+  double gemm_flop_per_s = 0, read_bytes_per_s = 0;
+};
+Yardstick yardstick(const bench::HostCeilings& c, int threads) {
+  if (threads > 1) return {c.gemm_flop_per_s_2threads, c.read_bytes_per_s_2threads};
+  return {c.gemm_flop_per_s, c.read_bytes_per_s};
+}
+
+// Roofline time of a case from the ceilings (bench's own yardstick, no host file).
+double roofline_s(const Yardstick& y, const bench::CaseResult& r) {
+  const double f = rate(static_cast<double>(r.host_cost.total_flops()), y.gemm_flop_per_s);
+  const double b = rate(static_cast<double>(r.host_cost.total_bytes()), y.read_bytes_per_s);
   return std::max(f, b);
 }
 
@@ -58,7 +68,7 @@ Json ceilings_json(const bench::HostCeilings& c) {
               {"tiny_call_s", c.tiny_call_s}};
 }
 
-Json case_json(const bench::HostCeilings& c, const bench::CaseResult& r) {
+Json case_json(const Yardstick& y, const bench::CaseResult& r) {
   const double t = r.timing.min_s;
   const double flops = static_cast<double>(r.cost.total_flops());
   const double host_bytes = static_cast<double>(r.host_cost.total_bytes());
@@ -78,8 +88,8 @@ Json case_json(const bench::HostCeilings& c, const bench::CaseResult& r) {
               {"flop_per_s", rate(flops, t)},
               {"bytes_per_s", rate(static_cast<double>(r.cost.total_bytes()), t)},
               {"host_bytes_per_s", rate(host_bytes, t)},
-              {"fraction_of_gemm", rate(rate(flops, t), c.gemm_flop_per_s)},
-              {"fraction_of_bandwidth", rate(rate(host_bytes, t), c.read_bytes_per_s)},
+              {"fraction_of_gemm", rate(rate(flops, t), y.gemm_flop_per_s)},
+              {"fraction_of_bandwidth", rate(rate(host_bytes, t), y.read_bytes_per_s)},
               {"counted_equals_cost", r.counted_equals_cost()}};
 }
 
@@ -104,6 +114,13 @@ void add_suite_options(CLI::App* cmd, SuiteOptions& o) {
   cmd->add_flag("--smoke", o.smoke, "Toy shapes (tests)")->group("");  // hidden
 }
 
+void add_threads_option(CLI::App* cmd, SuiteOptions& o) {
+  cmd->add_option("--threads", o.threads,
+                  "Kernel threads, 1 or 2 (2: wall-clock times, fractions of the two-thread "
+                  "ceilings; the kernels give the same bits on both)")
+      ->capture_default_str();
+}
+
 std::vector<bench::SuiteCase> selected_cases(const SuiteOptions& o) {
   std::vector<bench::SuiteCase> cases = bench::filter_cases(bench::suite_cases(o.mode()), o.filter);
   if (cases.empty()) {
@@ -115,38 +132,52 @@ std::vector<bench::SuiteCase> selected_cases(const SuiteOptions& o) {
   return cases;
 }
 
+void require_valid_threads(int threads) {
+  if (threads != 1 && threads != 2)
+    throw InputError("--threads " + std::to_string(threads) +
+                     ": expected 1 or 2 (the host ceilings are measured for one and two threads)");
+  if (threads > 1 && !kernels_have_threads())
+    throw InputError("--threads 2: this build of the kernels has no OpenMP");
+}
+
 std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& cases,
-                                         bench::SuiteMode mode) {
+                                         bench::SuiteMode mode, int threads) {
+  require_valid_threads(threads);
+  const KernelThreads guard(threads);
+  bench::TimingPolicy policy = bench::suite_timing_policy(mode);
+  policy.wall_clock = threads > 1;
   report::Progress progress =
       report::Progress::on_stderr("kernel suite", static_cast<std::int64_t>(cases.size()));
-  auto results = bench::run_suite(cases, bench::suite_timing_policy(mode),
-                                  [&](std::size_t i, const std::string&) {
-                                    if (i > 0) progress.advance();
-                                  });
+  auto results = bench::run_suite(cases, policy, [&](std::size_t i, const std::string&) {
+    if (i > 0) progress.advance();
+  });
   progress.advance();
   progress.finish();
   return results;
 }
 
 HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
-                                    bench::SuiteMode mode) {
+                                    bench::SuiteMode mode, int threads) {
   const bench::CeilingOptions options = bench::ceiling_options(mode);
   HostAndSuite h;
   const bench::HostCeilings before = bench::measure_host_ceilings(options);
-  h.results = run_cases(cases, mode);
+  if (threads > 1 && before.gemm_flop_per_s_2threads <= 0)
+    throw InputError("--threads 2: the host has one hardware thread");
+  h.results = run_cases(cases, mode, threads);
   h.ceilings = bench::best_of(before, bench::measure_host_ceilings(options));
   return h;
 }
 
 Json bench_json(const BenchRun& run) {
+  const Yardstick y = yardstick(run.ceilings, run.threads);
   Json cases = Json::array();
-  for (const bench::CaseResult& r : run.results) cases.push_back(case_json(run.ceilings, r));
+  for (const bench::CaseResult& r : run.results) cases.push_back(case_json(y, r));
   Json ratios = Json::array();
   for (const bench::SpeedRatio& s : bench::v4_vs_v32_ratios(run.results)) {
     double num = 0, den = 0;
     for (const bench::CaseResult& r : run.results) {
-      if (r.name == s.numerator) num = roofline_s(run.ceilings, r);
-      if (r.name == s.denominator) den = roofline_s(run.ceilings, r);
+      if (r.name == s.numerator) num = roofline_s(y, r);
+      if (r.name == s.denominator) den = roofline_s(y, r);
     }
     ratios.push_back({{"numerator", s.numerator},
                       {"denominator", s.denominator},
@@ -162,8 +193,9 @@ Json bench_json(const BenchRun& run) {
                {{"hostname", run.info.hostname},
                 {"cpu", run.info.cpu_model},
                 {"date_utc", run.info.date_utc},
-                {"threads_used", 1},
-                {"timer", "thread CPU time, fastest repetition"}}},
+                {"threads_used", run.threads},
+                {"timer", run.threads > 1 ? "wall clock, fastest repetition"
+                                          : "thread CPU time, fastest repetition"}}},
               {"ceilings", ceilings_json(run.ceilings)},
               {"cases", cases},
               {"ratios", ratios},
@@ -193,7 +225,8 @@ void print_ceilings(std::ostream& out, const bench::HostCeilings& c) {
 }
 
 void print_cases(std::ostream& out, const bench::HostCeilings& c,
-                 const std::vector<bench::CaseResult>& results) {
+                 const std::vector<bench::CaseResult>& results, int threads) {
+  const Yardstick y = yardstick(c, threads);
   Table t{{"case", "time_ms", "spread", "gflop", "gflop_per_s", "of_gemm", "gb_deploy", "gb_as_run",
            "gb_per_s", "of_bw", "counted"},
           {},
@@ -203,13 +236,16 @@ void print_cases(std::ostream& out, const bench::HostCeilings& c,
     const double flops = static_cast<double>(r.cost.total_flops());
     const double host_bytes = static_cast<double>(r.host_cost.total_bytes());
     t.rows.push_back({r.name, ms(s), pct(r.timing.spread()), fmt(flops / 1e9),
-                      fmt(rate(flops, s) / 1e9), pct(rate(rate(flops, s), c.gemm_flop_per_s)),
+                      fmt(rate(flops, s) / 1e9), pct(rate(rate(flops, s), y.gemm_flop_per_s)),
                       fmt(static_cast<double>(r.cost.total_bytes()) / 1e9), fmt(host_bytes / 1e9),
                       fmt(rate(host_bytes, s) / 1e9),
-                      pct(rate(rate(host_bytes, s), c.read_bytes_per_s)),
+                      pct(rate(rate(host_bytes, s), y.read_bytes_per_s)),
                       r.counted_equals_cost() ? "== cost" : "MISMATCH"});
   }
-  out << "Kernel cases (one thread; time = fastest repetition; spread = median / fastest - 1;\n"
+  out << "Kernel cases ("
+      << (threads > 1 ? "two threads, wall clock, fractions of the two-thread ceilings"
+                      : "one thread, thread CPU time")
+      << "; time = fastest repetition;\nspread = median / fastest - 1; "
       << "gb_deploy = cost() bytes in deployment formats, gb_as_run = float32 weights as the\n"
       << "reference kernels hold them; gb_per_s and of_bw use gb_as_run; counted: the kernel's "
          "own\n"
@@ -220,7 +256,8 @@ void print_cases(std::ostream& out, const bench::HostCeilings& c,
 void print_bench(std::ostream& out, const BenchRun& run) {
   print_ceilings(out, run.ceilings);
   out << '\n';
-  print_cases(out, run.ceilings, run.results);
+  print_cases(out, run.ceilings, run.results, run.threads);
+  const Yardstick y = yardstick(run.ceilings, run.threads);
   const auto ratios = bench::v4_vs_v32_ratios(run.results);
   if (!ratios.empty()) {
     Table t{{"v3.2 / v4 decode time", "context", "measured", "cost_flops", "cost_bytes_as_run",
@@ -230,8 +267,8 @@ void print_bench(std::ostream& out, const BenchRun& run) {
     for (const bench::SpeedRatio& s : ratios) {
       double num = 0, den = 0;
       for (const bench::CaseResult& r : run.results) {
-        if (r.name == s.numerator) num = roofline_s(run.ceilings, r);
-        if (r.name == s.denominator) den = roofline_s(run.ceilings, r);
+        if (r.name == s.numerator) num = roofline_s(y, r);
+        if (r.name == s.denominator) den = roofline_s(y, r);
       }
       t.rows.push_back({s.numerator + " / " + s.denominator, bench::context_label(s.context),
                         fmt(s.measured), fmt(s.flops), fmt(s.host_bytes), fmt(rate(num, den))});

@@ -24,16 +24,19 @@ void setup_bench(CLI::App& app) {
       "Measure the host's ceilings and run the kernel suite: time, FLOP/s, bytes/s and their "
       "fractions of the host GEMM rate and bandwidth");
   add_suite_options(cmd, opt->suite);
+  add_threads_option(cmd, opt->suite);
   cmd->add_option("--format", opt->format, "table | json")->capture_default_str();
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
     if (format == OutputFormat::csv) throw InputError("--format 'csv': expected table or json");
+    require_valid_threads(opt->suite.threads);
     const std::vector<bench::SuiteCase> cases = selected_cases(opt->suite);
     const double start = bench::wall_seconds();
     BenchRun run;
     run.mode = opt->suite.mode();
     run.info = bench::current_host_info();
-    HostAndSuite measured = measure_host_and_suite(cases, run.mode);
+    run.threads = opt->suite.threads;
+    HostAndSuite measured = measure_host_and_suite(cases, run.mode, run.threads);
     run.ceilings = std::move(measured.ceilings);
     run.results = std::move(measured.results);
     run.seconds = bench::wall_seconds() - start;

@@ -76,6 +76,19 @@ TEST_F(BenchCli, BenchJsonHasTheDocumentedKeys) {
     EXPECT_TRUE(j["ratios"][0].contains(k)) << k;
 }
 
+TEST_F(BenchCli, TwoThreadsAreTimedByTheWallClockAndCountTheSameWork) {
+  const Outcome r = run("bench --smoke --threads 2 --filter moe,core --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["host"]["threads_used"], 2);
+  EXPECT_NE(j["host"]["timer"].get<std::string>().find("wall clock"), std::string::npos);
+  ASSERT_FALSE(j["cases"].empty());
+  for (const auto& c : j["cases"]) {
+    EXPECT_TRUE(c["counted_equals_cost"].get<bool>()) << c["name"];
+    EXPECT_GT(c["time_s"].get<double>(), 0) << c["name"];
+  }
+}
+
 TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
   const std::string file = (dir_ / "sub" / "host.yaml").string();
   const Outcome c = run("calibrate --smoke -o " + file);
@@ -120,6 +133,9 @@ TEST_F(BenchCli, BadInputExitsWithCode2) {
   EXPECT_NE(filter.out.find("no-such-kernel"), std::string::npos) << filter.out;
   const Outcome format = run("bench --smoke --format csv", true);
   EXPECT_EQ(format.code, 2);
+  const Outcome threads = run("bench --smoke --threads 3", true);
+  EXPECT_EQ(threads.code, 2);
+  EXPECT_NE(threads.out.find("--threads 3"), std::string::npos) << threads.out;
   // A malformed host file: the loader's error names the file and field.
   const fs::path bad = dir_ / "bad.yaml";
   std::FILE* f = std::fopen(bad.c_str(), "w");
