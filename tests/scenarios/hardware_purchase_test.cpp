@@ -17,36 +17,13 @@ namespace {
 
 using testing_files::chart;
 using testing_files::flatten;
+using testing_files::kSmallPurchase;
 using testing_files::table;
 using testing_files::TempScenarios;
 
-const std::string kSmall = R"(name: purchase-test
-title: "A small purchase"
-kind: hardware_purchase
-estimate: "test"
-models: [deepseek-v4-flash]
-systems: [hgx-h200, dgx-b200]
-mtp_acceptance: 0.7
-slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
-prices: {estimate: "test", basis: tco}
-demand:
-  estimate: "test demand"
-  input_tokens_per_day: 4e9
-  output_tokens_per_day: 1e9
-  cache_hit_rate: 0.5
-  peak_to_average: 2
-  contexts:
-    - {context_tokens: 8192, share: 0.75}
-    - {context_tokens: 65536, share: 0.25}
-sensitivities:
-  - system_prices
-  - accelerator_peaks
-  - {name: efficiencies, relative: 0.15, estimate: "test range"}
-)";
-
 Scenario small() {
   TempScenarios dir;
-  return load_scenario(dir.write("purchase", kSmall));
+  return load_scenario(dir.write("purchase", kSmallPurchase));
 }
 
 TEST(HardwarePurchase, SmallScenarioHasEverySectionTableAndChart) {

@@ -15,6 +15,51 @@
 
 namespace v4sim::testing_files {
 
+/// A small valid hardware_purchase scenario (one model, two systems, two context lengths, all
+/// three sensitivities).
+inline const std::string kSmallPurchase = R"(name: purchase-test
+title: "A small purchase"
+kind: hardware_purchase
+estimate: "test"
+models: [deepseek-v4-flash]
+systems: [hgx-h200, dgx-b200]
+mtp_acceptance: 0.7
+slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
+prices: {estimate: "test", basis: tco}
+demand:
+  estimate: "test demand"
+  input_tokens_per_day: 4e9
+  output_tokens_per_day: 1e9
+  cache_hit_rate: 0.5
+  peak_to_average: 2
+  contexts:
+    - {context_tokens: 8192, share: 0.75}
+    - {context_tokens: 65536, share: 0.25}
+sensitivities:
+  - system_prices
+  - accelerator_peaks
+  - {name: efficiencies, relative: 0.15, estimate: "test range"}
+)";
+
+/// A small valid api_pricing scenario (a USD and a CNY price list, two workloads).
+inline const std::string kSmallApi = R"(name: api-test
+title: "API prices"
+kind: api_pricing
+estimate: "test"
+models: [deepseek-v4-flash]
+systems: [hgx-h200]
+mtp_acceptance: 0.7
+slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
+prices: {estimate: "test", basis: tco}
+exchange_rate: {estimate: "test rate", cny_per_usd: 7.2, date: "2026-04"}
+api_prices:
+  - {model: Flash, input_cache_hit_usd_per_m: 0.028, input_cache_miss_usd_per_m: 0.14, output_usd_per_m: 0.28, date: "2026-04-24", source: "test list", self_hosted_model: deepseek-v4-flash}
+  - {model: Other, input_cache_miss_cny_per_m: 7.2, output_cny_per_m: 14.4, date: "2026-04", source: "test press"}
+workloads:
+  - {estimate: "test", name: chat, requests_per_month: 1000, input_tokens_per_request: 200, output_tokens_per_request: 500, cache_hit_rate: 0}
+  - {estimate: "test", name: docs, requests_per_month: 10, input_tokens_per_request: 20000, output_tokens_per_request: 1000, cache_hit_rate: 0.5}
+)";
+
 class TempScenarios {
  public:
   TempScenarios() {

@@ -10,49 +10,9 @@
 namespace v4sim {
 namespace {
 
+using testing_files::kSmallApi;
+using testing_files::kSmallPurchase;
 using testing_files::TempScenarios;
-
-const std::string kPurchase = R"(name: purchase-test
-title: "A small purchase"
-kind: hardware_purchase
-estimate: "test"
-models: [deepseek-v4-flash]
-systems: [hgx-h200, dgx-b200]
-mtp_acceptance: 0.7
-slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
-prices: {estimate: "test", basis: tco}
-demand:
-  estimate: "test demand"
-  input_tokens_per_day: 4e9
-  output_tokens_per_day: 1e9
-  cache_hit_rate: 0.5
-  peak_to_average: 2
-  contexts:
-    - {context_tokens: 8192, share: 0.75}
-    - {context_tokens: 65536, share: 0.25}
-sensitivities:
-  - system_prices
-  - accelerator_peaks
-  - {name: efficiencies, relative: 0.15, estimate: "test range"}
-)";
-
-const std::string kApi = R"(name: api-test
-title: "API prices"
-kind: api_pricing
-estimate: "test"
-models: [deepseek-v4-flash]
-systems: [hgx-h200]
-mtp_acceptance: 0.7
-slo: {estimate: "test", tpot_ms: 50, ttft_ms: 60000}
-prices: {estimate: "test", basis: tco}
-exchange_rate: {estimate: "test rate", cny_per_usd: 7.2, date: "2026-04"}
-api_prices:
-  - {model: Flash, input_cache_hit_usd_per_m: 0.028, input_cache_miss_usd_per_m: 0.14, output_usd_per_m: 0.28, date: "2026-04-24", source: "test list", self_hosted_model: deepseek-v4-flash}
-  - {model: Other, input_cache_miss_cny_per_m: 7.2, output_cny_per_m: 14.4, date: "2026-04", source: "test press"}
-workloads:
-  - {estimate: "test", name: chat, requests_per_month: 1000, input_tokens_per_request: 200, output_tokens_per_request: 500, cache_hit_rate: 0}
-  - {estimate: "test", name: docs, requests_per_month: 10, input_tokens_per_request: 20000, output_tokens_per_request: 1000, cache_hit_rate: 0.5}
-)";
 
 /// `text` with the first occurrence of `from` replaced by `to` (which must exist).
 std::string edit(std::string text, const std::string& from, const std::string& to) {
@@ -81,7 +41,7 @@ void expect_error(const std::string& text, int line, const std::string& field,
 
 TEST(ScenarioLoader, ReadsAPurchaseScenario) {
   TempScenarios dir;
-  const Scenario s = load_scenario(dir.write("purchase", kPurchase));
+  const Scenario s = load_scenario(dir.write("purchase", kSmallPurchase));
   EXPECT_EQ(s.kind, "hardware_purchase");
   ASSERT_EQ(s.sensitivities.size(), 3u);
   EXPECT_EQ(s.sensitivities[0].name, "system_prices");
@@ -98,7 +58,7 @@ TEST(ScenarioLoader, ReadsAPurchaseScenario) {
 
 TEST(ScenarioLoader, ReadsAnApiScenarioAndConvertsCny) {
   TempScenarios dir;
-  const Scenario s = load_scenario(dir.write("api", kApi));
+  const Scenario s = load_scenario(dir.write("api", kSmallApi));
   ASSERT_EQ(s.api_prices.size(), 2u);
   const ApiPrice& usd = s.api_prices[0];
   EXPECT_EQ(usd.currency, "USD");
@@ -120,41 +80,43 @@ TEST(ScenarioLoader, ReadsAnApiScenarioAndConvertsCny) {
 }
 
 TEST(ScenarioLoader, UnknownKind) {
-  expect_error(edit(kPurchase, "kind: hardware_purchase", "kind: hardware_buying"), 3, "kind",
+  expect_error(edit(kSmallPurchase, "kind: hardware_purchase", "kind: hardware_buying"), 3, "kind",
                "expected long_context, hardware_purchase or api_pricing");
 }
 
 TEST(ScenarioLoader, ContextSharesMustAddUpToOne) {
-  expect_error(edit(kPurchase, "share: 0.25", "share: 0.2"), 17, "demand.contexts", "add up to");
+  expect_error(edit(kSmallPurchase, "share: 0.25", "share: 0.2"), 17, "demand.contexts",
+               "add up to");
 }
 
 TEST(ScenarioLoader, UnknownSensitivity) {
-  expect_error(edit(kPurchase, "  - accelerator_peaks", "  - accelerator_peak"), 21,
+  expect_error(edit(kSmallPurchase, "  - accelerator_peaks", "  - accelerator_peak"), 21,
                "sensitivities[1]", "expected system_prices, accelerator_peaks or efficiencies");
 }
 
 TEST(ScenarioLoader, SensitivityListedTwice) {
-  expect_error(edit(kPurchase, "  - accelerator_peaks", "  - system_prices"), 21,
+  expect_error(edit(kSmallPurchase, "  - accelerator_peaks", "  - system_prices"), 21,
                "sensitivities[1]", "listed twice");
 }
 
 TEST(ScenarioLoader, EfficiencyRangeNeedsItsSize) {
-  expect_error(edit(kPurchase, "{name: efficiencies, relative: 0.15, estimate: \"test range\"}",
-                    "{name: efficiencies, estimate: \"test range\"}"),
-               22, "sensitivities[2].relative", "");
+  expect_error(
+      edit(kSmallPurchase, "{name: efficiencies, relative: 0.15, estimate: \"test range\"}",
+           "{name: efficiencies, estimate: \"test range\"}"),
+      22, "sensitivities[2].relative", "");
 }
 
 TEST(ScenarioLoader, EfficiencyRangeNeedsASource) {
-  expect_error(edit(kPurchase, ", estimate: \"test range\"}", "}"), 22, "sensitivities[2].source",
-               "source");
+  expect_error(edit(kSmallPurchase, ", estimate: \"test range\"}", "}"), 22,
+               "sensitivities[2].source", "source");
 }
 
 TEST(ScenarioLoader, ApiPriceNeedsASource) {
-  expect_error(edit(kApi, ", source: \"test list\"", ""), 12, "api_prices[0].source", "");
+  expect_error(edit(kSmallApi, ", source: \"test list\"", ""), 12, "api_prices[0].source", "");
 }
 
 TEST(ScenarioLoader, CnyPriceNeedsAnExchangeRate) {
-  expect_error(edit(kApi,
+  expect_error(edit(kSmallApi,
                     "exchange_rate: {estimate: \"test rate\", cny_per_usd: 7.2, date: "
                     "\"2026-04\"}\n",
                     ""),
@@ -162,28 +124,29 @@ TEST(ScenarioLoader, CnyPriceNeedsAnExchangeRate) {
 }
 
 TEST(ScenarioLoader, ApiPriceInOneCurrency) {
-  expect_error(edit(kApi, "{model: Other, ", "{model: Other, output_usd_per_m: 2, "), 13,
+  expect_error(edit(kSmallApi, "{model: Other, ", "{model: Other, output_usd_per_m: 2, "), 13,
                "api_prices[1].output_cny_per_m", "one currency");
 }
 
 TEST(ScenarioLoader, SelfHostedModelMustBeListed) {
   expect_error(
-      edit(kApi, "self_hosted_model: deepseek-v4-flash", "self_hosted_model: deepseek-v4-pro"), 12,
-      "api_prices[0].self_hosted_model", "not in the scenario's models");
+      edit(kSmallApi, "self_hosted_model: deepseek-v4-flash", "self_hosted_model: deepseek-v4-pro"),
+      12, "api_prices[0].self_hosted_model", "not in the scenario's models");
 }
 
 TEST(ScenarioLoader, CacheHitCannotCostMoreThanAMiss) {
-  expect_error(edit(kApi, "input_cache_hit_usd_per_m: 0.028", "input_cache_hit_usd_per_m: 0.5"), 12,
-               "api_prices[0].input_cache_hit_usd_per_m", "cannot cost more");
+  expect_error(
+      edit(kSmallApi, "input_cache_hit_usd_per_m: 0.028", "input_cache_hit_usd_per_m: 0.5"), 12,
+      "api_prices[0].input_cache_hit_usd_per_m", "cannot cost more");
 }
 
 TEST(ScenarioLoader, WorkloadNeedsASource) {
-  expect_error(edit(kApi, "{estimate: \"test\", name: chat", "{name: chat"), 15,
+  expect_error(edit(kSmallApi, "{estimate: \"test\", name: chat", "{name: chat"), 15,
                "workloads[0].source", "source");
 }
 
 TEST(ScenarioLoader, ExchangeRateNeedsADate) {
-  expect_error(edit(kApi, ", date: \"2026-04\"}\napi_prices", "}\napi_prices"), 10,
+  expect_error(edit(kSmallApi, ", date: \"2026-04\"}\napi_prices", "}\napi_prices"), 10,
                "exchange_rate.date", "");
 }
 
