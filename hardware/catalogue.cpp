@@ -37,15 +37,6 @@ std::vector<std::string> list_yaml(const std::filesystem::path& dir) {
   return names;
 }
 
-void read_provenance(MapReader& m) {
-  m.allow("source");
-  m.allow("estimate");
-  if (!m.has("source") && !m.has("estimate"))
-    m.fail("source", "every section needs a 'source:' (URL or document) or an 'estimate:'");
-  for (const char* key : {"source", "estimate"})
-    if (m.has(key) && m.string(key).empty()) m.fail(key, "must not be empty");
-}
-
 Range read_range(MapReader& m, std::string_view key, double min, double max) {
   m.allow(key);
   if (m.has(key) && m.node(key).IsMap()) {

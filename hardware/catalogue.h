@@ -20,8 +20,8 @@ std::filesystem::path resolve(std::string_view name_or_path, const std::filesyst
 /// Stems of every *.yaml in dir, sorted.
 std::vector<std::string> list_yaml(const std::filesystem::path& dir);
 
-/// Every section states where its numbers come from: `source:` and/or `estimate:` (reasoning).
-void read_provenance(config::MapReader& m);
+/// Every section states where its numbers come from (models/config/strict_yaml.h).
+using config::read_provenance;
 
 /// A number, or a mapping {nominal, low, high} with low <= nominal <= high, each in [min, max].
 Range read_range(config::MapReader& m, std::string_view key, double min, double max);

@@ -8,22 +8,12 @@ namespace v4sim {
 namespace {
 
 using config::MapReader;
-constexpr std::int64_t kMaxDim = 1 << 24;   // no real width comes near 16M
+using config::read_provenance;
+constexpr std::int64_t kMaxDim = 1 << 24;    // no real width comes near 16M
 constexpr std::int64_t kMaxCount = 1 << 16;  // heads, experts
 // 67x V4's 61 layers. Every layer becomes weight tensors and ops, so the bound also keeps one
 // analysis of an absurd file to about a second (65,536 layers took 30 s under the sanitizers).
 constexpr std::int64_t kMaxLayers = 4096;
-
-/// Every section states where its numbers come from: `source:` or `estimate:` (with reasoning).
-void read_provenance(MapReader& m) {
-  m.allow("source");
-  m.allow("estimate");
-  if (!m.has("source") && !m.has("estimate"))
-    m.fail("source", "every section needs a 'source:' (URL or document) or an 'estimate:'");
-  for (const char* key : {"source", "estimate"}) {
-    if (m.has(key) && m.string(key).empty()) m.fail(key, "must not be empty");
-  }
-}
 
 Precision read_precision(MapReader& m, std::string_view key) {
   Precision p{};
@@ -34,8 +24,9 @@ Precision read_precision(MapReader& m, std::string_view key) {
 WeightFormat read_weight_format(MapReader& m, std::string_view key) {
   WeightFormat f{};
   if (!parse_weight_format(m.string(key), f))
-    m.fail(key,
-           "expected one of fp32, bf16, fp8_block128_ue8m0, fp8_block128_fp32, mxfp4, int8_channel");
+    m.fail(
+        key,
+        "expected one of fp32, bf16, fp8_block128_ue8m0, fp8_block128_fp32, mxfp4, int8_channel");
   return f;
 }
 
@@ -62,8 +53,8 @@ void read_attention(MapReader& a, ModelSpec& spec, std::vector<std::int64_t>& ra
       at.csa_ratio = a.integer("csa_ratio", 2, kMaxDim);
       at.hca_ratio = a.integer("hca_ratio", 2, kMaxDim);
       if (at.num_heads % at.o_groups != 0)
-        a.fail("o_groups", "num_heads (" + std::to_string(at.num_heads) +
-                               ") must be divisible by o_groups");
+        a.fail("o_groups",
+               "num_heads (" + std::to_string(at.num_heads) + ") must be divisible by o_groups");
       if (at.csa_ratio == at.hca_ratio) a.fail("hca_ratio", "must differ from csa_ratio");
       ratios = a.integer_list("compress_ratios", 0, kMaxDim);
       break;
@@ -104,11 +95,13 @@ void read_moe(MapReader& m, ModelSpec& spec) {
   if (std::find(scorings.begin(), scorings.end(), moe.scoring) == scorings.end())
     m.fail("scoring", "expected one of sqrtsoftplus, sigmoid, softmax, none");
   if (moe.experts_per_token > moe.num_routed_experts)
-    m.fail("experts_per_token", "more than num_routed_experts (" +
-                                    std::to_string(moe.num_routed_experts) + ")");
-  if (moe.num_routed_experts > 0 && (moe.experts_per_token == 0 || moe.expert_intermediate_size == 0))
-    m.fail("experts_per_token", "a model with routed experts needs experts_per_token and "
-                                "expert_intermediate_size > 0");
+    m.fail("experts_per_token",
+           "more than num_routed_experts (" + std::to_string(moe.num_routed_experts) + ")");
+  if (moe.num_routed_experts > 0 &&
+      (moe.experts_per_token == 0 || moe.expert_intermediate_size == 0))
+    m.fail("experts_per_token",
+           "a model with routed experts needs experts_per_token and "
+           "expert_intermediate_size > 0");
   if (moe.num_groups > 0) {
     if (moe.num_routed_experts % moe.num_groups != 0)
       m.fail("num_groups", "num_routed_experts must be divisible by num_groups");
@@ -116,7 +109,8 @@ void read_moe(MapReader& m, ModelSpec& spec) {
       m.fail("groups_per_token", "must be in [1, num_groups]");
   }
   if (moe.num_hash_layers > spec.num_layers) m.fail("num_hash_layers", "more than num_layers");
-  if (moe.first_dense_layers > spec.num_layers) m.fail("first_dense_layers", "more than num_layers");
+  if (moe.first_dense_layers > spec.num_layers)
+    m.fail("first_dense_layers", "more than num_layers");
   const bool all_dense = moe.num_routed_experts == 0;
   if ((moe.first_dense_layers > 0 || all_dense) && moe.dense_intermediate_size == 0)
     m.fail("dense_intermediate_size", "dense FFN layers need a width > 0");
@@ -183,9 +177,9 @@ FfnKind ffn_kind(const ModelSpec& spec, std::int64_t layer) {
 void build_layers(MapReader& attention, ModelSpec& spec, const std::vector<std::int64_t>& ratios) {
   const std::int64_t n = spec.num_layers + spec.num_mtp_layers;
   if (spec.architecture == Architecture::v4 && static_cast<std::int64_t>(ratios.size()) != n)
-    attention.fail("compress_ratios", "has " + std::to_string(ratios.size()) +
-                                          " entries; expected num_layers + num_mtp_layers = " +
-                                          std::to_string(n));
+    attention.fail("compress_ratios",
+                   "has " + std::to_string(ratios.size()) +
+                       " entries; expected num_layers + num_mtp_layers = " + std::to_string(n));
   for (std::int64_t i = 0; i < n; ++i) {
     LayerSpec layer;
     layer.mtp = i >= spec.num_layers;
@@ -210,7 +204,9 @@ void build_layers(MapReader& attention, ModelSpec& spec, const std::vector<std::
       case Architecture::mla:
         layer.attention = spec.indexer.present ? AttentionKind::mla_dsa : AttentionKind::mla;
         break;
-      case Architecture::gqa: layer.attention = AttentionKind::gqa; break;
+      case Architecture::gqa:
+        layer.attention = AttentionKind::gqa;
+        break;
     }
     spec.layers.push_back(layer);
   }
@@ -287,7 +283,8 @@ ModelSpec read_model(const config::Document& doc) {
     pub.fail("active_params", "more than total_params");
   pub.finish();
 
-  const bool has_csa = std::find(ratios.begin(), ratios.end(), spec.attention.csa_ratio) != ratios.end();
+  const bool has_csa =
+      std::find(ratios.begin(), ratios.end(), spec.attention.csa_ratio) != ratios.end();
   if (spec.architecture == Architecture::v4 && has_csa && !spec.indexer.present)
     root.fail("indexer", "CSA layers need a lightning indexer section");
   build_layers(attention, spec, ratios);
@@ -304,7 +301,9 @@ bool looks_like_path(std::string_view s) {
 
 }  // namespace
 
-std::filesystem::path default_models_dir() { return std::filesystem::path(V4SIM_SOURCE_DIR) / "models"; }
+std::filesystem::path default_models_dir() {
+  return std::filesystem::path(V4SIM_SOURCE_DIR) / "models";
+}
 
 ModelSpec load_model(std::string_view name_or_path, const std::filesystem::path& dir) {
   std::filesystem::path path;
@@ -316,7 +315,8 @@ ModelSpec load_model(std::string_view name_or_path, const std::filesystem::path&
     if (!std::filesystem::exists(path, ec)) {
       std::string msg = "unknown model '" + std::string(name_or_path) + "'";
       const auto names = list_models(dir);
-      if (auto guess = config::closest(name_or_path, names)) msg += " (did you mean '" + *guess + "'?)";
+      if (auto guess = config::closest(name_or_path, names))
+        msg += " (did you mean '" + *guess + "'?)";
       msg += "; the catalogue in " + dir.string() + " has:";
       for (const auto& n : names) msg += " " + n;
       throw InputError(msg);

@@ -11,7 +11,7 @@ DemandFile load_demand(const std::filesystem::path& path) {
   config::MapReader root(doc.root, doc.file, "");
   DemandFile f;
   f.file = doc.file;
-  f.source = sections::provenance(root);
+  f.source = sections::read_provenance(root);
   f.demand.name = root.string("name");
   f.model = root.string("model");
   config::MapReader d = root.map("demand");

@@ -74,7 +74,7 @@ void read_exchange_rate(MapReader& root, Scenario& s) {
   root.allow("exchange_rate");
   if (!root.has("exchange_rate")) return;
   MapReader x = root.map("exchange_rate");
-  s.exchange_rate_source = sections::provenance(x);
+  s.exchange_rate_source = sections::read_provenance(x);
   s.usd_per_cny = 1.0 / x.number("cny_per_usd", 0.1, 1000);
   s.exchange_rate_date = x.string("date");
   x.finish();
@@ -123,7 +123,7 @@ void read_api_pricing(MapReader& root, Scenario& s) {
   for (std::size_t i = 0; i < loads.size(); ++i) {
     MapReader w(loads[i], s.file, "workloads[" + std::to_string(i) + "]");
     ApiWorkload a;
-    a.source = sections::provenance(w);
+    a.source = sections::read_provenance(w);
     a.name = w.string("name");
     a.requests_per_month = w.number("requests_per_month", 1e-6, 1e15);
     a.input_tokens_per_request = w.integer("input_tokens_per_request", 0, std::int64_t{1} << 32);
@@ -150,7 +150,7 @@ std::vector<Sensitivity> read_sensitivities(MapReader& root, const std::string& 
       MapReader m(list[i], file, field);
       v.name = m.string("name");
       if (v.name == "efficiencies") {
-        v.source = sections::provenance(m);
+        v.source = sections::read_provenance(m);
         v.relative = m.number("relative", 1e-3, 0.9);
       }
       m.finish();
@@ -185,7 +185,7 @@ Scenario load_scenario(const std::string& name_or_path) {
   MapReader root(doc.root, doc.file, "");
   Scenario s;
   s.file = doc.file;
-  s.source = sections::provenance(root);
+  s.source = sections::read_provenance(root);
   s.name = root.string("name");
   s.title = root.string("title");
   s.kind = root.string("kind");

@@ -6,22 +6,8 @@ namespace v4sim::sections {
 
 using config::MapReader;
 
-std::string provenance(MapReader& m) {
-  m.allow("source");
-  m.allow("estimate");
-  if (!m.has("source") && !m.has("estimate"))
-    m.fail("source", "needs a 'source:' or an 'estimate:' stating where the numbers come from");
-  std::string out;
-  if (m.has("source")) out = m.string("source");
-  if (m.has("estimate")) {
-    if (!out.empty()) out += "; ";
-    out += "estimate: " + m.string("estimate");
-  }
-  return out;
-}
-
 std::string read_demand(MapReader& d, Demand& out) {
-  std::string source = provenance(d);
+  std::string source = read_provenance(d);
   out.input_tokens_per_day = d.number("input_tokens_per_day", 0, 1e18);
   out.output_tokens_per_day = d.number("output_tokens_per_day", 0, 1e18);
   if (out.input_tokens_per_day + out.output_tokens_per_day <= 0)
@@ -53,7 +39,7 @@ std::string read_demand(MapReader& d, Demand& out) {
 }
 
 std::string read_slo(MapReader& s, std::optional<double>& tpot_s, std::optional<double>& ttft_s) {
-  std::string source = provenance(s);
+  std::string source = read_provenance(s);
   s.allow("tpot_ms");
   s.allow("ttft_ms");
   if (s.has("tpot_ms")) tpot_s = s.number("tpot_ms", 1e-3, 1e7) / 1e3;
@@ -63,7 +49,7 @@ std::string read_slo(MapReader& s, std::optional<double>& tpot_s, std::optional<
 }
 
 std::string read_prices(MapReader& p, PriceAssumptions& out) {
-  std::string source = provenance(p);
+  std::string source = read_provenance(p);
   out.basis = p.string("basis");
   if (out.basis != "rental" && out.basis != "tco") p.fail("basis", "expected rental or tco");
   for (const char* key : {"amortization_years", "usd_per_kwh", "pue", "hosting_usd_per_kw_month"})

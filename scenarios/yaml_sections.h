@@ -11,11 +11,12 @@
 
 namespace v4sim::sections {
 
-/// The section's `source:` and/or `estimate:` (one is required), joined for display.
-std::string provenance(config::MapReader& m);
+/// The section's `source:` and/or `estimate:` (one is required), joined for display
+/// (models/config/strict_yaml.h).
+using config::read_provenance;
 /// input/output tokens per day, cache_hit_rate, peak_to_average, optional mtp_acceptance and the
 /// context mix `contexts: [{context_tokens, share}]` (shares add up to 1). Each reader returns
-/// its section's provenance (as provenance() does), for reports that cite it.
+/// its section's provenance (as read_provenance() does), for reports that cite it.
 std::string read_demand(config::MapReader& d, Demand& out);
 /// tpot_ms and/or ttft_ms.
 std::string read_slo(config::MapReader& s, std::optional<double>& tpot_s,

@@ -260,4 +260,20 @@ void MapReader::finish() const {
   }
 }
 
+std::string read_provenance(MapReader& m) {
+  m.allow("source");
+  m.allow("estimate");
+  if (!m.has("source") && !m.has("estimate"))
+    m.fail("source", "every section needs a 'source:' (URL or document) or an 'estimate:'");
+  std::string out;
+  for (const char* key : {"source", "estimate"}) {
+    if (!m.has(key)) continue;
+    const std::string text = m.string(key);
+    if (text.empty()) m.fail(key, "must not be empty");
+    if (!out.empty()) out += "; ";
+    out += key == std::string_view("estimate") ? "estimate: " + text : text;
+  }
+  return out;
+}
+
 }  // namespace v4sim::config

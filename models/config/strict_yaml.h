@@ -31,7 +31,8 @@ Document load_file(const std::filesystem::path& path);
 /// Levenshtein distance, for "did you mean" suggestions.
 std::size_t edit_distance(std::string_view a, std::string_view b);
 /// The candidate closest to `word`, if it is close enough to be a plausible typo.
-std::optional<std::string> closest(std::string_view word, const std::vector<std::string>& candidates);
+std::optional<std::string> closest(std::string_view word,
+                                   const std::vector<std::string>& candidates);
 
 class MapReader {
  public:
@@ -67,6 +68,11 @@ class MapReader {
   std::string path_;
   std::vector<std::string> known_;
 };
+
+/// Every section of every catalogue states where its numbers come from: `source:` (URL or
+/// document) and/or `estimate:` (with its reasoning), neither empty. Returns them as one text
+/// for reports that cite the section: the source, then "estimate: ..." (joined by "; ").
+std::string read_provenance(MapReader& m);
 
 /// "file:line:col" of a node (1-based), or just the file when the node has no mark.
 std::string where(const std::string& file, const YAML::Node& node);
