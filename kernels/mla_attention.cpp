@@ -30,4 +30,32 @@ Cost cost(const MlaAttentionShape& s) {
   return c;
 }
 
+std::int64_t expanded_entries(const MlaExpandedShape& s) {
+  return checked_add(s.start_pos, s.num_tokens);
+}
+
+Cost expansion_cost(const MlaExpandedShape& s) {
+  const std::int64_t entries = expanded_entries(s);
+  Cost c = cost(LinearShape{entries, s.latent_dim, checked_mul(s.num_heads, s.nope_dim + s.v_dim),
+                            1, s.expand_weight, s.expand_compute});
+  c.read(MemClass::kv_cache) +=
+      checked_mul(entries, kv_entry_bytes(s.kv_format, s.latent_dim + s.rope_dim, s.rope_dim));
+  return c;
+}
+
+Cost cost(const MlaExpandedShape& s) {
+  const std::int64_t pairs = position_sums::range_identity(s.start_pos, s.num_tokens);
+  const std::int64_t entries = expanded_entries(s), H = s.num_heads;
+  Cost c;
+  c.flops_at(s.compute) = checked_mul(2, H, s.nope_dim + s.rope_dim + s.v_dim, pairs);
+  c.read(MemClass::activations) = activation_bytes(
+      Precision::bf16,
+      checked_add(
+          checked_mul(entries, checked_add(checked_mul(H, s.nope_dim + s.v_dim), s.rope_dim)),
+          checked_mul(s.num_tokens, H, s.nope_dim + s.rope_dim)));
+  c.written(MemClass::activations) =
+      activation_bytes(Precision::bf16, checked_mul(s.num_tokens, H, s.v_dim));
+  return c;
+}
+
 }  // namespace v4sim

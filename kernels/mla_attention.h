@@ -30,4 +30,38 @@ std::int64_t total_keys(const MlaAttentionShape& s);
 /// entry (latent_dim + rope_dim wide) in kv_format.
 Cost cost(const MlaAttentionShape& s);
 
+/// Dense MLA (V3) in expanded (MHA) form, the form serving stacks run a prefill chunk in: every
+/// cached latent is expanded through wkv_b into per-head NoPE keys and values, and each head's
+/// 192-deep query (nope + rope) attends them causally. Per (query, key) it costs
+/// 2*H*(nope + rope) + 2*H*v FLOPs against the absorbed form's 2*H*(latent + rope) + 2*H*latent
+/// (81,920 vs 278,528 at V3's widths); the price is one wkv_b pass per cached entry, the chunk's
+/// prefix included, instead of one per query (the absorptions). Decode stays absorbed.
+/// (DeepSeek-V3.2-Exp technical report, github.com/deepseek-ai/DeepSeek-V3.2-Exp, appendix on
+/// MLA's MHA and MQA modes: V3.1-Terminus trains and prefills in MHA mode and decodes in MQA mode,
+/// while V3.2's DSA runs in MQA mode throughout; Modular MAX `mla_prefill`, a 192-deep query
+/// against the 576-wide latent cache, is one public prefill kernel of this form.)
+struct MlaExpandedShape {
+  std::int64_t num_heads = 128;
+  std::int64_t latent_dim = 512;  // kv_lora_rank
+  std::int64_t rope_dim = 64;
+  std::int64_t nope_dim = 128;  // qk_nope_head_dim
+  std::int64_t v_dim = 128;     // v_head_dim
+  std::int64_t start_pos = 0;
+  std::int64_t num_tokens = 1;
+  KvEntryFormat kv_format = KvEntryFormat::bf16;
+  Precision compute = Precision::bf16;                           // the attention products
+  WeightFormat expand_weight = WeightFormat::fp8_block128_fp32;  // wkv_b as stored
+  Precision expand_compute = Precision::fp8;                     // the expansion GEMM
+};
+
+/// Entries expanded and attended by the chunk: start_pos + num_tokens.
+std::int64_t expanded_entries(const MlaExpandedShape& s);
+/// The expansion: LinearShape{entries, latent -> H*(nope+v)} (wkv_b read once, the latents read
+/// as its input, K and V written as BF16) plus each entry read once from the cache in kv_format.
+Cost expansion_cost(const MlaExpandedShape& s);
+/// The core: 2*H*(nope+rope) + 2*H*v FLOPs per causal (query, key) pair at s.compute; reads the
+/// expanded K and V and the entries' RoPE keys once (BF16) and the queries (BF16); writes the
+/// outputs [T, H*v] (BF16).
+Cost cost(const MlaExpandedShape& s);
+
 }  // namespace v4sim

@@ -5,6 +5,7 @@
 #include <bit>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -12,6 +13,7 @@
 
 #include "kernels/kv_entry.h"
 #include "kernels/parallel_for.h"
+#include "kernels/projection_forward.h"
 #include "kernels/quant.h"
 
 namespace v4sim {
@@ -318,6 +320,50 @@ void mla_attention_forward(const MlaAttentionShape& s, const Eigen::Ref<const Ro
   mla_absorb_query(s, q_nope, q_rope, w_uk, q_abs, f, counted);
   mla_core_forward(s, q_abs, cache, selection, softmax_scale, latent_out, counted);
   mla_absorb_output(s, latent_out, w_uv, out, f, counted);
+}
+
+void mla_expanded_forward(const MlaExpandedShape& s, const Eigen::Ref<const RowMatrixXf>& q_nope,
+                          const Eigen::Ref<const RowMatrixXf>& q_rope,
+                          const Eigen::Ref<const RowMatrixXf>& cache,
+                          const Eigen::Ref<const RowMatrixXf>& w_uk,
+                          const Eigen::Ref<const RowMatrixXf>& w_uv, float softmax_scale,
+                          Eigen::Ref<RowMatrixXf> out, Cost* counted) {
+  const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, R = s.rope_dim;
+  const Eigen::Index N = s.nope_dim, V = s.v_dim;
+  require(H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
+  const Eigen::Index entries = expanded_entries(s);
+  require(cache.rows() >= entries && cache.cols() == L + R,
+          "cache must hold start_pos + num_tokens entries of latent + rope");
+  require(q_nope.rows() == T && q_nope.cols() == H * N, "q_nope must be [T, H*nope]");
+  require(q_rope.rows() == T && q_rope.cols() == H * R, "q_rope must be [T, H*rope]");
+  require(w_uk.rows() == H * N && w_uk.cols() == L, "w_uk must be [H*nope, latent]");
+  require(w_uv.rows() == H * V && w_uv.cols() == L, "w_uv must be [H*v, latent]");
+  require(out.rows() == T && out.cols() == H * V, "out must be [T, H*v]");
+
+  // Expansion: one pass of wkv_b (both halves) over every entry's latent.
+  const auto latents = cache.topRows(entries).leftCols(L);
+  RowMatrixXf keys, values;
+  project_rows(latents, w_uk, keys);    // [entries, H*nope]
+  project_rows(latents, w_uv, values);  // [entries, H*v]
+  const auto rope_keys = cache.topRows(entries).rightCols(R);
+
+  // Heads are independent pieces (kernels/parallel.h): head h writes its own output columns.
+  const float neg_inf = -std::numeric_limits<float>::infinity();
+  detail::parallel_pieces<RowMatrixXf>(H, [&](std::int64_t h, RowMatrixXf& scores) {
+    scores.noalias() = q_nope.middleCols(h * N, N) * keys.middleCols(h * N, N).transpose();
+    scores.noalias() += q_rope.middleCols(h * R, R) * rope_keys.transpose();  // [T, entries]
+    scores *= softmax_scale;
+    for (Eigen::Index i = 0; i < T; ++i) {
+      const Eigen::Index visible = s.start_pos + i + 1;  // causal: keys 0 .. t
+      auto row = scores.row(i);
+      row.tail(entries - visible).setConstant(neg_inf);
+      row = (row.array() - row.head(visible).maxCoeff()).exp();
+      row /= row.sum();
+    }
+    out.middleCols(h * V, V).noalias() = scores * values.middleCols(h * V, V);
+  });
+
+  if (counted != nullptr) *counted += expansion_cost(s) + cost(s);
 }
 
 }  // namespace v4sim

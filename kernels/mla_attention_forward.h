@@ -119,4 +119,19 @@ void mla_attention_forward(const MlaAttentionShape& s, const Eigen::Ref<const Ro
                            Eigen::Ref<RowMatrixXf> out, const MlaAbsorptionFormat& f = {},
                            Cost* counted = nullptr);
 
+/// Dense MLA in expanded (MHA) form for a chunk (kernels/mla_attention.h, MlaExpandedShape): the
+/// latents of cache rows 0 .. start_pos+T-1 expanded to keys K_h = W_UK,h c_s and values
+/// V_h = W_UV,h c_s, then each head's query [q^N_h | q^R_h] attends s <= t causally:
+///   o_h(t) = sum_s softmax_s(scale * (q^N_h . K_h(s) + q^R_h . k^R_s)) V_h(s)
+/// The same function as mla_attention_forward with no selection (tested). Inputs as there:
+/// q_nope [T, H*nope], q_rope [T, H*rope], cache [n, latent+rope], w_uk [H*nope, latent],
+/// w_uv [H*v, latent], out [T, H*v]. Counts expansion_cost(s) + cost(s); s.expand_weight and
+/// s.expand_compute name how wkv_b (w_uk and w_uv together) is stored and multiplied.
+void mla_expanded_forward(const MlaExpandedShape& s, const Eigen::Ref<const RowMatrixXf>& q_nope,
+                          const Eigen::Ref<const RowMatrixXf>& q_rope,
+                          const Eigen::Ref<const RowMatrixXf>& cache,
+                          const Eigen::Ref<const RowMatrixXf>& w_uk,
+                          const Eigen::Ref<const RowMatrixXf>& w_uv, float softmax_scale,
+                          Eigen::Ref<RowMatrixXf> out, Cost* counted = nullptr);
+
 }  // namespace v4sim

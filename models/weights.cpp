@@ -54,7 +54,7 @@ struct Builder {
     if (layer.attention != AttentionKind::csa) return;
     const IndexerSpec& ix = spec.indexer;
     linear("attn.indexer.wq_b", C::indexer, ix.num_heads * ix.head_dim, a.q_lora_rank,
-        spec.weights.indexer);
+           spec.weights.indexer);
     linear("attn.indexer.weights_proj", C::indexer, ix.num_heads, D, WeightFormat::bf16);
     compressor("attn.indexer.compressor.", C::indexer, ix.head_dim, a.csa_ratio, true);
   }
@@ -82,13 +82,14 @@ struct Builder {
     linear("attn.wkv_a", C::attention, a.kv_lora_rank + a.rope_dim, D, f);
     norm("attn.kv_norm", a.kv_lora_rank);
     // Absorbed (MQA) form: wkv_b's key half multiplies into each head's query (128 -> 512) and its
-    // value half out of each head's output (512 -> 128): per token exactly one pass over the matrix.
+    // value half out of each head's output (512 -> 128): per token exactly one pass over the
+    // matrix. (A dense-MLA prefill expands every cached entry through it instead: sim/op_list.cpp.)
     linear("attn.wkv_b", C::attention, H * (a.qk_nope_dim + a.v_head_dim), a.kv_lora_rank, f);
     linear("attn.wo", C::attention, D, H * a.v_head_dim, f);
     if (!spec.indexer.present) return;
     const IndexerSpec& ix = spec.indexer;
     linear("attn.indexer.wq_b", C::indexer, ix.num_heads * ix.head_dim, a.q_lora_rank,
-        spec.weights.indexer);
+           spec.weights.indexer);
     linear("attn.indexer.wk", C::indexer, ix.head_dim, D, spec.weights.indexer);
     add("attn.indexer.k_norm", C::norms, 2, ix.head_dim, WeightFormat::bf16);  // LayerNorm w + b
     linear("attn.indexer.weights_proj", C::indexer, ix.num_heads, D, WeightFormat::bf16);
@@ -143,9 +144,15 @@ struct Builder {
   void layer(const LayerSpec& l) {
     norm("attn_norm", spec.hidden_size);
     switch (spec.architecture) {
-      case Architecture::v4: v4_attention(l); break;
-      case Architecture::mla: mla_attention(); break;
-      case Architecture::gqa: gqa_attention(); break;
+      case Architecture::v4:
+        v4_attention(l);
+        break;
+      case Architecture::mla:
+        mla_attention();
+        break;
+      case Architecture::gqa:
+        gqa_attention();
+        break;
     }
     norm("ffn_norm", spec.hidden_size);
     ffn(l);
@@ -158,18 +165,30 @@ struct Builder {
 
 std::string_view to_string(ParamComponent c) {
   switch (c) {
-    case C::embedding: return "embedding";
-    case C::attention: return "attention";
-    case C::compressor: return "compressor";
-    case C::indexer: return "indexer";
-    case C::routed_experts: return "routed_experts";
-    case C::shared_experts: return "shared_experts";
-    case C::dense_ffn: return "dense_ffn";
-    case C::router: return "router";
-    case C::mhc: return "mhc";
-    case C::norms: return "norms";
-    case C::lm_head: return "lm_head";
-    case C::mtp_projections: return "mtp_projections";
+    case C::embedding:
+      return "embedding";
+    case C::attention:
+      return "attention";
+    case C::compressor:
+      return "compressor";
+    case C::indexer:
+      return "indexer";
+    case C::routed_experts:
+      return "routed_experts";
+    case C::shared_experts:
+      return "shared_experts";
+    case C::dense_ffn:
+      return "dense_ffn";
+    case C::router:
+      return "router";
+    case C::mhc:
+      return "mhc";
+    case C::norms:
+      return "norms";
+    case C::lm_head:
+      return "lm_head";
+    case C::mtp_projections:
+      return "mtp_projections";
   }
   return "?";
 }

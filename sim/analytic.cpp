@@ -51,6 +51,7 @@ AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
     OpOptions options;
     options.kv_format = query.kv_format;
     options.include_mtp = query.include_mtp;
+    options.prefill = query.phase == Phase::prefill;
     for (const Op& op : build_ops(spec, model.weights, r.pass, options)) {
       r.total += op.cost;
       r.by_component[static_cast<int>(op.component)] += op.cost;

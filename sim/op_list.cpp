@@ -17,6 +17,7 @@ struct OpBuilder {
   const ModelSpec& spec;
   const Pass& pass;
   const KvFormat& kv;
+  bool prefill = false;
   std::vector<Op>& ops;
   std::int64_t layer = -1;
   bool in_mtp = false;
@@ -86,6 +87,31 @@ struct OpBuilder {
                                       kv.indexer_key,
                                       spec.compute.indexer_scoring};
     push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring));
+  }
+
+  // Dense MLA prefill: wkv_b expands every cached entry (instead of the per-token absorptions
+  // the layer's wkv_b linear stands for) and the core runs 192-deep MHA.
+  static bool expanded_form(const ModelSpec& spec, const LayerSpec& l, bool prefill) {
+    return prefill && spec.architecture == Architecture::mla &&
+           l.attention != AttentionKind::mla_dsa;
+  }
+
+  void mla_expanded_attention(const WeightTensor& wkv_b) {
+    const AttentionSpec& a = spec.attention;
+    MlaExpandedShape s;
+    s.num_heads = a.num_heads;
+    s.latent_dim = a.kv_lora_rank;
+    s.rope_dim = a.rope_dim;
+    s.nope_dim = a.qk_nope_dim;
+    s.v_dim = a.v_head_dim;
+    s.start_pos = pass.start_pos;
+    s.num_tokens = pass.num_tokens;
+    s.kv_format = kv.main_entry;
+    s.compute = spec.compute.core_attention;
+    s.expand_weight = wkv_b.format;
+    s.expand_compute = spec.compute.attention_projections;
+    push("wkv_b", OpComponent::attention_projections, expansion_cost(s));
+    push("core_attention", OpComponent::core_attention, cost(s));
   }
 
   void mla_attention(const LayerSpec& l) {
@@ -162,13 +188,24 @@ struct OpBuilder {
     layer = index;
     const LayerSpec& l = spec.layers[index];
     mhc("hc_attn", pass.num_tokens, false);
-    for (const WeightTensor* w : linears) linear(*w, pass.num_tokens);
+    const bool expanded = expanded_form(spec, l, prefill);
+    const WeightTensor* wkv_b = nullptr;
+    for (const WeightTensor* w : linears) {
+      if (expanded && w->name.ends_with(".attn.wkv_b")) {
+        wkv_b = w;
+        continue;
+      }
+      linear(*w, pass.num_tokens);
+    }
     switch (spec.architecture) {
       case Architecture::v4:
         v4_attention(l);
         break;
       case Architecture::mla:
-        mla_attention(l);
+        if (wkv_b != nullptr)
+          mla_expanded_attention(*wkv_b);
+        else
+          mla_attention(l);
         break;
       case Architecture::gqa:
         gqa_attention();
@@ -227,7 +264,7 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
   }
   const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
 
-  OpBuilder b{spec, pass, kv, ops};
+  OpBuilder b{spec, pass, kv, options.prefill, ops};
   for (std::int64_t i = 0; i < spec.num_layers; ++i) b.layer_ops(linears[i], i);
   b.layer = -1;
   b.mhc("hc_head", logit_tokens, true);

@@ -15,7 +15,7 @@ namespace v4sim {
 
 /// What an op is part of, for breakdowns.
 enum class OpComponent : std::uint8_t {
-  attention_projections,  // q/kv/o projections (and MLA absorptions)
+  attention_projections,  // q/kv/o projections (and MLA absorptions, or the prefill expansion)
   core_attention,         // QK and PV over the attended keys
   indexer_projections,    // lightning-indexer query, key and weight projections
   indexer_scoring,        // lightning-indexer scores over every visible key
@@ -43,6 +43,10 @@ struct OpOptions {
   bool include_mtp = false;          // add one MTP draft step per token
   /// Logits for every position (true) or only the last one, as serving prefill does (false).
   bool logits_for_all_tokens = false;
+  /// The pass is a prefill chunk: dense MLA (V3) attends in the expanded (MHA) form then, with
+  /// wkv_b applied to every cached entry instead of absorbed per query (kernels/mla_attention.h,
+  /// MlaExpandedShape). Decode, and V3.2's DSA layers in both phases, use the absorbed form.
+  bool prefill = false;
 };
 
 struct Op {

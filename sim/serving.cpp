@@ -156,8 +156,9 @@ Cost routed_on_rank(const Setup& s, double stage_tokens) {
 
 /// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
 /// `pass`, with `kv_share` KV traffic per rank relative to one sequence.
-Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all) {
+Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill) {
   OpOptions options;
+  options.prefill = prefill;
   options.kv_format = s.config.kv_format;
   options.include_mtp = s.mtp;
   options.logits_for_all_tokens = logits_all;
@@ -305,7 +306,7 @@ Prefill price_prefill(const Setup& s, double prompts) {
   const std::int64_t n = s.workload.context_tokens;
   for (std::int64_t start = cached_tokens(s); start < n; start += s.config.prefill_chunk_tokens) {
     const Pass chunk{start, std::min(s.config.prefill_chunk_tokens, n - start)};
-    const Pricing p = price_stage(s, chunk, prompts, false);
+    const Pricing p = price_stage(s, chunk, prompts, false, /*prefill=*/true);
     out.time_s += p.breakdown.total_s * static_cast<double>(s.layout.pp);
     out.work.ideal_compute_s += p.work.ideal_compute_s;
     out.work.bytes += p.work.bytes;
@@ -369,7 +370,7 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.mbu = p.work.bytes / (hbm * stage_s);
     r.precision_fallback = p.work.fallback;
   } else {
-    const Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true);
+    const Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true, /*prefill=*/false);
     r.ttft_s = decode_ttft_s;
     r.kv_transfer_s = kv_transfer_s(s);
     r.breakdown = p.breakdown;

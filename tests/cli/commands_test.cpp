@@ -103,7 +103,7 @@ TEST(Cli, BadInputExitsTwoWithAMessage) {
       // Issue 7: NaN passed CLI11's PositiveNumber check and meant "no SLO"; counts beyond int64.
       {"optimize --model deepseek-v4-flash --system hgx-h200 --context 4k --slo-tpot-ms nan",
        "--slo-tpot-ms nan"},
-      {"cost --model deepseek-v3 --context 1m --phase prefill --extrapolate", "exceed 2^63"},
+      {"cost --model deepseek-v3 --context 4m --phase prefill --extrapolate", "exceed 2^63"},
   };
   for (const auto& [args, expected] : cases) {
     const Outcome r = run(args);

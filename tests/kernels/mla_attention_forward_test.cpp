@@ -126,6 +126,60 @@ TEST(MlaForward, AbsorbedEqualsExpandedPerHeadAttention) {
   EXPECT_LE(reported_error("vs expanded ref", out, expanded), kTolerance);
 }
 
+MlaExpandedShape expanded_shape_of(const MlaRefDims& d, std::int64_t tokens) {
+  MlaExpandedShape s;
+  s.num_heads = d.heads;
+  s.latent_dim = d.latent;
+  s.rope_dim = d.rope;
+  s.nope_dim = d.nope;
+  s.v_dim = d.v;
+  s.start_pos = d.start_pos;
+  s.num_tokens = tokens;
+  return s;
+}
+
+// The expanded (MHA) form V3 prefill is priced in: the double reference of the expanded maths,
+// the absorbed kernel, and its count against expansion_cost() + cost().
+TEST(MlaForward, ExpandedFormMatchesReferenceAndCountsCost) {
+  const DenseCase cases[] = {{"decode n=37", 36, 1}, {"prefill 9", 0, 9}, {"chunk 5 at 11", 11, 5}};
+  std::uint64_t seed = 3001;
+  for (const DenseCase& c : cases) {
+    SCOPED_TRACE(c.name);
+    SeededRng rng(c.name, seed++);
+    const MlaRefDims d = v32_dims(c.start_pos);
+    const MlaInputs in =
+        make_inputs(rng, d, c.start_pos + c.tokens + 3, c.tokens);  // + unused rows
+    const MlaExpandedShape s = expanded_shape_of(d, c.tokens);
+    RowMatrixXf out(c.tokens, d.heads * d.v);
+    Cost counted;
+    mla_expanded_forward(s, in.q_nope, in.q_rope, in.cache, in.w_uk, in.w_uv, mla_softmax_scale(),
+                         out, &counted);
+    const auto ref = reference::mla_ref_expanded(d, in.q_nope, in.q_rope, in.cache, in.w_uk,
+                                                 in.w_uv, nullptr, mla_softmax_scale());
+    EXPECT_LE(reported_error("vs expanded ref", out, ref), kTolerance);
+    const RowMatrixXf absorbed = run_forward(in, shape_of(d, c.tokens, 0), nullptr, nullptr);
+    EXPECT_LE((out - absorbed).cwiseAbs().maxCoeff(), 1e-4f * absorbed.cwiseAbs().maxCoeff());
+    EXPECT_EQ(counted, expansion_cost(s) + cost(s));
+  }
+}
+
+// V3 widths: 81,920 FLOPs per (query, key) expanded against 278,528 absorbed; one wkv_b pass
+// (2 * 512 * 128 * 256 FLOPs) per entry, the chunk's prefix included.
+TEST(MlaForward, ExpandedCostAtV3Widths) {
+  MlaExpandedShape e;
+  e.start_pos = 1000;
+  e.num_tokens = 24;
+  e.compute = Precision::bf16;
+  e.expand_compute = Precision::fp8;
+  const std::int64_t pairs = 24 * 1000 + 24 * 25 / 2;
+  EXPECT_EQ(cost(e).flops_at(Precision::bf16), 81920 * pairs);
+  EXPECT_EQ(expansion_cost(e).flops_at(Precision::fp8), 2LL * 1024 * 512 * 128 * 256);
+  MlaAttentionShape a;
+  a.start_pos = 1000;
+  a.num_tokens = 24;
+  EXPECT_EQ(cost(a).flops_at(a.compute), 278528 * pairs);
+}
+
 struct SparseCase {
   const char* name;
   std::int64_t start_pos, tokens, topk;

@@ -170,6 +170,26 @@ TEST_F(KernelThreadsTest, MlaCoreDecodeAndPrefill) {
   }
 }
 
+TEST_F(KernelThreadsTest, MlaExpandedPrefill) {
+  SeededRng rng("threads.mla_expanded", 16);
+  MlaExpandedShape s;
+  s.num_heads = 8;
+  s.start_pos = 40;
+  s.num_tokens = 24;
+  const std::int64_t n = s.start_pos + s.num_tokens;
+  const RowMatrixXf cache = rng.normal(n, s.latent_dim + s.rope_dim);
+  const RowMatrixXf q_nope = rng.normal(s.num_tokens, s.num_heads * s.nope_dim, 0.2);
+  const RowMatrixXf q_rope = rng.normal(s.num_tokens, s.num_heads * s.rope_dim, 0.2);
+  const RowMatrixXf w_uk = rng.normal(s.num_heads * s.nope_dim, s.latent_dim, 0.05);
+  const RowMatrixXf w_uv = rng.normal(s.num_heads * s.v_dim, s.latent_dim, 0.05);
+  const auto [a, b] = one_and_two([&] {
+    RowMatrixXf out(s.num_tokens, s.num_heads * s.v_dim);
+    mla_expanded_forward(s, q_nope, q_rope, cache, w_uk, w_uv, 0.07f, out);
+    return out;
+  });
+  EXPECT_TRUE(same_bits(a, b));
+}
+
 TEST_F(KernelThreadsTest, MoeRoutedExpertsAndTheirCount) {
   SeededRng rng("threads.moe", 15);
   MoeShape s;

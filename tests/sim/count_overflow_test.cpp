@@ -36,15 +36,16 @@ TEST(CheckedCounts, ExactBelowTheLimitAndThrowAbove) {
 
 TEST(CheckedCounts, AnalyzeRefusesCountsBeyondInt64) {
   const PreparedModel v3 = prepare(load_model("deepseek-v3"));
-  // Dense MLA prefill grows as n^2: 512K still fits (about 2.3e18 FLOPs), 1M does not.
-  const AnalyticResult ok = analyze(v3, {524288, Phase::prefill, "deploy", false, true});
+  // Dense MLA prefill grows as n^2 (expanded form, about 5e6 FLOPs per query-key pair over the
+  // 61 layers): 1M still fits (about 2.8e18 FLOPs), 4M does not.
+  const AnalyticResult ok = analyze(v3, {1048576, Phase::prefill, "deploy", false, true});
   EXPECT_GT(ok.total.total_flops(), std::int64_t{1} << 60);
   try {
-    (void)analyze(v3, {1048576, Phase::prefill, "deploy", false, true});
+    (void)analyze(v3, {4194304, Phase::prefill, "deploy", false, true});
     FAIL() << "expected InputError";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("exceed 2^63"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find("deepseek-v3 at context 1048576 (prefill)"),
+    EXPECT_NE(std::string(e.what()).find("deepseek-v3 at context 4194304 (prefill)"),
               std::string::npos)
         << e.what();
   }
