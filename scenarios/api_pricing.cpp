@@ -204,13 +204,6 @@ std::string listed_text(const ApiPrice& p) {
   return out;
 }
 
-std::string price_basis_text(const PriceAssumptions& p) {
-  if (p.basis != "tco") return "rental (each accelerator file's price per rank-hour)";
-  return "TCO: purchase price amortised over " + sf::num(p.amortization_years) + " years, " +
-         sf::num(p.usd_per_kwh) + " USD/kWh at PUE " + sf::num(p.pue) + ", hosting " +
-         sf::num(p.hosting_usd_per_kw_month) + " USD per kW-month";
-}
-
 report::Section prices_section(const Scenario& sc) {
   report::Section sec;
   sec.heading = "API prices";
@@ -393,7 +386,7 @@ report::Section self_hosted_section(const Scenario& sc, const Costs& c) {
       {"MTP acceptance", sf::num(sc.mtp_acceptance),
        "scenario field mtp_acceptance; the file's slo section says: " + sc.slo_source});
   sec.inputs.push_back(
-      {"price basis", price_basis_text(sc.prices),
+      {"price basis", sf::price_basis(sc.prices),
        sc.prices_source.empty() ? "defaults stated in sim/economics.h" : sc.prices_source});
   for (const PreparedModel& m : c.models)
     sec.inputs.push_back({m.spec.name, m.spec.display_name, m.spec.file + " (sources inside)"});

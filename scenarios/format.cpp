@@ -76,4 +76,11 @@ double positive_span(const std::vector<double>& values) {
   return n < 2 ? 1.0 : hi / lo;
 }
 
+std::string price_basis(const PriceAssumptions& p) {
+  if (p.basis != "tco") return "rental (each accelerator file's price per rank-hour)";
+  return "TCO: purchase price amortised over " + num(p.amortization_years) + " years, " +
+         num(p.usd_per_kwh) + " USD/kWh at PUE " + num(p.pue) + ", hosting " +
+         num(p.hosting_usd_per_kw_month) + " USD per kW-month";
+}
+
 }  // namespace v4sim::scenario_format

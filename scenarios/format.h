@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/economics.h"
+
 namespace v4sim::scenario_format {
 
 /// printf-style formatting of one number ("%.4g" by default).
@@ -22,6 +24,8 @@ std::string join_words(const std::vector<std::string>& items);
 /// A file-name stem from free text: lower-case letters and digits, other runs as one '-'
 /// ("Document analysis (200K)" -> "document-analysis-200k"); "x" when nothing is left.
 std::string slug(const std::string& text);
+/// The price basis in words: "rental (...)" or "TCO: purchase price amortised over 4 years, ...".
+std::string price_basis(const PriceAssumptions& p);
 /// max / min of the positive finite values (1 when fewer than two): whether a chart needs log y.
 double positive_span(const std::vector<double>& values);
 

@@ -224,13 +224,6 @@ void add_bar(report::Series& s, const std::vector<SystemSpec>& systems, const st
   }
 }
 
-std::string price_basis_text(const PriceAssumptions& p) {
-  if (p.basis != "tco") return "rental (each accelerator file's price per rank-hour)";
-  return "TCO: purchase price amortised over " + sf::num(p.amortization_years) + " years, " +
-         sf::num(p.usd_per_kwh) + " USD/kWh at PUE " + sf::num(p.pue) + ", hosting " +
-         sf::num(p.hosting_usd_per_kw_month) + " USD per kW-month";
-}
-
 std::string range_text(const Range& r, const char* format = "%.4g") {
   if (r.is_exact()) return sf::num(r.nominal, format);
   return sf::num(r.nominal, format) + " (" + sf::num(r.low, format) + " to " +
@@ -410,7 +403,7 @@ report::Section demand_section(const Scenario& sc, const Plans& pl) {
   }
   if (!targets.empty()) sec.inputs.push_back({"targets", targets, sc.slo_source});
   sec.inputs.push_back(
-      {"price basis", price_basis_text(sc.prices),
+      {"price basis", sf::price_basis(sc.prices),
        sc.prices_source.empty() ? "defaults stated in sim/economics.h" : sc.prices_source});
   for (const PreparedModel& m : pl.models)
     sec.inputs.push_back({m.spec.name, m.spec.display_name, m.spec.file + " (sources inside)"});
