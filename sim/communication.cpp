@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "hardware/collectives.h"
+#include "hardware/perf_model.h"
 #include "hardware/topology.h"
 
 namespace v4sim {
@@ -52,9 +53,16 @@ CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& la
 CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
     // `new T(prvalue)` constructs in place (guaranteed elision): the graph is never copied or
     // moved.
-    : topo_(new Topology(build_topology(expand(system, nodes)))) {}
+    : topo_(new Topology(build_topology(expand(system, nodes)))),
+      accelerator_(system.accelerator),
+      devices_per_node_(system.devices_per_node) {}
 
 CommPlanner::~CommPlanner() = default;
+
+const PerfModel& CommPlanner::perf() {
+  if (!perf_) perf_ = std::make_unique<PerfModel>(accelerator_);
+  return *perf_;
+}
 
 CommLine CommPlanner::transfer(int src, int dst) {
   return fit(point_to_point(*topo_, src, dst, kProbeBytes),

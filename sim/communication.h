@@ -33,6 +33,7 @@ struct CommModel {
 CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& layout);
 
 struct Topology;  // hardware/topology.h
+class PerfModel;  // hardware/perf_model.h
 
 /// Builds the topology once and remembers each group's line, for searches that try many layouts
 /// on one system (building CloudMatrix384's graph and timing a 256-rank all-to-all takes tens of
@@ -46,9 +47,17 @@ class CommPlanner {
   CommModel model(const Layout& layout);
   /// Point-to-point from rank `src` to rank `dst` (e.g. KV cache from a prefill to a decode rank).
   CommLine transfer(int src, int dst);
+  /// The measured kernel tables of the system's accelerator (and its measured siblings), loaded
+  /// on first use and kept for the planner's life.
+  const PerfModel& perf();
+  /// Ranks per node: a collective over more crosses the scale-out network.
+  int devices_per_node() const { return devices_per_node_; }
 
  private:
   std::unique_ptr<Topology> topo_;
+  Accelerator accelerator_;
+  int devices_per_node_ = 1;
+  std::unique_ptr<PerfModel> perf_;
   std::map<int, CommLine> all_to_all_;  // by group size
   std::map<int, CommLine> all_reduce_;  // by tp
   std::map<int, CommLine> hop_;         // by stage size

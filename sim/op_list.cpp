@@ -22,10 +22,18 @@ struct OpBuilder {
   std::int64_t layer = -1;
   bool in_mtp = false;
 
-  void push(const std::string& name, OpComponent component, const Cost& cost) {
+  void push(const std::string& name, OpComponent component, const Cost& cost,
+            OpKernel kernel = {}) {
     const std::string prefix =
         layer < 0 ? "" : (in_mtp ? "mtp." : "layers.") + std::to_string(layer) + ".";
-    ops.push_back({prefix + name, in_mtp ? OpComponent::mtp : component, layer, cost});
+    ops.push_back({prefix + name, in_mtp ? OpComponent::mtp : component, layer, cost, kernel});
+  }
+
+  static OpKernel gemm(std::int64_t tokens, std::int64_t n, std::int64_t k) {
+    return {true, KernelClass::gemm, tokens, n, k, 0, 0};
+  }
+  OpKernel attention(KernelClass kernel, std::int64_t heads) const {
+    return {true, kernel, pass.num_tokens, 0, 0, heads, pass.start_pos + pass.num_tokens};
   }
 
   void linear(const WeightTensor& w, std::int64_t tokens) {
@@ -40,7 +48,8 @@ struct OpBuilder {
     }
     const std::string name = w.name.substr(w.name.find_last_of('.') + 1);
     push(name == "head" ? "lm_head" : name, c,
-         cost(LinearShape{tokens, w.cols, w.rows, w.groups, w.format, p}));
+         cost(LinearShape{tokens, w.cols, w.rows, w.groups, w.format, p}),
+         gemm(tokens, w.rows / w.groups, w.cols / w.groups));
   }
 
   void v4_attention(const LayerSpec& l) {
@@ -51,7 +60,10 @@ struct OpBuilder {
                               pass.start_pos,   pass.num_tokens,
                               kv.main_entry,    spec.compute.core_attention};
     if (l.attention == AttentionKind::csa) core.topk = spec.indexer.topk;
-    push("core_attention", OpComponent::core_attention, cost(core));
+    // Decode runs a sparse FlashMLA-style kernel over the selected and window entries; no
+    // published table covers V4's prefill core, so it stays on the roofline.
+    push("core_attention", OpComponent::core_attention, cost(core),
+         prefill ? OpKernel{} : attention(KernelClass::dsa_decode, a.num_heads));
     if (l.attention == AttentionKind::swa) return;
     const bool csa = l.attention == AttentionKind::csa;
     const CompressorShape main{spec.hidden_size,
@@ -86,7 +98,8 @@ struct OpBuilder {
                                       pass.num_tokens,
                                       kv.indexer_key,
                                       spec.compute.indexer_scoring};
-    push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring));
+    push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring),
+         prefill ? OpKernel{} : attention(KernelClass::indexer_logits, ix.num_heads));
   }
 
   // Dense MLA prefill: wkv_b expands every cached entry (instead of the per-token absorptions
@@ -110,8 +123,11 @@ struct OpBuilder {
     s.compute = spec.compute.core_attention;
     s.expand_weight = wkv_b.format;
     s.expand_compute = spec.compute.attention_projections;
-    push("wkv_b", OpComponent::attention_projections, expansion_cost(s));
-    push("core_attention", OpComponent::core_attention, cost(s));
+    push("wkv_b", OpComponent::attention_projections, expansion_cost(s),
+         gemm(s.start_pos + s.num_tokens, a.num_heads * (a.qk_nope_dim + a.v_head_dim),
+              a.kv_lora_rank));
+    push("core_attention", OpComponent::core_attention, cost(s),
+         attention(KernelClass::mla_prefill, a.num_heads));
   }
 
   void mla_attention(const LayerSpec& l) {
@@ -120,7 +136,11 @@ struct OpBuilder {
     const MlaAttentionShape core{
         a.num_heads,    a.kv_lora_rank,  a.rope_dim,    topk,
         pass.start_pos, pass.num_tokens, kv.main_entry, spec.compute.core_attention};
-    push("core_attention", OpComponent::core_attention, cost(core));
+    // Absorbed MLA: FlashMLA's dense or sparse decode kernel. In prefill the DSA layers run the
+    // same sparse kernel over a chunk, which no table measures: roofline there.
+    const KernelClass decode_class = topk > 0 ? KernelClass::dsa_decode : KernelClass::mla_decode;
+    push("core_attention", OpComponent::core_attention, cost(core),
+         prefill ? OpKernel{} : attention(decode_class, a.num_heads));
     if (topk == 0) return;
     const IndexerSpec& ix = spec.indexer;
     const IndexerScoringShape scoring{ix.num_heads,
@@ -130,7 +150,8 @@ struct OpBuilder {
                                       pass.num_tokens,
                                       kv.indexer_key,
                                       spec.compute.indexer_scoring};
-    push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring));
+    push("indexer.scoring", OpComponent::indexer_scoring, cost(scoring),
+         prefill ? OpKernel{} : attention(KernelClass::indexer_logits, ix.num_heads));
   }
 
   void gqa_attention() {
@@ -155,7 +176,8 @@ struct OpBuilder {
       dense.num_shared = 1;
       dense.shared_weight = spec.weights.dense_ffn;
       dense.shared_compute = spec.compute.dense_ffn;
-      push("ffn", OpComponent::dense_ffn, shared_cost(dense));
+      push("ffn", OpComponent::dense_ffn, shared_cost(dense),
+           gemm(pass.num_tokens, 2 * m.dense_intermediate_size, spec.hidden_size));
       return;
     }
     MoeShape moe;
@@ -171,10 +193,16 @@ struct OpBuilder {
     moe.expert_compute = spec.compute.routed_experts;
     moe.shared_compute = spec.compute.shared_experts;
     moe.router_compute = spec.compute.router;
-    push("ffn.router", OpComponent::router, router_cost(moe));
-    push("ffn.routed_experts", OpComponent::routed_experts, routed_cost(moe));
+    push("ffn.router", OpComponent::router, router_cost(moe),
+         gemm(pass.num_tokens, m.num_routed_experts, spec.hidden_size));
+    // The serving model fills the expert count and tokens per expert of a rank.
+    push("ffn.routed_experts", OpComponent::routed_experts, routed_cost(moe),
+         {true, KernelClass::grouped_gemm, pass.num_tokens, 2 * m.expert_intermediate_size,
+          spec.hidden_size, 0, 0});
     if (m.num_shared_experts > 0)
-      push("ffn.shared_experts", OpComponent::shared_experts, shared_cost(moe));
+      push("ffn.shared_experts", OpComponent::shared_experts, shared_cost(moe),
+           gemm(pass.num_tokens, 2 * m.num_shared_experts * m.expert_intermediate_size,
+                spec.hidden_size));
   }
 
   void mhc(const std::string& name, std::int64_t tokens, bool head) {

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hardware/perf_table.h"
 #include "kernels/cost.h"
 #include "models/model_spec.h"
 #include "models/weights.h"
@@ -49,11 +50,24 @@ struct OpOptions {
   bool prefill = false;
 };
 
+/// The kernel an op runs, as the measured tables index it (hardware/perf/README.md), per
+/// sequence: the serving model scales it to a rank's batch. Ops with no table class (compressor,
+/// mHC, GQA core, V4 prefill core) are timed on the roofline.
+struct OpKernel {
+  bool has_class = false;
+  KernelClass kernel = KernelClass::gemm;
+  std::int64_t tokens = 0;  // rows of a GEMM-like op per sequence (its pass or logit tokens)
+  std::int64_t n = 0, k = 0;  // GEMM-like: output and input width (of one group)
+  std::int64_t heads = 0;     // attention or indexer heads
+  std::int64_t kv_len = 0;    // keys visible to the pass's last query
+};
+
 struct Op {
   std::string name;  // e.g. "layers.2.core_attention"
   OpComponent component = OpComponent::core_attention;
   std::int64_t layer = -1;  // -1 for model-level ops
   Cost cost;
+  OpKernel kernel;
 };
 
 /// Every op of a forward pass of `pass` through the model.

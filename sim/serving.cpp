@@ -1,9 +1,11 @@
 #include "sim/serving.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <memory>
 
+#include "hardware/perf_model.h"
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
 #include "models/config/input_error.h"
@@ -53,6 +55,10 @@ struct Work {
     bytes += static_cast<double>(c.total_bytes());
     if (t.fallback_used) merge_fallback(t.fallback);
   }
+  void scale(double f) {
+    ideal_compute_s *= f;
+    bytes *= f;
+  }
   /// Adds the items of a ", "-separated list not yet present.
   void merge_fallback(const std::string& list) {
     std::size_t start = 0;
@@ -68,9 +74,68 @@ struct Work {
   }
 };
 
+/// Op timings by name, summed over layers and microbatches, with where each came from.
+struct OpLedger {
+  std::vector<OpTiming> ops;
+  TimeSources sources;
+  std::vector<std::string> warnings;
+
+  void add(const std::string& name, const std::string& component, double time_s,
+           double repeats, const PerfEstimate& e) {
+    const double t = time_s * repeats;
+    std::string source = "roofline";
+    if (e.found && e.source == TimeSource::measured) source = "measured";
+    if (e.found && e.source == TimeSource::transferred) source = "transferred from " + e.device;
+    (source == "roofline"         ? sources.roofline_s
+     : source == "measured"       ? sources.measured_s
+                                  : sources.transferred_s) += t;
+    if (e.found && e.extrapolated) {
+      const std::string w = name + ": outside the measured range of " + e.device + "/" + e.table +
+                            " (efficiency held at the nearest measured size)";
+      if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+    }
+    for (OpTiming& o : ops)
+      if (o.name == name && o.efficiency_source == source) {
+        o.time_s += t;
+        o.calls += std::llround(repeats);
+        o.extrapolated = o.extrapolated || (e.found && e.extrapolated);
+        return;
+      }
+    ops.push_back({name, component, std::llround(repeats), t, source, e.found ? e.table : "",
+                   e.found && e.extrapolated});
+  }
+  /// Adds `o` with its times scaled by `times` and its call counts by `calls` (the stage's share
+  /// of the layers scales both; a slowdown scales only the time).
+  void merge(const OpLedger& o, double times, double calls) {
+    for (const OpTiming& t : o.ops) {
+      bool done = false;
+      for (OpTiming& mine : ops)
+        if (mine.name == t.name && mine.efficiency_source == t.efficiency_source) {
+          mine.time_s += t.time_s * times;
+          mine.calls += std::llround(static_cast<double>(t.calls) * calls);
+          mine.extrapolated = mine.extrapolated || t.extrapolated;
+          done = true;
+          break;
+        }
+      if (!done) {
+        OpTiming copy = t;
+        copy.time_s *= times;
+        copy.calls = std::llround(static_cast<double>(t.calls) * calls);
+        ops.push_back(copy);
+      }
+    }
+    sources.measured_s += o.sources.measured_s * times;
+    sources.transferred_s += o.sources.transferred_s * times;
+    sources.roofline_s += o.sources.roofline_s * times;
+    for (const std::string& w : o.warnings)
+      if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+  }
+};
+
 struct Pricing {
   StepBreakdown breakdown;  // one pipeline stage
   Work work;
+  OpLedger ledger;
 };
 
 /// Everything about one (model, system, config, workload) that does not depend on the batch.
@@ -90,6 +155,8 @@ struct Setup {
   std::int64_t stage_moe_layers;
   std::int64_t local_experts;  // routed experts held per rank per layer
   CommModel comm;
+  /// Measured kernel tables (null: roofline only).
+  const PerfModel* perf = nullptr;
   /// Disaggregated prefill: its pool's setup and the KV transfer to a decode rank.
   std::shared_ptr<const Setup> prefill_pool;
   CommLine kv_transfer;
@@ -128,15 +195,21 @@ void add_time(StepBreakdown& b, OpComponent c, double s) {
   }
 }
 
+/// Token-expert pairs on the busiest rank of a stage when `stage_tokens` tokens pass it.
+double pairs_on_rank(const Setup& s, double stage_tokens) {
+  const double ranks = static_cast<double>(s.layout.devices_per_stage());
+  // Pairs spread evenly over ranks, then the busiest gets `expert_imbalance` times the mean.
+  return stage_tokens * static_cast<double>(s.spec.moe.experts_per_token) / ranks *
+         s.config.expert_imbalance;
+}
+
 /// Routed-expert work of one MoE layer on the busiest rank, when `stage_tokens` tokens pass the
 /// stage in one step.
 Cost routed_on_rank(const Setup& s, double stage_tokens) {
   const MoeSpec& m = s.spec.moe;
   const double ranks = static_cast<double>(s.layout.devices_per_stage());
   const double replicas = ranks / static_cast<double>(s.layout.ep);
-  // Pairs spread evenly over ranks, then the busiest gets `expert_imbalance` times the mean.
-  const double pairs =
-      stage_tokens * static_cast<double>(m.experts_per_token) / ranks * s.config.expert_imbalance;
+  const double pairs = pairs_on_rank(s, stage_tokens);
   // Distinct local experts touched: tokens pick experts near-uniformly (the load-balancing bias
   // aims for that), so a replica of an expert sees Poisson(lambda) tokens.
   const double lambda = stage_tokens * static_cast<double>(m.experts_per_token) /
@@ -154,9 +227,54 @@ Cost routed_on_rank(const Setup& s, double stage_tokens) {
   return routed_cost(shape);
 }
 
-/// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
-/// `pass`, with `kv_share` KV traffic per rank relative to one sequence.
-Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill) {
+/// The precision carrying most of an op's FLOPs (its kernel's input type).
+Precision main_precision(const Cost& c) {
+  Precision best = Precision::bf16;
+  std::int64_t most = 0;
+  for (Precision p : kAllPrecisions)
+    if (c.flops_at(p) > most) {
+      most = c.flops_at(p);
+      best = p;
+    }
+  return best;
+}
+
+/// The op's kernel call on a rank holding `seqs` sequences (`tokens` of them for token-parallel
+/// work) of its dp group.
+KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs, double stage_tokens,
+                       bool prefill) {
+  const OpKernel& k = op.kernel;
+  const double tp = static_cast<double>(s.layout.tp);
+  KernelCall call;
+  call.kernel = k.kernel;
+  call.cost = c;
+  call.precision = main_precision(c);
+  call.n = static_cast<double>(k.n);
+  call.k = static_cast<double>(k.k);
+  // Attention-side GEMMs split their output (heads) over tp and see every token of the group;
+  // replicated ones run on the rank's share of the tokens.
+  if (attention_side(op.component)) {
+    call.m = static_cast<double>(k.tokens) * seqs;
+    call.n = std::max(1.0, call.n / tp);
+  } else {
+    call.m = std::max(1.0, static_cast<double>(k.tokens) * seqs / tp);
+  }
+  call.heads = static_cast<double>(k.heads) / tp;
+  call.batch = seqs;
+  call.kv_len = static_cast<double>(k.kv_len);
+  call.seq_len = static_cast<double>(k.kv_len);
+  if (k.kernel == KernelClass::grouped_gemm) {
+    call.experts = static_cast<double>(std::max<std::int64_t>(1, s.local_experts));
+    call.tokens_per_expert = pairs_on_rank(s, stage_tokens) / call.experts;
+    call.masked = !prefill;
+  }
+  return call;
+}
+
+/// Compute of one pipeline stage for `seqs` sequences per dp group, each contributing the
+/// queries of `pass`: time by component, roofline work and where each op's time came from.
+Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits_all,
+                      bool prefill) {
   OpOptions options;
   options.prefill = prefill;
   options.kv_format = s.config.kv_format;
@@ -168,6 +286,7 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   Pricing out;
   StepBreakdown main, rest;
   Work main_work, rest_work;
+  OpLedger main_ops, rest_ops;
   Cost routed;
   bool routed_done = false;
   for (const Op& op : build_ops(s.spec, s.weights, pass, options)) {
@@ -185,8 +304,18 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
       c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
     }
     const OpTime t = op_time(s.device, c);
-    add_time(main_layer ? main : rest, op.component, t.total_s);
+    PerfEstimate e;
+    if (s.perf && op.kernel.has_class)
+      e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
+    const double time_s = e.found ? e.time_s + s.device.launch_overhead_s : t.total_s;
+    add_time(main_layer ? main : rest, op.component, time_s);
     (main_layer ? main_work : rest_work).add(s.device, c, t);
+    // The op's name without its layer index ("layers.3.attn.wq_a" -> "attn.wq_a").
+    std::string name = op.name;
+    if (op.layer >= 0) name = name.substr(name.find('.', name.find('.') + 1) + 1);
+    if (op.component == OpComponent::mtp) name = "mtp." + name;
+    (main_layer ? main_ops : rest_ops)
+        .add(name, std::string(to_string(op.component)), time_s, 1.0, e);
   }
   // The heaviest stage holds ceil(L / pp) of the L main layers, plus the model-level ops and the
   // MTP block (counted on it in full: conservative for pp > 1).
@@ -202,28 +331,120 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   out.work.bytes = main_work.bytes * f + rest_work.bytes;
   out.work.fallback = main_work.fallback;
   out.work.merge_fallback(rest_work.fallback);
+  out.ledger.merge(main_ops, f, f);
+  out.ledger.merge(rest_ops, 1.0, 1.0);
+  return out;
+}
 
-  // Communication of the stage: MoE dispatch (FP8: 1 B per element) and combine (BF16: 2 B) of
-  // the rank's tokens to top-k experts, per MoE layer; an all-reduce of the attention output per
-  // layer when tp > 1; one hop to the next stage when pp > 1.
+/// Communication of one stage for `seqs` sequences per dp group: MoE dispatch (FP8: 1 B per
+/// element) and combine (BF16: 2 B) of the rank's tokens to top-k experts per MoE layer, an
+/// all-reduce of the attention output per layer when tp > 1, one hop to the next stage when
+/// pp > 1. Measured tables first (hardware/perf_model.h), else the topology graph.
+double price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill, OpLedger& ledger) {
   const double D = static_cast<double>(s.spec.hidden_size);
+  const double tp = static_cast<double>(s.layout.tp);
   const double rank_tokens = seqs * static_cast<double>(pass.num_tokens) / tp;
   const double k = static_cast<double>(s.spec.moe.experts_per_token);
   const CommModel& net = s.comm;
+  const int per_node = s.system.devices_per_node;
   double comm = 0;
-  if (s.stage_moe_layers > 0) {
-    comm += static_cast<double>(s.stage_moe_layers) *
-            (net.moe_all_to_all.at(rank_tokens * k * D * 1.0) +
-             net.moe_all_to_all.at(rank_tokens * k * D * 2.0));
+  const auto table_or_graph = [&](const std::string& name, KernelCall call, const CommLine& line,
+                                  double bytes, double repeats) {
+    PerfEstimate e;
+    call.link_latency_s = line.latency_s;
+    if (s.perf && bytes > 0) e = s.perf->estimate(call);
+    const double t = e.found ? e.time_s : line.at(bytes);
+    if (t <= 0) return;
+    comm += t * repeats;
+    ledger.add(name, "communication", t, repeats, e);
+  };
+  const std::int64_t group = std::min(s.layout.ep, s.layout.devices_per_stage());
+  if (s.stage_moe_layers > 0 && group > 1) {
+    const double layers = static_cast<double>(s.stage_moe_layers);
+    KernelCall call;
+    call.ep = static_cast<double>(group);
+    call.tokens_per_rank = rank_tokens;
+    call.low_latency = !prefill;
+    call.spans_nodes = group > per_node;
+    call.kernel = KernelClass::dispatch;
+    call.payload_bytes_per_token = k * D * 1.0;
+    table_or_graph("ffn.dispatch", call, net.moe_all_to_all, rank_tokens * k * D * 1.0, layers);
+    call.kernel = KernelClass::combine;
+    call.payload_bytes_per_token = k * D * 2.0;
+    table_or_graph("ffn.combine", call, net.moe_all_to_all, rank_tokens * k * D * 2.0, layers);
   }
-  comm += static_cast<double>(s.stage_layers) *
-          net.tp_all_reduce.at(seqs * static_cast<double>(pass.num_tokens) * D * 2.0);
+  if (s.layout.tp > 1) {
+    const double bytes = seqs * static_cast<double>(pass.num_tokens) * D * 2.0;
+    KernelCall call;
+    call.kernel = KernelClass::all_reduce;
+    call.ranks = tp;
+    call.message_bytes = bytes;
+    call.spans_nodes = s.layout.tp > per_node;
+    table_or_graph("attn.all_reduce", call, net.tp_all_reduce, bytes,
+                   static_cast<double>(s.stage_layers));
+  }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
-  comm += net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
+  const double hop = net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
+  if (hop > 0) {
+    comm += hop;
+    ledger.add("stage_hop", "communication", hop, 1.0, PerfEstimate{});
+  }
+  return comm;
+}
+
+/// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
+/// `pass`. With overlap, two microbatches (halves of the sequences, or of one prompt's chunk)
+/// each run every op, and one's communication hides behind the other's compute.
+Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill) {
+  const bool has_comm = (s.stage_moe_layers > 0 && s.layout.ep > 1) || s.layout.tp > 1;
+  const bool split_seqs = seqs >= 2;
+  const bool split_tokens = !split_seqs && prefill && pass.num_tokens >= 2;
+  if (!s.config.overlap || !has_comm || !(split_seqs || split_tokens)) {
+    Pricing p = price_compute(s, pass, seqs, logits_all, prefill);
+    const double comm = price_comm(s, pass, seqs, prefill, p.ledger);
+    p.breakdown.communication_s = comm;
+    p.breakdown.exposed_communication_s = comm;
+    p.breakdown.total_s = p.breakdown.compute_s + comm;
+    return p;
+  }
+  // The two halves.
+  std::array<Pass, 2> passes{pass, pass};
+  std::array<double, 2> half{seqs / 2, seqs / 2};
+  if (split_tokens) {
+    const std::int64_t first = pass.num_tokens / 2;
+    passes[0] = Pass{pass.start_pos, first};
+    passes[1] = Pass{pass.start_pos + first, pass.num_tokens - first};
+    half = {seqs, seqs};
+  }
+  Pricing out;
+  OpLedger compute_ops, comm_ops;
+  double comm = 0;
+  for (int i = 0; i < 2; ++i) {
+    const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill);
+    StepBreakdown& b = out.breakdown;
+    b.attention_s += p.breakdown.attention_s;
+    b.indexer_s += p.breakdown.indexer_s;
+    b.compressor_s += p.breakdown.compressor_s;
+    b.moe_s += p.breakdown.moe_s;
+    b.other_s += p.breakdown.other_s;
+    b.compute_s += p.breakdown.compute_s;
+    out.work.ideal_compute_s += p.work.ideal_compute_s;
+    out.work.bytes += p.work.bytes;
+    out.work.merge_fallback(p.work.fallback);
+    compute_ops.merge(p.ledger, 1.0, 1.0);
+    comm += price_comm(s, passes[i], half[i], prefill, comm_ops);
+  }
+  // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
+  const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
+  StepBreakdown& b = out.breakdown;
+  for (double* v : {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.other_s,
+                    &b.compute_s})
+    *v *= slowdown;
+  out.ledger.merge(compute_ops, slowdown, 1.0);
+  out.ledger.merge(comm_ops, 1.0, 1.0);
   b.communication_s = comm;
-  const double stage_s = s.config.overlap ? std::max(b.compute_s, comm) : b.compute_s + comm;
-  b.exposed_communication_s = stage_s - b.compute_s;
-  b.total_s = stage_s;
+  b.total_s = std::max(b.compute_s, comm);
+  b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }
 
@@ -299,6 +520,7 @@ struct Prefill {
   double time_s = 0;        // all stages: the time to first token
   StepBreakdown breakdown;  // one stage, summed over chunks
   Work work;
+  OpLedger ledger;
 };
 
 Prefill price_prefill(const Setup& s, double prompts) {
@@ -311,6 +533,7 @@ Prefill price_prefill(const Setup& s, double prompts) {
     out.work.ideal_compute_s += p.work.ideal_compute_s;
     out.work.bytes += p.work.bytes;
     out.work.merge_fallback(p.work.fallback);
+    out.ledger.merge(p.ledger, 1.0, 1.0);
     StepBreakdown& a = out.breakdown;
     a.attention_s += p.breakdown.attention_s;
     a.indexer_s += p.breakdown.indexer_s;
@@ -369,13 +592,23 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.mfu = p.work.ideal_compute_s / stage_s;
     r.mbu = p.work.bytes / (hbm * stage_s);
     r.precision_fallback = p.work.fallback;
+    r.time_sources = p.ledger.sources;
+    r.ops = p.ledger.ops;
+    r.warnings = p.ledger.warnings;
   } else {
     const Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true, /*prefill=*/false);
     r.ttft_s = decode_ttft_s;
     r.kv_transfer_s = kv_transfer_s(s);
     r.breakdown = p.breakdown;
-    r.step_s = p.breakdown.total_s * static_cast<double>(s.layout.pp);
-    const double tokens_per_step = 1.0 + (s.mtp ? s.config.mtp_acceptance : 0.0);
+    r.step_s = p.breakdown.total_s * static_cast<double>(s.layout.pp) +
+               s.config.scheduler_overhead_s;
+    // Draft i (1-based) is kept when it and every earlier draft are accepted: a^i.
+    double tokens_per_step = 1.0, accepted = 1.0;
+    for (std::int64_t i = 0; s.mtp && i < s.config.mtp_tokens; ++i) {
+      accepted *= s.config.mtp_acceptance;
+      tokens_per_step += accepted;
+    }
+    r.tokens_per_step = tokens_per_step;
     r.tpot_s = r.step_s / tokens_per_step;
     r.tokens_per_s_per_user = 1.0 / r.tpot_s;
     r.throughput_tokens_per_s = static_cast<double>(r.sequences) / r.tpot_s;
@@ -384,6 +617,9 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.mfu = p.work.ideal_compute_s / p.breakdown.total_s;
     r.mbu = p.work.bytes / (hbm * p.breakdown.total_s);
     r.precision_fallback = p.work.fallback;
+    r.time_sources = p.ledger.sources;
+    r.ops = p.ledger.ops;
+    r.warnings = p.ledger.warnings;
   }
   // SLOs: a miss makes the point infeasible with the reason, never silently dropped.
   char buf[200];
@@ -443,6 +679,7 @@ namespace {
 /// Validates the request and builds everything that does not depend on the batch. Returns an
 /// infeasible result in `problem` when the layout cannot run.
 struct Prepared {
+  std::unique_ptr<CommPlanner> own_planner;  // when the caller gave none (the setup points into it)
   std::optional<PreparedModel> overridden;
   std::optional<Setup> setup;
   SystemTotals totals;
@@ -467,6 +704,13 @@ void validate(const ModelSpec& spec, const ServingConfig& config, const Workload
     throw InputError("reserved HBM fraction is outside [0, 1)");
   if (config.prefill_chunk_tokens < 1) throw InputError("prefill chunk must be at least 1 token");
   spec.kv_format(config.kv_format);  // throws for an unknown format
+  if (config.mtp_tokens < 1 || config.mtp_tokens > 16)
+    throw InputError("MTP draft tokens " + std::to_string(config.mtp_tokens) +
+                     " is outside [1, 16]");
+  if (!(config.normal_mode_compute_share >= 0 && config.normal_mode_compute_share < 1))
+    throw InputError("normal-mode compute share is outside [0, 1)");
+  if (!(config.scheduler_overhead_s >= 0 && config.scheduler_overhead_s < 10))
+    throw InputError("scheduler overhead is outside [0, 10) s");
   if (config.mtp_acceptance > 0 && spec.num_mtp_layers == 0)
     throw InputError("model " + spec.name + " has no MTP block for an MTP acceptance");
   if (workload.slo_tpot_s && !(*workload.slo_tpot_s > 0))
@@ -477,10 +721,9 @@ void validate(const ModelSpec& spec, const ServingConfig& config, const Workload
 
 void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
                    const ServingConfig& config, const Workload& workload, CommPlanner* planner) {
-  std::unique_ptr<CommPlanner> own;
   if (!planner) {
-    own = std::make_unique<CommPlanner>(system, nodes);
-    planner = own.get();
+    p.own_planner = std::make_unique<CommPlanner>(system, nodes);
+    planner = p.own_planner.get();
   }
   const ModelSpec& spec = model.spec;
   validate(spec, config, workload);
@@ -501,11 +744,12 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   const std::int64_t experts = spec.moe.num_routed_experts;
   p.setup.emplace(
       Setup{m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
-            config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 2 : 1,
+            config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
             static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
             (moe_layers(spec) + l.pp - 1) / l.pp,
             experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
-            planner->model(l), nullptr, CommLine{}});
+            planner->model(l), config.measured_tables ? &planner->perf() : nullptr, nullptr,
+            CommLine{}});
   if (config.prefill_devices > 0) {
     // The prefill pool: tp=1, one dp group per rank, experts as wide as they go; its prompts' KV
     // travels from the system's last rank to decode rank 0 (the farthest pair in node order).

@@ -11,10 +11,23 @@
 //    reach a rank in proportion, times the load-imbalance factor.
 //  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks; tp > 1 adds an
 //    all-reduce of the attention output; pp > 1 adds a point-to-point hop per stage.
-//  * Two-microbatch overlap hides communication behind compute: a layer costs max(compute, comm)
-//    instead of compute + comm.
-//  * MTP: one draft token per step, verified with the next step's token (2 query positions per
-//    sequence); accepted with probability a, so a step yields 1 + a tokens.
+//  * Op times come from the accelerator's measured kernel tables where they cover the op's class,
+//    else from the nearest measured sibling's table (transferred), else the roofline
+//    (hardware/perf_model.h); each op, and the step's time shares, say which. Every op also pays
+//    the accelerator's launch_overhead_s (the gap between kernels).
+//  * MoE dispatch/combine come from measured DeepEP-style tables (low-latency mode in decode,
+//    normal mode in prefill) where they exist, else from the topology graph; TP all-reduces from
+//    measured all-reduce tables (their small-message latency floors), else the graph.
+//  * Two-microbatch overlap splits the rank's sequences (or, for one prompt, the chunk's tokens)
+//    into two halves: each op runs twice at half size (weights read twice, two launches), and
+//    communication of one half hides behind compute of the other: a stage costs
+//    max(2 x compute(half), 2 x comm(half)). In prefill the normal-mode all-to-all kernels occupy
+//    `normal_mode_compute_share` of the compute units meanwhile, slowing compute by
+//    1 / (1 - share). Without overlap (or with nothing to split) a stage costs compute + comm.
+//  * MTP: K draft tokens per step (`mtp_tokens`), verified together with the step's token (K + 1
+//    query positions per sequence); each accepted with probability a given the previous ones
+//    were, so a step yields 1 + a + ... + a^K tokens.
+//  * The engine's per-step scheduling time (`scheduler_overhead_s`) adds to every step.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +49,21 @@ struct ServingConfig {
   /// redundant experts; 1.0 means perfectly balanced.
   double expert_imbalance = 1.0;
   bool overlap = true;          // two-microbatch overlap of communication and compute
-  double mtp_acceptance = 0.0;  // 0: no MTP; else acceptance of one draft token per step
+  double mtp_acceptance = 0.0;  // 0: no MTP; else acceptance of each draft token
+  std::int64_t mtp_tokens = 1;  // draft tokens per step when MTP is on
+  /// Time op's from measured kernel tables where they exist (false: roofline only).
+  bool measured_tables = true;
+  /// Share of the compute units the normal-mode (prefill) all-to-all kernels hold while they
+  /// overlap compute: DeepEP's normal kernels run on 24 SMs (DeepEP README, `Buffer.set_num_sms
+  /// (24)` in its examples; DeepSeek's profile-data README: 108 compute / 24 communication SMs
+  /// of H800's 132) = 24 / 132. Low-latency (decode) kernels hold none (DeepEP README:
+  /// hook-based receiving "without occupying any SM").
+  double normal_mode_compute_share = 24.0 / 132.0;
+  /// CPU scheduling and input preparation per step that the GPU waits for. 0 by default: the
+  /// engines the catalogue models overlap it with the previous step (SGLang v0.4 "zero-overhead
+  /// batch scheduler", lmsys.org/blog/2024-12-04-sglang-v0-4; TensorRT-LLM overlap scheduler,
+  /// nvidia.github.io/TensorRT-LLM/latest/features/overlap-scheduler.html, on by default).
+  double scheduler_overhead_s = 0.0;
   std::string kv_format = "deploy";
   /// Override of the model's weight storage and GEMM precision: "" (the model's own), fp8, int8,
   /// fp4 or bf16.
@@ -74,6 +101,25 @@ struct MemoryUse {
   double free_bytes() const { return capacity_bytes - weights_bytes - kv_bytes - activation_bytes; }
 };
 
+/// Where an op's time came from (hardware/perf_model.h): shares of the step's op time.
+struct TimeSources {
+  double measured_s = 0;
+  double transferred_s = 0;
+  double roofline_s = 0;
+  double total_s() const { return measured_s + transferred_s + roofline_s; }
+};
+
+/// One op (summed over the layers it repeats in) of a step on the busiest rank.
+struct OpTiming {
+  std::string name;       // op name without its layer index, e.g. "attn.wq_a", "ffn.dispatch"
+  std::string component;  // OpComponent, or "communication"
+  std::int64_t calls = 0;  // per step (layers x microbatches)
+  double time_s = 0;
+  std::string efficiency_source;  // measured | transferred from <device> | roofline
+  std::string table;              // the table used ("" for the roofline)
+  bool extrapolated = false;      // outside the table's measured range (held at its end)
+};
+
 /// Per-step (decode) or per-prompt (prefill) time on one rank, by what it is spent on.
 struct StepBreakdown {
   double attention_s = 0;  // projections + core attention
@@ -107,8 +153,12 @@ struct ServingResult {
   double mbu = 0;  // HBM bytes moved / (bandwidth * step time)
   double power_w = 0;
   std::string precision_fallback;  // e.g. "fp8 as int8" when the device lacks a path
+  double tokens_per_step = 1;      // decode: 1 + a + ... + a^K with MTP
   MemoryUse memory;
   StepBreakdown breakdown;
+  TimeSources time_sources;    // of the step's op and communication time (one stage)
+  std::vector<OpTiming> ops;   // decode step or whole prefill, one stage
+  std::vector<std::string> warnings;  // e.g. shapes beyond a table's measured range
 };
 
 /// Evaluates one layout and batch (or the largest batch meeting the SLOs when workload.batch is 0)

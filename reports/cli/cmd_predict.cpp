@@ -30,6 +30,15 @@ Json breakdown_json(const StepBreakdown& b) {
           {"stage_total_s", b.total_s}};
 }
 
+/// Shares of the step's op and communication time by where it came from (sum 1).
+Json time_sources_json(const TimeSources& t) {
+  const double total = t.total_s();
+  const auto share = [&](double v) { return total > 0 ? v / total : 0.0; };
+  return {{"measured", share(t.measured_s)},
+          {"transferred", share(t.transferred_s)},
+          {"roofline", share(t.roofline_s)}};
+}
+
 }  // namespace
 
 nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& system,
@@ -73,7 +82,24 @@ nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& sys
             {"kv_bytes", r.memory.kv_bytes},
             {"activation_bytes", r.memory.activation_bytes},
             {"kv_bytes_per_sequence", r.memory.kv_bytes_per_sequence}}},
-          {"breakdown", breakdown_json(r.breakdown)}};
+          {"breakdown", breakdown_json(r.breakdown)},
+          {"tokens_per_step", r.tokens_per_step},
+          {"mtp_tokens", c.mtp_acceptance > 0 ? c.mtp_tokens : 0},
+          {"time_sources", time_sources_json(r.time_sources)},
+          {"warnings", r.warnings}};
+}
+
+nlohmann::ordered_json ops_json(const ServingResult& r) {
+  Json ops = Json::array();
+  for (const OpTiming& o : r.ops)
+    ops.push_back({{"name", o.name},
+                   {"component", o.component},
+                   {"calls", o.calls},
+                   {"time_s", o.time_s},
+                   {"efficiency_source", o.efficiency_source},
+                   {"table", o.table},
+                   {"extrapolated", o.extrapolated}});
+  return ops;
 }
 
 void setup_predict(CLI::App& app) {
@@ -87,6 +113,7 @@ void setup_predict(CLI::App& app) {
     const ServingResult r = predict(req.model, req.system, req.nodes, req.config, req.workload);
     const DeviceHour hour = device_hour(req.system, req.nodes, req.prices);
     Json j = serving_json(req.model.spec, req.system, req.workload, req.config, r, hour);
+    j["ops"] = ops_json(r);
     if (r.feasible && req.workload.phase == Phase::decode) {
       const TokenCosts c =
           token_costs(req.model, req.system, req.nodes, req.config, req.workload.context_tokens, r,
@@ -104,6 +131,7 @@ void setup_predict(CLI::App& app) {
     }
     Table t{{"field", "value"}, {}, {false, true}};
     for (const auto& [key, value] : j.items()) {
+      if (key == "ops") continue;  // JSON only: one line per op
       if (value.is_object()) {
         for (const auto& [k2, v2] : value.items()) t.rows.push_back({key + "." + k2, v2.dump()});
       } else {

@@ -31,6 +31,17 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
   cmd->add_option("--mtp-acceptance", o.mtp_acceptance,
                   "MTP draft acceptance in [0, 1]; 0 = no MTP")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--mtp-tokens", o.mtp_tokens,
+                  "MTP draft tokens per step (each accepted with --mtp-acceptance given the "
+                  "previous ones were)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 16));
+  cmd->add_flag("--no-tables", o.no_tables,
+                "Time every op on the roofline (ignore the measured kernel tables)");
+  cmd->add_option("--step-overhead-ms", o.step_overhead_ms,
+                  "Engine scheduling time per step the GPU waits for (ms; default 0: "
+                  "overlapped, as SGLang and TensorRT-LLM do)")
+      ->check(CLI::Range(0.0, 10000.0));
   cmd->add_option("--weights", o.weights,
                   "fp8 | int8 | fp4 | bf16 (default: the model's own formats)");
   cmd->add_option("--kv-format", o.kv_format, "deploy | bf16")->capture_default_str();
@@ -103,6 +114,11 @@ ServingRequest resolve(const ServingOptions& o) {
   if (o.chunk_tokens < 1) throw InputError("--chunk-tokens must be positive");
   if (o.redundant_experts < 0) throw InputError("--redundant-experts must not be negative");
   r.config.mtp_acceptance = o.mtp_acceptance;
+  r.config.mtp_tokens = o.mtp_tokens;
+  r.config.measured_tables = !o.no_tables;
+  if (!(o.step_overhead_ms >= 0) || !std::isfinite(o.step_overhead_ms))
+    throw InputError("--step-overhead-ms: expected a non-negative number of milliseconds");
+  r.config.scheduler_overhead_s = o.step_overhead_ms / 1e3;
   r.config.weights = o.weights;
   r.config.kv_format = o.kv_format;
   r.config.cache_hit_rate = o.cache_hit_rate;

@@ -19,6 +19,9 @@ struct ServingOptions {
                prefill_devices = 0, session_output_tokens = 1000;
   double slo_tpot_ms = 0, slo_ttft_ms = 0, mtp_acceptance = 0, cache_hit_rate = 0, imbalance = 1.0;
   bool no_overlap = false;
+  std::int64_t mtp_tokens = 1;
+  bool no_tables = false;
+  double step_overhead_ms = 0;
 };
 
 void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_batch);

@@ -1,0 +1,425 @@
+#include "hardware/perf_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+// Boost 1.74's pchip calls isnan unqualified at its definition: make std::isnan visible there.
+using std::isnan;
+#include <boost/math/interpolators/pchip.hpp>
+
+#include "kernels/indexer_scoring.h"
+#include "kernels/linear.h"
+#include "kernels/mla_attention.h"
+#include "models/config/input_error.h"
+
+namespace v4sim {
+namespace {
+
+using Pchip = boost::math::interpolators::pchip<std::vector<double>>;
+
+WeightFormat weight_format_for(Precision p) {
+  switch (p) {
+    case Precision::fp8:
+      return WeightFormat::fp8_block128_ue8m0;
+    case Precision::fp4:
+      return WeightFormat::mxfp4;
+    case Precision::int8:
+      return WeightFormat::int8_channel;
+    case Precision::fp32:
+      return WeightFormat::fp32;
+    case Precision::bf16:
+      break;
+  }
+  return WeightFormat::bf16;
+}
+
+KvEntryFormat kv_format_for(const PerfTable& t) {
+  return t.word_or("kv_dtype", "bf16") == "fp8" ? KvEntryFormat::v32_fp8_sparse
+                                                : KvEntryFormat::bf16;
+}
+
+std::int64_t whole(double v) { return std::max<std::int64_t>(1, std::llround(v)); }
+
+/// A row group of one table: rows that share every key but the axis, as (log axis, log value).
+struct Group {
+  std::vector<double> keys;  // the non-axis keys
+  std::vector<double> log_x, log_y;
+  double floor_s = 0;  // smallest measured latency of the group
+  std::shared_ptr<Pchip> spline;  // four or more points; else piecewise linear
+  double at(double lx) const {
+    if (spline) return (*spline)(lx);
+    if (log_x.size() == 1) return log_y[0];
+    const auto it = std::upper_bound(log_x.begin(), log_x.end(), lx);
+    const std::size_t i = std::clamp<std::size_t>(it - log_x.begin(), 1, log_x.size() - 1);
+    const double f = (lx - log_x[i - 1]) / (log_x[i] - log_x[i - 1]);
+    return log_y[i - 1] + f * (log_y[i] - log_y[i - 1]);
+  }
+};
+
+/// A table ready for lookups: its groups and which columns are keys.
+struct Prepared {
+  const PerfTable* table = nullptr;
+  std::vector<int> key_cols;  // non-axis key columns
+  int axis_col = 0;
+  std::vector<Group> groups;
+};
+
+Prepared prepare_table(const PerfTable& t, const Accelerator& device) {
+  Prepared p;
+  p.table = &t;
+  const ClassColumns& cc = columns_of(t.kernel);
+  p.axis_col = t.column(cc.axis);
+  for (int c = 0; c + 1 < static_cast<int>(t.columns.size()); ++c)
+    if (c != p.axis_col) p.key_cols.push_back(c);
+  std::map<std::vector<double>, std::vector<std::pair<double, double>>> by_keys;
+  std::map<std::vector<double>, double> floors;
+  // A grouped GEMM's smallest call still runs every group it holds: its floor is per group.
+  const int experts_col = t.column("experts");
+  for (const std::vector<double>& row : t.rows) {
+    std::vector<double> keys;
+    for (int c : p.key_cols) keys.push_back(row[c]);
+    const double latency_s = row.back() * 1e-6;
+    const double floor_s = experts_col >= 0 ? latency_s / row[experts_col] : latency_s;
+    double value = latency_s;
+    if (!is_communication(t.kernel)) value = ideal_time_s(device, row_cost(t, row)) / latency_s;
+    by_keys[keys].emplace_back(std::log(row[p.axis_col]), std::log(value));
+    auto [it, fresh] = floors.emplace(keys, floor_s);
+    if (!fresh) it->second = std::min(it->second, floor_s);
+  }
+  for (auto& [keys, points] : by_keys) {
+    std::sort(points.begin(), points.end());
+    Group g;
+    g.keys = keys;
+    g.floor_s = floors[keys];
+    for (const auto& [x, y] : points) {
+      g.log_x.push_back(x);
+      g.log_y.push_back(y);
+    }
+    if (g.log_x.size() >= 4)
+      g.spline = std::make_shared<Pchip>(std::vector<double>(g.log_x),
+                                         std::vector<double>(g.log_y));
+    p.groups.push_back(std::move(g));
+  }
+  return p;
+}
+
+/// The call's value of a table column (0 when the call does not know it).
+double call_key(const KernelCall& c, const std::string& column) {
+  if (column == "m") return c.m;
+  if (column == "n") return c.n;
+  if (column == "k") return c.k;
+  if (column == "experts") return c.experts;
+  if (column == "tokens_per_expert") return c.tokens_per_expert;
+  if (column == "batch") return c.batch;
+  if (column == "kv_len") return c.kv_len;
+  if (column == "seq_len") return c.seq_len;
+  if (column == "heads") return c.heads;
+  if (column == "ep") return c.ep;
+  if (column == "tokens_per_rank") return c.tokens_per_rank;
+  if (column == "ranks") return c.ranks;
+  if (column == "message_bytes") return c.message_bytes;
+  return 0;
+}
+
+/// The group nearest the call's keys and its distance (sum of |log ratio| over the keys).
+const Group& nearest_group(const Prepared& p, const KernelCall& c, double* distance = nullptr) {
+  const Group* best = &p.groups.front();
+  double best_d = std::numeric_limits<double>::infinity();
+  for (const Group& g : p.groups) {
+    double d = 0;
+    for (std::size_t i = 0; i < p.key_cols.size(); ++i) {
+      const double want = call_key(c, p.table->columns[p.key_cols[i]]);
+      if (want > 0) d += std::abs(std::log(want / g.keys[i]));
+    }
+    if (d < best_d) {
+      best_d = d;
+      best = &g;
+    }
+  }
+  if (distance) *distance = best_d;
+  return *best;
+}
+
+/// The call's position on the table's axis, in the table's units.
+double axis_value(const Prepared& p, const KernelCall& c) {
+  const PerfTable& t = *p.table;
+  if (t.kernel == KernelClass::dispatch || t.kernel == KernelClass::combine) {
+    const double table_payload =
+        t.fixed_or("hidden", 1) * t.fixed_or("topk", 1) * t.fixed_or("bytes_per_element", 1);
+    return c.tokens_per_rank * c.payload_bytes_per_token / table_payload;
+  }
+  return call_key(c, t.columns[p.axis_col]);
+}
+
+double link_bytes_per_s(const Accelerator& a, bool spans_nodes) {
+  return spans_nodes ? a.scale_out_gb_per_s.nominal * a.scale_out_usable_fraction * 1e9
+                     : a.scale_up_gb_per_s.nominal * a.scale_up_usable_fraction * 1e9;
+}
+
+bool table_fits(const PerfTable& t, const KernelCall& c, bool same_precision) {
+  if (t.kernel != c.kernel) return false;
+  if (c.kernel == KernelClass::grouped_gemm &&
+      t.word_or("layout", "") != (c.masked ? "masked" : "contiguous"))
+    return false;
+  if ((c.kernel == KernelClass::dispatch || c.kernel == KernelClass::combine) &&
+      t.word_or("mode", "") != (c.low_latency ? "low_latency" : "normal"))
+    return false;
+  if (!is_communication(c.kernel) && same_precision && t.precision != c.precision) return false;
+  return true;
+}
+
+/// Ranks siblings by how alike their peaks and bandwidths are.
+double device_distance(const Accelerator& a, const Accelerator& b) {
+  const auto ratio = [](double x, double y) {
+    return x > 0 && y > 0 ? std::abs(std::log(x / y)) : 10.0;
+  };
+  return ratio(a.peak_flops_per_s(ComputePath::bf16), b.peak_flops_per_s(ComputePath::bf16)) +
+         ratio(a.hbm_bytes_per_s(), b.hbm_bytes_per_s());
+}
+
+/// The call's time from a prepared table; found == false when the table's nearest group is a
+/// collective over a group size more than twice or half the call's (a single-node table says
+/// nothing about a 72-rank all-to-all over the scale-out network).
+PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_device,
+                               const Accelerator& target, const KernelCall& c, bool own_device) {
+  double distance = 0;
+  const Group& g = nearest_group(p, c, &distance);
+  if (is_communication(c.kernel) && distance > std::log(2.0) + 1e-9) return PerfEstimate{};
+  PerfEstimate e;
+  e.found = true;
+  e.device = table_device.name;
+  e.table = p.table->name;
+  e.source = own_device ? TimeSource::measured : TimeSource::transferred;
+  const double x = axis_value(p, c);
+  if (!(x > 0)) {
+    e.time_s = g.floor_s;
+    return e;
+  }
+  double lx = std::log(x);
+  const double lo = g.log_x.front(), hi = g.log_x.back();
+  e.extrapolated = lx < lo - 1e-9 || lx > hi + 1e-9;
+  if (is_communication(c.kernel)) {
+    double t = std::exp(g.at(std::clamp(lx, lo, hi)));
+    if (g.log_x.size() == 1) {
+      const double alpha = std::min(c.link_latency_s, t);
+      t = alpha + (t - alpha) * std::exp(lx - lo);
+      lx = lo;  // the line covers every payload
+      e.extrapolated = false;
+    }
+    // Beyond the largest payload: the last point's bandwidth (time linear in bytes).
+    if (lx > hi) t *= std::exp(lx - hi);
+    if (!own_device) {
+      const double ratio = link_bytes_per_s(table_device, c.spans_nodes) /
+                           link_bytes_per_s(target, c.spans_nodes);
+      if (std::isfinite(ratio) && ratio > 0) t = g.floor_s + (t - g.floor_s) * ratio;
+    }
+    e.time_s = t;
+    return e;
+  }
+  // Compute: the efficiency at the clamped position, applied to the op's own ideal time.
+  const double efficiency = std::exp(g.at(std::clamp(lx, lo, hi)));
+  e.time_s = std::max(ideal_time_s(target, c.cost) / efficiency, g.floor_s);
+  return e;
+}
+
+}  // namespace
+
+std::string_view to_string(TimeSource s) {
+  switch (s) {
+    case TimeSource::measured:
+      return "measured";
+    case TimeSource::transferred:
+      return "transferred";
+    case TimeSource::roofline:
+      return "roofline";
+  }
+  return "?";
+}
+
+double ideal_time_s(const Accelerator& device, const Cost& cost) {
+  double compute = 0;
+  for (Precision p : kAllPrecisions) {
+    const double flops = static_cast<double>(cost.flops_at(p));
+    if (flops <= 0) continue;
+    const double peak = device.peak_flops_per_s(device.path_for[static_cast<int>(p)]);
+    if (peak > 0) compute += flops / peak;
+  }
+  const double memory = static_cast<double>(cost.total_bytes()) / device.hbm_bytes_per_s();
+  return std::max(compute, memory);
+}
+
+Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
+  const auto col = [&](std::string_view name, double fallback) {
+    const int i = t.column(name);
+    return i >= 0 ? row[i] : fallback;
+  };
+  switch (t.kernel) {
+    case KernelClass::gemm:
+      return cost(LinearShape{whole(col("m", 1)), whole(col("k", 1)), whole(col("n", 1)), 1,
+                              weight_format_for(t.precision), t.precision});
+    case KernelClass::grouped_gemm:
+      return cost(LinearShape{whole(col("tokens_per_expert", 1)), whole(col("k", 1)),
+                              whole(col("n", 1)), 1, weight_format_for(t.precision),
+                              t.precision}) *
+             whole(col("experts", 1));
+    case KernelClass::mla_decode:
+    case KernelClass::dsa_decode: {
+      MlaAttentionShape s;
+      s.num_heads = whole(col("heads", t.fixed_or("heads", 128)));
+      s.latent_dim = whole(t.fixed_or("latent_dim", 512));
+      s.rope_dim = whole(t.fixed_or("rope_dim", 64));
+      s.topk = t.kernel == KernelClass::dsa_decode ? whole(t.fixed_or("topk", 2048)) : 0;
+      s.num_tokens = whole(t.fixed_or("query_tokens", 1));
+      s.start_pos = whole(col("kv_len", 1)) - s.num_tokens;
+      s.kv_format = kv_format_for(t);
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::mla_prefill: {
+      MlaExpandedShape s;
+      s.num_heads = whole(col("heads", t.fixed_or("heads", 128)));
+      s.nope_dim = whole(t.fixed_or("qk_head_dim", 192)) - s.rope_dim;
+      s.v_dim = whole(t.fixed_or("v_head_dim", 128));
+      s.start_pos = 0;
+      s.num_tokens = whole(col("seq_len", 1));
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::indexer_logits: {
+      IndexerScoringShape s;
+      s.num_heads = whole(t.fixed_or("heads", 64));
+      s.head_dim = whole(t.fixed_or("head_dim", 128));
+      s.ratio = whole(t.fixed_or("compress_ratio", 1));
+      s.start_pos = whole(col("kv_len", 1)) - 1;
+      s.num_tokens = 1;
+      s.key_format = KvEntryFormat::fp8_fp32_scale;
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::dispatch:
+    case KernelClass::combine:
+    case KernelClass::all_reduce:
+      break;
+  }
+  return Cost{};
+}
+
+PerfEstimate estimate_from_table(const PerfTable& table, const Accelerator& table_device,
+                                 const Accelerator& target, const KernelCall& call) {
+  const Prepared p = prepare_table(table, table_device);
+  return evaluate_prepared(p, table_device, target, call, table_device.name == target.name);
+}
+
+KernelCall call_for_row(const PerfTable& t, const std::vector<double>& row) {
+  KernelCall c;
+  c.kernel = t.kernel;
+  c.precision = t.precision;
+  for (std::size_t i = 0; i + 1 < t.columns.size(); ++i) {
+    const std::string& name = t.columns[i];
+    const double v = row[i];
+    if (name == "m") c.m = v;
+    if (name == "n") c.n = v;
+    if (name == "k") c.k = v;
+    if (name == "experts") c.experts = v;
+    if (name == "tokens_per_expert") c.tokens_per_expert = v;
+    if (name == "batch") c.batch = v;
+    if (name == "kv_len") c.kv_len = v;
+    if (name == "seq_len") c.seq_len = v;
+    if (name == "heads") c.heads = v;
+    if (name == "ep") c.ep = v;
+    if (name == "tokens_per_rank") c.tokens_per_rank = v;
+    if (name == "ranks") c.ranks = v;
+    if (name == "message_bytes") c.message_bytes = v;
+  }
+  c.masked = t.word_or("layout", "masked") == "masked";
+  c.low_latency = t.word_or("mode", "low_latency") == "low_latency";
+  c.payload_bytes_per_token =
+      t.fixed_or("hidden", 1) * t.fixed_or("topk", 1) * t.fixed_or("bytes_per_element", 1);
+  if (!is_communication(t.kernel)) c.cost = row_cost(t, row);
+  return c;
+}
+
+struct PerfModel::Impl {
+  struct Source {
+    Accelerator device;
+    PerfTables tables;
+    std::vector<std::unique_ptr<Prepared>> prepared;  // by table index, filled on first use
+  };
+  Accelerator target;
+  std::filesystem::path perf_dir, accelerators_dir;
+  Source own;
+  bool siblings_loaded = false;
+  std::vector<std::unique_ptr<Source>> siblings;  // nearest first
+
+  const Prepared& prepared(Source& s, std::size_t i) {
+    if (s.prepared.size() < s.tables.tables.size()) s.prepared.resize(s.tables.tables.size());
+    if (!s.prepared[i])
+      s.prepared[i] = std::make_unique<Prepared>(prepare_table(s.tables.tables[i], s.device));
+    return *s.prepared[i];
+  }
+
+  void load_siblings() {
+    if (siblings_loaded) return;
+    siblings_loaded = true;
+    for (const std::string& name : list_measured_accelerators(perf_dir)) {
+      if (name == target.name) continue;
+      std::error_code ec;
+      if (!std::filesystem::exists(accelerators_dir / (name + ".yaml"), ec)) continue;
+      auto s = std::make_unique<Source>();
+      s->device = load_accelerator(name, accelerators_dir);
+      if (s->device.vendor != target.vendor) continue;
+      s->tables = load_perf_tables(name, perf_dir);
+      siblings.push_back(std::move(s));
+    }
+    std::stable_sort(siblings.begin(), siblings.end(), [&](const auto& a, const auto& b) {
+      return device_distance(target, a->device) < device_distance(target, b->device);
+    });
+  }
+
+  /// The first table of `s` that fits, or -1.
+  static int find(const Source& s, const KernelCall& c, bool same_precision) {
+    for (std::size_t i = 0; i < s.tables.tables.size(); ++i)
+      if (table_fits(s.tables.tables[i], c, same_precision)) return static_cast<int>(i);
+    return -1;
+  }
+
+  PerfEstimate evaluate(Source& s, int index, const KernelCall& c, bool own_device) {
+    const Prepared& p = prepared(s, static_cast<std::size_t>(index));
+    return evaluate_prepared(p, s.device, target, c, own_device);
+  }
+};
+
+PerfModel::PerfModel(const Accelerator& target, std::filesystem::path perf_dir,
+                     std::filesystem::path accelerators_dir)
+    : impl_(std::make_unique<Impl>()) {
+  impl_->target = target;
+  impl_->perf_dir = std::move(perf_dir);
+  impl_->accelerators_dir = std::move(accelerators_dir);
+  impl_->own.device = target;
+  impl_->own.tables = load_perf_tables(target.name, impl_->perf_dir);
+}
+
+PerfModel::~PerfModel() = default;
+PerfModel::PerfModel(PerfModel&&) noexcept = default;
+PerfModel& PerfModel::operator=(PerfModel&&) noexcept = default;
+
+const Accelerator& PerfModel::target() const { return impl_->target; }
+const PerfTables& PerfModel::own_tables() const { return impl_->own.tables; }
+
+PerfEstimate PerfModel::estimate(const KernelCall& call) const {
+  Impl& m = *impl_;
+  // Own device at the call's precision, then the nearest sibling at it, then any precision.
+  for (bool same_precision : {true, false}) {
+    if (const int i = Impl::find(m.own, call, same_precision); i >= 0)
+      if (PerfEstimate e = m.evaluate(m.own, i, call, true); e.found) return e;
+    m.load_siblings();
+    for (auto& s : m.siblings)
+      if (const int i = Impl::find(*s, call, same_precision); i >= 0)
+        if (PerfEstimate e = m.evaluate(*s, i, call, false); e.found) return e;
+  }
+  return PerfEstimate{};
+}
+
+}  // namespace v4sim

@@ -1,0 +1,106 @@
+// Op time from measured kernel tables: measured on the device itself, else transferred from the
+// nearest measured device of the same vendor (scaled by the ratio of peaks and bandwidths, latency
+// floors kept), else nothing (the caller falls back to the roofline). Rules in
+// hardware/perf/README.md.
+//
+// Compute kernels: each table row's efficiency is e = ideal(row) / measured(row), where
+//   ideal(cost) = max(sum_p flops_p / peak(path_p), bytes / HBM bandwidth)
+// at 100 % of the device's nominal figures and cost = the kernels' own cost() of the row's shape.
+// The op's time is ideal_target(op) / e(op's shape), with e interpolated by PCHIP in
+// (log axis, log e) within the row group nearest the op's other keys. A measured shape gets its
+// row's time back exactly; another device keeps the efficiency and, as a floor, the table's
+// smallest measured time (a kernel's launch and pipeline-fill latency does not shrink with peaks).
+//
+// Collectives: latency is interpolated by PCHIP in (log payload, log latency) in the nearest
+// group (ep or ranks), at the op's payload expressed in the table's units (dispatch/combine:
+// tokens of the table's hidden x top-k x bytes); beyond the largest payload the last point's
+// bandwidth holds. A group measured at one payload x0 (time t0) is the alpha-beta line through it,
+// t = alpha + (t0 - alpha) x / x0, with alpha the links' own latency. A transfer scales the part
+// above the table's smallest latency by the ratio of the link bandwidths.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hardware/accelerator.h"
+#include "hardware/perf_table.h"
+#include "kernels/cost.h"
+
+namespace v4sim {
+
+enum class TimeSource : std::uint8_t { measured, transferred, roofline };
+inline constexpr int kNumTimeSources = 3;
+std::string_view to_string(TimeSource s);
+
+/// One kernel call as the tables index it. Only the fields of its class matter.
+struct KernelCall {
+  KernelClass kernel = KernelClass::gemm;
+  Precision precision = Precision::bf16;  // compute classes
+  Cost cost;                              // the call's work on the rank (compute classes)
+  double m = 0, n = 0, k = 0;             // gemm
+  double experts = 0, tokens_per_expert = 0;  // grouped_gemm (with n, k)
+  bool masked = true;                         // grouped_gemm layout: masked (decode) or contiguous
+  double batch = 0, kv_len = 0, seq_len = 0, heads = 0;  // attention and indexer classes
+  double ep = 0, tokens_per_rank = 0;  // dispatch/combine
+  double payload_bytes_per_token = 0;  // hidden x top-k x bytes per element of this call
+  bool low_latency = true;             // dispatch/combine mode
+  double ranks = 0, message_bytes = 0;  // all_reduce
+  bool spans_nodes = false;             // collectives: the group crosses the scale-out network
+  /// Collectives: the fixed latency of the group's links (topology graph). A group measured at a
+  /// single payload is read as the alpha-beta line through that point with this latency.
+  double link_latency_s = 0;
+};
+
+struct PerfEstimate {
+  bool found = false;  // false: no table for the class anywhere of this vendor (use the roofline)
+  double time_s = 0;
+  TimeSource source = TimeSource::roofline;
+  std::string device;  // accelerator whose table was used
+  std::string table;   // its file stem
+  bool extrapolated = false;  // the op lies outside the table's measured range on its axis
+};
+
+/// The measured tables a run may draw on: the target device's own and, loaded on first use, those
+/// of every other measured accelerator of its vendor. Reads hardware/perf/ and
+/// hardware/accelerators/ (or the given folders). Not thread-safe (caches lazily).
+class PerfModel {
+ public:
+  PerfModel(const Accelerator& target, std::filesystem::path perf_dir = default_perf_dir(),
+            std::filesystem::path accelerators_dir = default_accelerators_dir());
+  ~PerfModel();
+  PerfModel(PerfModel&&) noexcept;
+  PerfModel& operator=(PerfModel&&) noexcept;
+
+  /// The call's time from the nearest table, or found == false.
+  PerfEstimate estimate(const KernelCall& call) const;
+
+  const Accelerator& target() const;
+  /// Tables measured on the target itself.
+  const PerfTables& own_tables() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+/// The call's time from one table measured on `table_device`, for a call on `target` (the same
+/// device: measured; another: transferred). found == false when a collective's nearest group is
+/// more than twice or half the call's group. Used by PerfModel and by the tables' own tests.
+PerfEstimate estimate_from_table(const PerfTable& table, const Accelerator& table_device,
+                                 const Accelerator& target, const KernelCall& call);
+
+/// The kernel call a table row stands for (its keys, and for compute classes its cost()): what a
+/// re-prediction of the row asks.
+KernelCall call_for_row(const PerfTable& table, const std::vector<double>& row);
+
+/// ideal(cost) at 100 % of the device's nominal peaks (on the paths it runs each precision on)
+/// and HBM bandwidth: max(compute, memory).
+double ideal_time_s(const Accelerator& device, const Cost& cost);
+
+/// The cost() of one table row of a compute class (kernels' cost functions), for efficiencies.
+Cost row_cost(const PerfTable& table, const std::vector<double>& row);
+
+}  // namespace v4sim

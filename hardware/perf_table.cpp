@@ -1,0 +1,265 @@
+#include "hardware/perf_table.h"
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <cstdlib>
+#include <fstream>
+#include <set>
+
+#include "hardware/catalogue.h"
+#include "models/config/strict_yaml.h"
+
+namespace v4sim {
+namespace {
+
+struct ClassName {
+  KernelClass kernel;
+  std::string_view name;
+};
+// One table of names; the size check keeps it in step with the enum.
+constexpr std::array<ClassName, kNumKernelClasses> kClassNames = {{
+    {KernelClass::gemm, "gemm"},
+    {KernelClass::grouped_gemm, "grouped_gemm"},
+    {KernelClass::mla_decode, "mla_decode"},
+    {KernelClass::dsa_decode, "dsa_decode"},
+    {KernelClass::mla_prefill, "mla_prefill"},
+    {KernelClass::indexer_logits, "indexer_logits"},
+    {KernelClass::dispatch, "dispatch"},
+    {KernelClass::combine, "combine"},
+    {KernelClass::all_reduce, "all_reduce"},
+}};
+
+// Largest table we read (the biggest published sweep has a few thousand rows).
+constexpr std::uintmax_t kMaxCsvBytes = 8u << 20;
+
+std::vector<std::string> split_csv_line(const std::string& line) {
+  std::vector<std::string> cells;
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = line.find(',', start);
+    std::string cell = line.substr(start, comma == std::string::npos ? std::string::npos
+                                                                      : comma - start);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r')) cell.pop_back();
+    cell.erase(0, cell.find_first_not_of(' '));
+    cells.push_back(cell);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return cells;
+}
+
+[[noreturn]] void csv_fail(const std::string& file, std::size_t line, std::size_t col,
+                           const std::string& message) {
+  throw InputError(file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + message);
+}
+
+void read_csv(const std::filesystem::path& path, PerfTable& t) {
+  const std::string file = path.string();
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec) throw InputError(file + ": cannot read the table's data (named by " + t.file + ")");
+  if (size > kMaxCsvBytes) throw InputError(file + ": larger than 8 MiB");
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) throw InputError(file + ":1:1: empty file, expected a header");
+  t.columns = split_csv_line(line);
+  const ClassColumns& cc = columns_of(t.kernel);
+  // keys, then any optional keys in their order, then latency_us.
+  std::vector<std::string> expected = cc.keys;
+  std::size_t pos = cc.keys.size();
+  for (const std::string& opt : cc.optional_keys)
+    if (pos < t.columns.size() && t.columns[pos] == opt) {
+      expected.push_back(opt);
+      ++pos;
+    }
+  expected.push_back("latency_us");
+  if (t.columns != expected) {
+    std::string want;
+    for (const std::string& c : expected) want += (want.empty() ? "" : ",") + c;
+    csv_fail(file, 1, 1, "header '" + line + "' does not match kernel '" +
+                             std::string(to_string(t.kernel)) + "': expected '" + want + "'");
+  }
+  std::size_t number = 1;
+  std::set<std::vector<double>> keys_seen;
+  while (std::getline(in, line)) {
+    ++number;
+    if (line.empty() || line == "\r") continue;
+    const std::vector<std::string> cells = split_csv_line(line);
+    if (cells.size() != t.columns.size())
+      csv_fail(file, number, 1,
+               "expected " + std::to_string(t.columns.size()) + " cells, found " +
+                   std::to_string(cells.size()));
+    std::vector<double> row;
+    std::size_t col = 1;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const std::string& c = cells[i];
+      char* end = nullptr;
+      errno = 0;
+      const double v = std::strtod(c.c_str(), &end);
+      if (c.empty() || end != c.c_str() + c.size() || errno != 0 || !std::isfinite(v))
+        csv_fail(file, number, col, "field '" + t.columns[i] + "': '" + c + "' is not a number");
+      if (!(v > 0))
+        csv_fail(file, number, col, "field '" + t.columns[i] + "': " + c + " must be positive");
+      row.push_back(v);
+      col += c.size() + 1;
+    }
+    const std::vector<double> key(row.begin(), row.end() - 1);
+    if (!keys_seen.insert(key).second)
+      csv_fail(file, number, 1, "a row with the same keys appears earlier in the table");
+    t.rows.push_back(std::move(row));
+  }
+  if (t.rows.empty()) csv_fail(file, 2, 1, "the table has no rows");
+}
+
+// Fixed parameters that are words, not numbers.
+constexpr std::array<std::string_view, 4> kWordParams = {"layout", "mode", "kv_dtype", "dtype"};
+
+}  // namespace
+
+std::string_view to_string(KernelClass k) {
+  for (const ClassName& c : kClassNames)
+    if (c.kernel == k) return c.name;
+  return "?";
+}
+
+bool parse_kernel_class(std::string_view text, KernelClass& out) {
+  for (const ClassName& c : kClassNames)
+    if (c.name == text) {
+      out = c.kernel;
+      return true;
+    }
+  return false;
+}
+
+bool is_communication(KernelClass k) {
+  return k == KernelClass::dispatch || k == KernelClass::combine || k == KernelClass::all_reduce;
+}
+
+const ClassColumns& columns_of(KernelClass k) {
+  static const std::array<ClassColumns, kNumKernelClasses> table = [] {
+    std::array<ClassColumns, kNumKernelClasses> t;
+    t[static_cast<int>(KernelClass::gemm)] = {{"m", "n", "k"}, "m", {}};
+    t[static_cast<int>(KernelClass::grouped_gemm)] = {
+        {"experts", "tokens_per_expert", "n", "k"}, "tokens_per_expert", {}};
+    t[static_cast<int>(KernelClass::mla_decode)] = {{"batch", "kv_len"}, "kv_len", {"heads"}};
+    t[static_cast<int>(KernelClass::dsa_decode)] = {{"batch", "kv_len"}, "kv_len", {"heads"}};
+    t[static_cast<int>(KernelClass::mla_prefill)] = {{"batch", "seq_len"}, "seq_len", {"heads"}};
+    t[static_cast<int>(KernelClass::indexer_logits)] = {{"batch", "kv_len"}, "kv_len", {}};
+    t[static_cast<int>(KernelClass::dispatch)] = {
+        {"ep", "tokens_per_rank"}, "tokens_per_rank", {}};
+    t[static_cast<int>(KernelClass::combine)] = {{"ep", "tokens_per_rank"}, "tokens_per_rank", {}};
+    t[static_cast<int>(KernelClass::all_reduce)] = {
+        {"ranks", "message_bytes"}, "message_bytes", {}};
+    return t;
+  }();
+  return table[static_cast<int>(k)];
+}
+
+int PerfTable::column(std::string_view name) const {
+  for (std::size_t i = 0; i < columns.size(); ++i)
+    if (columns[i] == name) return static_cast<int>(i);
+  return -1;
+}
+
+double PerfTable::fixed_or(std::string_view key, double fallback) const {
+  const auto it = fixed.find(std::string(key));
+  return it == fixed.end() ? fallback : it->second;
+}
+
+std::string PerfTable::word_or(std::string_view key, std::string_view fallback) const {
+  const auto it = fixed_words.find(std::string(key));
+  return it == fixed_words.end() ? std::string(fallback) : it->second;
+}
+
+std::filesystem::path default_perf_dir() {
+  return std::filesystem::path(V4SIM_SOURCE_DIR) / "hardware" / "perf";
+}
+
+PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
+  config::Document doc = config::load_file(yaml_file);
+  config::MapReader m(doc.root, doc.file, "");
+  PerfTable t;
+  t.file = doc.file;
+  t.name = yaml_file.stem().string();
+  const std::string kernel = m.string("kernel");
+  if (!parse_kernel_class(kernel, t.kernel)) {
+    std::vector<std::string> names;
+    for (const ClassName& c : kClassNames) names.emplace_back(c.name);
+    const auto near = config::closest(kernel, names);
+    m.fail("kernel", "unknown kernel class '" + kernel + "'" +
+                         (near ? " (did you mean '" + *near + "'?)" : ""));
+  }
+  if (is_communication(t.kernel)) {
+    m.allow("precision");
+    if (m.has("precision")) m.string("precision");
+  } else {
+    const std::string p = m.string("precision");
+    if (!parse_precision(p, t.precision))
+      m.fail("precision", "'" + p + "': expected fp32, bf16, fp8, fp4 or int8");
+  }
+  t.source = m.string("source");
+  if (t.source.empty()) m.fail("source", "must not be empty");
+  t.conditions = m.string("conditions");
+  if (t.conditions.empty()) m.fail("conditions", "must not be empty");
+  m.allow("fixed");
+  if (m.has("fixed")) {
+    const YAML::Node f = m.node("fixed");
+    if (!f.IsMap()) m.fail("fixed", "expected a mapping of shape parameters");
+    config::MapReader fr(f, doc.file, "fixed");
+    for (const auto& kv : f) {
+      const std::string key = kv.first.Scalar();
+      if (std::find(kWordParams.begin(), kWordParams.end(), key) != kWordParams.end())
+        t.fixed_words[key] = fr.string(key);
+      else
+        t.fixed[key] = fr.number(key, 0, 1e18);
+    }
+    fr.finish();
+  }
+  const std::string data = m.string("data");
+  if (data.find('/') != std::string::npos || !data.ends_with(".csv"))
+    m.fail("data", "'" + data + "': expected a .csv file name beside this file");
+  m.finish();
+  read_csv(yaml_file.parent_path() / data, t);
+  // Words that select behaviour must be ones the model knows.
+  if (t.kernel == KernelClass::grouped_gemm) {
+    const std::string layout = t.word_or("layout", "");
+    if (layout != "masked" && layout != "contiguous")
+      throw InputError(doc.file + ": fixed.layout '" + layout +
+                       "': grouped_gemm needs masked (decode) or contiguous (prefill)");
+  }
+  if (t.kernel == KernelClass::dispatch || t.kernel == KernelClass::combine) {
+    const std::string mode = t.word_or("mode", "");
+    if (mode != "low_latency" && mode != "normal")
+      throw InputError(doc.file + ": fixed.mode '" + mode + "': expected low_latency or normal");
+    for (const char* key : {"hidden", "topk", "bytes_per_element"})
+      if (!t.fixed.count(key))
+        throw InputError(doc.file + ": fixed." + key + " is required for " +
+                         std::string(to_string(t.kernel)) + " tables");
+  }
+  return t;
+}
+
+PerfTables load_perf_tables(std::string_view accelerator, const std::filesystem::path& dir) {
+  PerfTables out;
+  out.accelerator = std::string(accelerator);
+  const std::filesystem::path folder = dir / std::string(accelerator);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(folder, ec)) return out;
+  for (const std::string& stem : hardware_yaml::list_yaml(folder))
+    out.tables.push_back(load_perf_table(folder / (stem + ".yaml")));
+  return out;
+}
+
+std::vector<std::string> list_measured_accelerators(const std::filesystem::path& dir) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return out;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+    if (e.is_directory()) out.push_back(e.path().filename().string());
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+}  // namespace v4sim

@@ -1,0 +1,86 @@
+// Measured kernel tables of one accelerator (hardware/perf/<accelerator>/*.yaml + .csv): the
+// published component measurements (and the host's own, written by `v4sim calibrate`) that op
+// times are interpolated from. Format and kernel classes: hardware/perf/README.md.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "kernels/cost.h"
+
+namespace v4sim {
+
+/// What a table measures. Compute classes interpolate an efficiency against the kernels' cost();
+/// communication classes interpolate latency against the payload.
+enum class KernelClass : std::uint8_t {
+  gemm,
+  grouped_gemm,
+  mla_decode,
+  dsa_decode,
+  mla_prefill,
+  indexer_logits,
+  dispatch,
+  combine,
+  all_reduce,
+};
+inline constexpr int kNumKernelClasses = 9;
+std::string_view to_string(KernelClass k);
+bool parse_kernel_class(std::string_view text, KernelClass& out);
+bool is_communication(KernelClass k);
+
+/// The CSV key columns of a class, in order (latency_us follows), and its main axis: the column
+/// interpolated along (the others select the nearest group of rows).
+struct ClassColumns {
+  std::vector<std::string> keys;
+  std::string axis;
+  std::vector<std::string> optional_keys;  // may appear before latency_us (e.g. heads)
+};
+const ClassColumns& columns_of(KernelClass k);
+
+struct PerfTable {
+  std::string name;  // file stem
+  std::string file;  // the .yaml
+  KernelClass kernel = KernelClass::gemm;
+  Precision precision = Precision::bf16;
+  std::string source;
+  std::string conditions;
+  std::map<std::string, double> fixed;  // numeric shape parameters
+  std::map<std::string, std::string> fixed_words;  // layout, mode, kv_dtype, ...
+  std::vector<std::string> columns;  // the CSV header: keys..., latency_us
+  std::vector<std::vector<double>> rows;
+
+  /// Index of a column, or -1.
+  int column(std::string_view name) const;
+  /// A numeric fixed parameter, or `fallback` when absent.
+  double fixed_or(std::string_view key, double fallback) const;
+  std::string word_or(std::string_view key, std::string_view fallback) const;
+};
+
+/// Every table of one accelerator; empty when it has no folder.
+struct PerfTables {
+  std::string accelerator;
+  std::vector<PerfTable> tables;
+};
+
+/// hardware/perf of this source tree.
+std::filesystem::path default_perf_dir();
+
+/// Loads dir/<accelerator>/*.yaml and the CSV each names. Any defect (unknown class or key,
+/// missing source/conditions, a CSV whose header does not match the class, a non-numeric or
+/// non-positive cell, fewer than one row) throws InputError naming file:line:col and the field.
+PerfTables load_perf_tables(std::string_view accelerator,
+                            const std::filesystem::path& dir = default_perf_dir());
+
+/// One table file on its own (tests, calibrate's output check).
+PerfTable load_perf_table(const std::filesystem::path& yaml_file);
+
+/// Accelerators with a folder under dir, sorted.
+std::vector<std::string> list_measured_accelerators(
+    const std::filesystem::path& dir = default_perf_dir());
+
+}  // namespace v4sim
