@@ -32,7 +32,8 @@ void setup_validate(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand(
       "validate",
       "Predict each benchmarked kernel's time on the host file and compare with the measured "
-      "time (run `v4sim calibrate` first)");
+      "time (run `v4sim calibrate` first); with --deployments, predict each published "
+      "deployment and compare with its measured throughput or TPOT");
   add_suite_options(cmd, opt->suite);
   cmd->add_option("--host", opt->host, "Host accelerator file")->capture_default_str();
   cmd->add_option("--format", opt->format, "table | json")->capture_default_str();
