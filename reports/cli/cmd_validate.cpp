@@ -2,6 +2,10 @@
 // prints, per kernel, the time the hardware model predicts on the host file (op_time of the
 // kernel's cost) against the measured time, the error and the median absolute error.
 // Method (and why it is not circular): reports/cli/host_validation.h.
+// `v4sim validate --deployments [FILE] [--format table|json]`: predicts every row of a measured-
+// deployment file (default: the shipped development set, scenarios/deployments/dev.yaml) and
+// prints predicted vs measured (reports/cli/deployment_validation.h). Exit 0 whatever the
+// accuracy; 2 on bad input.
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -10,8 +14,10 @@
 #include "models/config/input_error.h"
 #include "reports/cli/bench_report.h"
 #include "reports/cli/commands.h"
+#include "reports/cli/deployment_validation.h"
 #include "reports/cli/host_validation.h"
 #include "reports/cli/values.h"
+#include "scenarios/deployments.h"
 
 namespace v4sim::cli {
 
@@ -20,18 +26,36 @@ void setup_validate(CLI::App& app) {
     SuiteOptions suite;
     std::string host = default_host_file();
     std::string format = "table";
+    std::string deployments;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "validate",
       "Predict each benchmarked kernel's time on the host file and compare with the measured "
-      "time (run `v4sim calibrate` first)");
+      "time (run `v4sim calibrate` first); with --deployments, predict each published "
+      "deployment and compare with its measured throughput or TPOT");
   add_suite_options(cmd, opt->suite);
   cmd->add_option("--host", opt->host, "Host accelerator file")->capture_default_str();
   cmd->add_option("--format", opt->format, "table | json")->capture_default_str();
-  cmd->callback([opt] {
+  CLI::Option* deployments =
+      cmd->add_option("--deployments", opt->deployments,
+                      "Instead of kernels: predict each measured deployment of FILE (default: the "
+                      "shipped development set, scenarios/deployments/dev.yaml) against its "
+                      "measured figure")
+          ->expected(0, 1);
+  cmd->callback([opt, deployments] {
     const OutputFormat format = parse_output_format(opt->format);
     if (format == OutputFormat::csv) throw InputError("--format 'csv': expected table or json");
+    if (deployments->count() > 0) {
+      const std::string file =
+          opt->deployments.empty() ? default_deployments_file().string() : opt->deployments;
+      const DeploymentValidation v = validate_deployments(load_deployments(file));
+      if (format == OutputFormat::json)
+        std::cout << deployment_validation_json(v).dump(2) << '\n';
+      else
+        print_deployment_validation(std::cout, v);
+      return;
+    }
     if (!std::filesystem::exists(opt->host))
       throw InputError("--host '" + opt->host +
                        "': no such file; run `v4sim calibrate` first (or pass -o there)");

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -200,6 +201,46 @@ TEST(CliServing, BadInputExitsTwo) {
     EXPECT_EQ(r.code, 2) << args << "\n" << r.out;
     EXPECT_NE(r.out.find(expected), std::string::npos) << args << "\n" << r.out;
   }
+}
+
+// `validate --deployments`: every row of the shipped development set is predicted (finite values,
+// no accuracy threshold: the step model is being changed) and the summary is present.
+TEST(CliValidateDeployments, JsonHasEveryRowAndTheSummary) {
+  const Outcome r = run("validate --deployments --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_TRUE(j.contains("rows"));
+  ASSERT_EQ(j["rows"].size(), 8u);
+  for (const auto& row : j["rows"]) {
+    SCOPED_TRACE(row.dump());
+    for (const char* key : {"id", "predicted", "measured", "error", "metric", "conditions"})
+      EXPECT_TRUE(row.contains(key)) << key;
+    ASSERT_TRUE(row["predicted"].is_number());
+    EXPECT_TRUE(std::isfinite(row["predicted"].get<double>()));
+    EXPECT_GT(row["predicted"].get<double>(), 0);
+    ASSERT_TRUE(row["error"].is_number());
+    EXPECT_NEAR(row["error"].get<double>(),
+                row["predicted"].get<double>() / row["measured"].get<double>() - 1, 1e-9);
+  }
+  for (const char* key : {"median_abs_error", "worst_abs_error", "worst_id"})
+    EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_TRUE(j["median_abs_error"].is_number());
+  EXPECT_LE(j["median_abs_error"].get<double>(), j["worst_abs_error"].get<double>());
+}
+
+TEST(CliValidateDeployments, TableAndBadInput) {
+  const Outcome t = run("validate --deployments");
+  ASSERT_EQ(t.code, 0) << t.out;
+  for (const char* text : {"ds-profile-decode-h800", "vllm-v4pro-b300-c1", "median |error|",
+                           "worst |error|", "Conditions:"})
+    EXPECT_NE(t.out.find(text), std::string::npos) << text << "\n" << t.out;
+  const Outcome named = run("validate --deployments dev --format json");
+  EXPECT_EQ(named.code, 0) << named.out;
+  const Outcome missing = run("validate --deployments /nonexistent/deployments.yaml");
+  EXPECT_EQ(missing.code, 2) << missing.out;
+  EXPECT_NE(missing.out.find("/nonexistent/deployments.yaml"), std::string::npos) << missing.out;
+  const Outcome csv = run("validate --deployments --format csv");
+  EXPECT_EQ(csv.code, 2) << csv.out;
 }
 
 }  // namespace

@@ -16,10 +16,10 @@ const std::vector<std::string> kAccelerators = {
     "a100",        "h100",         "h800",         "h20",          "h200",         "b200",
     "gb200",       "b300",         "gb300",        "ascend-910b2", "ascend-910b3", "ascend-910b4",
     "ascend-910c", "ascend-950pr", "ascend-950dt", "mi300x",       "mi355x"};
-const std::vector<std::string> kSystems = {"hgx-h100",       "hgx-h800",          "hgx-h20",
-                                           "hgx-h200",       "dgx-b200",          "gb200-nvl72",
-                                           "gb300-nvl72",    "atlas-800t-a2",     "atlas-800-a3",
-                                           "cloudmatrix384", "atlas-950-superpod"};
+const std::vector<std::string> kSystems = {
+    "hgx-h100",           "hgx-h800",    "hgx-h20",         "hgx-h200",       "dgx-b200",
+    "gb200-nvl72",        "gb300-nvl72", "atlas-800t-a2",   "atlas-800-a3",   "cloudmatrix384",
+    "atlas-950-superpod", "hgx-b300",    "mi300x-platform", "mi355x-platform"};
 
 void expect_ordered(const Range& r, const std::string& what) {
   EXPECT_LE(r.low, r.nominal) << what;
@@ -155,6 +155,29 @@ TEST(HardwareTopology, Atlas800tA2FullMesh) {
   EXPECT_EQ(s.links, 28 + 8);  // 8 choose 2 HCCS links + 8 RoCE ports
   EXPECT_EQ(s.max_scale_up_hops, 1);
   EXPECT_NEAR(s.scale_up_bisection_gb_per_s, 4 * 4 * 28.0, 1e-6);
+}
+
+TEST(HardwareTopology, HgxB300NvLink5Switched) {
+  const TopologySummary s = summary_of("hgx-b300");
+  EXPECT_EQ(s.devices, 8);
+  EXPECT_EQ(s.max_scale_up_hops, 2);                     // GPU - NVSwitch - GPU
+  EXPECT_DOUBLE_EQ(s.scale_up_injection_gb_per_s, 900);  // 1.8 TB/s bidirectional per GPU
+  EXPECT_NEAR(s.scale_up_bisection_gb_per_s, 4 * 900.0, 1e-6);
+  EXPECT_DOUBLE_EQ(s.scale_out_injection_gb_per_s, 100);  // 800G ConnectX-8 per GPU
+}
+
+TEST(HardwareTopology, AmdPlatformsFullXgmiMesh) {
+  // One Infinity Fabric link to each of the 7 peers, no switch: 7 x 64 and 7 x 76.8 GB/s per GPU.
+  for (const auto& [name, per_link] :
+       {std::pair{"mi300x-platform", 64.0}, std::pair{"mi355x-platform", 76.8}}) {
+    SCOPED_TRACE(name);
+    const TopologySummary s = summary_of(name);
+    EXPECT_EQ(s.devices, 8);
+    EXPECT_EQ(s.links, 28 + 8);  // 8 choose 2 xGMI links + 8 NICs
+    EXPECT_EQ(s.max_scale_up_hops, 1);
+    EXPECT_NEAR(s.scale_up_injection_gb_per_s, 7 * per_link, 1e-9);
+    EXPECT_NEAR(s.scale_up_bisection_gb_per_s, 4 * 4 * per_link, 1e-6);
+  }
 }
 
 TEST(HardwareTopology, Atlas950SuperPodNonBlocking) {

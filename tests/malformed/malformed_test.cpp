@@ -146,7 +146,7 @@ TEST(MalformedCorpus, HundredMegabyteFileIsRefusedBySize) {
   for (const std::string& args :
        {"cost --model " + f + " --context 4k", "hardware " + f,
         "predict --system " + f + " --model deepseek-v4-flash --context 4k",
-        "report " + f + " -o " + quoted(tmp / "out"), "plan " + f}) {
+        "report " + f + " -o " + quoted(tmp / "out"), "plan " + f, "validate --deployments " + f}) {
     SCOPED_TRACE(args);
     expect_rejected(run(args), file.string(), "byte limit for a catalogue file");
   }
