@@ -75,13 +75,11 @@ Prepared prepare_table(const PerfTable& t, const Accelerator& device) {
     if (c != p.axis_col) p.key_cols.push_back(c);
   std::map<std::vector<double>, std::vector<std::pair<double, double>>> by_keys;
   std::map<std::vector<double>, double> floors;
-  // A grouped GEMM's smallest call still runs every group it holds: its floor is per group.
-  const int experts_col = t.column("experts");
   for (const std::vector<double>& row : t.rows) {
     std::vector<double> keys;
     for (int c : p.key_cols) keys.push_back(row[c]);
     const double latency_s = row.back() * 1e-6;
-    const double floor_s = experts_col >= 0 ? latency_s / row[experts_col] : latency_s;
+    const double floor_s = latency_s;
     double value = latency_s;
     if (!is_communication(t.kernel)) value = ideal_time_s(device, row_cost(t, row)) / latency_s;
     by_keys[keys].emplace_back(std::log(row[p.axis_col]), std::log(value));
@@ -183,7 +181,8 @@ double device_distance(const Accelerator& a, const Accelerator& b) {
 /// collective over a group size more than twice or half the call's (a single-node table says
 /// nothing about a 72-rank all-to-all over the scale-out network).
 PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_device,
-                               const Accelerator& target, const KernelCall& c, bool own_device) {
+                               const Accelerator& target, const KernelCall& c, bool own_device,
+                               double device_floor_s) {
   double distance = 0;
   const Group& g = nearest_group(p, c, &distance);
   if (is_communication(c.kernel) && distance > std::log(2.0) + 1e-9) return PerfEstimate{};
@@ -194,7 +193,7 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   e.source = own_device ? TimeSource::measured : TimeSource::transferred;
   const double x = axis_value(p, c);
   if (!(x > 0)) {
-    e.time_s = g.floor_s;
+    e.time_s = is_communication(c.kernel) ? g.floor_s : device_floor_s;
     return e;
   }
   double lx = std::log(x);
@@ -220,7 +219,7 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   }
   // Compute: the efficiency at the clamped position, applied to the op's own ideal time.
   const double efficiency = std::exp(g.at(std::clamp(lx, lo, hi)));
-  e.time_s = std::max(ideal_time_s(target, c.cost) / efficiency, g.floor_s);
+  e.time_s = std::max(ideal_time_s(target, c.cost) / efficiency, device_floor_s);
   return e;
 }
 
@@ -306,10 +305,17 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
   return Cost{};
 }
 
+double smallest_latency_s(const PerfTable& t) {
+  double least = std::numeric_limits<double>::infinity();
+  for (const std::vector<double>& row : t.rows) least = std::min(least, row.back() * 1e-6);
+  return least;
+}
+
 PerfEstimate estimate_from_table(const PerfTable& table, const Accelerator& table_device,
                                  const Accelerator& target, const KernelCall& call) {
   const Prepared p = prepare_table(table, table_device);
-  return evaluate_prepared(p, table_device, target, call, table_device.name == target.name);
+  return evaluate_prepared(p, table_device, target, call, table_device.name == target.name,
+                           smallest_latency_s(table));
 }
 
 KernelCall call_for_row(const PerfTable& t, const std::vector<double>& row) {
@@ -345,6 +351,9 @@ struct PerfModel::Impl {
   struct Source {
     Accelerator device;
     PerfTables tables;
+    /// The device's smallest measured kernel time (compute tables): its launch and
+    /// pipeline-fill floor, which no op goes below and which a transfer keeps.
+    double floor_s = -1;
     std::vector<std::unique_ptr<Prepared>> prepared;  // by table index, filled on first use
   };
   Accelerator target;
@@ -387,7 +396,12 @@ struct PerfModel::Impl {
 
   PerfEstimate evaluate(Source& s, int index, const KernelCall& c, bool own_device) {
     const Prepared& p = prepared(s, static_cast<std::size_t>(index));
-    return evaluate_prepared(p, s.device, target, c, own_device);
+    if (s.floor_s < 0) {
+      s.floor_s = std::numeric_limits<double>::infinity();
+      for (const PerfTable& t : s.tables.tables)
+        if (!is_communication(t.kernel)) s.floor_s = std::min(s.floor_s, smallest_latency_s(t));
+    }
+    return evaluate_prepared(p, s.device, target, c, own_device, s.floor_s);
   }
 };
 

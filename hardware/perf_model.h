@@ -7,9 +7,10 @@
 //   ideal(cost) = max(sum_p flops_p / peak(path_p), bytes / HBM bandwidth)
 // at 100 % of the device's nominal figures and cost = the kernels' own cost() of the row's shape.
 // The op's time is ideal_target(op) / e(op's shape), with e interpolated by PCHIP in
-// (log axis, log e) within the row group nearest the op's other keys. A measured shape gets its
-// row's time back exactly; another device keeps the efficiency and, as a floor, the table's
-// smallest measured time (a kernel's launch and pipeline-fill latency does not shrink with peaks).
+// (log axis, log e) within the row group nearest the op's other keys, and never below the
+// measured device's smallest kernel time in any of its compute tables (its launch and
+// pipeline-fill floor, which does not shrink with peaks; a transfer keeps it). A measured shape
+// gets its row's time back exactly.
 //
 // Collectives: latency is interpolated by PCHIP in (log payload, log latency) in the nearest
 // group (ep or ranks), at the op's payload expressed in the table's units (dispatch/combine:
@@ -95,6 +96,9 @@ PerfEstimate estimate_from_table(const PerfTable& table, const Accelerator& tabl
 /// The kernel call a table row stands for (its keys, and for compute classes its cost()): what a
 /// re-prediction of the row asks.
 KernelCall call_for_row(const PerfTable& table, const std::vector<double>& row);
+
+/// The smallest latency of a table's rows, in seconds.
+double smallest_latency_s(const PerfTable& table);
 
 /// ideal(cost) at 100 % of the device's nominal peaks (on the paths it runs each precision on)
 /// and HBM bandwidth: max(compute, memory).

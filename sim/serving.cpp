@@ -340,16 +340,24 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
 /// element) and combine (BF16: 2 B) of the rank's tokens to top-k experts per MoE layer, an
 /// all-reduce of the attention output per layer when tp > 1, one hop to the next stage when
 /// pp > 1. Measured tables first (hardware/perf_model.h), else the topology graph.
-double price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill, OpLedger& ledger) {
+struct CommTimes {
+  double dispatch_s = 0;
+  double combine_s = 0;
+  double other_s = 0;  // TP all-reduces and the pipeline hop
+  double total_s() const { return dispatch_s + combine_s + other_s; }
+};
+
+CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill,
+                     OpLedger& ledger) {
   const double D = static_cast<double>(s.spec.hidden_size);
   const double tp = static_cast<double>(s.layout.tp);
   const double rank_tokens = seqs * static_cast<double>(pass.num_tokens) / tp;
   const double k = static_cast<double>(s.spec.moe.experts_per_token);
   const CommModel& net = s.comm;
   const int per_node = s.system.devices_per_node;
-  double comm = 0;
+  CommTimes out;
   const auto table_or_graph = [&](const std::string& name, KernelCall call, const CommLine& line,
-                                  double bytes, double repeats) {
+                                  double bytes, double repeats, double& comm) {
     PerfEstimate e;
     call.link_latency_s = line.latency_s;
     if (s.perf && bytes > 0) e = s.perf->estimate(call);
@@ -368,10 +376,12 @@ double price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill, O
     call.spans_nodes = group > per_node;
     call.kernel = KernelClass::dispatch;
     call.payload_bytes_per_token = k * D * 1.0;
-    table_or_graph("ffn.dispatch", call, net.moe_all_to_all, rank_tokens * k * D * 1.0, layers);
+    table_or_graph("ffn.dispatch", call, net.moe_all_to_all, rank_tokens * k * D * 1.0, layers,
+                   out.dispatch_s);
     call.kernel = KernelClass::combine;
     call.payload_bytes_per_token = k * D * 2.0;
-    table_or_graph("ffn.combine", call, net.moe_all_to_all, rank_tokens * k * D * 2.0, layers);
+    table_or_graph("ffn.combine", call, net.moe_all_to_all, rank_tokens * k * D * 2.0, layers,
+                   out.combine_s);
   }
   if (s.layout.tp > 1) {
     const double bytes = seqs * static_cast<double>(pass.num_tokens) * D * 2.0;
@@ -381,27 +391,30 @@ double price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill, O
     call.message_bytes = bytes;
     call.spans_nodes = s.layout.tp > per_node;
     table_or_graph("attn.all_reduce", call, net.tp_all_reduce, bytes,
-                   static_cast<double>(s.stage_layers));
+                   static_cast<double>(s.stage_layers), out.other_s);
   }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
   const double hop = net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
   if (hop > 0) {
-    comm += hop;
+    out.other_s += hop;
     ledger.add("stage_hop", "communication", hop, 1.0, PerfEstimate{});
   }
-  return comm;
+  return out;
 }
 
 /// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
 /// `pass`. With overlap, two microbatches (halves of the sequences, or of one prompt's chunk)
-/// each run every op, and one's communication hides behind the other's compute.
+/// each run every op, and one's communication hides behind the other's compute in two windows
+/// per layer, as DeepSeek schedules them (profile-data README; V3 report §3.4): the attention
+/// side of one microbatch against the other's combine (and TP all-reduce), its MoE against the
+/// other's dispatch. A window lasts as long as its longer side.
 Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill) {
   const bool has_comm = (s.stage_moe_layers > 0 && s.layout.ep > 1) || s.layout.tp > 1;
   const bool split_seqs = seqs >= 2;
   const bool split_tokens = !split_seqs && prefill && pass.num_tokens >= 2;
   if (!s.config.overlap || !has_comm || !(split_seqs || split_tokens)) {
     Pricing p = price_compute(s, pass, seqs, logits_all, prefill);
-    const double comm = price_comm(s, pass, seqs, prefill, p.ledger);
+    const double comm = price_comm(s, pass, seqs, prefill, p.ledger).total_s();
     p.breakdown.communication_s = comm;
     p.breakdown.exposed_communication_s = comm;
     p.breakdown.total_s = p.breakdown.compute_s + comm;
@@ -418,7 +431,7 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   }
   Pricing out;
   OpLedger compute_ops, comm_ops;
-  double comm = 0;
+  CommTimes comm;
   for (int i = 0; i < 2; ++i) {
     const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill);
     StepBreakdown& b = out.breakdown;
@@ -432,7 +445,10 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
     out.work.bytes += p.work.bytes;
     out.work.merge_fallback(p.work.fallback);
     compute_ops.merge(p.ledger, 1.0, 1.0);
-    comm += price_comm(s, passes[i], half[i], prefill, comm_ops);
+    const CommTimes c = price_comm(s, passes[i], half[i], prefill, comm_ops);
+    comm.dispatch_s += c.dispatch_s;
+    comm.combine_s += c.combine_s;
+    comm.other_s += c.other_s;
   }
   // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
   const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
@@ -442,8 +458,10 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
     *v *= slowdown;
   out.ledger.merge(compute_ops, slowdown, 1.0);
   out.ledger.merge(comm_ops, 1.0, 1.0);
-  b.communication_s = comm;
-  b.total_s = std::max(b.compute_s, comm);
+  b.communication_s = comm.total_s();
+  const double attention_side = b.compute_s - b.moe_s;
+  b.total_s = std::max(attention_side, comm.combine_s + comm.other_s) +
+              std::max(b.moe_s, comm.dispatch_s);
   b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }

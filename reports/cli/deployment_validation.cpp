@@ -31,6 +31,7 @@ ServingOptions options_for(const Deployment& row, Phase phase, std::int64_t cont
   o.weights = row.weights;
   o.kv_format = row.kv_format;
   o.mtp_acceptance = row.mtp_tokens > 0 ? row.mtp_acceptance : 0.0;
+  o.mtp_tokens = std::max<std::int64_t>(1, row.mtp_tokens);
   o.redundant_experts = row.redundant_experts.value_or(0);
   if (row.expert_imbalance) o.imbalance = *row.expert_imbalance;
   o.no_overlap = !row.overlap;
@@ -51,11 +52,6 @@ void not_evaluated(DeploymentPrediction& p, const std::string& reason) {
 DeploymentPrediction evaluate(const Deployment& row) {
   DeploymentPrediction p;
   p.row = row;
-  if (row.mtp_tokens > 1) {
-    not_evaluated(p, "the serving model prices one MTP draft token per step; the row uses " +
-                         std::to_string(row.mtp_tokens));
-    return p;
-  }
   if (row.phase == DeploymentPhase::prefill) {
     p.context_tokens = row.context_tokens;
     const ServingResult r = run(row, Phase::prefill, row.context_tokens, row.batch);
