@@ -351,6 +351,7 @@ struct PerfModel::Impl {
   struct Source {
     Accelerator device;
     PerfTables tables;
+    bool tables_loaded = true;  // siblings load theirs on first use
     /// The device's smallest measured kernel time (compute tables): its launch and
     /// pipeline-fill floor, which no op goes below and which a transfer keeps.
     double floor_s = -1;
@@ -377,10 +378,10 @@ struct PerfModel::Impl {
       std::error_code ec;
       if (!std::filesystem::exists(accelerators_dir / (name + ".yaml"), ec)) continue;
       auto s = std::make_unique<Source>();
+      s->tables_loaded = false;
       s->device = load_accelerator(name, accelerators_dir);
       if (s->device.vendor != target.vendor) continue;
-      s->tables = load_perf_tables(name, perf_dir);
-      siblings.push_back(std::move(s));
+      siblings.push_back(std::move(s));  // tables loaded when first asked (nearest first)
     }
     std::stable_sort(siblings.begin(), siblings.end(), [&](const auto& a, const auto& b) {
       return device_distance(target, a->device) < device_distance(target, b->device);
@@ -429,9 +430,14 @@ PerfEstimate PerfModel::estimate(const KernelCall& call) const {
     if (const int i = Impl::find(m.own, call, same_precision); i >= 0)
       if (PerfEstimate e = m.evaluate(m.own, i, call, true); e.found) return e;
     m.load_siblings();
-    for (auto& s : m.siblings)
+    for (auto& s : m.siblings) {
+      if (!s->tables_loaded) {
+        s->tables = load_perf_tables(s->device.name, m.perf_dir);
+        s->tables_loaded = true;
+      }
       if (const int i = Impl::find(*s, call, same_precision); i >= 0)
         if (PerfEstimate e = m.evaluate(*s, i, call, false); e.found) return e;
+    }
   }
   return PerfEstimate{};
 }

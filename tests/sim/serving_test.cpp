@@ -160,6 +160,56 @@ TEST(Serving, MtpRaisesTokensPerStep) {
   EXPECT_GT(mtp.step_s, base.step_s);  // the step verifies two positions and runs the MTP block
 }
 
+TEST(Serving, MtpDraftTokensEachNeedTheirPredecessors) {
+  // K = 3 drafts at acceptance 0.5: 1 + 0.5 + 0.25 + 0.125 = 1.875 tokens per step, and the
+  // step verifies 4 query positions per sequence, so it is no faster than with one draft.
+  Fixture f;
+  ServingConfig c = full_ep(8);
+  c.mtp_acceptance = 0.5;
+  c.mtp_tokens = 3;
+  const ServingResult three = predict(f.flash, f.h200, 1, c, decode(4096, 16));
+  c.mtp_tokens = 1;
+  const ServingResult one = predict(f.flash, f.h200, 1, c, decode(4096, 16));
+  ASSERT_TRUE(three.feasible && one.feasible);
+  EXPECT_DOUBLE_EQ(three.tokens_per_step, 1.875);
+  EXPECT_DOUBLE_EQ(one.tokens_per_step, 1.5);
+  EXPECT_GE(three.step_s, one.step_s);
+  EXPECT_DOUBLE_EQ(three.tpot_s, three.step_s / 1.875);
+}
+
+TEST(Serving, EveryOpSaysWhereItsTimeCameFrom) {
+  Fixture f;
+  const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(4096, 64));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  double ops = 0;
+  for (const OpTiming& o : r.ops) {
+    ops += o.time_s;
+    EXPECT_TRUE(o.efficiency_source == "measured" || o.efficiency_source == "roofline" ||
+                o.efficiency_source.starts_with("transferred from "))
+        << o.name << ": " << o.efficiency_source;
+    EXPECT_EQ(o.table.empty(), o.efficiency_source == "roofline") << o.name;
+  }
+  EXPECT_NEAR(ops, r.time_sources.total_s(), 1e-12 * ops);
+  // H200 has its own GEMM tables: most of a decode step rests on measurements.
+  EXPECT_GT(r.time_sources.measured_s, 0.5 * r.time_sources.total_s());
+  // Without tables everything is the roofline.
+  ServingConfig roofline = full_ep(8);
+  roofline.measured_tables = false;
+  const ServingResult spec = predict(f.flash, f.h200, 1, roofline, decode(4096, 64));
+  EXPECT_DOUBLE_EQ(spec.time_sources.roofline_s, spec.time_sources.total_s());
+}
+
+TEST(Serving, OverlapNeverSlowerThanComputePlusCommunicationOfTwoHalves) {
+  // Overlap runs each op twice at half size; a window lasts as long as its longer side, so the
+  // step lies between the larger of compute and communication and their sum.
+  Fixture f;
+  const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(4096, 64));
+  ASSERT_TRUE(r.feasible);
+  const StepBreakdown& b = r.breakdown;
+  EXPECT_GE(b.total_s, std::max(b.compute_s, b.communication_s) - 1e-15);
+  EXPECT_LE(b.total_s, b.compute_s + b.communication_s + 1e-15);
+}
+
 TEST(Serving, PrefillAndCacheHits) {
   Fixture f;
   Workload w;
