@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 
 // Boost 1.74's pchip calls isnan unqualified at its definition: make std::isnan visible there.
 using std::isnan;
@@ -40,13 +41,15 @@ KvEntryFormat kv_format_for(const PerfTable& t) {
                                                 : KvEntryFormat::bf16;
 }
 
-std::int64_t whole(double v) { return std::max<std::int64_t>(1, std::llround(v)); }
+std::int64_t whole(double v) {
+  return std::max<std::int64_t>(1, std::llround(v));
+}
 
 /// A row group of one table: rows that share every key but the axis, as (log axis, log value).
 struct Group {
   std::vector<double> keys;  // the non-axis keys
   std::vector<double> log_x, log_y;
-  double floor_s = 0;  // smallest measured latency of the group
+  double floor_s = 0;             // smallest measured latency of the group
   std::shared_ptr<Pchip> spline;  // four or more points; else piecewise linear
   double at(double lx) const {
     if (spline) return (*spline)(lx);
@@ -96,8 +99,8 @@ Prepared prepare_table(const PerfTable& t, const Accelerator& device) {
       g.log_y.push_back(y);
     }
     if (g.log_x.size() >= 4)
-      g.spline = std::make_shared<Pchip>(std::vector<double>(g.log_x),
-                                         std::vector<double>(g.log_y));
+      g.spline =
+          std::make_shared<Pchip>(std::vector<double>(g.log_x), std::vector<double>(g.log_y));
     p.groups.push_back(std::move(g));
   }
   return p;
@@ -210,16 +213,16 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
     // Beyond the largest payload: the last point's bandwidth (time linear in bytes).
     if (lx > hi) t *= std::exp(lx - hi);
     if (!own_device) {
-      const double ratio = link_bytes_per_s(table_device, c.spans_nodes) /
-                           link_bytes_per_s(target, c.spans_nodes);
+      const double ratio =
+          link_bytes_per_s(table_device, c.spans_nodes) / link_bytes_per_s(target, c.spans_nodes);
       if (std::isfinite(ratio) && ratio > 0) t = g.floor_s + (t - g.floor_s) * ratio;
     }
     e.time_s = t;
     return e;
   }
   // Compute: the efficiency at the clamped position, applied to the op's own ideal time.
-  const double efficiency = std::exp(g.at(std::clamp(lx, lo, hi)));
-  e.time_s = std::max(ideal_time_s(target, c.cost) / efficiency, device_floor_s);
+  e.efficiency = std::exp(g.at(std::clamp(lx, lo, hi)));
+  e.time_s = std::max(ideal_time_s(target, c.cost) / e.efficiency, device_floor_s);
   return e;
 }
 
@@ -260,8 +263,7 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
                               weight_format_for(t.precision), t.precision});
     case KernelClass::grouped_gemm:
       return cost(LinearShape{whole(col("tokens_per_expert", 1)), whole(col("k", 1)),
-                              whole(col("n", 1)), 1, weight_format_for(t.precision),
-                              t.precision}) *
+                              whole(col("n", 1)), 1, weight_format_for(t.precision), t.precision}) *
              whole(col("experts", 1));
     case KernelClass::mla_decode:
     case KernelClass::dsa_decode: {
@@ -347,62 +349,152 @@ KernelCall call_for_row(const PerfTable& t, const std::vector<double>& row) {
   return c;
 }
 
+/// Where a table's fixed shape stands from the call's (dispatch/combine: hidden and top-k), so
+/// that of several fitting tables the one measured on the nearest shape is used.
+double fixed_distance(const PerfTable& t, const KernelCall& c) {
+  double d = 0;
+  if (c.hidden > 0 && t.fixed.count("hidden"))
+    d += std::abs(std::log(c.hidden / t.fixed.at("hidden")));
+  if (c.topk > 0 && t.fixed.count("topk")) d += std::abs(std::log(c.topk / t.fixed.at("topk")));
+  return d;
+}
+
 struct PerfModel::Impl {
+  /// One measured device: its tables, loaded one kernel class at a time on first use.
   struct Source {
     Accelerator device;
-    PerfTables tables;
-    bool tables_loaded = true;  // siblings load theirs on first use
-    /// The device's smallest measured kernel time (compute tables): its launch and
+    std::vector<std::string> stems;  // table files of the folder, listed once
+    bool listed = false;
+    bool device_loaded = false;  // siblings: the accelerator file is read when first needed
+    std::array<bool, kNumKernelClasses> loaded{};
+    std::vector<std::unique_ptr<PerfTable>> tables;
+    std::vector<std::unique_ptr<Prepared>> prepared;  // parallel to tables, filled on first use
+    /// The device's smallest measured GEMM time (else the table's own smallest): its launch and
     /// pipeline-fill floor, which no op goes below and which a transfer keeps.
     double floor_s = -1;
-    std::vector<std::unique_ptr<Prepared>> prepared;  // by table index, filled on first use
   };
+  /// What a lookup found, before the call's own ideal time is applied (memoised by shape).
+  struct Found {
+    PerfEstimate estimate;  // time_s: collectives only
+    double efficiency = 0;  // compute classes
+    double floor_s = 0;
+  };
+
   Accelerator target;
   std::filesystem::path perf_dir, accelerators_dir;
   Source own;
-  bool siblings_loaded = false;
+  bool siblings_listed = false;
   std::vector<std::unique_ptr<Source>> siblings;  // nearest first
+  std::map<std::vector<double>, Found> memo;
 
-  const Prepared& prepared(Source& s, std::size_t i) {
-    if (s.prepared.size() < s.tables.tables.size()) s.prepared.resize(s.tables.tables.size());
-    if (!s.prepared[i])
-      s.prepared[i] = std::make_unique<Prepared>(prepare_table(s.tables.tables[i], s.device));
-    return *s.prepared[i];
+  void load_class(Source& s, KernelClass k) {
+    if (!s.listed) {
+      s.listed = true;
+      std::error_code ec;
+      const std::filesystem::path folder = perf_dir / s.device.name;
+      if (std::filesystem::is_directory(folder, ec)) s.stems = list_table_stems(folder);
+    }
+    if (s.loaded[static_cast<int>(k)]) return;
+    s.loaded[static_cast<int>(k)] = true;
+    for (const std::string& stem : s.stems)
+      if (stem_names_class(stem, k)) {
+        s.tables.push_back(std::make_unique<PerfTable>(
+            load_perf_table(perf_dir / s.device.name / (stem + ".yaml"))));
+        s.prepared.emplace_back();
+      }
   }
 
-  void load_siblings() {
-    if (siblings_loaded) return;
-    siblings_loaded = true;
+  /// Every other measured accelerator's folder, listed (cheap); an accelerator file is read only
+  /// when its folder holds a table of a class the target lacks.
+  void list_siblings() {
+    if (siblings_listed) return;
+    siblings_listed = true;
     for (const std::string& name : list_measured_accelerators(perf_dir)) {
       if (name == target.name) continue;
       std::error_code ec;
       if (!std::filesystem::exists(accelerators_dir / (name + ".yaml"), ec)) continue;
       auto s = std::make_unique<Source>();
-      s->tables_loaded = false;
-      s->device = load_accelerator(name, accelerators_dir);
-      if (s->device.vendor != target.vendor) continue;
-      siblings.push_back(std::move(s));  // tables loaded when first asked (nearest first)
+      s->device.name = name;
+      s->stems = list_table_stems(perf_dir / name);
+      s->listed = true;
+      siblings.push_back(std::move(s));
     }
-    std::stable_sort(siblings.begin(), siblings.end(), [&](const auto& a, const auto& b) {
+  }
+
+  /// Siblings of the target's vendor with a table of class k, nearest first (by BF16 peak and HBM
+  /// bandwidth).
+  std::vector<Source*> siblings_with(KernelClass k) {
+    list_siblings();
+    std::vector<Source*> out;
+    for (auto& s : siblings) {
+      if (std::none_of(s->stems.begin(), s->stems.end(),
+                       [&](const std::string& stem) { return stem_names_class(stem, k); }))
+        continue;
+      if (!s->device_loaded) {
+        s->device = load_accelerator(s->device.name, accelerators_dir);
+        s->device_loaded = true;
+      }
+      if (s->device.vendor == target.vendor) out.push_back(s.get());
+    }
+    std::stable_sort(out.begin(), out.end(), [&](const Source* a, const Source* b) {
       return device_distance(target, a->device) < device_distance(target, b->device);
     });
+    return out;
   }
 
-  /// The first table of `s` that fits, or -1.
-  static int find(const Source& s, const KernelCall& c, bool same_precision) {
-    for (std::size_t i = 0; i < s.tables.tables.size(); ++i)
-      if (table_fits(s.tables.tables[i], c, same_precision)) return static_cast<int>(i);
-    return -1;
-  }
-
-  PerfEstimate evaluate(Source& s, int index, const KernelCall& c, bool own_device) {
-    const Prepared& p = prepared(s, static_cast<std::size_t>(index));
-    if (s.floor_s < 0) {
-      s.floor_s = std::numeric_limits<double>::infinity();
-      for (const PerfTable& t : s.tables.tables)
-        if (!is_communication(t.kernel)) s.floor_s = std::min(s.floor_s, smallest_latency_s(t));
+  /// The fitting table of `s` measured nearest the call's fixed shape, or -1.
+  int find(Source& s, const KernelCall& c, bool same_precision) {
+    load_class(s, c.kernel);
+    int best = -1;
+    double best_d = std::numeric_limits<double>::infinity();
+    for (std::size_t i = 0; i < s.tables.size(); ++i) {
+      if (!table_fits(*s.tables[i], c, same_precision)) continue;
+      const double d = fixed_distance(*s.tables[i], c);
+      if (d < best_d) {
+        best_d = d;
+        best = static_cast<int>(i);
+      }
     }
-    return evaluate_prepared(p, s.device, target, c, own_device, s.floor_s);
+    return best;
+  }
+
+  double floor_of(Source& s, const PerfTable& fallback) {
+    if (s.floor_s < 0) {
+      load_class(s, KernelClass::gemm);
+      s.floor_s = std::numeric_limits<double>::infinity();
+      for (const auto& t : s.tables)
+        if (t->kernel == KernelClass::gemm) s.floor_s = std::min(s.floor_s, smallest_latency_s(*t));
+    }
+    return std::isfinite(s.floor_s) ? s.floor_s : smallest_latency_s(fallback);
+  }
+
+  std::optional<Found> evaluate(Source& s, int index, const KernelCall& c, bool own_device) {
+    const PerfTable& table = *s.tables[static_cast<std::size_t>(index)];
+    const double floor_s = floor_of(s, table);  // may load the GEMM tables: before taking a slot
+    auto& slot = s.prepared[static_cast<std::size_t>(index)];
+    if (!slot) slot = std::make_unique<Prepared>(prepare_table(table, s.device));
+    // Efficiency = ideal / time: evaluate with the target's ideal time and invert.
+    PerfEstimate e = evaluate_prepared(*slot, s.device, target, c, own_device, floor_s);
+    if (!e.found) return std::nullopt;
+    Found f;
+    f.estimate = e;
+    f.floor_s = floor_s;
+    f.efficiency = e.efficiency;
+    return f;
+  }
+
+  /// The device's own tables first (at the call's precision, then any: a measurement on the
+  /// hardware itself beats a transfer), then the siblings nearest first.
+  Found lookup(const KernelCall& call) {
+    for (bool same_precision : {true, false})
+      if (const int i = find(own, call, same_precision); i >= 0)
+        if (auto f = evaluate(own, i, call, true)) return *f;
+    const std::vector<Source*> candidates = siblings_with(call.kernel);
+    for (bool same_precision : {true, false})
+      for (Source* s : candidates)
+        if (const int i = find(*s, call, same_precision); i >= 0)
+          if (auto f = evaluate(*s, i, call, false)) return *f;
+    return Found{};
   }
 };
 
@@ -413,33 +505,51 @@ PerfModel::PerfModel(const Accelerator& target, std::filesystem::path perf_dir,
   impl_->perf_dir = std::move(perf_dir);
   impl_->accelerators_dir = std::move(accelerators_dir);
   impl_->own.device = target;
-  impl_->own.tables = load_perf_tables(target.name, impl_->perf_dir);
 }
 
 PerfModel::~PerfModel() = default;
 PerfModel::PerfModel(PerfModel&&) noexcept = default;
 PerfModel& PerfModel::operator=(PerfModel&&) noexcept = default;
 
-const Accelerator& PerfModel::target() const { return impl_->target; }
-const PerfTables& PerfModel::own_tables() const { return impl_->own.tables; }
+const Accelerator& PerfModel::target() const {
+  return impl_->target;
+}
 
 PerfEstimate PerfModel::estimate(const KernelCall& call) const {
   Impl& m = *impl_;
-  // Own device at the call's precision, then the nearest sibling at it, then any precision.
-  for (bool same_precision : {true, false}) {
-    if (const int i = Impl::find(m.own, call, same_precision); i >= 0)
-      if (PerfEstimate e = m.evaluate(m.own, i, call, true); e.found) return e;
-    m.load_siblings();
-    for (auto& s : m.siblings) {
-      if (!s->tables_loaded) {
-        s->tables = load_perf_tables(s->device.name, m.perf_dir);
-        s->tables_loaded = true;
-      }
-      if (const int i = Impl::find(*s, call, same_precision); i >= 0)
-        if (PerfEstimate e = m.evaluate(*s, i, call, false); e.found) return e;
-    }
+  // The memo key: every field a lookup depends on besides the call's cost, which only scales the
+  // result through its ideal time (same shape and precision: same efficiency).
+  const std::vector<double> key = {static_cast<double>(call.kernel),
+                                   static_cast<double>(call.precision),
+                                   call.m,
+                                   call.n,
+                                   call.k,
+                                   call.experts,
+                                   call.tokens_per_expert,
+                                   call.masked ? 1.0 : 0.0,
+                                   call.batch,
+                                   call.kv_len,
+                                   call.seq_len,
+                                   call.heads,
+                                   call.ep,
+                                   call.tokens_per_rank,
+                                   call.payload_bytes_per_token,
+                                   call.low_latency ? 1.0 : 0.0,
+                                   call.ranks,
+                                   call.message_bytes,
+                                   call.spans_nodes ? 1.0 : 0.0,
+                                   call.link_latency_s,
+                                   call.hidden,
+                                   call.topk};
+  auto it = m.memo.find(key);
+  if (it == m.memo.end()) it = m.memo.emplace(key, m.lookup(call)).first;
+  const Impl::Found& f = it->second;
+  PerfEstimate e = f.estimate;
+  if (e.found && !is_communication(call.kernel)) {
+    const double ideal = ideal_time_s(m.target, call.cost);
+    e.time_s = f.efficiency > 0 ? std::max(ideal / f.efficiency, f.floor_s) : f.floor_s;
   }
-  return PerfEstimate{};
+  return e;
 }
 
 }  // namespace v4sim

@@ -38,15 +38,16 @@ std::string_view to_string(TimeSource s);
 /// One kernel call as the tables index it. Only the fields of its class matter.
 struct KernelCall {
   KernelClass kernel = KernelClass::gemm;
-  Precision precision = Precision::bf16;  // compute classes
-  Cost cost;                              // the call's work on the rank (compute classes)
-  double m = 0, n = 0, k = 0;             // gemm
+  Precision precision = Precision::bf16;      // compute classes
+  Cost cost;                                  // the call's work on the rank (compute classes)
+  double m = 0, n = 0, k = 0;                 // gemm
   double experts = 0, tokens_per_expert = 0;  // grouped_gemm (with n, k)
   bool masked = true;                         // grouped_gemm layout: masked (decode) or contiguous
   double batch = 0, kv_len = 0, seq_len = 0, heads = 0;  // attention and indexer classes
-  double ep = 0, tokens_per_rank = 0;  // dispatch/combine
-  double payload_bytes_per_token = 0;  // hidden x top-k x bytes per element of this call
-  bool low_latency = true;             // dispatch/combine mode
+  double ep = 0, tokens_per_rank = 0;                    // dispatch/combine
+  double payload_bytes_per_token = 0;   // hidden x top-k x bytes per element of this call
+  bool low_latency = true;              // dispatch/combine mode
+  double hidden = 0, topk = 0;          // dispatch/combine: the model's shape (picks the table)
   double ranks = 0, message_bytes = 0;  // all_reduce
   bool spans_nodes = false;             // collectives: the group crosses the scale-out network
   /// Collectives: the fixed latency of the group's links (topology graph). A group measured at a
@@ -58,14 +59,16 @@ struct PerfEstimate {
   bool found = false;  // false: no table for the class anywhere of this vendor (use the roofline)
   double time_s = 0;
   TimeSource source = TimeSource::roofline;
-  std::string device;  // accelerator whose table was used
-  std::string table;   // its file stem
+  std::string device;         // accelerator whose table was used
+  std::string table;          // its file stem
   bool extrapolated = false;  // the op lies outside the table's measured range on its axis
+  double efficiency = 0;      // compute classes: ideal time over time, before the floor
 };
 
-/// The measured tables a run may draw on: the target device's own and, loaded on first use, those
-/// of every other measured accelerator of its vendor. Reads hardware/perf/ and
-/// hardware/accelerators/ (or the given folders). Not thread-safe (caches lazily).
+/// The measured tables a run may draw on: the target device's own and those of the other measured
+/// accelerators of its vendor, nearest first. Tables load one kernel class at a time when first
+/// asked for, and lookups are memoised by shape (an op repeated in 61 layers is looked up once).
+/// Reads hardware/perf/ and hardware/accelerators/ (or the given folders). Not thread-safe.
 class PerfModel {
  public:
   PerfModel(const Accelerator& target, std::filesystem::path perf_dir = default_perf_dir(),
@@ -78,8 +81,6 @@ class PerfModel {
   PerfEstimate estimate(const KernelCall& call) const;
 
   const Accelerator& target() const;
-  /// Tables measured on the target itself.
-  const PerfTables& own_tables() const;
 
   struct Impl;
 

@@ -2,9 +2,8 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
+#include <charconv>
 #include <cmath>
-#include <cstdlib>
 #include <fstream>
 #include <set>
 
@@ -34,18 +33,17 @@ constexpr std::array<ClassName, kNumKernelClasses> kClassNames = {{
 // Largest table we read (the biggest published sweep has a few thousand rows).
 constexpr std::uintmax_t kMaxCsvBytes = 8u << 20;
 
-std::vector<std::string> split_csv_line(const std::string& line) {
-  std::vector<std::string> cells;
-  std::size_t start = 0;
+/// The cells of one CSV line (no quoting: the tables hold numbers only), spaces trimmed.
+std::vector<std::string_view> split_csv_line(std::string_view line) {
+  std::vector<std::string_view> cells;
   while (true) {
-    const std::size_t comma = line.find(',', start);
-    std::string cell = line.substr(start, comma == std::string::npos ? std::string::npos
-                                                                      : comma - start);
-    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r')) cell.pop_back();
-    cell.erase(0, cell.find_first_not_of(' '));
+    const std::size_t comma = line.find(',');
+    std::string_view cell = line.substr(0, comma);
+    while (!cell.empty() && (cell.back() == ' ' || cell.back() == '\r')) cell.remove_suffix(1);
+    while (!cell.empty() && cell.front() == ' ') cell.remove_prefix(1);
     cells.push_back(cell);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
+    if (comma == std::string_view::npos) break;
+    line.remove_prefix(comma + 1);
   }
   return cells;
 }
@@ -64,7 +62,7 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
   std::ifstream in(path);
   std::string line;
   if (!std::getline(in, line)) throw InputError(file + ":1:1: empty file, expected a header");
-  t.columns = split_csv_line(line);
+  for (std::string_view c : split_csv_line(line)) t.columns.emplace_back(c);
   const ClassColumns& cc = columns_of(t.kernel);
   // keys, then any optional keys in their order, then latency_us.
   std::vector<std::string> expected = cc.keys;
@@ -78,15 +76,16 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
   if (t.columns != expected) {
     std::string want;
     for (const std::string& c : expected) want += (want.empty() ? "" : ",") + c;
-    csv_fail(file, 1, 1, "header '" + line + "' does not match kernel '" +
-                             std::string(to_string(t.kernel)) + "': expected '" + want + "'");
+    csv_fail(file, 1, 1,
+             "header '" + line + "' does not match kernel '" + std::string(to_string(t.kernel)) +
+                 "': expected '" + want + "'");
   }
   std::size_t number = 1;
   std::set<std::vector<double>> keys_seen;
   while (std::getline(in, line)) {
     ++number;
     if (line.empty() || line == "\r") continue;
-    const std::vector<std::string> cells = split_csv_line(line);
+    const std::vector<std::string_view> cells = split_csv_line(line);
     if (cells.size() != t.columns.size())
       csv_fail(file, number, 1,
                "expected " + std::to_string(t.columns.size()) + " cells, found " +
@@ -94,14 +93,15 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
     std::vector<double> row;
     std::size_t col = 1;
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      const std::string& c = cells[i];
-      char* end = nullptr;
-      errno = 0;
-      const double v = std::strtod(c.c_str(), &end);
-      if (c.empty() || end != c.c_str() + c.size() || errno != 0 || !std::isfinite(v))
-        csv_fail(file, number, col, "field '" + t.columns[i] + "': '" + c + "' is not a number");
+      const std::string_view c = cells[i];
+      double v = 0;
+      const auto [end, ec] = std::from_chars(c.data(), c.data() + c.size(), v);
+      if (c.empty() || end != c.data() + c.size() || ec != std::errc() || !std::isfinite(v))
+        csv_fail(file, number, col,
+                 "field '" + t.columns[i] + "': '" + std::string(c) + "' is not a number");
       if (!(v > 0))
-        csv_fail(file, number, col, "field '" + t.columns[i] + "': " + c + " must be positive");
+        csv_fail(file, number, col,
+                 "field '" + t.columns[i] + "': " + std::string(c) + " must be positive");
       row.push_back(v);
       col += c.size() + 1;
     }
@@ -147,8 +147,7 @@ const ClassColumns& columns_of(KernelClass k) {
     t[static_cast<int>(KernelClass::dsa_decode)] = {{"batch", "kv_len"}, "kv_len", {"heads"}};
     t[static_cast<int>(KernelClass::mla_prefill)] = {{"batch", "seq_len"}, "seq_len", {"heads"}};
     t[static_cast<int>(KernelClass::indexer_logits)] = {{"batch", "kv_len"}, "kv_len", {}};
-    t[static_cast<int>(KernelClass::dispatch)] = {
-        {"ep", "tokens_per_rank"}, "tokens_per_rank", {}};
+    t[static_cast<int>(KernelClass::dispatch)] = {{"ep", "tokens_per_rank"}, "tokens_per_rank", {}};
     t[static_cast<int>(KernelClass::combine)] = {{"ep", "tokens_per_rank"}, "tokens_per_rank", {}};
     t[static_cast<int>(KernelClass::all_reduce)] = {
         {"ranks", "message_bytes"}, "message_bytes", {}};
@@ -217,6 +216,12 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
     }
     fr.finish();
   }
+  if (!stem_names_class(t.name, t.kernel)) {
+    std::string prefix(to_string(t.kernel));
+    std::replace(prefix.begin(), prefix.end(), '_', '-');
+    m.fail("kernel", "the file of a " + kernel + " table must be named " + prefix +
+                         "[-...].yaml, not " + t.name + ".yaml (lookups load files by class)");
+  }
   const std::string data = m.string("data");
   if (data.find('/') != std::string::npos || !data.ends_with(".csv"))
     m.fail("data", "'" + data + "': expected a .csv file name beside this file");
@@ -247,9 +252,19 @@ PerfTables load_perf_tables(std::string_view accelerator, const std::filesystem:
   const std::filesystem::path folder = dir / std::string(accelerator);
   std::error_code ec;
   if (!std::filesystem::is_directory(folder, ec)) return out;
-  for (const std::string& stem : hardware_yaml::list_yaml(folder))
+  for (const std::string& stem : list_table_stems(folder))
     out.tables.push_back(load_perf_table(folder / (stem + ".yaml")));
   return out;
+}
+
+std::vector<std::string> list_table_stems(const std::filesystem::path& folder) {
+  return hardware_yaml::list_yaml(folder);
+}
+
+bool stem_names_class(std::string_view stem, KernelClass k) {
+  std::string prefix(to_string(k));
+  std::replace(prefix.begin(), prefix.end(), '_', '-');
+  return stem == prefix || (stem.starts_with(prefix) && stem[prefix.size()] == '-');
 }
 
 std::vector<std::string> list_measured_accelerators(const std::filesystem::path& dir) {

@@ -49,9 +49,9 @@ struct PerfTable {
   Precision precision = Precision::bf16;
   std::string source;
   std::string conditions;
-  std::map<std::string, double> fixed;  // numeric shape parameters
+  std::map<std::string, double> fixed;             // numeric shape parameters
   std::map<std::string, std::string> fixed_words;  // layout, mode, kv_dtype, ...
-  std::vector<std::string> columns;  // the CSV header: keys..., latency_us
+  std::vector<std::string> columns;                // the CSV header: keys..., latency_us
   std::vector<std::vector<double>> rows;
 
   /// Index of a column, or -1.
@@ -78,6 +78,13 @@ PerfTables load_perf_tables(std::string_view accelerator,
 
 /// One table file on its own (tests, calibrate's output check).
 PerfTable load_perf_table(const std::filesystem::path& yaml_file);
+
+/// Table files (stems of *.yaml) of one accelerator's folder, sorted.
+std::vector<std::string> list_table_stems(const std::filesystem::path& folder);
+
+/// A table's file name starts with its class ("grouped-gemm-fp8-masked" holds grouped_gemm): the
+/// loader checks it, so a lookup loads only the files of the class it needs.
+bool stem_names_class(std::string_view stem, KernelClass k);
 
 /// Accelerators with a folder under dir, sorted.
 std::vector<std::string> list_measured_accelerators(

@@ -276,6 +276,25 @@ std::string_view to_string(OpComponent c) {
   return "?";
 }
 
+std::vector<LayerGroup> layer_groups(const ModelSpec& spec) {
+  std::vector<LayerGroup> groups;
+  for (std::int64_t i = 0; i < spec.num_layers; ++i) {
+    const LayerSpec& l = spec.layers[i];
+    bool found = false;
+    for (LayerGroup& g : groups) {
+      const LayerSpec& f = spec.layers[g.first];
+      if (f.attention == l.attention && f.compress_ratio == l.compress_ratio && f.ffn == l.ffn &&
+          f.mtp == l.mtp) {
+        ++g.count;
+        found = true;
+        break;
+      }
+    }
+    if (!found) groups.push_back({i, 1});
+  }
+  return groups;
+}
+
 std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptions& options) {
   return build_ops(spec, enumerate_weights(spec), pass, options);
 }
@@ -293,7 +312,12 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
   const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
 
   OpBuilder b{spec, pass, kv, options.prefill, ops};
-  for (std::int64_t i = 0; i < spec.num_layers; ++i) b.layer_ops(linears[i], i);
+  if (options.layers.empty()) {
+    for (std::int64_t i = 0; i < spec.num_layers; ++i) b.layer_ops(linears[i], i);
+  } else {
+    for (std::int64_t i : options.layers)
+      if (i >= 0 && i < spec.num_layers) b.layer_ops(linears[i], i);
+  }
   b.layer = -1;
   b.mhc("hc_head", logit_tokens, true);
   if (head) b.linear(*head, logit_tokens);

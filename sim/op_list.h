@@ -48,7 +48,18 @@ struct OpOptions {
   /// wkv_b applied to every cached entry instead of absorbed per query (kernels/mla_attention.h,
   /// MlaExpandedShape). Decode, and V3.2's DSA layers in both phases, use the absorbed form.
   bool prefill = false;
+  /// Main layers to build (ascending); empty: every layer. Model-level ops and the MTP block are
+  /// always built. With layer_groups() a caller prices one layer of each kind and scales it.
+  std::vector<std::int64_t> layers;
 };
+
+/// Main layers whose ops are identical (the same LayerSpec: attention kind, compression, FFN kind,
+/// hence the same weights and kernel shapes): the first of each kind and how many there are.
+struct LayerGroup {
+  std::int64_t first = 0;
+  std::int64_t count = 0;
+};
+std::vector<LayerGroup> layer_groups(const ModelSpec& spec);
 
 /// The kernel an op runs, as the measured tables index it (hardware/perf/README.md), per
 /// sequence: the serving model scales it to a rank's batch. Ops with no table class (compressor,
@@ -56,7 +67,7 @@ struct OpOptions {
 struct OpKernel {
   bool has_class = false;
   KernelClass kernel = KernelClass::gemm;
-  std::int64_t tokens = 0;  // rows of a GEMM-like op per sequence (its pass or logit tokens)
+  std::int64_t tokens = 0;    // rows of a GEMM-like op per sequence (its pass or logit tokens)
   std::int64_t n = 0, k = 0;  // GEMM-like: output and input width (of one group)
   std::int64_t heads = 0;     // attention or indexer heads
   std::int64_t kv_len = 0;    // keys visible to the pass's last query

@@ -46,13 +46,13 @@ struct Work {
   double ideal_compute_s = 0;
   double bytes = 0;
   std::string fallback;
-  void add(const Accelerator& d, const Cost& c, const OpTime& t) {
+  void add(const Accelerator& d, const Cost& c, const OpTime& t, double times = 1.0) {
     for (Precision p : kAllPrecisions) {
       const double peak = d.peak_flops_per_s(t.executed_as[static_cast<int>(p)]);
       if (c.flops_at(p) > 0 && peak > 0)
-        ideal_compute_s += static_cast<double>(c.flops_at(p)) / peak;
+        ideal_compute_s += static_cast<double>(c.flops_at(p)) / peak * times;
     }
-    bytes += static_cast<double>(c.total_bytes());
+    bytes += static_cast<double>(c.total_bytes()) * times;
     if (t.fallback_used) merge_fallback(t.fallback);
   }
   void scale(double f) {
@@ -80,15 +80,15 @@ struct OpLedger {
   TimeSources sources;
   std::vector<std::string> warnings;
 
-  void add(const std::string& name, const std::string& component, double time_s,
-           double repeats, const PerfEstimate& e) {
+  void add(const std::string& name, const std::string& component, double time_s, double repeats,
+           const PerfEstimate& e) {
     const double t = time_s * repeats;
     std::string source = "roofline";
     if (e.found && e.source == TimeSource::measured) source = "measured";
     if (e.found && e.source == TimeSource::transferred) source = "transferred from " + e.device;
-    (source == "roofline"         ? sources.roofline_s
-     : source == "measured"       ? sources.measured_s
-                                  : sources.transferred_s) += t;
+    (source == "roofline"   ? sources.roofline_s
+     : source == "measured" ? sources.measured_s
+                            : sources.transferred_s) += t;
     if (e.found && e.extrapolated) {
       const std::string w = name + ": outside the measured range of " + e.device + "/" + e.table +
                             " (efficiency held at the nearest measured size)";
@@ -160,6 +160,9 @@ struct Setup {
   /// Disaggregated prefill: its pool's setup and the KV transfer to a decode rank.
   std::shared_ptr<const Setup> prefill_pool;
   CommLine kv_transfer;
+  /// One main layer of each kind (layer_groups) and, by layer index, how many it stands for.
+  std::vector<std::int64_t> layer_representatives{};
+  std::vector<double> layer_repeats{};
 };
 
 std::int64_t moe_layers(const ModelSpec& s) {
@@ -241,8 +244,8 @@ Precision main_precision(const Cost& c) {
 
 /// The op's kernel call on a rank holding `seqs` sequences (`tokens` of them for token-parallel
 /// work) of its dp group.
-KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs, double stage_tokens,
-                       bool prefill) {
+KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
+                       double stage_tokens, bool prefill) {
   const OpKernel& k = op.kernel;
   const double tp = static_cast<double>(s.layout.tp);
   KernelCall call;
@@ -280,6 +283,7 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   options.kv_format = s.config.kv_format;
   options.include_mtp = s.mtp;
   options.logits_for_all_tokens = logits_all;
+  options.layers = s.layer_representatives;  // identical layers are priced once and scaled
   const double tp = static_cast<double>(s.layout.tp);
   const double token_share = seqs / tp;  // tokens of this rank for token-parallel work
   const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
@@ -308,14 +312,15 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
     if (s.perf && op.kernel.has_class)
       e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
     const double time_s = e.found ? e.time_s + s.device.launch_overhead_s : t.total_s;
-    add_time(main_layer ? main : rest, op.component, time_s);
-    (main_layer ? main_work : rest_work).add(s.device, c, t);
+    const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
+    add_time(main_layer ? main : rest, op.component, time_s * repeats);
+    (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
     // The op's name without its layer index ("layers.3.attn.wq_a" -> "attn.wq_a").
     std::string name = op.name;
     if (op.layer >= 0) name = name.substr(name.find('.', name.find('.') + 1) + 1);
     if (op.component == OpComponent::mtp) name = "mtp." + name;
     (main_layer ? main_ops : rest_ops)
-        .add(name, std::string(to_string(op.component)), time_s, 1.0, e);
+        .add(name, std::string(to_string(op.component)), time_s, repeats, e);
   }
   // The heaviest stage holds ceil(L / pp) of the L main layers, plus the model-level ops and the
   // MTP block (counted on it in full: conservative for pp > 1).
@@ -375,6 +380,8 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
     call.low_latency = !prefill;
     call.spans_nodes = group > per_node;
     call.kernel = KernelClass::dispatch;
+    call.hidden = D;
+    call.topk = k;
     call.payload_bytes_per_token = k * D * 1.0;
     table_or_graph("ffn.dispatch", call, net.moe_all_to_all, rank_tokens * k * D * 1.0, layers,
                    out.dispatch_s);
@@ -394,7 +401,8 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
                    static_cast<double>(s.stage_layers), out.other_s);
   }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
-  const double hop = net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
+  const double hop =
+      net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
   if (hop > 0) {
     out.other_s += hop;
     ledger.add("stage_hop", "communication", hop, 1.0, PerfEstimate{});
@@ -453,15 +461,15 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
   const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
   StepBreakdown& b = out.breakdown;
-  for (double* v : {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.other_s,
-                    &b.compute_s})
+  for (double* v :
+       {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.other_s, &b.compute_s})
     *v *= slowdown;
   out.ledger.merge(compute_ops, slowdown, 1.0);
   out.ledger.merge(comm_ops, 1.0, 1.0);
   b.communication_s = comm.total_s();
   const double attention_side = b.compute_s - b.moe_s;
-  b.total_s = std::max(attention_side, comm.combine_s + comm.other_s) +
-              std::max(b.moe_s, comm.dispatch_s);
+  b.total_s =
+      std::max(attention_side, comm.combine_s + comm.other_s) + std::max(b.moe_s, comm.dispatch_s);
   b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }
@@ -618,8 +626,8 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.ttft_s = decode_ttft_s;
     r.kv_transfer_s = kv_transfer_s(s);
     r.breakdown = p.breakdown;
-    r.step_s = p.breakdown.total_s * static_cast<double>(s.layout.pp) +
-               s.config.scheduler_overhead_s;
+    r.step_s =
+        p.breakdown.total_s * static_cast<double>(s.layout.pp) + s.config.scheduler_overhead_s;
     // Draft i (1-based) is kept when it and every earlier draft are accepted: a^i.
     double tokens_per_step = 1.0, accepted = 1.0;
     for (std::int64_t i = 0; s.mtp && i < s.config.mtp_tokens; ++i) {
@@ -760,14 +768,18 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   const Layout& l = config.layout;
   const std::int64_t stage_layers = (spec.num_layers + l.pp - 1) / l.pp;
   const std::int64_t experts = spec.moe.num_routed_experts;
-  p.setup.emplace(
-      Setup{m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
-            config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
-            static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
-            (moe_layers(spec) + l.pp - 1) / l.pp,
-            experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
-            planner->model(l), config.measured_tables ? &planner->perf() : nullptr, nullptr,
-            CommLine{}});
+  p.setup.emplace(Setup{
+      m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
+      config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
+      static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
+      (moe_layers(spec) + l.pp - 1) / l.pp,
+      experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
+      planner->model(l), config.measured_tables ? &planner->perf() : nullptr, nullptr, CommLine{}});
+  for (const LayerGroup& g : layer_groups(spec)) {
+    p.setup->layer_representatives.push_back(g.first);
+    p.setup->layer_repeats.resize(static_cast<std::size_t>(spec.num_layers), 0.0);
+    p.setup->layer_repeats[static_cast<std::size_t>(g.first)] = static_cast<double>(g.count);
+  }
   if (config.prefill_devices > 0) {
     // The prefill pool: tp=1, one dp group per rank, experts as wide as they go; its prompts' KV
     // travels from the system's last rank to decode rank 0 (the farthest pair in node order).

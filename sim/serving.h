@@ -111,8 +111,8 @@ struct TimeSources {
 
 /// One op (summed over the layers it repeats in) of a step on the busiest rank.
 struct OpTiming {
-  std::string name;       // op name without its layer index, e.g. "attn.wq_a", "ffn.dispatch"
-  std::string component;  // OpComponent, or "communication"
+  std::string name;        // op name without its layer index, e.g. "attn.wq_a", "ffn.dispatch"
+  std::string component;   // OpComponent, or "communication"
   std::int64_t calls = 0;  // per step (layers x microbatches)
   double time_s = 0;
   std::string efficiency_source;  // measured | transferred from <device> | roofline
@@ -156,8 +156,8 @@ struct ServingResult {
   double tokens_per_step = 1;      // decode: 1 + a + ... + a^K with MTP
   MemoryUse memory;
   StepBreakdown breakdown;
-  TimeSources time_sources;    // of the step's op and communication time (one stage)
-  std::vector<OpTiming> ops;   // decode step or whole prefill, one stage
+  TimeSources time_sources;           // of the step's op and communication time (one stage)
+  std::vector<OpTiming> ops;          // decode step or whole prefill, one stage
   std::vector<std::string> warnings;  // e.g. shapes beyond a table's measured range
 };
 

@@ -1,6 +1,7 @@
 #include "models/config/strict_yaml.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <fstream>
 #include <sstream>
@@ -70,12 +71,16 @@ Document load_file(const std::filesystem::path& path) {
   if (!in) throw InputError(file + ": cannot open for reading");
   // Read at most one byte past the limit: files that report no size (/proc, pipes behind a
   // regular-looking name) must not slip past the check above.
-  std::string text(kMaxFileBytes + 1, '\0');
-  in.read(text.data(), static_cast<std::streamsize>(text.size()));
-  text.resize(static_cast<std::size_t>(in.gcount()));
-  if (text.size() > kMaxFileBytes)
-    throw InputError(file + ": file is more than the " + std::to_string(kMaxFileBytes) +
-                     "-byte limit for a catalogue file");
+  // In blocks, so a small file costs its size (not a zeroed buffer of the limit).
+  std::string text;
+  text.reserve(static_cast<std::size_t>(size) + 1);
+  std::array<char, 65536> block;
+  while (in.read(block.data(), block.size()) || in.gcount() > 0) {
+    text.append(block.data(), static_cast<std::size_t>(in.gcount()));
+    if (text.size() > kMaxFileBytes)
+      throw InputError(file + ": file is more than the " + std::to_string(kMaxFileBytes) +
+                       "-byte limit for a catalogue file");
+  }
   if (text.find('\0') != std::string::npos)
     throw InputError(file + ": contains NUL bytes; not a YAML text file");
   YAML::Node root;

@@ -9,6 +9,7 @@
 #include "reports/cli/serving_options.h"
 #include "reports/cli/values.h"
 #include "reports/table.h"
+#include "sim/communication.h"
 #include "sim/economics.h"
 #include "sim/serving.h"
 #include "sim/token_costs.h"
@@ -110,14 +111,16 @@ void setup_predict(CLI::App& app) {
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
     const ServingRequest req = resolve(*opt);
-    const ServingResult r = predict(req.model, req.system, req.nodes, req.config, req.workload);
+    CommPlanner planner(req.system, req.nodes);  // one topology and one set of tables for both
+    const ServingResult r =
+        predict(req.model, req.system, req.nodes, req.config, req.workload, &planner);
     const DeviceHour hour = device_hour(req.system, req.nodes, req.prices);
     Json j = serving_json(req.model.spec, req.system, req.workload, req.config, r, hour);
     j["ops"] = ops_json(r);
     if (r.feasible && req.workload.phase == Phase::decode) {
       const TokenCosts c =
           token_costs(req.model, req.system, req.nodes, req.config, req.workload.context_tokens, r,
-                      hour, opt->session_output_tokens);
+                      hour, opt->session_output_tokens, &planner);
       j["usd_per_million"] = {{"input_cache_miss", c.input_usd_per_m},
                               {"cached_input", c.cached_input_usd_per_m},
                               {"output", c.output_usd_per_m}};

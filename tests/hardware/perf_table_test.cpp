@@ -3,12 +3,12 @@
 // warning; malformed tables are errors naming file, line and field.
 #include <gtest/gtest.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 #include <string>
 #include <vector>
 
@@ -102,8 +102,8 @@ TEST(PerfTables, LeftOutRowsArePredictedFromTheirNeighbours) {
     }
     if (errors.empty()) continue;
     ++tables_checked;
-    EXPECT_LE(beyond_2x, errors.size() / 10) << t.file << ": " << beyond_2x << " of "
-                                             << errors.size() << " left-out rows beyond 2x";
+    EXPECT_LE(beyond_2x, errors.size() / 10)
+        << t.file << ": " << beyond_2x << " of " << errors.size() << " left-out rows beyond 2x";
     std::nth_element(errors.begin(), errors.begin() + errors.size() / 2, errors.end());
     EXPECT_LE(errors[errors.size() / 2], 0.25) << t.file;
   }
@@ -115,9 +115,8 @@ TEST(PerfTables, LeftOutRowsArePredictedFromTheirNeighbours) {
 TEST(PerfTables, OutOfRangeShapesExtrapolateMonotonicallyWithAWarning) {
   const Accelerator h800 = load_accelerator("h800");
   const PerfTables tables = load_perf_tables("h800");
-  const auto gemm = std::find_if(tables.tables.begin(), tables.tables.end(), [](const auto& t) {
-    return t.kernel == KernelClass::gemm;
-  });
+  const auto gemm = std::find_if(tables.tables.begin(), tables.tables.end(),
+                                 [](const auto& t) { return t.kernel == KernelClass::gemm; });
   ASSERT_NE(gemm, tables.tables.end());
   std::vector<double> row = gemm->rows.front();
   double largest_m = 0;
@@ -144,11 +143,12 @@ TEST(PerfTables, TransferScalesByPeaksAndBandwidth) {
     if (p) p = Range::exactly(p->nominal * 2);
   twice.hbm_bandwidth_tb_per_s = Range::exactly(h800.hbm_bandwidth_tb_per_s.nominal * 2);
   const PerfTables tables = load_perf_tables("h800");
-  const PerfTable& gemm = *std::find_if(tables.tables.begin(), tables.tables.end(),
-                                        [](const auto& t) { return t.kernel == KernelClass::gemm; });
-  const std::vector<double>& big = *std::max_element(
-      gemm.rows.begin(), gemm.rows.end(),
-      [](const auto& a, const auto& b) { return a.back() < b.back(); });
+  const PerfTable& gemm =
+      *std::find_if(tables.tables.begin(), tables.tables.end(),
+                    [](const auto& t) { return t.kernel == KernelClass::gemm; });
+  const std::vector<double>& big =
+      *std::max_element(gemm.rows.begin(), gemm.rows.end(),
+                        [](const auto& a, const auto& b) { return a.back() < b.back(); });
   const PerfEstimate here = estimate_from_table(gemm, h800, h800, call_for_row(gemm, big));
   const PerfEstimate there = estimate_from_table(gemm, h800, twice, call_for_row(gemm, big));
   EXPECT_EQ(there.source, TimeSource::transferred);
@@ -159,9 +159,10 @@ TEST(PerfTables, TransferScalesByPeaksAndBandwidth) {
 TEST(PerfTables, OnePointCollectiveIsALineThroughIt) {
   const Accelerator h800 = load_accelerator("h800");
   const PerfTables tables = load_perf_tables("h800");
-  const PerfTable& ll = *std::find_if(tables.tables.begin(), tables.tables.end(), [](const auto& t) {
-    return t.kernel == KernelClass::dispatch && t.word_or("mode", "") == "low_latency";
-  });
+  const PerfTable& ll =
+      *std::find_if(tables.tables.begin(), tables.tables.end(), [](const auto& t) {
+        return t.kernel == KernelClass::dispatch && t.word_or("mode", "") == "low_latency";
+      });
   KernelCall c = call_for_row(ll, ll.rows.back());  // EP256, 128 tokens: 194 us
   c.link_latency_s = 4e-6;
   c.tokens_per_rank = 64;  // half the payload: 4 + (194 - 4) / 2 = 99 us
@@ -176,10 +177,10 @@ class BadTable : public ::testing::Test {
   void SetUp() override { fs::create_directories(dir); }
   void TearDown() override { fs::remove_all(dir); }
   std::string error(const std::string& yaml, const std::string& csv) {
-    std::ofstream(dir / "t.yaml") << yaml;
-    std::ofstream(dir / "t.csv") << csv;
+    std::ofstream(dir / "gemm.yaml") << yaml;
+    std::ofstream(dir / "gemm.csv") << csv;
     try {
-      load_perf_table(dir / "t.yaml");
+      load_perf_table(dir / "gemm.yaml");
     } catch (const InputError& e) {
       return e.what();
     }
@@ -187,32 +188,43 @@ class BadTable : public ::testing::Test {
   }
   static std::string meta(const std::string& kernel = "gemm") {
     return "kernel: " + kernel +
-           "\nprecision: fp8\nsource: \"a paper\"\nconditions: \"kernel only\"\ndata: t.csv\n";
+           "\nprecision: fp8\nsource: \"a paper\"\nconditions: \"kernel only\"\ndata: gemm.csv\n";
   }
 };
 
 TEST_F(BadTable, NamesTheCellThatIsNotANumber) {
   const std::string e = error(meta(), "m,n,k,latency_us\n1,2,3,4\n5,6,x,8\n");
-  EXPECT_NE(e.find("t.csv:3:5"), std::string::npos) << e;
+  EXPECT_NE(e.find("gemm.csv:3:5"), std::string::npos) << e;
   EXPECT_NE(e.find("field 'k'"), std::string::npos) << e;
 }
 
 TEST_F(BadTable, RejectsAHeaderThatDoesNotMatchTheClass) {
   const std::string e = error(meta(), "m,k,n,latency_us\n1,2,3,4\n");
-  EXPECT_NE(e.find("t.csv:1:1"), std::string::npos) << e;
+  EXPECT_NE(e.find("gemm.csv:1:1"), std::string::npos) << e;
   EXPECT_NE(e.find("expected 'm,n,k,latency_us'"), std::string::npos) << e;
 }
 
 TEST_F(BadTable, SuggestsTheClassForATypo) {
   const std::string e = error(meta("gemmm"), "m,n,k,latency_us\n1,2,3,4\n");
-  EXPECT_NE(e.find("t.yaml:1"), std::string::npos) << e;
+  EXPECT_NE(e.find("gemm.yaml:1"), std::string::npos) << e;
   EXPECT_NE(e.find("did you mean 'gemm'"), std::string::npos) << e;
 }
 
 TEST_F(BadTable, RequiresConditions) {
-  const std::string e = error("kernel: gemm\nprecision: fp8\nsource: \"a paper\"\ndata: t.csv\n",
+  const std::string e = error("kernel: gemm\nprecision: fp8\nsource: \"a paper\"\ndata: gemm.csv\n",
                               "m,n,k,latency_us\n1,2,3,4\n");
   EXPECT_NE(e.find("conditions"), std::string::npos) << e;
+}
+
+TEST_F(BadTable, NamesItsFileAfterItsClass) {
+  std::ofstream(dir / "fast.yaml") << meta();
+  std::ofstream(dir / "gemm.csv") << "m,n,k,latency_us\n1,2,3,4\n";
+  try {
+    load_perf_table(dir / "fast.yaml");
+    ADD_FAILURE() << "a gemm table named fast.yaml loaded";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("must be named gemm"), std::string::npos) << e.what();
+  }
 }
 
 TEST_F(BadTable, RejectsNonPositiveAndDuplicateRows) {
