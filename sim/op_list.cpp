@@ -49,7 +49,7 @@ struct OpBuilder {
     const std::string name = w.name.substr(w.name.find_last_of('.') + 1);
     push(name == "head" ? "lm_head" : name, c,
          cost(LinearShape{tokens, w.cols, w.rows, w.groups, w.format, p}),
-         gemm(tokens, w.rows / w.groups, w.cols / w.groups));
+         gemm(tokens, w.rows, w.cols / w.groups));
   }
 
   void v4_attention(const LayerSpec& l) {

@@ -15,10 +15,15 @@
 namespace v4sim {
 namespace {
 
-bool attention_side(OpComponent c) {
+/// Work split over the tp ranks of a group (Megatron-style: column- then row-parallel weights,
+/// every token of the group on each rank): attention projections and core, the indexer, the LM
+/// head, and the shared experts and dense FFNs (vLLM and SGLang shard those over tp too, reducing
+/// the MoE output with the attention's kind of all-reduce).
+bool tp_split(OpComponent c) {
   return c == OpComponent::attention_projections || c == OpComponent::core_attention ||
          c == OpComponent::indexer_projections || c == OpComponent::indexer_scoring ||
-         c == OpComponent::lm_head;
+         c == OpComponent::lm_head || c == OpComponent::shared_experts ||
+         c == OpComponent::dense_ffn;
 }
 
 std::int64_t scaled(std::int64_t v, double f) {
@@ -254,9 +259,9 @@ KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
   call.precision = main_precision(c);
   call.n = static_cast<double>(k.n);
   call.k = static_cast<double>(k.k);
-  // Attention-side GEMMs split their output (heads) over tp and see every token of the group;
+  // Tensor-parallel GEMMs split their output over tp and see every token of the group;
   // replicated ones run on the rank's share of the tokens.
-  if (attention_side(op.component)) {
+  if (tp_split(op.component)) {
     call.m = static_cast<double>(k.tokens) * seqs;
     call.n = std::max(1.0, call.n / tp);
   } else {
@@ -300,7 +305,7 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
       if (!routed_done) routed = routed_on_rank(s, stage_tokens);
       routed_done = true;
       c = routed;
-    } else if (attention_side(op.component)) {
+    } else if (tp_split(op.component)) {
       // Heads and projection weights split over tp; with one shared KV head every TP rank reads
       // the whole KV of its dp group's sequences.
       c = on_rank(op.cost, token_share, seqs, 1.0 / tp);
@@ -357,6 +362,8 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const double D = static_cast<double>(s.spec.hidden_size);
   const double tp = static_cast<double>(s.layout.tp);
   const double rank_tokens = seqs * static_cast<double>(pass.num_tokens) / tp;
+  // The busiest rank receives (dispatch) and returns (combine) its imbalance times the mean.
+  const double moe_tokens = rank_tokens * s.config.expert_imbalance;
   const double k = static_cast<double>(s.spec.moe.experts_per_token);
   const CommModel& net = s.comm;
   const int per_node = s.system.devices_per_node;
@@ -376,18 +383,18 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
     const double layers = static_cast<double>(s.stage_moe_layers);
     KernelCall call;
     call.ep = static_cast<double>(group);
-    call.tokens_per_rank = rank_tokens;
+    call.tokens_per_rank = moe_tokens;
     call.low_latency = !prefill;
     call.spans_nodes = group > per_node;
     call.kernel = KernelClass::dispatch;
     call.hidden = D;
     call.topk = k;
     call.payload_bytes_per_token = k * D * 1.0;
-    table_or_graph("ffn.dispatch", call, net.moe_all_to_all, rank_tokens * k * D * 1.0, layers,
+    table_or_graph("ffn.dispatch", call, net.moe_all_to_all, moe_tokens * k * D * 1.0, layers,
                    out.dispatch_s);
     call.kernel = KernelClass::combine;
     call.payload_bytes_per_token = k * D * 2.0;
-    table_or_graph("ffn.combine", call, net.moe_all_to_all, rank_tokens * k * D * 2.0, layers,
+    table_or_graph("ffn.combine", call, net.moe_all_to_all, moe_tokens * k * D * 2.0, layers,
                    out.combine_s);
   }
   if (s.layout.tp > 1) {
@@ -398,6 +405,10 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
     call.message_bytes = bytes;
     call.spans_nodes = s.layout.tp > per_node;
     table_or_graph("attn.all_reduce", call, net.tp_all_reduce, bytes,
+                   static_cast<double>(s.stage_layers), out.other_s);
+    // The FFN's output (shared experts or dense FFN, with the routed experts' combine) is
+    // reduced over tp once more per layer.
+    table_or_graph("ffn.all_reduce", call, net.tp_all_reduce, bytes,
                    static_cast<double>(s.stage_layers), out.other_s);
   }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
@@ -483,8 +494,10 @@ double weights_per_rank(const Setup& s) {
     if (w.component == ParamComponent::routed_experts) {
       bytes = bytes / static_cast<double>(w.copies) * static_cast<double>(s.local_experts);
     } else if (w.component == ParamComponent::attention || w.component == ParamComponent::indexer ||
-               w.component == ParamComponent::lm_head || w.component == ParamComponent::embedding) {
-      bytes /= tp;  // split over tensor-parallel ranks (heads, or vocabulary for embedding/head)
+               w.component == ParamComponent::lm_head || w.component == ParamComponent::embedding ||
+               w.component == ParamComponent::shared_experts ||
+               w.component == ParamComponent::dense_ffn) {
+      bytes /= tp;  // split over tensor-parallel ranks (heads, FFN columns, or vocabulary)
     }
     const bool main_layer = w.layer >= 0 && w.layer < s.spec.num_layers;
     (main_layer ? layer_bytes : model_bytes) += bytes;

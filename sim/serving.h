@@ -5,12 +5,14 @@
 // Modelling assumptions, each stated where it is used in serving.cpp:
 //  * DP attention: each dp group of tp ranks serves its own sequences; with one shared KV head
 //    (V4, MLA) every TP rank holds the whole KV of its group's sequences.
-//  * Attention-side projections and the LM head are split over tp; compressors, router, mHC and the
-//    shared experts are replicated and run on the rank's share of tokens (b / tp).
+//  * Attention projections, the indexer, the LM head, shared experts and dense FFNs are split over
+//    tp (each rank holds 1/tp of their weights and sees every token of its group); compressors,
+//    router and mHC are replicated and run on the rank's share of tokens (b / tp).
 //  * Routed experts spread over the stage's ep ranks (plus redundant copies); token-expert pairs
 //    reach a rank in proportion, times the load-imbalance factor.
-//  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks; tp > 1 adds an
-//    all-reduce of the attention output; pp > 1 adds a point-to-point hop per stage.
+//  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks; tp > 1 adds two
+//    all-reduces per layer (attention output, FFN output); pp > 1 adds a point-to-point hop per
+//    stage.
 //  * Op times come from the accelerator's measured kernel tables where they cover the op's class,
 //    else from the nearest measured sibling's table (transferred), else the roofline
 //    (hardware/perf_model.h); each op, and the step's time shares, say which. Every op also pays
@@ -42,12 +44,19 @@
 
 namespace v4sim {
 
+/// Busiest rank's routed tokens over the mean under EPLB, as measured (see ServingConfig).
+inline constexpr double kEplbImbalance = 1.112;
+
 struct ServingConfig {
   Layout layout;
   std::int64_t redundant_experts_per_device = 0;
-  /// Busiest rank's token-expert pairs over the mean. DeepSeek's EPLB keeps this near 1 with
-  /// redundant experts; 1.0 means perfectly balanced.
-  double expert_imbalance = 1.0;
+  /// Busiest rank's token-expert pairs over the mean; it scales the busiest rank's expert work and
+  /// its dispatch/combine traffic. Default: measured with EPLB (redundant experts) on DeepSeek-R1,
+  /// EP32 and EP36, local batch 256: the hottest rank receives 0.109-0.115 times more routed tokens
+  /// than the mean (TensorRT-LLM tech blog 4, "Scaling Expert Parallelism in TensorRT-LLM", Table 1,
+  /// github.com/NVIDIA/TensorRT-LLM docs/source/blogs/tech_blog/blog4_...md); without EPLB the same
+  /// measurement gives 1.564 more (2.56x the mean). 1.0 is perfectly balanced routing.
+  double expert_imbalance = kEplbImbalance;
   bool overlap = true;          // two-microbatch overlap of communication and compute
   double mtp_acceptance = 0.0;  // 0: no MTP; else acceptance of each draft token
   std::int64_t mtp_tokens = 1;  // draft tokens per step when MTP is on

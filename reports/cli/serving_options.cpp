@@ -49,7 +49,7 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
                   "Share of each prompt already cached, [0, 1)")
       ->check(CLI::Range(0.0, 0.999));
   cmd->add_option("--redundant-experts", o.redundant_experts, "Extra expert copies per rank");
-  cmd->add_option("--imbalance", o.imbalance, "Busiest rank's expert load over the mean (>= 1)")
+  cmd->add_option("--imbalance", o.imbalance, "Busiest rank's expert load over the mean (>= 1; default: measured with EPLB)")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1000.0));
   cmd->add_option("--chunk-tokens", o.chunk_tokens, "Prefill chunk size")->capture_default_str();

@@ -17,7 +17,8 @@ struct ServingOptions {
   std::string format = "table", price_basis = "rental";
   std::int64_t devices = 0, batch = 0, redundant_experts = 0, chunk_tokens = 16384,
                prefill_devices = 0, session_output_tokens = 1000;
-  double slo_tpot_ms = 0, slo_ttft_ms = 0, mtp_acceptance = 0, cache_hit_rate = 0, imbalance = 1.0;
+  double slo_tpot_ms = 0, slo_ttft_ms = 0, mtp_acceptance = 0, cache_hit_rate = 0,
+         imbalance = kEplbImbalance;
   bool no_overlap = false;
   std::int64_t mtp_tokens = 1;
   bool no_tables = false;
