@@ -767,6 +767,19 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   const ModelSpec& spec = model.spec;
   validate(spec, config, workload);
   p.totals = system_totals(system, nodes);
+  if (config.devices < 0 || config.devices > p.totals.devices)
+    throw InputError("devices " + std::to_string(config.devices) + " must be in [1, " +
+                     std::to_string(p.totals.devices) + "] on " + std::to_string(nodes) +
+                     " node(s) of " + system.name);
+  if (config.devices > 0 && config.devices < p.totals.devices) {
+    // A slice: its share of the nodes' power; the remaining ranks serve something else.
+    const double share =
+        static_cast<double>(config.devices) / static_cast<double>(p.totals.devices);
+    p.totals.power_w.nominal *= share;
+    p.totals.power_w.low *= share;
+    p.totals.power_w.high *= share;
+    p.totals.devices = config.devices;
+  }
   p.problem.devices = p.totals.devices;
   p.problem.layout = config.layout;
   if (config.prefill_devices < 0 || config.prefill_devices >= p.totals.devices)

@@ -49,6 +49,10 @@ inline constexpr double kEplbImbalance = 1.112;
 
 struct ServingConfig {
   Layout layout;
+  /// Ranks the deployment uses: 0 takes every rank of the nodes; fewer is a slice (TP4 on 4 of an
+  /// 8-GPU server, 18 trays' worth of an NVL72), the first ranks in node order, with the
+  /// topology of the nodes they sit on. Power counts the slice's share of its nodes.
+  std::int64_t devices = 0;
   std::int64_t redundant_experts_per_device = 0;
   /// Busiest rank's token-expert pairs over the mean; it scales the busiest rank's expert work and
   /// its dispatch/combine traffic. Default: measured with EPLB (redundant experts) on DeepSeek-R1,

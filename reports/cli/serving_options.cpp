@@ -13,7 +13,7 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
   cmd->add_option("--model", o.model, "Catalogue name or path to a model YAML")->required();
   cmd->add_option("--system", o.system, "Catalogue name or path to a system YAML")->required();
   cmd->add_option("--devices", o.devices,
-                  "Ranks to use (a whole number of nodes); default: the system's");
+                  "Ranks to use: whole nodes or a slice (e.g. 4 of an 8-GPU server); default: the system's");
   cmd->add_option("--context", o.context,
                   "Context tokens (decode) or prompt length (prefill): 4k, 128k, 1m")
       ->required();
@@ -74,20 +74,21 @@ ServingRequest resolve(const ServingOptions& o) {
   r.system = load_system(o.system);
   const int per_node = r.system.devices_per_node;
   r.nodes = r.system.default_nodes;
+  std::int64_t devices = static_cast<std::int64_t>(r.nodes) * per_node;
   if (o.devices != 0) {
-    if (o.devices < 0 || o.devices % per_node != 0)
-      throw InputError("--devices " + std::to_string(o.devices) +
-                       ": must be a positive multiple of the " + std::to_string(per_node) +
-                       " ranks per node of " + r.system.name);
-    const std::int64_t nodes = o.devices / per_node;
+    // Any rank count: whole nodes joined over the scale-out network, or a slice of the last one.
+    if (o.devices < 0)
+      throw InputError("--devices " + std::to_string(o.devices) + ": must be positive");
+    const std::int64_t nodes = (o.devices + per_node - 1) / per_node;
     if (nodes < r.system.min_nodes || nodes > r.system.max_nodes)
       throw InputError("--devices " + std::to_string(o.devices) + ": " + r.system.name + " takes " +
-                       std::to_string(r.system.min_nodes * per_node) + " to " +
-                       std::to_string(static_cast<std::int64_t>(r.system.max_nodes) * per_node) +
-                       " ranks");
+                       std::to_string(r.system.min_nodes) + " to " +
+                       std::to_string(r.system.max_nodes) + " nodes of " +
+                       std::to_string(per_node) + " ranks");
     r.nodes = static_cast<int>(nodes);
+    devices = o.devices;
+    r.config.devices = o.devices;
   }
-  const std::int64_t devices = static_cast<std::int64_t>(r.nodes) * per_node;
   if (o.layout.empty()) {
     const std::int64_t decode = devices - o.prefill_devices;
     if (decode < 1)

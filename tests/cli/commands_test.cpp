@@ -142,6 +142,25 @@ TEST(CliServing, PredictJsonHasTheDocumentedKeys) {
   EXPECT_GT(j["usd_per_million_tokens"].get<double>(), 0);
 }
 
+TEST(CliServing, PredictSaysWhereItsTimeCameFrom) {
+  // Issue 11: every op names its efficiency source; the step's shares of each add up to one;
+  // MTP chains report their tokens per step; --devices takes a slice of a server.
+  const Outcome r =
+      run("predict --model deepseek-v4-flash --system hgx-h200 --devices 4 --layout tp=4,dp=1,ep=4 "
+          "--phase decode --context 32k --batch 8 --mtp-acceptance 0.5 --mtp-tokens 2 "
+          "--format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["devices"], 4);
+  EXPECT_DOUBLE_EQ(j["tokens_per_step"].get<double>(), 1.75);  // 1 + 0.5 + 0.25
+  const auto& shares = j["time_sources"];
+  EXPECT_NEAR(shares["measured"].get<double>() + shares["transferred"].get<double>() +
+                  shares["roofline"].get<double>(),
+              1.0, 1e-12);
+  ASSERT_FALSE(j["ops"].empty());
+  for (const auto& op : j["ops"]) EXPECT_FALSE(op["efficiency_source"].get<std::string>().empty());
+}
+
 TEST(CliServing, InfeasibleIsAResultNotAnError) {
   // V4-Pro's 865 GB of weights cannot fit on one 8 x 141 GB node.
   const Outcome r =

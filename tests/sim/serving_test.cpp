@@ -210,6 +210,26 @@ TEST(Serving, OverlapNeverSlowerThanComputePlusCommunicationOfTwoHalves) {
   EXPECT_LE(b.total_s, b.compute_s + b.communication_s + 1e-15);
 }
 
+TEST(Serving, ASliceOfAServerIsItsOwnDeployment) {
+  // TP4 on 4 of the 8 GPUs of one HGX H200: four ranks, half the node's power, each rank holding
+  // a quarter of the attention weights and of the routed experts.
+  Fixture f;
+  ServingConfig slice;
+  slice.devices = 4;
+  slice.layout = Layout{4, 1, 1, 4};
+  const ServingResult r = predict(f.flash, f.h200, 1, slice, decode(4096, 8));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.devices, 4);
+  const ServingResult whole = predict(f.flash, f.h200, 1, full_ep(8), decode(4096, 8));
+  EXPECT_DOUBLE_EQ(r.power_w, whole.power_w / 2);
+  // A layout for more ranks than the slice has is infeasible with the reason; more ranks than the
+  // nodes hold is bad input.
+  slice.layout = Layout{1, 8, 1, 8};
+  EXPECT_FALSE(predict(f.flash, f.h200, 1, slice, decode(4096, 8)).feasible);
+  slice.devices = 9;
+  EXPECT_THROW(predict(f.flash, f.h200, 1, slice, decode(4096, 8)), InputError);
+}
+
 TEST(Serving, PrefillAndCacheHits) {
   Fixture f;
   Workload w;
