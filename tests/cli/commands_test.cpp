@@ -211,8 +211,10 @@ TEST(CliServing, BadInputExitsTwo) {
        "mtp-acceptance"},
       {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --weights fp6",
        "--weights 'fp6'"},
-      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --devices 12",
-       "--devices 12"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --devices -4",
+       "--devices -4"},
+      {"predict --model deepseek-v4-flash --system hgx-h200 --context 4k --devices 100000",
+       "--devices 100000"},
       {"plan /nonexistent/demand.yaml", "no such file"},
   };
   for (const auto& [args, expected] : cases) {
