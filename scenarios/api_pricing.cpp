@@ -487,8 +487,9 @@ report::Section margin_section(const Scenario& sc, const Costs& c) {
       "output tokens per second per H800 node in decode (about 1,850 per GPU, at an average KV "
       "length of 4,989 tokens) and costed an H800 at 2 USD per hour, i.e. about 0.30 USD per "
       "million output tokens, and a 545% cost profit margin on its theoretical daily revenue at "
-      "R1 prices (cost = 15.5% of that revenue). The modelled costs above are ideal rooflines "
-      "of newer models on full batches, so expect real margins well below the modelled ones.");
+      "R1 prices (cost = 15.5% of that revenue). The modelled costs above are step times from "
+      "measured kernel tables (where the hardware has them) on full batches with no idle "
+      "capacity, so expect real margins below the modelled ones.");
   sec.inputs.push_back(
       {"measured V3/R1 serving",
        "14.8k output tokens/s per H800 node in decode; 2 USD per H800-hour; cost profit margin "
@@ -572,8 +573,9 @@ std::vector<std::string> summary(const Scenario& sc, const Costs& c) {
     out.push_back(
         "Margin of the API price over the modelled loaded-fleet cost (share of the bill): " +
         sf::join_words(shares) +
-        ". The modelled cost is a lower bound (roofline throughput, full batches, no "
-        "idle capacity); see the last section.");
+        ". The modelled cost is a lower bound (full batches, no idle capacity; step times from "
+        "measured kernel tables, still faster than measured deployments, see the README's "
+        "fidelity table); see the last section.");
   out.push_back("Source of the scenario: " + sc.source);
   return out;
 }
