@@ -1,6 +1,7 @@
 #include "sim/optimize.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 
 namespace v4sim {
@@ -22,6 +23,40 @@ std::vector<Layout> candidate_layouts(const ModelSpec& spec, std::int64_t device
   return out;
 }
 
+namespace {
+
+/// Fills the frontier and the cheapest point meeting the SLOs from out.points.
+void rank_points(OptimizeResult& out) {
+  out.frontier.clear();
+  out.cheapest.reset();
+  // Pareto frontier: no other point is at least as good on both axes and better on one.
+  auto user = [&](std::size_t i) {
+    const ServingResult& r = out.points[i].result;
+    return r.tokens_per_s_per_user > 0 ? r.tokens_per_s_per_user : 1.0 / r.ttft_s;
+  };
+  auto device = [&](std::size_t i) {
+    return out.points[i].result.throughput_tokens_per_s_per_device;
+  };
+  for (std::size_t i = 0; i < out.points.size(); ++i) {
+    bool dominated = false;
+    for (std::size_t j = 0; j < out.points.size() && !dominated; ++j) {
+      dominated = j != i && user(j) >= user(i) && device(j) >= device(i) &&
+                  (user(j) > user(i) || device(j) > device(i));
+    }
+    if (!dominated) out.frontier.push_back(i);
+  }
+  std::sort(out.frontier.begin(), out.frontier.end(),
+            [&](std::size_t a, std::size_t b) { return user(a) < user(b); });
+  for (std::size_t i = 0; i < out.points.size(); ++i) {
+    if (!out.points[i].meets_slo) continue;
+    if (!out.cheapest ||
+        out.points[i].usd_per_million_tokens < out.points[*out.cheapest].usd_per_million_tokens)
+      out.cheapest = i;
+  }
+}
+
+}  // namespace
+
 OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, int nodes,
                         const ServingConfig& base, const Workload& workload, const DeviceHour& hour,
                         CommPlanner* planner) {
@@ -31,7 +66,8 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
     own = std::make_unique<CommPlanner>(system, nodes);
     planner = own.get();
   }
-  const std::int64_t devices = system_totals(system, nodes).devices;
+  const std::int64_t devices =
+      base.devices > 0 ? base.devices : system_totals(system, nodes).devices;
   Workload unconstrained = workload;  // SLOs are checked per point below, not used to prune
   unconstrained.slo_tpot_s.reset();
   unconstrained.slo_ttft_s.reset();
@@ -66,31 +102,50 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
       out.points.push_back(std::move(p));
     }
   }
-  // Pareto frontier: no other point is at least as good on both axes and better on one.
-  auto user = [&](std::size_t i) {
-    const ServingResult& r = out.points[i].result;
-    return r.tokens_per_s_per_user > 0 ? r.tokens_per_s_per_user : 1.0 / r.ttft_s;
-  };
-  auto device = [&](std::size_t i) {
-    return out.points[i].result.throughput_tokens_per_s_per_device;
-  };
-  for (std::size_t i = 0; i < out.points.size(); ++i) {
-    bool dominated = false;
-    for (std::size_t j = 0; j < out.points.size() && !dominated; ++j) {
-      dominated = j != i && user(j) >= user(i) && device(j) >= device(i) &&
-                  (user(j) > user(i) || device(j) > device(i));
-    }
-    if (!dominated) out.frontier.push_back(i);
-  }
-  std::sort(out.frontier.begin(), out.frontier.end(),
-            [&](std::size_t a, std::size_t b) { return user(a) < user(b); });
-  for (std::size_t i = 0; i < out.points.size(); ++i) {
-    if (!out.points[i].meets_slo) continue;
-    if (!out.cheapest ||
-        out.points[i].usd_per_million_tokens < out.points[*out.cheapest].usd_per_million_tokens)
-      out.cheapest = i;
-  }
+  rank_points(out);
   return out;
+}
+
+std::vector<std::int64_t> candidate_device_counts(const SystemSpec& system,
+                                                  std::int64_t max_devices) {
+  std::vector<std::int64_t> out;
+  const std::int64_t per_node = system.devices_per_node;
+  for (std::int64_t d = 1; d < per_node && d <= max_devices; d *= 2) out.push_back(d);
+  for (std::int64_t n = std::max<std::int64_t>(1, system.min_nodes);
+       n <= system.max_nodes && n * per_node <= max_devices; n *= 2)
+    out.push_back(n * per_node);
+  return out;
+}
+
+DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
+                                    const ServingConfig& base, const Workload& workload,
+                                    const DeviceHour& hour, std::int64_t max_devices) {
+  DeploymentSearch search;
+  OptimizeResult& all = search.result;
+  std::map<int, std::unique_ptr<CommPlanner>> planners;  // by node count
+  for (std::int64_t devices : candidate_device_counts(system, max_devices)) {
+    const int nodes = static_cast<int>((devices + system.devices_per_node - 1) /
+                                       system.devices_per_node);
+    auto& planner = planners[nodes];
+    if (!planner) planner = std::make_unique<CommPlanner>(system, nodes);
+    ServingConfig config = base;
+    config.devices = devices;
+    config.prefill_devices = 0;
+    search.device_counts.push_back(devices);
+    OptimizeResult one = optimize(model, system, nodes, config, workload, hour, planner.get());
+    all.layouts_tried += one.layouts_tried;
+    for (OptimizePoint& p : one.points) all.points.push_back(std::move(p));
+  }
+  rank_points(all);
+  if (!all.cheapest) {
+    const auto latency = [&](std::size_t i) {
+      const ServingResult& r = all.points[i].result;
+      return workload.phase == Phase::decode ? r.tpot_s : r.ttft_s;
+    };
+    for (std::size_t i = 0; i < all.points.size(); ++i)
+      if (!search.nearest || latency(i) < latency(*search.nearest)) search.nearest = i;
+  }
+  return search;
 }
 
 }  // namespace v4sim

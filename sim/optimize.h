@@ -25,11 +25,31 @@ struct OptimizeResult {
   std::size_t layouts_tried = 0;
 };
 
-/// `base` supplies everything but the layout; the workload's batch is ignored (searched).
+/// `base` supplies everything but the layout (its `devices`, when set, takes a slice of the
+/// nodes); the workload's batch is ignored (searched).
 /// `planner` (optional) caches communication models across calls on the same system and nodes.
 OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, int nodes,
                         const ServingConfig& base, const Workload& workload, const DeviceHour& hour,
                         CommPlanner* planner = nullptr);
+
+/// Deployment sizes worth trying on a system up to `max_devices` ranks: slices of one node in
+/// powers of two (1, 2, 4 GPUs of an 8-GPU server; trays and boards of a rack-scale node) and
+/// whole nodes in powers of two within the system's node range.
+std::vector<std::int64_t> candidate_device_counts(const SystemSpec& system,
+                                                  std::int64_t max_devices);
+
+/// optimize() over every candidate device count up to `max_devices`: points of all sizes, one
+/// frontier (tokens/s per device against tokens/s per user), the cheapest point meeting the SLOs
+/// and, when none does, the point closest to them (`nearest`: the lowest TPOT, or TTFT for
+/// prefill). `base.devices` is ignored (searched).
+struct DeploymentSearch {
+  OptimizeResult result;
+  std::vector<std::int64_t> device_counts;  // tried
+  std::optional<std::size_t> nearest;       // when nothing meets the SLOs
+};
+DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
+                                    const ServingConfig& base, const Workload& workload,
+                                    const DeviceHour& hour, std::int64_t max_devices);
 
 /// Layouts searched for `devices` ranks (valid for the model).
 std::vector<Layout> candidate_layouts(const ModelSpec& spec, std::int64_t devices);

@@ -310,5 +310,37 @@ TEST(Optimize, FrontierAndCheapestPoint) {
   }
 }
 
+TEST(Optimize, DeviceCountsAreSlicesThenWholeNodes) {
+  Fixture f;
+  EXPECT_EQ(candidate_device_counts(f.h200, 64),
+            (std::vector<std::int64_t>{1, 2, 4, 8, 16, 32, 64}));
+  EXPECT_EQ(candidate_device_counts(f.h200, 6), (std::vector<std::int64_t>{1, 2, 4}));
+}
+
+TEST(Optimize, SearchFindsADeploymentTheDefaultNodeCannotServe) {
+  // V3.2 at 128K on H800 (issue 12): one 8-GPU node cannot hold the model with any 128K batch, a
+  // larger expert-parallel deployment serves it; the search finds that size and says which.
+  const PreparedModel v32 = prepare(load_model("deepseek-v3.2"));
+  const SystemSpec h800 = load_system("hgx-h800");
+  Workload w = decode(131072);
+  w.slo_tpot_s = 0.05;
+  const DeviceHour hour = device_hour(h800, 1, PriceAssumptions{});
+  const OptimizeResult one_node = optimize(v32, h800, 1, ServingConfig{}, w, hour);
+  EXPECT_FALSE(one_node.cheapest.has_value());
+  const DeploymentSearch s = search_deployments(v32, h800, ServingConfig{}, w, hour, 64);
+  ASSERT_TRUE(s.result.cheapest.has_value());
+  const ServingResult& best = s.result.points[*s.result.cheapest].result;
+  EXPECT_GT(best.devices, 8);
+  EXPECT_LE(best.tpot_s, 0.05);
+  EXPECT_FALSE(s.nearest.has_value());
+  // An SLO nothing meets: no cheapest point, and the closest one is named.
+  w.slo_tpot_s = 1e-4;
+  const DeploymentSearch none = search_deployments(v32, h800, ServingConfig{}, w, hour, 64);
+  EXPECT_FALSE(none.result.cheapest.has_value());
+  ASSERT_TRUE(none.nearest.has_value());
+  for (const OptimizePoint& p : none.result.points)
+    EXPECT_GE(p.result.tpot_s, none.result.points[*none.nearest].result.tpot_s);
+}
+
 }  // namespace
 }  // namespace v4sim
