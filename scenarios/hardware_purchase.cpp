@@ -18,14 +18,14 @@ namespace {
 
 namespace sf = scenario_format;
 
-const char* bound_name(Bound b) {
-  return b == Bound::low ? "low" : "high";
+const char* bound_name(RangeEnd b) {
+  return b == RangeEnd::low ? "low" : "high";
 }
 
 /// One set of plans: the nominal inputs, or one sensitivity at one end of its range.
 struct Variant {
   const Sensitivity* what = nullptr;  // nullptr: nominal
-  Bound bound = Bound::low;
+  RangeEnd bound = RangeEnd::low;
   std::vector<std::vector<SystemPlan>> plans;  // per model, ranked as plan_purchase returns them
 };
 
@@ -251,7 +251,7 @@ Plans make_plans(const Scenario& sc, const ProgressFn& progress) {
 
   pl.variants.resize(1);
   for (const Sensitivity& what : sc.sensitivities)
-    for (Bound b : {Bound::low, Bound::high}) pl.variants.push_back({&what, b, {}});
+    for (RangeEnd b : {RangeEnd::low, RangeEnd::high}) pl.variants.push_back({&what, b, {}});
   std::size_t done = 0;
   const std::size_t total = (pl.variants.size() + (sc.slo_ttft_s ? 1 : 0)) * pl.models.size();
   auto step = [&] {
@@ -584,8 +584,8 @@ void sensitivity_inputs(const Scenario& sc, const Plans& pl, report::Section& se
         auto price = [](const SystemSpec& x) {
           return system_totals(x, x.default_nodes).price_usd.nominal;
         };
-        const double lo = price(vary_system(s, what, Bound::low));
-        const double hi = price(vary_system(s, what, Bound::high));
+        const double lo = price(vary_system(s, what, RangeEnd::low));
+        const double hi = price(vary_system(s, what, RangeEnd::high));
         sec.inputs.push_back(
             {"price of one " + s.name,
              sf::num(price(s), "%.0f") + " USD (low " + sf::num(lo, "%.0f") + ", high " +
@@ -739,9 +739,9 @@ report::Section sensitivity_section(const Scenario& sc, const Plans& pl) {
 
 }  // namespace
 
-SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, Bound bound) {
+SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, RangeEnd bound) {
   SystemSpec s = system;
-  auto end = [&](const Range& r) { return bound == Bound::high ? r.high : r.low; };
+  auto end = [&](const Range& r) { return bound == RangeEnd::high ? r.high : r.low; };
   if (what.name == "system_prices") {
     Range& price = s.per_node.price_usd;
     const Range& chip = s.accelerator.purchase_price_usd;
@@ -755,7 +755,7 @@ SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, Bound 
     for (std::optional<Range>& peak : s.accelerator.peak_tflops)
       if (peak) peak->nominal = end(*peak);
   } else if (what.name == "efficiencies") {
-    const double k = bound == Bound::high ? 1.0 + what.relative : 1.0 - what.relative;
+    const double k = bound == RangeEnd::high ? 1.0 + what.relative : 1.0 - what.relative;
     double& compute = s.accelerator.compute_efficiency.max_fraction;
     compute = std::min(1.0, compute * k);
     s.accelerator.memory_efficiency = std::min(1.0, s.accelerator.memory_efficiency * k);

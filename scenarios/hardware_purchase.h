@@ -9,7 +9,9 @@
 
 namespace v4sim {
 
-enum class Bound { low, high };
+/// Which end of a sourced range a sensitivity run takes. (hardware/roofline.h has its own
+/// `Bound`, compute or memory: a distinct name keeps the two headers includable together.)
+enum class RangeEnd { low, high };
 
 /// `system` with one class of uncertain inputs moved to its low or high end:
 ///   system_prices      per-node (and per-device scale-out) price at its range end; a system file
@@ -19,7 +21,7 @@ enum class Bound { low, high };
 ///   efficiencies       compute max_fraction and memory_efficiency times (1 -/+ relative), at
 ///                      most 1.
 /// The topology and links are untouched, so communication models built for `system` stay valid.
-SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, Bound bound);
+SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, RangeEnd bound);
 
 report::Report run_hardware_purchase(const Scenario& scenario, const ProgressFn& progress = {});
 

@@ -9,6 +9,8 @@
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
 #include "scenarios/hardware_purchase.h"
+// Both headers in one translation unit: their enums (Bound, RangeEnd) must not clash (issue 16).
+#include "hardware/roofline.h"
 #include "sim/plan.h"
 #include "tests/scenarios/scenario_files.h"
 
@@ -89,8 +91,8 @@ TEST(VarySystem, AscendPeaksMoveToTheirPublishedEnds) {
   const Sensitivity peaks{"accelerator_peaks", 0, ""};
   const auto bf16 = static_cast<int>(ComputePath::bf16);
   const auto int8 = static_cast<int>(ComputePath::int8);
-  const SystemSpec lo = vary_system(cm, peaks, Bound::low);
-  const SystemSpec hi = vary_system(cm, peaks, Bound::high);
+  const SystemSpec lo = vary_system(cm, peaks, RangeEnd::low);
+  const SystemSpec hi = vary_system(cm, peaks, RangeEnd::high);
   EXPECT_DOUBLE_EQ(lo.accelerator.peak_tflops[bf16]->nominal, 354);
   EXPECT_DOUBLE_EQ(lo.accelerator.peak_tflops[int8]->nominal, 708);
   EXPECT_DOUBLE_EQ(hi.accelerator.peak_tflops[bf16]->nominal, 400);
@@ -105,8 +107,8 @@ TEST(VarySystem, EfficienciesScaleAndCapAtOne) {
   s.accelerator.compute_efficiency.max_fraction = 0.8;
   s.accelerator.memory_efficiency = 0.95;
   const Sensitivity eff{"efficiencies", 0.15, "test"};
-  const SystemSpec lo = vary_system(s, eff, Bound::low);
-  const SystemSpec hi = vary_system(s, eff, Bound::high);
+  const SystemSpec lo = vary_system(s, eff, RangeEnd::low);
+  const SystemSpec hi = vary_system(s, eff, RangeEnd::high);
   EXPECT_DOUBLE_EQ(lo.accelerator.compute_efficiency.max_fraction, 0.8 * 0.85);
   EXPECT_DOUBLE_EQ(lo.accelerator.memory_efficiency, 0.95 * 0.85);
   EXPECT_DOUBLE_EQ(hi.accelerator.compute_efficiency.max_fraction, 0.8 * 1.15);
@@ -120,8 +122,8 @@ TEST(VarySystem, PricesStayOrderedForEveryCatalogueSystem) {
     auto price = [](const SystemSpec& x) {
       return system_totals(x, x.default_nodes).price_usd.nominal;
     };
-    const double lo = price(vary_system(s, prices, Bound::low));
-    const double hi = price(vary_system(s, prices, Bound::high));
+    const double lo = price(vary_system(s, prices, RangeEnd::low));
+    const double hi = price(vary_system(s, prices, RangeEnd::high));
     EXPECT_LE(lo, price(s)) << name;
     EXPECT_GE(hi, price(s)) << name;
     EXPECT_GT(lo, 0) << name;
@@ -130,9 +132,9 @@ TEST(VarySystem, PricesStayOrderedForEveryCatalogueSystem) {
   // (4,000 to 10,700 around 6,400 USD) times the node's 16 dies.
   const SystemSpec cm = load_system("cloudmatrix384");
   ASSERT_TRUE(cm.per_node.price_usd.is_exact());
-  EXPECT_DOUBLE_EQ(vary_system(cm, prices, Bound::low).per_node.price_usd.nominal,
+  EXPECT_DOUBLE_EQ(vary_system(cm, prices, RangeEnd::low).per_node.price_usd.nominal,
                    cm.per_node.price_usd.nominal + 16 * (4000.0 - 6400.0));
-  EXPECT_DOUBLE_EQ(vary_system(cm, prices, Bound::high).per_node.price_usd.nominal,
+  EXPECT_DOUBLE_EQ(vary_system(cm, prices, RangeEnd::high).per_node.price_usd.nominal,
                    cm.per_node.price_usd.nominal + 16 * (10700.0 - 6400.0));
 }
 
@@ -143,7 +145,7 @@ TEST(PricePlan, RepricingEqualsPlanningAgain) {
   const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
   const std::vector<SystemSpec> systems = {load_system("hgx-h200"), load_system("dgx-b200")};
   const std::vector<SystemPlan> nominal = plan_purchase(flash, s.demand, systems, s.prices);
-  for (Bound b : {Bound::low, Bound::high}) {
+  for (RangeEnd b : {RangeEnd::low, RangeEnd::high}) {
     std::vector<SystemSpec> varied;
     for (const SystemSpec& x : systems) varied.push_back(vary_system(x, s.sensitivities[0], b));
     const std::vector<SystemPlan> again = plan_purchase(flash, s.demand, varied, s.prices);
