@@ -453,13 +453,7 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   CommTimes comm;
   for (int i = 0; i < 2; ++i) {
     const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill);
-    StepBreakdown& b = out.breakdown;
-    b.attention_s += p.breakdown.attention_s;
-    b.indexer_s += p.breakdown.indexer_s;
-    b.compressor_s += p.breakdown.compressor_s;
-    b.moe_s += p.breakdown.moe_s;
-    b.other_s += p.breakdown.other_s;
-    b.compute_s += p.breakdown.compute_s;
+    out.breakdown += p.breakdown;  // compute only: communication is priced below
     out.work.ideal_compute_s += p.work.ideal_compute_s;
     out.work.bytes += p.work.bytes;
     out.work.merge_fallback(p.work.fallback);
@@ -573,16 +567,7 @@ Prefill price_prefill(const Setup& s, double prompts) {
     out.work.bytes += p.work.bytes;
     out.work.merge_fallback(p.work.fallback);
     out.ledger.merge(p.ledger, 1.0, 1.0);
-    StepBreakdown& a = out.breakdown;
-    a.attention_s += p.breakdown.attention_s;
-    a.indexer_s += p.breakdown.indexer_s;
-    a.compressor_s += p.breakdown.compressor_s;
-    a.moe_s += p.breakdown.moe_s;
-    a.other_s += p.breakdown.other_s;
-    a.compute_s += p.breakdown.compute_s;
-    a.communication_s += p.breakdown.communication_s;
-    a.exposed_communication_s += p.breakdown.exposed_communication_s;
-    a.total_s += p.breakdown.total_s;
+    out.breakdown += p.breakdown;
   }
   return out;
 }
@@ -685,6 +670,19 @@ ComputePrecisions uniform_compute(Precision p, const ComputePrecisions& base) {
 }
 
 }  // namespace
+
+StepBreakdown& StepBreakdown::operator+=(const StepBreakdown& o) {
+  attention_s += o.attention_s;
+  indexer_s += o.indexer_s;
+  compressor_s += o.compressor_s;
+  moe_s += o.moe_s;
+  other_s += o.other_s;
+  compute_s += o.compute_s;
+  communication_s += o.communication_s;
+  exposed_communication_s += o.exposed_communication_s;
+  total_s += o.total_s;
+  return *this;
+}
 
 ModelSpec with_weights(const ModelSpec& spec, const std::string& weights) {
   if (weights.empty()) return spec;

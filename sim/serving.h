@@ -144,6 +144,8 @@ struct StepBreakdown {
   double communication_s = 0;
   double exposed_communication_s = 0;  // what overlap did not hide
   double total_s = 0;
+  /// Component by component (two microbatches, the chunks of a prefill).
+  StepBreakdown& operator+=(const StepBreakdown& o);
 };
 
 struct ServingResult {
