@@ -124,8 +124,8 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
   OptimizeResult& all = search.result;
   std::map<int, std::unique_ptr<CommPlanner>> planners;  // by node count
   for (std::int64_t devices : candidate_device_counts(system, max_devices)) {
-    const int nodes = static_cast<int>((devices + system.devices_per_node - 1) /
-                                       system.devices_per_node);
+    const int nodes =
+        static_cast<int>((devices + system.devices_per_node - 1) / system.devices_per_node);
     auto& planner = planners[nodes];
     if (!planner) planner = std::make_unique<CommPlanner>(system, nodes);
     ServingConfig config = base;

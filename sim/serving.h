@@ -57,9 +57,9 @@ struct ServingConfig {
   /// Busiest rank's token-expert pairs over the mean; it scales the busiest rank's expert work and
   /// its dispatch/combine traffic. Default: measured with EPLB (redundant experts) on DeepSeek-R1,
   /// EP32 and EP36, local batch 256: the hottest rank receives 0.109-0.115 times more routed tokens
-  /// than the mean (TensorRT-LLM tech blog 4, "Scaling Expert Parallelism in TensorRT-LLM", Table 1,
-  /// github.com/NVIDIA/TensorRT-LLM docs/source/blogs/tech_blog/blog4_...md); without EPLB the same
-  /// measurement gives 1.564 more (2.56x the mean). 1.0 is perfectly balanced routing.
+  /// than the mean (TensorRT-LLM tech blog 4, "Scaling Expert Parallelism in TensorRT-LLM", Table
+  /// 1, github.com/NVIDIA/TensorRT-LLM docs/source/blogs/tech_blog/blog4_...md); without EPLB the
+  /// same measurement gives 1.564 more (2.56x the mean). 1.0 is perfectly balanced routing.
   double expert_imbalance = kEplbImbalance;
   bool overlap = true;          // two-microbatch overlap of communication and compute
   double mtp_acceptance = 0.0;  // 0: no MTP; else acceptance of each draft token

@@ -42,9 +42,9 @@ void setup_optimize(CLI::App& app) {
     if (opt->devices != 0 || opt->prefill_devices != 0) {
       o = optimize(req.model, req.system, req.nodes, req.config, req.workload, hour);
     } else {
-      const std::int64_t cap =
-          *max_devices > 0 ? *max_devices
-                           : std::max<std::int64_t>(256, req.system.devices_per_node);
+      const std::int64_t cap = *max_devices > 0
+                                   ? *max_devices
+                                   : std::max<std::int64_t>(256, req.system.devices_per_node);
       DeploymentSearch d =
           search_deployments(req.model, req.system, req.config, req.workload, hour, cap);
       o = std::move(d.result);
@@ -74,8 +74,8 @@ void setup_optimize(CLI::App& app) {
       std::cout << j.dump(2) << '\n';
       return;
     }
-    Table t{{"devices", "layout", "batch", "tokens_per_s_per_device", "tokens_per_s_per_user", "tpot_ms",
-             "ttft_s", "usd_per_m_tokens", "meets_slo"},
+    Table t{{"devices", "layout", "batch", "tokens_per_s_per_device", "tokens_per_s_per_user",
+             "tpot_ms", "ttft_s", "usd_per_m_tokens", "meets_slo"},
             {},
             {true, false, true, true, true, true, true, true, false}};
     auto add = [&](std::size_t i, const std::string& mark) {
@@ -98,10 +98,9 @@ void setup_optimize(CLI::App& app) {
     std::string searched;
     for (std::int64_t d : sizes) searched += (searched.empty() ? "" : ", ") + std::to_string(d);
     std::cout << "Pareto frontier of " << req.model.spec.name << " on " << req.system.name
-              << (sizes.empty() ? "" : " over " + searched + " ranks") << " ("
-              << o.layouts_tried << " layouts, " << o.points.size() << " points, " << search_s
-              << " s); $/M tokens at " << hour.usd_per_hour << " USD per rank-hour (" << hour.basis
-              << ")\n\n";
+              << (sizes.empty() ? "" : " over " + searched + " ranks") << " (" << o.layouts_tried
+              << " layouts, " << o.points.size() << " points, " << search_s << " s); $/M tokens at "
+              << hour.usd_per_hour << " USD per rank-hour (" << hour.basis << ")\n\n";
     write_text(std::cout, t);
     if (o.cheapest) {
       std::cout << "\ncheapest point meeting the SLO: ";
@@ -115,10 +114,11 @@ void setup_optimize(CLI::App& app) {
       }
     } else if (nearest) {
       const ServingResult& r = o.points[*nearest].result;
-      std::printf("\nno point meets the SLO; the closest is %lld ranks, %s, batch %lld: TPOT %.1f "
-                  "ms, TTFT %.2f s\n",
-                  static_cast<long long>(r.devices), to_string(r.layout).c_str(),
-                  static_cast<long long>(r.batch), r.tpot_s * 1e3, r.ttft_s);
+      std::printf(
+          "\nno point meets the SLO; the closest is %lld ranks, %s, batch %lld: TPOT %.1f "
+          "ms, TTFT %.2f s\n",
+          static_cast<long long>(r.devices), to_string(r.layout).c_str(),
+          static_cast<long long>(r.batch), r.tpot_s * 1e3, r.ttft_s);
     } else if (o.points.empty()) {
       std::cout << "\nnothing fits: the model does not fit on the sizes searched; raise "
                    "--max-devices\n";

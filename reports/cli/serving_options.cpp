@@ -12,8 +12,9 @@ namespace v4sim::cli {
 void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_batch) {
   cmd->add_option("--model", o.model, "Catalogue name or path to a model YAML")->required();
   cmd->add_option("--system", o.system, "Catalogue name or path to a system YAML")->required();
-  cmd->add_option("--devices", o.devices,
-                  "Ranks to use: whole nodes or a slice (e.g. 4 of an 8-GPU server); default: the system's");
+  cmd->add_option(
+      "--devices", o.devices,
+      "Ranks to use: whole nodes or a slice (e.g. 4 of an 8-GPU server); default: the system's");
   cmd->add_option("--context", o.context,
                   "Context tokens (decode) or prompt length (prefill): 4k, 128k, 1m")
       ->required();
@@ -49,7 +50,8 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
                   "Share of each prompt already cached, [0, 1)")
       ->check(CLI::Range(0.0, 0.999));
   cmd->add_option("--redundant-experts", o.redundant_experts, "Extra expert copies per rank");
-  cmd->add_option("--imbalance", o.imbalance, "Busiest rank's expert load over the mean (>= 1; default: measured with EPLB)")
+  cmd->add_option("--imbalance", o.imbalance,
+                  "Busiest rank's expert load over the mean (>= 1; default: measured with EPLB)")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1000.0));
   cmd->add_option("--chunk-tokens", o.chunk_tokens, "Prefill chunk size")->capture_default_str();

@@ -1,9 +1,11 @@
 // Golden runs of every shipped scenario (scenarios/*.yaml with a `kind:`): the report's tables and
-// text (report.md, with the source folder replaced by <src>) must equal tests/golden/refs/<name>.md.
-// A second run must give byte-identical files (no timestamps, stable ordering, fixed seeds).
-// Refresh on purpose:  V4SIM_UPDATE_GOLDEN=1 ctest --test-dir build -L golden
+// text (report.md, with the source folder replaced by <src>) must equal
+// tests/golden/refs/<name>.md. A second run must give byte-identical files (no timestamps, stable
+// ordering, fixed seeds). Refresh on purpose:  V4SIM_UPDATE_GOLDEN=1 ctest --test-dir build -L
+// golden
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -36,7 +38,8 @@ int run(const std::string& args, std::string& out) {
 
 std::string normalised(std::string text) {
   const std::string src = V4SIM_SOURCE_DIR;
-  for (std::size_t pos; (pos = text.find(src)) != std::string::npos;) text.replace(pos, src.size(), "<src>");
+  for (std::size_t pos; (pos = text.find(src)) != std::string::npos;)
+    text.replace(pos, src.size(), "<src>");
   return text;
 }
 
@@ -55,7 +58,9 @@ class Golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Golden, ReportMatchesReferenceAndIsDeterministic) {
   const std::string name = GetParam();
-  const fs::path tmp = fs::temp_directory_path() / ("v4sim-golden-" + name);
+  // One folder per process: two checkouts running their golden tests at once must not share it.
+  const fs::path tmp =
+      fs::temp_directory_path() / ("v4sim-golden-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(tmp);
   std::string log;
   ASSERT_EQ(run("report " + name + " -o " + (tmp / "a").string(), log), 0) << log;
@@ -86,12 +91,13 @@ TEST_P(Golden, ReportMatchesReferenceAndIsDeterministic) {
     std::string la, lb;
     int line = 0;
     while (true) {
-      const bool ga = static_cast<bool>(std::getline(a, la)), gb = static_cast<bool>(std::getline(b, lb));
+      const bool ga = static_cast<bool>(std::getline(a, la)),
+                 gb = static_cast<bool>(std::getline(b, lb));
       ++line;
       if (!ga && !gb) break;
       if (la != lb || ga != gb) {
-        ADD_FAILURE() << name << ".md differs from " << ref << " at line " << line << ":\n  got:      " << la
-                      << "\n  expected: " << lb
+        ADD_FAILURE() << name << ".md differs from " << ref << " at line " << line
+                      << ":\n  got:      " << la << "\n  expected: " << lb
                       << "\nIf the change is intended: V4SIM_UPDATE_GOLDEN=1 ctest -L golden";
         break;
       }
