@@ -9,6 +9,7 @@
 #include "models/config/input_error.h"
 #include "reports/cli/bench_report.h"
 #include "reports/cli/commands.h"
+#include "reports/cli/engine_bench.h"
 #include "reports/cli/values.h"
 
 namespace v4sim::cli {
@@ -17,6 +18,7 @@ void setup_bench(CLI::App& app) {
   struct Options {
     SuiteOptions suite;
     std::string format = "table";
+    bool engine = false;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -26,9 +28,20 @@ void setup_bench(CLI::App& app) {
   add_suite_options(cmd, opt->suite);
   add_threads_option(cmd, opt->suite);
   cmd->add_option("--format", opt->format, "table | json")->capture_default_str();
+  cmd->add_flag("--engine", opt->engine,
+                "Time the engine instead of the kernels: analytic evaluations and serving points "
+                "per second, one full optimize search");
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
     if (format == OutputFormat::csv) throw InputError("--format 'csv': expected table or json");
+    if (opt->engine) {
+      const EngineBench e = measure_engine();
+      if (format == OutputFormat::json)
+        std::cout << engine_json(e).dump(2) << '\n';
+      else
+        print_engine(std::cout, e);
+      return;
+    }
     require_valid_threads(opt->suite.threads);
     const std::vector<bench::SuiteCase> cases = selected_cases(opt->suite);
     const double start = bench::wall_seconds();

@@ -161,6 +161,33 @@ TEST(CliServing, PredictSaysWhereItsTimeCameFrom) {
   for (const auto& op : j["ops"]) EXPECT_FALSE(op["efficiency_source"].get<std::string>().empty());
 }
 
+TEST(CliServing, EngineBenchReportsItsRates) {
+  // Issue 12: the engine's speed, measured (rates only: no timing thresholds in unit tests).
+  const Outcome r = run("bench --engine --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"analytic_evaluations_per_s", "serving_points_per_s", "optimize_s"})
+    EXPECT_GT(j[key].get<double>(), 0) << key;
+}
+
+TEST(CliServing, OptimizeSearchesTheDeploymentSize) {
+  const Outcome r =
+      run("optimize --model deepseek-v3.2 --system hgx-h800 --context 128k --slo-tpot-ms 50 "
+          "--max-devices 64 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["device_counts_tried"].size(), 7u);  // 1, 2, 4, 8, 16, 32, 64
+  ASSERT_FALSE(j["cheapest_meeting_slo"].is_null());
+  for (const char* key :
+       {"devices", "layout", "batch", "prefill_devices", "usd_per_million_tokens"})
+    EXPECT_TRUE(j["cheapest_meeting_slo"].contains(key)) << key;
+  EXPECT_GT(j["cheapest_meeting_slo"]["devices"].get<int>(), 8);
+  EXPECT_EQ(run("optimize --model deepseek-v3.2 --system hgx-h800 --context 4k --devices 8 "
+                "--max-devices 64")
+                .code,
+            2);
+}
+
 TEST(CliServing, InfeasibleIsAResultNotAnError) {
   // V4-Pro's 865 GB of weights cannot fit on one 8 x 141 GB node.
   const Outcome r =

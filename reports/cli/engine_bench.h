@@ -1,0 +1,23 @@
+// `v4sim bench --engine`: how fast the engine itself is, by plain wall-clock timing on one core:
+// analytic evaluations (cost, KV bytes and FLOPs of one model at one context), serving points (one
+// predict of a decode batch on a prepared layout, measured tables included) and one full device x
+// layout x batch search (optimize). Each rate repeats its call until a quarter second has passed.
+#pragma once
+
+#include <iosfwd>
+
+#include <nlohmann/json.hpp>
+
+namespace v4sim::cli {
+
+struct EngineBench {
+  double analytic_evaluations_per_s = 0;  // deepseek-v4-pro, decode at 128K
+  double serving_points_per_s = 0;        // deepseek-v4-flash on hgx-h200, 8 ranks, batch 64, 32K
+  double optimize_s = 0;  // deepseek-v3.2 on hgx-h800, 128K, TPOT 50 ms, <= 256 ranks
+};
+
+EngineBench measure_engine();
+nlohmann::ordered_json engine_json(const EngineBench& e);
+void print_engine(std::ostream& out, const EngineBench& e);
+
+}  // namespace v4sim::cli
