@@ -9,8 +9,7 @@
 //   BF16 attention  probabilities rounded to BF16 (2^-9 each) and renormalised: each weight off by
 //                   about 2^-8 of itself, so |out - exact| <= 2^-8 max |key| plus float32 noise;
 //                   checked at 2^-8 of the largest key value, measured about 2^-10 (against the
-//                   exact softmax over the
-//                   same BF16-rounded queries and keys).
+//                   exact softmax over the same BF16-rounded queries and keys).
 //   INT8            int32 sums are exact: equal to the double reference of the same codes, and
 //                   the two paths bit for bit; the dequantised output within 2^-22 relative of
 //                   acc * sx * sw in double.
