@@ -78,6 +78,12 @@ bool use_avx512_vnni() {
   return h.avx512_vnni && h.avx512bw && portable_guards.load(std::memory_order_relaxed) == 0;
 }
 
+bool use_avx512() {
+  const HostIsa& h = host_isa();
+  return h.avx512f && h.avx512bw && h.avx512vl &&
+         portable_guards.load(std::memory_order_relaxed) == 0;
+}
+
 PortableKernels::PortableKernels() {
   portable_guards.fetch_add(1);
 }

@@ -35,6 +35,8 @@ const HostIsa& host_isa();
 bool use_avx512_bf16();
 /// True when the INT8 kernels take the AVX512_VNNI path.
 bool use_avx512_vnni();
+/// True when kernels with a plain AVX-512 path (F, BW, VL) take it (the FP8 weight decode).
+bool use_avx512();
 
 /// While alive, every kernel with an ISA path takes its portable path (process-wide).
 class PortableKernels {

@@ -195,6 +195,22 @@ void measure_precisions(const CeilingOptions& o, HostCeilings& h) {
   }
 }
 
+// The peak never below the measured GEMMs (host_peak.h), and each precision's theoretical entry
+// from it.
+void settle_peak(HostCeilings& h) {
+  const auto rate = [&h](const char* p) {
+    const PrecisionCeiling* c = h.precision(p);
+    return c ? c->gemm_flop_per_s : 0.0;
+  };
+  // The bf16 / int8 entries are of the portable loop when the CPU lacks the instructions.
+  h.peak.at_least(h.gemm_flop_per_s, use_avx512_bf16() ? rate("bf16") : 0,
+                  use_avx512_vnni() ? rate("int8") : 0);
+  for (PrecisionCeiling& p : h.precisions)
+    p.theoretical_flop_per_s = p.precision == "fp32"   ? h.peak.fp32_flop_per_s_per_core()
+                               : p.precision == "bf16" ? h.peak.bf16_flop_per_s_per_core()
+                                                       : h.peak.int8_op_per_s_per_core();
+}
+
 }  // namespace
 
 const PrecisionCeiling* HostCeilings::precision(const std::string& name) const {
@@ -246,6 +262,7 @@ HostCeilings measure_host_ceilings(const CeilingOptions& options) {
   h.peak = measure_host_peak(options.rough_peak);
   measure_gemm(options, h);
   measure_precisions(options, h);
+  settle_peak(h);
   measure_streams(options, h);
   measure_gemv(options, h);
   measure_tiny_call(options, h);
@@ -266,17 +283,20 @@ HostCeilings best_of(const HostCeilings& a, const HostCeilings& b) {
   h.read_bytes_per_s_2threads = std::max(a.read_bytes_per_s_2threads, b.read_bytes_per_s_2threads);
   h.copy_bytes_per_s_2threads = std::max(a.copy_bytes_per_s_2threads, b.copy_bytes_per_s_2threads);
   h.gemv_bytes_per_s = std::max(a.gemv_bytes_per_s, b.gemv_bytes_per_s);
-  // The peak: the faster clock (a busy moment only slows the measurement); per-cycle figures
-  // from the same pass as that clock.
-  if (b.peak.clock_hz > h.peak.clock_hz) h.peak = b.peak;
+  // The peak: each figure the larger of the two passes (a busy moment only slows a measurement).
+  h.peak.clock_hz = std::max(a.peak.clock_hz, b.peak.clock_hz);
+  h.peak.fma_per_cycle = std::max(a.peak.fma_per_cycle, b.peak.fma_per_cycle);
+  h.peak.fma_units = std::max(a.peak.fma_units, b.peak.fma_units);
+  h.peak.bf16_dp_per_cycle = std::max(a.peak.bf16_dp_per_cycle, b.peak.bf16_dp_per_cycle);
+  h.peak.int8_dp_per_cycle = std::max(a.peak.int8_dp_per_cycle, b.peak.int8_dp_per_cycle);
+  h.peak.bf16_units = std::max(a.peak.bf16_units, b.peak.bf16_units);
+  h.peak.int8_units = std::max(a.peak.int8_units, b.peak.int8_units);
   for (PrecisionCeiling& p : h.precisions) {
     if (const PrecisionCeiling* q = b.precision(p.precision))
       p.gemm_flop_per_s = std::max(p.gemm_flop_per_s, q->gemm_flop_per_s);
     if (p.precision == "fp32") p.gemm_flop_per_s = h.gemm_flop_per_s;
-    p.theoretical_flop_per_s = p.precision == "fp32"   ? h.peak.fp32_flop_per_s_per_core()
-                               : p.precision == "bf16" ? h.peak.bf16_flop_per_s_per_core()
-                                                       : h.peak.int8_op_per_s_per_core();
   }
+  settle_peak(h);
   if (b.tiny_call_s > 0 && (h.tiny_call_s <= 0 || b.tiny_call_s < h.tiny_call_s)) {
     h.tiny_call_s = b.tiny_call_s;
     h.tiny_call_reps = b.tiny_call_reps;

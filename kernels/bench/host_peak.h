@@ -12,6 +12,9 @@
 //                on 3 pipes: FMAs retired per cycle, rounded to the nearest whole unit (the
 //                unrounded figure is kept). A core that splits 512-bit operations into two
 //                256-bit halves shows 1 here, where a full-width core with two pipes shows 2.
+//                Never fewer units than a GEMM measured in the same process implies (at_least):
+//                on a shared machine the short FMA runs can all land while another thread
+//                holds the core's vector units, and a measured rate cannot exceed the peak.
 //   cores        physical cores (distinct core ids in /proc/cpuinfo; hardware threads if none).
 //   peak         fp32 lanes x 2 FLOPs (multiply + add) x FMA units x clock, per core and x cores.
 // The BF16 and INT8 dot-product peaks are measured the same way: VDPBF16PS (16 lanes x 2 pairs
@@ -30,14 +33,18 @@ struct HostPeak {
   int fma_units = 0;             // rounded
   double bf16_dp_per_cycle = 0;  // VDPBF16PS per cycle, measured (0: no AVX512_BF16)
   double int8_dp_per_cycle = 0;  // VPDPBUSD per cycle, measured (0: no AVX512_VNNI)
+  int bf16_units = 0;            // rounded (0: no AVX512_BF16)
+  int int8_units = 0;            // rounded (0: no AVX512_VNNI)
   int cores = 1;
 
   double fp32_flop_per_s_per_core() const { return fp32_lanes * 2.0 * fma_units * clock_hz; }
   double fp32_flop_per_s() const { return fp32_flop_per_s_per_core() * cores; }
-  /// 64 FLOPs per VDPBF16PS, whole instructions per cycle (rounded like the FMA units).
+  /// 64 FLOPs per VDPBF16PS x bf16_units x clock.
   double bf16_flop_per_s_per_core() const;
-  /// 128 ops per VPDPBUSD.
+  /// 128 ops per VPDPBUSD x int8_units x clock.
   double int8_op_per_s_per_core() const;
+  /// Raises the unit counts to what measured one-core GEMM rates imply (0: not measured).
+  void at_least(double fp32_rate, double bf16_rate, double int8_rate);
 };
 
 /// Measures the clock and the instruction throughputs (about 0.1 s; `quick_check` for tests:

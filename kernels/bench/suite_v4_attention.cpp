@@ -7,6 +7,8 @@
 //   <model>-<kind>-core-bf16/<ctx> the same core in BF16 arithmetic (sparse_attention_core_bf16)
 //                                  over a BF16 copy of the cache: what the deployed kernel runs
 //   <model>-<kind>-prefill/<n>@<ctx>  a chunk of n tokens at position ctx
+// Layer cases run the five attention projections from FP8 copies of the weights (the deployed
+// format, 1 byte per weight as cost() counts; kernels/fp8_linear.h), the rest in float32.
 // Caches hold what the model caches, filled with random values (random_layer_cache), not built by
 // running a million tokens; every run starts from the same cache state (a decode at ctx = 4096 or
 // 2^k emits no compressed entry; the caches are rewound after each run).
@@ -66,9 +68,25 @@ AttentionLayerShape layer_shape(const V4Dims& m, AttentionLayerKind kind, std::i
   return s;
 }
 
-/// The shape as the reference kernel holds it on the host: float32 weights and arithmetic.
+/// cost(s) op by op, in the order the layer runs them (they sum to cost(s),
+/// kernels/attention_layer.h).
+std::vector<Cost> layer_ops(const AttentionLayerShape& s) {
+  std::vector<Cost> ops;
+  for (const LinearShape& l : projection_shapes(s)) ops.push_back(cost(l));
+  ops.push_back(cost(core_shape(s)));
+  if (s.kind == AttentionLayerKind::swa) return ops;
+  ops.push_back(cost(compressor_shape(s)));
+  if (s.kind != AttentionLayerKind::csa) return ops;
+  ops.push_back(cost(indexer_compressor_shape(s)));
+  ops.push_back(cost(indexer_scoring_shape(s)));
+  return ops;
+}
+
+/// The shape as the reference kernel holds it on the host: float32 arithmetic; the five attention
+/// projections in their FP8 format (the layer cases run them from FP8 copies,
+/// with_fp8_projections), every other weight in float32.
 AttentionLayerShape as_run_on_host(AttentionLayerShape s) {
-  s.attention_weights = s.compressor_weights = s.indexer_weights = WeightFormat::fp32;
+  s.compressor_weights = s.indexer_weights = WeightFormat::fp32;
   s.projections = s.core = s.compressor = s.indexer_projections = s.indexer_scoring =
       Precision::fp32;
   return s;
@@ -82,8 +100,11 @@ RowMatrixXf random_inputs(std::int64_t rows, std::int64_t cols, std::uint64_t se
 
 std::shared_ptr<AttentionLayerWeights> weights_for(V4Inputs& in, const V4Dims& m,
                                                    const AttentionLayerShape& s) {
-  return in.weights.get(std::string(m.model) + "-" + kind_name(s.kind),
-                        [&] { return random_layer_weights(s, 7000); });
+  return in.weights.get(std::string(m.model) + "-" + kind_name(s.kind), [&] {
+    AttentionLayerWeights w = random_layer_weights(s, 7000);
+    with_fp8_projections(w);
+    return w;
+  });
 }
 
 // The cache depends on the kind and context only (entry widths are the same in both models).
@@ -118,6 +139,7 @@ SuiteCase block_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t cont
   c.tokens = tokens;
   c.cost = cost(s);
   c.host_cost = cost(as_run_on_host(s));
+  c.host_ops = layer_ops(as_run_on_host(s));
   c.prepare = [m, s, in]() -> CaseRun {
     auto w = weights_for(*in, m, s);
     auto cache = cache_for(*in, s, s.start_pos);
@@ -142,9 +164,11 @@ SuiteCase core_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t conte
   c.context = context;
   c.cost = cost(core_shape(s));
   c.host_cost = cost(core_shape(as_run_on_host(s)));
+  c.host_ops = {c.host_cost};
   if (csa) {
     c.cost += cost(indexer_scoring_shape(s));
-    c.host_cost += cost(indexer_scoring_shape(as_run_on_host(s)));
+    c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
+    c.host_cost += c.host_ops.back();
   }
   c.prepare = [m, s, context, csa, in]() -> CaseRun {
     auto cache = cache_for(*in, s, context);
@@ -202,9 +226,11 @@ SuiteCase core_bf16_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t 
   c.context = context;
   c.cost = cost(core_shape(s));
   c.host_cost = cost(host_core);
+  c.host_ops = {c.host_cost};
   if (csa) {
     c.cost += cost(indexer_scoring_shape(s));
-    c.host_cost += cost(indexer_scoring_shape(as_run_on_host(s)));
+    c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
+    c.host_cost += c.host_ops.back();
   }
   c.prepare = [m, s, context, csa, in]() -> CaseRun {
     auto cache = cache_for(*in, s, context);

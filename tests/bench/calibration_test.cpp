@@ -112,12 +112,17 @@ TEST(Calibration, PeakIsLanesTimesFmaUnitsTimesClockTimesCores) {
   p.fma_per_cycle = 1.96;
   p.fma_units = 2;
   p.cores = 4;
-  p.bf16_dp_per_cycle = 1.1;
-  p.int8_dp_per_cycle = 2.04;
+  p.bf16_units = 1;
+  p.int8_units = 2;
   EXPECT_DOUBLE_EQ(p.fp32_flop_per_s_per_core(), 16 * 2 * 2 * 3e9);
   EXPECT_DOUBLE_EQ(p.fp32_flop_per_s(), 4 * 16 * 2 * 2 * 3e9);
   EXPECT_DOUBLE_EQ(p.bf16_flop_per_s_per_core(), 64 * 1 * 3e9);
   EXPECT_DOUBLE_EQ(p.int8_op_per_s_per_core(), 128 * 2 * 3e9);
+  // A measured GEMM above the peak raises the units it implies; below it changes nothing.
+  p.at_least(250e9, 100e9, 700e9);
+  EXPECT_EQ(p.fma_units, 3);   // 250 / (32 x 3) = 2.6 -> 3
+  EXPECT_EQ(p.bf16_units, 1);  // 100 / (64 x 3) = 0.52
+  EXPECT_EQ(p.int8_units, 2);  // 700 / (128 x 3) = 1.8
 }
 
 HostCalibration sample_calibration(const std::string& hostname) {

@@ -10,6 +10,11 @@
 //                   about 2^-8 of itself, so |out - exact| <= 2^-8 max |key| plus float32 noise;
 //                   checked at 2^-8 of the largest key value, measured about 2^-10 (against the
 //                   exact softmax over the same BF16-rounded queries and keys).
+//   FP8 weights     decode(code) * scale is exact in float32, so both decode paths give the same
+//                   floats and the products the same bits; against x . dequantised W in double
+//                   within the float32 summation bound (k + 2) 2^-24 sum |x w|. Quantisation:
+//                   |W - dequantised| <= 2^-4 |W| + 2^-10 s per element (half an E4M3 step,
+//                   normal and subnormal).
 //   INT8            int32 sums are exact: equal to the double reference of the same codes, and
 //                   the two paths bit for bit; the dequantised output within 2^-22 relative of
 //                   acc * sx * sw in double.
@@ -21,7 +26,9 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention_layer_forward.h"
 #include "kernels/bf16_gemm.h"
+#include "kernels/fp8_linear.h"
 #include "kernels/host_isa.h"
 #include "kernels/int8_gemm.h"
 #include "kernels/linear.h"
@@ -412,6 +419,101 @@ TEST(Int8, LinearMatchesReferenceAndCountsCost) {
     EXPECT_LE(worst, std::ldexp(1.0, -22));
     EXPECT_TRUE(isa.out.row(0).isZero(0));
   }
+}
+
+TEST(Fp8Weights, QuantisationStaysWithinHalfAStep) {
+  SeededRng rng("fp8.quantise", 1506);
+  const RowMatrixXf w = rng.normal(300, 200, 0.02);
+  const Fp8Weight q = quantize_fp8_weight(w);
+  EXPECT_EQ(q.scales.size(), 3u * 2u);
+  const RowMatrixXf d = dequantize(q);
+  for (Eigen::Index r = 0; r < w.rows(); ++r)
+    for (Eigen::Index c = 0; c < w.cols(); ++c)
+      EXPECT_LE(std::fabs(d(r, c) - w(r, c)),
+                std::ldexp(std::fabs(w(r, c)), -4) + std::ldexp(q.scale(r, c), -10))
+          << r << "," << c;
+}
+
+TEST(Fp8Weights, ProjectionMatchesDoubleReferenceAndPathsAgreeBitForBit) {
+  SeededRng rng("fp8.project", 1507);
+  struct Case {
+    std::int64_t tokens, in, out;
+  };
+  // Rows not a multiple of the 16-row tile or the 256-row piece; columns not a multiple of 128
+  // or 16 (the decode's table tail).
+  for (const Case k : {Case{1, 300, 270}, Case{5, 128, 16}, Case{1, 7, 3}, Case{3, 1000, 513}}) {
+    SCOPED_TRACE(::testing::Message() << k.tokens << " x " << k.in << " -> " << k.out);
+    const RowMatrixXf x = rng.normal(k.tokens, k.in), w = rng.normal(k.out, k.in, 0.05);
+    const Fp8Weight q = quantize_fp8_weight(w);
+    const auto run = [&] {
+      RowMatrixXf y;
+      fp8_project_rows(x, q, y);
+      return y;
+    };
+    const auto [isa, port] = both_paths(run);
+    ASSERT_EQ(isa.rows(), k.tokens);
+    ASSERT_EQ(isa.cols(), k.out);
+    EXPECT_TRUE(std::memcmp(isa.data(), port.data(), sizeof(float) * std::size_t(isa.size())) == 0);
+    const Eigen::MatrixXd exact = x.cast<double>() * dequantize(q).cast<double>().transpose();
+    const Eigen::MatrixXd mag =
+        x.cast<double>().cwiseAbs() * dequantize(q).cast<double>().cwiseAbs().transpose();
+    for (Eigen::Index t = 0; t < exact.rows(); ++t)
+      for (Eigen::Index o = 0; o < exact.cols(); ++o)
+        EXPECT_LE(std::fabs(isa(t, o) - exact(t, o)),
+                  double(k.in + 2) * std::ldexp(1.0, -24) * mag(t, o));
+  }
+}
+
+TEST(Fp8Weights, GroupedProjectionCountsItsCost) {
+  SeededRng rng("fp8.grouped", 1508);
+  const std::int64_t tokens = 2, in = 512, out = 192, groups = 4;  // 48 rows per group
+  const RowMatrixXf x = rng.normal(tokens, in), w = rng.normal(out, in / groups, 0.05);
+  const Fp8Weight q = quantize_fp8_weight(w);
+  RowMatrixXf y;
+  Cost counted;
+  linear_fp8_forward(x, q, groups, Precision::fp8, y, &counted);
+  EXPECT_EQ(counted, cost(LinearShape{tokens, in, out, groups, WeightFormat::fp8_block128_ue8m0,
+                                      Precision::fp8}));
+  const RowMatrixXf d = dequantize(q);
+  for (std::int64_t g = 0; g < groups; ++g) {
+    const RowMatrixXf ref = x.middleCols(g * in / groups, in / groups) *
+                            d.middleRows(g * out / groups, out / groups).transpose();
+    EXPECT_LE(reference::relative_max_error(y.middleCols(g * out / groups, out / groups), ref),
+              1e-5);
+  }
+}
+
+TEST(Fp8Weights, LayerOnFp8ProjectionsCountsCostAndEqualsTheDequantisedLayer) {
+  SeededRng rng("fp8.layer", 1509);
+  AttentionLayerShape s;
+  s.kind = AttentionLayerKind::csa;
+  s.hidden = 256;
+  s.num_heads = 4;
+  s.q_lora_rank = 64;
+  s.o_groups = 2;
+  s.o_lora_rank = 32;
+  s.topk = 8;
+  s.indexer_heads = 4;
+  s.start_pos = 301;
+  AttentionLayerWeights w = random_layer_weights(s, 77);
+  with_fp8_projections(w);
+  const RowMatrixXf x = rng.normal(1, s.hidden);
+  AttentionLayerCache cache = random_layer_cache(s, s.start_pos, 78);
+  const AttentionLayerCache start = cache;
+  Cost counted;
+  const RowMatrixXf y = attention_layer_forward(s, w, {}, x, cache, &counted);
+  EXPECT_EQ(counted, cost(s));
+  // The same layer on float32 weights equal to the dequantised FP8 ones: the same function.
+  AttentionLayerWeights d = w;
+  d.fp8.reset();
+  d.wq_a = dequantize(w.fp8->wq_a);
+  d.wq_b = dequantize(w.fp8->wq_b);
+  d.wkv = dequantize(w.fp8->wkv);
+  d.wo_a = dequantize(w.fp8->wo_a);
+  d.wo_b = dequantize(w.fp8->wo_b);
+  AttentionLayerCache cache2 = start;
+  const RowMatrixXf y2 = attention_layer_forward(s, d, {}, x, cache2);
+  EXPECT_LE(reference::reported_error("layer fp8 vs dequantised float", y, y2), 1e-5);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 
 #include "kernels/bf16_gemm.h"
 #include "kernels/dsa_indexer_forward.h"
+#include "kernels/fp8_linear.h"
 #include "kernels/int8_gemm.h"
 #include "kernels/lightning_indexer_forward.h"
 #include "kernels/mla_attention_forward.h"
@@ -256,6 +257,21 @@ TEST_F(KernelThreadsTest, Bf16CoreAttentionAndInt8Gemm) {
     return c;
   });
   EXPECT_EQ(a, b);
+}
+
+// FP8-weight projections: output rows in fixed pieces of 256 (a decode and a chunk).
+TEST_F(KernelThreadsTest, Fp8WeightProjections) {
+  SeededRng rng("threads.fp8", 17);
+  const Fp8Weight w = quantize_fp8_weight(rng.normal(700, 300, 0.05));
+  for (std::int64_t T : {1, 4}) {
+    const RowMatrixXf x = rng.normal(T, 300);
+    const auto [a, b] = one_and_two([&] {
+      RowMatrixXf y;
+      fp8_project_rows(x, w, y);
+      return y;
+    });
+    EXPECT_TRUE(same_bits(a, b)) << "T " << T;
+  }
 }
 
 }  // namespace
