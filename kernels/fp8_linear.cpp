@@ -123,13 +123,27 @@ void gemv_portable(const Fp8View& w, const float* x, std::int64_t r0, std::int64
 // Four rows at a time share the loads of x; each has its own chains. Decode of 16 codes:
 // sign-extend to 16 bits, shift left 7 (exponent and mantissa into FP16 positions, the sign to
 // bit 15), clear bit 14 (a copy of the sign) and the low bits, convert FP16 -> FP32 (exact).
+// 16 columns of R rows: acc[i] += decode(codes[i][at .. at + 16)) * x[0 .. 16) (the first
+// popcount(m) columns when not Full; a lambda here would not inherit the target attribute).
+template <int R, bool Full>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void gemv_step(
+    const float* x, const std::uint8_t* const* codes, std::int64_t at, __mmask16 m, __m512* acc) {
+  const __m256i keep = _mm256_set1_epi16(static_cast<short>(0xBF80));
+  const __m512 xv = Full ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(m, x);
+  for (int i = 0; i < R; ++i) {
+    const __m128i b = Full ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes[i] + at))
+                           : _mm_maskz_loadu_epi8(m, codes[i] + at);
+    const __m256i h = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(b), 7), keep);
+    acc[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), xv, acc[i]);
+  }
+}
+
 template <int R>
 __attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_rows_avx512(const Fp8View& w,
                                                                            const float* x,
                                                                            std::int64_t r,
                                                                            float* y) {
   const std::int64_t cols = w.cols();
-  const __m256i keep = _mm256_set1_epi16(static_cast<short>(0xBF80));
   __m512 row[R];
   const std::uint8_t* codes[R];
   for (int i = 0; i < R; ++i) {
@@ -146,19 +160,11 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_rows_avx512(const
       _mm_prefetch(reinterpret_cast<const char*>(codes[i] + c0 + 4 * kBlock + 64), _MM_HINT_T0);
     }
     const std::int64_t len = std::min(kBlock, cols - c0);
-    const auto step = [&](std::int64_t c, __mmask16 m, bool full) {
-      const __m512 xv = full ? _mm512_loadu_ps(x + c0 + c) : _mm512_maskz_loadu_ps(m, x + c0 + c);
-      for (int i = 0; i < R; ++i) {
-        const __m128i b = full
-                              ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes[i] + c0 + c))
-                              : _mm_maskz_loadu_epi8(m, codes[i] + c0 + c);
-        const __m256i h = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(b), 7), keep);
-        acc[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), xv, acc[i]);
-      }
-    };
     std::int64_t c = 0;
-    for (; c + 16 <= len; c += 16) step(c, 0xFFFF, true);
-    if (c < len) step(c, static_cast<__mmask16>((1u << (len - c)) - 1u), false);
+    for (; c + 16 <= len; c += 16) gemv_step<R, true>(x + c0 + c, codes, c0 + c, 0xFFFF, acc);
+    if (c < len)
+      gemv_step<R, false>(x + c0 + c, codes, c0 + c, static_cast<__mmask16>((1u << (len - c)) - 1u),
+                          acc);
     for (int i = 0; i < R; ++i)
       row[i] = _mm512_fmadd_ps(acc[i], _mm512_set1_ps(w.scale(r + i, c0) * 256.0f), row[i]);
   }
