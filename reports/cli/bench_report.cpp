@@ -115,8 +115,8 @@ Json ceilings_json(const bench::HostCeilings& c) {
       {"peak",
        {{"method",
          "fp32 lanes x 2 x FMA units x clock x cores; clock from a dependent integer-add "
-         "chain, FMA units from independent widest-vector FMAs per cycle (never fewer than the "
-         "measured GEMM implies; kernels/bench/host_peak.h)"},
+         "chain, FMA units from independent widest-vector FMAs per cycle (never fewer than "
+         "the measured GEMM implies; kernels/bench/host_peak.h)"},
         {"clock_hz", k.clock_hz},
         {"vector_isa", k.vector_isa},
         {"fp32_lanes", k.fp32_lanes},
@@ -124,7 +124,9 @@ Json ceilings_json(const bench::HostCeilings& c) {
         {"fma_units", k.fma_units},
         {"cores", k.cores},
         {"bf16_dp_per_cycle", k.bf16_dp_per_cycle},
-        {"int8_dp_per_cycle", k.int8_dp_per_cycle}}},
+        {"int8_dp_per_cycle", k.int8_dp_per_cycle},
+        {"bf16_units", k.bf16_units},
+        {"int8_units", k.int8_units}}},
       {"gemm_fp32_fraction_of_theoretical", rate(c.gemm_flop_per_s, k.fp32_flop_per_s_per_core())},
       {"gemm_fp32_flop_per_s", c.gemm_flop_per_s},
       {"gemm_sweep", sweep},
