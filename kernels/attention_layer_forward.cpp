@@ -115,6 +115,16 @@ AttentionLayerCache random_layer_cache(const AttentionLayerShape& s, std::int64_
   return c;
 }
 
+void with_fp8_projections(AttentionLayerWeights& w) {
+  auto f = std::make_shared<AttentionFp8Weights>();
+  f->wq_a = quantize_fp8_weight(w.wq_a);
+  f->wq_b = quantize_fp8_weight(w.wq_b);
+  f->wkv = quantize_fp8_weight(w.wkv);
+  f->wo_a = quantize_fp8_weight(w.wo_a);
+  f->wo_b = quantize_fp8_weight(w.wo_b);
+  w.fp8 = std::move(f);
+}
+
 RowMatrixXf attention_layer_forward(const AttentionLayerShape& shape,
                                     const AttentionLayerWeights& w,
                                     const AttentionLayerOptions& options,
@@ -127,16 +137,22 @@ RowMatrixXf attention_layer_forward(const AttentionLayerShape& shape,
   check(cache.length() == s, "cache length must equal start_pos");
   const std::vector<LinearShape> proj = projection_shapes(shape);
   const RopeTable rope = layer_rope_table(shape);
+  const bool fp8 = w.fp8 && shape.attention_weights == WeightFormat::fp8_block128_ue8m0;
   const auto lin = [&](const Eigen::Ref<const RowMatrixXf>& in, const RowMatrixXf& weight,
-                       const LinearShape& ls, RowMatrixXf& out) {
-    linear_forward(in, weight, ls.groups, ls.weight, ls.compute, out, cost);
+                       const Fp8Weight* weight_fp8, const LinearShape& ls, RowMatrixXf& out) {
+    if (fp8) {
+      linear_fp8_forward(in, *weight_fp8, ls.groups, ls.compute, out, cost);
+    } else {
+      linear_forward(in, weight, ls.groups, ls.weight, ls.compute, out, cost);
+    }
   };
+  const AttentionFp8Weights* f = fp8 ? w.fp8.get() : nullptr;
 
   // Query path: low-rank latent (shared with the indexer), per-head RMS, RoPE.
   RowMatrixXf c_q, q, kv;
-  lin(x, w.wq_a, proj[0], c_q);
+  lin(x, w.wq_a, f ? &f->wq_a : nullptr, proj[0], c_q);
   rms_norm_rows(c_q, &w.q_norm, options.norm_eps);
-  lin(c_q, w.wq_b, proj[1], q);
+  lin(c_q, w.wq_b, f ? &f->wq_b : nullptr, proj[1], q);
   for (std::int64_t i = 0; i < T; ++i) {
     Eigen::Map<RowMatrixXf> heads(q.row(i).data(), H, d);
     rms_norm_rows(heads, nullptr, options.norm_eps);
@@ -144,7 +160,7 @@ RowMatrixXf attention_layer_forward(const AttentionLayerShape& shape,
                      rope_angles(rope, s + i));
   }
   // The token's own K=V entry (goes to the window ring).
-  lin(x, w.wkv, proj[2], kv);
+  lin(x, w.wkv, f ? &f->wkv : nullptr, proj[2], kv);
   rms_norm_rows(kv, &w.kv_norm, options.norm_eps);
   for (std::int64_t i = 0; i < T; ++i) {
     const std::span<float> row(kv.row(i).data(), static_cast<std::size_t>(d));
@@ -182,8 +198,8 @@ RowMatrixXf attention_layer_forward(const AttentionLayerShape& shape,
   const bool compressed = shape.kind != AttentionLayerKind::swa;
   sparse_attention_forward(core, q, kv, cache.window, compressed ? &cache.compressed : nullptr,
                            compressed ? &selection : nullptr, w.sink, rope, o, cost);
-  lin(o, w.wo_a, proj[3], v);
-  lin(v, w.wo_b, proj[4], y);
+  lin(o, w.wo_a, f ? &f->wo_a : nullptr, proj[3], v);
+  lin(v, w.wo_b, f ? &f->wo_b : nullptr, proj[4], y);
   if (selection_out) {
     if (!compressed) selection = EntrySelection{{}, std::vector<std::int64_t>(T + 1, 0)};
     *selection_out = std::move(selection);

@@ -14,16 +14,23 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "kernels/attention_cache_forward.h"
 #include "kernels/attention_layer.h"
 #include "kernels/compressor_forward.h"
 #include "kernels/cost.h"
+#include "kernels/fp8_linear.h"
 #include "kernels/lightning_indexer_forward.h"
 #include "kernels/sparse_attention_forward.h"
 
 namespace v4sim {
+
+/// The five attention projections in the deployed FP8 format (kernels/fp8_linear.h).
+struct AttentionFp8Weights {
+  Fp8Weight wq_a, wq_b, wkv, wo_a, wo_b;
+};
 
 struct AttentionLayerWeights {
   RowMatrixXf wq_a;         // [q_lora_rank, D]
@@ -36,7 +43,13 @@ struct AttentionLayerWeights {
   std::vector<float> sink;  // [H]
   CompressorWeights compressor;  // CSA/HCA
   IndexerWeights indexer;        // CSA
+  /// When set, the five projections run on these FP8 copies (when the shape's attention_weights
+  /// is fp8_block128_ue8m0), as a deployment stores them: a decode then reads the weight bytes
+  /// cost() counts instead of 4x as many float32 bytes. Set by with_fp8_projections.
+  std::shared_ptr<const AttentionFp8Weights> fp8;
 };
+/// FP8 copies of w's five projections (UE8M0 scales per 128 x 128 block), attached to w.fp8.
+void with_fp8_projections(AttentionLayerWeights& w);
 /// Random weights of the shape's sizes (projections ~ U with variance 1/fan_in, gains ~1,
 /// sinks ~ U(-1, 1)), reproducible from `seed`. A Pro CSA layer is about 1.3 GB of floats.
 AttentionLayerWeights random_layer_weights(const AttentionLayerShape& s, std::uint64_t seed);

@@ -2,11 +2,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "kernels/bf16_gemm.h"
 #include "kernels/linear.h"
 #include "kernels/parallel_for.h"
 
@@ -99,7 +101,145 @@ void merge_pieces(std::span<const Partial> parts, std::span<const float> sink,
   }
 }
 
+// What the core ran, the same in float32 and BF16: per key of every query 4*H*d FLOPs (QK and
+// PV, d wide, every head) at shape.compute and one entry read in shape.kv_format; the queries and
+// outputs as BF16 activations.
+void count_core(const SparseAttentionShape& shape, std::int64_t total_keys, Cost& cost) {
+  const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
+  cost.flops_at(shape.compute) += 4 * H * d * total_keys;
+  cost.read(MemClass::kv_cache) += total_keys * kv_entry_bytes(shape.kv_format, d, shape.rope_dim);
+  cost.read(MemClass::activations) += activation_bytes(Precision::bf16, T * H * d);
+  cost.written(MemClass::activations) += activation_bytes(Precision::bf16, T * H * d);
+}
+
+// Buffers of the BF16 path a thread reuses across pieces and queries.
+struct Bf16Scratch {
+  RowMatrixXf scores;                // [H, block] float32 logits, then probabilities
+  std::vector<std::uint16_t> probs;  // [H, block] BF16 probabilities
+  std::vector<std::uint16_t> query;  // [H, d] BF16 query (prefill: the current one)
+  std::vector<const std::uint16_t*> query_rows;
+  Bf16Pairs pairs;  // the block's keys, paired for the weighted sum
+  std::vector<Partial> parts;
+};
+
+// The BF16 query rows of q's row i in s (H rows of d).
+void round_query(const Eigen::Ref<const RowMatrixXf>& q, std::int64_t i, std::int64_t H,
+                 std::int64_t d, Bf16Scratch& s) {
+  s.query.resize(static_cast<std::size_t>(H * d));
+  to_bf16(std::span<const float>(q.row(i).data(), static_cast<std::size_t>(H * d)), s.query);
+  s.query_rows.resize(static_cast<std::size_t>(H));
+  for (std::int64_t h = 0; h < H; ++h) s.query_rows[static_cast<std::size_t>(h)] = &s.query[h * d];
+}
+
+// attend_piece in BF16 arithmetic over keys [b, end); the query rows are in s.query_rows.
+void attend_piece_bf16(std::int64_t H, std::int64_t d, const Bf16KeySets& keys, std::int64_t b,
+                       std::int64_t end, float scale, Partial& p, Bf16Scratch& s) {
+  p.max.setConstant(H, -std::numeric_limits<float>::infinity());
+  p.sum.setZero(H);
+  p.acc.setZero(H, d);
+  s.scores.resize(H, kKeyBlock);
+  s.probs.resize(static_cast<std::size_t>(H * kKeyBlock));
+  for (; b < end; b += kKeyBlock) {
+    const std::int64_t nb = std::min(kKeyBlock, end - b);
+    float* S = s.scores.data();  // [H, nb], row stride nb
+    bf16_dot_rows(s.query_rows.data(), H, keys.rows.data() + b, nb, d, S, nb);
+    for (std::int64_t h = 0; h < H; ++h) {
+      float* row = S + h * nb;
+      float block_max = -std::numeric_limits<float>::infinity();
+      for (std::int64_t j = 0; j < nb; ++j) block_max = std::max(block_max, row[j] * scale);
+      const float new_max = std::max(p.max(h), block_max);
+      const float rescale = std::exp(p.max(h) - new_max);  // 0 on the first block
+      float sum = 0;
+      for (std::int64_t j = 0; j < nb; ++j) {
+        const std::uint16_t pb = bf16_from_float(std::exp(row[j] * scale - new_max));
+        s.probs[static_cast<std::size_t>(h * nb + j)] = pb;
+        sum += bf16_to_float(pb);
+      }
+      p.sum(h) = p.sum(h) * rescale + sum;
+      p.acc.row(h) *= rescale;
+      p.max(h) = new_max;
+    }
+    pack_bf16_pairs(keys.rows.data() + b, nb, d, s.pairs);
+    bf16_pair_gemm(s.probs.data(), nb, H, s.pairs, p.acc.data(), d);
+  }
+}
+
 }  // namespace
+
+void sparse_attention_core_bf16(const SparseAttentionShape& shape,
+                                const Eigen::Ref<const RowMatrixXf>& q, const Bf16KeySets& keys,
+                                std::span<const float> sink, const RopeTable& rope,
+                                Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+  const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
+  check(q.rows() == T && q.cols() == H * d, "q must be [num_tokens, num_heads * head_dim]");
+  check(out.rows() == T && out.cols() == H * d, "out must be [num_tokens, num_heads * head_dim]");
+  check(keys.queries() == T, "one key set per query");
+  check(static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
+  check(rope.rope_dim == shape.rope_dim, "RoPE table width differs from the shape's rope_dim");
+  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
+  const auto finish = [&](std::int64_t i, std::span<const Partial> parts) {
+    Eigen::Map<RowMatrixXf> O(out.row(i).data(), H, d);
+    merge_pieces(parts, sink, O);
+    rope_rotate_rows(std::span<float>(O.data(), static_cast<std::size_t>(H * d)), d,
+                     rope_angles(rope, shape.start_pos + i), /*inverse=*/true);
+  };
+  if (T == 1) {
+    // Decode: the pieces of the one query in parallel (each thread rounds the query itself:
+    // the same bits, and no shared buffer).
+    const std::int64_t begin = keys.offsets[0], n = pieces_of(keys.keys(0));
+    std::vector<Partial> parts(static_cast<std::size_t>(n));
+    detail::parallel_pieces<Bf16Scratch>(n, [&](std::int64_t j, Bf16Scratch& s) {
+      if (s.query_rows.empty()) round_query(q, 0, H, d, s);
+      const std::int64_t b = begin + j * kPieceKeys;
+      attend_piece_bf16(H, d, keys, b, std::min(b + kPieceKeys, keys.offsets[1]), scale,
+                        parts[static_cast<std::size_t>(j)], s);
+    });
+    finish(0, parts);
+  } else {
+    detail::parallel_pieces<Bf16Scratch>(T, [&](std::int64_t i, Bf16Scratch& s) {
+      round_query(q, i, H, d, s);
+      const std::int64_t begin = keys.offsets[i], end = keys.offsets[i + 1];
+      const std::int64_t n = pieces_of(end - begin);
+      if (static_cast<std::int64_t>(s.parts.size()) < n)
+        s.parts.resize(static_cast<std::size_t>(n));
+      for (std::int64_t j = 0; j < n; ++j) {
+        const std::int64_t b = begin + j * kPieceKeys;
+        attend_piece_bf16(H, d, keys, b, std::min(b + kPieceKeys, end), scale,
+                          s.parts[static_cast<std::size_t>(j)], s);
+      }
+      finish(i, std::span<const Partial>(s.parts.data(), static_cast<std::size_t>(n)));
+    });
+  }
+  if (cost) count_core(shape, keys.offsets[T] - keys.offsets[0], *cost);
+}
+
+void Bf16KeyCopies::add(const float* data, std::int64_t rows) {
+  Table t{data, rows, std::vector<std::uint16_t>(static_cast<std::size_t>(rows * d_))};
+  to_bf16(std::span<const float>(data, t.copy.size()), t.copy);
+  tables_.push_back(std::move(t));
+}
+
+Bf16KeySets Bf16KeyCopies::key_sets(const KeySets& keys) const {
+  Bf16KeySets out;
+  out.rows.reserve(keys.rows.size());
+  out.offsets = keys.offsets;
+  for (const float* row : keys.rows) {
+    const std::uint16_t* copy = nullptr;
+    for (const Table& t : tables_) {
+      // std::less: a total order over pointers into different arrays.
+      if (std::less<const float*>()(row, t.data) ||
+          !std::less<const float*>()(row, t.data + t.rows * d_))
+        continue;
+      const std::int64_t offset = row - t.data;
+      check(offset % d_ == 0, "a key row starts inside a row of its table");
+      copy = t.copy.data() + offset;
+      break;
+    }
+    check(copy != nullptr, "a key row lies in no copied table");
+    out.rows.push_back(copy);
+  }
+  return out;
+}
 
 EntrySelection all_visible_selection(const SparseAttentionShape& shape) {
   EntrySelection sel;
@@ -157,14 +297,7 @@ void sparse_attention_core(const SparseAttentionShape& shape,
       finish(i, std::span<const Partial>(s.parts.data(), static_cast<std::size_t>(n)));
     });
   }
-  const std::int64_t total_keys = keys.offsets[T] - keys.offsets[0];
-  if (cost) {
-    cost->flops_at(shape.compute) += 4 * H * d * total_keys;  // QK and PV, d wide, every head
-    cost->read(MemClass::kv_cache) +=
-        total_keys * kv_entry_bytes(shape.kv_format, d, shape.rope_dim);
-    cost->read(MemClass::activations) += activation_bytes(Precision::bf16, T * H * d);
-    cost->written(MemClass::activations) += activation_bytes(Precision::bf16, T * H * d);
-  }
+  if (cost) count_core(shape, keys.offsets[T] - keys.offsets[0], *cost);
 }
 
 KeySets model_key_sets(const SparseAttentionShape& shape, const WindowRing& ring,

@@ -31,6 +31,38 @@ struct KeySets {
   void end_query() { offsets.push_back(static_cast<std::int64_t>(rows.size())); }
 };
 
+/// The key set of each query as rows of head_dim BF16 values (bits, kernels/bf16_gemm.h), in the
+/// same CSR form: the cache of a BF16 deployment.
+struct Bf16KeySets {
+  std::vector<const std::uint16_t*> rows;
+  std::vector<std::int64_t> offsets{0};
+  std::int64_t queries() const { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  std::int64_t keys(std::int64_t q) const { return offsets[q + 1] - offsets[q]; }
+  void add(const std::uint16_t* row) { rows.push_back(row); }
+  void end_query() { offsets.push_back(static_cast<std::int64_t>(rows.size())); }
+};
+
+/// BF16 copies of float key tables (each `rows` contiguous rows of d floats: a window ring's
+/// slots, a compressed table, a chunk's entries) and the map from a float key row to its copy, so
+/// the model's key sets (model_key_sets) can be run in BF16.
+class Bf16KeyCopies {
+ public:
+  explicit Bf16KeyCopies(std::int64_t d) : d_(d) {}
+  /// Copies (rounding to BF16) rows [0, rows) of a table starting at `data`.
+  void add(const float* data, std::int64_t rows);
+  /// The same key sets over the copies; throws std::invalid_argument for a row of no table.
+  Bf16KeySets key_sets(const KeySets& keys) const;
+
+ private:
+  struct Table {
+    const float* data;
+    std::int64_t rows;
+    std::vector<std::uint16_t> copy;
+  };
+  std::int64_t d_;
+  std::vector<Table> tables_;
+};
+
 /// Compressed entries each query attends, as indices into the compressed table (CSR form).
 /// CSA: the indexer's top-k; HCA: every visible entry (use all_visible_selection).
 struct EntrySelection {
@@ -55,6 +87,22 @@ void sparse_attention_core(const SparseAttentionShape& shape,
                            const RopeTable& rope,
                            Eigen::Ref<RowMatrixXf> out,  // [T, H*d]
                            Cost* cost = nullptr);
+
+/// The core attention in BF16 arithmetic, as the deployed kernels run it (shape.compute = bf16):
+/// queries rounded to BF16; scores q.k from exact BF16 products summed in float32
+/// (bf16_dot_rows); the online softmax in float32; the probabilities rounded to BF16 and the
+/// weighted sum of keys again summed in float32 (bf16_pair_gemm, keys as pairs). The denominator
+/// sums the rounded probabilities, so every output is a convex combination of its keys (with the
+/// sink): next to the exact softmax over the same BF16 keys each weight is off by at most about
+/// 2^-8 of itself. Same pieces, merge, sink, de-rotation and count as sparse_attention_core, so
+/// any thread count gives the same bits. AVX512_BF16 when the CPU has it (kernels/host_isa.h).
+void sparse_attention_core_bf16(const SparseAttentionShape& shape,
+                                const Eigen::Ref<const RowMatrixXf>& q,  // [T, H*d], RoPE applied
+                                const Bf16KeySets& keys,
+                                std::span<const float> sink,  // [H]
+                                const RopeTable& rope,
+                                Eigen::Ref<RowMatrixXf> out,  // [T, H*d]
+                                Cost* cost = nullptr);
 
 /// The key sets the model uses: query t attends its window W(t) = {max(0, t-window+1) .. t}
 /// (positions before start_pos from `ring`, which must hold them, the rest from `chunk_kv`) and

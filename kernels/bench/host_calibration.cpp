@@ -148,6 +148,16 @@ void write_host_yaml(std::ostream& out, const HostCalibration& c) {
   if (m.read_bytes_per_s_2threads > 0)
     out << "; 2 threads (wall): read " << num(m.read_bytes_per_s_2threads / 1e9) << ", copy "
         << num(m.copy_bytes_per_s_2threads / 1e9) << " GB/s";
+  const HostPeak& k = m.peak;
+  out << "\n#   theoretical peak (kernels/bench/host_peak.h): " << k.fp32_lanes << " fp32 lanes ("
+      << k.vector_isa << ") x 2 x " << k.fma_units << " FMA units (measured "
+      << num(k.fma_per_cycle) << " per cycle) x " << num(k.clock_hz / 1e9)
+      << " GHz (measured) = " << num(k.fp32_flop_per_s_per_core() / 1e9) << " GFLOP/s per core, x "
+      << k.cores << " cores = " << num(k.fp32_flop_per_s() / 1e9) << " GFLOP/s";
+  for (const PrecisionCeiling& p : m.precisions)
+    out << "\n#   " << p.precision << " GEMM n=" << p.gemm_n << " (" << p.path
+        << "): " << num(p.gemm_flop_per_s / 1e9) << " G/s of a "
+        << num(p.theoretical_flop_per_s / 1e9) << " G/s peak per core";
   out << "\n#   GEMV y = W x over the same size: " << num(m.gemv_bytes_per_s / 1e9) << " GB/s of W";
   out << "\n#   tiny kernel call: " << num(m.tiny_call_s * 1e6) << " us (median of "
       << m.tiny_call_reps << ")\n"
@@ -166,22 +176,39 @@ void write_host_yaml(std::ostream& out, const HostCalibration& c) {
                 ": calibrate runs the reference kernels on one thread, so a rank is "
                 "one core of this CPU")
       << "\n  unit: cpu\n  dies_per_package: 1\n\n";
+  const PrecisionCeiling* bf16 = m.precision("bf16");
+  const PrecisionCeiling* int8 = m.precision("int8");
+  const bool has_bf16 = bf16 && bf16->gemm_flop_per_s > 0;
+  const bool has_int8 = int8 && int8->gemm_flop_per_s > 0;
   out << "peak_tflops:\n"
       << "  source: "
-      << quoted(on +
-                ": asymptote P of t = F / P + ramp fitted to Eigen float32 GEMMs (C = A B^T, "
-                "square n = " +
-                std::to_string(m.gemm.empty() ? 0 : m.gemm.front().n) + ".." +
-                std::to_string(m.gemm.empty() ? 0 : m.gemm.back().n) + ", " + m.simd +
-                "). Only fp32: the reference kernels compute in float32 and use no BF16 / INT8 "
-                "instructions, so no other precision exists for them on this host.")
-      << "\n  fp32: " << num(c.gemm.flop_per_s / 1e12) << "\n\n";
+      << quoted(
+             on +
+             ": fp32 = asymptote P of t = F / P + ramp fitted to Eigen float32 GEMMs (C = A B^T, "
+             "square n = " +
+             std::to_string(m.gemm.empty() ? 0 : m.gemm.front().n) + ".." +
+             std::to_string(m.gemm.empty() ? 0 : m.gemm.back().n) + ", " + m.simd + ")" +
+             (has_bf16 ? "; bf16 = the BF16 GEMM (BF16 inputs, float32 sums, n = " +
+                             std::to_string(bf16->gemm_n) + ", " + bf16->path + ")"
+                       : "") +
+             (has_int8 ? "; int8 = the W8A8 GEMM (exact int32 sums, n = " +
+                             std::to_string(int8->gemm_n) + ", " + int8->path + ")"
+                       : "") +
+             ": rates the kernels reach on one core, as fp32 (theoretical peaks in the "
+             "comments above)")
+      << "\n  fp32: " << num(c.gemm.flop_per_s / 1e12);
+  if (has_bf16) out << "\n  bf16: " << num(bf16->gemm_flop_per_s / 1e12);
+  if (has_int8) out << "\n  int8: " << num(int8->gemm_flop_per_s / 1e12);
+  out << "\n\n";
   out << "execution:\n"
       << "  source: "
-      << quoted(on +
-                ": every op runs in float32 on this host (the kernels hold "
-                "float32 copies whatever format cost() counts)")
-      << "\n  bf16: fp32\n  fp8: fp32\n  fp4: fp32\n  int8: fp32\n\n";
+      << quoted(on + ": the BF16 core attention and the W8A8 linear run their own arithmetic" +
+                (has_bf16 ? "" : " (bf16 here on float32: no BF16 GEMM measured)") +
+                "; every other op runs in float32 on this host (the kernels hold float32 copies "
+                "whatever format cost() counts)")
+      << "\n"
+      << (has_bf16 ? "" : "  bf16: fp32\n") << "  fp8: fp32\n  fp4: fp32\n"
+      << (has_int8 ? "" : "  int8: fp32\n") << "\n";
   out << "memory:\n"
       << "  source: "
       << quoted(on + ": bandwidth = best streaming figure (read or copy over " +

@@ -14,9 +14,12 @@
 //        draws. (A first version took the one-thread streaming read instead; the GEMV is the op
 //        the memory-bound kernels actually run, and reaches ~0.8x the read rate here.)
 //   launch_overhead_s                     median time of one tiny kernel call.
+//   peak_tflops.bf16 / .int8               the one-thread BF16 and W8A8 GEMMs (host_ceilings.h), when
+//        measured: the rates of the BF16 core attention's and the INT8 linear's arithmetic.
 // The rank is one core: calibrate and validate run the kernels on one thread (the kernels can
-// use more, kernels/parallel.h, but the host model describes one core). Every
-// precision executes as fp32 (execution:), because the kernels compute in float32.
+// use more, kernels/parallel.h, but the host model describes one core). fp8 and fp4 ops (and
+// bf16 / int8 when their GEMM was not measured) execute as fp32 (execution:), because those
+// kernels compute in float32.
 // Links, power and prices do not apply to one host: zeros, and a 1 W placeholder for tdp_w (the
 // loader needs a positive figure), each marked as such.
 #pragma once

@@ -7,7 +7,11 @@
 
 #include <Eigen/Core>
 
+#include "kernels/bf16_gemm.h"
 #include "kernels/gqa_attention_forward.h"
+#include "kernels/host_isa.h"
+#include "kernels/int8_gemm.h"
+#include "kernels/parallel.h"
 #include "kernels/random_fill.h"
 
 namespace v4sim::bench {
@@ -146,7 +150,74 @@ void measure_tiny_call(const CeilingOptions& o, HostCeilings& h) {
   h.tiny_call_reps = t.reps;
 }
 
+double cube(std::int64_t n) {
+  return 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(n);
+}
+
+// bf16 and int8 GEMMs of size n on the path the CPU takes, one thread; fp32 from the sweep.
+void measure_precisions(const CeilingOptions& o, HostCeilings& h) {
+  const KernelThreads one(1);  // the int8 GEMM splits its columns over the kernel threads
+  const HostPeak& peak = h.peak;
+  std::int64_t best_n = 0;  // the sweep's fastest size
+  for (const GemmPoint& p : h.gemm)
+    if (p.flop_per_s() >= h.gemm_flop_per_s) best_n = p.n;
+  h.precisions.push_back({"fp32", "Eigen " + std::string(Eigen::SimdInstructionSetsInUse()), best_n,
+                          h.gemm_flop_per_s, peak.fp32_flop_per_s_per_core()});
+  const std::int64_t n = o.precision_gemm_n;
+  const RowMatrixXf a = random_matrix(n, n, 201), b = random_matrix(n, n, 202);
+  {
+    std::vector<std::uint16_t> ab(static_cast<std::size_t>(n * n)), bb(ab.size());
+    to_bf16(std::span<const float>(a.data(), ab.size()), ab);
+    to_bf16(std::span<const float>(b.data(), bb.size()), bb);
+    std::vector<const std::uint16_t*> rows;
+    for (std::int64_t r = 0; r < n; ++r) rows.push_back(bb.data() + r * n);
+    Bf16Pairs packed;
+    pack_bf16_pairs(rows.data(), n, n, packed);
+    RowMatrixXf c = RowMatrixXf::Zero(n, n);
+    const auto run = [&] {
+      c.setZero();
+      bf16_pair_gemm(ab.data(), n, n, packed, c.data(), n);
+    };
+    run();
+    // The zeroing is timed too: n^2 stores against 2 n^3 FLOPs, under 0.1 % at n = 512.
+    const double t = time_repeated(run, o.policy).min_s;
+    h.precisions.push_back(
+        {"bf16", bf16_path_name(), n, t > 0 ? cube(n) / t : 0, peak.bf16_flop_per_s_per_core()});
+  }
+  {
+    const Int8Rows qa = quantize_int8_rows(a), qb = quantize_int8_rows(b);
+    std::vector<std::int32_t> c(static_cast<std::size_t>(n * n));
+    const auto run = [&] { int8_gemm_nt(qa, qb, c.data()); };
+    run();
+    const double t = time_repeated(run, o.policy).min_s;
+    h.precisions.push_back(
+        {"int8", int8_path_name(), n, t > 0 ? cube(n) / t : 0, peak.int8_op_per_s_per_core()});
+  }
+}
+
+// The peak never below the measured GEMMs (host_peak.h), and each precision's theoretical entry
+// from it.
+void settle_peak(HostCeilings& h) {
+  const auto rate = [&h](const char* p) {
+    const PrecisionCeiling* c = h.precision(p);
+    return c ? c->gemm_flop_per_s : 0.0;
+  };
+  // The bf16 / int8 entries are of the portable loop when the CPU lacks the instructions.
+  h.peak.at_least(h.gemm_flop_per_s, use_avx512_bf16() ? rate("bf16") : 0,
+                  use_avx512_vnni() ? rate("int8") : 0);
+  for (PrecisionCeiling& p : h.precisions)
+    p.theoretical_flop_per_s = p.precision == "fp32"   ? h.peak.fp32_flop_per_s_per_core()
+                               : p.precision == "bf16" ? h.peak.bf16_flop_per_s_per_core()
+                                                       : h.peak.int8_op_per_s_per_core();
+}
+
 }  // namespace
+
+const PrecisionCeiling* HostCeilings::precision(const std::string& name) const {
+  for (const PrecisionCeiling& p : precisions)
+    if (p.precision == name) return &p;
+  return nullptr;
+}
 
 double HostCeilings::best_stream_bytes_per_s() const {
   return std::max(
@@ -162,11 +233,14 @@ CeilingOptions ceiling_options(SuiteMode mode) {
       o.stream_bytes = 4 << 20;
       o.policy = {2, 5, 0.0};
       o.tiny_call_reps = 50;
+      o.precision_gemm_n = 70;  // not a multiple of 4, 16 or 64: every remainder path
+      o.rough_peak = true;
       break;
     case SuiteMode::quick:
       o.gemm_sizes = {64, 96, 128, 192, 256, 384, 512, 768, 1024};
       o.gemm_2threads_n = 1024;
       o.stream_bytes = 256 << 20;
+      o.precision_gemm_n = 512;
       o.policy = {3, 50, 0.15};
       break;
     case SuiteMode::full:
@@ -182,9 +256,13 @@ CeilingOptions ceiling_options(SuiteMode mode) {
 
 HostCeilings measure_host_ceilings(const CeilingOptions& options) {
   HostCeilings h;
-  h.simd = Eigen::SimdInstructionSetsInUse();
+  h.simd = "Eigen float32: " + std::string(Eigen::SimdInstructionSetsInUse()) +
+           "; BF16 kernels: " + bf16_path_name() + "; INT8 kernels: " + int8_path_name();
   h.hardware_threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  h.peak = measure_host_peak(options.rough_peak);
   measure_gemm(options, h);
+  measure_precisions(options, h);
+  settle_peak(h);
   measure_streams(options, h);
   measure_gemv(options, h);
   measure_tiny_call(options, h);
@@ -205,6 +283,20 @@ HostCeilings best_of(const HostCeilings& a, const HostCeilings& b) {
   h.read_bytes_per_s_2threads = std::max(a.read_bytes_per_s_2threads, b.read_bytes_per_s_2threads);
   h.copy_bytes_per_s_2threads = std::max(a.copy_bytes_per_s_2threads, b.copy_bytes_per_s_2threads);
   h.gemv_bytes_per_s = std::max(a.gemv_bytes_per_s, b.gemv_bytes_per_s);
+  // The peak: each figure the larger of the two passes (a busy moment only slows a measurement).
+  h.peak.clock_hz = std::max(a.peak.clock_hz, b.peak.clock_hz);
+  h.peak.fma_per_cycle = std::max(a.peak.fma_per_cycle, b.peak.fma_per_cycle);
+  h.peak.fma_units = std::max(a.peak.fma_units, b.peak.fma_units);
+  h.peak.bf16_dp_per_cycle = std::max(a.peak.bf16_dp_per_cycle, b.peak.bf16_dp_per_cycle);
+  h.peak.int8_dp_per_cycle = std::max(a.peak.int8_dp_per_cycle, b.peak.int8_dp_per_cycle);
+  h.peak.bf16_units = std::max(a.peak.bf16_units, b.peak.bf16_units);
+  h.peak.int8_units = std::max(a.peak.int8_units, b.peak.int8_units);
+  for (PrecisionCeiling& p : h.precisions) {
+    if (const PrecisionCeiling* q = b.precision(p.precision))
+      p.gemm_flop_per_s = std::max(p.gemm_flop_per_s, q->gemm_flop_per_s);
+    if (p.precision == "fp32") p.gemm_flop_per_s = h.gemm_flop_per_s;
+  }
+  settle_peak(h);
   if (b.tiny_call_s > 0 && (h.tiny_call_s <= 0 || b.tiny_call_s < h.tiny_call_s)) {
     h.tiny_call_s = b.tiny_call_s;
     h.tiny_call_reps = b.tiny_call_reps;

@@ -12,9 +12,16 @@
 //   tiny     one call of the smallest real kernel (a 1-head, 8-dim GQA decode over one key): the
 //            fixed cost of a kernel call (allocation, dispatch) that no FLOP or byte explains.
 //
-// Precisions: only float32. The CPU may have BF16 / INT8 dot-product instructions, but neither
-// Eigen nor the reference kernels use them (the kernels hold float32 copies and compute in float32
-// whatever precision cost() names), so no other precision exists for them on this host.
+//   precisions  one square GEMM per arithmetic the kernels have on this host: fp32 (the Eigen
+//            sweep above), bf16 (bf16_pair_gemm: BF16 inputs, float32 sums; B packed in pairs
+//            once, as weights are) and int8 (int8_gemm_nt: exact int32 sums of INT8 codes), each
+//            on the path the CPU takes (AVX512_BF16 / AVX512_VNNI, else the portable loop), next
+//            to the theoretical peak of that arithmetic (host_peak.h).
+//   peak     the theoretical peak from vector width, FMA units, cores and the measured clock
+//            (host_peak.h states the method).
+// Most reference kernels compute in float32 whatever precision cost() names; the BF16 core
+// attention (sparse_attention_core_bf16) and the W8A8 linear (linear_int8_forward) are the ones
+// that run the deployed arithmetic.
 //
 // Threads: the reference kernels split their work into pieces fixed by the shape and run them on
 // OpenMP threads (kernels/parallel.h; `v4sim bench --threads 2` measures them against the
@@ -31,6 +38,7 @@
 #include <vector>
 
 #include "kernels/attention_cache_forward.h"
+#include "kernels/bench/host_peak.h"
 #include "kernels/bench/suite_mode.h"
 #include "kernels/bench/timing.h"
 
@@ -43,8 +51,19 @@ struct GemmPoint {
   double flop_per_s() const { return seconds > 0 ? flops / seconds : 0; }
 };
 
+/// The measured GEMM of one arithmetic and its theoretical peak (one thread, one core).
+struct PrecisionCeiling {
+  std::string precision;              // fp32 | bf16 | int8
+  std::string path;                   // the instructions it ran on
+  std::int64_t gemm_n = 0;            // C [n, n] = A [n, n] B, 2 n^3 FLOPs (int8: ops)
+  double gemm_flop_per_s = 0;         // thread CPU time, fastest repetition
+  double theoretical_flop_per_s = 0;  // one core (0: the CPU has no instruction for it)
+};
+
 struct HostCeilings {
-  std::string simd;  // Eigen's SIMD instruction sets in this build
+  /// The instruction sets used: Eigen's float32 code (this build's flags) and the BF16 and
+  /// INT8 kernels (chosen at run time).
+  std::string simd;
   int hardware_threads = 1;
 
   std::vector<GemmPoint> gemm;               // one thread, the size sweep
@@ -63,6 +82,12 @@ struct HostCeilings {
   double tiny_call_s = 0;  // median of many calls
   std::int64_t tiny_call_reps = 0;
 
+  HostPeak peak;
+  std::vector<PrecisionCeiling> precisions;  // fp32, then bf16 and int8
+
+  /// The precision's entry, or nullptr.
+  const PrecisionCeiling* precision(const std::string& name) const;
+
   /// The best stream figure (the memory system's bandwidth as far as this host can show it).
   double best_stream_bytes_per_s() const;
 };
@@ -74,6 +99,8 @@ struct CeilingOptions {
   int threads = 2;  // for the multi-thread figures (capped at the hardware threads)
   TimingPolicy policy;
   int tiny_call_reps = 2000;
+  std::int64_t precision_gemm_n = 1024;  // the bf16 / int8 GEMMs
+  bool rough_peak = false;               // smoke: the peak's short measurement
 };
 
 /// Sizes and repetitions for each mode (smoke: tiny arrays, for tests).

@@ -91,6 +91,7 @@ std::vector<CaseResult> run_suite(
     r.tokens = c.tokens;
     r.cost = c.cost;
     r.host_cost = c.host_cost;
+    r.host_ops = c.host_ops.empty() ? std::vector<Cost>{c.host_cost} : c.host_ops;
     {
       CaseRun run = c.prepare();
       run(&r.counted);  // the warm-up run counts
@@ -99,6 +100,23 @@ std::vector<CaseResult> run_suite(
     results.push_back(std::move(r));
   }
   return results;
+}
+
+double op_sum_roofline_s(const CaseResult& r, const std::array<double, kNumPrecisions>& flop_per_s,
+                         double bytes_per_s) {
+  double total = 0;
+  const std::vector<Cost> ops = r.host_ops.empty() ? std::vector<Cost>{r.host_cost} : r.host_ops;
+  for (const Cost& op : ops) {
+    double compute = 0;
+    for (int i = 0; i < kNumPrecisions; ++i) {
+      if (op.flops[i] == 0) continue;
+      if (flop_per_s[i] <= 0) return 0;
+      compute += static_cast<double>(op.flops[i]) / flop_per_s[i];
+    }
+    const double memory = bytes_per_s > 0 ? static_cast<double>(op.total_bytes()) / bytes_per_s : 0;
+    total += std::max(compute, memory);
+  }
+  return total;
 }
 
 std::vector<SpeedRatio> v4_vs_v32_ratios(const std::vector<CaseResult>& results) {

@@ -14,9 +14,10 @@
 //   cost       cost(shape) as the analytic model prices it: deployment formats (FP8 / MXFP4
 //              weights, 584 B KV entries, ...). This is what the kernel counts (checked: the first,
 //              untimed run of every case counts and must equal it exactly).
-//   host_cost  cost() of the same shape with every weight format and compute precision the shape
-//              names set to float32, which is what the reference kernels hold and compute in on
-//              this host. KV formats are left as named: the V3.2 caches are really packed (656 B
+//   host_cost  cost() of the same shape in the formats and precisions the reference kernel holds
+//              and computes in on this host: float32, except where a case runs the deployed
+//              format (the V4 layers' FP8 attention projections, the BF16 cores, the W8A8
+//              linear). KV formats are left as named: the V3.2 caches are really packed (656 B
 //              latents, FP8 keys), while the V4 and GQA caches are float32 tables that no
 //              KvEntryFormat describes: their float bytes are 2x (GQA's BF16), 3.5x (584 B
 //              entries) and 7.5x (68 B indexer keys) the counted ones. These decode kernels stay
@@ -26,6 +27,7 @@
 // sets it from `bench --threads` and to one for calibrate and validate.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -49,6 +51,10 @@ struct SuiteCase {
   std::int64_t tokens = 1;   // tokens processed by one run
   Cost cost;                 // cost() of the shape, deployment formats (== what the kernel counts)
   Cost host_cost;  // cost() of the shape in the formats the reference kernel holds (float32)
+  /// host_cost split into the ops a serving engine runs one after another (projections, core,
+  /// compressor, ...; they sum to host_cost), as sim/ prices a layer: op by op, each at its own
+  /// roofline. Empty: the case is one op.
+  std::vector<Cost> host_ops;
   /// Builds weights, caches and inputs (not timed) and returns the run. Large inputs are shared
   /// with the next case when it asks for the same ones, and freed when it does not.
   std::function<CaseRun()> prepare;
@@ -65,7 +71,8 @@ struct CaseResult {
   std::string name, family, model;
   std::int64_t context = 0, tokens = 1;
   Cost cost, host_cost;
-  Cost counted;  // what the first (untimed) run counted
+  std::vector<Cost> host_ops;  // as SuiteCase::host_ops (run_suite fills it; empty: one op)
+  Cost counted;                // what the first (untimed) run counted
   Timing timing;
   bool counted_equals_cost() const { return counted == cost; }
 };
@@ -84,6 +91,11 @@ struct SpeedRatio {
   double flops = 0;       // FLOPs ratio, cost()
   double host_bytes = 0;  // bytes ratio, host_cost
 };
+/// Roofline time of a case at the given rates: the sum over its ops of max(FLOPs / the rate of
+/// their precision, bytes / bandwidth), as sim/ adds up the ops of a step. flop_per_s is by
+/// Precision; a precision without a rate (0) makes the result 0.
+double op_sum_roofline_s(const CaseResult& r, const std::array<double, kNumPrecisions>& flop_per_s,
+                         double bytes_per_s);
 /// V3.2 MLA+DSA core decode over the V4-Pro CSA and HCA core decode (the context-dependent part
 /// of a decode step: indexer scoring + top-k + attention; same hidden size and 128 heads), at the
 /// largest context where both ran; also the whole-layer pairs when present.

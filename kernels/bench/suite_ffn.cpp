@@ -4,6 +4,9 @@
 //                           inter 2048, top-6): tokens routed over the 8 experts one rank of an
 //                           EP-32 layout holds (256 / 32), so 1 token runs matrix-vector products
 //                           and 512 tokens GEMMs of about 384 rows per expert
+//   moe-flash-w1-w8a8/<T>   one expert's W1 projection (4096 -> 2048) of T tokens as W8A8 INT8
+//                           (linear_int8_forward: per-token INT8 activations, per-row INT8
+//                           weights, exact int32 sums), the arithmetic Ascend deployments use
 //   moe-flash-router/<T>    router logits over all 256 experts (fp32) and the top-6 selection
 //   mhc-<model>/<T>         mHC around one sublayer (n = 4 streams, 20 Sinkhorn iterations):
 //                           mappings, collapse and expand
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "kernels/bench/suite_cases.h"
+#include "kernels/int8_gemm.h"
 #include "kernels/mhc.h"
 #include "kernels/mhc_forward.h"
 #include "kernels/moe.h"
@@ -97,6 +101,29 @@ SuiteCase experts_case(const MoeDims& m, std::int64_t tokens,
   return c;
 }
 
+SuiteCase w8a8_case(const MoeDims& m, std::int64_t tokens) {
+  const LinearShape s{tokens, m.hidden, m.inter, 1, WeightFormat::int8_channel, Precision::int8};
+  SuiteCase c;
+  c.name = "moe-flash-w1-w8a8/" + std::to_string(tokens);
+  c.family = "moe";
+  c.model = "v4-flash";
+  c.tokens = tokens;
+  c.cost = cost(s);
+  c.host_cost = c.cost;  // the kernel holds and computes exactly these formats
+  c.prepare = [m, tokens]() -> CaseRun {
+    struct Data {
+      RowMatrixXf x, y;
+      Int8Rows w;
+    };
+    auto d = std::make_shared<Data>();
+    d->x = random_matrix(tokens, m.hidden, 1.0, 12);
+    d->w = quantize_int8_rows(random_matrix(m.inter, m.hidden, 1.0 / 64, 13));
+    d->y.resize(tokens, m.inter);
+    return [d](Cost* counted) { linear_int8_forward(d->x, d->w, d->y, counted); };
+  };
+  return c;
+}
+
 SuiteCase router_case(const MoeDims& m, std::int64_t tokens) {
   const MoeShape s = moe_shape(m, tokens, m.experts);
   SuiteCase c;
@@ -170,6 +197,8 @@ void add_ffn_cases(SuiteMode mode, std::vector<SuiteCase>& out) {
                                                   : full ? std::vector<std::int64_t>{1, 8, 64, 512}
                                                          : std::vector<std::int64_t>{1, 8, 64};
   for (std::int64_t t : expert_tokens) out.push_back(experts_case(m, t, in));
+  for (std::int64_t t : expert_tokens)
+    if (t != 8) out.push_back(w8a8_case(m, t));
   const std::vector<std::int64_t> router_tokens = smoke  ? std::vector<std::int64_t>{8}
                                                   : full ? std::vector<std::int64_t>{1, 64, 512}
                                                          : std::vector<std::int64_t>{64};

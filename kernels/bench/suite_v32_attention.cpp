@@ -115,7 +115,8 @@ SuiteCase core_case(const V32Dims& m, std::int64_t context, const Inputs& in) {
   c.model = "v3.2";
   c.context = context;
   c.cost = cost(scoring) + cost(mla);
-  c.host_cost = cost(host_scoring) + cost(host_mla);
+  c.host_ops = {cost(host_scoring), cost(host_mla)};
+  c.host_cost = c.host_ops[0] + c.host_ops[1];
   c.prepare = [m, context, scoring, mla, in]() -> CaseRun {
     auto caches = caches_for(*in, context);
     struct Data {
@@ -160,6 +161,16 @@ SuiteCase attention_case(const V32Dims& m, std::int64_t context, const Inputs& i
            mla_attention_cost(mla, kNope, kV, absorb);
   c.host_cost = dsa_indexer_cost(cfg, host_fmt, m.hidden, m.q_lora_rank, context, 1) +
                 mla_attention_cost(host_mla, kNope, kV, host_absorb);
+  // The same sums op by op (kernels/dsa_indexer_forward.h, kernels/mla_attention_forward.h).
+  const std::int64_t dim = cfg.head_dim, heads = cfg.num_heads;
+  c.host_ops = {
+      cost(LinearShape{1, m.hidden, dim, 1, host_fmt.wk, host_fmt.projections}),
+      cost(LinearShape{1, m.q_lora_rank, heads * dim, 1, host_fmt.wq_b, host_fmt.projections}),
+      cost(LinearShape{1, m.hidden, heads, 1, host_fmt.weights_proj, host_fmt.projections}),
+      cost(dsa_scoring_shape(cfg, context, 1)),
+      cost(mla_query_absorption_shape(host_mla, kNope, host_absorb)),
+      cost(host_mla),
+      cost(mla_output_absorption_shape(host_mla, kV, host_absorb))};
   c.prepare = [m, cfg, fmt, absorb, mla, context, in]() -> CaseRun {
     auto caches = caches_for(*in, context);
     struct Data {

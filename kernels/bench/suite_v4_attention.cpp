@@ -4,7 +4,11 @@
 //                                  compressor(s), indexer (CSA), core attention, output
 //   <model>-<kind>-core/<ctx>      its context-dependent part: indexer scoring + top-k (CSA) and
 //                                  the core attention over window + compressed entries
+//   <model>-<kind>-core-bf16/<ctx> the same core in BF16 arithmetic (sparse_attention_core_bf16)
+//                                  over a BF16 copy of the cache: what the deployed kernel runs
 //   <model>-<kind>-prefill/<n>@<ctx>  a chunk of n tokens at position ctx
+// Layer cases run the five attention projections from FP8 copies of the weights (the deployed
+// format, 1 byte per weight as cost() counts; kernels/fp8_linear.h), the rest in float32.
 // Caches hold what the model caches, filled with random values (random_layer_cache), not built by
 // running a million tokens; every run starts from the same cache state (a decode at ctx = 4096 or
 // 2^k emits no compressed entry; the caches are rewound after each run).
@@ -64,9 +68,25 @@ AttentionLayerShape layer_shape(const V4Dims& m, AttentionLayerKind kind, std::i
   return s;
 }
 
-/// The shape as the reference kernel holds it on the host: float32 weights and arithmetic.
+/// cost(s) op by op, in the order the layer runs them (they sum to cost(s),
+/// kernels/attention_layer.h).
+std::vector<Cost> layer_ops(const AttentionLayerShape& s) {
+  std::vector<Cost> ops;
+  for (const LinearShape& l : projection_shapes(s)) ops.push_back(cost(l));
+  ops.push_back(cost(core_shape(s)));
+  if (s.kind == AttentionLayerKind::swa) return ops;
+  ops.push_back(cost(compressor_shape(s)));
+  if (s.kind != AttentionLayerKind::csa) return ops;
+  ops.push_back(cost(indexer_compressor_shape(s)));
+  ops.push_back(cost(indexer_scoring_shape(s)));
+  return ops;
+}
+
+/// The shape as the reference kernel holds it on the host: float32 arithmetic; the five attention
+/// projections in their FP8 format (the layer cases run them from FP8 copies,
+/// with_fp8_projections), every other weight in float32.
 AttentionLayerShape as_run_on_host(AttentionLayerShape s) {
-  s.attention_weights = s.compressor_weights = s.indexer_weights = WeightFormat::fp32;
+  s.compressor_weights = s.indexer_weights = WeightFormat::fp32;
   s.projections = s.core = s.compressor = s.indexer_projections = s.indexer_scoring =
       Precision::fp32;
   return s;
@@ -80,8 +100,11 @@ RowMatrixXf random_inputs(std::int64_t rows, std::int64_t cols, std::uint64_t se
 
 std::shared_ptr<AttentionLayerWeights> weights_for(V4Inputs& in, const V4Dims& m,
                                                    const AttentionLayerShape& s) {
-  return in.weights.get(std::string(m.model) + "-" + kind_name(s.kind),
-                        [&] { return random_layer_weights(s, 7000); });
+  return in.weights.get(std::string(m.model) + "-" + kind_name(s.kind), [&] {
+    AttentionLayerWeights w = random_layer_weights(s, 7000);
+    with_fp8_projections(w);
+    return w;
+  });
 }
 
 // The cache depends on the kind and context only (entry widths are the same in both models).
@@ -116,6 +139,7 @@ SuiteCase block_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t cont
   c.tokens = tokens;
   c.cost = cost(s);
   c.host_cost = cost(as_run_on_host(s));
+  c.host_ops = layer_ops(as_run_on_host(s));
   c.prepare = [m, s, in]() -> CaseRun {
     auto w = weights_for(*in, m, s);
     auto cache = cache_for(*in, s, s.start_pos);
@@ -140,9 +164,11 @@ SuiteCase core_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t conte
   c.context = context;
   c.cost = cost(core_shape(s));
   c.host_cost = cost(core_shape(as_run_on_host(s)));
+  c.host_ops = {c.host_cost};
   if (csa) {
     c.cost += cost(indexer_scoring_shape(s));
-    c.host_cost += cost(indexer_scoring_shape(as_run_on_host(s)));
+    c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
+    c.host_cost += c.host_ops.back();
   }
   c.prepare = [m, s, context, csa, in]() -> CaseRun {
     auto cache = cache_for(*in, s, context);
@@ -183,6 +209,76 @@ SuiteCase core_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t conte
   return c;
 }
 
+// The core of core_case in BF16: the indexer (CSA) as there, in float32; the attention over BF16
+// copies of the window ring and the compressed entries (copied in prepare, not timed), so the
+// case holds and reads 2 bytes per cached value.
+SuiteCase core_bf16_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t context,
+                         const Inputs& in) {
+  const AttentionLayerShape s = layer_shape(m, kind, context, 1);
+  const bool csa = kind == AttentionLayerKind::csa;
+  SparseAttentionShape host_core = core_shape(as_run_on_host(s));
+  host_core.compute = Precision::bf16;
+  host_core.kv_format = KvEntryFormat::bf16;
+  SuiteCase c;
+  c.name = std::string(m.model) + "-" + kind_name(kind) + "-core-bf16/" + context_label(context);
+  c.family = "attention-core";
+  c.model = m.model;
+  c.context = context;
+  c.cost = cost(core_shape(s));
+  c.host_cost = cost(host_core);
+  c.host_ops = {c.host_cost};
+  if (csa) {
+    c.cost += cost(indexer_scoring_shape(s));
+    c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
+    c.host_cost += c.host_ops.back();
+  }
+  c.prepare = [m, s, context, csa, in]() -> CaseRun {
+    auto cache = cache_for(*in, s, context);
+    struct Data {
+      SparseAttentionShape core;
+      IndexerScoringShape scoring;
+      RopeTable rope;
+      RowMatrixXf q, kv, out;
+      IndexerQueries iq;
+      EntrySelection all;
+      std::vector<float> sink;
+      std::unique_ptr<Bf16KeyCopies> copies;
+    };
+    auto d = std::make_shared<Data>();
+    d->core = core_shape(s);
+    d->rope = layer_rope_table(s);
+    d->q = random_inputs(1, m.heads * s.head_dim, 7003);
+    d->kv = random_inputs(1, s.head_dim, 7004);
+    d->out.resize(1, m.heads * s.head_dim);
+    d->sink.resize(static_cast<std::size_t>(m.heads));
+    fill_uniform(d->sink, 1.0f, 7005);
+    if (csa) {
+      d->scoring = indexer_scoring_shape(s);
+      d->iq.q = random_inputs(1, s.indexer_heads * s.indexer_dim, 7006);
+      d->iq.w = random_inputs(1, s.indexer_heads, 7007);
+    } else {
+      d->all = all_visible_selection(d->core);
+    }
+    d->copies = std::make_unique<Bf16KeyCopies>(s.head_dim);
+    d->copies->add(cache->window.slots.data(), cache->window.slots.rows());
+    d->copies->add(cache->compressed.data.data(), cache->compressed.rows);
+    d->copies->add(d->kv.data(), 1);
+    return [s, csa, cache, d](Cost* counted) {
+      EntrySelection topk;
+      if (csa) topk = indexer_topk(d->scoring, d->iq, cache->indexer_keys, s.topk, counted);
+      const bool compressed = s.kind != AttentionLayerKind::swa;
+      // The key sets and their BF16 rows are built inside the timed run, as the float32 core
+      // builds its own (model_key_sets); the new token's entry is its own row, not the ring's.
+      const KeySets keys =
+          model_key_sets(d->core, cache->window, d->kv, compressed ? &cache->compressed : nullptr,
+                         csa ? &topk : (compressed ? &d->all : nullptr));
+      sparse_attention_core_bf16(d->core, d->q, d->copies->key_sets(keys), d->sink, d->rope, d->out,
+                                 counted);
+    };
+  };
+  return c;
+}
+
 }  // namespace
 
 void add_v4_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out) {
@@ -201,7 +297,10 @@ void add_v4_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out) {
     for (K kind : {K::swa, K::csa, K::hca}) {
       for (std::int64_t ctx : contexts) {
         if (layers) out.push_back(block_case(*m, kind, ctx, 1, in));
-        if (cores && kind != K::swa) out.push_back(core_case(*m, kind, ctx, in));
+        if (cores && kind != K::swa) {
+          out.push_back(core_case(*m, kind, ctx, in));
+          out.push_back(core_bf16_case(*m, kind, ctx, in));
+        }
       }
       const bool prefill = full || (is_flash && kind == K::csa);
       if (prefill) out.push_back(block_case(*m, kind, prefill_at, chunk, in));

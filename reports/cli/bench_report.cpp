@@ -1,6 +1,7 @@
 #include "reports/cli/bench_report.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdio>
 #include <iostream>
 
@@ -30,42 +31,116 @@ double rate(double amount, double seconds) {
   return seconds > 0 ? amount / seconds : 0;
 }
 
-// The ceilings the cases are measured against: those of the thread count they ran on.
+// The ceilings the cases are measured against: those of the thread count they ran on. Per
+// precision: the measured GEMM (fp32 on one or two threads; bf16 and int8 on one thread only, so
+// a two-thread case of those has no measured figure: 0) and the theoretical peak of the cores
+// used.
 struct Yardstick {
-  double gemm_flop_per_s = 0, read_bytes_per_s = 0;
+  double read_bytes_per_s = 0;
+  std::array<double, kNumPrecisions> gemm{}, theoretical{};
 };
 Yardstick yardstick(const bench::HostCeilings& c, int threads) {
-  if (threads > 1) return {c.gemm_flop_per_s_2threads, c.read_bytes_per_s_2threads};
-  return {c.gemm_flop_per_s, c.read_bytes_per_s};
+  Yardstick y;
+  const int cores = std::min(std::max(threads, 1), std::max(c.peak.cores, 1));
+  y.read_bytes_per_s = threads > 1 ? c.read_bytes_per_s_2threads : c.read_bytes_per_s;
+  for (const bench::PrecisionCeiling& p : c.precisions) {
+    Precision prec;
+    if (!parse_precision(p.precision, prec)) continue;
+    const int i = static_cast<int>(prec);
+    y.gemm[i] = p.gemm_flop_per_s;
+    y.theoretical[i] = p.theoretical_flop_per_s * cores;
+  }
+  const int fp32 = static_cast<int>(Precision::fp32);
+  y.gemm[fp32] = threads > 1 ? c.gemm_flop_per_s_2threads : c.gemm_flop_per_s;
+  if (threads > 1)
+    for (int i = 0; i < kNumPrecisions; ++i)
+      if (i != fp32) y.gemm[i] = 0;
+  // FP8 and FP4 work (e.g. V3.2's FP8 indexer keys) is decoded and computed in float32 by the
+  // reference kernels: it runs at the fp32 rates, as the host file's execution: says.
+  for (Precision p : {Precision::fp8, Precision::fp4}) {
+    y.gemm[static_cast<int>(p)] = y.gemm[fp32];
+    y.theoretical[static_cast<int>(p)] = y.theoretical[fp32];
+  }
+  return y;
 }
 
-// Roofline time of a case from the ceilings (bench's own yardstick, no host file).
+// The time the case's as-run FLOPs need at the given rates, precision by precision (0 when a
+// precision it uses has no rate).
+double compute_time_s(const std::array<double, kNumPrecisions>& rates, const Cost& c) {
+  double t = 0;
+  for (int i = 0; i < kNumPrecisions; ++i) {
+    if (c.flops[i] == 0) continue;
+    if (rates[i] <= 0) return 0;
+    t += static_cast<double>(c.flops[i]) / rates[i];
+  }
+  return t;
+}
+
+// Fractions of the measured GEMM ceilings and of the theoretical peak: the time those rates need
+// for the case's FLOPs over its measured time.
+double fraction_of_gemm(const Yardstick& y, const bench::CaseResult& r) {
+  return rate(compute_time_s(y.gemm, r.host_cost), r.timing.min_s);
+}
+double fraction_of_peak(const Yardstick& y, const bench::CaseResult& r) {
+  return rate(compute_time_s(y.theoretical, r.host_cost), r.timing.min_s);
+}
+
+// Roofline time of a case from the ceilings (bench's own yardstick, no host file): op by op, each
+// at the larger of its compute time (measured GEMM rate of its precision) and its memory time
+// (streaming read), summed as sim/ sums a step's ops.
 double roofline_s(const Yardstick& y, const bench::CaseResult& r) {
-  const double f = rate(static_cast<double>(r.host_cost.total_flops()), y.gemm_flop_per_s);
-  const double b = rate(static_cast<double>(r.host_cost.total_bytes()), y.read_bytes_per_s);
-  return std::max(f, b);
+  return bench::op_sum_roofline_s(r, y.gemm, y.read_bytes_per_s);
 }
 
 Json ceilings_json(const bench::HostCeilings& c) {
   Json sweep = Json::array();
   for (const bench::GemmPoint& p : c.gemm)
     sweep.push_back({{"n", p.n}, {"seconds", p.seconds}, {"flop_per_s", p.flop_per_s()}});
-  return Json{{"precisions", Json::array({"fp32"})},
-              {"simd", c.simd},
-              {"hardware_threads", c.hardware_threads},
-              {"gemm_fp32_flop_per_s", c.gemm_flop_per_s},
-              {"gemm_sweep", sweep},
-              {"gemm_2threads_n", c.gemm_2threads_n},
-              {"gemm_fp32_flop_per_s_2threads", c.gemm_flop_per_s_2threads},
-              {"gemm_2threads_bitwise_equal", c.gemm_2threads_bitwise_equal},
-              {"stream_bytes", c.stream_bytes},
-              {"read_bytes_per_s", c.read_bytes_per_s},
-              {"copy_bytes_per_s", c.copy_bytes_per_s},
-              {"read_bytes_per_s_2threads", c.read_bytes_per_s_2threads},
-              {"copy_bytes_per_s_2threads", c.copy_bytes_per_s_2threads},
-              {"best_stream_bytes_per_s", c.best_stream_bytes_per_s()},
-              {"gemv_bytes_per_s", c.gemv_bytes_per_s},
-              {"tiny_call_s", c.tiny_call_s}};
+  Json precisions = Json::array();
+  for (const bench::PrecisionCeiling& p : c.precisions)
+    precisions.push_back(
+        {{"precision", p.precision},
+         {"path", p.path},
+         {"gemm_n", p.gemm_n},
+         {"gemm_flop_per_s", p.gemm_flop_per_s},
+         {"theoretical_flop_per_s", p.theoretical_flop_per_s},
+         {"gemm_fraction_of_theoretical", rate(p.gemm_flop_per_s, p.theoretical_flop_per_s)}});
+  const bench::HostPeak& k = c.peak;
+  return Json{
+      {"precisions", precisions},
+      {"simd", c.simd},
+      {"hardware_threads", c.hardware_threads},
+      {"theoretical_fp32_flop_per_s", k.fp32_flop_per_s()},
+      {"theoretical_fp32_flop_per_s_per_core", k.fp32_flop_per_s_per_core()},
+      {"peak",
+       {{"method",
+         "fp32 lanes x 2 x FMA units x clock x cores; clock from a dependent integer-add "
+         "chain, FMA units from independent widest-vector FMAs per cycle (never fewer than "
+         "the measured GEMM implies; kernels/bench/host_peak.h)"},
+        {"clock_hz", k.clock_hz},
+        {"vector_isa", k.vector_isa},
+        {"fp32_lanes", k.fp32_lanes},
+        {"fma_per_cycle", k.fma_per_cycle},
+        {"fma_units", k.fma_units},
+        {"cores", k.cores},
+        {"bf16_dp_per_cycle", k.bf16_dp_per_cycle},
+        {"int8_dp_per_cycle", k.int8_dp_per_cycle},
+        {"bf16_units", k.bf16_units},
+        {"int8_units", k.int8_units}}},
+      {"gemm_fp32_fraction_of_theoretical", rate(c.gemm_flop_per_s, k.fp32_flop_per_s_per_core())},
+      {"gemm_fp32_flop_per_s", c.gemm_flop_per_s},
+      {"gemm_sweep", sweep},
+      {"gemm_2threads_n", c.gemm_2threads_n},
+      {"gemm_fp32_flop_per_s_2threads", c.gemm_flop_per_s_2threads},
+      {"gemm_2threads_bitwise_equal", c.gemm_2threads_bitwise_equal},
+      {"stream_bytes", c.stream_bytes},
+      {"read_bytes_per_s", c.read_bytes_per_s},
+      {"copy_bytes_per_s", c.copy_bytes_per_s},
+      {"read_bytes_per_s_2threads", c.read_bytes_per_s_2threads},
+      {"copy_bytes_per_s_2threads", c.copy_bytes_per_s_2threads},
+      {"best_stream_bytes_per_s", c.best_stream_bytes_per_s()},
+      {"gemv_bytes_per_s", c.gemv_bytes_per_s},
+      {"tiny_call_s", c.tiny_call_s}};
 }
 
 Json case_json(const Yardstick& y, const bench::CaseResult& r) {
@@ -88,7 +163,8 @@ Json case_json(const Yardstick& y, const bench::CaseResult& r) {
               {"flop_per_s", rate(flops, t)},
               {"bytes_per_s", rate(static_cast<double>(r.cost.total_bytes()), t)},
               {"host_bytes_per_s", rate(host_bytes, t)},
-              {"fraction_of_gemm", rate(rate(flops, t), y.gemm_flop_per_s)},
+              {"fraction_of_gemm", fraction_of_gemm(y, r)},
+              {"fraction_of_theoretical", fraction_of_peak(y, r)},
               {"fraction_of_bandwidth", rate(rate(host_bytes, t), y.read_bytes_per_s)},
               {"counted_equals_cost", r.counted_equals_cost()}};
 }
@@ -205,12 +281,34 @@ Json bench_json(const BenchRun& run) {
 void print_ceilings(std::ostream& out, const bench::HostCeilings& c) {
   Table t{{"host ceiling", "one thread", "two threads", "note"}, {}, {false, true, true, false}};
   const bool two = c.gemm_flop_per_s_2threads > 0;
+  const bench::HostPeak& k = c.peak;
+  const int cores2 = std::min(2, std::max(k.cores, 1));
+  t.rows.push_back({"theoretical fp32 peak (GFLOP/s)", fmt(k.fp32_flop_per_s_per_core() / 1e9),
+                    two ? fmt(k.fp32_flop_per_s_per_core() * cores2 / 1e9) : "-",
+                    std::to_string(k.fp32_lanes) + " lanes (" + k.vector_isa + ") x 2 x " +
+                        std::to_string(k.fma_units) + " FMA (" + fmt(k.fma_per_cycle) +
+                        "/cycle) x " + fmt(k.clock_hz / 1e9, "%.2f") + " GHz; " +
+                        std::to_string(k.cores) + " cores: " + fmt(k.fp32_flop_per_s() / 1e9)});
   t.rows.push_back(
       {"fp32 GEMM (GFLOP/s)", fmt(c.gemm_flop_per_s / 1e9),
        two ? fmt(c.gemm_flop_per_s_2threads / 1e9) : "-",
        two ? std::string("2 threads: n=") + std::to_string(c.gemm_2threads_n) +
                  ", columns split, bitwise equal: " + (c.gemm_2threads_bitwise_equal ? "yes" : "NO")
            : "best of the size sweep"});
+  for (const bench::PrecisionCeiling& p : c.precisions) {
+    if (p.precision == "fp32") {
+      t.rows.push_back(
+          {"  fp32 GEMM / peak", pct(rate(p.gemm_flop_per_s, p.theoretical_flop_per_s)),
+           two ? pct(rate(c.gemm_flop_per_s_2threads, k.fp32_flop_per_s_per_core() * cores2)) : "-",
+           "measured GEMM over the theoretical peak"});
+      continue;
+    }
+    t.rows.push_back({p.precision + " GEMM (G" + (p.precision == "int8" ? "OP" : "FLOP") + "/s)",
+                      fmt(p.gemm_flop_per_s / 1e9), "-",
+                      "n=" + std::to_string(p.gemm_n) + ", " + p.path + "; peak " +
+                          fmt(p.theoretical_flop_per_s / 1e9) + " (" +
+                          pct(rate(p.gemm_flop_per_s, p.theoretical_flop_per_s)) + ")"});
+  }
   t.rows.push_back({"read stream (GB/s)", fmt(c.read_bytes_per_s / 1e9),
                     two ? fmt(c.read_bytes_per_s_2threads / 1e9) : "-",
                     fmt(static_cast<double>(c.stream_bytes) / 1e6, "%.0f") + " MB array"});
@@ -219,33 +317,34 @@ void print_ceilings(std::ostream& out, const bench::HostCeilings& c) {
   t.rows.push_back({"GEMV y = W x (GB/s of W)", fmt(c.gemv_bytes_per_s / 1e9), "-",
                     "weight streaming, same size"});
   t.rows.push_back({"tiny kernel call (us)", fmt(c.tiny_call_s * 1e6), "-", "median"});
-  out << "Host ceilings (Eigen " << c.simd << "; precisions: fp32 only - the kernels compute in "
-      << "float32; timer: thread CPU time, 2-thread figures wall clock)\n";
+  out << "Host ceilings (" << c.simd << "; timer: thread CPU time, 2-thread figures wall clock)\n";
   write_text(out, t);
 }
 
 void print_cases(std::ostream& out, const bench::HostCeilings& c,
                  const std::vector<bench::CaseResult>& results, int threads) {
   const Yardstick y = yardstick(c, threads);
-  Table t{{"case", "time_ms", "spread", "gflop", "gflop_per_s", "of_gemm", "gb_deploy", "gb_as_run",
-           "gb_per_s", "of_bw", "counted"},
+  Table t{{"case", "time_ms", "spread", "gflop", "gflop_per_s", "of_gemm", "of_peak", "gb_deploy",
+           "gb_as_run", "gb_per_s", "of_bw", "counted"},
           {},
-          {false, true, true, true, true, true, true, true, true, true, false}};
+          {false, true, true, true, true, true, true, true, true, true, true, false}};
   for (const bench::CaseResult& r : results) {
     const double s = r.timing.min_s;
     const double flops = static_cast<double>(r.cost.total_flops());
     const double host_bytes = static_cast<double>(r.host_cost.total_bytes());
-    t.rows.push_back({r.name, ms(s), pct(r.timing.spread()), fmt(flops / 1e9),
-                      fmt(rate(flops, s) / 1e9), pct(rate(rate(flops, s), y.gemm_flop_per_s)),
-                      fmt(static_cast<double>(r.cost.total_bytes()) / 1e9), fmt(host_bytes / 1e9),
-                      fmt(rate(host_bytes, s) / 1e9),
-                      pct(rate(rate(host_bytes, s), y.read_bytes_per_s)),
-                      r.counted_equals_cost() ? "== cost" : "MISMATCH"});
+    t.rows.push_back(
+        {r.name, ms(s), pct(r.timing.spread()), fmt(flops / 1e9), fmt(rate(flops, s) / 1e9),
+         pct(fraction_of_gemm(y, r)), pct(fraction_of_peak(y, r)),
+         fmt(static_cast<double>(r.cost.total_bytes()) / 1e9), fmt(host_bytes / 1e9),
+         fmt(rate(host_bytes, s) / 1e9), pct(rate(rate(host_bytes, s), y.read_bytes_per_s)),
+         r.counted_equals_cost() ? "== cost" : "MISMATCH"});
   }
   out << "Kernel cases ("
       << (threads > 1 ? "two threads, wall clock, fractions of the two-thread ceilings"
                       : "one thread, thread CPU time")
       << "; time = fastest repetition;\nspread = median / fastest - 1; "
+      << "of_gemm / of_peak = the time the measured GEMM ceilings / the theoretical peak need "
+         "for the case's FLOPs\n(each at its as-run precision) over its time; "
       << "gb_deploy = cost() bytes in deployment formats, gb_as_run = float32 weights as the\n"
       << "reference kernels hold them; gb_per_s and of_bw use gb_as_run; counted: the kernel's "
          "own\n"
@@ -273,8 +372,8 @@ void print_bench(std::ostream& out, const BenchRun& run) {
       t.rows.push_back({s.numerator + " / " + s.denominator, bench::context_label(s.context),
                         fmt(s.measured), fmt(s.flops), fmt(s.host_bytes), fmt(rate(num, den))});
     }
-    out << "\nV4 vs V3.2 (ratio > 1: V4 faster; roofline = max(FLOPs / GEMM rate, as-run bytes / "
-           "read rate) of each)\n";
+    out << "\nV4 vs V3.2 (ratio > 1: V4 faster; roofline = the sum over each case's ops of "
+           "max(FLOPs / GEMM rate, as-run bytes / read rate))\n";
     write_text(out, t);
   }
   out << "\n"
@@ -288,6 +387,18 @@ void print_calibration(std::ostream& out, const bench::HostCalibration& c) {
       {"peak_tflops.fp32", fmt(c.gemm.flop_per_s / 1e12, "%.4g"),
        "GEMM sweep fit t = F / P + ramp (worst point " + pct(c.gemm.max_rel_error) + " off)"});
   t.rows.push_back({"compute_ramp_s", fmt(c.gemm.ramp_s, "%.3g"), "same fit"});
+  for (const bench::PrecisionCeiling& p : c.ceilings.precisions)
+    if (p.precision != "fp32" && p.gemm_flop_per_s > 0)
+      t.rows.push_back({"peak_tflops." + p.precision, fmt(p.gemm_flop_per_s / 1e12, "%.4g"),
+                        "one-thread GEMM n=" + std::to_string(p.gemm_n) + ", " + p.path + " (" +
+                            pct(rate(p.gemm_flop_per_s, p.theoretical_flop_per_s)) +
+                            " of its theoretical peak)"});
+  const bench::HostPeak& k = c.ceilings.peak;
+  t.rows.push_back(
+      {"(theoretical fp32, one core)", fmt(k.fp32_flop_per_s_per_core() / 1e12, "%.4g"),
+       std::to_string(k.fp32_lanes) + " lanes x 2 x " + std::to_string(k.fma_units) + " FMA x " +
+           fmt(k.clock_hz / 1e9, "%.2f") + " GHz (measured); fitted P is " +
+           pct(rate(c.gemm.flop_per_s, k.fp32_flop_per_s_per_core())) + " of it"});
   t.rows.push_back(
       {"hbm_bandwidth_tb_per_s", fmt(c.bandwidth_bytes_per_s / 1e12, "%.4g"), "best stream"});
   t.rows.push_back(

@@ -14,7 +14,19 @@ Validation validate_on_host(const Accelerator& host,
     p.name = r.name;
     p.family = r.family;
     p.measured_s = r.timing.min_s;
-    p.predicted = op_time(host, r.host_cost);
+    // Op by op, as sim/ times a step: a layer's weight-streaming projections and its
+    // compute-bound core each at their own roofline, then added.
+    const std::vector<Cost> ops = r.host_ops.empty() ? std::vector<Cost>{r.host_cost} : r.host_ops;
+    for (const Cost& op : ops) {
+      const OpTime t = op_time(host, op);
+      p.predicted.compute_s += t.compute_s;
+      p.predicted.memory_s += t.memory_s;
+      p.predicted.overhead_s += t.overhead_s;
+      p.predicted.total_s += t.total_s;
+      p.predicted.fallback_used = p.predicted.fallback_used || t.fallback_used;
+    }
+    p.predicted.bound =
+        p.predicted.compute_s >= p.predicted.memory_s ? Bound::compute : Bound::memory;
     p.predicted_deploy = op_time(host, r.cost);
     if (p.measured_s > 0 && p.predicted.total_s > 0) {
       abs_errors.push_back(std::fabs(p.error()));

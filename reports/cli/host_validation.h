@@ -1,6 +1,9 @@
 // `v4sim validate`: the time the hardware model predicts for each benchmarked kernel on the host
 // (op_time of its cost on the calibrated host file) against the measured time.
 //
+// Each case is predicted op by op (SuiteCase::host_ops: a layer's projections, core, compressor,
+// ... each timed by op_time and added, as sim/ builds a step), not as one op of the summed cost:
+// a memory-bound projection and a compute-bound core do not overlap on one core.
 // The prediction uses the case's host_cost (cost() of the shape in the formats the reference
 // kernel holds: float32 weights and arithmetic, kernels/bench/suite.h); the deployment-format
 // cost() is predicted too, to show how far the format gap alone would move the answer. The host

@@ -89,6 +89,40 @@ TEST(Calibration, SmokeCeilingsAreMeasured) {
     EXPECT_TRUE(h.gemm_2threads_bitwise_equal);
     EXPECT_GT(h.gemm_flop_per_s_2threads, 0);
   }
+  // fp32, bf16 and int8 GEMMs, each on the path this CPU takes (the portable loop included).
+  ASSERT_EQ(h.precisions.size(), 3u);
+  for (const char* p : {"fp32", "bf16", "int8"}) {
+    ASSERT_NE(h.precision(p), nullptr) << p;
+    EXPECT_GT(h.precision(p)->gemm_flop_per_s, 0) << p;
+    EXPECT_FALSE(h.precision(p)->path.empty()) << p;
+  }
+  EXPECT_EQ(h.precision("fp32")->gemm_flop_per_s, h.gemm_flop_per_s);
+  EXPECT_GE(h.peak.cores, 1);
+  if (h.peak.fp32_lanes > 0) {  // a CPU with AVX2 + FMA or AVX-512
+    EXPECT_GT(h.peak.clock_hz, 1e8);
+    EXPECT_GE(h.peak.fma_units, 1);
+    EXPECT_EQ(h.precision("fp32")->theoretical_flop_per_s, h.peak.fp32_flop_per_s_per_core());
+  }
+}
+
+TEST(Calibration, PeakIsLanesTimesFmaUnitsTimesClockTimesCores) {
+  HostPeak p;
+  p.clock_hz = 3e9;
+  p.fp32_lanes = 16;
+  p.fma_per_cycle = 1.96;
+  p.fma_units = 2;
+  p.cores = 4;
+  p.bf16_units = 1;
+  p.int8_units = 2;
+  EXPECT_DOUBLE_EQ(p.fp32_flop_per_s_per_core(), 16 * 2 * 2 * 3e9);
+  EXPECT_DOUBLE_EQ(p.fp32_flop_per_s(), 4 * 16 * 2 * 2 * 3e9);
+  EXPECT_DOUBLE_EQ(p.bf16_flop_per_s_per_core(), 64 * 1 * 3e9);
+  EXPECT_DOUBLE_EQ(p.int8_op_per_s_per_core(), 128 * 2 * 3e9);
+  // A measured GEMM above the peak raises the units it implies; below it changes nothing.
+  p.at_least(250e9, 100e9, 700e9);
+  EXPECT_EQ(p.fma_units, 3);   // 250 / (32 x 3) = 2.6 -> 3
+  EXPECT_EQ(p.bf16_units, 1);  // 100 / (64 x 3) = 0.52
+  EXPECT_EQ(p.int8_units, 2);  // 700 / (128 x 3) = 1.8
 }
 
 HostCalibration sample_calibration(const std::string& hostname) {
@@ -143,12 +177,39 @@ TEST(Calibration, HostFileLoadsAndSaysWhatWasMeasured) {
   EXPECT_NE(text.str().find("measured by v4sim calibrate on 2026-11-22T06:40Z"), std::string::npos);
   EXPECT_NE(text.str().find("GENERATED"), std::string::npos);
 
+  // Only the fp32 GEMM was measured: no BF16 / INT8 peak, so no such path.
+  EXPECT_EQ(text.str().find("\n  bf16: 0"), std::string::npos);
+
   // A large op on it is a roofline over the calibrated figures.
   Cost big;
   big.flops_at(Precision::fp8) = 4'000'000'000;
   const OpTime t = op_time(a, big);
   EXPECT_NEAR(t.compute_s, 0.1 + 1e-6, 1e-6);
   EXPECT_TRUE(t.fallback_used);  // fp8 as fp32
+}
+
+TEST(Calibration, MeasuredBf16AndInt8GemmsBecomePeaks) {
+  HostCalibration c = sample_calibration("box");
+  c.ceilings.precisions = {{"fp32", "Eigen SSE", 1024, 4e10, 1e11},
+                           {"bf16", "avx512_bf16", 512, 9e10, 2e11},
+                           {"int8", "avx512_vnni", 512, 1.6e11, 4e11}};
+  std::ostringstream text;
+  write_host_yaml(text, c);
+  const fs::path dir = fs::temp_directory_path() / ("v4sim_cal2_" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "host.yaml") << text.str();
+  const Accelerator a = load_accelerator((dir / "host.yaml").string());
+  fs::remove_all(dir);
+  EXPECT_NEAR(a.peak_flops_per_s(ComputePath::bf16) / 9e10, 1.0, 1e-5);
+  EXPECT_NEAR(a.peak_flops_per_s(ComputePath::int8) / 1.6e11, 1.0, 1e-5);
+  EXPECT_EQ(a.path_for[static_cast<int>(Precision::bf16)], ComputePath::bf16);
+  EXPECT_EQ(a.path_for[static_cast<int>(Precision::int8)], ComputePath::int8);
+  EXPECT_EQ(a.path_for[static_cast<int>(Precision::fp8)], ComputePath::fp32);
+  EXPECT_EQ(a.path_for[static_cast<int>(Precision::fp4)], ComputePath::fp32);
+  Cost core;
+  core.flops_at(Precision::bf16) = 9'000'000'000;
+  EXPECT_NEAR(op_time(a, core).compute_s, 0.1 + 1e-6, 1e-6);
+  EXPECT_FALSE(op_time(a, core).fallback_used);
 }
 
 }  // namespace

@@ -58,15 +58,54 @@ TEST_F(BenchCli, BenchJsonHasTheDocumentedKeys) {
        {"precisions", "simd", "gemm_fp32_flop_per_s", "gemm_sweep", "gemm_fp32_flop_per_s_2threads",
         "gemm_2threads_bitwise_equal", "stream_bytes", "read_bytes_per_s", "copy_bytes_per_s",
         "read_bytes_per_s_2threads", "copy_bytes_per_s_2threads", "best_stream_bytes_per_s",
-        "gemv_bytes_per_s", "tiny_call_s"})
+        "gemv_bytes_per_s", "tiny_call_s", "theoretical_fp32_flop_per_s",
+        "theoretical_fp32_flop_per_s_per_core", "peak", "gemm_fp32_fraction_of_theoretical"})
     EXPECT_TRUE(j["ceilings"].contains(k)) << k;
-  EXPECT_EQ(j["ceilings"]["precisions"], nlohmann::json::array({"fp32"}));
+  // One entry per measured arithmetic: fp32 (Eigen), bf16 and int8 (their kernels, whichever
+  // path the CPU takes), each with its path and GEMM rate.
+  const auto& precisions = j["ceilings"]["precisions"];
+  ASSERT_EQ(precisions.size(), 3u);
+  EXPECT_EQ(precisions[0]["precision"], "fp32");
+  EXPECT_EQ(precisions[1]["precision"], "bf16");
+  EXPECT_EQ(precisions[2]["precision"], "int8");
+  for (const auto& p : precisions) {
+    for (const char* k : {"path", "gemm_n", "gemm_flop_per_s", "theoretical_flop_per_s",
+                          "gemm_fraction_of_theoretical"})
+      EXPECT_TRUE(p.contains(k)) << p["precision"] << ": " << k;
+    EXPECT_GT(p["gemm_flop_per_s"].get<double>(), 0) << p["precision"];
+  }
+  EXPECT_NE(j["ceilings"]["simd"].get<std::string>().find("BF16 kernels"), std::string::npos);
+  const auto& peak = j["ceilings"]["peak"];
+  for (const char* k : {"method", "clock_hz", "vector_isa", "fp32_lanes", "fma_per_cycle",
+                        "fma_units", "cores", "bf16_dp_per_cycle", "int8_dp_per_cycle"})
+    EXPECT_TRUE(peak.contains(k)) << k;
+#if defined(__x86_64__)
+  // Every x86-64 CPU this runs on in CI has AVX2 + FMA at least: a clock and a peak exist.
+  EXPECT_GT(peak["clock_hz"].get<double>(), 1e8);
+  EXPECT_GT(j["ceilings"]["theoretical_fp32_flop_per_s"].get<double>(), 0);
+#endif
   ASSERT_GE(j["cases"].size(), 15u);
   for (const auto& c : j["cases"]) {
-    for (const char* k :
-         {"name", "family", "model", "context", "tokens", "time_s", "median_s", "wall_median_s",
-          "repetitions", "spread", "flops", "bytes", "host_bytes", "flop_per_s", "bytes_per_s",
-          "host_bytes_per_s", "fraction_of_gemm", "fraction_of_bandwidth", "counted_equals_cost"})
+    for (const char* k : {"name",
+                          "family",
+                          "model",
+                          "context",
+                          "tokens",
+                          "time_s",
+                          "median_s",
+                          "wall_median_s",
+                          "repetitions",
+                          "spread",
+                          "flops",
+                          "bytes",
+                          "host_bytes",
+                          "flop_per_s",
+                          "bytes_per_s",
+                          "host_bytes_per_s",
+                          "fraction_of_gemm",
+                          "fraction_of_theoretical",
+                          "fraction_of_bandwidth",
+                          "counted_equals_cost"})
       EXPECT_TRUE(c.contains(k)) << c.value("name", "?") << ": " << k;
     EXPECT_TRUE(c["counted_equals_cost"].get<bool>()) << c["name"];
   }
@@ -98,6 +137,12 @@ TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
   EXPECT_EQ(a.rank_unit, "cpu");
   EXPECT_TRUE(a.supports(v4sim::ComputePath::fp32));
   EXPECT_GT(a.peak_flops_per_s(v4sim::ComputePath::fp32), 0);
+  // The BF16 and W8A8 GEMMs are measured on whichever path the CPU takes: their peaks are in the
+  // file, so validate times bf16 / int8 work on them, as the hardware model does for GPUs.
+  EXPECT_GT(a.peak_flops_per_s(v4sim::ComputePath::bf16), 0);
+  EXPECT_GT(a.peak_flops_per_s(v4sim::ComputePath::int8), 0);
+  EXPECT_EQ(a.path_for[static_cast<int>(v4sim::Precision::bf16)], v4sim::ComputePath::bf16);
+  EXPECT_EQ(a.path_for[static_cast<int>(v4sim::Precision::fp8)], v4sim::ComputePath::fp32);
 
   const Outcome v = run("validate --smoke --host " + file);
   ASSERT_EQ(v.code, 0) << v.out;

@@ -110,6 +110,32 @@ TEST(Suite, CaseCostsEqualCostFunctionsBuiltHere) {
   EXPECT_EQ(moe->host_cost.read(MemClass::weights), 8LL * 3 * 4096 * 2048 * 4);
 }
 
+TEST(Suite, OpsOfACaseSumToItsHostCost) {
+  for (SuiteMode mode : {SuiteMode::smoke, SuiteMode::quick, SuiteMode::full})
+    for (const SuiteCase& c : suite_cases(mode)) {
+      if (c.host_ops.empty()) continue;
+      Cost sum;
+      for (const Cost& op : c.host_ops) sum += op;
+      EXPECT_EQ(sum, c.host_cost) << to_string(mode) << " " << c.name;
+    }
+}
+
+TEST(Suite, OpSumRooflineAddsEachOpsLargerSide) {
+  CaseResult r;
+  Cost compute, memory;
+  compute.flops_at(Precision::fp32) = 1000;  // 10 s at 100 FLOP/s
+  compute.read(MemClass::weights) = 10;      // 1 s at 10 B/s
+  memory.flops_at(Precision::fp32) = 100;    // 1 s
+  memory.read(MemClass::weights) = 50;       // 5 s
+  r.host_ops = {compute, memory};
+  std::array<double, kNumPrecisions> rates{};
+  rates[static_cast<int>(Precision::fp32)] = 100;
+  EXPECT_DOUBLE_EQ(op_sum_roofline_s(r, rates, 10), 15.0);  // not max(11, 6) = 11
+  memory.flops_at(Precision::bf16) = 1;                     // no bf16 rate: no roofline
+  r.host_ops = {memory};
+  EXPECT_EQ(op_sum_roofline_s(r, rates, 10), 0);
+}
+
 TEST(Suite, FilterKeepsMatchingNames) {
   const auto cases = filter_cases(suite_cases(SuiteMode::smoke), "mhc,gqa8");
   ASSERT_FALSE(cases.empty());

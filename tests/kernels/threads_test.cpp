@@ -7,7 +7,10 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/bf16_gemm.h"
 #include "kernels/dsa_indexer_forward.h"
+#include "kernels/fp8_linear.h"
+#include "kernels/int8_gemm.h"
 #include "kernels/lightning_indexer_forward.h"
 #include "kernels/mla_attention_forward.h"
 #include "kernels/moe_forward.h"
@@ -214,6 +217,61 @@ TEST_F(KernelThreadsTest, MoeRoutedExpertsAndTheirCount) {
   });
   EXPECT_TRUE(same_bits(a.first, b.first));
   EXPECT_EQ(a.second, b.second);
+}
+
+// The BF16 core (decode over 9 pieces of a 2200-key set; prefill of 3 queries) and the INT8 GEMM
+// (output columns in pieces of 64), on whichever path the CPU takes.
+TEST_F(KernelThreadsTest, Bf16CoreAttentionAndInt8Gemm) {
+  SeededRng rng("threads.bf16_int8", 16);
+  const RowMatrixXf table = rng.normal(2300, 512);
+  std::vector<std::uint16_t> copy(static_cast<std::size_t>(table.size()));
+  to_bf16(std::span<const float>(table.data(), copy.size()), copy);
+  const RopeTable rope = make_rope_table(v4_compressed_rope());
+  for (std::int64_t T : {1, 3}) {
+    SparseAttentionShape s;
+    s.num_heads = 16;
+    s.compress_ratio = 4;
+    s.topk = 2200;
+    s.start_pos = 9000;
+    s.num_tokens = T;
+    Bf16KeySets keys;
+    for (std::int64_t i = 0; i < T; ++i) {
+      for (std::int64_t j = 0; j < 2200 - 300 * i; ++j)
+        keys.add(copy.data() + rng.uniform_int(0, 2299) * 512);
+      keys.end_query();
+    }
+    const RowMatrixXf q = rng.normal(T, 16 * 512, 3.0);
+    const std::vector<float> sink(16, 0.5f);
+    const auto [a, b] = one_and_two([&] {
+      RowMatrixXf out(T, 16 * 512);
+      sparse_attention_core_bf16(s, q, keys, sink, rope, out);
+      return out;
+    });
+    EXPECT_TRUE(same_bits(a, b)) << "T " << T;
+  }
+  const Int8Rows x = quantize_int8_rows(rng.normal(5, 700)),
+                 w = quantize_int8_rows(rng.normal(300, 700));
+  const auto [a, b] = one_and_two([&] {
+    std::vector<std::int32_t> c(5 * 300);
+    int8_gemm_nt(x, w, c.data());
+    return c;
+  });
+  EXPECT_EQ(a, b);
+}
+
+// FP8-weight projections: output rows in fixed pieces of 256 (a decode and a chunk).
+TEST_F(KernelThreadsTest, Fp8WeightProjections) {
+  SeededRng rng("threads.fp8", 17);
+  const Fp8Weight w = quantize_fp8_weight(rng.normal(700, 300, 0.05));
+  for (std::int64_t T : {1, 4}) {
+    const RowMatrixXf x = rng.normal(T, 300);
+    const auto [a, b] = one_and_two([&] {
+      RowMatrixXf y;
+      fp8_project_rows(x, w, y);
+      return y;
+    });
+    EXPECT_TRUE(same_bits(a, b)) << "T " << T;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,281 @@
+#include "kernels/fp8_linear.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <stdexcept>
+
+#include "kernels/host_isa.h"
+#include "kernels/parallel_for.h"
+#include "kernels/quant.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define V4SIM_FP8_ISA 1
+#endif
+
+namespace v4sim {
+namespace {
+
+constexpr std::int64_t kBlock = 128;     // scale block, both axes
+constexpr std::int64_t kOutPiece = 256;  // output rows per parallel piece (a multiple of kTile)
+constexpr std::int64_t kTile = 16;       // rows decoded at once (16 x 7168 floats = 458 KB)
+
+// E4M3 value of every code (NaN codes decode to NaN).
+const std::array<float, 256>& e4m3_table() {
+  static const std::array<float, 256> table = [] {
+    std::array<float, 256> t{};
+    for (int c = 0; c < 256; ++c)
+      t[static_cast<std::size_t>(c)] = fp8_e4m3_decode(static_cast<std::uint8_t>(c));
+    return t;
+  }();
+  return table;
+}
+
+void decode_row_portable(const std::uint8_t* codes, std::int64_t n, float scale, float* out) {
+  const std::array<float, 256>& t = e4m3_table();
+  for (std::int64_t i = 0; i < n; ++i) out[i] = t[codes[i]] * scale;
+}
+
+#ifdef V4SIM_FP8_ISA
+// 16 codes at a time: (c & 0x7F) << 7 puts exponent and mantissa into FP16 positions and the sign
+// goes to bit 15, giving the E4M3 value times 2^-8 (biases 7 vs 15, subnormals included); the
+// scale carries the 2^8. Codes 0x7F / 0xFF (E4M3 NaN) become FP16 Inf, never NaN; weights never
+// hold them (quantize_fp8_weight saturates at 448).
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void decode_row_avx512(
+    const std::uint8_t* codes, std::int64_t n, float scale, float* out) {
+  const __m512 s = _mm512_set1_ps(scale * 256.0f);
+  const __m256i magnitude = _mm256_set1_epi16(0x7F), sign = _mm256_set1_epi16(0x80);
+  std::int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i c =
+        _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(codes + i)));
+    const __m256i h = _mm256_or_si256(_mm256_slli_epi16(_mm256_and_si256(c, magnitude), 7),
+                                      _mm256_slli_epi16(_mm256_and_si256(c, sign), 8));
+    _mm512_storeu_ps(out + i, _mm512_mul_ps(_mm512_cvtph_ps(h), s));
+  }
+  if (i < n) decode_row_portable(codes + i, n - i, scale, out + i);
+}
+#endif
+
+// Rows [row0, row0 + rows) of an Fp8Weight (a group of a grouped projection), without copying.
+struct Fp8View {
+  const Fp8Weight* w;
+  std::int64_t row0, rows;
+  std::int64_t cols() const { return w->cols; }
+  const std::uint8_t* row(std::int64_t r) const { return w->codes.data() + (row0 + r) * w->cols; }
+  float scale(std::int64_t r, std::int64_t c) const { return w->scale(row0 + r, c); }
+};
+
+Fp8View view_of(const Fp8Weight& w) {
+  return {&w, 0, w.rows};
+}
+
+// Rows [r0, r0 + n) of w, decoded into buf [n, cols].
+void decode_rows(const Fp8View& w, std::int64_t r0, std::int64_t n, RowMatrixXf& buf, bool isa) {
+  buf.resize(n, w.cols());
+  for (std::int64_t r = 0; r < n; ++r) {
+    const std::uint8_t* codes = w.row(r0 + r);
+    float* out = buf.row(r).data();
+    for (std::int64_t c0 = 0; c0 < w.cols(); c0 += kBlock) {
+      const std::int64_t len = std::min(kBlock, w.cols() - c0);
+      const float s = w.scale(r0 + r, c0);
+#ifdef V4SIM_FP8_ISA
+      if (isa) {
+        decode_row_avx512(codes + c0, len, s, out + c0);
+        continue;
+      }
+#endif
+      (void)isa;
+      decode_row_portable(codes + c0, len, s, out + c0);
+    }
+  }
+}
+
+// One token (decode): y[r] = sum over 128-blocks b of (s_b 2^8) * (sum_{c in b} v'_c x_c) with
+// v' = E4M3 value * 2^-8, decoded in registers and never stored. The sums run in 16 lanes (lane i
+// takes columns c = 16 j + i of a block, one fused multiply-add per step, a missing column adding
+// 0 * 0), each block's lane sum is added into the row's lane sum with one more fused
+// multiply-add by s_b 2^8, and the 16 lanes are added in lane order at the end. The portable path
+// takes the same steps with std::fma, so both give the same bits.
+void gemv_portable(const Fp8View& w, const float* x, std::int64_t r0, std::int64_t n, float* y) {
+  const std::array<float, 256>& t = e4m3_table();
+  const std::int64_t cols = w.cols();
+  for (std::int64_t r = r0; r < r0 + n; ++r) {
+    const std::uint8_t* codes = w.row(r);
+    std::array<float, 16> row{};
+    for (std::int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+      std::array<float, 16> acc{};
+      const std::int64_t len = std::min(kBlock, cols - c0);
+      for (std::int64_t c = 0; c < len; ++c)
+        acc[static_cast<std::size_t>(c % 16)] =
+            std::fma(t[codes[c0 + c]] * 0x1p-8f, x[c0 + c], acc[static_cast<std::size_t>(c % 16)]);
+      const float s = w.scale(r, c0) * 256.0f;
+      for (std::size_t i = 0; i < 16; ++i) row[i] = std::fma(acc[i], s, row[i]);
+    }
+    float sum = 0;
+    for (float v : row) sum += v;
+    y[r - r0] = sum;
+  }
+}
+
+#ifdef V4SIM_FP8_ISA
+// Four rows at a time share the loads of x; each has its own chains. Decode of 16 codes:
+// sign-extend to 16 bits, shift left 7 (exponent and mantissa into FP16 positions, the sign to
+// bit 15), clear bit 14 (a copy of the sign) and the low bits, convert FP16 -> FP32 (exact).
+// 16 columns of R rows: acc[i] += decode(codes[i][at .. at + 16)) * x[0 .. 16) (the first
+// popcount(m) columns when not Full; a lambda here would not inherit the target attribute).
+template <int R, bool Full>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void gemv_step(
+    const float* x, const std::uint8_t* const* codes, std::int64_t at, __mmask16 m, __m512* acc) {
+  const __m256i keep = _mm256_set1_epi16(static_cast<short>(0xBF80));
+  const __m512 xv = Full ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(m, x);
+  for (int i = 0; i < R; ++i) {
+    const __m128i b = Full ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes[i] + at))
+                           : _mm_maskz_loadu_epi8(m, codes[i] + at);
+    const __m256i h = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(b), 7), keep);
+    acc[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), xv, acc[i]);
+  }
+}
+
+template <int R>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_rows_avx512(const Fp8View& w,
+                                                                           const float* x,
+                                                                           std::int64_t r,
+                                                                           float* y) {
+  const std::int64_t cols = w.cols();
+  __m512 row[R];
+  const std::uint8_t* codes[R];
+  for (int i = 0; i < R; ++i) {
+    row[i] = _mm512_setzero_ps();
+    codes[i] = w.row(r + i);
+  }
+  for (std::int64_t c0 = 0; c0 < cols; c0 += kBlock) {
+    __m512 acc[R];
+    for (int i = 0; i < R; ++i) {
+      acc[i] = _mm512_setzero_ps();
+      // Several row streams at once defeat the hardware prefetcher (about 6 GB/s measured
+      // without this): fetch each row's block four blocks (512 bytes) ahead.
+      _mm_prefetch(reinterpret_cast<const char*>(codes[i] + c0 + 4 * kBlock), _MM_HINT_T0);
+      _mm_prefetch(reinterpret_cast<const char*>(codes[i] + c0 + 4 * kBlock + 64), _MM_HINT_T0);
+    }
+    const std::int64_t len = std::min(kBlock, cols - c0);
+    std::int64_t c = 0;
+    for (; c + 16 <= len; c += 16) gemv_step<R, true>(x + c0 + c, codes, c0 + c, 0xFFFF, acc);
+    if (c < len)
+      gemv_step<R, false>(x + c0 + c, codes, c0 + c, static_cast<__mmask16>((1u << (len - c)) - 1u),
+                          acc);
+    for (int i = 0; i < R; ++i)
+      row[i] = _mm512_fmadd_ps(acc[i], _mm512_set1_ps(w.scale(r + i, c0) * 256.0f), row[i]);
+  }
+  for (int i = 0; i < R; ++i) {
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, row[i]);
+    float sum = 0;
+    for (float v : lanes) sum += v;
+    y[i] = sum;
+  }
+}
+
+void gemv_avx512(const Fp8View& w, const float* x, std::int64_t r0, std::int64_t n, float* y) {
+  std::int64_t r = r0;
+  for (; r + 4 <= r0 + n; r += 4) gemv_rows_avx512<4>(w, x, r, y + (r - r0));
+  for (; r < r0 + n; ++r) gemv_rows_avx512<1>(w, x, r, y + (r - r0));
+}
+#endif
+
+}  // namespace
+
+Fp8Weight quantize_fp8_weight(const Eigen::Ref<const RowMatrixXf>& w) {
+  Fp8Weight q;
+  q.rows = w.rows();
+  q.cols = w.cols();
+  const std::int64_t br = (q.rows + kBlock - 1) / kBlock, bc = (q.cols + kBlock - 1) / kBlock;
+  q.codes.resize(static_cast<std::size_t>(q.rows * q.cols));
+  q.scales.resize(static_cast<std::size_t>(br * bc));
+  std::vector<float> block;
+  for (std::int64_t i = 0; i < br; ++i)
+    for (std::int64_t j = 0; j < bc; ++j) {
+      const std::int64_t r0 = i * kBlock, c0 = j * kBlock;
+      const std::int64_t nr = std::min(kBlock, q.rows - r0), nc = std::min(kBlock, q.cols - c0);
+      block.clear();
+      for (std::int64_t r = 0; r < nr; ++r)
+        for (std::int64_t c = 0; c < nc; ++c) block.push_back(w(r0 + r, c0 + c));
+      const float s = fp8_block_scale(block, Fp8ScaleRule::pow2);
+      q.scales[static_cast<std::size_t>(i * bc + j)] = s;
+      for (std::int64_t r = 0; r < nr; ++r)
+        for (std::int64_t c = 0; c < nc; ++c)
+          q.codes[static_cast<std::size_t>((r0 + r) * q.cols + c0 + c)] =
+              fp8_e4m3_encode(w(r0 + r, c0 + c) / s);
+    }
+  return q;
+}
+
+RowMatrixXf dequantize(const Fp8Weight& w) {
+  RowMatrixXf out;
+  decode_rows(view_of(w), 0, w.rows, out, false);
+  return out;
+}
+
+namespace {
+
+void project_view(const Eigen::Ref<const RowMatrixXf>& x, const Fp8View& w, RowMatrixXf& y) {
+  y.resize(x.rows(), w.rows);
+  const std::int64_t pieces = (w.rows + kOutPiece - 1) / kOutPiece;
+  const bool isa = use_avx512();
+  detail::parallel_pieces<RowMatrixXf>(pieces, [&](std::int64_t p, RowMatrixXf& buf) {
+    const std::int64_t end = std::min(w.rows, (p + 1) * kOutPiece);
+    const std::int64_t begin = p * kOutPiece;
+    if (x.rows() == 1) {
+      // x is contiguous (a row of a row-major matrix): the fused decode-and-dot.
+      float* out = y.data() + begin;
+#ifdef V4SIM_FP8_ISA
+      if (isa) return gemv_avx512(w, x.data(), begin, end - begin, out);
+#endif
+      return gemv_portable(w, x.data(), begin, end - begin, out);
+    }
+    // A chunk of tokens: decode a tile of rows once, multiply it by every token.
+    for (std::int64_t r0 = begin; r0 < end; r0 += kTile) {
+      const std::int64_t n = std::min(kTile, end - r0);
+      decode_rows(w, r0, n, buf, isa);
+      y.middleCols(r0, n).noalias() = x * buf.transpose();
+    }
+  });
+}
+
+}  // namespace
+
+void fp8_project_rows(const Eigen::Ref<const RowMatrixXf>& x, const Fp8Weight& w, RowMatrixXf& y) {
+  if (x.cols() != w.cols) throw std::invalid_argument("fp8_project_rows: width mismatch");
+  project_view(x, view_of(w), y);
+}
+
+void linear_fp8_forward(const Eigen::Ref<const RowMatrixXf>& x, const Fp8Weight& w,
+                        std::int64_t groups, Precision compute, RowMatrixXf& y, Cost* cost) {
+  const std::int64_t in = x.cols(), out = w.rows, tokens = x.rows();
+  if (groups < 1 || in % groups != 0 || out % groups != 0 || w.cols != in / groups ||
+      w.rows * w.cols != static_cast<std::int64_t>(w.codes.size()))
+    throw std::invalid_argument("linear_fp8_forward: weight does not match input and groups");
+  if (groups == 1) {
+    fp8_project_rows(x, w, y);
+  } else {
+    // Group g is rows [g * go, (g + 1) * go) of w.
+    y.resize(tokens, out);
+    const std::int64_t gi = in / groups, go = out / groups;
+    RowMatrixXf part;
+    for (std::int64_t g = 0; g < groups; ++g) {
+      const Fp8View wg{&w, g * go, go};
+      project_view(x.middleCols(g * gi, gi), wg, part);
+      y.middleCols(g * go, go) = part;
+    }
+  }
+  if (cost) {
+    cost->flops_at(compute) += 2 * tokens * (out / groups) * (in / groups) * groups;
+    cost->read(MemClass::weights) +=
+        groups * weight_bytes(WeightFormat::fp8_block128_ue8m0, out / groups, in / groups);
+    cost->read(MemClass::activations) += activation_bytes(compute, tokens * in);
+    cost->written(MemClass::activations) += activation_bytes(Precision::bf16, tokens * out);
+  }
+}
+
+}  // namespace v4sim
