@@ -4,6 +4,7 @@
 // Refresh on purpose:  V4SIM_UPDATE_GOLDEN=1 ctest --test-dir build -L golden
 #include <gtest/gtest.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -55,7 +56,9 @@ class Golden : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(Golden, ReportMatchesReferenceAndIsDeterministic) {
   const std::string name = GetParam();
-  const fs::path tmp = fs::temp_directory_path() / ("v4sim-golden-" + name);
+  // One folder per process: other build trees run the same tests on this machine at the same time.
+  const fs::path tmp =
+      fs::temp_directory_path() / ("v4sim-golden-" + name + "-" + std::to_string(getpid()));
   fs::remove_all(tmp);
   std::string log;
   ASSERT_EQ(run("report " + name + " -o " + (tmp / "a").string(), log), 0) << log;
@@ -106,7 +109,8 @@ TEST_P(Golden, ReportMatchesReferenceAndIsDeterministic) {
 // environment alone; the normal run is checked against the stored reference by Golden above.
 TEST(GoldenEnvironment, BareEnvironmentGivesTheSameReport) {
   const std::string name = "v4-vs-v32-long-context";
-  const fs::path tmp = fs::temp_directory_path() / "v4sim-golden-bare-env";
+  const fs::path tmp =
+      fs::temp_directory_path() / ("v4sim-golden-bare-env-" + std::to_string(getpid()));
   fs::remove_all(tmp);
   std::string log;
   ASSERT_EQ(run("report " + name + " -o " + (tmp / "normal").string(), log), 0) << log;
