@@ -1,6 +1,7 @@
 #include "hardware/accelerator.h"
 
 #include "hardware/catalogue.h"
+#include "models/config/data_paths.h"
 
 namespace v4sim {
 namespace {
@@ -192,16 +193,16 @@ double Accelerator::peak_flops_per_s(ComputePath p) const {
 }
 
 std::filesystem::path default_accelerators_dir() {
-  return std::filesystem::path(V4SIM_SOURCE_DIR) / "hardware" / "accelerators";
+  return data::data_root() / "hardware" / "accelerators";
 }
 
 Accelerator load_accelerator(std::string_view name_or_path, const std::filesystem::path& dir) {
-  return read_accelerator(
-      config::load_file(hardware_yaml::resolve(name_or_path, dir, "accelerator")));
+  return read_accelerator(config::load_file(hardware_yaml::resolve(
+      name_or_path, data::dirs_or(dir, "hardware/accelerators"), "accelerator")));
 }
 
 std::vector<std::string> list_accelerators(const std::filesystem::path& dir) {
-  return hardware_yaml::list_yaml(dir);
+  return hardware_yaml::list_yaml(data::dirs_or(dir, "hardware/accelerators"));
 }
 
 }  // namespace v4sim

@@ -101,16 +101,15 @@ struct Accelerator {
   double hbm_bytes_per_s() const { return hbm_bandwidth_tb_per_s.nominal * 1e12; }
 };
 
-/// hardware/accelerators of this source tree.
+/// hardware/accelerators of the data root (models/config/data_paths.h).
 std::filesystem::path default_accelerators_dir();
 
-/// `name_or_path` is a catalogue name ("h100", resolved to dir/<name>.yaml) or a path (anything
-/// with '/' or ending in .yaml/.yml). Any defect throws InputError naming file:line:col and field.
-Accelerator load_accelerator(std::string_view name_or_path,
-                             const std::filesystem::path& dir = default_accelerators_dir());
+/// `name_or_path` is a catalogue name ("h100", resolved to dir/<name>.yaml, or with no `dir` to
+/// the first hardware/accelerators/ of the search path that has it) or a path (anything with '/'
+/// or ending in .yaml/.yml). Any defect throws InputError naming file:line:col and field.
+Accelerator load_accelerator(std::string_view name_or_path, const std::filesystem::path& dir = {});
 
-/// Catalogue names of every *.yaml in dir, sorted.
-std::vector<std::string> list_accelerators(
-    const std::filesystem::path& dir = default_accelerators_dir());
+/// Catalogue names of every *.yaml in dir (no `dir`: the whole search path), sorted.
+std::vector<std::string> list_accelerators(const std::filesystem::path& dir = {});
 
 }  // namespace v4sim

@@ -7,7 +7,8 @@ namespace v4sim::hardware_yaml {
 
 using config::MapReader;
 
-std::filesystem::path resolve(std::string_view name_or_path, const std::filesystem::path& dir,
+std::filesystem::path resolve(std::string_view name_or_path,
+                              const std::vector<std::filesystem::path>& dirs,
                               std::string_view what) {
   auto ends_with = [&](std::string_view suffix) {
     return name_or_path.size() >= suffix.size() &&
@@ -15,25 +16,32 @@ std::filesystem::path resolve(std::string_view name_or_path, const std::filesyst
   };
   if (name_or_path.find('/') != std::string_view::npos || ends_with(".yaml") || ends_with(".yml"))
     return std::filesystem::path(name_or_path);
-  std::filesystem::path path = dir / (std::string(name_or_path) + ".yaml");
-  std::error_code ec;
-  if (std::filesystem::exists(path, ec)) return path;
+  for (const auto& dir : dirs) {
+    std::filesystem::path path = dir / (std::string(name_or_path) + ".yaml");
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return path;
+  }
   std::string msg("unknown ");
   msg.append(what).append(" '").append(name_or_path).append("'");
-  const auto names = list_yaml(dir);
+  const auto names = list_yaml(dirs);
   if (auto guess = config::closest(name_or_path, names))
     msg.append(" (did you mean '" + *guess + "'?)");
-  msg.append("; the catalogue in ").append(dir.string()).append(" has:");
+  msg.append("; the catalogue in");
+  for (const auto& dir : dirs) msg.append(" ").append(dir.string());
+  msg.append(" has:");
   for (const auto& n : names) msg.append(" ").append(n);
   throw InputError(msg);
 }
 
-std::vector<std::string> list_yaml(const std::filesystem::path& dir) {
+std::vector<std::string> list_yaml(const std::vector<std::filesystem::path>& dirs) {
   std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+      if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+  }
   std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 

@@ -12,13 +12,18 @@
 
 namespace v4sim::hardware_yaml {
 
-/// A catalogue name resolves to dir/<name>.yaml; anything with '/' or a .yaml/.yml suffix is a
-/// path. An unknown name throws InputError listing the catalogue and the closest name.
-std::filesystem::path resolve(std::string_view name_or_path, const std::filesystem::path& dir,
+/// A catalogue name resolves to <dir>/<name>.yaml in the first of `dirs` that has it; anything
+/// with '/' or a .yaml/.yml suffix is a path. An unknown name throws InputError listing the
+/// catalogue and the closest name.
+std::filesystem::path resolve(std::string_view name_or_path,
+                              const std::vector<std::filesystem::path>& dirs,
                               std::string_view what);
 
-/// Stems of every *.yaml in dir, sorted.
-std::vector<std::string> list_yaml(const std::filesystem::path& dir);
+/// Stems of every *.yaml in any of `dirs`, sorted, each once.
+std::vector<std::string> list_yaml(const std::vector<std::filesystem::path>& dirs);
+inline std::vector<std::string> list_yaml(const std::filesystem::path& dir) {
+  return list_yaml(std::vector<std::filesystem::path>{dir});
+}
 
 /// Every section states where its numbers come from (models/config/strict_yaml.h).
 using config::read_provenance;

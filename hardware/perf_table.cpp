@@ -8,6 +8,7 @@
 #include <set>
 
 #include "hardware/catalogue.h"
+#include "models/config/data_paths.h"
 #include "models/config/strict_yaml.h"
 
 namespace v4sim {
@@ -173,7 +174,7 @@ std::string PerfTable::word_or(std::string_view key, std::string_view fallback) 
 }
 
 std::filesystem::path default_perf_dir() {
-  return std::filesystem::path(V4SIM_SOURCE_DIR) / "hardware" / "perf";
+  return data::data_root() / "hardware" / "perf";
 }
 
 PerfTable load_perf_table(const std::filesystem::path& yaml_file) {

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "hardware/catalogue.h"
+#include "models/config/data_paths.h"
 
 namespace v4sim {
 namespace {
@@ -204,7 +205,9 @@ std::filesystem::path accelerator_path(const std::string& text, const std::strin
                                        const std::filesystem::path& accelerators_dir) {
   const bool is_path = text.find('/') != std::string::npos ||
                        (text.size() > 5 && text.substr(text.size() - 5) == ".yaml");
-  if (!is_path) return hardware_yaml::resolve(text, accelerators_dir, "accelerator");
+  if (!is_path)
+    return hardware_yaml::resolve(text, data::dirs_or(accelerators_dir, "hardware/accelerators"),
+                                  "accelerator");
   std::filesystem::path p(text);
   return p.is_absolute() ? p : std::filesystem::path(system_file).parent_path() / p;
 }
@@ -504,17 +507,18 @@ SystemTotals system_totals(const SystemSpec& s, int nodes) {
 }
 
 std::filesystem::path default_systems_dir() {
-  return std::filesystem::path(V4SIM_SOURCE_DIR) / "hardware" / "systems";
+  return data::data_root() / "hardware" / "systems";
 }
 
 SystemSpec load_system(std::string_view name_or_path, const std::filesystem::path& dir,
                        const std::filesystem::path& accelerators_dir) {
-  return read_system(config::load_file(hardware_yaml::resolve(name_or_path, dir, "system")),
+  return read_system(config::load_file(hardware_yaml::resolve(
+                         name_or_path, data::dirs_or(dir, "hardware/systems"), "system")),
                      accelerators_dir);
 }
 
 std::vector<std::string> list_systems(const std::filesystem::path& dir) {
-  return hardware_yaml::list_yaml(dir);
+  return hardware_yaml::list_yaml(data::dirs_or(dir, "hardware/systems"));
 }
 
 HardwareKind find_hardware(std::string_view name_or_path, const std::filesystem::path& systems_dir,

@@ -108,18 +108,18 @@ std::filesystem::path default_systems_dir();
 /// file is loaded from accelerators_dir (or as a path relative to the system file). Validates the
 /// topology at the default node count: patterns fit, links name existing groups, the graph is
 /// connected, and each device's scale-up / scale-out links add up to its accelerator's figures.
-SystemSpec load_system(std::string_view name_or_path,
-                       const std::filesystem::path& dir = default_systems_dir(),
-                       const std::filesystem::path& accelerators_dir = default_accelerators_dir());
+/// With no `dir` (or `accelerators_dir`), names resolve along the search path.
+SystemSpec load_system(std::string_view name_or_path, const std::filesystem::path& dir = {},
+                       const std::filesystem::path& accelerators_dir = {});
 
-std::vector<std::string> list_systems(const std::filesystem::path& dir = default_systems_dir());
+std::vector<std::string> list_systems(const std::filesystem::path& dir = {});
 
 enum class HardwareKind : std::uint8_t { accelerator, system };
 /// Which catalogue `name_or_path` belongs to: a catalogue name is looked up in both catalogues, a
 /// path is classified by its content (a system file has a `node:` section). Unknown names throw
 /// InputError with the closest catalogue name.
-HardwareKind find_hardware(
-    std::string_view name_or_path, const std::filesystem::path& systems_dir = default_systems_dir(),
-    const std::filesystem::path& accelerators_dir = default_accelerators_dir());
+HardwareKind find_hardware(std::string_view name_or_path,
+                           const std::filesystem::path& systems_dir = {},
+                           const std::filesystem::path& accelerators_dir = {});
 
 }  // namespace v4sim

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "models/config/data_paths.h"
 #include "models/config/strict_yaml.h"
+#include "models/hf_config.h"
 
 namespace v4sim {
 namespace {
@@ -275,13 +277,17 @@ ModelSpec read_model(const config::Document& doc) {
   MapReader kv = root.map("kv_cache");
   read_kv_formats(kv, spec.indexer.present, spec.kv_formats);
 
-  MapReader pub = root.map("published");
-  read_provenance(pub);
-  spec.published.total_params = pub.number("total_params", 1, 1e15);
-  spec.published.active_params = pub.number("active_params", 1, 1e15);
-  if (spec.published.active_params > spec.published.total_params)
-    pub.fail("active_params", "more than total_params");
-  pub.finish();
+  // A model card's headline totals; a Hugging Face config.json has none (models/hf_config.h).
+  root.allow("published");
+  if (root.has("published") || !hf::is_config_json(doc.file)) {
+    MapReader pub = root.map("published");
+    read_provenance(pub);
+    spec.published.total_params = pub.number("total_params", 1, 1e15);
+    spec.published.active_params = pub.number("active_params", 1, 1e15);
+    if (spec.published.active_params > spec.published.total_params)
+      pub.fail("active_params", "more than total_params");
+    pub.finish();
+  }
 
   const bool has_csa =
       std::find(ratios.begin(), ratios.end(), spec.attention.csa_ratio) != ratios.end();
@@ -296,42 +302,52 @@ bool looks_like_path(std::string_view s) {
   auto ends_with = [&](std::string_view suffix) {
     return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
   };
-  return s.find('/') != std::string_view::npos || ends_with(".yaml") || ends_with(".yml");
+  return s.find('/') != std::string_view::npos || ends_with(".yaml") || ends_with(".yml") ||
+         ends_with(".json");
 }
 
 }  // namespace
 
 std::filesystem::path default_models_dir() {
-  return std::filesystem::path(V4SIM_SOURCE_DIR) / "models";
+  return data::data_root() / "models";
 }
 
 ModelSpec load_model(std::string_view name_or_path, const std::filesystem::path& dir) {
-  std::filesystem::path path;
   if (looks_like_path(name_or_path)) {
-    path = std::filesystem::path(name_or_path);
-  } else {
-    path = dir / (std::string(name_or_path) + ".yaml");
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) {
-      std::string msg = "unknown model '" + std::string(name_or_path) + "'";
-      const auto names = list_models(dir);
-      if (auto guess = config::closest(name_or_path, names))
-        msg += " (did you mean '" + *guess + "'?)";
-      msg += "; the catalogue in " + dir.string() + " has:";
-      for (const auto& n : names) msg += " " + n;
-      throw InputError(msg);
-    }
+    const config::Document doc = config::load_file(std::filesystem::path(name_or_path));
+    if (!hf::is_config_json(doc.file)) return read_model(doc);
+    std::vector<std::string> assumed;
+    ModelSpec spec = read_model(hf::to_catalogue(doc, assumed));
+    spec.assumed = std::move(assumed);
+    return spec;
   }
-  return read_model(config::load_file(path));
+  const auto dirs = data::dirs_or(dir, "models");
+  for (const auto& d : dirs) {
+    const std::filesystem::path path = d / (std::string(name_or_path) + ".yaml");
+    std::error_code ec;
+    if (std::filesystem::exists(path, ec)) return read_model(config::load_file(path));
+  }
+  std::string msg = "unknown model '" + std::string(name_or_path) + "'";
+  const auto names = list_models(dir);
+  if (auto guess = config::closest(name_or_path, names))
+    msg.append(" (did you mean '").append(*guess).append("'?)");
+  msg += "; the catalogue in";
+  for (const auto& d : dirs) msg.append(" ").append(d.string());
+  msg += " has:";
+  for (const auto& n : names) msg.append(" ").append(n);
+  throw InputError(msg);
 }
 
 std::vector<std::string> list_models(const std::filesystem::path& dir) {
   std::vector<std::string> names;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+  for (const auto& d : data::dirs_or(dir, "models")) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(d, ec)) {
+      if (entry.path().extension() == ".yaml") names.push_back(entry.path().stem().string());
+    }
   }
   std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   return names;
 }
 

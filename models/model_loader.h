@@ -12,15 +12,16 @@
 
 namespace v4sim {
 
-/// The shipped catalogue folder (this source tree's models/).
+/// The shipped catalogue folder: models/ of the data root (models/config/data_paths.h).
 std::filesystem::path default_models_dir();
 
-/// `name_or_path` is a catalogue name ("deepseek-v4-pro", resolved to dir/<name>.yaml) or a path
-/// (anything containing '/' or ending in .yaml/.yml).
-ModelSpec load_model(std::string_view name_or_path,
-                     const std::filesystem::path& dir = default_models_dir());
+/// `name_or_path` is a catalogue name ("deepseek-v4-pro", resolved to dir/<name>.yaml, or with no
+/// `dir` to the first models/ of the search path that has it) or a path (anything containing '/'
+/// or ending in .yaml/.yml/.json). A .json file is a Hugging Face config.json (models/hf_config.h):
+/// the defaults it needed are in ModelSpec::assumed.
+ModelSpec load_model(std::string_view name_or_path, const std::filesystem::path& dir = {});
 
-/// Catalogue names of every *.yaml in dir, sorted.
-std::vector<std::string> list_models(const std::filesystem::path& dir = default_models_dir());
+/// Catalogue names of every *.yaml in dir (no `dir`: in every models/ of the search path), sorted.
+std::vector<std::string> list_models(const std::filesystem::path& dir = {});
 
 }  // namespace v4sim

@@ -133,6 +133,9 @@ struct ModelSpec {
   std::vector<KvFormat> kv_formats;
   std::vector<LayerSpec> layers;  // num_layers main layers, then num_mtp_layers MTP blocks
   PublishedTotals published;
+  /// A model imported from a Hugging Face config.json (models/hf_config.h): each value v4sim needs
+  /// that the config does not state, as "<field>: <value> (<why>)". Empty for catalogue YAML.
+  std::vector<std::string> assumed;
 
   /// The KV format called `name`; throws InputError listing the model's formats otherwise.
   const KvFormat& kv_format(std::string_view name) const;

@@ -267,8 +267,22 @@ int run_gnuplot(const std::string& program, const fs::path& script, const fs::pa
   posix_spawn_file_actions_addchdir_np(&actions, dir_abs.c_str());
   std::string arg0 = program, arg1 = "-d", arg2 = script.filename().string();
   std::array<char*, 4> argv = {arg0.data(), arg1.data(), arg2.data(), nullptr};
+  // The script is UTF-8 ("set encoding utf8"). gnuplot converts its text to the locale's charset
+  // with iconv, which fails under the C/POSIX locale of a bare environment (env -i, a fresh
+  // Debian without locales) and warns per chart. Its locale is therefore fixed, whatever ours is:
+  // C.UTF-8 is built into glibc (2.35+) and shipped by Debian's libc-bin, and its numbers use '.'.
+  std::vector<std::string> env_text;
+  for (char** e = environ; e && *e; ++e) {
+    const std::string_view kv(*e);
+    if (kv.starts_with("LC_") || kv.starts_with("LANG=") || kv.starts_with("LANGUAGE=")) continue;
+    env_text.emplace_back(kv);
+  }
+  env_text.emplace_back("LC_ALL=C.UTF-8");
+  std::vector<char*> envp;
+  for (std::string& kv : env_text) envp.push_back(kv.data());
+  envp.push_back(nullptr);
   pid_t pid = 0;
-  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  const int rc = posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     std::string msg = "cannot run '";
@@ -500,9 +514,15 @@ DrawnChart draw_chart(const Chart& c, const fs::path& dir, const std::string& st
           .append(one_line(messages).substr(0, kMaxMessageChars));
       throw std::runtime_error(msg);
     }
+    // gnuplot names the script in its messages; say the chart's own script name, never the
+    // random temporary one, so a warning reads the same on every run.
+    const std::string tmp_name = script.filename().string(), stable_name = stem + ".gp";
     std::istringstream lines(messages);
     for (std::string line; std::getline(lines, line);) {
       if (line.find_first_not_of(" \t^") == std::string::npos) continue;
+      for (std::size_t at = line.find(tmp_name); at != std::string::npos;
+           at = line.find(tmp_name, at + stable_name.size()))
+        line.replace(at, tmp_name.size(), stable_name);
       std::string w = chart_label(c);
       out.warnings.push_back(w.append(": gnuplot: ").append(one_line(line)));
     }

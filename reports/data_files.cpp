@@ -10,6 +10,7 @@
 
 #include "models/config/input_error.h"
 #include "reports/escape.h"
+#include "reports/human_units.h"
 #include "reports/table.h"
 
 namespace v4sim::report {
@@ -74,6 +75,12 @@ void check_table(const TableBlock& t) {
     if (t.table.rows[r].size() > n)
       fail("row " + std::to_string(r + 1) + " has " + std::to_string(t.table.rows[r].size()) +
            " cells for " + std::to_string(n) + " columns");
+}
+
+std::string cell_for_people(const TableBlock& t, std::size_t c, const std::string& cell) {
+  const bool numeric = c < t.table.numeric.size() && t.table.numeric[c];
+  if (!numeric) return cell;
+  return human_cell(cell, c < t.units.size() ? t.units[c] : std::string_view());
 }
 
 std::vector<std::string> headers_with_units(const TableBlock& t) {

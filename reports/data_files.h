@@ -19,6 +19,10 @@ void check_table(const TableBlock& t);
 /// Column headers as shown to people: "name (unit)", or just "name" without a unit.
 std::vector<std::string> headers_with_units(const TableBlock& t);
 
+/// Cell `c` of a row as Markdown and HTML show it: numeric columns in human units
+/// (human_units.h); the CSV and JSON keep `cell` exactly.
+std::string cell_for_people(const TableBlock& t, std::size_t c, const std::string& cell);
+
 /// The table as CSV (RFC 4180) with headers_with_units. A text cell that a spreadsheet would run
 /// as a formula (starting with = + - @, tab or CR, and not a number) gets a leading apostrophe.
 std::string table_csv(const TableBlock& t);

@@ -225,8 +225,8 @@ void table(std::ostream& h, const TableBlock& t, const std::string& stem, int nu
     h << "<tr>";
     for (std::size_t c = 0; c < n; ++c) {
       const bool numeric = c < t.table.numeric.size() && t.table.numeric[c];
-      h << (numeric ? "<td class=\"num\">" : "<td>") << (c < row.size() ? html_escape(row[c]) : "")
-        << "</td>";
+      h << (numeric ? "<td class=\"num\">" : "<td>")
+        << (c < row.size() ? html_escape(cell_for_people(t, c, row[c])) : "") << "</td>";
     }
     h << "</tr>\n";
   }

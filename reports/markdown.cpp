@@ -30,7 +30,7 @@ void table(std::ostream& md, const TableBlock& t, const std::string& stem, int n
     for (const auto& row : t.table.rows) {
       md << '|';
       for (std::size_t c = 0; c < headers.size(); ++c)
-        md << ' ' << (c < row.size() ? markdown_inline(row[c]) : "") << " |";
+        md << ' ' << (c < row.size() ? markdown_inline(cell_for_people(t, c, row[c])) : "") << " |";
       md << '\n';
     }
     md << '\n';

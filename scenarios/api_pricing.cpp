@@ -6,6 +6,7 @@
 #include <map>
 #include <memory>
 
+#include "models/config/data_paths.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
 #include "scenarios/format.h"
@@ -389,10 +390,12 @@ report::Section self_hosted_section(const Scenario& sc, const Costs& c) {
       {"price basis", sf::price_basis(sc.prices),
        sc.prices_source.empty() ? "defaults stated in sim/economics.h" : sc.prices_source});
   for (const PreparedModel& m : c.models)
-    sec.inputs.push_back({m.spec.name, m.spec.display_name, m.spec.file + " (sources inside)"});
-  for (const SystemSpec& s : c.systems)
     sec.inputs.push_back(
-        {s.name, s.display_name, s.file + " and " + s.accelerator.file + " (sources inside)"});
+        {m.spec.name, m.spec.display_name, data::display_path(m.spec.file) + " (sources inside)"});
+  for (const SystemSpec& s : c.systems)
+    sec.inputs.push_back({s.name, s.display_name,
+                          data::display_path(s.file) + " and " +
+                              data::display_path(s.accelerator.file) + " (sources inside)"});
   sec.assumptions = {
       "A fully loaded fleet: every device-hour bought serves tokens at the modelled throughput. "
       "This is the provider's cost at scale; a small dedicated deployment is priced separately "
@@ -510,7 +513,7 @@ report::Section margin_section(const Scenario& sc, const Costs& c) {
 
 std::vector<std::string> summary(const Scenario& sc, const Costs& c) {
   std::vector<std::string> out;
-  out.push_back("Scenario '" + sc.name + "' (" + sc.file + "). " +
+  out.push_back("Scenario '" + sc.name + "' (" + data::display_path(sc.file) + "). " +
                 std::to_string(sc.api_prices.size()) + " API price lists, " +
                 std::to_string(sc.workloads.size()) + " workloads; self-hosted costs for " +
                 std::to_string(c.models.size()) + " models on " + std::to_string(c.systems.size()) +

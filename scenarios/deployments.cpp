@@ -179,7 +179,7 @@ DeploymentSet load_deployments(const std::string& name_or_path) {
   std::filesystem::path path = name_or_path;
   const bool is_path = name_or_path.find('/') != std::string::npos || path.extension() == ".yaml" ||
                        path.extension() == ".yml";
-  if (!is_path) path = default_scenarios_dir() / "deployments" / (name_or_path + ".yaml");
+  if (!is_path) path = find_scenario_file(name_or_path, "scenarios/deployments");
   const config::Document doc = config::load_file(path);
   MapReader root(doc.root, doc.file, "");
   DeploymentSet s;

@@ -7,6 +7,7 @@
 #include <memory>
 #include <tuple>
 
+#include "models/config/data_paths.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
 #include "scenarios/format.h"
@@ -300,9 +301,9 @@ std::vector<std::string> summary(const Scenario& sc, const Plans& pl) {
   const Demand& d = sc.demand;
   std::vector<std::string> names;
   for (const PreparedModel& m : pl.models) names.push_back(m.spec.display_name);
-  std::string s = "Scenario '" + sc.name + "' (" + sc.file + "). A service of " +
-                  sf::count(d.input_tokens_per_day + d.output_tokens_per_day) + " tokens a day (" +
-                  sf::count(d.input_tokens_per_day) + " input, of which " +
+  std::string s = "Scenario '" + sc.name + "' (" + data::display_path(sc.file) +
+                  "). A service of " + sf::count(d.input_tokens_per_day + d.output_tokens_per_day) +
+                  " tokens a day (" + sf::count(d.input_tokens_per_day) + " input, of which " +
                   sf::num(d.cache_hit_rate * 100, "%.0f") + "% hit the context cache, and " +
                   sf::count(d.output_tokens_per_day) + " output; peak " +
                   sf::num(d.peak_to_average) + "x the average) served with " +
@@ -406,7 +407,8 @@ report::Section demand_section(const Scenario& sc, const Plans& pl) {
       {"price basis", sf::price_basis(sc.prices),
        sc.prices_source.empty() ? "defaults stated in sim/economics.h" : sc.prices_source});
   for (const PreparedModel& m : pl.models)
-    sec.inputs.push_back({m.spec.name, m.spec.display_name, m.spec.file + " (sources inside)"});
+    sec.inputs.push_back(
+        {m.spec.name, m.spec.display_name, data::display_path(m.spec.file) + " (sources inside)"});
   for (const SystemSpec& s : pl.systems) {
     const SystemTotals t = system_totals(s, s.default_nodes);
     sec.inputs.push_back({s.name,
@@ -414,7 +416,8 @@ report::Section demand_section(const Scenario& sc, const Plans& pl) {
                               s.accelerator.display_name + "; price " +
                               range_text(t.price_usd, "%.0f") + " USD; power " +
                               range_text(t.power_w, "%.0f") + " W",
-                          s.file + " and " + s.accelerator.file + " (sources inside)"});
+                          data::display_path(s.file) + " and " +
+                              data::display_path(s.accelerator.file) + " (sources inside)"});
   }
   sec.assumptions = {
       "A unit is one system at its default size (one 8-accelerator server for HGX, DGX and "
@@ -591,9 +594,10 @@ void sensitivity_inputs(const Scenario& sc, const Plans& pl, report::Section& se
              sf::num(price(s), "%.0f") + " USD (low " + sf::num(lo, "%.0f") + ", high " +
                  sf::num(hi, "%.0f") + ")",
              s.per_node.price_usd.is_exact()
-                 ? s.file + " gives one price; the range adds the accelerator's purchase range (" +
-                       s.accelerator.file + ") times the unit's ranks"
-                 : s.file + " (footprint price range)"});
+                 ? data::display_path(s.file) +
+                       " gives one price; the range adds the accelerator's purchase range (" +
+                       data::display_path(s.accelerator.file) + ") times the unit's ranks"
+                 : data::display_path(s.file) + " (footprint price range)"});
       }
     } else if (what.name == "accelerator_peaks") {
       std::vector<std::string> seen;
@@ -611,7 +615,7 @@ void sensitivity_inputs(const Scenario& sc, const Plans& pl, report::Section& se
         sec.inputs.push_back({"peaks of " + a.name + " per rank",
                               peaks.empty() ? "single published values: not varied"
                                             : peaks + " TFLOPS (TOPS for int8)",
-                              a.file});
+                              data::display_path(a.file)});
       }
     } else {
       sec.inputs.push_back({"efficiency range",

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "hardware/system.h"
+#include "models/config/data_paths.h"
 #include "models/model_loader.h"
 #include "sim/analytic.h"
 #include "sim/economics.h"
@@ -62,7 +63,7 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
 
   report::Report r;
   r.title = sc.title;
-  r.summary.push_back("Scenario '" + sc.name + "' (" + sc.file + "). Models: " +
+  r.summary.push_back("Scenario '" + sc.name + "' (" + data::display_path(sc.file) + "). Models: " +
                       [&] {
                         std::string s;
                         for (const auto& m : models)
@@ -289,8 +290,9 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
       }
     }
     if (!tps.series.empty()) serve.charts.insert(serve.charts.end(), {tps, usd});
-    serve.inputs.push_back({s.name, s.display_name + ", " + s.accelerator.display_name,
-                            s.file + " (every value sourced or marked estimate in the file)"});
+    serve.inputs.push_back(
+        {s.name, s.display_name + ", " + s.accelerator.display_name,
+         data::display_path(s.file) + " (every value sourced or marked estimate in the file)"});
   }
   serve.tables.push_back(st);
   serve.assumptions.push_back("Price basis: " + sc.prices.basis +
@@ -306,8 +308,8 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
   serve.assumptions.push_back(
       "Two-microbatch overlap on; 10% of HBM reserved for the runtime; uniform expert routing.");
   for (const PreparedModel& m : models)
-    serve.inputs.push_back(
-        {m.spec.name, m.spec.display_name, m.spec.file + " (sources per section)"});
+    serve.inputs.push_back({m.spec.name, m.spec.display_name,
+                            data::display_path(m.spec.file) + " (sources per section)"});
   r.sections.push_back(serve);
   return r;
 }

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "hardware/system.h"
+#include "models/config/data_paths.h"
 #include "models/model_loader.h"
 #include "scenarios/yaml_sections.h"
 
@@ -173,14 +174,36 @@ std::vector<Sensitivity> read_sensitivities(MapReader& root, const std::string& 
 }  // namespace
 
 std::filesystem::path default_scenarios_dir() {
-  return std::filesystem::path(V4SIM_SOURCE_DIR) / "scenarios";
+  return data::data_root() / "scenarios";
+}
+
+std::filesystem::path find_scenario_file(std::string_view name, std::string_view sub) {
+  const std::string file = std::string(name) + ".yaml";
+  std::vector<std::string> names;
+  std::string where;
+  for (const std::filesystem::path& dir : data::search_dirs(sub)) {
+    std::error_code ec;
+    if (std::filesystem::exists(dir / file, ec)) return dir / file;
+    where.append(" ").append(dir.string());
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec))
+      if (e.path().extension() == ".yaml") names.push_back(e.path().stem().string());
+  }
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  std::string msg = std::string(sub == "scenarios" ? "unknown scenario '" : "unknown file '") +
+                    std::string(name) + "'";
+  if (auto guess = config::closest(name, names))
+    msg.append(" (did you mean '").append(*guess).append("'?)");
+  msg += "; the catalogue in" + where + " has:";
+  for (const auto& n : names) msg.append(" ").append(n);
+  throw InputError(msg);
 }
 
 Scenario load_scenario(const std::string& name_or_path) {
   std::filesystem::path path = name_or_path;
   const bool is_path = name_or_path.find('/') != std::string::npos || path.extension() == ".yaml" ||
                        path.extension() == ".yml";
-  if (!is_path) path = default_scenarios_dir() / (name_or_path + ".yaml");
+  if (!is_path) path = find_scenario_file(name_or_path, "scenarios");
   const config::Document doc = config::load_file(path);
   MapReader root(doc.root, doc.file, "");
   Scenario s;

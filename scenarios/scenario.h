@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/economics.h"
@@ -92,6 +93,11 @@ struct Scenario {
 /// file, line and field of any defect.
 Scenario load_scenario(const std::string& name_or_path);
 
+/// scenarios/ of the data root (models/config/data_paths.h).
 std::filesystem::path default_scenarios_dir();
+
+/// <name>.yaml in the first `sub` folder ("scenarios", "scenarios/deployments") of the search path
+/// that has it; InputError listing the catalogue and the closest name otherwise.
+std::filesystem::path find_scenario_file(std::string_view name, std::string_view sub);
 
 }  // namespace v4sim

@@ -96,7 +96,14 @@ Document load_file(const std::filesystem::path& path) {
                        "files nest a few levels)");
     throw InputError(where_of(file, e.mark) + ": YAML syntax error: " + e.msg);
   }
-  if (!root.IsMap()) throw InputError(file + ": expected a mapping of fields at the top level");
+  if (!root.IsMap()) {
+    // Name the line: where the document's top-level node starts, or line 1 for an empty document
+    // (no node, no mark).
+    const YAML::Mark m = root.Mark();
+    const std::string at = m.is_null() || m.line < 0 ? file + ":1:1" : where_of(file, m);
+    throw InputError(at + ": expected a mapping of fields at the top level, got " +
+                     scalar_text(root));
+  }
   return {file, root};
 }
 

@@ -17,7 +17,7 @@ void setup_compare(CLI::App& app) {
   struct Options {
     std::string models, contexts = "4k,32k,128k,1m", phase = "decode", kv_format = "deploy",
                         format = "table";
-    std::string dir = default_models_dir().string();
+    std::string dir;  // empty: the search path (models/config/data_paths.h)
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
@@ -29,7 +29,7 @@ void setup_compare(CLI::App& app) {
   cmd->add_option("--phase", opt->phase, "decode | prefill")->capture_default_str();
   cmd->add_option("--kv-format", opt->kv_format, "deploy | bf16")->capture_default_str();
   cmd->add_option("--format", opt->format, "table | json | csv")->capture_default_str();
-  cmd->add_option("--models-dir", opt->dir, "Catalogue folder")->capture_default_str();
+  cmd->add_option("--models-dir", opt->dir, "Only this models folder (default: the search path)");
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
     const Phase phase = parse_phase(opt->phase);
@@ -83,6 +83,7 @@ void setup_compare(CLI::App& app) {
           row["flops_vs_first"] = flops / first_flops;
           row["kv_vs_first"] = kv / first_kv;
         }
+        if (!spec.assumed.empty()) row["assumed"] = spec.assumed;  // a config.json import
         out.push_back(row);
       }
     }
@@ -90,11 +91,13 @@ void setup_compare(CLI::App& app) {
       std::cout << out.dump(2) << '\n';
     } else if (format == OutputFormat::csv) {
       write_csv(std::cout, t);
+      for (const ModelSpec& spec : specs) print_assumed(std::cerr, spec);
     } else {
       std::cout << to_string(phase) << " cost per model; ratios are to " << specs.front().name
                 << "; KV format " << opt->kv_format
                 << "; the GQA-8 baseline stores BF16 K and V of 8 heads x 128 dims per layer\n\n";
       write_text(std::cout, t);
+      for (const ModelSpec& spec : specs) print_assumed(std::cout, spec);
       for (const ModelSpec& spec : specs)
         for (std::int64_t n : contexts)
           if (n > spec.max_context_tokens) {

@@ -65,25 +65,28 @@ Json to_json(const ModelSpec& spec, const AnalyticResult& r) {
   for (Precision pr : kAllPrecisions)
     if (r.total.flops_at(pr) > 0) by_precision[std::string(to_string(pr))] = r.total.flops_at(pr);
 
-  return {{"model", spec.name},
-          {"context_tokens", r.query.context_tokens},
-          {"phase", to_string(r.query.phase)},
-          {"tokens", r.tokens()},
-          {"beyond_max_context", r.beyond_max_context},
-          {"mtp", r.query.include_mtp},
-          {"params", params},
-          {"kv_cache", kv_json},
-          {"flops",
-           {{"per_token", r.flops_per_token()},
-            {"fp8_equivalent_per_token", r.fp8_equivalent_flops_per_token()},
-            {"total", r.total.total_flops()},
-            {"fp8_equivalent_total", r.total.fp8_equivalent_flops()},
-            {"by_precision", by_precision},
-            {"by_component", by_component}}},
-          {"bytes",
-           {{"weights_read", r.total.read(MemClass::weights)},
-            {"kv_cache_read", r.total.read(MemClass::kv_cache)},
-            {"kv_cache_written", r.total.written(MemClass::kv_cache)}}}};
+  Json out = {{"model", spec.name},
+              {"context_tokens", r.query.context_tokens},
+              {"phase", to_string(r.query.phase)},
+              {"tokens", r.tokens()},
+              {"beyond_max_context", r.beyond_max_context},
+              {"mtp", r.query.include_mtp},
+              {"params", params},
+              {"kv_cache", kv_json},
+              {"flops",
+               {{"per_token", r.flops_per_token()},
+                {"fp8_equivalent_per_token", r.fp8_equivalent_flops_per_token()},
+                {"total", r.total.total_flops()},
+                {"fp8_equivalent_total", r.total.fp8_equivalent_flops()},
+                {"by_precision", by_precision},
+                {"by_component", by_component}}},
+              {"bytes",
+               {{"weights_read", r.total.read(MemClass::weights)},
+                {"kv_cache_read", r.total.read(MemClass::kv_cache)},
+                {"kv_cache_written", r.total.written(MemClass::kv_cache)}}}};
+  // A Hugging Face config.json import: the defaults it needed (models/hf_config.h).
+  if (!spec.assumed.empty()) out["assumed"] = spec.assumed;
+  return out;
 }
 
 void print_table(const ModelSpec& spec, const AnalyticResult& r) {
@@ -153,7 +156,7 @@ Table csv_table(const ModelSpec& spec, const std::vector<AnalyticResult>& result
 void setup_cost(CLI::App& app) {
   struct Options {
     std::string model, context, phase = "decode", kv_format = "deploy", format = "table";
-    std::string dir = default_models_dir().string();
+    std::string dir;  // empty: the search path (models/config/data_paths.h)
     bool mtp = false;
     bool extrapolate = false;
   };
@@ -171,7 +174,7 @@ void setup_cost(CLI::App& app) {
   cmd->add_flag("--mtp", opt->mtp, "Add one MTP draft step per token");
   cmd->add_flag("--extrapolate", opt->extrapolate,
                 "Allow contexts beyond the model's max_context_tokens (marked in the output)");
-  cmd->add_option("--models-dir", opt->dir, "Catalogue folder")->capture_default_str();
+  cmd->add_option("--models-dir", opt->dir, "Only this models folder (default: the search path)");
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
     const Phase phase = parse_phase(opt->phase);
@@ -186,7 +189,9 @@ void setup_cost(CLI::App& app) {
       write_csv(std::cout, csv_table(spec, results));
     } else {
       for (const AnalyticResult& r : results) print_table(spec, r);
+      print_assumed(std::cout, spec);
     }
+    if (format == OutputFormat::csv) print_assumed(std::cerr, spec);
   });
 }
 

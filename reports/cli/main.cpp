@@ -1,5 +1,8 @@
 // v4sim: cost and performance of long-context LLM inference, from first principles.
+#include <cstdlib>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include <CLI/CLI.hpp>
 
@@ -7,10 +10,68 @@
 #include "models/config/input_error.h"
 #include "reports/cli/commands.h"
 
+namespace {
+
+/// --data-dir DIR and --catalogue DIR (repeatable) are accepted anywhere on the command line. They
+/// are taken out of argv and become this process's V4SIM_DATA_DIR and the front of its V4SIM_PATH
+/// before any command runs, exactly as if the user had exported them: the catalogues are found in
+/// one place, models/config/data_paths.h, which reads the environment and keeps no state.
+/// Returns false (after printing the error) when an option lacks its folder.
+bool take_data_options(int& argc, char** argv) {
+  std::vector<std::string> catalogues;
+  std::string data_dir;
+  bool has_data_dir = false;
+  int out = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    std::string value;
+    bool matched = false;
+    for (const char* name : {"--data-dir", "--catalogue"}) {
+      const std::string n(name);
+      if (a == n || a.starts_with(n + "=")) {
+        matched = true;
+        if (a == n) {
+          if (i + 1 >= argc || argv[i + 1][0] == '\0') {
+            std::cerr << "v4sim: error: " << n << " needs a folder\n";
+            return false;
+          }
+          value = argv[++i];
+        } else {
+          value = a.substr(n.size() + 1);
+        }
+        if (n == "--data-dir") {
+          data_dir = value, has_data_dir = true;
+        } else {
+          catalogues.push_back(value);
+        }
+      }
+    }
+    if (!matched) argv[out++] = argv[i];
+  }
+  argv[out] = nullptr;
+  argc = out;
+  if (has_data_dir) setenv("V4SIM_DATA_DIR", data_dir.c_str(), 1);
+  if (!catalogues.empty()) {
+    std::string path;
+    for (const std::string& c : catalogues) path.append(path.empty() ? "" : ":").append(c);
+    if (const char* old = std::getenv("V4SIM_PATH"); old && *old) path.append(":").append(old);
+    setenv("V4SIM_PATH", path.c_str(), 1);
+  }
+  return true;
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  if (!take_data_options(argc, argv)) return 2;
   CLI::App app{"v4sim: cost and performance simulator for long-context LLM inference "
                "(DeepSeek V4 and baselines)",
                "v4sim"};
+  app.footer(
+      "Data: --data-dir DIR (or V4SIM_DATA_DIR) replaces the shipped catalogues (default: "
+      "share/v4sim beside the installed binary, or the source tree in a build tree); --catalogue "
+      "DIR (repeatable, or V4SIM_PATH=DIR:DIR) puts a folder with models/, hardware/ and "
+      "scenarios/ in front. Both go anywhere on the command line.");
   app.set_version_flag("--version", std::string("v4sim ") + V4SIM_VERSION);
   app.require_subcommand(1);
   v4sim::cli::setup_models(app);

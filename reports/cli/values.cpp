@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <ostream>
 
 #include "models/config/input_error.h"
 
@@ -99,6 +100,12 @@ std::string gib(double bytes, int digits) {
   if (bytes < 1024.0 * 1024.0) return fixed(bytes / 1024.0, digits) + " KiB";
   if (bytes < 1024.0 * 1024.0 * 1024.0) return fixed(bytes / (1024.0 * 1024.0), digits) + " MiB";
   return fixed(bytes / (1024.0 * 1024.0 * 1024.0), digits) + " GiB";
+}
+
+void print_assumed(std::ostream& out, const ModelSpec& spec) {
+  if (spec.assumed.empty()) return;
+  out << "Assumed for " << spec.name << " (not stated in " << spec.file << "):\n";
+  for (const std::string& line : spec.assumed) out << "  - " << line << '\n';
 }
 
 std::string times(double ratio, int digits) {

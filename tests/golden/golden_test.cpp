@@ -106,6 +106,39 @@ TEST_P(Golden, ReportMatchesReferenceAndIsDeterministic) {
   fs::remove_all(tmp);
 }
 
+// The main report in a bare environment (no locale, no HOME: a fresh Debian, a cron job, env -i)
+// must equal, file for file and byte for byte (charts included), the same build's report in this
+// environment, and carry no gnuplot note. Comparing two runs of one build keeps this test about the
+// environment alone; the normal run is checked against the stored reference by Golden above.
+TEST(GoldenEnvironment, BareEnvironmentGivesTheSameReport) {
+  const std::string name = "v4-vs-v32-long-context";
+  const fs::path tmp =
+      fs::temp_directory_path() / ("v4sim-golden-bare-env-" + std::to_string(getpid()));
+  fs::remove_all(tmp);
+  std::string log;
+  ASSERT_EQ(run("report " + name + " -o " + (tmp / "normal").string(), log), 0) << log;
+  const std::string bare = std::string("env -i PATH=/usr/bin:/bin ") + V4SIM_BINARY;
+  FILE* pipe =
+      popen((bare + " report " + name + " -o " + (tmp / "bare").string() + " 2>&1").c_str(), "r");
+  ASSERT_NE(pipe, nullptr);
+  std::array<char, 4096> buf{};
+  std::string bare_log;
+  while (std::fgets(buf.data(), buf.size(), pipe)) bare_log += buf.data();
+  const int status = pclose(pipe);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << bare_log;
+  EXPECT_EQ(bare_log.find("gnuplot"), std::string::npos) << bare_log;
+  std::size_t files = 0;
+  for (const auto& e : fs::directory_iterator(tmp / "normal")) {
+    if (!e.is_regular_file()) continue;
+    ++files;
+    EXPECT_EQ(read(e.path()), read(tmp / "bare" / e.path().filename())) << e.path().filename();
+  }
+  EXPECT_GT(files, 4u);
+  const std::string md = read(tmp / "bare" / "report.md");
+  EXPECT_EQ(md.find("gnuplot"), std::string::npos) << "a gnuplot note leaked into report.md";
+  fs::remove_all(tmp);
+}
+
 INSTANTIATE_TEST_SUITE_P(Shipped, Golden, ::testing::ValuesIn(shipped_scenarios()),
                          [](const auto& info) {
                            std::string n = info.param;

@@ -84,7 +84,7 @@ TEST(Markdown, TablesChartsAndSources) {
   EXPECT_EQ(md.rfind("# Synthetic long-context demo\n\n", 0), 0u);
   EXPECT_NE(md.find("**Table 1.** KV cache bytes per sequence by context\n\n"
                     "| context (tokens) | model | kv\\_bytes (bytes) |\n| ---: | --- | ---: |\n"
-                    "| 4096 | dense-baseline | 286720000 |"),
+                    "| 4096 | dense-baseline | 273 MiB |"),
             std::string::npos)
       << md;
   EXPECT_NE(md.find("Data: [kv-bytes.csv](kv-bytes.csv)"), std::string::npos);

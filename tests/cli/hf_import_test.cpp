@@ -1,0 +1,141 @@
+// Hugging Face config.json import (models/hf_config.h): each shipped config under models/hf/ gives
+// the same parameters, weight bytes, KV bytes and FLOPs as its catalogue YAML entry, at decode and
+// prefill, from 4K to 1M tokens; the defaults it needed are reported; bad configs are errors at
+// config.json:line:col with exit code 2.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code = -1;
+  std::string out;
+};
+
+Outcome run(const std::string& args, bool with_stderr = true) {
+  const std::string cmd =
+      std::string(V4SIM_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
+  Outcome r;
+  FILE* pipe = popen(cmd.c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
+std::vector<nlohmann::json> json_lines(const std::string& text) {
+  std::vector<nlohmann::json> out;
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);)
+    if (!line.empty()) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+fs::path hf_config(const std::string& name) {
+  return fs::path(V4SIM_SOURCE_DIR) / "models" / "hf" / name / "config.json";
+}
+
+class HfImport : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(HfImport, ReproducesCatalogueEntry) {
+  const std::string name = GetParam();
+  ASSERT_TRUE(fs::exists(hf_config(name)));
+  ASSERT_TRUE(fs::exists(hf_config(name).parent_path() / "SOURCE.md"));
+  for (const char* phase : {"decode", "prefill"}) {
+    for (const char* kv : {"deploy", "bf16"}) {
+      const std::string opts = std::string(" --context 4k,100000,128k,1m --extrapolate --phase ") +
+                               phase + " --kv-format " + kv + " --format json";
+      const Outcome yaml = run("cost --model " + name + opts, false);
+      const Outcome hf = run("cost --model " + hf_config(name).string() + opts, false);
+      ASSERT_EQ(yaml.code, 0) << yaml.out;
+      ASSERT_EQ(hf.code, 0) << hf.out;
+      const auto a = json_lines(yaml.out), b = json_lines(hf.out);
+      ASSERT_EQ(a.size(), 4u);
+      ASSERT_EQ(a.size(), b.size());
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(b[i]["model"], name);
+        for (const char* part : {"params", "kv_cache", "flops", "context_tokens", "phase"})
+          EXPECT_EQ(a[i][part], b[i][part]) << name << " " << phase << " " << kv << " " << part
+                                            << " at context " << a[i]["context_tokens"];
+        // The defaults the import needed are listed, never silent.
+        ASSERT_TRUE(b[i].contains("assumed")) << b[i].dump();
+        EXPECT_FALSE(b[i]["assumed"].empty());
+        EXPECT_FALSE(a[i].contains("assumed"));
+      }
+    }
+  }
+  // Text output names the defaults too.
+  const Outcome table = run("cost --model " + hf_config(name).string() + " --context 4k");
+  ASSERT_EQ(table.code, 0) << table.out;
+  EXPECT_NE(table.out.find("kv_cache.deploy"), std::string::npos) << table.out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shipped, HfImport,
+                         ::testing::Values("deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v3.2",
+                                           "deepseek-v3"),
+                         [](const auto& info) {
+                           std::string n = info.param;
+                           for (char& c : n)
+                             if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return n;
+                         });
+
+/// A copy of a shipped config with one line's text replaced.
+fs::path edited(const std::string& name, const std::string& from, const std::string& to) {
+  std::ifstream in(hf_config(name));
+  std::stringstream s;
+  s << in.rdbuf();
+  std::string text = s.str();
+  const auto at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << from;
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  const fs::path dir = fs::temp_directory_path() /
+                       ("v4sim-hf-" + name + "-" + std::to_string(std::hash<std::string>{}(to)));
+  fs::create_directories(dir);
+  std::ofstream(dir / "config.json", std::ios::binary) << text;
+  return dir / "config.json";
+}
+
+TEST(HfImportErrors, NameFileLineAndField) {
+  struct Case {
+    std::string model, from, to, line, fragment;
+  };
+  const Case cases[] = {
+      {"deepseek-v4-flash", "\"o_groups\": 8", "\"o_groups\": 7", ":32:", "o_groups"},
+      {"deepseek-v4-flash", "\"num_key_value_heads\": 1", "\"num_key_value_heads\": 8",
+       ":30:", "shared-KV MQA"},
+      {"deepseek-v4-flash", "\"hidden_size\": 4096", "\"hidden_size\": \"big\"",
+       ":15:", "expected an integer"},
+      {"deepseek-v4-flash", "\"model_type\": \"deepseek_v4\"", "\"model_type\": \"llama\"",
+       ":21:", "deepseek_v3, deepseek_v32 and deepseek_v4"},
+      {"deepseek-v4-flash", "\"hc_mult\": 4,", "\"hc_mult\": 4, \"hc_multi\": 4,",
+       ":11:", "hc_multi"},
+      {"deepseek-v4-flash", "\"compress_ratios\": [0, 0, 4,", "\"compress_ratios\": [0, 0, 5,",
+       ":66:", "expected 0, csa_ratio or hca_ratio"},
+      {"deepseek-v3", "\"fmt\": \"e4m3\"", "\"fmt\": \"e5m2\"", ":41:", "expected e4m3"},
+      {"deepseek-v3.2", "\"n_routed_experts\": 256", "\"n_routed_experts\": 250",
+       ":23:", "num_groups"},
+  };
+  for (const Case& c : cases) {
+    const fs::path file = edited(c.model, c.from, c.to);
+    const Outcome r = run("cost --model " + file.string() + " --context 4k");
+    EXPECT_EQ(r.code, 2) << c.to << ": " << r.out;
+    EXPECT_NE(r.out.find(file.string() + c.line), std::string::npos) << c.to << ": " << r.out;
+    EXPECT_NE(r.out.find(c.fragment), std::string::npos) << c.to << ": " << r.out;
+    fs::remove_all(file.parent_path());
+  }
+}
+
+}  // namespace
