@@ -353,6 +353,12 @@ KernelCall call_for_row(const PerfTable& t, const std::vector<double>& row) {
 /// that of several fitting tables the one measured on the nearest shape is used.
 double fixed_distance(const PerfTable& t, const KernelCall& c) {
   double d = 0;
+  if (c.kernel == KernelClass::all_reduce) {
+    // Another implementation ranks after every table of the call's own; another launch mode
+    // after every table of its own launch (shape distances stay well below 1).
+    if ((t.word_or("implementation", "nccl") == "custom") != c.custom_all_reduce) d += 100;
+    if ((t.word_or("launch", "graph") == "graph") != c.cuda_graph) d += 10;
+  }
   if (c.hidden > 0 && t.fixed.count("hidden"))
     d += std::abs(std::log(c.hidden / t.fixed.at("hidden")));
   if (c.topk > 0 && t.fixed.count("topk")) d += std::abs(std::log(c.topk / t.fixed.at("topk")));
@@ -537,6 +543,8 @@ PerfEstimate PerfModel::estimate(const KernelCall& call) const {
                                    call.low_latency ? 1.0 : 0.0,
                                    call.ranks,
                                    call.message_bytes,
+                                   call.custom_all_reduce ? 1.0 : 0.0,
+                                   call.cuda_graph ? 1.0 : 0.0,
                                    call.spans_nodes ? 1.0 : 0.0,
                                    call.link_latency_s,
                                    call.hidden,

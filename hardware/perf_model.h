@@ -17,7 +17,9 @@
 // tokens of the table's hidden x top-k x bytes); beyond the largest payload the last point's
 // bandwidth holds. A group measured at one payload x0 (time t0) is the alpha-beta line through it,
 // t = alpha + (t0 - alpha) x / x0, with alpha the links' own latency. A transfer scales the part
-// above the table's smallest latency by the ratio of the link bandwidths.
+// above the table's smallest latency by the ratio of the link bandwidths. All-reduce tables say
+// which kernel they timed (implementation: nccl | custom) and how it was launched (launch:
+// graph | eager); a call prefers its own kind, then its own launch, then the nearest shape.
 #pragma once
 
 #include <map>
@@ -49,6 +51,12 @@ struct KernelCall {
   bool low_latency = true;              // dispatch/combine mode
   double hidden = 0, topk = 0;          // dispatch/combine: the model's shape (picks the table)
   double ranks = 0, message_bytes = 0;  // all_reduce
+  /// all_reduce: the engine's own one-shot/two-shot NVLink kernel (custom) rather than NCCL.
+  /// Tables of the other implementation still serve, after every table of this one.
+  bool custom_all_reduce = false;
+  /// The call is replayed from a CUDA graph (decode steps) rather than launched eagerly
+  /// (prefill); tables measured the other way serve when no table matches.
+  bool cuda_graph = true;
   bool spans_nodes = false;             // collectives: the group crosses the scale-out network
   /// Collectives: the fixed latency of the group's links (topology graph). A group measured at a
   /// single payload is read as the alpha-beta line through that point with this latency.

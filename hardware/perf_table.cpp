@@ -115,7 +115,8 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
 }
 
 // Fixed parameters that are words, not numbers.
-constexpr std::array<std::string_view, 4> kWordParams = {"layout", "mode", "kv_dtype", "dtype"};
+constexpr std::array<std::string_view, 6> kWordParams = {"layout", "mode",           "kv_dtype",
+                                                          "dtype",  "implementation", "launch"};
 
 }  // namespace
 
@@ -243,6 +244,16 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
       if (!t.fixed.count(key))
         throw InputError(doc.file + ": fixed." + key + " is required for " +
                          std::string(to_string(t.kernel)) + " tables");
+  }
+  if (t.kernel == KernelClass::all_reduce) {
+    const std::string impl = t.word_or("implementation", "nccl");
+    if (impl != "nccl" && impl != "custom")
+      throw InputError(doc.file + ": fixed.implementation '" + impl +
+                       "': expected nccl or custom (the engine's own NVLink all-reduce)");
+    const std::string launch = t.word_or("launch", "graph");
+    if (launch != "graph" && launch != "eager")
+      throw InputError(doc.file + ": fixed.launch '" + launch +
+                       "': expected graph (CUDA-graph replay) or eager");
   }
   return t;
 }
