@@ -171,6 +171,48 @@ TEST(PerfTables, OnePointCollectiveIsALineThroughIt) {
   EXPECT_FALSE(estimate_from_table(ll, h800, h800, c).found);
 }
 
+// An all-reduce call takes the table of its own kind (the engine's custom kernel or NCCL) and launch
+// (CUDA graph or eager); H100 has all three, measured on the same 8 GPUs.
+TEST(PerfTables, AllReducePrefersItsImplementationAndLaunch) {
+  const PerfModel model(load_accelerator("h100"));
+  KernelCall c;
+  c.kernel = KernelClass::all_reduce;
+  c.ranks = 8;
+  c.message_bytes = 256;  // 128 BF16 elements: a row of every table
+  c.custom_all_reduce = true;
+  c.cuda_graph = true;
+  const PerfEstimate graph = model.estimate(c);
+  EXPECT_EQ(graph.table, "all-reduce-bf16-custom-graph");
+  EXPECT_NEAR(graph.time_s, 4.8173e-6, 1e-12);  // the row: H100, 8 GPUs, 128 elements
+  c.cuda_graph = false;
+  EXPECT_EQ(model.estimate(c).table, "all-reduce-bf16-custom-eager");
+  c.custom_all_reduce = false;
+  c.cuda_graph = true;
+  const PerfEstimate nccl = model.estimate(c);
+  EXPECT_EQ(nccl.table, "all-reduce-fp16");
+  EXPECT_GT(nccl.time_s, graph.time_s);  // NCCL's small-message floor is the higher one
+}
+
+// A device with only NCCL tables serves a custom all-reduce call from them (AMD and Ascend have no
+// custom all-reduce table).
+TEST(PerfTables, AllReduceFallsBackToTheOtherImplementation) {
+  const fs::path dir = fs::temp_directory_path() / ("v4sim-ar-" + std::to_string(::getpid()));
+  fs::create_directories(dir / "h100");
+  for (const char* ext : {".yaml", ".csv"})
+    fs::copy_file(default_perf_dir() / "h100" / (std::string("all-reduce-fp16") + ext),
+                  dir / "h100" / (std::string("all-reduce-fp16") + ext));
+  KernelCall c;
+  c.kernel = KernelClass::all_reduce;
+  c.ranks = 8;
+  c.message_bytes = 1 << 20;
+  c.custom_all_reduce = true;
+  const PerfEstimate e = PerfModel(load_accelerator("h100"), dir).estimate(c);
+  fs::remove_all(dir);
+  EXPECT_TRUE(e.found);
+  EXPECT_EQ(e.source, TimeSource::measured);
+  EXPECT_EQ(e.table, "all-reduce-fp16");
+}
+
 class BadTable : public ::testing::Test {
  protected:
   fs::path dir = fs::temp_directory_path() / ("v4sim-perf-" + std::to_string(::getpid()));
@@ -224,6 +266,20 @@ TEST_F(BadTable, NamesItsFileAfterItsClass) {
     ADD_FAILURE() << "a gemm table named fast.yaml loaded";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find("must be named gemm"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(BadTable, RejectsAnUnknownAllReduceImplementation) {
+  std::ofstream(dir / "all-reduce.yaml")
+      << "kernel: all_reduce\nsource: \"a paper\"\nconditions: \"graph\"\n"
+         "fixed: {implementation: magic}\ndata: all-reduce.csv\n";
+  std::ofstream(dir / "all-reduce.csv") << "ranks,message_bytes,latency_us\n8,256,5\n";
+  try {
+    load_perf_table(dir / "all-reduce.yaml");
+    ADD_FAILURE() << "an all-reduce table of an unknown implementation loaded";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("fixed.implementation 'magic'"), std::string::npos)
+        << e.what();
   }
 }
 
