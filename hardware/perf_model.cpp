@@ -359,6 +359,8 @@ double fixed_distance(const PerfTable& t, const KernelCall& c) {
     if ((t.word_or("implementation", "nccl") == "custom") != c.custom_all_reduce) d += 100;
     if ((t.word_or("launch", "graph") == "graph") != c.cuda_graph) d += 10;
   }
+  if (c.kernel == KernelClass::mla_decode || c.kernel == KernelClass::dsa_decode)
+    if ((t.word_or("kv_dtype", "bf16") == "fp8") != c.kv_fp8) d += 10;
   if (c.hidden > 0 && t.fixed.count("hidden"))
     d += std::abs(std::log(c.hidden / t.fixed.at("hidden")));
   if (c.topk > 0 && t.fixed.count("topk")) d += std::abs(std::log(c.topk / t.fixed.at("topk")));
@@ -544,6 +546,7 @@ PerfEstimate PerfModel::estimate(const KernelCall& call) const {
                                    call.ranks,
                                    call.message_bytes,
                                    call.custom_all_reduce ? 1.0 : 0.0,
+                                   call.kv_fp8 ? 1.0 : 0.0,
                                    call.cuda_graph ? 1.0 : 0.0,
                                    call.spans_nodes ? 1.0 : 0.0,
                                    call.link_latency_s,

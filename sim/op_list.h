@@ -73,6 +73,7 @@ struct OpKernel {
   std::int64_t n = 0, k = 0;
   std::int64_t heads = 0;     // attention or indexer heads
   std::int64_t kv_len = 0;    // keys visible to the pass's last query
+  bool kv_fp8 = false;        // attention: the cache holds FP8 entries (else BF16)
 };
 
 struct Op {

@@ -193,6 +193,20 @@ TEST(PerfTables, AllReducePrefersItsImplementationAndLaunch) {
   EXPECT_GT(nccl.time_s, graph.time_s);  // NCCL's small-message floor is the higher one
 }
 
+// A decode attention call takes the table of its cache's entry format when the device has one.
+TEST(PerfTables, AttentionPrefersTheTableOfItsKvFormat) {
+  const PerfModel model(load_accelerator("h100"));
+  KernelCall c;
+  c.kernel = KernelClass::mla_decode;
+  c.batch = 64;
+  c.kv_len = 4096;
+  c.heads = 128;
+  c.kv_fp8 = true;
+  EXPECT_EQ(model.estimate(c).table, "mla-decode-bf16-kv-fp8");
+  c.kv_fp8 = false;
+  EXPECT_EQ(model.estimate(c).table, "mla-decode-bf16-kv-bf16");
+}
+
 // A device with only NCCL tables serves a custom all-reduce call from them (AMD and Ascend have no
 // custom all-reduce table).
 TEST(PerfTables, AllReduceFallsBackToTheOtherImplementation) {
