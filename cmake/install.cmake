@@ -17,7 +17,8 @@ install(DIRECTORY ${PROJECT_SOURCE_DIR}/hardware/perf/ DESTINATION ${V4SIM_INSTA
 
 foreach(part kernels models hardware sim scenarios reports)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/${part}/ DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/v4sim/${part}
-    FILES_MATCHING PATTERN "*.h" PATTERN "bench" EXCLUDE PATTERN "cli" EXCLUDE)
+    FILES_MATCHING PATTERN "*.h" PATTERN "*_internal.h" EXCLUDE PATTERN "bench" EXCLUDE
+    PATTERN "cli" EXCLUDE)
 endforeach()
 
 set(v4sim_exported v4sim_warnings v4sim_kernels v4sim_config v4sim_models v4sim_hardware v4sim_sim

@@ -148,6 +148,15 @@ struct StepBreakdown {
   StepBreakdown& operator+=(const StepBreakdown& o);
 };
 
+/// FLOPs of `precision` that ran on another compute path (FP8 as INT8 on Ascend 910B/910C).
+struct PrecisionFallback {
+  Precision precision = Precision::bf16;
+  ComputePath path = ComputePath::bf16;
+  bool operator==(const PrecisionFallback&) const = default;
+};
+/// "fp8 as int8, fp32 as tf32" in the order given; "" for none.
+std::string to_string(const std::vector<PrecisionFallback>& fallbacks);
+
 struct ServingResult {
   bool feasible = false;
   std::string reason;  // why not, when infeasible
@@ -167,7 +176,9 @@ struct ServingResult {
   double mfu = 0;  // time the FLOPs need at the peaks they run on / step time
   double mbu = 0;  // HBM bytes moved / (bandwidth * step time)
   double power_w = 0;
-  std::string precision_fallback;  // e.g. "fp8 as int8" when the device lacks a path
+  /// Precisions that ran on another path, in the order the step first met them; empty if none.
+  std::vector<PrecisionFallback> precision_fallbacks;
+  std::string precision_fallback;  // the same as text, e.g. "fp8 as int8" ("" if none)
   double tokens_per_step = 1;      // decode: 1 + a + ... + a^K with MTP
   MemoryUse memory;
   StepBreakdown breakdown;

@@ -199,6 +199,26 @@ TEST(Serving, EveryOpSaysWhereItsTimeCameFrom) {
   EXPECT_DOUBLE_EQ(spec.time_sources.roofline_s, spec.time_sources.total_s());
 }
 
+TEST(Serving, PrecisionFallbacksAreTypedInTheOrderMet) {
+  // Ascend 910C has no FP8 path (FP8 runs as INT8) and no FP32 one (as BF16): V3.2's FP8 GEMMs
+  // and FP32 router/indexer products fall back, each listed once however many ops hit it.
+  const PreparedModel v32 = prepare(load_model("deepseek-v3.2"));
+  const SystemSpec cm = load_system("cloudmatrix384");
+  ServingConfig c;
+  c.layout = Layout{1, 32, 1, 32};
+  const ServingResult r = predict(v32, cm, 2, c, decode(4096, 8));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  const std::vector<PrecisionFallback> expected = {{Precision::fp8, ComputePath::int8},
+                                                   {Precision::fp32, ComputePath::bf16}};
+  EXPECT_EQ(r.precision_fallbacks, expected);
+  EXPECT_EQ(r.precision_fallback, "fp8 as int8, fp32 as bf16");
+  EXPECT_EQ(to_string(std::vector<PrecisionFallback>{}), "");
+  // The text is the typed list formatted, on another device too.
+  Fixture f;
+  const ServingResult h = predict(f.flash, f.h200, 1, full_ep(8), decode(4096, 1));
+  EXPECT_EQ(h.precision_fallback, to_string(h.precision_fallbacks));
+}
+
 TEST(Serving, OverlapNeverSlowerThanComputePlusCommunicationOfTwoHalves) {
   // Overlap runs each op twice at half size; a window lasts as long as its longer side, so the
   // step lies between the larger of compute and communication and their sum.

@@ -1,0 +1,129 @@
+// Internal to sim/serving*.cpp and sim/step_time.cpp: the per-request setup that serving.cpp
+// builds once and the step timing (step_time.cpp) and capacity (serving_memory.cpp) read. Not
+// installed and not for other folders: the public interface is sim/serving.h.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sim/serving.h"
+
+namespace v4sim {
+
+class PerfModel;      // hardware/perf_model.h
+struct PerfEstimate;  // hardware/perf_model.h
+struct OpTime;        // hardware/roofline.h
+
+namespace serving_detail {
+
+/// Roofline work of a rank: time at 100% of the peaks the FLOPs run on, and bytes moved.
+struct Work {
+  double ideal_compute_s = 0;
+  double bytes = 0;
+  /// Precisions that ran on another path, in the order first met (typed: formatted by writers).
+  std::vector<PrecisionFallback> fallback;
+  void add(const Accelerator& d, const Cost& c, const OpTime& t, double times = 1.0);
+  /// Adds the fallbacks of `list` not yet present.
+  void merge_fallback(const std::vector<PrecisionFallback>& list);
+};
+
+/// Op timings by name, summed over layers and microbatches, with where each came from.
+struct OpLedger {
+  std::vector<OpTiming> ops;
+  TimeSources sources;
+  std::vector<std::string> warnings;
+
+  void add(const std::string& name, const std::string& component, double time_s, double repeats,
+           const PerfEstimate& e);
+  /// Adds `o` with its times scaled by `times` and its call counts by `calls` (the stage's share
+  /// of the layers scales both; a slowdown scales only the time).
+  void merge(const OpLedger& o, double times, double calls);
+};
+
+struct Pricing {
+  StepBreakdown breakdown;  // one pipeline stage
+  Work work;
+  OpLedger ledger;
+};
+
+/// Everything about one (model, system, config, workload) that does not depend on the batch.
+struct Setup {
+  const ModelSpec& spec;
+  const std::vector<WeightTensor>& weights;
+  const SystemSpec& system;
+  int nodes;
+  const ServingConfig& config;
+  const Workload& workload;
+  const Accelerator& device;
+  Layout layout;
+  bool mtp;
+  std::int64_t q;            // query positions per sequence per decode step
+  double stage_layer_share;  // main layers on the heaviest stage / all main layers
+  std::int64_t stage_layers;
+  std::int64_t stage_moe_layers;
+  std::int64_t local_experts;  // routed experts held per rank per layer
+  CommModel comm;
+  /// Measured kernel tables (null: roofline only).
+  const PerfModel* perf = nullptr;
+  /// Disaggregated prefill: its pool's setup and the KV transfer to a decode rank.
+  std::shared_ptr<const Setup> prefill_pool;
+  CommLine kv_transfer;
+  /// One main layer of each kind (layer_groups) and, by layer index, how many it stands for.
+  std::vector<std::int64_t> layer_representatives{};
+  std::vector<double> layer_repeats{};
+};
+
+// Setup (serving_setup.cpp).
+
+/// A validated request with everything that does not depend on the batch, or, when the layout
+/// cannot run, an infeasible result in `problem` (and no setup).
+struct Prepared {
+  std::unique_ptr<CommPlanner> own_planner;  // when the caller gave none (the setup points into it)
+  std::optional<PreparedModel> overridden;
+  std::optional<Setup> setup;
+  SystemTotals totals;
+  ServingResult problem;
+};
+
+/// Validates the request (InputError when malformed) and fills `p`.
+void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
+                   const ServingConfig& config, const Workload& workload, CommPlanner* planner);
+
+// Step timing (step_time.cpp).
+
+/// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
+/// `pass`, with two-microbatch overlap when the config asks for it and there is something to hide.
+Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill);
+
+/// Prefill of `prompts` prompts per dp group of the workload's context (cache hits skipped),
+/// chunk by chunk through every pipeline stage.
+struct Prefill {
+  double time_s = 0;        // all stages: the time to first token
+  StepBreakdown breakdown;  // one stage, summed over chunks
+  Work work;
+  OpLedger ledger;
+};
+Prefill price_prefill(const Setup& s, double prompts);
+
+/// Prompt tokens whose KV is already cached (skipped by prefill).
+std::int64_t cached_tokens(const Setup& s);
+
+/// Disaggregated: shipping one sequence's KV cache from the prefill pool to its decode rank.
+double kv_transfer_s(const Setup& s);
+
+/// Time to first token of one prompt: on the decode ranks when colocated, or on the prefill pool
+/// plus the KV transfer when disaggregated (0 for a prefill workload).
+double decode_ttft(const Setup& s);
+
+// Capacity (serving_memory.cpp).
+
+MemoryUse memory_use(const Setup& s, std::int64_t batch);
+std::string memory_reason(const MemoryUse& m);
+/// The largest batch per dp group that fits in HBM (0 if none).
+std::int64_t largest_fitting(const Setup& s);
+
+}  // namespace serving_detail
+}  // namespace v4sim

@@ -1,0 +1,92 @@
+// Capacity: weights, KV cache and activations per rank against the usable HBM, and the largest
+// batch that fits.
+#include <algorithm>
+#include <cstdio>
+
+#include "sim/kv_cache.h"
+#include "sim/serving_internal.h"
+
+namespace v4sim::serving_detail {
+namespace {
+
+double weights_per_rank(const Setup& s) {
+  const double tp = static_cast<double>(s.layout.tp);
+  double layer_bytes = 0, model_bytes = 0;
+  for (const WeightTensor& w : s.weights) {
+    if (w.mtp && !s.mtp) continue;
+    double bytes = static_cast<double>(w.bytes());
+    if (w.component == ParamComponent::routed_experts) {
+      bytes = bytes / static_cast<double>(w.copies) * static_cast<double>(s.local_experts);
+    } else if (w.component == ParamComponent::attention || w.component == ParamComponent::indexer ||
+               w.component == ParamComponent::lm_head || w.component == ParamComponent::embedding ||
+               w.component == ParamComponent::shared_experts ||
+               w.component == ParamComponent::dense_ffn) {
+      bytes /= tp;  // split over tensor-parallel ranks (heads, FFN columns, or vocabulary)
+    }
+    const bool main_layer = w.layer >= 0 && w.layer < s.spec.num_layers;
+    (main_layer ? layer_bytes : model_bytes) += bytes;
+  }
+  return layer_bytes * s.stage_layer_share + model_bytes;
+}
+
+/// Activations in flight per rank for `tokens` tokens of its own: the mHC residual streams (BF16,
+/// in and out), the MoE receive buffer (top-k copies, BF16) and a sub-layer output. An estimate of
+/// working buffers, doubled with two-microbatch overlap.
+double activations_per_rank(const Setup& s, double tokens) {
+  const double D = static_cast<double>(s.spec.hidden_size);
+  const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
+  const double k = static_cast<double>(std::max<std::int64_t>(1, s.spec.moe.experts_per_token));
+  const double per_token = (2.0 * streams + k + 1.0) * D * 2.0;
+  return tokens * per_token * (s.config.overlap ? 2.0 : 1.0);
+}
+
+}  // namespace
+
+MemoryUse memory_use(const Setup& s, std::int64_t batch) {
+  MemoryUse m;
+  const double b = static_cast<double>(batch);
+  const std::int64_t n = s.workload.context_tokens;
+  const KvCacheBytes kv =
+      kv_cache_per_sequence(s.spec, n, s.spec.kv_format(s.config.kv_format), s.mtp);
+  m.capacity_bytes =
+      s.device.hbm_capacity_gb.nominal * 1e9 * (1.0 - s.config.reserved_hbm_fraction);
+  m.weights_bytes = weights_per_rank(s);
+  m.kv_bytes_per_sequence = static_cast<double>(kv.total());
+  // Each rank holds the KV of its dp group's sequences for its stage's layers; with pp
+  // microbatches in flight that is batch x the KV per sequence x the stage share x pp.
+  const double kv_share = s.stage_layer_share * static_cast<double>(s.layout.pp);
+  m.kv_bytes = b * m.kv_bytes_per_sequence * kv_share;
+  const double tokens = s.workload.phase == Phase::decode
+                            ? b * static_cast<double>(s.q)
+                            : b * static_cast<double>(std::min(s.config.prefill_chunk_tokens, n));
+  m.activation_bytes = activations_per_rank(s, tokens / static_cast<double>(s.layout.tp));
+  return m;
+}
+
+std::string memory_reason(const MemoryUse& m) {
+  char buf[256];
+  std::snprintf(
+      buf, sizeof buf,
+      "weights %.1f GiB + KV %.1f GiB + activations %.1f GiB exceed the %.1f GiB usable HBM "
+      "per rank",
+      m.weights_bytes / 1073741824.0, m.kv_bytes / 1073741824.0, m.activation_bytes / 1073741824.0,
+      m.capacity_bytes / 1073741824.0);
+  return buf;
+}
+
+std::int64_t largest_fitting(const Setup& s) {
+  auto fits = [&](std::int64_t b) { return memory_use(s, b).free_bytes() >= 0; };
+  std::int64_t lo = 0, hi = 1;
+  while (hi <= (std::int64_t{1} << 24) && fits(hi)) {
+    lo = hi;
+    hi *= 2;
+  }
+  if (lo == 0) return 0;
+  while (hi - lo > 1) {
+    const std::int64_t mid = (lo + hi) / 2;
+    (fits(mid) ? lo : hi) = mid;
+  }
+  return lo;
+}
+
+}  // namespace v4sim::serving_detail

@@ -1,0 +1,157 @@
+// Request validation and the per-request setup (layout, stage shares, local experts, the
+// communication model, the disaggregated prefill pool), and the weights override.
+#include <memory>
+
+#include "hardware/perf_model.h"
+#include "models/config/input_error.h"
+#include "sim/serving_internal.h"
+
+namespace v4sim {
+namespace {
+
+std::int64_t moe_layers(const ModelSpec& s) {
+  std::int64_t n = 0;
+  for (std::int64_t i = 0; i < s.num_layers; ++i) n += s.layers[i].ffn != FfnKind::dense;
+  return n;
+}
+
+ComputePrecisions uniform_compute(Precision p, const ComputePrecisions& base) {
+  ComputePrecisions c = base;
+  c.attention_projections = c.indexer_projections = c.routed_experts = c.shared_experts =
+      c.dense_ffn = p;
+  return c;
+}
+
+}  // namespace
+
+ModelSpec with_weights(const ModelSpec& spec, const std::string& weights) {
+  if (weights.empty()) return spec;
+  ModelSpec s = spec;
+  WeightFormats& f = s.weights;
+  if (weights == "fp8") {
+    f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
+        f.mtp_projections = WeightFormat::fp8_block128_ue8m0;
+    s.compute = uniform_compute(Precision::fp8, s.compute);
+  } else if (weights == "int8") {
+    // W8A8 with per-channel scales, as Ascend serving runs DeepSeek (no FP8 path on 910B/910C).
+    f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
+        f.mtp_projections = WeightFormat::int8_channel;
+    s.compute = uniform_compute(Precision::int8, s.compute);
+  } else if (weights == "fp4") {
+    f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
+        f.mtp_projections = WeightFormat::mxfp4;
+    s.compute = uniform_compute(Precision::fp4, s.compute);
+  } else if (weights == "bf16") {
+    f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
+        f.mtp_projections = WeightFormat::bf16;
+    s.compute = uniform_compute(Precision::bf16, s.compute);
+  } else {
+    throw InputError("--weights '" + weights + "': expected fp8, int8, fp4 or bf16");
+  }
+  return s;
+}
+
+namespace serving_detail {
+namespace {
+
+void validate(const ModelSpec& spec, const ServingConfig& config, const Workload& workload) {
+  const std::int64_t n = workload.context_tokens;
+  if (n < 1 || n > spec.max_context_tokens)
+    throw InputError("context " + std::to_string(n) + " is outside [1, " +
+                     std::to_string(spec.max_context_tokens) + "] for model " + spec.name);
+  if (!(config.mtp_acceptance >= 0 && config.mtp_acceptance <= 1))
+    throw InputError("MTP acceptance " + std::to_string(config.mtp_acceptance) +
+                     " is outside [0, 1]");
+  if (!(config.cache_hit_rate >= 0 && config.cache_hit_rate < 1))
+    throw InputError("cache-hit rate " + std::to_string(config.cache_hit_rate) +
+                     " is outside [0, 1)");
+  if (!(config.expert_imbalance >= 1 && config.expert_imbalance < 1e3))
+    throw InputError("expert imbalance " + std::to_string(config.expert_imbalance) +
+                     " is outside [1, 1000)");
+  if (!(config.reserved_hbm_fraction >= 0 && config.reserved_hbm_fraction < 1))
+    throw InputError("reserved HBM fraction is outside [0, 1)");
+  if (config.prefill_chunk_tokens < 1) throw InputError("prefill chunk must be at least 1 token");
+  spec.kv_format(config.kv_format);  // throws for an unknown format
+  if (config.mtp_tokens < 1 || config.mtp_tokens > 16)
+    throw InputError("MTP draft tokens " + std::to_string(config.mtp_tokens) +
+                     " is outside [1, 16]");
+  if (!(config.normal_mode_compute_share >= 0 && config.normal_mode_compute_share < 1))
+    throw InputError("normal-mode compute share is outside [0, 1)");
+  if (!(config.scheduler_overhead_s >= 0 && config.scheduler_overhead_s < 10))
+    throw InputError("scheduler overhead is outside [0, 10) s");
+  if (config.mtp_acceptance > 0 && spec.num_mtp_layers == 0)
+    throw InputError("model " + spec.name + " has no MTP block for an MTP acceptance");
+  if (workload.slo_tpot_s && !(*workload.slo_tpot_s > 0))
+    throw InputError("TPOT SLO must be positive");
+  if (workload.slo_ttft_s && !(*workload.slo_ttft_s > 0))
+    throw InputError("TTFT SLO must be positive");
+}
+
+}  // namespace
+
+void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
+                   const ServingConfig& config, const Workload& workload, CommPlanner* planner) {
+  if (!planner) {
+    p.own_planner = std::make_unique<CommPlanner>(system, nodes);
+    planner = p.own_planner.get();
+  }
+  const ModelSpec& spec = model.spec;
+  validate(spec, config, workload);
+  p.totals = system_totals(system, nodes);
+  if (config.devices < 0 || config.devices > p.totals.devices)
+    throw InputError("devices " + std::to_string(config.devices) + " must be in [1, " +
+                     std::to_string(p.totals.devices) + "] on " + std::to_string(nodes) +
+                     " node(s) of " + system.name);
+  if (config.devices > 0 && config.devices < p.totals.devices) {
+    // A slice: its share of the nodes' power; the remaining ranks serve something else.
+    const double share =
+        static_cast<double>(config.devices) / static_cast<double>(p.totals.devices);
+    p.totals.power_w.nominal *= share;
+    p.totals.power_w.low *= share;
+    p.totals.power_w.high *= share;
+    p.totals.devices = config.devices;
+  }
+  p.problem.devices = p.totals.devices;
+  p.problem.layout = config.layout;
+  if (config.prefill_devices < 0 || config.prefill_devices >= p.totals.devices)
+    throw InputError("prefill devices " + std::to_string(config.prefill_devices) +
+                     " must be in [0, " + std::to_string(p.totals.devices) + ") on " + system.name);
+  p.problem.reason =
+      layout_problem(config.layout, p.totals.devices - config.prefill_devices, spec.num_layers,
+                     spec.moe.num_routed_experts, spec.attention.num_heads);
+  if (!p.problem.reason.empty()) return;
+  if (!config.weights.empty()) p.overridden = prepare(with_weights(spec, config.weights));
+  const PreparedModel& m = p.overridden ? *p.overridden : model;
+  const Layout& l = config.layout;
+  const std::int64_t stage_layers = (spec.num_layers + l.pp - 1) / l.pp;
+  const std::int64_t experts = spec.moe.num_routed_experts;
+  p.setup.emplace(Setup{
+      m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
+      config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
+      static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
+      (moe_layers(spec) + l.pp - 1) / l.pp,
+      experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
+      planner->model(l), config.measured_tables ? &planner->perf() : nullptr, nullptr, CommLine{}});
+  for (const LayerGroup& g : layer_groups(spec)) {
+    p.setup->layer_representatives.push_back(g.first);
+    p.setup->layer_repeats.resize(static_cast<std::size_t>(spec.num_layers), 0.0);
+    p.setup->layer_repeats[static_cast<std::size_t>(g.first)] = static_cast<double>(g.count);
+  }
+  if (config.prefill_devices > 0) {
+    // The prefill pool: tp=1, one dp group per rank, experts as wide as they go; its prompts' KV
+    // travels from the system's last rank to decode rank 0 (the farthest pair in node order).
+    const std::int64_t n = config.prefill_devices;
+    Setup pool = *p.setup;
+    pool.layout = Layout{1, n, 1, widest_ep(n, experts)};
+    pool.stage_layer_share = 1.0;
+    pool.stage_layers = spec.num_layers;
+    pool.stage_moe_layers = moe_layers(spec);
+    pool.local_experts = experts > 0 ? (experts + pool.layout.ep - 1) / pool.layout.ep : 0;
+    pool.comm = planner->model(pool.layout);
+    p.setup->prefill_pool = std::make_shared<const Setup>(pool);
+    p.setup->kv_transfer = planner->transfer(static_cast<int>(p.totals.devices - 1), 0);
+  }
+}
+
+}  // namespace serving_detail
+}  // namespace v4sim

@@ -1,0 +1,464 @@
+// Step timing: the op list priced on the busiest rank (measured tables, transferred, or the
+// roofline), communication over tables or the topology, two-microbatch overlap, chunked prefill.
+// The modelling assumptions are listed in sim/serving.h.
+#include <algorithm>
+#include <array>
+#include <cmath>
+
+#include "hardware/perf_model.h"
+#include "hardware/roofline.h"
+#include "kernels/moe.h"
+#include "sim/kv_cache.h"
+#include "sim/serving_internal.h"
+
+namespace v4sim::serving_detail {
+namespace {
+
+/// Work split over the tp ranks of a group (Megatron-style: column- then row-parallel weights,
+/// every token of the group on each rank): attention projections and core, the indexer, the LM
+/// head, and the shared experts and dense FFNs (vLLM and SGLang shard those over tp too, reducing
+/// the MoE output with the attention's kind of all-reduce).
+bool tp_split(OpComponent c) {
+  return c == OpComponent::attention_projections || c == OpComponent::core_attention ||
+         c == OpComponent::indexer_projections || c == OpComponent::indexer_scoring ||
+         c == OpComponent::lm_head || c == OpComponent::shared_experts ||
+         c == OpComponent::dense_ffn;
+}
+
+std::int64_t scaled(std::int64_t v, double f) {
+  return std::llround(static_cast<double>(v) * f);
+}
+
+/// An op's cost on one rank: `token_share` of its FLOPs and activations (the rank's tokens),
+/// `kv_share` of its KV traffic and `weight_share` of its weights.
+Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share) {
+  Cost r;
+  for (int p = 0; p < kNumPrecisions; ++p) r.flops[p] = scaled(c.flops[p], token_share);
+  for (MemClass m :
+       {MemClass::weights, MemClass::kv_cache, MemClass::state, MemClass::activations}) {
+    const double f = m == MemClass::weights       ? weight_share
+                     : m == MemClass::activations ? token_share
+                                                  : kv_share;
+    r.read(m) = scaled(c.read(m), f);
+    r.written(m) = scaled(c.written(m), f);
+  }
+  return r;
+}
+
+}  // namespace
+
+void Work::add(const Accelerator& d, const Cost& c, const OpTime& t, double times) {
+  for (Precision p : kAllPrecisions) {
+    const double peak = d.peak_flops_per_s(t.executed_as[static_cast<int>(p)]);
+    if (c.flops_at(p) > 0 && peak > 0)
+      ideal_compute_s += static_cast<double>(c.flops_at(p)) / peak * times;
+  }
+  bytes += static_cast<double>(c.total_bytes()) * times;
+  if (!t.fallback_used) return;
+  // The paths op_time remapped: precisions with FLOPs that did not run on their own path.
+  for (Precision p : kAllPrecisions) {
+    const ComputePath path = t.executed_as[static_cast<int>(p)];
+    if (c.flops_at(p) > 0 && path != native_path(p)) merge_fallback({{p, path}});
+  }
+}
+
+void Work::merge_fallback(const std::vector<PrecisionFallback>& list) {
+  for (const PrecisionFallback& f : list)
+    if (std::find(fallback.begin(), fallback.end(), f) == fallback.end()) fallback.push_back(f);
+}
+
+void OpLedger::add(const std::string& name, const std::string& component, double time_s,
+                   double repeats, const PerfEstimate& e) {
+  const double t = time_s * repeats;
+  std::string source = "roofline";
+  if (e.found && e.source == TimeSource::measured) source = "measured";
+  if (e.found && e.source == TimeSource::transferred) source = "transferred from " + e.device;
+  (source == "roofline"   ? sources.roofline_s
+   : source == "measured" ? sources.measured_s
+                          : sources.transferred_s) += t;
+  if (e.found && e.extrapolated) {
+    const std::string w = name + ": outside the measured range of " + e.device + "/" + e.table +
+                          " (efficiency held at the nearest measured size)";
+    if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+  }
+  for (OpTiming& o : ops)
+    if (o.name == name && o.efficiency_source == source) {
+      o.time_s += t;
+      o.calls += std::llround(repeats);
+      o.extrapolated = o.extrapolated || (e.found && e.extrapolated);
+      return;
+    }
+  ops.push_back({name, component, std::llround(repeats), t, source, e.found ? e.table : "",
+                 e.found && e.extrapolated});
+}
+
+void OpLedger::merge(const OpLedger& o, double times, double calls) {
+  for (const OpTiming& t : o.ops) {
+    bool done = false;
+    for (OpTiming& mine : ops)
+      if (mine.name == t.name && mine.efficiency_source == t.efficiency_source) {
+        mine.time_s += t.time_s * times;
+        mine.calls += std::llround(static_cast<double>(t.calls) * calls);
+        mine.extrapolated = mine.extrapolated || t.extrapolated;
+        done = true;
+        break;
+      }
+    if (!done) {
+      OpTiming copy = t;
+      copy.time_s *= times;
+      copy.calls = std::llround(static_cast<double>(t.calls) * calls);
+      ops.push_back(copy);
+    }
+  }
+  sources.measured_s += o.sources.measured_s * times;
+  sources.transferred_s += o.sources.transferred_s * times;
+  sources.roofline_s += o.sources.roofline_s * times;
+  for (const std::string& w : o.warnings)
+    if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+}
+
+namespace {
+
+void add_time(StepBreakdown& b, OpComponent c, double s) {
+  switch (c) {
+    case OpComponent::attention_projections:
+    case OpComponent::core_attention:
+      b.attention_s += s;
+      break;
+    case OpComponent::indexer_projections:
+    case OpComponent::indexer_scoring:
+      b.indexer_s += s;
+      break;
+    case OpComponent::compressor:
+      b.compressor_s += s;
+      break;
+    case OpComponent::router:
+    case OpComponent::routed_experts:
+    case OpComponent::shared_experts:
+    case OpComponent::dense_ffn:
+      b.moe_s += s;
+      break;
+    case OpComponent::mhc:
+    case OpComponent::lm_head:
+    case OpComponent::mtp:
+      b.other_s += s;
+      break;
+  }
+}
+
+/// Token-expert pairs on the busiest rank of a stage when `stage_tokens` tokens pass it.
+double pairs_on_rank(const Setup& s, double stage_tokens) {
+  const double ranks = static_cast<double>(s.layout.devices_per_stage());
+  // Pairs spread evenly over ranks, then the busiest gets `expert_imbalance` times the mean.
+  return stage_tokens * static_cast<double>(s.spec.moe.experts_per_token) / ranks *
+         s.config.expert_imbalance;
+}
+
+/// Routed-expert work of one MoE layer on the busiest rank, when `stage_tokens` tokens pass the
+/// stage in one step.
+Cost routed_on_rank(const Setup& s, double stage_tokens) {
+  const MoeSpec& m = s.spec.moe;
+  const double ranks = static_cast<double>(s.layout.devices_per_stage());
+  const double replicas = ranks / static_cast<double>(s.layout.ep);
+  const double pairs = pairs_on_rank(s, stage_tokens);
+  // Distinct local experts touched: tokens pick experts near-uniformly (the load-balancing bias
+  // aims for that), so a replica of an expert sees Poisson(lambda) tokens.
+  const double lambda = stage_tokens * static_cast<double>(m.experts_per_token) /
+                        (static_cast<double>(m.num_routed_experts) * replicas);
+  const double touched = static_cast<double>(s.local_experts) * (1.0 - std::exp(-lambda));
+  MoeShape shape;
+  shape.tokens = std::max<std::int64_t>(1, std::llround(pairs));
+  shape.hidden = s.spec.hidden_size;
+  shape.inter = m.expert_intermediate_size;
+  shape.num_experts = s.local_experts;
+  shape.topk = 1;  // tokens here are token-expert pairs
+  shape.experts_touched = std::max<std::int64_t>(1, std::llround(touched));
+  shape.expert_weight = s.spec.weights.routed_experts;
+  shape.expert_compute = s.spec.compute.routed_experts;
+  return routed_cost(shape);
+}
+
+/// The precision carrying most of an op's FLOPs (its kernel's input type).
+Precision main_precision(const Cost& c) {
+  Precision best = Precision::bf16;
+  std::int64_t most = 0;
+  for (Precision p : kAllPrecisions)
+    if (c.flops_at(p) > most) {
+      most = c.flops_at(p);
+      best = p;
+    }
+  return best;
+}
+
+/// The op's kernel call on a rank holding `seqs` sequences (`tokens` of them for token-parallel
+/// work) of its dp group.
+KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
+                       double stage_tokens, bool prefill) {
+  const OpKernel& k = op.kernel;
+  const double tp = static_cast<double>(s.layout.tp);
+  KernelCall call;
+  call.kernel = k.kernel;
+  call.cost = c;
+  call.precision = main_precision(c);
+  call.n = static_cast<double>(k.n);
+  call.k = static_cast<double>(k.k);
+  // Tensor-parallel GEMMs split their output over tp and see every token of the group;
+  // replicated ones run on the rank's share of the tokens.
+  if (tp_split(op.component)) {
+    call.m = static_cast<double>(k.tokens) * seqs;
+    call.n = std::max(1.0, call.n / tp);
+  } else {
+    call.m = std::max(1.0, static_cast<double>(k.tokens) * seqs / tp);
+  }
+  call.heads = static_cast<double>(k.heads) / tp;
+  call.batch = seqs;
+  call.kv_len = static_cast<double>(k.kv_len);
+  call.seq_len = static_cast<double>(k.kv_len);
+  if (k.kernel == KernelClass::grouped_gemm) {
+    call.experts = static_cast<double>(std::max<std::int64_t>(1, s.local_experts));
+    call.tokens_per_expert = pairs_on_rank(s, stage_tokens) / call.experts;
+    call.masked = !prefill;
+  }
+  return call;
+}
+
+/// Compute of one pipeline stage for `seqs` sequences per dp group, each contributing the
+/// queries of `pass`: time by component, roofline work and where each op's time came from.
+Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits_all,
+                      bool prefill) {
+  OpOptions options;
+  options.prefill = prefill;
+  options.kv_format = s.config.kv_format;
+  options.include_mtp = s.mtp;
+  options.logits_for_all_tokens = logits_all;
+  options.layers = s.layer_representatives;  // identical layers are priced once and scaled
+  const double tp = static_cast<double>(s.layout.tp);
+  const double token_share = seqs / tp;  // tokens of this rank for token-parallel work
+  const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
+  Pricing out;
+  StepBreakdown main, rest;
+  Work main_work, rest_work;
+  OpLedger main_ops, rest_ops;
+  Cost routed;
+  bool routed_done = false;
+  for (const Op& op : build_ops(s.spec, s.weights, pass, options)) {
+    const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
+    Cost c;
+    if (op.component == OpComponent::routed_experts) {
+      if (!routed_done) routed = routed_on_rank(s, stage_tokens);
+      routed_done = true;
+      c = routed;
+    } else if (tp_split(op.component)) {
+      // Heads and projection weights split over tp; with one shared KV head every TP rank reads
+      // the whole KV of its dp group's sequences.
+      c = on_rank(op.cost, token_share, seqs, 1.0 / tp);
+    } else {
+      c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
+    }
+    const OpTime t = op_time(s.device, c);
+    PerfEstimate e;
+    if (s.perf && op.kernel.has_class)
+      e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
+    const double time_s = e.found ? e.time_s + s.device.launch_overhead_s : t.total_s;
+    const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
+    add_time(main_layer ? main : rest, op.component, time_s * repeats);
+    (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
+    // The op's name without its layer index ("layers.3.attn.wq_a" -> "attn.wq_a").
+    std::string name = op.name;
+    if (op.layer >= 0) name = name.substr(name.find('.', name.find('.') + 1) + 1);
+    if (op.component == OpComponent::mtp) name = "mtp." + name;
+    (main_layer ? main_ops : rest_ops)
+        .add(name, std::string(to_string(op.component)), time_s, repeats, e);
+  }
+  // The heaviest stage holds ceil(L / pp) of the L main layers, plus the model-level ops and the
+  // MTP block (counted on it in full: conservative for pp > 1).
+  const double f = s.stage_layer_share;
+  StepBreakdown& b = out.breakdown;
+  b.attention_s = main.attention_s * f + rest.attention_s;
+  b.indexer_s = main.indexer_s * f + rest.indexer_s;
+  b.compressor_s = main.compressor_s * f + rest.compressor_s;
+  b.moe_s = main.moe_s * f + rest.moe_s;
+  b.other_s = main.other_s * f + rest.other_s;
+  b.compute_s = b.attention_s + b.indexer_s + b.compressor_s + b.moe_s + b.other_s;
+  out.work.ideal_compute_s = main_work.ideal_compute_s * f + rest_work.ideal_compute_s;
+  out.work.bytes = main_work.bytes * f + rest_work.bytes;
+  out.work.fallback = main_work.fallback;
+  out.work.merge_fallback(rest_work.fallback);
+  out.ledger.merge(main_ops, f, f);
+  out.ledger.merge(rest_ops, 1.0, 1.0);
+  return out;
+}
+
+/// Communication of one stage for `seqs` sequences per dp group: MoE dispatch (FP8: 1 B per
+/// element) and combine (BF16: 2 B) of the rank's tokens to top-k experts per MoE layer, an
+/// all-reduce of the attention output per layer when tp > 1, one hop to the next stage when
+/// pp > 1. Measured tables first (hardware/perf_model.h), else the topology graph.
+struct CommTimes {
+  double dispatch_s = 0;
+  double combine_s = 0;
+  double other_s = 0;  // TP all-reduces and the pipeline hop
+  double total_s() const { return dispatch_s + combine_s + other_s; }
+};
+
+CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill,
+                     OpLedger& ledger) {
+  const double D = static_cast<double>(s.spec.hidden_size);
+  const double tp = static_cast<double>(s.layout.tp);
+  const double rank_tokens = seqs * static_cast<double>(pass.num_tokens) / tp;
+  // The busiest rank receives (dispatch) and returns (combine) its imbalance times the mean.
+  const double moe_tokens = rank_tokens * s.config.expert_imbalance;
+  const double k = static_cast<double>(s.spec.moe.experts_per_token);
+  const CommModel& net = s.comm;
+  const int per_node = s.system.devices_per_node;
+  CommTimes out;
+  const auto table_or_graph = [&](const std::string& name, KernelCall call, const CommLine& line,
+                                  double bytes, double repeats, double& comm) {
+    PerfEstimate e;
+    call.link_latency_s = line.latency_s;
+    if (s.perf && bytes > 0) e = s.perf->estimate(call);
+    const double t = e.found ? e.time_s : line.at(bytes);
+    if (t <= 0) return;
+    comm += t * repeats;
+    ledger.add(name, "communication", t, repeats, e);
+  };
+  const std::int64_t group = std::min(s.layout.ep, s.layout.devices_per_stage());
+  if (s.stage_moe_layers > 0 && group > 1) {
+    const double layers = static_cast<double>(s.stage_moe_layers);
+    KernelCall call;
+    call.ep = static_cast<double>(group);
+    call.tokens_per_rank = moe_tokens;
+    call.low_latency = !prefill;
+    call.spans_nodes = group > per_node;
+    call.kernel = KernelClass::dispatch;
+    call.hidden = D;
+    call.topk = k;
+    call.payload_bytes_per_token = k * D * 1.0;
+    table_or_graph("ffn.dispatch", call, net.moe_all_to_all, moe_tokens * k * D * 1.0, layers,
+                   out.dispatch_s);
+    call.kernel = KernelClass::combine;
+    call.payload_bytes_per_token = k * D * 2.0;
+    table_or_graph("ffn.combine", call, net.moe_all_to_all, moe_tokens * k * D * 2.0, layers,
+                   out.combine_s);
+  }
+  if (s.layout.tp > 1) {
+    const double bytes = seqs * static_cast<double>(pass.num_tokens) * D * 2.0;
+    KernelCall call;
+    call.kernel = KernelClass::all_reduce;
+    call.ranks = tp;
+    call.message_bytes = bytes;
+    call.spans_nodes = s.layout.tp > per_node;
+    table_or_graph("attn.all_reduce", call, net.tp_all_reduce, bytes,
+                   static_cast<double>(s.stage_layers), out.other_s);
+    // The FFN's output (shared experts or dense FFN, with the routed experts' combine) is
+    // reduced over tp once more per layer.
+    table_or_graph("ffn.all_reduce", call, net.tp_all_reduce, bytes,
+                   static_cast<double>(s.stage_layers), out.other_s);
+  }
+  const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
+  const double hop =
+      net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
+  if (hop > 0) {
+    out.other_s += hop;
+    ledger.add("stage_hop", "communication", hop, 1.0, PerfEstimate{});
+  }
+  return out;
+}
+
+}  // namespace
+
+/// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
+/// `pass`. With overlap, two microbatches (halves of the sequences, or of one prompt's chunk)
+/// each run every op, and one's communication hides behind the other's compute in two windows
+/// per layer, as DeepSeek schedules them (profile-data README; V3 report §3.4): the attention
+/// side of one microbatch against the other's combine (and TP all-reduce), its MoE against the
+/// other's dispatch. A window lasts as long as its longer side.
+Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill) {
+  const bool has_comm = (s.stage_moe_layers > 0 && s.layout.ep > 1) || s.layout.tp > 1;
+  const bool split_seqs = seqs >= 2;
+  const bool split_tokens = !split_seqs && prefill && pass.num_tokens >= 2;
+  if (!s.config.overlap || !has_comm || !(split_seqs || split_tokens)) {
+    Pricing p = price_compute(s, pass, seqs, logits_all, prefill);
+    const double comm = price_comm(s, pass, seqs, prefill, p.ledger).total_s();
+    p.breakdown.communication_s = comm;
+    p.breakdown.exposed_communication_s = comm;
+    p.breakdown.total_s = p.breakdown.compute_s + comm;
+    return p;
+  }
+  // The two halves.
+  std::array<Pass, 2> passes{pass, pass};
+  std::array<double, 2> half{seqs / 2, seqs / 2};
+  if (split_tokens) {
+    const std::int64_t first = pass.num_tokens / 2;
+    passes[0] = Pass{pass.start_pos, first};
+    passes[1] = Pass{pass.start_pos + first, pass.num_tokens - first};
+    half = {seqs, seqs};
+  }
+  Pricing out;
+  OpLedger compute_ops, comm_ops;
+  CommTimes comm;
+  for (int i = 0; i < 2; ++i) {
+    const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill);
+    out.breakdown += p.breakdown;  // compute only: communication is priced below
+    out.work.ideal_compute_s += p.work.ideal_compute_s;
+    out.work.bytes += p.work.bytes;
+    out.work.merge_fallback(p.work.fallback);
+    compute_ops.merge(p.ledger, 1.0, 1.0);
+    const CommTimes c = price_comm(s, passes[i], half[i], prefill, comm_ops);
+    comm.dispatch_s += c.dispatch_s;
+    comm.combine_s += c.combine_s;
+    comm.other_s += c.other_s;
+  }
+  // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
+  const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
+  StepBreakdown& b = out.breakdown;
+  for (double* v :
+       {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.other_s, &b.compute_s})
+    *v *= slowdown;
+  out.ledger.merge(compute_ops, slowdown, 1.0);
+  out.ledger.merge(comm_ops, 1.0, 1.0);
+  b.communication_s = comm.total_s();
+  const double attention_side = b.compute_s - b.moe_s;
+  b.total_s =
+      std::max(attention_side, comm.combine_s + comm.other_s) + std::max(b.moe_s, comm.dispatch_s);
+  b.exposed_communication_s = b.total_s - b.compute_s;
+  return out;
+}
+
+std::int64_t cached_tokens(const Setup& s) {
+  return static_cast<std::int64_t>(
+      std::floor(s.config.cache_hit_rate * static_cast<double>(s.workload.context_tokens)));
+}
+
+Prefill price_prefill(const Setup& s, double prompts) {
+  Prefill out;
+  const std::int64_t n = s.workload.context_tokens;
+  for (std::int64_t start = cached_tokens(s); start < n; start += s.config.prefill_chunk_tokens) {
+    const Pass chunk{start, std::min(s.config.prefill_chunk_tokens, n - start)};
+    const Pricing p = price_stage(s, chunk, prompts, false, /*prefill=*/true);
+    out.time_s += p.breakdown.total_s * static_cast<double>(s.layout.pp);
+    out.work.ideal_compute_s += p.work.ideal_compute_s;
+    out.work.bytes += p.work.bytes;
+    out.work.merge_fallback(p.work.fallback);
+    out.ledger.merge(p.ledger, 1.0, 1.0);
+    out.breakdown += p.breakdown;
+  }
+  return out;
+}
+
+/// Disaggregated: shipping one sequence's KV cache from the prefill pool to its decode rank.
+double kv_transfer_s(const Setup& s) {
+  if (!s.prefill_pool) return 0.0;
+  const KvCacheBytes kv = kv_cache_per_sequence(s.spec, s.workload.context_tokens,
+                                                s.spec.kv_format(s.config.kv_format), s.mtp);
+  return s.kv_transfer.at(static_cast<double>(kv.total()));
+}
+
+/// Time to first token of one prompt: on the decode ranks when colocated, or on the prefill pool
+/// plus the KV transfer when disaggregated.
+double decode_ttft(const Setup& s) {
+  if (s.workload.phase != Phase::decode) return 0.0;
+  if (!s.prefill_pool) return price_prefill(s, 1.0).time_s;
+  return price_prefill(*s.prefill_pool, 1.0).time_s + kv_transfer_s(s);
+}
+
+}  // namespace v4sim::serving_detail
