@@ -46,8 +46,8 @@ struct KernelCall {
   double experts = 0, tokens_per_expert = 0;  // grouped_gemm (with n, k)
   bool masked = true;                         // grouped_gemm layout: masked (decode) or contiguous
   double batch = 0, kv_len = 0, seq_len = 0, heads = 0;  // attention and indexer classes
-  /// Attention: the KV cache is FP8. Tables of the call's cache dtype (fixed kv_dtype) serve
-  /// first: the kernel and its efficiency differ with the entry format.
+  /// Attention: the KV cache is FP8 (its cost() counts FP8 entries). The device's decode
+  /// attention tables of either cache dtype serve; the most efficient at the call's shape wins.
   bool kv_fp8 = false;
   double ep = 0, tokens_per_rank = 0;                    // dispatch/combine
   double payload_bytes_per_token = 0;   // hidden x top-k x bytes per element of this call

@@ -77,6 +77,10 @@ struct ServingConfig {
   /// batch scheduler", lmsys.org/blog/2024-12-04-sglang-v0-4; TensorRT-LLM overlap scheduler,
   /// nvidia.github.io/TensorRT-LLM/latest/features/overlap-scheduler.html, on by default).
   double scheduler_overhead_s = 0.0;
+  /// Decode steps are captured in CUDA graphs (the engines' default for decode: SGLang and vLLM
+  /// capture batch sizes up to their cuda-graph limit, TensorRT-LLM with cuda_graph_config);
+  /// false times decode collectives from eagerly launched measurements. Prefill is always eager.
+  bool cuda_graph = true;
   std::string kv_format = "deploy";
   /// Override of the model's weight storage and GEMM precision: "" (the model's own), fp8, int8,
   /// fp4 or bf16.

@@ -211,6 +211,7 @@ KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
     call.m = std::max(1.0, static_cast<double>(k.tokens) * seqs / tp);
   }
   call.heads = static_cast<double>(k.heads) / tp;
+  call.kv_fp8 = k.kv_fp8;
   call.batch = seqs;
   call.kv_len = static_cast<double>(k.kv_len);
   call.seq_len = static_cast<double>(k.kv_len);
@@ -321,7 +322,12 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
     comm += t * repeats;
     ledger.add(name, "communication", t, repeats, e);
   };
-  const std::int64_t group = std::min(s.layout.ep, s.layout.devices_per_stage());
+  // Experts spread over no more ranks than a tensor-parallel group: every rank of the group holds
+  // all of its tokens already (after the attention all-reduce), runs its own experts on them, and
+  // the FFN all-reduce sums the experts' outputs, so nothing is dispatched (vLLM and SGLang
+  // TP + EP without DP attention).
+  const std::int64_t group =
+      s.layout.ep <= s.layout.tp ? 1 : std::min(s.layout.ep, s.layout.devices_per_stage());
   if (s.stage_moe_layers > 0 && group > 1) {
     const double layers = static_cast<double>(s.stage_moe_layers);
     KernelCall call;
@@ -347,6 +353,10 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
     call.ranks = tp;
     call.message_bytes = bytes;
     call.spans_nodes = s.layout.tp > per_node;
+    // Inside one scale-up domain the engines run their own one-shot/two-shot all-reduce, NCCL
+    // across nodes; decode steps replay CUDA graphs, prefill launches eagerly.
+    call.custom_all_reduce = !call.spans_nodes;
+    call.cuda_graph = !prefill && s.config.cuda_graph;
     table_or_graph("attn.all_reduce", call, net.tp_all_reduce, bytes,
                    static_cast<double>(s.stage_layers), out.other_s);
     // The FFN's output (shared experts or dense FFN, with the routed experts' combine) is

@@ -56,6 +56,8 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
       ->check(CLI::Range(1.0, 1000.0));
   cmd->add_option("--chunk-tokens", o.chunk_tokens, "Prefill chunk size")->capture_default_str();
   cmd->add_flag("--no-overlap", o.no_overlap, "Turn off two-microbatch overlap");
+  cmd->add_flag("--no-cuda-graph", o.no_cuda_graph,
+                "Decode without CUDA graphs (collectives timed from eager launches)");
   cmd->add_option(
          "--prefill-devices", o.prefill_devices,
          "Disaggregate: prefill on this many further ranks, KV shipped to decode (0: colocated)")
@@ -129,6 +131,7 @@ ServingRequest resolve(const ServingOptions& o) {
   r.config.expert_imbalance = o.imbalance;
   r.config.prefill_chunk_tokens = o.chunk_tokens;
   r.config.overlap = !o.no_overlap;
+  r.config.cuda_graph = !o.no_cuda_graph;
   r.config.prefill_devices = o.prefill_devices;
   r.workload.phase = phase;
   r.workload.context_tokens = context;

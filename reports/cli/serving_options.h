@@ -20,6 +20,7 @@ struct ServingOptions {
   double slo_tpot_ms = 0, slo_ttft_ms = 0, mtp_acceptance = 0, cache_hit_rate = 0,
          imbalance = kEplbImbalance;
   bool no_overlap = false;
+  bool no_cuda_graph = false;
   std::int64_t mtp_tokens = 1;
   bool no_tables = false;
   double step_overhead_ms = 0;

@@ -193,18 +193,27 @@ TEST(PerfTables, AllReducePrefersItsImplementationAndLaunch) {
   EXPECT_GT(nccl.time_s, graph.time_s);  // NCCL's small-message floor is the higher one
 }
 
-// A decode attention call takes the table of its cache's entry format when the device has one.
-TEST(PerfTables, AttentionPrefersTheTableOfItsKvFormat) {
-  const PerfModel model(load_accelerator("h100"));
-  KernelCall c;
-  c.kernel = KernelClass::mla_decode;
-  c.batch = 64;
-  c.kv_len = 4096;
-  c.heads = 128;
-  c.kv_fp8 = true;
-  EXPECT_EQ(model.estimate(c).table, "mla-decode-bf16-kv-fp8");
-  c.kv_fp8 = false;
-  EXPECT_EQ(model.estimate(c).table, "mla-decode-bf16-kv-bf16");
+// A decode attention call takes the most efficient of the device's kernels at its shape, whatever
+// their cache dtype: on H200 the BF16-cache kernel (the FP8-cache table is SGLang's slower FA3
+// path), on B200 the FP8-cache TRT-LLM kernel where it is the more efficient.
+TEST(PerfTables, AttentionTakesTheMostEfficientKernelOfEitherCacheDtype) {
+  for (const char* device : {"h200", "b200"}) {
+    const Accelerator a = load_accelerator(device);
+    const PerfModel model(a);
+    KernelCall c;
+    c.kernel = KernelClass::mla_decode;
+    c.batch = 64;
+    c.kv_len = 4096;
+    c.heads = 128;
+    c.kv_fp8 = true;
+    const PerfEstimate chosen = model.estimate(c);
+    ASSERT_TRUE(chosen.found) << device;
+    for (const PerfTable& t : load_perf_tables(device).tables) {
+      if (t.kernel != KernelClass::mla_decode) continue;
+      const PerfEstimate e = estimate_from_table(t, a, a, c);
+      EXPECT_GE(chosen.efficiency, e.efficiency - 1e-12) << device << " " << t.name;
+    }
+  }
 }
 
 // A device with only NCCL tables serves a custom all-reduce call from them (AMD and Ascend have no

@@ -250,6 +250,50 @@ TEST(Serving, ASliceOfAServerIsItsOwnDeployment) {
   EXPECT_THROW(predict(f.flash, f.h200, 1, slice, decode(4096, 8)), InputError);
 }
 
+const OpTiming* find_op(const ServingResult& r, const std::string& name) {
+  for (const OpTiming& o : r.ops)
+    if (o.name == name) return &o;
+  return nullptr;
+}
+
+TEST(Serving, ExpertsInsideATensorParallelGroupNeedNoAllToAll) {
+  // TP8 + EP8 without DP attention: every rank holds all tokens after the attention all-reduce,
+  // runs its experts on them and the FFN all-reduce sums the outputs. With attention DP the
+  // tokens live on one rank each and are dispatched.
+  Fixture f;
+  ServingConfig tp;
+  tp.layout = Layout{8, 1, 1, 8};
+  const ServingResult r = predict(f.flash, f.h200, 1, tp, decode(4096, 8));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(find_op(r, "ffn.dispatch"), nullptr);
+  EXPECT_EQ(find_op(r, "ffn.combine"), nullptr);
+  ASSERT_NE(find_op(r, "ffn.all_reduce"), nullptr);
+  const ServingResult dp = predict(f.flash, f.h200, 1, full_ep(8), decode(4096, 8));
+  ASSERT_TRUE(dp.feasible) << dp.reason;
+  EXPECT_NE(find_op(dp, "ffn.dispatch"), nullptr);
+  EXPECT_EQ(find_op(dp, "ffn.all_reduce"), nullptr);
+}
+
+TEST(Serving, TensorParallelAllReducesUseTheEnginesKernelAndLaunch) {
+  // Inside one HGX node: the custom all-reduce, replayed from a CUDA graph in decode; without
+  // graphs the eager measurement, whose Python-side launch costs tens of microseconds.
+  Fixture f;
+  ServingConfig tp;
+  tp.layout = Layout{8, 1, 1, 8};
+  tp.overlap = false;  // so the all-reduces add to the step rather than hide behind attention
+  const ServingResult graph = predict(f.flash, f.h200, 1, tp, decode(4096, 8));
+  const OpTiming* g = find_op(graph, "attn.all_reduce");
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->table, "all-reduce-bf16-custom-graph");
+  tp.cuda_graph = false;
+  const ServingResult eager = predict(f.flash, f.h200, 1, tp, decode(4096, 8));
+  const OpTiming* e = find_op(eager, "attn.all_reduce");
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->table, "all-reduce-bf16-custom-eager");
+  EXPECT_GT(e->time_s, g->time_s);
+  EXPECT_GT(eager.step_s, graph.step_s);
+}
+
 TEST(Serving, PrefillAndCacheHits) {
   Fixture f;
   Workload w;
