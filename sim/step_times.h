@@ -10,8 +10,10 @@
 // token of one n-token prompt (chunked at the config's prefill_chunk_tokens, on the prefill pool
 // when disaggregated, without the KV transfer): causal attention makes the tokens after `from`
 // cost what the whole prompt costs less its first `from` tokens, and a prompt's chunks telescope
-// to P(prompt). The lookups ignore HBM capacity (reserved share 0): the simulator keeps its own
-// KV accounting (sim/simulate.h) and only asks for states that fit it.
+// to P(prompt). The lookups ignore the reserved HBM share: the simulator keeps its own KV
+// accounting (sim/simulate.h) and only asks for states that fit it. Where a rounded-up grid point
+// does not fit in HBM while the real state does, predict is asked for the real state and its time
+// stands for that grid point from then on (the one case where a lookup may round down).
 #pragma once
 
 #include <cstdint>

@@ -170,6 +170,40 @@ TEST(Simulate, KvPressurePreemptsAndStillCompletesEveryRequest) {
   expect_littles_law(free_run);
 }
 
+TEST(Simulate, MtpDecodesInPredictsTokensPerStep) {
+  Deployment d;
+  ServingConfig c = d.config;
+  c.mtp_acceptance = 0.7;
+  c.mtp_tokens = 2;
+  Workload w;
+  w.context_tokens = 2048;
+  w.batch = 1;
+  const ServingResult p = predict(d.flash, d.h200, 1, c, w);
+  ASSERT_TRUE(p.feasible) << p.reason;
+  EXPECT_NEAR(p.tokens_per_step, 1 + 0.7 + 0.49, 1e-12);
+  const SimulationResult r = run(d, c, SimulationConfig{}, {Request{0.0, 2048, 101, {}}});
+  ASSERT_EQ(r.completed, 1);
+  EXPECT_EQ(r.tokens_per_step, p.tokens_per_step);
+  // One prefill step, then ceil(100 / 2.19) = 46 decode steps.
+  EXPECT_EQ(r.steps, 1 + 46);
+}
+
+TEST(Simulate, RequestsThatCanNeverFitAreRejectedAndCounted) {
+  Deployment d;
+  SimulationConfig sim;
+  const SimulationResult probe = run(d, d.config, sim, {Request{0.0, 100, 10, {}}});
+  // A pool for 5,000 tokens: the 8,000-token request can never fit, the others run.
+  sim.kv_pool_bytes = probe.kv_bytes_fixed + 5000 * probe.kv_bytes_per_token;
+  const SimulationResult r =
+      run(d, d.config, sim,
+          {Request{0.0, 1000, 10, {}}, Request{0.5, 7000, 1000, {}}, Request{1.0, 2000, 10, {}}});
+  EXPECT_EQ(r.completed, 2);
+  EXPECT_EQ(r.rejected, 1);
+  EXPECT_TRUE(r.requests[1].rejected);
+  EXPECT_LT(r.slo_attainment, 1.0);  // a rejected request misses every SLO
+  expect_littles_law(r);
+}
+
 TEST(Simulate, PercentilesAreNearestRank) {
   const Summary s = summarize({5, 1, 4, 2, 3, 6, 7, 8, 9, 10});
   EXPECT_DOUBLE_EQ(s.mean, 5.5);
