@@ -32,6 +32,14 @@ class PrefixCache {
     return hits;
   }
   bool contains(std::uint64_t h) const { return index_.count(h) != 0; }
+  /// leading_hits without touching (for routing).
+  std::int64_t peek_leading_hits(const std::vector<std::uint64_t>& hashes) const {
+    std::int64_t hits = 0;
+    while (hits < static_cast<std::int64_t>(hashes.size()) &&
+           contains(hashes[static_cast<std::size_t>(hits)]))
+      ++hits;
+    return hits;
+  }
   void touch_or_add(std::uint64_t h) {
     auto it = index_.find(h);
     if (it != index_.end()) {
@@ -229,6 +237,25 @@ class Simulator {
     return best;
   }
 
+  /// The prefilling engine in [0, to) with the most leading blocks of `hashes` cached (ties: the
+  /// least loaded, then the lowest index) when they are more than half the prompt's blocks; else
+  /// the least loaded. The threshold keeps a prefix every prompt shares (a system prompt,
+  /// Mooncake's block 0) from sending all traffic to one engine, as cache-aware routers' match-rate
+  /// thresholds do.
+  std::size_t best_cached(const std::vector<std::uint64_t>& hashes, std::size_t to) const {
+    std::size_t best = 0;
+    std::int64_t best_hits = -1;
+    for (std::size_t i = 0; i < to; ++i) {
+      const std::int64_t hits = engines_[i].cache.peek_leading_hits(hashes);
+      if (hits > best_hits || (hits == best_hits && engines_[i].load() < engines_[best].load())) {
+        best = i;
+        best_hits = hits;
+      }
+    }
+    if (2 * best_hits <= static_cast<std::int64_t>(hashes.size())) return least_loaded(0, to);
+    return best;
+  }
+
   void schedule(double t, int kind, int index) { events_.push(Event{t, order_++, kind, index}); }
 
   int new_slot() {
@@ -249,7 +276,9 @@ class Simulator {
     const std::int64_t id = static_cast<std::int64_t>(r_.requests.size());
     const bool disaggregated = first_decode_ > 0;
     const std::size_t to = disaggregated ? first_decode_ : engines_.size();
-    const std::size_t target = least_loaded(disaggregated ? 0 : first_decode_, to);
+    const std::size_t target = sim_.cache_aware_routing && sim_.prefix_cache
+                                   ? best_cached(q.block_hashes, to)
+                                   : least_loaded(0, to);
     // Never fits, even alone in an empty engine: rejected now, counted, not dropped.
     const double whole = bytes(static_cast<double>(q.input_tokens + q.output_tokens), 1.0);
     const double prompt = bytes(static_cast<double>(q.input_tokens), 1.0);

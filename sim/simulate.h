@@ -6,12 +6,14 @@
 // The model, each part stated:
 //  * Engines: colocated, each dp group of the layout is an engine with its own queue, KV pool and
 //    prefix cache; a request goes to the engine with the fewest requests (waiting + running,
-//    lowest index on ties). Engines step independently, each step priced at its own batch (the
-//    MoE all-to-all that couples dp groups in reality is priced by predict as if every group ran
-//    that batch). Disaggregated (--prefill-devices N): N prefill engines (tp=1, one rank each)
-//    and the layout's dp groups as decode engines; a prompt finished on a prefill engine reaches
-//    the least-loaded decode engine after predict's KV transfer time, which is also when its
-//    first token counts (TTFT = prefill + transfer, as predict has it).
+//    lowest index on ties; or, with cache-aware routing, the one whose prefix cache holds the
+//    longest run of its leading blocks when that is more than half of them). Engines step
+//    independently, each step priced at its own batch (the MoE all-to-all that couples dp groups in
+//    reality is priced by predict as if every group ran that batch). Disaggregated
+//    (--prefill-devices N): N prefill engines (tp=1, one rank each) and the layout's dp groups as
+//    decode engines; a prompt finished on a prefill engine reaches the least-loaded decode engine
+//    after predict's KV transfer time, which is also when its first token counts (TTFT = prefill +
+//    transfer, as predict has it).
 //  * Continuous batching: a step runs every decoding sequence of its engine plus prompt chunks
 //    under a token budget (decode tokens count against it, Sarathi-style); prompts are chunked in
 //    admission order (FIFO). A step costs decode_step(b, mean context) + the chunks' prefill time:
@@ -55,6 +57,10 @@ struct SimulationConfig {
   std::int64_t token_budget = 0;  // tokens per step per engine; 0: the prefill chunk size
   double kv_pool_bytes = 0;       // per engine; 0: from the memory model (above)
   bool prefix_cache = true;
+  /// Route a request to the prefilling engine whose cache holds the longest run of its leading
+  /// blocks when that run is more than half its blocks (ties: the least loaded), else to the least
+  /// loaded, as cache-aware routers do; false: always the least loaded.
+  bool cache_aware_routing = false;
   std::optional<double> slo_ttft_s, slo_tpot_s;
   double timeline_interval_s = 1.0;  // resolution of the occupancy timeline
 };

@@ -26,7 +26,7 @@ struct SimulateOptions {
   double time_scale = 1.0, rate = 0, burstiness = 1.0, kv_pool_gb = 0, timeline_interval_s = 1.0;
   std::int64_t requests = 0, max_batch = 256, token_budget = 0;
   std::uint64_t seed = 1;
-  bool no_prefix_cache = false;
+  bool no_prefix_cache = false, cache_aware_routing = false;
 };
 
 Json summary_json(const Summary& s) {
@@ -157,6 +157,9 @@ void setup_simulate(CLI::App& app) {
   cmd->add_option("--kv-pool-gb", opt->kv_pool_gb,
                   "KV pool per dp group in GB (default: HBM left after weights and activations)");
   cmd->add_flag("--no-prefix-cache", opt->no_prefix_cache, "Turn off the prefix cache");
+  cmd->add_flag("--cache-aware-routing", opt->cache_aware_routing,
+                "Send a request to the dp group caching most of its prefix (when more than half "
+                "of it), else to the least loaded");
   cmd->add_option("--timeline-interval-s", opt->timeline_interval_s,
                   "Resolution of the occupancy timeline (JSON)")
       ->capture_default_str();
@@ -175,6 +178,7 @@ void setup_simulate(CLI::App& app) {
     if (!(opt->kv_pool_gb >= 0)) throw InputError("--kv-pool-gb must not be negative");
     sim.kv_pool_bytes = opt->kv_pool_gb * 1e9;
     sim.prefix_cache = !opt->no_prefix_cache;
+    sim.cache_aware_routing = opt->cache_aware_routing;
     sim.slo_ttft_s = req.workload.slo_ttft_s;
     sim.slo_tpot_s = req.workload.slo_tpot_s;
     sim.timeline_interval_s = opt->timeline_interval_s;

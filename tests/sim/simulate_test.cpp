@@ -145,6 +145,49 @@ TEST(Simulate, InfiniteCacheHitsEveryRepeatedPrefix) {
   expect_littles_law(r);
 }
 
+/// Eight dp groups under load: least-loaded routing scatters a conversation's turns over engines
+/// (their caches miss); cache-aware routing sends each later turn to the engine holding its
+/// previous turn, where every block of that turn hits.
+TEST(Simulate, CacheAwareRoutingFollowsConversationsAcrossDpGroups) {
+  Deployment d;
+  ServingConfig c = d.config;
+  c.layout = Layout{1, 8, 1, 8};
+  std::vector<Request> requests;
+  std::vector<std::size_t> previous_blocks;  // per request: blocks of its conversation's last turn
+  std::vector<std::vector<std::uint64_t>> conversations(10);
+  std::uint64_t next_id = 1;
+  for (int turn = 0; turn < 6; ++turn) {
+    for (int k = 0; k < 10; ++k) {
+      std::vector<std::uint64_t>& conv = conversations[static_cast<std::size_t>(k)];
+      previous_blocks.push_back(conv.size());
+      if (conv.empty()) conv.push_back(0);  // a block every prompt shares
+      conv.push_back(next_id++);
+      if (k % 2 == 0) conv.push_back(next_id++);
+      Request q;
+      q.arrival_s = static_cast<double>(turn * 10 + k);
+      q.input_tokens = static_cast<std::int64_t>(conv.size()) * kPrefixBlockTokens;
+      q.output_tokens = 1500;  // ~20 s of decode: many requests in flight on every engine
+      q.block_hashes = conv;
+      requests.push_back(q);
+    }
+  }
+  SimulationConfig sim;
+  sim.kv_pool_bytes = 1e30;
+  const SimulationResult spread = run(d, c, sim, requests);
+  sim.cache_aware_routing = true;
+  const SimulationResult aware = run(d, c, sim, requests);
+  ASSERT_EQ(aware.completed, 60);
+  for (std::size_t i = 10; i < requests.size(); ++i)
+    EXPECT_EQ(aware.requests[i].cached_tokens,
+              static_cast<std::int64_t>(previous_blocks[i]) * kPrefixBlockTokens)
+        << "request " << i;
+  EXPECT_GT(aware.cache_hit_rate, spread.cache_hit_rate);
+  std::printf("cache hit rate: least-loaded %.3f, cache-aware %.3f\n", spread.cache_hit_rate,
+              aware.cache_hit_rate);
+  expect_littles_law(spread);
+  expect_littles_law(aware);
+}
+
 TEST(Simulate, KvPressurePreemptsAndStillCompletesEveryRequest) {
   Deployment d;
   SimulationConfig sim;
