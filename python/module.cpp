@@ -87,6 +87,7 @@ std::string run(const std::string& command, const std::string& positional, const
   v4sim::cli::setup_optimize(app);
   v4sim::cli::setup_plan(app);
   v4sim::cli::setup_report(app);
+  v4sim::cli::setup_simulate(app);
   std::vector<char*> argv;
   for (std::string& a : args) argv.push_back(a.data());
   CaptureStdout capture;
@@ -140,6 +141,10 @@ PYBIND11_MODULE(v4sim, m) {
   m.def(
       "optimize", [](py::kwargs kw) { return command("optimize", kw); },
       "Layout and batch search: the frontier and the cheapest point (v4sim optimize).");
+  m.def(
+      "simulate", [](py::kwargs kw) { return command("simulate", kw); },
+      "Serving simulation over a trace or synthetic arrivals: latency percentiles, SLO "
+      "attainment, goodput (v4sim simulate).");
   m.def(
       "plan",
       [](const std::string& file, py::kwargs kw) { return parse(run("plan", file, kw, true)); },

@@ -54,6 +54,15 @@ def test_compare_predict_optimize_plan():
     assert plan == json.loads(cli("plan", demand, "--format", "json"))
 
 
+def test_simulate_equals_the_cli_json():
+    s = v4sim.simulate(model="deepseek-v4-flash", system="hgx-h200", rate=5, requests=50,
+                       input_tokens="1000-2000", output_tokens=64, seed=3)
+    assert s == json.loads(cli("simulate", "--model", "deepseek-v4-flash", "--system", "hgx-h200",
+                               "--rate", "5", "--requests", "50", "--input-tokens", "1000-2000",
+                               "--output-tokens", "64", "--seed", "3", "--format", "json"))
+    assert s["completed"] == 50
+
+
 def test_bad_input_raises_value_error_with_the_cli_message():
     with pytest.raises(ValueError, match="unknown model 'deepseek-v9'"):
         v4sim.cost(model="deepseek-v9", context="4k")

@@ -18,5 +18,6 @@ void setup_report(CLI::App& app);
 void setup_bench(CLI::App& app);
 void setup_calibrate(CLI::App& app);
 void setup_validate(CLI::App& app);
+void setup_simulate(CLI::App& app);
 
 }  // namespace v4sim::cli

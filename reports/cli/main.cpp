@@ -86,6 +86,7 @@ int main(int argc, char** argv) {
   v4sim::cli::setup_bench(app);
   v4sim::cli::setup_calibrate(app);
   v4sim::cli::setup_validate(app);
+  v4sim::cli::setup_simulate(app);
   auto is_command = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;

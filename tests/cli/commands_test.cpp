@@ -166,8 +166,73 @@ TEST(CliServing, EngineBenchReportsItsRates) {
   const Outcome r = run("bench --engine --format json");
   ASSERT_EQ(r.code, 0) << r.out;
   const auto j = nlohmann::json::parse(r.out);
-  for (const char* key : {"analytic_evaluations_per_s", "serving_points_per_s", "optimize_s"})
+  for (const char* key : {"analytic_evaluations_per_s", "serving_points_per_s", "optimize_s",
+                          "simulate_s", "simulate_requests_per_min"})
     EXPECT_GT(j[key].get<double>(), 0) << key;
+}
+
+TEST(CliSimulate, JsonHasTheIssueKeysAndIsByteIdenticalForASeed) {
+  const std::string args =
+      "simulate --model deepseek-v4-flash --system hgx-h200 --rate 20 --requests 300 "
+      "--input-tokens 1000-3000 --output-tokens 50-300 --seed 11 --slo-ttft-ms 2000 "
+      "--slo-tpot-ms 50 --format json";
+  const Outcome a = run(args), b = run(args);
+  ASSERT_EQ(a.code, 0) << a.out;
+  EXPECT_EQ(a.out, b.out);
+  const auto j = nlohmann::json::parse(a.out);
+  EXPECT_EQ(j["requests"], 300);
+  EXPECT_EQ(j["completed"], 300);
+  for (const char* group : {"ttft_s", "tpot_s", "e2e_s"})
+    for (const char* stat : {"mean", "p50", "p90", "p99"})
+      EXPECT_GT(j[group][stat].get<double>(), 0) << group << "." << stat;
+  for (const char* key : {"slo_attainment", "goodput_requests_per_s", "throughput_tokens_per_s"})
+    EXPECT_GT(j[key].get<double>(), 0) << key;
+  EXPECT_EQ(j["cache_hit_rate"], 0.0);  // synthetic requests carry no prefix blocks
+  EXPECT_LE(j["slo_attainment"].get<double>(), 1.0);
+  const Outcome other =
+      run("simulate --model deepseek-v4-flash --system hgx-h200 --rate 20 --requests 300 "
+          "--input-tokens 1000-3000 --output-tokens 50-300 --seed 12 --slo-ttft-ms 2000 "
+          "--slo-tpot-ms 50 --format json");
+  EXPECT_NE(a.out, other.out);
+}
+
+TEST(CliSimulate, TraceReplayWritesTheRequestTable) {
+  const auto dir = std::filesystem::temp_directory_path() / "v4sim_cli_simulate";
+  std::filesystem::create_directories(dir);
+  const auto trace = dir / "t.jsonl";
+  std::ofstream(trace)
+      << "{\"timestamp\": 0, \"input_length\": 1000, \"output_length\": 20, \"hash_ids\": [0, 1]}\n"
+      << "{\"timestamp\": 500, \"input_length\": 1200, \"output_length\": 9, \"hash_ids\": [0, 1, "
+         "2]}\n";
+  const auto csv = dir / "requests.csv";
+  const Outcome r = run("simulate --model deepseek-v4-flash --system hgx-h200 --trace " +
+                        trace.string() + " --requests-csv " + csv.string() + " --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["completed"], 2);
+  EXPECT_GT(j["cache_hit_rate"].get<double>(), 0);  // the second prompt repeats blocks 0 and 1
+  std::ifstream in(csv);
+  std::string header, row;
+  std::getline(in, header);
+  EXPECT_EQ(header.rfind("id,arrival_s,", 0), 0u) << header;
+  int rows = 0;
+  while (std::getline(in, row)) ++rows;
+  EXPECT_EQ(rows, 2);
+}
+
+TEST(CliSimulate, BadTraceIsExitTwoNamingFileLineAndField) {
+  const auto dir = std::filesystem::temp_directory_path() / "v4sim_cli_simulate";
+  std::filesystem::create_directories(dir);
+  const auto trace = dir / "bad.csv";
+  std::ofstream(trace) << "TIMESTAMP,ContextTokens,GeneratedTokens\n"
+                       << "2023-11-16 18:17:03.9799600,4808,10\n"
+                       << "2023-11-16 18:17:04.0319600,-1,8\n";
+  const Outcome r =
+      run("simulate --model deepseek-v4-flash --system hgx-h200 --trace " + trace.string());
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.out.find(trace.string() + ":3: field 'ContextTokens' = '-1'"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(run("simulate --model deepseek-v4-flash --system hgx-h200").code, 2);
 }
 
 TEST(CliServing, OptimizeSearchesTheDeploymentSize) {

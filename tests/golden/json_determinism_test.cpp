@@ -79,7 +79,9 @@ INSTANTIATE_TEST_SUITE_P(
                       "predict --model deepseek-v4-flash --system hgx-h200 --context 32k",
                       "optimize --model deepseek-v4-flash --system hgx-h200 --context 16k "
                       "--slo-tpot-ms 50",
-                      "plan " V4SIM_SOURCE_DIR "/scenarios/demand-50b-tokens-per-day.yaml"),
+                      "plan " V4SIM_SOURCE_DIR "/scenarios/demand-50b-tokens-per-day.yaml",
+                      "simulate --model deepseek-v4-flash --system hgx-h200 --rate 30 "
+                      "--requests 2000 --burstiness 3 --input-tokens 512-8192 --seed 5"),
     [](const ::testing::TestParamInfo<const char*>& info) {
       std::string name = info.param;
       name = name.substr(0, name.find(' ')) + "_" + std::to_string(info.index);
