@@ -10,8 +10,10 @@
 // Files live in scenarios/*.yaml and are read as strictly as every other catalogue.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +23,9 @@
 #include "sim/plan.h"
 
 namespace v4sim {
+
+/// Called with (points done, points total) during long sweeps.
+using ProgressFn = std::function<void(std::size_t, std::size_t)>;
 
 /// One published API price list, in USD per million tokens (converted at the scenario's exchange
 /// rate when the source lists CNY).
