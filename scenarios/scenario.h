@@ -1,8 +1,7 @@
 // A scenario: one question v4sim answers as a report. Three kinds:
 //   long_context       models x contexts (x systems): FLOPs per token, KV per sequence, sessions
-//   per
-//                      device, decode throughput and $/M output tokens, and where savings come
-//                      from.
+//                      per device, decode throughput and $/M output tokens, and where savings
+//                      come from.
 //   hardware_purchase  a demand served by each model on candidate systems: units, capex, opex,
 //                      $/M tokens, and how the ranking moves when uncertain inputs move.
 //   api_pricing        API price lists against workloads: monthly bills, and self-hosted cost and
