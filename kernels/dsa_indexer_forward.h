@@ -3,11 +3,11 @@
 // the MLA that follows (kernels/mla_attention_forward.h). Cost side: kernels/indexer_scoring.h
 // (ratio 1, FP8 keys) and kernels/linear.h (the three projections).
 //
-//   k_s  = Hadamard(RoPE(LayerNorm(W_k x_s)))         one shared 128-d key per token, then FP8
-//   q_t  = Hadamard(RoPE(W_qb^I c_q,t))  [64 x 128]   from MLA's query latent c_q, then FP8 per
-//   head w_t  = W_w x_t * 64^-1/2 * 128^-1/2               head weights (may be negative; no
-//   softmax) I(t, s) = sum_h w_{t,h} ReLU(q_{t,h} . k_s)        over s <= t;  C(t) = top-k of I(t,
-//   .)
+//   k_s     = Hadamard(RoPE(LayerNorm(W_k x_s)))        one shared 128-d key per token; FP8
+//   q_t     = Hadamard(RoPE(W_qb^I c_q,t))  [64 x 128]  from MLA's query latent c_q; FP8 per head
+//   w_t     = W_w x_t * 64^-1/2 * 128^-1/2              head weights (may be negative; no softmax)
+//   I(t, s) = sum_h w_{t,h} ReLU(q_{t,h} . k_s)         over s <= t
+//   C(t)    = top-k of I(t, .)
 //
 // Layout details that differ from V4 (official V3.2 inference/model.py after the Nov 2025 fix):
 //   * RoPE acts on the FIRST rope_dim (64) dims, non-interleaved: pair j = (x[j], x[j + 32]) is

@@ -5,15 +5,15 @@
 // Byte order of one entry (multi-byte values little-endian; offsets for the production widths):
 //
 //   v4_fp8_sparse   V4 K=V entry, 512 = 448 NoPE + 64 RoPE dims -> 584 B (FlashMLA
-//   MODEL1_FP8Sparse,
-//                   the order of its per-token array-of-structs layout):
+//                   MODEL1_FP8Sparse, the order of its per-token array-of-structs layout):
 //                     [0, 448)    E4M3 codes of the NoPE dims
 //                     [448, 576)  BF16 RoPE dims
 //                     [576, 583)  UE8M0 scales, one per 64 NoPE dims
 //                     [583, 584)  zero padding (scale bytes are padded to a multiple of 8)
 //   v32_fp8_sparse  V3.2 MLA latent, 576 = 512 + 64 RoPE -> 656 B (FlashMLA V32_FP8Sparse):
-//                     [0, 512)    E4M3 codes, [512, 528) 4 fp32 scales (one per 128), [528, 656)
-//                     BF16 RoPE
+//                     [0, 512)    E4M3 codes
+//                     [512, 528)  4 fp32 scales, one per 128 dims
+//                     [528, 656)  BF16 RoPE dims
 //   mxfp4           V4 indexer key, 128 dims -> 68 B: [0, 64) E2M1 pairs (element 2j low nibble),
 //                   [64, 68) UE8M0 scales, one per 32 dims
 //   fp8_fp32_scale  V3.2 indexer key, 128 dims -> 132 B: [0, 128) E4M3 codes, [128, 132) fp32 scale

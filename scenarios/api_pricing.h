@@ -15,9 +15,18 @@
 //                     (sim/token_costs.h).
 //   margin            API bill - self-hosted cost of the same tokens, on the system where that
 //                     cost is lowest.
+//
+// This header is the computation (a typed study); reports/studies/api_pricing.h writes it.
 #pragma once
 
-#include "scenarios/long_context.h"
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hardware/system.h"
+#include "scenarios/scenario.h"
+#include "sim/analytic.h"
 
 namespace v4sim {
 
@@ -44,6 +53,35 @@ struct SelfHostedCost {
 /// The self-hosted cost of `workload` for a month at `c` on a loaded fleet (USD).
 double monthly_self_hosted(const SelfHostedCost& c, const ApiWorkload& workload);
 
-report::Report run_api_pricing(const Scenario& scenario, const ProgressFn& progress = {});
+/// The study: every model's self-hosted cost on every system for every workload.
+struct ApiPricingStudy {
+  std::vector<PreparedModel> models;
+  std::vector<SystemSpec> systems;
+  /// [model][system][workload]
+  std::vector<std::vector<std::vector<SelfHostedCost>>> cost;
+
+  /// Index of the model named `name`; InputError when it is not among the scenario's models.
+  std::size_t model_index(const std::string& name) const;
+  /// The system with the lowest loaded monthly cost of workload `w` (index `wi`) for model `i`,
+  /// or -1 when none can serve it.
+  int cheapest_system(std::size_t i, const ApiWorkload& w, std::size_t wi) const;
+};
+
+/// A dedicated deployment for one workload alone: the fewest whole units (at the size the
+/// self-hosted cost used) that carry its average load, paid for 730 hours a month.
+struct Dedicated {
+  int system = -1;  // index into the study's systems; -1: none can serve it
+  std::int64_t units = 0;
+  std::int64_t devices = 0;
+  double monthly_usd = 0;
+  double utilization = 0;
+};
+
+/// The cheapest dedicated deployment of workload `w` (index `wi`) for model `i`.
+Dedicated dedicated(const ApiPricingStudy& study, std::size_t i, const ApiWorkload& w,
+                    std::size_t wi);
+
+/// Loads the scenario's models and systems and prices every (model, system, workload).
+ApiPricingStudy study_api_pricing(const Scenario& scenario, const ProgressFn& progress = {});
 
 }  // namespace v4sim

@@ -2,10 +2,21 @@
 // each candidate system (sim/plan.h: units, capex, opex, $/M tokens, utilisation), ranked, and the
 // same plans re-made with each uncertain input at the low and the high end of its range, to show
 // how far the ranking and the price per token can move.
+//
+// This header is the computation (a typed study); reports/studies/hardware_purchase.h writes it.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <tuple>
+#include <vector>
+
 #include "hardware/system.h"
-#include "scenarios/long_context.h"
+#include "scenarios/scenario.h"
+#include "sim/analytic.h"
+#include "sim/plan.h"
 
 namespace v4sim {
 
@@ -23,6 +34,39 @@ enum class RangeEnd { low, high };
 /// The topology and links are untouched, so communication models built for `system` stay valid.
 SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, RangeEnd bound);
 
-report::Report run_hardware_purchase(const Scenario& scenario, const ProgressFn& progress = {});
+/// One set of plans: the nominal inputs, or one sensitivity at one end of its range.
+struct PurchaseVariant {
+  const Sensitivity* what = nullptr;  // nullptr: nominal (points into the scenario)
+  RangeEnd bound = RangeEnd::low;
+  std::vector<std::vector<SystemPlan>> plans;  // per model, ranked as plan_purchase returns them
+};
+
+/// Why a context length cannot be served on a system, as far as the search can tell.
+struct Shortfall {
+  bool fits = false;   // some decode layout holds the weights and one batch
+  double tpot_s = 0;   // fastest TPOT of any fitting decode point
+  double ttft_s = 0;   // fastest TTFT of any fitting prefill point (infinity: none fits)
+  std::string reason;  // plan_purchase's reason
+};
+
+/// The study: every model's plans on every system, nominal and varied.
+struct PurchaseStudy {
+  std::vector<PreparedModel> models;
+  std::vector<SystemSpec> systems;
+  std::vector<PurchaseVariant> variants;         // [0]: nominal
+  std::vector<std::vector<SystemPlan>> relaxed;  // per model, without the TTFT target (if any)
+  /// (model, system, context tokens) of each infeasible nominal bucket.
+  std::map<std::tuple<std::size_t, std::size_t, std::int64_t>, Shortfall> shortfalls;
+
+  const PurchaseVariant& nominal() const { return variants.front(); }
+};
+
+/// The plan for `system` among `plans`, or nullptr.
+const SystemPlan* find_plan(const std::vector<SystemPlan>& plans, const std::string& system);
+
+/// Loads the scenario's models and systems and makes every plan. The variants point into
+/// `scenario`'s sensitivities, so it must outlive the study. InputError for a KV format other
+/// than the deployed one.
+PurchaseStudy study_hardware_purchase(const Scenario& scenario, const ProgressFn& progress = {});
 
 }  // namespace v4sim

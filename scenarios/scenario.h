@@ -1,8 +1,7 @@
 // A scenario: one question v4sim answers as a report. Three kinds:
 //   long_context       models x contexts (x systems): FLOPs per token, KV per sequence, sessions
-//   per
-//                      device, decode throughput and $/M output tokens, and where savings come
-//                      from.
+//                      per device, decode throughput and $/M output tokens, and where savings
+//                      come from.
 //   hardware_purchase  a demand served by each model on candidate systems: units, capex, opex,
 //                      $/M tokens, and how the ranking moves when uncertain inputs move.
 //   api_pricing        API price lists against workloads: monthly bills, and self-hosted cost and
@@ -10,8 +9,10 @@
 // Files live in scenarios/*.yaml and are read as strictly as every other catalogue.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -21,6 +22,9 @@
 #include "sim/plan.h"
 
 namespace v4sim {
+
+/// Called with (points done, points total) during long sweeps.
+using ProgressFn = std::function<void(std::size_t, std::size_t)>;
 
 /// One published API price list, in USD per million tokens (converted at the scenario's exchange
 /// rate when the source lists CNY).

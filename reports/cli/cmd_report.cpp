@@ -6,8 +6,8 @@
 
 #include "reports/cli/commands.h"
 #include "reports/progress.h"
+#include "reports/studies/run.h"
 #include "reports/write_report.h"
-#include "scenarios/run.h"
 
 namespace v4sim::cli {
 

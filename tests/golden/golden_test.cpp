@@ -1,8 +1,8 @@
 // Golden runs of every shipped scenario (scenarios/*.yaml with a `kind:`): the report's tables and
 // text (report.md, with the source folder replaced by <src>) must equal
 // tests/golden/refs/<name>.md. A second run must give byte-identical files (no timestamps, stable
-// ordering, fixed seeds). Refresh on purpose:  V4SIM_UPDATE_GOLDEN=1 ctest --test-dir build -L
-// golden
+// ordering, fixed seeds). Refresh on purpose:
+//   V4SIM_UPDATE_GOLDEN=1 ctest --test-dir build -L golden
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 
+#include "reports/studies/api_pricing.h"
 #include "scenarios/api_pricing.h"
 #include "tests/scenarios/scenario_files.h"
 

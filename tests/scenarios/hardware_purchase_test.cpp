@@ -8,6 +8,7 @@
 #include "hardware/system.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
+#include "reports/studies/hardware_purchase.h"
 #include "scenarios/hardware_purchase.h"
 // Both headers in one translation unit: their enums (Bound, RangeEnd) must not clash (issue 16).
 #include "hardware/roofline.h"

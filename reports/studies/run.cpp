@@ -1,8 +1,9 @@
-#include "scenarios/run.h"
+#include "reports/studies/run.h"
 
 #include "models/config/input_error.h"
-#include "scenarios/api_pricing.h"
-#include "scenarios/hardware_purchase.h"
+#include "reports/studies/api_pricing.h"
+#include "reports/studies/hardware_purchase.h"
+#include "reports/studies/long_context.h"
 
 namespace v4sim {
 

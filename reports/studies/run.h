@@ -1,7 +1,8 @@
 // Runs a scenario of any kind into a report.
 #pragma once
 
-#include "scenarios/long_context.h"
+#include "reports/report.h"
+#include "scenarios/scenario.h"
 
 namespace v4sim {
 

@@ -1,4 +1,4 @@
-#include "scenarios/long_context.h"
+#include "reports/studies/long_context.h"
 
 #include <algorithm>
 #include <cstdio>
