@@ -4,15 +4,14 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/precondition.h"
 #include "kernels/projection_forward.h"
 #include "kernels/random_fill.h"
 
 namespace v4sim {
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("attention_layer: ").append(what));
-}
+constexpr const char* kKernel = "attention_layer";  // names the kernel in precondition errors
 
 void fill(RowMatrixXf& m, std::int64_t rows, std::int64_t cols, double sigma, std::uint64_t seed) {
   m.resize(rows, cols);
@@ -133,8 +132,9 @@ RowMatrixXf attention_layer_forward(const AttentionLayerShape& shape,
                                     EntrySelection* selection_out) {
   const std::int64_t T = shape.num_tokens, s = shape.start_pos, d = shape.head_dim;
   const std::int64_t H = shape.num_heads;
-  check(x.rows() == T && x.cols() == shape.hidden, "x must be [num_tokens, hidden]");
-  check(cache.length() == s, "cache length must equal start_pos");
+  V4SIM_REQUIRE(kKernel, x.rows() == T && x.cols() == shape.hidden,
+                "x must be [num_tokens, hidden]");
+  V4SIM_REQUIRE(kKernel, cache.length() == s, "cache length must equal start_pos");
   const std::vector<LinearShape> proj = projection_shapes(shape);
   const RopeTable rope = layer_rope_table(shape);
   const bool fp8 = w.fp8 && shape.attention_weights == WeightFormat::fp8_block128_ue8m0;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "kernels/linear.h"
+#include "kernels/precondition.h"
 #include "kernels/projection_forward.h"
 #include "kernels/quant.h"
 #include "kernels/random_fill.h"
@@ -28,9 +29,7 @@ void fill(RowMatrixXf& m, std::int64_t rows, std::int64_t cols, float half_width
   fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())), half_width, seed);
 }
 
-void check(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("compressor_forward: ").append(what));
-}
+constexpr const char* kKernel = "compressor_forward";  // names the kernel in precondition errors
 
 }  // namespace
 
@@ -63,14 +62,19 @@ void compressor_forward(const CompressorShape& shape, const CompressorWeights& w
   const std::int64_t T = shape.num_tokens, s = shape.start_pos, e = s + T;
   const std::int64_t m = shape.ratio, d = shape.head_dim, width = projection_width(shape);
   const std::int64_t ring = ring_rows(shape);
-  check(x.rows() == T && x.cols() == shape.hidden, "x must be [num_tokens, hidden]");
-  check(w.wkv.rows() == width && w.wkv.cols() == shape.hidden, "wkv must be [width, hidden]");
-  check(w.wgate.rows() == width && w.wgate.cols() == shape.hidden, "wgate must be [width, hidden]");
-  check(w.ape.rows() == m && w.ape.cols() == width, "ape must be [ratio, width]");
-  check(w.norm.size() == d && rope.rope_dim <= d, "norm must be [head_dim]");
-  check(state.c.rows() == ring && state.c.cols() == width, "state does not match the shape");
-  check(state.next_pos == s, "state.next_pos must equal start_pos");
-  check(entries.dim == d && entries.rows == s / m, "entries must hold start_pos / ratio rows");
+  V4SIM_REQUIRE(kKernel, x.rows() == T && x.cols() == shape.hidden,
+                "x must be [num_tokens, hidden]");
+  V4SIM_REQUIRE(kKernel, w.wkv.rows() == width && w.wkv.cols() == shape.hidden,
+                "wkv must be [width, hidden]");
+  V4SIM_REQUIRE(kKernel, w.wgate.rows() == width && w.wgate.cols() == shape.hidden,
+                "wgate must be [width, hidden]");
+  V4SIM_REQUIRE(kKernel, w.ape.rows() == m && w.ape.cols() == width, "ape must be [ratio, width]");
+  V4SIM_REQUIRE(kKernel, w.norm.size() == d && rope.rope_dim <= d, "norm must be [head_dim]");
+  V4SIM_REQUIRE(kKernel, state.c.rows() == ring && state.c.cols() == width,
+                "state does not match the shape");
+  V4SIM_REQUIRE(kKernel, state.next_pos == s, "state.next_pos must equal start_pos");
+  V4SIM_REQUIRE(kKernel, entries.dim == d && entries.rows == s / m,
+                "entries must hold start_pos / ratio rows");
   if (T <= 0) return;
 
   // Every token's (c, z) row: this call's rows live in C/Z until the tail is stored at the end.

@@ -7,14 +7,13 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/precondition.h"
 #include "kernels/quant.h"
 
 namespace v4sim {
 namespace {
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("dsa_indexer_forward: ").append(what));
-}
+constexpr const char* kKernel = "dsa_indexer_forward";  // names the kernel in precondition errors
 
 // Keys are scored in blocks: one block is decoded to float once and multiplied by every query
 // that sees it, a [H, d] x [d, block] product.
@@ -23,7 +22,7 @@ constexpr std::int64_t kKeyBlock = 256;
 // Y = X W^T, counted as the LinearShape{T, in, out} it is.
 RowMatrixXf project(const Eigen::Ref<const RowMatrixXf>& x, const RowMatrixXf& w, WeightFormat f,
                     Precision p, Cost* counted) {
-  require(x.cols() == w.cols(), "projection input width does not match the weight");
+  V4SIM_REQUIRE(kKernel, x.cols() == w.cols(), "projection input width does not match the weight");
   RowMatrixXf y(x.rows(), w.rows());
   y.noalias() = x * w.transpose();
   if (counted != nullptr) *counted += cost(LinearShape{x.rows(), w.cols(), w.rows(), 1, f, p});
@@ -73,9 +72,10 @@ void decode_block(const DsaKeyCache& cache, const std::array<float, 256>& lut, s
 std::int64_t score_all(const DsaQueries& q, const DsaKeyCache& cache,
                        std::vector<std::vector<float>>& scores) {
   const std::int64_t T = q.q.rows(), H = q.w.cols(), d = cache.head_dim;
-  require(H > 0 && q.q.cols() == H * d, "queries must be [T, heads * head_dim]");
+  V4SIM_REQUIRE(kKernel, H > 0 && q.q.cols() == H * d, "queries must be [T, heads * head_dim]");
   const std::int64_t last = q.start_pos + T;  // keys 0 .. last-1 are needed
-  require(cache.rows >= last, "key cache holds fewer tokens than the last query's position");
+  V4SIM_REQUIRE(kKernel, cache.rows >= last,
+                "key cache holds fewer tokens than the last query's position");
   scores.assign(static_cast<std::size_t>(T), {});
   for (std::int64_t i = 0; i < T; ++i)
     scores[i].resize(static_cast<std::size_t>(q.start_pos + i + 1));
@@ -134,7 +134,8 @@ void DsaKeyCache::reserve(std::int64_t n) {
 }
 
 void DsaKeyCache::append(std::span<const float> key) {
-  require(static_cast<std::int64_t>(key.size()) == head_dim, "key width differs from the cache");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(key.size()) == head_dim,
+                "key width differs from the cache");
   if (exact) {
     values.insert(values.end(), key.begin(), key.end());
   } else {
@@ -149,15 +150,16 @@ void DsaKeyCache::append(std::span<const float> key) {
 }
 
 void DsaKeyCache::append_fp8(std::span<const std::uint8_t> key_codes, float scale) {
-  require(!exact, "an exact-mode cache holds floats, not FP8 codes");
-  require(static_cast<std::int64_t>(key_codes.size()) == head_dim, "key width differs");
+  V4SIM_REQUIRE(kKernel, !exact, "an exact-mode cache holds floats, not FP8 codes");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(key_codes.size()) == head_dim,
+                "key width differs");
   codes.insert(codes.end(), key_codes.begin(), key_codes.end());
   scales.push_back(scale);
   ++rows;
 }
 
 void DsaKeyCache::truncate(std::int64_t n) {
-  require(n >= 0 && n <= rows, "truncate beyond the cached tokens");
+  V4SIM_REQUIRE(kKernel, n >= 0 && n <= rows, "truncate beyond the cached tokens");
   rows = n;
   if (exact) {
     values.resize(static_cast<std::size_t>(n * head_dim));
@@ -176,7 +178,7 @@ std::vector<float> DsaKeyCache::key(std::int64_t s) const {
 
 void dsa_rope_rotate(std::span<float> x, const RopeAngles& angles) {
   const std::size_t half = angles.cos.size();
-  require(x.size() >= 2 * half, "vector narrower than the rotated dims");
+  V4SIM_REQUIRE(kKernel, x.size() >= 2 * half, "vector narrower than the rotated dims");
   for (std::size_t j = 0; j < half; ++j) {
     const float re = x[j], im = x[j + half];
     x[j] = re * angles.cos[j] - im * angles.sin[j];
@@ -189,10 +191,13 @@ void dsa_indexer_append_keys(const DsaIndexerConfig& cfg, const DsaIndexerFormat
                              const Eigen::Ref<const RowMatrixXf>& x, DsaKeyCache& cache,
                              Cost* counted) {
   const std::int64_t d = cfg.head_dim;
-  require(cache.head_dim == d && cache.exact == cfg.exact, "cache does not match the config");
-  require(w.wk.rows() == d && w.k_norm_weight.size() == d && w.k_norm_bias.size() == d,
-          "wk and k_norm must be head_dim wide");
-  require(rope.rope_dim == cfg.rope_dim && cfg.rope_dim <= d, "rope table width differs");
+  V4SIM_REQUIRE(kKernel, cache.head_dim == d && cache.exact == cfg.exact,
+                "cache does not match the config");
+  V4SIM_REQUIRE(kKernel,
+                w.wk.rows() == d && w.k_norm_weight.size() == d && w.k_norm_bias.size() == d,
+                "wk and k_norm must be head_dim wide");
+  V4SIM_REQUIRE(kKernel, rope.rope_dim == cfg.rope_dim && cfg.rope_dim <= d,
+                "rope table width differs");
   RowMatrixXf k = project(x, w.wk, fmt.wk, fmt.projections, counted);  // [T, d]
   for (Eigen::Index i = 0; i < k.rows(); ++i) {
     std::span<float> row(k.row(i).data(), static_cast<std::size_t>(d));
@@ -208,9 +213,11 @@ DsaQueries dsa_indexer_queries(const DsaIndexerConfig& cfg, const DsaIndexerForm
                                std::int64_t start_pos, const Eigen::Ref<const RowMatrixXf>& c_q,
                                const Eigen::Ref<const RowMatrixXf>& x, Cost* counted) {
   const std::int64_t H = cfg.num_heads, d = cfg.head_dim;
-  require(w.wq_b.rows() == H * d && w.weights_proj.rows() == H, "wq_b / weights_proj heights");
-  require(c_q.rows() == x.rows(), "c_q and x hold different token counts");
-  require(rope.rope_dim == cfg.rope_dim && cfg.rope_dim <= d, "rope table width differs");
+  V4SIM_REQUIRE(kKernel, w.wq_b.rows() == H * d && w.weights_proj.rows() == H,
+                "wq_b / weights_proj heights");
+  V4SIM_REQUIRE(kKernel, c_q.rows() == x.rows(), "c_q and x hold different token counts");
+  V4SIM_REQUIRE(kKernel, rope.rope_dim == cfg.rope_dim && cfg.rope_dim <= d,
+                "rope table width differs");
   DsaQueries out;
   out.start_pos = start_pos;
   out.q = project(c_q, w.wq_b, fmt.wq_b, fmt.projections, counted);                // [T, H*d]
@@ -267,12 +274,13 @@ std::vector<std::int32_t> dsa_top_k(std::span<const float> scores, std::int64_t 
 
 TokenSelection dsa_indexer_topk(const IndexerScoringShape& shape, const DsaQueries& queries,
                                 const DsaKeyCache& cache, std::int64_t topk, Cost* counted) {
-  require(shape.ratio == 1, "the DSA indexer scores every token (ratio 1)");
-  require(shape.start_pos == queries.start_pos && shape.num_tokens == queries.q.rows(),
-          "shape and queries disagree");
-  require(shape.num_heads == queries.w.cols() && shape.head_dim == cache.head_dim,
-          "shape widths differ from the queries or the cache");
-  require(topk > 0, "topk must be positive");
+  V4SIM_REQUIRE(kKernel, shape.ratio == 1, "the DSA indexer scores every token (ratio 1)");
+  V4SIM_REQUIRE(kKernel,
+                shape.start_pos == queries.start_pos && shape.num_tokens == queries.q.rows(),
+                "shape and queries disagree");
+  V4SIM_REQUIRE(kKernel, shape.num_heads == queries.w.cols() && shape.head_dim == cache.head_dim,
+                "shape widths differ from the queries or the cache");
+  V4SIM_REQUIRE(kKernel, topk > 0, "topk must be positive");
   std::vector<std::vector<float>> scores;
   const std::int64_t pairs = score_all(queries, cache, scores);
   const std::int64_t T = shape.num_tokens;

@@ -5,13 +5,12 @@
 #include <string>
 
 #include "kernels/linear.h"
+#include "kernels/precondition.h"
 
 namespace v4sim {
 namespace {
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("gqa_attention_forward: ").append(what));
-}
+constexpr const char* kKernel = "gqa_attention_forward";  // names the kernel in precondition errors
 
 }  // namespace
 
@@ -20,14 +19,16 @@ void gqa_attention_forward(const GqaAttentionShape& s, const Eigen::Ref<const Ro
                            const Eigen::Ref<const RowMatrixXf>& v_cache,
                            Eigen::Ref<RowMatrixXf> out, Cost* counted) {
   const Eigen::Index Hq = s.q_heads, Hkv = s.kv_heads, d = s.head_dim, T = s.num_tokens;
-  require(Hq > 0 && Hkv > 0 && Hq % Hkv == 0, "q_heads must be a positive multiple of kv_heads");
-  require(d > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
-  require(q.rows() == T && q.cols() == Hq * d, "q must be [T, q_heads*head_dim]");
-  require(out.rows() == T && out.cols() == Hq * d, "out must be [T, q_heads*head_dim]");
-  require(k_cache.cols() == Hkv * d && v_cache.cols() == Hkv * d,
-          "caches must be [n, kv_heads*head_dim]");
-  require(k_cache.rows() >= s.start_pos + T && v_cache.rows() >= s.start_pos + T,
-          "caches hold fewer entries than the last position");
+  V4SIM_REQUIRE(kKernel, Hq > 0 && Hkv > 0 && Hq % Hkv == 0,
+                "q_heads must be a positive multiple of kv_heads");
+  V4SIM_REQUIRE(kKernel, d > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
+  V4SIM_REQUIRE(kKernel, q.rows() == T && q.cols() == Hq * d, "q must be [T, q_heads*head_dim]");
+  V4SIM_REQUIRE(kKernel, out.rows() == T && out.cols() == Hq * d,
+                "out must be [T, q_heads*head_dim]");
+  V4SIM_REQUIRE(kKernel, k_cache.cols() == Hkv * d && v_cache.cols() == Hkv * d,
+                "caches must be [n, kv_heads*head_dim]");
+  V4SIM_REQUIRE(kKernel, k_cache.rows() >= s.start_pos + T && v_cache.rows() >= s.start_pos + T,
+                "caches hold fewer entries than the last position");
   const Eigen::Index G = Hq / Hkv;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
 

@@ -6,14 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "kernels/precondition.h"
 #include "kernels/quant.h"
 
 namespace v4sim {
 namespace {
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("kv_entry: ").append(what));
-}
+constexpr const char* kKernel = "kv_entry";  // names the kernel in precondition errors
 
 void put_u16(std::uint8_t* p, std::uint16_t v) {
   p[0] = static_cast<std::uint8_t>(v);
@@ -69,20 +68,21 @@ int kv_fp8_block(KvEntryFormat f) {
 }
 
 void check_kv_entry_dims(KvEntryFormat f, std::int64_t dim, std::int64_t rope_dim) {
-  require(dim > 0 && rope_dim >= 0 && rope_dim <= dim, "need 0 <= rope_dim <= dim, dim > 0");
+  V4SIM_REQUIRE(kKernel, dim > 0 && rope_dim >= 0 && rope_dim <= dim,
+                "need 0 <= rope_dim <= dim, dim > 0");
   switch (f) {
     case KvEntryFormat::bf16:
       return;
     case KvEntryFormat::v4_fp8_sparse:
     case KvEntryFormat::v32_fp8_sparse:
-      require((dim - rope_dim) % kv_fp8_block(f) == 0,
-              "NoPE dims must be a multiple of the FP8 block (64 for v4, 128 for v32)");
+      V4SIM_REQUIRE(kKernel, (dim - rope_dim) % kv_fp8_block(f) == 0,
+                    "NoPE dims must be a multiple of the FP8 block (64 for v4, 128 for v32)");
       return;
     case KvEntryFormat::mxfp4:
-      require(dim % kMxfp4Block == 0, "mxfp4 entries need a multiple of 32 dims");
+      V4SIM_REQUIRE(kKernel, dim % kMxfp4Block == 0, "mxfp4 entries need a multiple of 32 dims");
       return;
     case KvEntryFormat::fp8_fp32_scale:
-      require(dim % 128 == 0, "fp8_fp32_scale entries need a multiple of 128 dims");
+      V4SIM_REQUIRE(kKernel, dim % 128 == 0, "fp8_fp32_scale entries need a multiple of 128 dims");
       return;
   }
 }
@@ -91,8 +91,8 @@ void encode_kv_entry(KvEntryFormat f, std::span<const float> x, std::int64_t rop
                      std::span<std::uint8_t> out) {
   const auto dim = static_cast<std::int64_t>(x.size());
   check_kv_entry_dims(f, dim, rope_dim);
-  require(static_cast<std::int64_t>(out.size()) == kv_entry_bytes(f, dim, rope_dim),
-          "output must be kv_entry_bytes(f, dim, rope_dim) long");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(out.size()) == kv_entry_bytes(f, dim, rope_dim),
+                "output must be kv_entry_bytes(f, dim, rope_dim) long");
   std::fill(out.begin(), out.end(), std::uint8_t{0});  // padding bytes are zero
   switch (f) {
     case KvEntryFormat::bf16:
@@ -127,8 +127,9 @@ void decode_kv_entry(KvEntryFormat f, std::span<const std::uint8_t> bytes, std::
                      std::span<float> out) {
   const auto dim = static_cast<std::int64_t>(out.size());
   check_kv_entry_dims(f, dim, rope_dim);
-  require(static_cast<std::int64_t>(bytes.size()) == kv_entry_bytes(f, dim, rope_dim),
-          "input must be kv_entry_bytes(f, dim, rope_dim) long");
+  V4SIM_REQUIRE(kKernel,
+                static_cast<std::int64_t>(bytes.size()) == kv_entry_bytes(f, dim, rope_dim),
+                "input must be kv_entry_bytes(f, dim, rope_dim) long");
   switch (f) {
     case KvEntryFormat::bf16:
       get_bf16s(bytes.data(), out);

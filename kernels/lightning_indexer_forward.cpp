@@ -8,14 +8,13 @@
 
 #include "kernels/linear.h"
 #include "kernels/parallel_for.h"
+#include "kernels/precondition.h"
 #include "kernels/projection_forward.h"
 
 namespace v4sim {
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("lightning_indexer: ").append(what));
-}
+constexpr const char* kKernel = "lightning_indexer";  // names the kernel in precondition errors
 
 // Keys scored per block: 4096 x 128 floats (2 MiB) against all heads at once. Blocks are fixed by
 // the key count and independent, so they may run on any thread (kernels/parallel.h).
@@ -59,8 +58,9 @@ IndexerQueries indexer_queries(const IndexerScoringShape& shape,
                                const Eigen::Ref<const RowMatrixXf>& c_q,
                                const Eigen::Ref<const RowMatrixXf>& x, Cost* cost) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
-  check(c_q.rows() == T && x.rows() == T, "c_q and x need one row per query");
-  check(w.wq_b.rows() == H * d && w.weights_proj.rows() == H, "weights do not match the shape");
+  V4SIM_REQUIRE(kKernel, c_q.rows() == T && x.rows() == T, "c_q and x need one row per query");
+  V4SIM_REQUIRE(kKernel, w.wq_b.rows() == H * d && w.weights_proj.rows() == H,
+                "weights do not match the shape");
   IndexerQueries out;
   linear_forward(c_q, w.wq_b, 1, formats.wq_b, formats.compute, out.q, cost);
   linear_forward(x, w.weights_proj, 1, formats.weights_proj, formats.compute, out.w, cost);
@@ -79,7 +79,7 @@ IndexerQueries indexer_queries(const IndexerScoringShape& shape,
 std::vector<float> indexer_scores(const IndexerScoringShape& shape, const IndexerQueries& queries,
                                   const EntryTable& keys, std::int64_t i) {
   const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
-  check(visible <= keys.rows, "the key table lacks visible entries");
+  V4SIM_REQUIRE(kKernel, visible <= keys.rows, "the key table lacks visible entries");
   std::vector<float> scores;
   score_query(shape, queries, keys, i, visible, scores, /*parallel=*/true);
   return scores;
@@ -103,12 +103,13 @@ std::vector<std::int64_t> top_k_indices(const std::vector<float>& scores, std::i
 EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueries& queries,
                             const EntryTable& keys, std::int64_t topk, Cost* cost) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
-  check(queries.q.rows() == T && queries.q.cols() == H * d, "queries do not match the shape");
-  check(keys.dim == d, "keys must be head_dim wide");
+  V4SIM_REQUIRE(kKernel, queries.q.rows() == T && queries.q.cols() == H * d,
+                "queries do not match the shape");
+  V4SIM_REQUIRE(kKernel, keys.dim == d, "keys must be head_dim wide");
   std::int64_t scored = 0;
   for (std::int64_t i = 0; i < T; ++i) {
     const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
-    check(visible <= keys.rows, "the key table lacks visible entries");
+    V4SIM_REQUIRE(kKernel, visible <= keys.rows, "the key table lacks visible entries");
     scored += visible;
   }
   // One query: its key blocks in parallel; several: whole queries in parallel. Either way each

@@ -5,12 +5,12 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/precondition.h"
+
 namespace v4sim {
 namespace {
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("mhc_forward: ").append(what));
-}
+constexpr const char* kKernel = "mhc_forward";  // names the kernel in precondition errors
 
 std::int64_t mixing_rows(const MhcShape& s) {
   return s.head ? s.streams : (2 + s.streams) * s.streams;
@@ -24,16 +24,17 @@ float sigmoid(float z) {
 }
 
 void check_streams(const MhcShape& s, const Eigen::Ref<const RowMatrixXf>& streams) {
-  require(s.streams > 0 && s.hidden > 0, "streams and hidden must be positive");
-  require(streams.rows() == s.tokens && streams.cols() == s.streams * s.hidden,
-          "streams must be [tokens, n*D]");
+  V4SIM_REQUIRE(kKernel, s.streams > 0 && s.hidden > 0, "streams and hidden must be positive");
+  V4SIM_REQUIRE(kKernel, streams.rows() == s.tokens && streams.cols() == s.streams * s.hidden,
+                "streams must be [tokens, n*D]");
 }
 
 }  // namespace
 
 void mhc_sinkhorn(std::span<float> r, int n, std::int64_t iters, float eps) {
-  require(n > 0 && static_cast<int>(r.size()) == n * n, "sinkhorn needs an n x n matrix");
-  require(iters >= 1, "sinkhorn needs at least one iteration");
+  V4SIM_REQUIRE(kKernel, n > 0 && static_cast<int>(r.size()) == n * n,
+                "sinkhorn needs an n x n matrix");
+  V4SIM_REQUIRE(kKernel, iters >= 1, "sinkhorn needs at least one iteration");
   auto normalise_columns = [&] {
     for (int c = 0; c < n; ++c) {
       float sum = 0.0f;
@@ -64,9 +65,12 @@ MhcMappings mhc_mappings(const MhcShape& s, const MhcParams& p,
                          const Eigen::Ref<const RowMatrixXf>& streams, Cost* counted, float eps) {
   check_streams(s, streams);
   const std::int64_t n = s.streams, rows = mixing_rows(s), width = n * s.hidden;
-  require(p.fn.rows() == rows && p.fn.cols() == width, "fn must be [(2+n)*n or n, n*D]");
-  require(static_cast<std::int64_t>(p.base.size()) == rows, "base must match fn's rows");
-  require(p.scale.size() == (s.head ? 1u : 3u), "scale must have 3 entries (head: 1)");
+  V4SIM_REQUIRE(kKernel, p.fn.rows() == rows && p.fn.cols() == width,
+                "fn must be [(2+n)*n or n, n*D]");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(p.base.size()) == rows,
+                "base must match fn's rows");
+  V4SIM_REQUIRE(kKernel, p.scale.size() == (s.head ? 1u : 3u),
+                "scale must have 3 entries (head: 1)");
 
   RowMatrixXf mix(s.tokens, rows);
   mix.noalias() = streams * p.fn.transpose();  // Φ v per token, normalised below
@@ -104,8 +108,8 @@ void mhc_collapse(const MhcShape& s, const Eigen::Ref<const RowMatrixXf>& stream
                   Cost* counted) {
   check_streams(s, streams);
   const std::int64_t n = s.streams, d = s.hidden;
-  require(pre.rows() == s.tokens && pre.cols() == n, "pre must be [tokens, n]");
-  require(x.rows() == s.tokens && x.cols() == d, "x must be [tokens, D]");
+  V4SIM_REQUIRE(kKernel, pre.rows() == s.tokens && pre.cols() == n, "pre must be [tokens, n]");
+  V4SIM_REQUIRE(kKernel, x.rows() == s.tokens && x.cols() == d, "x must be [tokens, D]");
   for (std::int64_t t = 0; t < s.tokens; ++t) {
     x.row(t) = pre(t, 0) * streams.row(t).segment(0, d);
     for (std::int64_t i = 1; i < n; ++i) x.row(t) += pre(t, i) * streams.row(t).segment(i * d, d);
@@ -120,14 +124,16 @@ void mhc_expand(const MhcShape& s, const Eigen::Ref<const RowMatrixXf>& streams,
                 const Eigen::Ref<const RowMatrixXf>& f, const MhcMappings& m,
                 Eigen::Ref<RowMatrixXf> out, Cost* counted) {
   check_streams(s, streams);
-  require(!s.head, "the hc-head has no expand step");
+  V4SIM_REQUIRE(kKernel, !s.head, "the hc-head has no expand step");
   const std::int64_t n = s.streams, d = s.hidden;
-  require(f.rows() == s.tokens && f.cols() == d, "f must be [tokens, D]");
-  require(m.post.rows() == s.tokens && m.post.cols() == n && m.comb.rows() == s.tokens &&
-              m.comb.cols() == n * n,
-          "mappings must be [tokens, n] and [tokens, n*n]");
-  require(out.rows() == s.tokens && out.cols() == n * d, "out must be [tokens, n*D]");
-  require(out.data() != streams.data(), "out must not alias streams");
+  V4SIM_REQUIRE(kKernel, f.rows() == s.tokens && f.cols() == d, "f must be [tokens, D]");
+  V4SIM_REQUIRE(kKernel,
+                m.post.rows() == s.tokens && m.post.cols() == n && m.comb.rows() == s.tokens &&
+                    m.comb.cols() == n * n,
+                "mappings must be [tokens, n] and [tokens, n*n]");
+  V4SIM_REQUIRE(kKernel, out.rows() == s.tokens && out.cols() == n * d,
+                "out must be [tokens, n*D]");
+  V4SIM_REQUIRE(kKernel, out.data() != streams.data(), "out must not alias streams");
   for (std::int64_t t = 0; t < s.tokens; ++t) {
     for (std::int64_t j = 0; j < n; ++j) {
       auto xj = out.row(t).segment(j * d, d);

@@ -13,15 +13,14 @@
 
 #include "kernels/kv_entry.h"
 #include "kernels/parallel_for.h"
+#include "kernels/precondition.h"
 #include "kernels/projection_forward.h"
 #include "kernels/quant.h"
 
 namespace v4sim {
 namespace {
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("mla_attention_forward: ").append(what));
-}
+constexpr const char* kKernel = "mla_attention_forward";  // names the kernel in precondition errors
 
 // Row i of a [T, H*w] matrix seen as [H, w] (row-major, contiguous).
 Eigen::Map<const RowMatrixXf> heads_of(const Eigen::Ref<const RowMatrixXf>& m, Eigen::Index i,
@@ -78,12 +77,15 @@ void mla_absorb_query(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
                       const Eigen::Ref<const RowMatrixXf>& w_uk, Eigen::Ref<RowMatrixXf> q_abs,
                       const MlaAbsorptionFormat& f, Cost* counted) {
   const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, R = s.rope_dim;
-  require(H > 0 && q_nope.cols() % H == 0, "q_nope width is not a multiple of num_heads");
+  V4SIM_REQUIRE(kKernel, H > 0 && q_nope.cols() % H == 0,
+                "q_nope width is not a multiple of num_heads");
   const Eigen::Index nope = q_nope.cols() / H;
-  require(q_nope.rows() == T && q_rope.rows() == T && q_abs.rows() == T, "token counts differ");
-  require(q_rope.cols() == H * R, "q_rope must be [T, H*rope]");
-  require(w_uk.rows() == H * nope && w_uk.cols() == L, "w_uk must be [H*nope, latent]");
-  require(q_abs.cols() == H * (L + R), "q_abs must be [T, H*(latent+rope)]");
+  V4SIM_REQUIRE(kKernel, q_nope.rows() == T && q_rope.rows() == T && q_abs.rows() == T,
+                "token counts differ");
+  V4SIM_REQUIRE(kKernel, q_rope.cols() == H * R, "q_rope must be [T, H*rope]");
+  V4SIM_REQUIRE(kKernel, w_uk.rows() == H * nope && w_uk.cols() == L,
+                "w_uk must be [H*nope, latent]");
+  V4SIM_REQUIRE(kKernel, q_abs.cols() == H * (L + R), "q_abs must be [T, H*(latent+rope)]");
   LinearCounter n;
   for (Eigen::Index h = 0; h < H; ++h) {
     // [T, nope] x [nope, latent]: row t is (W_UK,h^T q^N_h)^T.
@@ -102,11 +104,11 @@ void mla_absorb_output(const MlaAttentionShape& s, const Eigen::Ref<const RowMat
                        const Eigen::Ref<const RowMatrixXf>& w_uv, Eigen::Ref<RowMatrixXf> out,
                        const MlaAbsorptionFormat& f, Cost* counted) {
   const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim;
-  require(H > 0 && out.cols() % H == 0, "out width is not a multiple of num_heads");
+  V4SIM_REQUIRE(kKernel, H > 0 && out.cols() % H == 0, "out width is not a multiple of num_heads");
   const Eigen::Index v = out.cols() / H;
-  require(latent_out.rows() == T && out.rows() == T, "token counts differ");
-  require(latent_out.cols() == H * L, "latent_out must be [T, H*latent]");
-  require(w_uv.rows() == H * v && w_uv.cols() == L, "w_uv must be [H*v, latent]");
+  V4SIM_REQUIRE(kKernel, latent_out.rows() == T && out.rows() == T, "token counts differ");
+  V4SIM_REQUIRE(kKernel, latent_out.cols() == H * L, "latent_out must be [T, H*latent]");
+  V4SIM_REQUIRE(kKernel, w_uv.rows() == H * v && w_uv.cols() == L, "w_uv must be [H*v, latent]");
   LinearCounter n;
   for (Eigen::Index h = 0; h < H; ++h) {
     out.middleCols(h * v, v).noalias() =
@@ -133,13 +135,16 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
                const TokenSelection* selection, float softmax_scale,
                Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
   const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, E = L + s.rope_dim;
-  require(H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
-  require(q_abs.rows() == T && q_abs.cols() == H * E, "q_abs must be [T, H*(latent+rope)]");
-  require(width == E, "cache entries must be latent+rope wide");
-  require(rows >= s.start_pos + T, "cache holds fewer entries than the last position");
-  require(latent_out.rows() == T && latent_out.cols() == H * L, "latent_out must be [T, H*latent]");
+  V4SIM_REQUIRE(kKernel, H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
+  V4SIM_REQUIRE(kKernel, q_abs.rows() == T && q_abs.cols() == H * E,
+                "q_abs must be [T, H*(latent+rope)]");
+  V4SIM_REQUIRE(kKernel, width == E, "cache entries must be latent+rope wide");
+  V4SIM_REQUIRE(kKernel, rows >= s.start_pos + T,
+                "cache holds fewer entries than the last position");
+  V4SIM_REQUIRE(kKernel, latent_out.rows() == T && latent_out.cols() == H * L,
+                "latent_out must be [T, H*latent]");
   if (selection != nullptr)
-    require(selection->rows() == T, "selection must have one row per query");
+    V4SIM_REQUIRE(kKernel, selection->rows() == T, "selection must have one row per query");
 
   // A query's heads are attended in fixed groups of kHeadGroup: the groups of one decode query run
   // on any thread with the same bits (kernels/parallel.h); prefill runs whole queries in parallel.
@@ -196,7 +201,7 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
     for (Eigen::Index j = 0; j < sel.size(); ++j) {
       const std::int32_t idx = sel(j);
       if (idx < 0) continue;
-      require(idx <= t, "selection holds a token after its query (causality)");
+      V4SIM_REQUIRE(kKernel, idx <= t, "selection holds a token after its query (causality)");
       copy_row(idx, gathered.row(m++).data());
     }
     keys_of[static_cast<std::size_t>(i)] = m;
@@ -238,8 +243,10 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
 void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
                       const MlaPackedCache& cache, const TokenSelection* selection,
                       float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
-  require(cache.format == s.kv_format, "packed cache format differs from the shape's kv_format");
-  require(cache.rope_dim == s.rope_dim, "packed cache rope width differs from the shape's");
+  V4SIM_REQUIRE(kKernel, cache.format == s.kv_format,
+                "packed cache format differs from the shape's kv_format");
+  V4SIM_REQUIRE(kKernel, cache.rope_dim == s.rope_dim,
+                "packed cache rope width differs from the shape's");
   if (cache.format != KvEntryFormat::v32_fp8_sparse) {
     const auto copy_row = [&](std::int64_t r, float* dst) {
       cache.decode(r, std::span<float>(dst, static_cast<std::size_t>(cache.dim)));
@@ -281,7 +288,8 @@ MlaPackedCache::MlaPackedCache(KvEntryFormat f, std::int64_t entry_dim, std::int
 }
 
 void MlaPackedCache::append(std::span<const float> entry) {
-  require(static_cast<std::int64_t>(entry.size()) == dim, "entry width differs from the cache");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(entry.size()) == dim,
+                "entry width differs from the cache");
   const std::size_t at = bytes.size();
   bytes.resize(at + static_cast<std::size_t>(entry_bytes()));
   encode_kv_entry(format, entry, rope_dim, std::span(bytes).subspan(at));
@@ -289,13 +297,14 @@ void MlaPackedCache::append(std::span<const float> entry) {
 }
 
 void MlaPackedCache::append_encoded(std::span<const std::uint8_t> entry) {
-  require(static_cast<std::int64_t>(entry.size()) == entry_bytes(), "entry byte count differs");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(entry.size()) == entry_bytes(),
+                "entry byte count differs");
   bytes.insert(bytes.end(), entry.begin(), entry.end());
   ++rows;
 }
 
 void MlaPackedCache::truncate(std::int64_t n) {
-  require(n >= 0 && n <= rows, "truncate beyond the cached entries");
+  V4SIM_REQUIRE(kKernel, n >= 0 && n <= rows, "truncate beyond the cached entries");
   rows = n;
   bytes.resize(static_cast<std::size_t>(n * entry_bytes()));
 }
@@ -330,15 +339,17 @@ void mla_expanded_forward(const MlaExpandedShape& s, const Eigen::Ref<const RowM
                           Eigen::Ref<RowMatrixXf> out, Cost* counted) {
   const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, R = s.rope_dim;
   const Eigen::Index N = s.nope_dim, V = s.v_dim;
-  require(H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
+  V4SIM_REQUIRE(kKernel, H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
   const Eigen::Index entries = expanded_entries(s);
-  require(cache.rows() >= entries && cache.cols() == L + R,
-          "cache must hold start_pos + num_tokens entries of latent + rope");
-  require(q_nope.rows() == T && q_nope.cols() == H * N, "q_nope must be [T, H*nope]");
-  require(q_rope.rows() == T && q_rope.cols() == H * R, "q_rope must be [T, H*rope]");
-  require(w_uk.rows() == H * N && w_uk.cols() == L, "w_uk must be [H*nope, latent]");
-  require(w_uv.rows() == H * V && w_uv.cols() == L, "w_uv must be [H*v, latent]");
-  require(out.rows() == T && out.cols() == H * V, "out must be [T, H*v]");
+  V4SIM_REQUIRE(kKernel, cache.rows() >= entries && cache.cols() == L + R,
+                "cache must hold start_pos + num_tokens entries of latent + rope");
+  V4SIM_REQUIRE(kKernel, q_nope.rows() == T && q_nope.cols() == H * N,
+                "q_nope must be [T, H*nope]");
+  V4SIM_REQUIRE(kKernel, q_rope.rows() == T && q_rope.cols() == H * R,
+                "q_rope must be [T, H*rope]");
+  V4SIM_REQUIRE(kKernel, w_uk.rows() == H * N && w_uk.cols() == L, "w_uk must be [H*nope, latent]");
+  V4SIM_REQUIRE(kKernel, w_uv.rows() == H * V && w_uv.cols() == L, "w_uv must be [H*v, latent]");
+  V4SIM_REQUIRE(kKernel, out.rows() == T && out.cols() == H * V, "out must be [T, H*v]");
 
   // Expansion: one pass of wkv_b (both halves) over every entry's latent.
   const auto latents = cache.topRows(entries).leftCols(L);

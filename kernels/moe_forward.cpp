@@ -9,14 +9,13 @@
 
 #include "kernels/linear.h"
 #include "kernels/parallel_for.h"
+#include "kernels/precondition.h"
 #include "kernels/storage.h"
 
 namespace v4sim {
 namespace {
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("moe_forward: ").append(what));
-}
+constexpr const char* kKernel = "moe_forward";  // names the kernel in precondition errors
 
 // One executed GEMM [rows, in] x [in, out]: FLOPs, its weight once, input and output.
 void count_gemm(Cost* c, std::int64_t rows, std::int64_t in, std::int64_t out, WeightFormat w,
@@ -29,9 +28,12 @@ void count_gemm(Cost* c, std::int64_t rows, std::int64_t in, std::int64_t out, W
 }
 
 void check_expert(const ExpertWeights& w, const MoeShape& s) {
-  require(w.w1.rows() == s.inter && w.w1.cols() == s.hidden, "w1 must be [inter, hidden]");
-  require(w.w3.rows() == s.inter && w.w3.cols() == s.hidden, "w3 must be [inter, hidden]");
-  require(w.w2.rows() == s.hidden && w.w2.cols() == s.inter, "w2 must be [hidden, inter]");
+  V4SIM_REQUIRE(kKernel, w.w1.rows() == s.inter && w.w1.cols() == s.hidden,
+                "w1 must be [inter, hidden]");
+  V4SIM_REQUIRE(kKernel, w.w3.rows() == s.inter && w.w3.cols() == s.hidden,
+                "w3 must be [inter, hidden]");
+  V4SIM_REQUIRE(kKernel, w.w2.rows() == s.hidden && w.w2.cols() == s.inter,
+                "w2 must be [hidden, inter]");
 }
 
 // One SwiGLU expert on a gathered group xg [n, D]: y [n, D] = W2 (row_weight * h). Three GEMMs.
@@ -99,14 +101,14 @@ double router_log_score(RouterScore f, double l) {
 
 RowMatrixXf moe_routing_weights(const RouterParams& p, const Eigen::Ref<const RowMatrixXf>& logits,
                                 const Eigen::Ref<const ExpertIds>& experts) {
-  require(experts.rows() == logits.rows(), "routing and logits token counts differ");
+  V4SIM_REQUIRE(kKernel, experts.rows() == logits.rows(), "routing and logits token counts differ");
   RowMatrixXf w(experts.rows(), experts.cols());
   std::vector<double> ls(experts.cols());
   for (Eigen::Index t = 0; t < experts.rows(); ++t) {
     double mx = -std::numeric_limits<double>::infinity();
     for (Eigen::Index j = 0; j < experts.cols(); ++j) {
       const std::int32_t e = experts(t, j);
-      require(e >= 0 && e < logits.cols(), "expert id out of range");
+      V4SIM_REQUIRE(kKernel, e >= 0 && e < logits.cols(), "expert id out of range");
       ls[j] = router_log_score(p.score, logits(t, e));
       mx = std::max(mx, ls[j]);
     }
@@ -121,13 +123,17 @@ RowMatrixXf moe_routing_weights(const RouterParams& p, const Eigen::Ref<const Ro
 Routing moe_route_by_score(const RouterParams& p, const Eigen::Ref<const RowMatrixXf>& logits,
                            std::span<const float> bias) {
   const Eigen::Index T = logits.rows(), E = logits.cols();
-  require(bias.empty() || static_cast<Eigen::Index>(bias.size()) == E, "bias must be [E]");
-  require(p.topk > 0 && p.topk <= E, "need 0 < topk <= E");
-  require(p.n_group > 0 && E % p.n_group == 0, "E must be a multiple of n_group");
-  require(p.topk_group > 0 && p.topk_group <= p.n_group, "need 0 < topk_group <= n_group");
+  V4SIM_REQUIRE(kKernel, bias.empty() || static_cast<Eigen::Index>(bias.size()) == E,
+                "bias must be [E]");
+  V4SIM_REQUIRE(kKernel, p.topk > 0 && p.topk <= E, "need 0 < topk <= E");
+  V4SIM_REQUIRE(kKernel, p.n_group > 0 && E % p.n_group == 0, "E must be a multiple of n_group");
+  V4SIM_REQUIRE(kKernel, p.topk_group > 0 && p.topk_group <= p.n_group,
+                "need 0 < topk_group <= n_group");
   const Eigen::Index group_size = E / p.n_group;
-  require(p.n_group == 1 || group_size >= 2, "group-limited routing needs >= 2 experts per group");
-  require(p.topk <= p.topk_group * group_size, "topk exceeds the experts of the kept groups");
+  V4SIM_REQUIRE(kKernel, p.n_group == 1 || group_size >= 2,
+                "group-limited routing needs >= 2 experts per group");
+  V4SIM_REQUIRE(kKernel, p.topk <= p.topk_group * group_size,
+                "topk exceeds the experts of the kept groups");
 
   Routing r{ExpertIds(T, p.topk), {}};
   std::vector<double> biased(E), group_score(p.n_group);
@@ -157,11 +163,12 @@ Routing moe_route_by_score(const RouterParams& p, const Eigen::Ref<const RowMatr
 Routing moe_route_by_hash(const RouterParams& p, const Eigen::Ref<const RowMatrixXf>& logits,
                           std::span<const std::int64_t> token_ids,
                           const Eigen::Ref<const ExpertIds>& table) {
-  require(static_cast<Eigen::Index>(token_ids.size()) == logits.rows(), "token_ids must be [T]");
+  V4SIM_REQUIRE(kKernel, static_cast<Eigen::Index>(token_ids.size()) == logits.rows(),
+                "token_ids must be [T]");
   Routing r{ExpertIds(logits.rows(), table.cols()), {}};
   for (Eigen::Index t = 0; t < logits.rows(); ++t) {
     const std::int64_t id = token_ids[t];
-    require(id >= 0 && id < table.rows(), "token id outside the tid2eid table");
+    V4SIM_REQUIRE(kKernel, id >= 0 && id < table.rows(), "token id outside the tid2eid table");
     r.experts.row(t) = table.row(id);
   }
   r.weights = moe_routing_weights(p, logits, r.experts);
@@ -177,9 +184,12 @@ std::int64_t distinct_experts(const Routing& r) {
 void moe_router_logits(const MoeShape& s, const Eigen::Ref<const RowMatrixXf>& x,
                        const Eigen::Ref<const RowMatrixXf>& w_gate, Eigen::Ref<RowMatrixXf> logits,
                        Cost* counted) {
-  require(x.rows() == s.tokens && x.cols() == s.hidden, "x must be [tokens, hidden]");
-  require(w_gate.rows() == s.num_experts && w_gate.cols() == s.hidden, "gate must be [E, hidden]");
-  require(logits.rows() == s.tokens && logits.cols() == s.num_experts, "logits must be [T, E]");
+  V4SIM_REQUIRE(kKernel, x.rows() == s.tokens && x.cols() == s.hidden,
+                "x must be [tokens, hidden]");
+  V4SIM_REQUIRE(kKernel, w_gate.rows() == s.num_experts && w_gate.cols() == s.hidden,
+                "gate must be [E, hidden]");
+  V4SIM_REQUIRE(kKernel, logits.rows() == s.tokens && logits.cols() == s.num_experts,
+                "logits must be [T, E]");
   logits.noalias() = x * w_gate.transpose();
   count_gemm(counted, s.tokens, s.hidden, s.num_experts, s.router_weight, s.router_compute);
 }
@@ -188,26 +198,30 @@ void moe_routed_forward(const MoeShape& s, const Eigen::Ref<const RowMatrixXf>& 
                         const Routing& routing, std::span<const ExpertWeights* const> experts,
                         float swiglu_limit, Eigen::Ref<RowMatrixXf> out, Cost* counted) {
   if (s.num_experts == 0 || s.topk == 0) return;
-  require(x.rows() == s.tokens && x.cols() == s.hidden, "x must be [tokens, hidden]");
-  require(out.rows() == s.tokens && out.cols() == s.hidden, "out must be [tokens, hidden]");
-  require(routing.experts.rows() == s.tokens && routing.experts.cols() == s.topk &&
-              routing.weights.rows() == s.tokens && routing.weights.cols() == s.topk,
-          "routing must be [tokens, topk]");
-  require(static_cast<std::int64_t>(experts.size()) == s.num_experts, "experts must be [E]");
+  V4SIM_REQUIRE(kKernel, x.rows() == s.tokens && x.cols() == s.hidden,
+                "x must be [tokens, hidden]");
+  V4SIM_REQUIRE(kKernel, out.rows() == s.tokens && out.cols() == s.hidden,
+                "out must be [tokens, hidden]");
+  V4SIM_REQUIRE(kKernel,
+                routing.experts.rows() == s.tokens && routing.experts.cols() == s.topk &&
+                    routing.weights.rows() == s.tokens && routing.weights.cols() == s.topk,
+                "routing must be [tokens, topk]");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(experts.size()) == s.num_experts,
+                "experts must be [E]");
 
   // Gather: the (token, weight) pairs of every expert, in token order.
   std::vector<std::vector<std::pair<Eigen::Index, float>>> groups(s.num_experts);
   for (Eigen::Index t = 0; t < s.tokens; ++t) {
     for (Eigen::Index j = 0; j < s.topk; ++j) {
       const std::int32_t e = routing.experts(t, j);
-      require(e >= 0 && e < s.num_experts, "expert id out of range");
+      V4SIM_REQUIRE(kKernel, e >= 0 && e < s.num_experts, "expert id out of range");
       groups[e].emplace_back(t, routing.weights(t, j));
     }
   }
   std::vector<std::int64_t> active;  // experts with tokens, ascending
   for (std::int64_t e = 0; e < s.num_experts; ++e) {
     if (groups[e].empty()) continue;
-    require(experts[e] != nullptr, "a selected expert has no weights");
+    V4SIM_REQUIRE(kKernel, experts[e] != nullptr, "a selected expert has no weights");
     check_expert(*experts[e], s);
     active.push_back(e);
   }
@@ -246,10 +260,13 @@ void moe_routed_forward(const MoeShape& s, const Eigen::Ref<const RowMatrixXf>& 
 void moe_shared_forward(const MoeShape& s, const Eigen::Ref<const RowMatrixXf>& x,
                         std::span<const ExpertWeights> shared, float swiglu_limit,
                         Eigen::Ref<RowMatrixXf> out, Cost* counted) {
-  require(static_cast<std::int64_t>(shared.size()) == s.num_shared, "shared must be [num_shared]");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(shared.size()) == s.num_shared,
+                "shared must be [num_shared]");
   if (s.num_shared == 0) return;
-  require(x.rows() == s.tokens && x.cols() == s.hidden, "x must be [tokens, hidden]");
-  require(out.rows() == s.tokens && out.cols() == s.hidden, "out must be [tokens, hidden]");
+  V4SIM_REQUIRE(kKernel, x.rows() == s.tokens && x.cols() == s.hidden,
+                "x must be [tokens, hidden]");
+  V4SIM_REQUIRE(kKernel, out.rows() == s.tokens && out.cols() == s.hidden,
+                "out must be [tokens, hidden]");
   RowMatrixXf y;
   for (const ExpertWeights& w : shared) {
     check_expert(w, s);
@@ -261,11 +278,12 @@ void moe_shared_forward(const MoeShape& s, const Eigen::Ref<const RowMatrixXf>& 
 Routing moe_forward(const MoeShape& s, const MoeLayer& layer,
                     const Eigen::Ref<const RowMatrixXf>& x, std::span<const std::int64_t> token_ids,
                     Eigen::Ref<RowMatrixXf> out, Cost* counted) {
-  require(out.rows() == s.tokens && out.cols() == s.hidden, "out must be [tokens, hidden]");
+  V4SIM_REQUIRE(kKernel, out.rows() == s.tokens && out.cols() == s.hidden,
+                "out must be [tokens, hidden]");
   out.setZero();
   Routing routing;
   if (s.num_experts > 0) {
-    require(layer.router.topk == s.topk, "router topk differs from the shape's");
+    V4SIM_REQUIRE(kKernel, layer.router.topk == s.topk, "router topk differs from the shape's");
     RowMatrixXf logits(s.tokens, s.num_experts);
     moe_router_logits(s, x, layer.gate, logits, counted);
     routing = layer.tid2eid != nullptr

@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/precondition.h"
+
 namespace v4sim {
 namespace {
 
@@ -19,13 +21,11 @@ constexpr float kFp4MaxInv = 1.0f / kFp4E2M1Max;
 constexpr float kFp8AmaxFloor = 1e-4f;
 constexpr float kFp4AmaxFloor = 6.0f * 0x1p-126f;
 
-void require(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("quant: ").append(what));
-}
+constexpr const char* kKernel = "quant";  // names the kernel in precondition errors
 
 void require_blocks(std::size_t n, int block) {
-  require(block > 0 && n % static_cast<std::size_t>(block) == 0,
-          "length must be a positive multiple of the block size");
+  V4SIM_REQUIRE(kKernel, block > 0 && n % static_cast<std::size_t>(block) == 0,
+                "length must be a positive multiple of the block size");
 }
 
 // max |x| over the finite entries, at least `floor`.
@@ -88,8 +88,8 @@ std::uint8_t ue8m0_encode(float pow2) {
   if (std::isnan(pow2)) return kUe8m0Nan;
   int e2 = 0;
   const float f = std::frexp(pow2, &e2);
-  require(f == 0.5f && e2 - 1 >= -127 && e2 - 1 <= 127,
-          "UE8M0 holds only powers of two 2^-127 .. 2^127");
+  V4SIM_REQUIRE(kKernel, f == 0.5f && e2 - 1 >= -127 && e2 - 1 <= 127,
+                "UE8M0 holds only powers of two 2^-127 .. 2^127");
   return static_cast<std::uint8_t>(e2 - 1 + 127);
 }
 
@@ -135,7 +135,8 @@ void fp8_quantize(std::span<const float> x, int block, std::span<std::uint8_t> c
                   std::span<float> scales, Fp8ScaleRule rule) {
   require_blocks(x.size(), block);
   const std::size_t nb = x.size() / block;
-  require(codes.size() == x.size() && scales.size() == nb, "fp8_quantize: output sizes");
+  V4SIM_REQUIRE(kKernel, codes.size() == x.size() && scales.size() == nb,
+                "fp8_quantize: output sizes");
   for (std::size_t b = 0; b < nb; ++b) {
     const auto xb = x.subspan(b * block, block);
     const float s = fp8_block_scale(xb, rule);
@@ -147,8 +148,8 @@ void fp8_quantize(std::span<const float> x, int block, std::span<std::uint8_t> c
 void fp8_dequantize(std::span<const std::uint8_t> codes, std::span<const float> scales, int block,
                     std::span<float> out) {
   require_blocks(codes.size(), block);
-  require(scales.size() == codes.size() / block && out.size() == codes.size(),
-          "fp8_dequantize: sizes");
+  V4SIM_REQUIRE(kKernel, scales.size() == codes.size() / block && out.size() == codes.size(),
+                "fp8_dequantize: sizes");
   for (std::size_t i = 0; i < codes.size(); ++i)
     out[i] = fp8_e4m3_decode(codes[i]) * scales[i / block];
 }
@@ -165,8 +166,8 @@ void fp8_round_trip(std::span<float> x, int block, Fp8ScaleRule rule) {
 void mxfp4_quantize(std::span<const float> x, std::span<std::uint8_t> packed,
                     std::span<std::uint8_t> scales) {
   require_blocks(x.size(), kMxfp4Block);
-  require(packed.size() == x.size() / 2 && scales.size() == x.size() / kMxfp4Block,
-          "mxfp4_quantize: output sizes");
+  V4SIM_REQUIRE(kKernel, packed.size() == x.size() / 2 && scales.size() == x.size() / kMxfp4Block,
+                "mxfp4_quantize: output sizes");
   for (std::size_t b = 0; b < scales.size(); ++b) {
     const auto xb = x.subspan(b * kMxfp4Block, kMxfp4Block);
     const float s = fp4_block_scale(xb);
@@ -183,8 +184,9 @@ void mxfp4_quantize(std::span<const float> x, std::span<std::uint8_t> packed,
 void mxfp4_dequantize(std::span<const std::uint8_t> packed, std::span<const std::uint8_t> scales,
                       std::span<float> out) {
   require_blocks(out.size(), kMxfp4Block);
-  require(packed.size() == out.size() / 2 && scales.size() == out.size() / kMxfp4Block,
-          "mxfp4_dequantize: sizes");
+  V4SIM_REQUIRE(kKernel,
+                packed.size() == out.size() / 2 && scales.size() == out.size() / kMxfp4Block,
+                "mxfp4_dequantize: sizes");
   for (std::size_t i = 0; i < out.size(); ++i) {
     const std::uint8_t byte = packed[i / 2];
     const std::uint8_t nibble = (i % 2 == 0) ? (byte & 0x0F) : (byte >> 4);
@@ -203,7 +205,8 @@ void fp4_round_trip(std::span<float> x) {
 
 void hadamard_transform(std::span<float> x) {
   const std::size_t n = x.size();
-  require(n > 0 && std::has_single_bit(n), "hadamard_transform: size must be a power of two");
+  V4SIM_REQUIRE(kKernel, n > 0 && std::has_single_bit(n),
+                "hadamard_transform: size must be a power of two");
   // Butterflies h = 1, 2, 4, ...: stage h pairs indices differing in bit h, which builds the
   // Sylvester matrix H[i][j] = (-1)^popcount(i & j).
   for (std::size_t h = 1; h < n; h *= 2) {

@@ -11,13 +11,12 @@
 #include "kernels/bf16_gemm.h"
 #include "kernels/linear.h"
 #include "kernels/parallel_for.h"
+#include "kernels/precondition.h"
 
 namespace v4sim {
 namespace {
 
-void check(bool ok, const char* what) {
-  if (!ok) throw std::invalid_argument(std::string("sparse_attention: ").append(what));
-}
+constexpr const char* kKernel = "sparse_attention";  // names the kernel in precondition errors
 
 // Keys per block of the online softmax: 128 entries of 512 floats = 256 KiB, cache resident.
 constexpr std::int64_t kKeyBlock = 128;
@@ -171,11 +170,14 @@ void sparse_attention_core_bf16(const SparseAttentionShape& shape,
                                 std::span<const float> sink, const RopeTable& rope,
                                 Eigen::Ref<RowMatrixXf> out, Cost* cost) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
-  check(q.rows() == T && q.cols() == H * d, "q must be [num_tokens, num_heads * head_dim]");
-  check(out.rows() == T && out.cols() == H * d, "out must be [num_tokens, num_heads * head_dim]");
-  check(keys.queries() == T, "one key set per query");
-  check(static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
-  check(rope.rope_dim == shape.rope_dim, "RoPE table width differs from the shape's rope_dim");
+  V4SIM_REQUIRE(kKernel, q.rows() == T && q.cols() == H * d,
+                "q must be [num_tokens, num_heads * head_dim]");
+  V4SIM_REQUIRE(kKernel, out.rows() == T && out.cols() == H * d,
+                "out must be [num_tokens, num_heads * head_dim]");
+  V4SIM_REQUIRE(kKernel, keys.queries() == T, "one key set per query");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
+  V4SIM_REQUIRE(kKernel, rope.rope_dim == shape.rope_dim,
+                "RoPE table width differs from the shape's rope_dim");
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const auto finish = [&](std::int64_t i, std::span<const Partial> parts) {
     Eigen::Map<RowMatrixXf> O(out.row(i).data(), H, d);
@@ -231,11 +233,11 @@ Bf16KeySets Bf16KeyCopies::key_sets(const KeySets& keys) const {
           !std::less<const float*>()(row, t.data + t.rows * d_))
         continue;
       const std::int64_t offset = row - t.data;
-      check(offset % d_ == 0, "a key row starts inside a row of its table");
+      V4SIM_REQUIRE(kKernel, offset % d_ == 0, "a key row starts inside a row of its table");
       copy = t.copy.data() + offset;
       break;
     }
-    check(copy != nullptr, "a key row lies in no copied table");
+    V4SIM_REQUIRE(kKernel, copy != nullptr, "a key row lies in no copied table");
     out.rows.push_back(copy);
   }
   return out;
@@ -257,11 +259,14 @@ void sparse_attention_core(const SparseAttentionShape& shape,
                            std::span<const float> sink, const RopeTable& rope,
                            Eigen::Ref<RowMatrixXf> out, Cost* cost) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
-  check(q.rows() == T && q.cols() == H * d, "q must be [num_tokens, num_heads * head_dim]");
-  check(out.rows() == T && out.cols() == H * d, "out must be [num_tokens, num_heads * head_dim]");
-  check(keys.queries() == T, "one key set per query");
-  check(static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
-  check(rope.rope_dim == shape.rope_dim, "RoPE table width differs from the shape's rope_dim");
+  V4SIM_REQUIRE(kKernel, q.rows() == T && q.cols() == H * d,
+                "q must be [num_tokens, num_heads * head_dim]");
+  V4SIM_REQUIRE(kKernel, out.rows() == T && out.cols() == H * d,
+                "out must be [num_tokens, num_heads * head_dim]");
+  V4SIM_REQUIRE(kKernel, keys.queries() == T, "one key set per query");
+  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
+  V4SIM_REQUIRE(kKernel, rope.rope_dim == shape.rope_dim,
+                "RoPE table width differs from the shape's rope_dim");
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const auto Q = [&](std::int64_t i) {
     return Eigen::Map<const RowMatrixXf>(q.row(i).data(), H, d);
@@ -304,12 +309,14 @@ KeySets model_key_sets(const SparseAttentionShape& shape, const WindowRing& ring
                        const Eigen::Ref<const RowMatrixXf>& chunk_kv, const EntryTable* compressed,
                        const EntrySelection* selection) {
   const std::int64_t s = shape.start_pos, T = shape.num_tokens, d = shape.head_dim;
-  check(chunk_kv.rows() == T && chunk_kv.cols() == d, "chunk_kv must be [num_tokens, head_dim]");
-  check(ring.length == s, "the window ring must end right before start_pos");
-  check(ring.window() == shape.window && ring.slots.cols() == d, "ring does not match the shape");
-  check(shape.compress_ratio == 0 || (compressed && selection),
-        "compressed layers need the compressed table and a selection");
-  check(!selection || selection->queries() == T, "one selection per query");
+  V4SIM_REQUIRE(kKernel, chunk_kv.rows() == T && chunk_kv.cols() == d,
+                "chunk_kv must be [num_tokens, head_dim]");
+  V4SIM_REQUIRE(kKernel, ring.length == s, "the window ring must end right before start_pos");
+  V4SIM_REQUIRE(kKernel, ring.window() == shape.window && ring.slots.cols() == d,
+                "ring does not match the shape");
+  V4SIM_REQUIRE(kKernel, shape.compress_ratio == 0 || (compressed && selection),
+                "compressed layers need the compressed table and a selection");
+  V4SIM_REQUIRE(kKernel, !selection || selection->queries() == T, "one selection per query");
   KeySets keys;
   keys.rows.reserve(static_cast<std::size_t>(T * shape.window));
   for (std::int64_t j = 0; j < T; ++j) {
@@ -320,8 +327,10 @@ KeySets model_key_sets(const SparseAttentionShape& shape, const WindowRing& ring
       const std::int64_t visible = (t + 1) / shape.compress_ratio;
       for (std::int64_t idx : selection->of(j)) {
         // A block is visible once its last token is <= t (§3.3).
-        check(idx >= 0 && idx < visible, "selected a compressed entry not yet visible");
-        check(idx < compressed->rows, "selected a compressed entry that is not cached");
+        V4SIM_REQUIRE(kKernel, idx >= 0 && idx < visible,
+                      "selected a compressed entry not yet visible");
+        V4SIM_REQUIRE(kKernel, idx < compressed->rows,
+                      "selected a compressed entry that is not cached");
         keys.add(compressed->row(idx));
       }
     }
@@ -349,7 +358,7 @@ void sparse_attention_decode(const SparseAttentionShape& shape,
                              const EntryTable* compressed, std::span<const std::int64_t> selected,
                              std::span<const float> sink, const RopeTable& rope,
                              Eigen::Ref<RowMatrixXf> out, Cost* cost) {
-  check(shape.num_tokens == 1, "decode is one token");
+  V4SIM_REQUIRE(kKernel, shape.num_tokens == 1, "decode is one token");
   EntrySelection sel;
   sel.indices.assign(selected.begin(), selected.end());
   sel.offsets.push_back(static_cast<std::int64_t>(sel.indices.size()));

@@ -62,6 +62,7 @@ SelfHostedCost self_hosted(const PreparedModel& m, const SystemSpec& s, const Sc
   if (request > m.spec.max_context_tokens) {
     out.reason = "a request of " + std::to_string(request) + " tokens exceeds the model's " +
                  std::to_string(m.spec.max_context_tokens) + "-token context";
+    out.why = Infeasible::beyond_max_context;
     return out;
   }
   ServingConfig config;
@@ -72,13 +73,16 @@ SelfHostedCost self_hosted(const PreparedModel& m, const SystemSpec& s, const Sc
   decode.slo_tpot_s = sc.slo_tpot_s;
   const int most = std::min(s.max_nodes, s.default_nodes * 8);
   out.reason = "the model does not fit on up to " + std::to_string(most) + " nodes";
+  out.why = Infeasible::memory;
   for (int nodes = s.default_nodes; nodes <= most; nodes *= 2) {
     CommPlanner* planner = planners.get(s, nodes);
     const DeviceHour hour = device_hour(s, nodes, sc.prices);
     const OptimizeResult d = optimize(m, s, nodes, config, decode, hour, planner);
-    if (!d.points.empty() && !d.cheapest)
+    if (!d.points.empty() && !d.cheapest) {
       out.reason = "TPOT target missed (fastest " + sf::num(fastest_tpot(d) * 1e3, "%.1f") +
                    " ms on " + std::to_string(nodes) + " nodes)";
+      out.why = Infeasible::tpot_slo;
+    }
     if (!d.cheapest) continue;
     const OptimizePoint& dp = d.points[*d.cheapest];
     out.nodes = nodes;
@@ -90,6 +94,7 @@ SelfHostedCost self_hosted(const PreparedModel& m, const SystemSpec& s, const Sc
     out.output_usd_per_m = dp.usd_per_million_tokens;
     out.feasible = true;
     out.reason.clear();
+    out.why = Infeasible::none;
     if (w.input_tokens_per_request > 0) {
       Workload prefill;
       prefill.phase = Phase::prefill;
@@ -103,6 +108,7 @@ SelfHostedCost self_hosted(const PreparedModel& m, const SystemSpec& s, const Sc
         out.reason = f.points.empty() ? "no prefill layout fits"
                                       : "TTFT target missed (fastest " +
                                             sf::num(fastest_ttft(f), "%.1f") + " s)";
+        out.why = f.points.empty() ? Infeasible::memory : Infeasible::ttft_slo;
         return out;
       }
       const OptimizePoint& fp = f.points[*f.cheapest];

@@ -27,6 +27,7 @@
 #include "hardware/system.h"
 #include "scenarios/scenario.h"
 #include "sim/analytic.h"
+#include "sim/infeasible.h"
 
 namespace v4sim {
 
@@ -37,6 +38,7 @@ double monthly_bill(const ApiPrice& price, const ApiWorkload& workload);
 struct SelfHostedCost {
   bool feasible = false;
   std::string reason;
+  Infeasible why = Infeasible::none;
   int nodes = 0;
   std::int64_t devices = 0;
   double usd_per_device_hour = 0;

@@ -160,6 +160,7 @@ PurchaseStudy study_hardware_purchase(const Scenario& sc, const ProgressFn& prog
         if (b.context_tokens <= pl.models[i].spec.max_context_tokens)
           f = shortfall(pl.models[i], systems[k], planners[k], sc, b.context_tokens);
         f.reason = b.reason;
+        f.why = b.why;
         pl.shortfalls[{i, k, b.context_tokens}] = f;
       }
     }

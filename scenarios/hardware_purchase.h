@@ -16,6 +16,7 @@
 #include "hardware/system.h"
 #include "scenarios/scenario.h"
 #include "sim/analytic.h"
+#include "sim/infeasible.h"
 #include "sim/plan.h"
 
 namespace v4sim {
@@ -47,6 +48,7 @@ struct Shortfall {
   double tpot_s = 0;   // fastest TPOT of any fitting decode point
   double ttft_s = 0;   // fastest TTFT of any fitting prefill point (infinity: none fits)
   std::string reason;  // plan_purchase's reason
+  Infeasible why = Infeasible::none;  // plan_purchase's, as a value
 };
 
 /// The study: every model's plans on every system, nominal and varied.

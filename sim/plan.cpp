@@ -93,8 +93,10 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
       b.share = c.share;
       if (c.context_tokens > model.spec.max_context_tokens) {
         b.reason = "context beyond the model's " + std::to_string(model.spec.max_context_tokens);
+        b.why = Infeasible::beyond_max_context;
         p.feasible = false;
         p.reason = b.reason;
+        p.why = b.why;
         p.buckets.push_back(b);
         continue;
       }
@@ -117,8 +119,10 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
       if (!d || !f) {
         b.reason = !d ? "no layout meets the TPOT target at this context"
                       : "no layout meets the TTFT target at this context";
+        b.why = !d ? Infeasible::tpot_slo : Infeasible::ttft_slo;
         p.feasible = false;
         p.reason = std::to_string(c.context_tokens) + " tokens: " + b.reason;
+        p.why = b.why;
         p.buckets.push_back(b);
         continue;
       }

@@ -15,6 +15,7 @@
 #include "hardware/system.h"
 #include "sim/analytic.h"
 #include "sim/economics.h"
+#include "sim/infeasible.h"
 #include "sim/serving.h"
 
 namespace v4sim {
@@ -41,6 +42,7 @@ struct BucketPlan {
   double share = 0;
   bool feasible = false;
   std::string reason;
+  Infeasible why = Infeasible::none;
   std::string decode_layout;
   std::int64_t decode_batch = 0;
   double decode_tokens_per_s_per_device = 0;
@@ -54,7 +56,8 @@ struct SystemPlan {
   std::string system;
   std::string display_name;
   bool feasible = false;
-  std::string reason;
+  std::string reason;  // the first failing bucket's, with its context
+  Infeasible why = Infeasible::none;
   std::vector<BucketPlan> buckets;
   double average_devices = 0;  // devices busy on an average day
   double peak_devices = 0;

@@ -31,6 +31,7 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
   r.sequences = batch * s.layout.dp * s.layout.pp;
   if (r.memory.free_bytes() < 0) {
     r.reason = memory_reason(r.memory);
+    r.why = Infeasible::memory;
     return r;
   }
   const double hbm = s.device.hbm_bytes_per_s();
@@ -84,11 +85,13 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     std::snprintf(buf, sizeof buf, "TPOT %.1f ms exceeds the %.1f ms SLO", r.tpot_s * 1e3,
                   *w.slo_tpot_s * 1e3);
     r.reason = buf;
+    r.why = Infeasible::tpot_slo;
     return r;
   }
   if (w.slo_ttft_s && r.ttft_s > *w.slo_ttft_s) {
     std::snprintf(buf, sizeof buf, "TTFT %.2f s exceeds the %.2f s SLO", r.ttft_s, *w.slo_ttft_s);
     r.reason = buf;
+    r.why = Infeasible::ttft_slo;
     return r;
   }
   r.feasible = true;

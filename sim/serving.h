@@ -40,6 +40,7 @@
 #include "hardware/system.h"
 #include "sim/analytic.h"
 #include "sim/communication.h"
+#include "sim/infeasible.h"
 #include "sim/layout.h"
 
 namespace v4sim {
@@ -163,7 +164,8 @@ std::string to_string(const std::vector<PrecisionFallback>& fallbacks);
 
 struct ServingResult {
   bool feasible = false;
-  std::string reason;  // why not, when infeasible
+  std::string reason;                 // why not, when infeasible, in words
+  Infeasible why = Infeasible::none;  // the same, as a value to test
   std::int64_t devices = 0;
   Layout layout;
   std::int64_t batch = 0;       // per dp group, as in Workload

@@ -119,7 +119,10 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   p.problem.reason =
       layout_problem(config.layout, p.totals.devices - config.prefill_devices, spec.num_layers,
                      spec.moe.num_routed_experts, spec.attention.num_heads);
-  if (!p.problem.reason.empty()) return;
+  if (!p.problem.reason.empty()) {
+    p.problem.why = Infeasible::layout;
+    return;
+  }
   if (!config.weights.empty()) p.overridden = prepare(with_weights(spec, config.weights));
   const PreparedModel& m = p.overridden ? *p.overridden : model;
   const Layout& l = config.layout;

@@ -1,10 +1,14 @@
-// Each subcommand adds itself to the CLI11 app; main() is the list of these calls.
-// Subcommand callbacks throw InputError for bad input; main maps that to exit code 2.
+// Each subcommand adds itself to the CLI11 app; setup_commands() is the list of these calls, used by
+// main() and by the Python module alike. Subcommand callbacks throw InputError for bad input; main
+// maps that to exit code 2.
 #pragma once
 
 #include <CLI/CLI.hpp>
 
 namespace v4sim::cli {
+
+/// Adds every subcommand below, in the order --help lists them.
+void setup_commands(CLI::App& app);
 
 void setup_models(CLI::App& app);
 void setup_hardware(CLI::App& app);

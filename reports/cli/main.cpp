@@ -74,19 +74,7 @@ int main(int argc, char** argv) {
       "scenarios/ in front. Both go anywhere on the command line.");
   app.set_version_flag("--version", std::string("v4sim ") + V4SIM_VERSION);
   app.require_subcommand(1);
-  v4sim::cli::setup_models(app);
-  v4sim::cli::setup_hardware(app);
-  v4sim::cli::setup_topology(app);
-  v4sim::cli::setup_cost(app);
-  v4sim::cli::setup_compare(app);
-  v4sim::cli::setup_predict(app);
-  v4sim::cli::setup_optimize(app);
-  v4sim::cli::setup_plan(app);
-  v4sim::cli::setup_report(app);
-  v4sim::cli::setup_bench(app);
-  v4sim::cli::setup_calibrate(app);
-  v4sim::cli::setup_validate(app);
-  v4sim::cli::setup_simulate(app);
+  v4sim::cli::setup_commands(app);
   auto is_command = [&](const std::string& name) {
     for (const CLI::App* sub : app.get_subcommands({}))
       if (sub->get_name() == name) return true;

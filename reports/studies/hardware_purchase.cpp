@@ -46,9 +46,18 @@ std::string variant_label(const PurchaseVariant& v) {
   return v.what ? v.what->name + " " + bound_name(v.bound) : "nominal";
 }
 
+/// What a failing context length misses first: beyond the model, memory, then each target.
+Infeasible shortfall_kind(const Shortfall& f, const Scenario& sc) {
+  if (f.why == Infeasible::beyond_max_context) return f.why;
+  if (!f.fits) return Infeasible::memory;
+  if (sc.slo_tpot_s && f.tpot_s > *sc.slo_tpot_s) return Infeasible::tpot_slo;
+  if (sc.slo_ttft_s && f.ttft_s > *sc.slo_ttft_s) return Infeasible::ttft_slo;
+  return f.why;
+}
+
 /// A failing context length in words: which target it misses and by how much.
 std::string shortfall_text(const Shortfall& f, const Scenario& sc) {
-  if (f.reason.find("beyond") != std::string::npos) return f.reason;
+  if (f.why == Infeasible::beyond_max_context) return f.reason;
   if (!f.fits) return "does not fit in HBM";
   if (sc.slo_tpot_s && f.tpot_s > *sc.slo_tpot_s)
     return "TPOT target missed (fastest " + sf::num(f.tpot_s * 1e3, "%.1f") + " ms)";
@@ -380,7 +389,7 @@ report::Section per_context_section(const Scenario& sc, const PurchaseStudy& pl)
         if (!b.feasible) {
           const Shortfall& f = pl.shortfalls.at({i, k, b.context_tokens});
           std::string note = shortfall_text(f, sc);
-          if (f.fits && std::isfinite(f.ttft_s) && note.find("TTFT") == std::string::npos)
+          if (f.fits && std::isfinite(f.ttft_s) && shortfall_kind(f, sc) != Infeasible::ttft_slo)
             note += "; fastest TTFT " + sf::num(f.ttft_s, "%.1f") + " s";
           t.table.rows.push_back({model, p->system, std::to_string(b.context_tokens), "", "", "",
                                   "", "", "", "", note});

@@ -50,6 +50,18 @@ struct Rng {
 // ---- FP8 E4M3
 // ------------------------------------------------------------------------------------
 
+TEST(Preconditions, NameTheKernelTheRuleAndWhereItIsChecked) {
+  // 3 is not a power of two, so UE8M0 cannot hold it (kernels/precondition.h).
+  try {
+    (void)ue8m0_encode(3.0f);
+    FAIL() << "no exception";
+  } catch (const std::invalid_argument& e) {
+    const std::string what = e.what();
+    EXPECT_EQ(what.rfind("quant: UE8M0 holds only powers of two", 0), 0u) << what;
+    EXPECT_NE(what.find("(kernels/quant.cpp:"), std::string::npos) << what;
+  }
+}
+
 TEST(Fp8E4M3, DecodeMatchesTheFullValueTable) {
   for (int c = 0; c < 256; ++c) {
     const double want = reference::e4m3_value(c);

@@ -139,6 +139,28 @@ TEST(VarySystem, PricesStayOrderedForEveryCatalogueSystem) {
                    cm.per_node.price_usd.nominal + 16 * (10700.0 - 6400.0));
 }
 
+TEST(PlanPurchase, InfeasibleBucketsSayWhyAsAValue) {
+  // V3.2 is trained to 163,840 tokens: a 256K bucket is beyond it, whatever the hardware.
+  const Scenario s = small();
+  const PreparedModel v32 = prepare(load_model("deepseek-v3.2"));
+  Demand d = s.demand;
+  ContextShare beyond;
+  beyond.context_tokens = 262144;
+  beyond.share = 1.0;
+  d.contexts = {beyond};
+  const std::vector<SystemPlan> plans = plan_purchase(v32, d, {load_system("hgx-h200")}, s.prices);
+  ASSERT_EQ(plans.size(), 1u);
+  EXPECT_FALSE(plans[0].feasible);
+  EXPECT_EQ(plans[0].why, Infeasible::beyond_max_context) << plans[0].reason;
+  ASSERT_EQ(plans[0].buckets.size(), 1u);
+  EXPECT_EQ(plans[0].buckets[0].why, Infeasible::beyond_max_context);
+  // An impossible TPOT target is the other kind.
+  d.contexts[0].context_tokens = 4096;
+  d.slo_tpot_s = 1e-9;
+  const std::vector<SystemPlan> slow = plan_purchase(v32, d, {load_system("hgx-h200")}, s.prices);
+  EXPECT_EQ(slow[0].why, Infeasible::tpot_slo) << slow[0].reason;
+}
+
 TEST(PricePlan, RepricingEqualsPlanningAgain) {
   // Sizing does not depend on prices, so re-pricing a nominal plan for cheaper or dearer systems
   // gives exactly what a full re-plan gives (the runner relies on this for system_prices).

@@ -56,7 +56,9 @@ TEST(Serving, LargestBatchFillsMemory) {
   // One more sequence would not fit: its KV and activations exceed what is left.
   const ServingResult more = predict(f.flash, f.h200, 1, full_ep(8), decode(131072, r.batch + 1));
   EXPECT_FALSE(more.feasible);
+  EXPECT_EQ(more.why, Infeasible::memory) << more.reason;
   EXPECT_NE(more.reason.find("exceed"), std::string::npos) << more.reason;
+  EXPECT_EQ(r.why, Infeasible::none);
 }
 
 TEST(Serving, ThroughputTimesTimeIsTokens) {
@@ -119,6 +121,7 @@ TEST(Serving, InfeasibleLayoutsSayWhy) {
   c.layout = Layout{1, 16, 1, 16};  // 16 ranks on an 8-GPU node
   const ServingResult r = predict(f.flash, f.h200, 1, c, decode(4096));
   EXPECT_FALSE(r.feasible);
+  EXPECT_EQ(r.why, Infeasible::layout);
   EXPECT_NE(r.reason.find("16 devices"), std::string::npos) << r.reason;
   c.layout = Layout{3, 1, 1, 3};
   EXPECT_FALSE(predict(f.flash, f.h200, 1, c, decode(4096)).feasible);
@@ -127,6 +130,7 @@ TEST(Serving, InfeasibleLayoutsSayWhy) {
   const PreparedModel pro = prepare(load_model("deepseek-v4-pro"));
   const ServingResult one = predict(pro, f.h200, 1, full_ep(8), decode(4096));
   EXPECT_FALSE(one.feasible);
+  EXPECT_EQ(one.why, Infeasible::memory);
   EXPECT_NE(one.reason.find("usable HBM"), std::string::npos) << one.reason;
 }
 
@@ -141,12 +145,26 @@ TEST(Serving, SlosBoundTheBatch) {
     EXPECT_LE(bounded.tpot_s, *w.slo_tpot_s);
     EXPECT_LT(bounded.batch, free.batch);
   } else {
-    EXPECT_NE(bounded.reason.find("SLO"), std::string::npos);
+    EXPECT_EQ(bounded.why, Infeasible::tpot_slo) << bounded.reason;
   }
   w.slo_tpot_s = 1e-9;  // impossible
   const ServingResult impossible = predict(f.flash, f.h200, 1, full_ep(8), w);
   EXPECT_FALSE(impossible.feasible);
+  EXPECT_EQ(impossible.why, Infeasible::tpot_slo) << impossible.reason;
   EXPECT_NE(impossible.reason.find("SLO"), std::string::npos) << impossible.reason;
+  // A TTFT target no prefill can meet.
+  Workload t = decode(32768);
+  t.slo_ttft_s = 1e-9;
+  const ServingResult slow = predict(f.flash, f.h200, 1, full_ep(8), t);
+  EXPECT_FALSE(slow.feasible);
+  EXPECT_EQ(slow.why, Infeasible::ttft_slo) << slow.reason;
+}
+
+TEST(Serving, InfeasibleNamesAreOnePerValue) {
+  EXPECT_EQ(to_string(Infeasible::none), "none");
+  EXPECT_EQ(to_string(Infeasible::memory), "memory");
+  EXPECT_EQ(to_string(Infeasible::tpot_slo), "tpot_slo");
+  EXPECT_EQ(to_string(Infeasible::beyond_max_context), "beyond_max_context");
 }
 
 TEST(Serving, MtpRaisesTokensPerStep) {
