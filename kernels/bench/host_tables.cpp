@@ -53,26 +53,36 @@ GemmGrid int8_grid(SuiteMode mode) {
     case SuiteMode::smoke:
       return {{{24, 48}}, {1, 3}};
     case SuiteMode::quick:
-      return {{{1536, 3072}}, {1, 6, 48}};
+      return {{{1536, 3072}}, {1, 6, 48, 96}};
     case SuiteMode::full:
-      return {{{1536, 3072}}, {1, 6, 48, 384}};
+      return {{{1536, 3072}}, {1, 6, 48, 384, 700}};
   }
   return {};
 }
 
-TableSpec fp32_gemm_spec(SuiteMode mode) {
+// A gemm table over a grid: one point per (n, k) and m, each run built by make_run(m, n, k).
+TableSpec gemm_spec(Precision precision, std::string stem, std::string what, const GemmGrid& g,
+                    const std::function<CaseRun(std::int64_t, std::int64_t, std::int64_t)>& make) {
   TableSpec t;
   t.kernel = "gemm";
-  t.precision = Precision::fp32;
-  t.stem = "gemm-fp32";
+  t.precision = precision;
+  t.stem = std::move(stem);
   t.columns = {"m", "n", "k"};
-  t.what = "linear_forward (y = x W^T, Eigen, float32 x and W, groups 1)";
-  const GemmGrid g = fp32_grid(mode);
+  t.what = std::move(what);
   for (const auto& [n, k] : g.n_k)
     for (std::int64_t m : g.m) {
       TablePoint p;
       p.keys = {static_cast<double>(m), static_cast<double>(n), static_cast<double>(k)};
-      p.prepare = [m, n, k]() -> CaseRun {
+      p.prepare = [make, m, n, k] { return make(m, n, k); };
+      t.points.push_back(std::move(p));
+    }
+  return t;
+}
+
+TableSpec fp32_gemm_spec(SuiteMode mode) {
+  return gemm_spec(
+      Precision::fp32, "gemm-fp32", "linear_forward (y = x W^T, Eigen, float32 x and W, groups 1)",
+      fp32_grid(mode), [](std::int64_t m, std::int64_t n, std::int64_t k) -> CaseRun {
         struct Data {
           RowMatrixXf x, w, y;
         };
@@ -83,27 +93,15 @@ TableSpec fp32_gemm_spec(SuiteMode mode) {
         return [d](Cost* counted) {
           linear_forward(d->x, d->w, 1, WeightFormat::fp32, Precision::fp32, d->y, counted);
         };
-      };
-      t.points.push_back(std::move(p));
-    }
-  return t;
+      });
 }
 
 TableSpec int8_gemm_spec(SuiteMode mode) {
-  TableSpec t;
-  t.kernel = "gemm";
-  t.precision = Precision::int8;
-  t.stem = "gemm-int8";
-  t.columns = {"m", "n", "k"};
-  t.what =
+  return gemm_spec(
+      Precision::int8, "gemm-int8",
       "linear_int8_forward (W8A8: per-token INT8 activations quantised in the call, per-row INT8 "
-      "weights, exact int32 sums, float32 output)";
-  const GemmGrid g = int8_grid(mode);
-  for (const auto& [n, k] : g.n_k)
-    for (std::int64_t m : g.m) {
-      TablePoint p;
-      p.keys = {static_cast<double>(m), static_cast<double>(n), static_cast<double>(k)};
-      p.prepare = [m, n, k]() -> CaseRun {
+      "weights, exact int32 sums, float32 output)",
+      int8_grid(mode), [](std::int64_t m, std::int64_t n, std::int64_t k) -> CaseRun {
         struct Data {
           RowMatrixXf x, y;
           Int8Rows w;
@@ -113,10 +111,7 @@ TableSpec int8_gemm_spec(SuiteMode mode) {
         d->w = quantize_int8_rows(random_matrix(n, k, 0.02, 44));
         d->y.resize(m, n);
         return [d](Cost* counted) { linear_int8_forward(d->x, d->w, d->y, counted); };
-      };
-      t.points.push_back(std::move(p));
-    }
-  return t;
+      });
 }
 
 std::string precision_word(Precision p) {
