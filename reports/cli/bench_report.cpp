@@ -463,7 +463,7 @@ void print_validation(std::ostream& out, const Validation& v, const std::string&
   if (v.tables) {
     // The table path beside the roofline: its time, error, and the ops (and share of its
     // time) that rest on the host's measured tables.
-    t.columns.insert(t.columns.end(), {"tables_ms", "tables_error", "measured_ops", "measured"});
+    t.columns.insert(t.columns.end(), {"tables_ms", "tables_error", "table_ops", "table_share"});
     t.numeric.insert(t.numeric.end(), {true, true, true, true});
   }
   for (const CasePrediction& p : v.cases) {

@@ -157,15 +157,13 @@ TEST_F(HostTables, SmokeTablesAreWrittenAndLoadStrictly) {
 // A table written with known latencies, read back, re-predicts each of its rows exactly and says
 // "measured" (the host is the table's own device).
 TEST_F(HostTables, AWrittenTableRePredictsItsOwnRowsThroughPerfModel) {
-  bench::MeasuredTable gemm;
-  gemm.spec.kernel = "gemm";
-  gemm.spec.precision = Precision::fp32;
-  gemm.spec.stem = "gemm-fp32";
-  gemm.spec.columns = {"m", "n", "k"};
-  gemm.spec.what = "synthetic";
-  gemm.rows = {{1, 8, 8, 0.5},        {1, 96, 6144, 140.0},    {4, 96, 6144, 160.0},
-               {32, 96, 6144, 900.0}, {1, 6144, 2048, 2500.0}, {4, 6144, 2048, 2700.0},
-               {32, 6144, 2048, 9000}};
+  const bench::MeasuredTable gemm = synthetic_gemm({{1, 8, 8, 0.5},
+                                                    {1, 96, 6144, 140.0},
+                                                    {4, 96, 6144, 160.0},
+                                                    {32, 96, 6144, 900.0},
+                                                    {1, 6144, 2048, 2500.0},
+                                                    {4, 6144, 2048, 2700.0},
+                                                    {32, 6144, 2048, 9000}});
   bench::MeasuredTable mla;
   mla.spec.kernel = "dsa_decode";
   mla.spec.precision = Precision::fp32;
