@@ -91,7 +91,7 @@ std::vector<CaseResult> run_suite(
     r.tokens = c.tokens;
     r.cost = c.cost;
     r.host_cost = c.host_cost;
-    r.host_ops = c.host_ops.empty() ? std::vector<Cost>{c.host_cost} : c.host_ops;
+    r.host_ops = c.host_ops.empty() ? std::vector<HostOp>{HostOp(c.host_cost)} : c.host_ops;
     {
       CaseRun run = c.prepare();
       run(&r.counted);  // the warm-up run counts
@@ -105,8 +105,10 @@ std::vector<CaseResult> run_suite(
 double op_sum_roofline_s(const CaseResult& r, const std::array<double, kNumPrecisions>& flop_per_s,
                          double bytes_per_s) {
   double total = 0;
-  const std::vector<Cost> ops = r.host_ops.empty() ? std::vector<Cost>{r.host_cost} : r.host_ops;
-  for (const Cost& op : ops) {
+  const std::vector<HostOp> ops =
+      r.host_ops.empty() ? std::vector<HostOp>{HostOp(r.host_cost)} : r.host_ops;
+  for (const HostOp& host_op : ops) {
+    const Cost& op = host_op.cost;
     double compute = 0;
     for (int i = 0; i < kNumPrecisions; ++i) {
       if (op.flops[i] == 0) continue;

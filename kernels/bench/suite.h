@@ -32,6 +32,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "kernels/bench/suite_mode.h"
@@ -42,6 +43,26 @@ namespace v4sim::bench {
 
 /// One prepared case: runs the kernel once; counts into *counted when it is not null.
 using CaseRun = std::function<void(Cost* counted)>;
+
+/// The measured-table class and shape of one host op, in the terms of hardware/perf/README.md
+/// (class names and CSV columns), so that `validate` can ask the host's own tables for it. Plain
+/// words and numbers: kernels/ is the lowest floor and does not include hardware/ (reports/cli
+/// maps this to a KernelCall). kernel == "": no table class describes the op (it is priced by
+/// the roofline).
+struct OpCall {
+  std::string kernel;                     // gemm | dsa_decode | indexer_logits | "" (none)
+  Precision precision = Precision::fp32;  // the op's compute precision
+  double m = 0, n = 0, k = 0;             // gemm: y [m, n] = x [m, k] W^T
+  double batch = 0, kv_len = 0;           // dsa_decode, indexer_logits
+};
+
+/// One op of a case: its host-format cost and, when a table class describes it, its call.
+struct HostOp {
+  Cost cost;
+  OpCall call;
+  // Implicit from a Cost: the case builders list ops no table describes as bare costs.
+  HostOp(Cost c = {}, OpCall k = {}) : cost(c), call(std::move(k)) {}  // NOLINT
+};
 
 struct SuiteCase {
   std::string name;          // e.g. "v4-pro-csa-core/1m"
@@ -54,7 +75,7 @@ struct SuiteCase {
   /// host_cost split into the ops a serving engine runs one after another (projections, core,
   /// compressor, ...; they sum to host_cost), as sim/ prices a layer: op by op, each at its own
   /// roofline. Empty: the case is one op.
-  std::vector<Cost> host_ops;
+  std::vector<HostOp> host_ops;
   /// Builds weights, caches and inputs (not timed) and returns the run. Large inputs are shared
   /// with the next case when it asks for the same ones, and freed when it does not.
   std::function<CaseRun()> prepare;
@@ -71,8 +92,8 @@ struct CaseResult {
   std::string name, family, model;
   std::int64_t context = 0, tokens = 1;
   Cost cost, host_cost;
-  std::vector<Cost> host_ops;  // as SuiteCase::host_ops (run_suite fills it; empty: one op)
-  Cost counted;                // what the first (untimed) run counted
+  std::vector<HostOp> host_ops;  // as SuiteCase::host_ops (run_suite fills it; empty: one op)
+  Cost counted;                  // what the first (untimed) run counted
   Timing timing;
   bool counted_equals_cost() const { return counted == cost; }
 };

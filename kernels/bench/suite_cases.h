@@ -8,7 +8,9 @@
 #include <utility>
 #include <vector>
 
+#include "kernels/bench/host_tables.h"
 #include "kernels/bench/suite.h"
+#include "kernels/linear.h"
 
 namespace v4sim::bench::detail {
 
@@ -33,6 +35,14 @@ class Slot {
   std::shared_ptr<T> value_;
 };
 
+/// The table call of a linear op: a gemm of tokens x out x in when it is one plain product
+/// (groups 1); block-diagonal products are another kernel shape: no call.
+inline OpCall linear_call(const LinearShape& s) {
+  if (s.groups != 1) return {};
+  return {"gemm", s.compute, static_cast<double>(s.tokens), static_cast<double>(s.out_features),
+          static_cast<double>(s.in_features)};
+}
+
 /// Contexts of the decode cases, by mode.
 std::vector<std::int64_t> decode_contexts(SuiteMode mode);
 
@@ -40,6 +50,9 @@ std::vector<std::int64_t> decode_contexts(SuiteMode mode);
 void add_v4_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out);
 /// V3.2 MLA + DSA (core and attention step) and the dense GQA-8 baseline.
 void add_v32_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out);
+/// The host tables of V3.2's sparse MLA core (dsa_decode) and indexer (indexer_logits), at the
+/// mode's V3.2 widths and a kv_len grid off the suite's contexts (kernels/bench/host_tables.h).
+void add_v32_tables(SuiteMode mode, std::vector<TableSpec>& out);
 /// MoE (grouped experts, router) and mHC.
 void add_ffn_cases(SuiteMode mode, std::vector<SuiteCase>& out);
 

@@ -110,6 +110,7 @@ SuiteCase w8a8_case(const MoeDims& m, std::int64_t tokens) {
   c.tokens = tokens;
   c.cost = cost(s);
   c.host_cost = c.cost;  // the kernel holds and computes exactly these formats
+  c.host_ops = {{c.host_cost, linear_call(s)}};
   c.prepare = [m, tokens]() -> CaseRun {
     struct Data {
       RowMatrixXf x, y;

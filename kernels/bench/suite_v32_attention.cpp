@@ -102,6 +102,26 @@ DsaIndexerConfig indexer_config(const V32Dims& m) {
   return cfg;
 }
 
+// The table calls of the ops (hardware/perf/README.md): one sequence, the keys visible to the
+// query (position + 1).
+OpCall scoring_call(const IndexerScoringShape& s) {
+  return {"indexer_logits", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+}
+OpCall mla_call(const MlaAttentionShape& s) {
+  return {"dsa_decode", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+}
+
+// One indexer query at `position`: FP8-representable values, small head weights.
+DsaQueries random_queries(const V32Dims& m, std::int64_t position) {
+  DsaQueries q;
+  q.start_pos = position;
+  q.q = random_matrix(1, m.indexer_heads * 128, 100.0, 3);  // E4M3-range values
+  for (Eigen::Index j = 0; j < q.q.size(); ++j)
+    q.q.data()[j] = fp8_e4m3_decode(fp8_e4m3_encode(q.q.data()[j]));
+  q.w = random_matrix(1, m.indexer_heads, 1e-3, 4);
+  return q;
+}
+
 SuiteCase core_case(const V32Dims& m, std::int64_t context, const Inputs& in) {
   const DsaIndexerConfig cfg = indexer_config(m);
   const IndexerScoringShape scoring = dsa_scoring_shape(cfg, context - 1, 1);
@@ -115,8 +135,9 @@ SuiteCase core_case(const V32Dims& m, std::int64_t context, const Inputs& in) {
   c.model = "v3.2";
   c.context = context;
   c.cost = cost(scoring) + cost(mla);
-  c.host_ops = {cost(host_scoring), cost(host_mla)};
-  c.host_cost = c.host_ops[0] + c.host_ops[1];
+  c.host_ops = {{cost(host_scoring), scoring_call(host_scoring)},
+                {cost(host_mla), mla_call(host_mla)}};
+  c.host_cost = c.host_ops[0].cost + c.host_ops[1].cost;
   c.prepare = [m, context, scoring, mla, in]() -> CaseRun {
     auto caches = caches_for(*in, context);
     struct Data {
@@ -124,11 +145,7 @@ SuiteCase core_case(const V32Dims& m, std::int64_t context, const Inputs& in) {
       RowMatrixXf q_abs, out;
     };
     auto d = std::make_shared<Data>();
-    d->q.start_pos = context - 1;
-    d->q.q = random_matrix(1, m.indexer_heads * 128, 100.0, 3);  // E4M3-range values
-    for (Eigen::Index j = 0; j < d->q.q.size(); ++j)
-      d->q.q.data()[j] = fp8_e4m3_decode(fp8_e4m3_encode(d->q.q.data()[j]));
-    d->q.w = random_matrix(1, m.indexer_heads, 1e-3, 4);
+    d->q = random_queries(m, context - 1);
     d->q_abs = random_matrix(1, m.heads * kEntry, 0.05, 5);
     d->out.resize(1, m.heads * kLatent);
     return [m, scoring, mla, caches, d](Cost* counted) {
@@ -163,14 +180,18 @@ SuiteCase attention_case(const V32Dims& m, std::int64_t context, const Inputs& i
                 mla_attention_cost(host_mla, kNope, kV, host_absorb);
   // The same sums op by op (kernels/dsa_indexer_forward.h, kernels/mla_attention_forward.h).
   const std::int64_t dim = cfg.head_dim, heads = cfg.num_heads;
-  c.host_ops = {
-      cost(LinearShape{1, m.hidden, dim, 1, host_fmt.wk, host_fmt.projections}),
-      cost(LinearShape{1, m.q_lora_rank, heads * dim, 1, host_fmt.wq_b, host_fmt.projections}),
-      cost(LinearShape{1, m.hidden, heads, 1, host_fmt.weights_proj, host_fmt.projections}),
-      cost(dsa_scoring_shape(cfg, context, 1)),
-      cost(mla_query_absorption_shape(host_mla, kNope, host_absorb)),
-      cost(host_mla),
-      cost(mla_output_absorption_shape(host_mla, kV, host_absorb))};
+  const LinearShape wk{1, m.hidden, dim, 1, host_fmt.wk, host_fmt.projections};
+  const LinearShape wq_b{1, m.q_lora_rank, heads * dim, 1, host_fmt.wq_b, host_fmt.projections};
+  const LinearShape weights_proj{
+      1, m.hidden, heads, 1, host_fmt.weights_proj, host_fmt.projections};
+  const IndexerScoringShape scoring = dsa_scoring_shape(cfg, context, 1);
+  c.host_ops = {{cost(wk), linear_call(wk)},
+                {cost(wq_b), linear_call(wq_b)},
+                {cost(weights_proj), linear_call(weights_proj)},
+                {cost(scoring), scoring_call(scoring)},
+                cost(mla_query_absorption_shape(host_mla, kNope, host_absorb)),
+                {cost(host_mla), mla_call(host_mla)},
+                cost(mla_output_absorption_shape(host_mla, kV, host_absorb))};
   c.prepare = [m, cfg, fmt, absorb, mla, context, in]() -> CaseRun {
     auto caches = caches_for(*in, context);
     struct Data {
@@ -240,7 +261,82 @@ SuiteCase gqa_case(bool smoke, std::int64_t context) {
   return c;
 }
 
+// kv_len of the tables: between and beyond the suite's contexts (1024 smoke; 4096, 64K, 128K,
+// 1M), never one of them nor one past (the attention step's position + 1).
+std::vector<std::int64_t> table_kv_lens(SuiteMode mode) {
+  switch (mode) {
+    case SuiteMode::smoke:
+      return {300, 3000};
+    case SuiteMode::quick:
+      return {3000, 24000, 200000};
+    case SuiteMode::full:
+      return {3000, 24000, 200000, 700000};
+  }
+  return {};
+}
+
 }  // namespace
+
+void add_v32_tables(SuiteMode mode, std::vector<TableSpec>& out) {
+  const V32Dims& m = mode == SuiteMode::smoke ? kToyV32 : kV32;
+  const DsaIndexerConfig cfg = indexer_config(m);
+  auto in = std::make_shared<V32Inputs>();
+  TableSpec mla;
+  mla.kernel = "dsa_decode";
+  mla.precision = Precision::fp32;
+  mla.stem = "dsa-decode-fp32-kv-fp8";
+  mla.columns = {"batch", "kv_len"};
+  mla.fixed = {{"heads", std::to_string(m.heads)},
+               {"latent_dim", std::to_string(kLatent)},
+               {"rope_dim", std::to_string(kRope)},
+               {"query_tokens", "1"},
+               {"kv_dtype", "fp8"},
+               {"topk", std::to_string(m.topk)}};
+  mla.what =
+      "mla_core_forward (V3.2 absorbed MLA core, float32 arithmetic) of one query over the top-k "
+      "packed 656 B latents chosen by the indexer (selection made before timing)";
+  TableSpec scoring;
+  scoring.kernel = "indexer_logits";
+  scoring.precision = Precision::fp32;
+  scoring.stem = "indexer-logits-fp32";
+  scoring.columns = {"batch", "kv_len"};
+  scoring.fixed = {{"heads", std::to_string(cfg.num_heads)},
+                   {"head_dim", std::to_string(cfg.head_dim)},
+                   {"compress_ratio", "1"}};
+  scoring.what =
+      "dsa_indexer_topk (V3.2 lightning indexer: float32 scores of one query over FP8 keys with "
+      "float32 scales, then the top-k selection)";
+  for (std::int64_t kv : table_kv_lens(mode)) {
+    const std::vector<double> keys = {1.0, static_cast<double>(kv)};
+    const IndexerScoringShape shape = dsa_scoring_shape(cfg, kv - 1, 1);
+    const MlaAttentionShape core = mla_shape(m, kv - 1);
+    mla.points.push_back({keys, [m, kv, shape, core, in]() -> CaseRun {
+                            auto caches = caches_for(*in, kv);
+                            struct Data {
+                              TokenSelection sel;
+                              RowMatrixXf q_abs, out;
+                            };
+                            auto d = std::make_shared<Data>();
+                            d->sel = dsa_indexer_topk(shape, random_queries(m, kv - 1),
+                                                      caches->keys, m.topk);
+                            d->q_abs = random_matrix(1, m.heads * kEntry, 0.05, 5);
+                            d->out.resize(1, m.heads * kLatent);
+                            return [core, caches, d](Cost* counted) {
+                              mla_core_forward(core, d->q_abs, caches->latents, &d->sel,
+                                               mla_softmax_scale(), d->out, counted);
+                            };
+                          }});
+    scoring.points.push_back({keys, [m, kv, shape, in]() -> CaseRun {
+                                auto caches = caches_for(*in, kv);
+                                auto q = std::make_shared<DsaQueries>(random_queries(m, kv - 1));
+                                return [m, shape, caches, q](Cost* counted) {
+                                  dsa_indexer_topk(shape, *q, caches->keys, m.topk, counted);
+                                };
+                              }});
+  }
+  out.push_back(std::move(mla));
+  out.push_back(std::move(scoring));
+}
 
 void add_v32_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out) {
   const bool smoke = mode == SuiteMode::smoke, full = mode == SuiteMode::full;

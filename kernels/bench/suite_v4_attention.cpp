@@ -139,7 +139,8 @@ SuiteCase block_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t cont
   c.tokens = tokens;
   c.cost = cost(s);
   c.host_cost = cost(as_run_on_host(s));
-  c.host_ops = layer_ops(as_run_on_host(s));
+  const std::vector<Cost> ops = layer_ops(as_run_on_host(s));
+  c.host_ops.assign(ops.begin(), ops.end());
   c.prepare = [m, s, in]() -> CaseRun {
     auto w = weights_for(*in, m, s);
     auto cache = cache_for(*in, s, s.start_pos);
@@ -168,7 +169,7 @@ SuiteCase core_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t conte
   if (csa) {
     c.cost += cost(indexer_scoring_shape(s));
     c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
-    c.host_cost += c.host_ops.back();
+    c.host_cost += c.host_ops.back().cost;
   }
   c.prepare = [m, s, context, csa, in]() -> CaseRun {
     auto cache = cache_for(*in, s, context);
@@ -230,7 +231,7 @@ SuiteCase core_bf16_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t 
   if (csa) {
     c.cost += cost(indexer_scoring_shape(s));
     c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
-    c.host_cost += c.host_ops.back();
+    c.host_cost += c.host_ops.back().cost;
   }
   c.prepare = [m, s, context, csa, in]() -> CaseRun {
     auto cache = cache_for(*in, s, context);

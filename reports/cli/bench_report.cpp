@@ -420,7 +420,17 @@ Json validation_json(const Validation& v, bench::SuiteMode mode, const std::stri
                      {"bound", to_string(p.predicted.bound)},
                      {"compute_s", p.predicted.compute_s},
                      {"memory_s", p.predicted.memory_s},
-                     {"predicted_deploy_formats_s", p.predicted_deploy.total_s}});
+                     {"predicted_deploy_formats_s", p.predicted_deploy.total_s},
+                     {"tables", v.tables ? Json{{"predicted_s", p.table_s},
+                                                {"error", p.table_error()},
+                                                {"ops", p.ops},
+                                                {"ops_measured", p.ops_from_tables},
+                                                {"measured_share", p.table_share()},
+                                                {"source", p.ops_from_tables == 0       ? "roofline"
+                                                           : p.ops_from_tables == p.ops ? "measured"
+                                                                                        : "mixed"},
+                                                {"extrapolated", p.table_extrapolated}}
+                                         : Json()}});
   Json ratios = Json::array();
   for (const RatioPrediction& r : v.ratios)
     ratios.push_back({{"numerator", r.ratio.numerator},
@@ -437,6 +447,12 @@ Json validation_json(const Validation& v, bench::SuiteMode mode, const std::stri
               {"worst_factor", v.worst_factor},
               {"worst_case", v.worst_case},
               {"within_2x", v.within_2x},
+              {"tables", v.tables ? Json{{"median_abs_error", v.tables->median_abs_error},
+                                         {"worst_factor", v.tables->worst_factor},
+                                         {"worst_case", v.tables->worst_case},
+                                         {"within_2x", v.tables->within_2x},
+                                         {"measured_share", v.table_measured_share}}
+                                  : Json()},
               {"ratios", ratios}};
 }
 
@@ -444,11 +460,30 @@ void print_validation(std::ostream& out, const Validation& v, const std::string&
   Table t{{"case", "measured_ms", "predicted_ms", "error", "bound", "pred_deploy_fmt_ms"},
           {},
           {false, true, true, true, false, true}};
-  for (const CasePrediction& p : v.cases)
-    t.rows.push_back({p.name, ms(p.measured_s), ms(p.predicted.total_s),
-                      fmt(100 * p.error(), "%+.0f%%"), std::string(to_string(p.predicted.bound)),
-                      ms(p.predicted_deploy.total_s)});
+  if (v.tables) {
+    // The table path beside the roofline: its time, error, and the ops (and share of its
+    // time) that rest on the host's measured tables.
+    t.columns.insert(t.columns.end(), {"tables_ms", "tables_error", "table_ops", "table_share"});
+    t.numeric.insert(t.numeric.end(), {true, true, true, true});
+  }
+  for (const CasePrediction& p : v.cases) {
+    std::vector<std::string> row = {p.name,
+                                    ms(p.measured_s),
+                                    ms(p.predicted.total_s),
+                                    fmt(100 * p.error(), "%+.0f%%"),
+                                    std::string(to_string(p.predicted.bound)),
+                                    ms(p.predicted_deploy.total_s)};
+    if (v.tables)
+      row.insert(row.end(), {ms(p.table_s), fmt(100 * p.table_error(), "%+.0f%%"),
+                             std::to_string(p.ops_from_tables) + "/" + std::to_string(p.ops) +
+                                 (p.table_extrapolated ? " (extrapolated)" : ""),
+                             fmt(100 * p.table_share(), "%.0f%%")});
+    t.rows.push_back(std::move(row));
+  }
   out << "Predicted (op_time of the as-run cost on " << host_file
+      << (v.tables ? "; tables: through PerfModel with the host's measured tables, roofline "
+                     "for ops without one"
+                   : "")
       << ") vs measured (one thread, fastest repetition)\n";
   write_text(out, t);
   if (!v.ratios.empty()) {
@@ -466,6 +501,14 @@ void print_validation(std::ostream& out, const Validation& v, const std::string&
       << " kernels; within 2x: " << v.within_2x << " of " << v.cases.size()
       << "; worst: " << (v.worst_case.empty() ? "-" : v.worst_case) << " off by "
       << fmt(v.worst_factor, "%.2f") << "x.  (Aim: median <= 20%, none beyond 2x.)\n";
+  if (v.tables)
+    out << "tables: median |error| " << pct(v.tables->median_abs_error)
+        << "; within 2x: " << v.tables->within_2x << " of " << v.cases.size()
+        << "; worst: " << (v.tables->worst_case.empty() ? "-" : v.tables->worst_case) << " off by "
+        << fmt(v.tables->worst_factor, "%.2f") << "x; " << pct(v.table_measured_share)
+        << " of the predicted time from measured host tables.\n";
+  else
+    out << "tables: none (no host tables beside the host file; `v4sim calibrate` writes them)\n";
 }
 
 }  // namespace v4sim::cli

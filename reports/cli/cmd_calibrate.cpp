@@ -2,17 +2,25 @@
 // call; before and after the suite, keeping the best of each figure), runs the kernel suite,
 // writes the host accelerator file (default build/host.yaml, generated, not committed), loads it
 // back and shows how well it predicts the suite just run.
-// What is fitted from what: kernels/bench/host_calibration.h.
+// It also times the reference kernels on a calibration grid of shapes (not the suite's) and
+// writes them as the host's measured kernel tables, in the hardware/perf format, into
+// <host file folder>/perf/host/ (default build/perf/host/), each loaded back by the strict table
+// loader; `validate` predicts through them as PerfModel does for a GPU.
+// What is fitted from what: kernels/bench/host_calibration.h; the tables: host_tables.h.
 #include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "hardware/accelerator.h"
+#include "hardware/perf_model.h"
+#include "kernels/bench/host_tables.h"
+#include "kernels/parallel.h"
 #include "models/config/input_error.h"
 #include "reports/cli/bench_report.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/host_validation.h"
+#include "reports/progress.h"
 
 namespace v4sim::cli {
 namespace {
@@ -35,6 +43,34 @@ void write_file(const fs::path& path, const bench::HostCalibration& c) {
   if (ec) throw InputError("-o '" + path.string() + "': " + ec.message());
 }
 
+// The host tables' grid, timed on one kernel thread as the suite (the host model is one core).
+std::vector<bench::MeasuredTable> measure_tables(bench::SuiteMode mode) {
+  const std::vector<bench::TableSpec> specs = bench::host_table_specs(mode);
+  std::int64_t points = 0;
+  for (const bench::TableSpec& s : specs) points += static_cast<std::int64_t>(s.points.size());
+  const KernelThreads one(1);
+  report::Progress progress = report::Progress::on_stderr("host tables", points);
+  auto tables =
+      bench::measure_host_tables(specs, bench::suite_timing_policy(mode), [&](std::size_t i) {
+        if (i > 0) progress.advance();
+      });
+  progress.advance();
+  progress.finish();
+  return tables;
+}
+
+bench::TableProvenance provenance(const bench::HostInfo& info, const bench::HostCeilings& c,
+                                  bench::SuiteMode mode) {
+  bench::TableProvenance p;
+  p.hostname = info.hostname;
+  p.cpu_model = info.cpu_model;
+  p.date_utc = info.date_utc;
+  p.isa = c.simd;
+  p.threads = 1;
+  p.policy = bench::suite_timing_policy(mode);
+  return p;
+}
+
 }  // namespace
 
 void setup_calibrate(CLI::App& app) {
@@ -55,20 +91,31 @@ void setup_calibrate(CLI::App& app) {
     const HostAndSuite measured = measure_host_and_suite(cases, mode);
     const bench::HostCeilings& ceilings = measured.ceilings;
     const std::vector<bench::CaseResult>& results = measured.results;
-    const bench::HostCalibration calibration =
-        bench::calibrate_host(ceilings, bench::current_host_info());
+    const bench::HostInfo info = bench::current_host_info();
+    const bench::HostCalibration calibration = bench::calibrate_host(ceilings, info);
     write_file(opt->output, calibration);
     const Accelerator host = load_accelerator(opt->output);  // the file must load and validate
+    const fs::path perf_dir = host_perf_dir(opt->output);
+    const std::vector<fs::path> table_files =
+        write_host_tables(perf_dir, measure_tables(mode), provenance(info, ceilings, mode));
+    const PerfModel tables(host, perf_dir, fs::path(opt->output).parent_path());
     print_ceilings(std::cout, ceilings);
     std::cout << '\n';
     print_calibration(std::cout, calibration);
     std::cout << '\n';
     print_cases(std::cout, ceilings, results);
-    const Validation v = validate_on_host(host, results);
+    const Validation v = validate_on_host(host, results, &tables);
     std::cout << "\nWrote " << opt->output << " (loads as accelerator '" << host.name
               << "'). On this run's kernels it predicts with median |error| "
               << static_cast<int>(100 * v.median_abs_error + 0.5) << "%, " << v.within_2x << " of "
               << v.cases.size() << " within 2x; details: v4sim validate.\n";
+    std::cout << "Wrote " << table_files.size() << " host kernel tables to "
+              << (perf_dir / "host").string() << " (each loads); through them (roofline for ops "
+              << "without a table): median |error| "
+              << static_cast<int>(100 * v.tables->median_abs_error + 0.5) << "%, "
+              << v.tables->within_2x << " of " << v.cases.size() << " within 2x, "
+              << static_cast<int>(100 * v.table_measured_share + 0.5)
+              << "% of the predicted time from the tables.\n";
   });
 }
 

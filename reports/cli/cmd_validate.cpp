@@ -1,7 +1,9 @@
 // `v4sim validate [--host FILE] [--quick] [--format table|json]`: runs the kernel suite and
 // prints, per kernel, the time the hardware model predicts on the host file (op_time of the
 // kernel's cost) against the measured time, the error and the median absolute error.
-// Method (and why it is not circular): reports/cli/host_validation.h.
+// Method (and why it is not circular): reports/cli/host_validation.h. When the host file has
+// calibrate's tables beside it (<folder>/perf/host/), each case is also predicted through them
+// (PerfModel, as for a GPU) and both figures are shown.
 // `v4sim validate --deployments [FILE] [--format table|json]`: predicts every row of a measured-
 // deployment file (default: the shipped development set, scenarios/deployments/dev.yaml) and
 // prints predicted vs measured (reports/cli/deployment_validation.h). Exit 0 whatever the
@@ -9,8 +11,10 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "hardware/accelerator.h"
+#include "hardware/perf_model.h"
 #include "models/config/input_error.h"
 #include "reports/cli/bench_report.h"
 #include "reports/cli/commands.h"
@@ -62,7 +66,14 @@ void setup_validate(CLI::App& app) {
     const Accelerator host = load_accelerator(opt->host);
     const std::vector<bench::SuiteCase> cases = selected_cases(opt->suite);
     const bench::SuiteMode mode = opt->suite.mode();
-    const Validation v = validate_on_host(host, run_cases(cases, mode));
+    const std::filesystem::path host_file(opt->host);
+    const std::filesystem::path perf_dir = host_perf_dir(host_file);
+    std::error_code ec;
+    std::optional<PerfModel> tables;
+    if (std::filesystem::is_directory(perf_dir / host.name, ec))
+      tables.emplace(host, perf_dir, host_file.parent_path());
+    const Validation v =
+        validate_on_host(host, run_cases(cases, mode), tables ? &*tables : nullptr);
     if (format == OutputFormat::json)
       std::cout << validation_json(v, mode, opt->host).dump(2) << '\n';
     else

@@ -8,11 +8,13 @@
 #include <array>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "hardware/accelerator.h"
+#include "hardware/perf_table.h"
 
 namespace {
 
@@ -167,6 +169,31 @@ TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
     for (const char* k :
          {"name", "measured_s", "predicted_s", "error", "bound", "predicted_deploy_formats_s"})
       EXPECT_TRUE(row.contains(k)) << k;
+
+  // The host tables beside the host file: they load, and validate predicts through them (the
+  // V3.2 core's two ops both have a table; the GQA core has none and keeps the roofline).
+  const fs::path tables = dir_ / "sub" / "perf" / "host";
+  for (const char* stem :
+       {"gemm-fp32", "gemm-int8", "dsa-decode-fp32-kv-fp8", "indexer-logits-fp32"}) {
+    const v4sim::PerfTable t = v4sim::load_perf_table(tables / (std::string(stem) + ".yaml"));
+    EXPECT_EQ(t.source.rfind("measured by v4sim calibrate on ", 0), 0u) << t.source;
+  }
+  ASSERT_TRUE(j["tables"].is_object()) << vj.out;
+  EXPECT_GT(j["tables"]["measured_share"].get<double>(), 0);
+  std::map<std::string, std::string> source;
+  for (const auto& row : j["cases"]) source[row["name"]] = row["tables"]["source"];
+  EXPECT_EQ(source["v3.2-mla-dsa-core/1k"], "measured");
+  EXPECT_EQ(source["gqa8-core/1k"], "roofline");
+  EXPECT_NE(v.out.find("tables: median |error|"), std::string::npos) << v.out;
+
+  // A defective table there is bad input naming the file, not a silent roofline.
+  std::FILE* f = std::fopen((tables / "gemm-fp32.csv").c_str(), "w");
+  ASSERT_TRUE(f);
+  std::fputs("m,n,k,latency_us\n1,8,8,0\n", f);
+  std::fclose(f);
+  const Outcome broken = run("validate --smoke --host " + file, true);
+  EXPECT_EQ(broken.code, 2) << broken.out;
+  EXPECT_NE(broken.out.find("gemm-fp32"), std::string::npos) << broken.out;
 }
 
 TEST_F(BenchCli, BadInputExitsWithCode2) {

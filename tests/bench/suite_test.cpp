@@ -115,7 +115,7 @@ TEST(Suite, OpsOfACaseSumToItsHostCost) {
     for (const SuiteCase& c : suite_cases(mode)) {
       if (c.host_ops.empty()) continue;
       Cost sum;
-      for (const Cost& op : c.host_ops) sum += op;
+      for (const HostOp& op : c.host_ops) sum += op.cost;
       EXPECT_EQ(sum, c.host_cost) << to_string(mode) << " " << c.name;
     }
 }
