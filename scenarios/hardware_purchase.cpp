@@ -103,14 +103,19 @@ std::vector<SystemPlan> replan(const PreparedModel& m, const Scenario& sc,
                                const std::vector<PlannerCache*>& planners) {
   std::vector<SystemSpec> again;
   std::vector<PlannerCache*> again_planners;
+  std::vector<const SystemPlan*> sizes;
   for (std::size_t k = 0; k < systems.size(); ++k) {
     if (!changes_speed(systems[k], varied[k])) continue;
     again.push_back(varied[k]);
     again_planners.push_back(planners[k]);
+    sizes.push_back(find_plan(nominal, systems[k].name));
   }
+  // A varied system keeps its nominal instance sizes (layouts and batches are chosen again):
+  // the sensitivity re-times the planned deployment, and one size instead of every size keeps
+  // the report fast. A system infeasible at nominal is searched in full.
   const std::vector<SystemPlan> fresh =
       again.empty() ? std::vector<SystemPlan>{}
-                    : plan_purchase(m, sc.demand, again, sc.prices, again_planners);
+                    : plan_purchase(m, sc.demand, again, sc.prices, again_planners, 0, {}, sizes);
   std::vector<SystemPlan> out;
   for (std::size_t k = 0; k < systems.size(); ++k) {
     if (const SystemPlan* p = find_plan(fresh, varied[k].name)) {
@@ -365,9 +370,11 @@ report::Section demand_section(const Scenario& sc, const Plans& pl) {
       "context length the deployment search of `v4sim optimize` (sim/optimize.h) tries "
       "instances of 1, 2, 4, ... ranks within one node, then 1, 2, 4, ... whole nodes joined "
       "over the scale-out network or the supernode fabric, up to 256 ranks or one node, with "
-      "every tensor/pipeline/data-parallel layout and batches 1, 2, 4, ..., and keeps the "
-      "cheapest decode instance meeting the TPOT target and the cheapest prefill instance "
-      "meeting the TTFT target (less the KV hand-over to decode).",
+      "every tensor/pipeline/data-parallel layout and batches 1, 2, 4, ...; of the decode "
+      "instances meeting the TPOT target and the prefill instances meeting the TTFT target (less "
+      "the KV hand-over to decode) it keeps the one that carries the context length's peak load "
+      "on the fewest ranks, whole instances counted: for a large load the cheapest per token, "
+      "for a small one a smaller instance rather than a large one mostly idle.",
       "Units are nodes as the system file sells them: one 8-accelerator server for HGX, DGX and "
       "Atlas 800, one NVL72 rack, one cabinet of a CloudMatrix384 or Atlas 950 SuperPoD at its "
       "share of the supernode's price. Instances of a phase and size form a pool: its busy ranks "
@@ -489,14 +496,14 @@ report::Section per_context_section(const Plans& pl) {
   report::Section sec;
   sec.heading = "Per context length: instances, throughput and latency";
   sec.paragraphs.push_back(
-      "The cheapest decode and prefill instances of every context length at the nominal inputs, "
-      "each found by the deployment search of `v4sim optimize` (ranks, layout and batch). Where "
+      "The decode and prefill instances of every context length at the nominal inputs, each "
+      "found by the deployment search of `v4sim optimize` (ranks, layout and batch). Where "
       "no instance meets a target, the note says which and gives the nearest the search "
       "reached. The layout search has no context parallelism: one prompt is prefilled by one "
       "data-parallel group of at most 16 tensor-parallel ranks.");
   report::TableBlock t;
   t.name = "per-context";
-  t.caption = "Cheapest instances per model, system and context length";
+  t.caption = "Instances per model, system and context length";
   t.table.columns = {"model",
                      "system",
                      "context",
@@ -697,9 +704,12 @@ report::Section sensitivity_section(const Scenario& sc, const Plans& pl) {
       "One input at a time; combined extremes (e.g. low prices with low peaks) are not shown.",
       "Power, hosting and floor space stay at their nominal values in every variant.",
       "A variant that does not change a system's speed (its prices, or peaks an accelerator file "
-      "gives as single values) keeps the nominal layouts and is re-priced: at a fixed size every "
-      "layout of a system costs the same per device-hour, so the cheapest layout is the fastest "
-      "one whatever the price (sim/plan.h, price_plan)."};
+      "gives as single values) keeps the nominal instances and is re-priced: every instance of a "
+      "system costs the same per rank-hour, so the choice of instances does not depend on the "
+      "price (sim/plan.h, price_plan).",
+      "A variant that changes a system's speed keeps the nominal instance sizes (ranks per "
+      "prefill and decode instance) and chooses layouts and batches again; a system that cannot "
+      "meet the targets at nominal is searched at every size."};
   return sec;
 }
 

@@ -129,11 +129,20 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
                                     const ServingConfig& base, const Workload& workload,
                                     const DeviceHour& hour, std::int64_t max_devices,
                                     PlannerCache* cache) {
+  return search_deployments(model, system, base, workload, hour,
+                            candidate_device_counts(system, max_devices), cache);
+}
+
+DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
+                                    const ServingConfig& base, const Workload& workload,
+                                    const DeviceHour& hour,
+                                    const std::vector<std::int64_t>& device_counts,
+                                    PlannerCache* cache) {
   DeploymentSearch search;
   OptimizeResult& all = search.result;
   PlannerCache own;
   PlannerCache& planners = cache ? *cache : own;
-  for (std::int64_t devices : candidate_device_counts(system, max_devices)) {
+  for (std::int64_t devices : device_counts) {
     const int nodes =
         static_cast<int>((devices + system.devices_per_node - 1) / system.devices_per_node);
     auto& planner = planners[nodes];

@@ -63,6 +63,13 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
                                     const DeviceHour& hour, std::int64_t max_devices,
                                     PlannerCache* planners = nullptr);
 
+/// As above over the given deployment sizes (ranks) instead of every candidate size.
+DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
+                                    const ServingConfig& base, const Workload& workload,
+                                    const DeviceHour& hour,
+                                    const std::vector<std::int64_t>& device_counts,
+                                    PlannerCache* planners = nullptr);
+
 /// Re-ranks a search's points for other targets (`workload`'s SLOs): meets_slo, the frontier,
 /// the cheapest point and the nearest. Points are evaluated without the targets, so this equals
 /// searching again with them.

@@ -31,9 +31,26 @@ void validate(const Demand& d) {
     bad("context shares add up to " + std::to_string(total) + ", not 1");
 }
 
-/// The cheapest point of a search meeting the SLOs, or nullptr.
-const OptimizePoint* cheapest(const DeploymentSearch& d) {
-  return d.result.cheapest ? &d.result.points[*d.result.cheapest] : nullptr;
+/// The point meeting the targets whose instances carry `tokens_per_s` (at peak) on the fewest
+/// ranks, instances rounded up to whole ones; ties go to the faster point. For a large demand
+/// this is the cheapest point per token (what `optimize` reports); for a small one a smaller
+/// instance wastes less than one large instance mostly idle. nullptr when nothing meets them.
+const OptimizePoint* fewest_ranks(const DeploymentSearch& d, double tokens_per_s) {
+  const OptimizePoint* best = nullptr;
+  double best_ranks = 0;
+  for (const OptimizePoint& p : d.result.points) {
+    if (!p.meets_slo) continue;
+    const double size = static_cast<double>(p.result.devices);
+    const double busy = tokens_per_s / p.result.throughput_tokens_per_s_per_device;
+    const double ranks = std::max(1.0, std::ceil(busy / size)) * size;
+    if (!best || ranks < best_ranks ||
+        (ranks == best_ranks && p.result.throughput_tokens_per_s_per_device >
+                                    best->result.throughput_tokens_per_s_per_device)) {
+      best = &p;
+      best_ranks = ranks;
+    }
+  }
+  return best;
 }
 
 std::string ms_text(double s) {
@@ -80,14 +97,13 @@ double fastest(const DeploymentSearch& d, Phase phase) {
 /// The search of `memo` for (model, context, phase), or a new one, re-ranked for `w`'s targets.
 const DeploymentSearch& search(const PreparedModel& model, const SystemSpec& system,
                                const ServingConfig& config, const Workload& w,
-                               const DeviceHour& hour, std::int64_t max_devices,
+                               const DeviceHour& hour, const std::vector<std::int64_t>& sizes,
                                PlannerCache* planners, SearchMemo& memo) {
   const auto key = std::make_tuple(model.spec.name, w.context_tokens, w.phase);
   auto it = memo.find(key);
   if (it == memo.end())
-    it =
-        memo.emplace(key, search_deployments(model, system, config, w, hour, max_devices, planners))
-            .first;
+    it = memo.emplace(key, search_deployments(model, system, config, w, hour, sizes, planners))
+             .first;
   else
     apply_targets(it->second, w);
   return it->second;
@@ -95,7 +111,7 @@ const DeploymentSearch& search(const PreparedModel& model, const SystemSpec& sys
 
 BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const ContextShare& c,
                        const SystemSpec& system, const DeviceHour& hour, std::int64_t max_devices,
-                       PlannerCache* planners, SearchMemo& memo) {
+                       PlannerCache* planners, SearchMemo& memo, const BucketPlan* nominal) {
   BucketPlan b;
   b.context_tokens = c.context_tokens;
   b.share = c.share;
@@ -107,14 +123,22 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   ServingConfig config;
   config.mtp_acceptance = demand.mtp_acceptance;
   config.cache_hit_rate = demand.cache_hit_rate;
+  const bool keep = nominal && nominal->feasible;
+  const std::vector<std::int64_t> every = candidate_device_counts(system, max_devices);
+  const std::vector<std::int64_t> decode_sizes =
+      keep ? std::vector<std::int64_t>{nominal->decode_devices} : every;
+  const std::vector<std::int64_t> prefill_sizes =
+      keep ? std::vector<std::int64_t>{nominal->prefill_devices} : every;
   Workload decode;
   decode.context_tokens = c.context_tokens;
   decode.slo_tpot_s = demand.slo_tpot_s;
   const DeploymentSearch& ds =
-      search(model, system, config, decode, hour, max_devices, planners, memo);
+      search(model, system, config, decode, hour, decode_sizes, planners, memo);
   b.fits = !ds.result.points.empty();
   b.fastest_tpot_s = fastest(ds, Phase::decode);
-  const OptimizePoint* d = cheapest(ds);
+  constexpr double kSecondsPerDay = 86400.0;
+  const double peak = demand.peak_to_average * c.share / kSecondsPerDay;
+  const OptimizePoint* d = fewest_ranks(ds, peak * demand.output_tokens_per_day);
   // The prefill instance hands each sequence's KV cache to a decode instance over the scale-out
   // network (one rank's NIC share: the conservative path; instances in one scale-up domain may do
   // better), which the TTFT target must also cover.
@@ -126,9 +150,11 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   prefill.context_tokens = c.context_tokens;
   if (demand.slo_ttft_s) prefill.slo_ttft_s = *demand.slo_ttft_s - b.kv_transfer_s;
   const DeploymentSearch& fs =
-      search(model, system, config, prefill, hour, max_devices, planners, memo);
+      search(model, system, config, prefill, hour, prefill_sizes, planners, memo);
   b.fastest_ttft_s = fastest(fs, Phase::prefill) + b.kv_transfer_s;
-  const OptimizePoint* f = cheapest(fs);
+  // Prefill computes only the cache misses.
+  const OptimizePoint* f =
+      fewest_ranks(fs, peak * demand.input_tokens_per_day * (1.0 - demand.cache_hit_rate));
   if (!d || !f) {
     b.reason = !d ? shortfall(ds, Phase::decode, max_devices, demand.slo_tpot_s, 0)
                   : shortfall(fs, Phase::prefill, max_devices, demand.slo_ttft_s, b.kv_transfer_s);
@@ -147,8 +173,6 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   b.prefill_tokens_per_s_per_device =
       f->result.throughput_tokens_per_s_per_device / (1.0 - demand.cache_hit_rate);
   b.ttft_s = f->result.ttft_s + b.kv_transfer_s;
-  constexpr double kSecondsPerDay = 86400.0;
-  const double peak = demand.peak_to_average * c.share / kSecondsPerDay;
   b.decode_peak_devices = peak * demand.output_tokens_per_day / b.decode_tokens_per_s_per_device;
   b.prefill_peak_devices = peak * demand.input_tokens_per_day / b.prefill_tokens_per_s_per_device;
   return b;
@@ -176,6 +200,7 @@ std::vector<PoolPlan> make_pools(const std::vector<BucketPlan>& buckets, std::in
       p.contexts.push_back(b.context_tokens);
     }
     for (auto& [size, p] : by_size) {
+      if (!(p.peak_devices > 0)) continue;  // no tokens of this phase
       p.instances = std::max<std::int64_t>(
           1, static_cast<std::int64_t>(std::ceil(p.peak_devices / static_cast<double>(size))));
       p.nodes = pool_nodes(p.instances, size, per_node);
@@ -228,8 +253,12 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
                                       const PriceAssumptions& prices,
                                       std::span<PlannerCache* const> planners,
                                       std::int64_t max_devices,
-                                      std::span<SearchMemo* const> searches) {
+                                      std::span<SearchMemo* const> searches,
+                                      std::span<const SystemPlan* const> sizes_from) {
   validate(demand);
+  if (!sizes_from.empty() && sizes_from.size() != candidates.size())
+    throw InputError("plan_purchase: " + std::to_string(sizes_from.size()) + " nominal plans for " +
+                     std::to_string(candidates.size()) + " candidates");
   if (!planners.empty() && planners.size() != candidates.size())
     throw InputError("plan_purchase: " + std::to_string(planners.size()) + " planners for " +
                      std::to_string(candidates.size()) + " candidates");
@@ -252,8 +281,13 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
     SearchMemo own_memo;
     SearchMemo& memo = searches.empty() ? own_memo : *searches[i];
     p.feasible = true;
-    for (const ContextShare& c : demand.contexts) {
-      BucketPlan b = plan_bucket(model, demand, c, system, hour, p.max_devices, cache, memo);
+    const SystemPlan* sizes = sizes_from.empty() ? nullptr : sizes_from[i];
+    for (std::size_t k = 0; k < demand.contexts.size(); ++k) {
+      const ContextShare& c = demand.contexts[k];
+      const BucketPlan* nominal =
+          sizes && sizes->feasible && k < sizes->buckets.size() ? &sizes->buckets[k] : nullptr;
+      BucketPlan b =
+          plan_bucket(model, demand, c, system, hour, p.max_devices, cache, memo, nominal);
       if (!b.feasible) {
         p.feasible = false;
         if (p.reason.empty()) p.reason = std::to_string(c.context_tokens) + " tokens: " + b.reason;

@@ -5,9 +5,12 @@
 // every context bucket of the demand mix, the deployment search of `optimize`
 // (sim/optimize.h search_deployments: slices of a node, then whole nodes joined over the
 // scale-out network or the supernode fabric, up to `max_devices` ranks; every layout; batches)
-// finds the cheapest decode instance meeting the TPOT target (output tokens) and the cheapest
-// prefill instance meeting the TTFT target less the KV hand-over to the decode instance (input
-// tokens, cache hits skipped). A bucket's peak load in busy ranks is tokens per second at peak
+// evaluates decode instances against the TPOT target (output tokens) and prefill instances
+// against the TTFT target less the KV hand-over to the decode instance (input tokens, cache hits
+// skipped). Of the instances meeting a target, the bucket takes the one that carries its peak
+// load on the fewest ranks, whole instances counted (for a large demand the cheapest per token,
+// as `optimize` reports; for a small one a smaller instance instead of one large one mostly
+// idle). A bucket's peak load in busy ranks is tokens per second at peak
 // (average x peak-to-average) over the instance's tokens per second per rank; buckets whose
 // instances have the same phase and size share a pool, whose instance count is that load over
 // the instance size, rounded up. Units are bought as sold: a pool of instances smaller than a
@@ -129,11 +132,15 @@ using SearchMemo = std::map<std::tuple<std::string, std::int64_t, Phase>, Deploy
 /// efficiencies (sensitivity runs) share one topology, so reusing the planners skips rebuilding
 /// its graphs and re-timing its collectives. `max_devices` 0: default_max_devices per system.
 /// `searches` (optional, one per candidate) keeps and reuses the searches (SearchMemo).
+/// `sizes_from` (optional, one per candidate, entries may be null): a feasible plan of the same
+/// demand whose instance sizes the search keeps, re-choosing only layouts and batches (one size
+/// instead of every size: sensitivity runs re-time a planned deployment on varied hardware).
 std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
                                       const std::vector<SystemSpec>& candidates,
                                       const PriceAssumptions& prices,
                                       std::span<PlannerCache* const> planners,
                                       std::int64_t max_devices = 0,
-                                      std::span<SearchMemo* const> searches = {});
+                                      std::span<SearchMemo* const> searches = {},
+                                      std::span<const SystemPlan* const> sizes_from = {});
 
 }  // namespace v4sim

@@ -213,10 +213,11 @@ TEST(CliServing, OptimizeJsonPointsCarryTheDeployment) {
   }
   // No point on the frontier is cheaper than the cheapest point that meets the SLO and also
   // meets it.
-  for (const auto& p : j["frontier"])
-    if (p["tpot_s"].get<double>() <= 0.05)
-      EXPECT_GE(p["usd_per_million_tokens"].get<double>(),
-                j["cheapest_meeting_slo"]["usd_per_million_tokens"].get<double>());
+  for (const auto& p : j["frontier"]) {
+    if (p["tpot_s"].get<double>() > 0.05) continue;
+    EXPECT_GE(p["usd_per_million_tokens"].get<double>(),
+              j["cheapest_meeting_slo"]["usd_per_million_tokens"].get<double>());
+  }
 }
 
 TEST(CliServing, LongContextCostsEqualOptimize) {

@@ -275,6 +275,30 @@ TEST(PlanPurchase, PrefillAndDecodePoolsFollowTheTokenMix) {
   EXPECT_LE(b.prefill_devices, a.prefill_devices);
 }
 
+TEST(PlanPurchase, KeepingTheNominalSizesReproducesTheNominalPlan) {
+  // Sensitivity runs search only the nominal instance sizes: on unchanged hardware that must
+  // give the nominal plan back (its instances are the best at their own sizes too).
+  const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  const std::vector<SystemSpec> systems = {load_system("hgx-h200")};
+  Demand d = small_demand(20e9, 8192);
+  d.contexts = {{8192, 0.7}, {65536, 0.3}};
+  const PriceAssumptions prices{"tco"};
+  const std::vector<SystemPlan> nominal = plan_purchase(flash, d, systems, prices);
+  ASSERT_TRUE(nominal.front().feasible) << nominal.front().reason;
+  const std::vector<const SystemPlan*> sizes = {&nominal.front()};
+  const std::vector<SystemPlan> again = plan_purchase(flash, d, systems, prices, {}, 0, {}, sizes);
+  const SystemPlan& a = nominal.front();
+  const SystemPlan& b = again.front();
+  ASSERT_TRUE(b.feasible);
+  EXPECT_EQ(a.units, b.units);
+  EXPECT_DOUBLE_EQ(a.annual_cost_usd, b.annual_cost_usd);
+  for (std::size_t k = 0; k < a.buckets.size(); ++k) {
+    EXPECT_EQ(a.buckets[k].decode_layout, b.buckets[k].decode_layout);
+    EXPECT_EQ(a.buckets[k].decode_batch, b.buckets[k].decode_batch);
+    EXPECT_EQ(a.buckets[k].prefill_layout, b.buckets[k].prefill_layout);
+  }
+}
+
 TEST(PlanPurchase, UnreachableTargetNamesTheNearestDeployment) {
   const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
   const SystemSpec h200 = load_system("hgx-h200");
