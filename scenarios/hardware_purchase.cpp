@@ -356,9 +356,10 @@ report::Section demand_section(const Scenario& sc, const Plans& pl) {
     sec.inputs.push_back(
         {m.spec.name, m.spec.display_name, data::display_path(m.spec.file) + " (sources inside)"});
   for (const SystemSpec& s : pl.systems) {
-    const SystemTotals t = system_totals(s, s.default_nodes);
+    // The unit bought is one node (price_plan), scale-out share included.
+    const SystemTotals t = system_totals(s, 1);
     sec.inputs.push_back({s.name,
-                          "one unit: " + std::to_string(t.devices) + " x " +
+                          "one node: " + std::to_string(t.devices) + " x " +
                               s.accelerator.display_name + "; price " +
                               range_text(t.price_usd, "%.0f") + " USD; power " +
                               range_text(t.power_w, "%.0f") + " W",

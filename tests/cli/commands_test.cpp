@@ -311,6 +311,27 @@ TEST(CliServing, OptimizeAndPlan) {
   const auto plan = nlohmann::json::parse(p.out);
   EXPECT_FALSE(plan["ranking"].empty());
   EXPECT_TRUE(plan["ranking"][0]["feasible"].get<bool>());
+  // Issue 12: separately sized prefill and decode pools, bought as whole nodes; every failing
+  // system says why, never a bare "no point".
+  for (const auto& row : plan["ranking"]) {
+    if (!row["feasible"].get<bool>()) {
+      EXPECT_NE(row["reason"].get<std::string>().find("missed: the fastest"), std::string::npos)
+          << row["reason"];
+      continue;
+    }
+    int prefill = 0, decode = 0;
+    for (const auto& pool : row["pools"]) {
+      const int ranks = pool["instances"].get<int>() * pool["instance_devices"].get<int>();
+      EXPECT_GE(ranks, pool["peak_devices"].get<double>());
+      (pool["phase"] == "prefill" ? prefill : decode) += ranks;
+    }
+    EXPECT_EQ(prefill, row["prefill_devices"].get<int>());
+    EXPECT_EQ(decode, row["decode_devices"].get<int>());
+    EXPECT_GE(row["devices"].get<int>(), prefill + decode);
+    for (const auto& b : row["buckets"])
+      for (const char* key : {"decode_devices", "prefill_devices", "decode_batch", "kv_transfer_s"})
+        EXPECT_TRUE(b.contains(key)) << key;
+  }
 }
 
 TEST(CliServing, BadInputExitsTwo) {
