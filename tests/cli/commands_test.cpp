@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "scenarios/long_context.h"
+#include "reports/studies/long_context.h"
 
 namespace {
 
