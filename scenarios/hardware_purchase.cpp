@@ -1,14 +1,10 @@
-// The purchase study: plans per model and system, re-made at each end of each uncertain input,
-// and how far failing context lengths are from the targets. reports/studies/hardware_purchase.cpp
-// writes it.
+// The purchase study: plans per model and system, re-made at each end of each uncertain input
+// (a failing context length's plan says the target it misses and the nearest deployment the
+// search reached). reports/studies/hardware_purchase.cpp writes it.
 #include "scenarios/hardware_purchase.h"
 
 #include <algorithm>
-#include <cmath>
-#include <limits>
-#include <map>
-#include <memory>
-#include <tuple>
+#include <vector>
 
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
@@ -44,17 +40,22 @@ std::vector<SystemPlan> replan(const PreparedModel& m, const Scenario& sc,
                                const std::vector<SystemSpec>& systems,
                                const std::vector<SystemSpec>& varied,
                                const std::vector<SystemPlan>& nominal,
-                               const std::vector<CommPlanner*>& planners) {
+                               const std::vector<PlannerCache*>& planners) {
   std::vector<SystemSpec> again;
-  std::vector<CommPlanner*> again_planners;
+  std::vector<PlannerCache*> again_planners;
+  std::vector<const SystemPlan*> sizes;
   for (std::size_t k = 0; k < systems.size(); ++k) {
     if (!changes_speed(systems[k], varied[k])) continue;
     again.push_back(varied[k]);
     again_planners.push_back(planners[k]);
+    sizes.push_back(find_plan(nominal, systems[k].name));
   }
+  // A varied system keeps its nominal instance sizes (layouts and batches are chosen again):
+  // the sensitivity re-times the planned deployment, and one size instead of every size keeps
+  // the report fast. A system infeasible at nominal is searched in full.
   const std::vector<SystemPlan> fresh =
       again.empty() ? std::vector<SystemPlan>{}
-                    : plan_purchase(m, sc.demand, again, sc.prices, again_planners);
+                    : plan_purchase(m, sc.demand, again, sc.prices, again_planners, 0, {}, sizes);
   std::vector<SystemPlan> out;
   for (std::size_t k = 0; k < systems.size(); ++k) {
     if (const SystemPlan* p = find_plan(fresh, varied[k].name)) {
@@ -66,30 +67,6 @@ std::vector<SystemPlan> replan(const PreparedModel& m, const Scenario& sc,
     out.push_back(p);
   }
   rank_plans(out);
-  return out;
-}
-
-/// The best the search finds for a context length without the targets: the fastest TPOT of any
-/// fitting decode point and the fastest TTFT of any fitting prefill point.
-Shortfall shortfall(const PreparedModel& m, const SystemSpec& s, CommPlanner* planner,
-                    const Scenario& sc, std::int64_t context) {
-  const int nodes = s.default_nodes;
-  const DeviceHour hour = device_hour(s, nodes, sc.prices);
-  ServingConfig config;
-  config.mtp_acceptance = sc.demand.mtp_acceptance;
-  config.cache_hit_rate = sc.demand.cache_hit_rate;
-  Shortfall out;
-  out.tpot_s = out.ttft_s = std::numeric_limits<double>::infinity();
-  Workload decode;
-  decode.context_tokens = context;
-  for (const OptimizePoint& p : optimize(m, s, nodes, config, decode, hour, planner).points)
-    out.tpot_s = std::min(out.tpot_s, p.result.tpot_s);
-  out.fits = std::isfinite(out.tpot_s);
-  Workload prefill;
-  prefill.phase = Phase::prefill;
-  prefill.context_tokens = context;
-  for (const OptimizePoint& p : optimize(m, s, nodes, config, prefill, hour, planner).points)
-    out.ttft_s = std::min(out.ttft_s, p.result.ttft_s);
   return out;
 }
 
@@ -110,15 +87,17 @@ PurchaseStudy study_hardware_purchase(const Scenario& sc, const ProgressFn& prog
   for (const std::string& name : sc.systems) pl.systems.push_back(load_system(name));
   const std::vector<SystemSpec>& systems = pl.systems;
 
-  // One communication planner per system, shared by every plan below: no variant changes a
-  // topology or a link, and timing CloudMatrix384's or Atlas 950's collectives over their graphs
-  // is a good share of a plan's time.
-  std::vector<std::unique_ptr<CommPlanner>> owned;
-  std::vector<CommPlanner*> planners;
-  for (const SystemSpec& s : systems) {
-    owned.push_back(std::make_unique<CommPlanner>(s, s.default_nodes));
-    planners.push_back(owned.back().get());
-  }
+  // One set of communication models per system (by node count), shared by every plan below: no
+  // variant changes a topology or a link, and timing CloudMatrix384's or Atlas 950's collectives
+  // over their graphs is a good share of a plan's time.
+  std::vector<PlannerCache> caches(systems.size());
+  std::vector<PlannerCache*> planners;
+  for (PlannerCache& c : caches) planners.push_back(&c);
+  // The nominal searches, re-ranked for the plans without the TTFT target (same systems, same
+  // demand but for that target).
+  std::vector<SearchMemo> memos(systems.size());
+  std::vector<SearchMemo*> searches;
+  for (SearchMemo& m : memos) searches.push_back(&m);
 
   pl.variants.resize(1);
   for (const Sensitivity& what : sc.sensitivities)
@@ -129,14 +108,15 @@ PurchaseStudy study_hardware_purchase(const Scenario& sc, const ProgressFn& prog
     if (progress) progress(++done, total);
   };
   for (const PreparedModel& m : pl.models) {
-    pl.variants.front().plans.push_back(plan_purchase(m, sc.demand, systems, sc.prices, planners));
+    pl.variants.front().plans.push_back(
+        plan_purchase(m, sc.demand, systems, sc.prices, planners, 0, searches));
     step();
   }
   if (sc.slo_ttft_s) {
     Demand relaxed = sc.demand;
     relaxed.slo_ttft_s.reset();
     for (const PreparedModel& m : pl.models) {
-      pl.relaxed.push_back(plan_purchase(m, relaxed, systems, sc.prices, planners));
+      pl.relaxed.push_back(plan_purchase(m, relaxed, systems, sc.prices, planners, 0, searches));
       step();
     }
   }
@@ -148,21 +128,6 @@ PurchaseStudy study_hardware_purchase(const Scenario& sc, const ProgressFn& prog
       pl.variants[v].plans.push_back(
           replan(pl.models[i], sc, systems, varied, pl.nominal().plans[i], planners));
       step();
-    }
-  }
-  // How far off the targets the nominal infeasible context lengths are.
-  for (std::size_t i = 0; i < pl.models.size(); ++i) {
-    for (std::size_t k = 0; k < systems.size(); ++k) {
-      const SystemPlan* p = find_plan(pl.nominal().plans[i], systems[k].name);
-      for (const BucketPlan& b : p->buckets) {
-        if (b.feasible) continue;
-        Shortfall f;
-        if (b.context_tokens <= pl.models[i].spec.max_context_tokens)
-          f = shortfall(pl.models[i], systems[k], planners[k], sc, b.context_tokens);
-        f.reason = b.reason;
-        f.why = b.why;
-        pl.shortfalls[{i, k, b.context_tokens}] = f;
-      }
     }
   }
   return pl;

@@ -6,11 +6,7 @@
 // This header is the computation (a typed study); reports/studies/hardware_purchase.h writes it.
 #pragma once
 
-#include <cstddef>
-#include <cstdint>
-#include <map>
 #include <string>
-#include <tuple>
 #include <vector>
 
 #include "hardware/system.h"
@@ -42,23 +38,12 @@ struct PurchaseVariant {
   std::vector<std::vector<SystemPlan>> plans;  // per model, ranked as plan_purchase returns them
 };
 
-/// Why a context length cannot be served on a system, as far as the search can tell.
-struct Shortfall {
-  bool fits = false;   // some decode layout holds the weights and one batch
-  double tpot_s = 0;   // fastest TPOT of any fitting decode point
-  double ttft_s = 0;   // fastest TTFT of any fitting prefill point (infinity: none fits)
-  std::string reason;  // plan_purchase's reason
-  Infeasible why = Infeasible::none;  // plan_purchase's, as a value
-};
-
 /// The study: every model's plans on every system, nominal and varied.
 struct PurchaseStudy {
   std::vector<PreparedModel> models;
   std::vector<SystemSpec> systems;
   std::vector<PurchaseVariant> variants;         // [0]: nominal
   std::vector<std::vector<SystemPlan>> relaxed;  // per model, without the TTFT target (if any)
-  /// (model, system, context tokens) of each infeasible nominal bucket.
-  std::map<std::tuple<std::size_t, std::size_t, std::int64_t>, Shortfall> shortfalls;
 
   const PurchaseVariant& nominal() const { return variants.front(); }
 };

@@ -25,6 +25,12 @@ std::vector<Layout> candidate_layouts(const ModelSpec& spec, std::int64_t device
 
 namespace {
 
+bool meets_targets(const ServingResult& r, const Workload& workload) {
+  return (!workload.slo_tpot_s || workload.phase != Phase::decode ||
+          r.tpot_s <= *workload.slo_tpot_s) &&
+         (!workload.slo_ttft_s || r.ttft_s <= *workload.slo_ttft_s);
+}
+
 /// Fills the frontier and the cheapest point meeting the SLOs from out.points.
 void rank_points(OptimizeResult& out) {
   out.frontier.clear();
@@ -95,9 +101,7 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
       OptimizePoint p;
       p.usd_per_million_tokens =
           usd_per_million_tokens(hour.usd_per_hour, r.throughput_tokens_per_s_per_device);
-      p.meets_slo = (!workload.slo_tpot_s || workload.phase != Phase::decode ||
-                     r.tpot_s <= *workload.slo_tpot_s) &&
-                    (!workload.slo_ttft_s || r.ttft_s <= *workload.slo_ttft_s);
+      p.meets_slo = meets_targets(r, workload);
       p.result = std::move(r);
       out.points.push_back(std::move(p));
     }
@@ -117,13 +121,28 @@ std::vector<std::int64_t> candidate_device_counts(const SystemSpec& system,
   return out;
 }
 
+std::int64_t default_max_devices(const SystemSpec& system) {
+  return std::max<std::int64_t>(256, system.devices_per_node);
+}
+
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
-                                    const DeviceHour& hour, std::int64_t max_devices) {
+                                    const DeviceHour& hour, std::int64_t max_devices,
+                                    PlannerCache* cache) {
+  return search_deployments(model, system, base, workload, hour,
+                            candidate_device_counts(system, max_devices), cache);
+}
+
+DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
+                                    const ServingConfig& base, const Workload& workload,
+                                    const DeviceHour& hour,
+                                    const std::vector<std::int64_t>& device_counts,
+                                    PlannerCache* cache) {
   DeploymentSearch search;
   OptimizeResult& all = search.result;
-  std::map<int, std::unique_ptr<CommPlanner>> planners;  // by node count
-  for (std::int64_t devices : candidate_device_counts(system, max_devices)) {
+  PlannerCache own;
+  PlannerCache& planners = cache ? *cache : own;
+  for (std::int64_t devices : device_counts) {
     const int nodes =
         static_cast<int>((devices + system.devices_per_node - 1) / system.devices_per_node);
     auto& planner = planners[nodes];
@@ -136,7 +155,15 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
     all.layouts_tried += one.layouts_tried;
     for (OptimizePoint& p : one.points) all.points.push_back(std::move(p));
   }
+  apply_targets(search, workload);
+  return search;
+}
+
+void apply_targets(DeploymentSearch& search, const Workload& workload) {
+  OptimizeResult& all = search.result;
+  for (OptimizePoint& p : all.points) p.meets_slo = meets_targets(p.result, workload);
   rank_points(all);
+  search.nearest.reset();
   if (!all.cheapest) {
     const auto latency = [&](std::size_t i) {
       const ServingResult& r = all.points[i].result;
@@ -145,7 +172,6 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
     for (std::size_t i = 0; i < all.points.size(); ++i)
       if (!search.nearest || latency(i) < latency(*search.nearest)) search.nearest = i;
   }
-  return search;
 }
 
 }  // namespace v4sim

@@ -4,6 +4,8 @@
 // device against throughput per user and the cheapest point that meets the TPOT / TTFT targets.
 #pragma once
 
+#include <map>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -38,10 +40,19 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
 std::vector<std::int64_t> candidate_device_counts(const SystemSpec& system,
                                                   std::int64_t max_devices);
 
+/// The largest deployment `optimize` and `plan` search by default: 256 ranks or one node,
+/// whichever is larger.
+std::int64_t default_max_devices(const SystemSpec& system);
+
+/// Communication models of one system by node count, reused across searches on that system (or
+/// on copies that differ only in prices, peaks or efficiencies: the topology is the same).
+using PlannerCache = std::map<int, std::unique_ptr<CommPlanner>>;
+
 /// optimize() over every candidate device count up to `max_devices`: points of all sizes, one
 /// frontier (tokens/s per device against tokens/s per user), the cheapest point meeting the SLOs
 /// and, when none does, the point closest to them (`nearest`: the lowest TPOT, or TTFT for
-/// prefill). `base.devices` is ignored (searched).
+/// prefill). `base.devices` is ignored (searched). `planners` (optional) keeps the communication
+/// models for later searches on the same system.
 struct DeploymentSearch {
   OptimizeResult result;
   std::vector<std::int64_t> device_counts;  // tried
@@ -49,7 +60,20 @@ struct DeploymentSearch {
 };
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
-                                    const DeviceHour& hour, std::int64_t max_devices);
+                                    const DeviceHour& hour, std::int64_t max_devices,
+                                    PlannerCache* planners = nullptr);
+
+/// As above over the given deployment sizes (ranks) instead of every candidate size.
+DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
+                                    const ServingConfig& base, const Workload& workload,
+                                    const DeviceHour& hour,
+                                    const std::vector<std::int64_t>& device_counts,
+                                    PlannerCache* planners = nullptr);
+
+/// Re-ranks a search's points for other targets (`workload`'s SLOs): meets_slo, the frontier,
+/// the cheapest point and the nearest. Points are evaluated without the targets, so this equals
+/// searching again with them.
+void apply_targets(DeploymentSearch& search, const Workload& workload);
 
 /// Layouts searched for `devices` ranks (valid for the model).
 std::vector<Layout> candidate_layouts(const ModelSpec& spec, std::int64_t devices);

@@ -42,9 +42,7 @@ void setup_optimize(CLI::App& app) {
     if (opt->devices != 0 || opt->prefill_devices != 0) {
       o = optimize(req.model, req.system, req.nodes, req.config, req.workload, hour);
     } else {
-      const std::int64_t cap = *max_devices > 0
-                                   ? *max_devices
-                                   : std::max<std::int64_t>(256, req.system.devices_per_node);
+      const std::int64_t cap = *max_devices > 0 ? *max_devices : default_max_devices(req.system);
       DeploymentSearch d =
           search_deployments(req.model, req.system, req.config, req.workload, hour, cap);
       o = std::move(d.result);

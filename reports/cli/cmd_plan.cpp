@@ -1,9 +1,11 @@
 // `v4sim plan FILE.yaml`: how many of each candidate system a demand needs, and what it costs.
+#include <cmath>
 #include <iostream>
 
 #include <nlohmann/json.hpp>
 
 #include "hardware/system.h"
+#include "models/config/input_error.h"
 #include "models/model_loader.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/values.h"
@@ -16,18 +18,24 @@ namespace v4sim::cli {
 void setup_plan(CLI::App& app) {
   struct Options {
     std::string file, format = "table";
+    std::int64_t max_devices = 0;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("plan", "Size and rank hardware purchases for a demand file");
   cmd->add_option("file", opt->file, "Demand YAML (see scenarios/*demand*.yaml)")->required();
   cmd->add_option("--format", opt->format, "table | json | csv")->capture_default_str();
+  cmd->add_option("--max-devices", opt->max_devices,
+                  "Largest prefill or decode instance searched, in ranks (slices of a node, then "
+                  "whole nodes in powers of two); default: 256 or one node, whichever is larger");
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
+    if (opt->max_devices < 0) throw InputError("--max-devices must be positive");
     const DemandFile f = load_demand(opt->file);
     const PreparedModel model = prepare(load_model(f.model));
     std::vector<SystemSpec> systems;
     for (const std::string& name : f.candidates) systems.push_back(load_system(name));
-    const std::vector<SystemPlan> plans = plan_purchase(model, f.demand, systems, f.prices);
+    const std::vector<SystemPlan> plans =
+        plan_purchase(model, f.demand, systems, f.prices, {}, opt->max_devices);
 
     nlohmann::ordered_json j;
     j["demand"] = f.demand.name;
@@ -46,18 +54,21 @@ void setup_plan(CLI::App& app) {
                         {"hosting_usd_per_kw_month", f.prices.hosting_usd_per_kw_month},
                         {"source", f.source}};
     j["ranking"] = nlohmann::ordered_json::array();
-    Table t{{"rank", "system", "units", "devices", "capex_usd", "annual_opex_usd",
-             "usd_per_m_tokens", "utilization", "note"},
+    Table t{{"rank", "system", "units", "devices", "prefill_instances", "decode_instances",
+             "capex_usd", "annual_opex_usd", "usd_per_m_tokens", "utilization", "note"},
             {},
-            {true, false, true, true, true, true, true, true, false}};
+            {true, false, true, true, false, false, true, true, true, true, false}};
     int rank = 0;
     for (const SystemPlan& p : plans) {
       ++rank;
       nlohmann::ordered_json row = {{"system", p.system},
                                     {"feasible", p.feasible},
                                     {"reason", p.reason},
+                                    {"max_devices_searched", p.max_devices},
                                     {"units", p.units},
                                     {"devices", p.devices},
+                                    {"prefill_devices", p.prefill_devices},
+                                    {"decode_devices", p.decode_devices},
                                     {"peak_devices", p.peak_devices},
                                     {"capex_usd", p.capex_usd},
                                     {"annual_opex_usd", p.annual_opex_usd},
@@ -66,6 +77,18 @@ void setup_plan(CLI::App& app) {
                                     {"utilization", p.utilization},
                                     {"power_w", p.power_w},
                                     {"floor_m2", p.floor_m2}};
+      row["pools"] = nlohmann::ordered_json::array();
+      for (const PoolPlan& pool : p.pools)
+        row["pools"].push_back({{"phase", pool.phase == Phase::prefill ? "prefill" : "decode"},
+                                {"instance_devices", pool.instance_devices},
+                                {"instances", pool.instances},
+                                {"nodes", pool.nodes},
+                                {"peak_devices", pool.peak_devices},
+                                {"context_tokens", pool.contexts}});
+      // Infinity (nothing fits) is not JSON: null.
+      auto finite = [](double v) {
+        return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+      };
       row["buckets"] = nlohmann::ordered_json::array();
       for (const BucketPlan& b : p.buckets)
         row["buckets"].push_back(
@@ -73,21 +96,39 @@ void setup_plan(CLI::App& app) {
              {"share", b.share},
              {"feasible", b.feasible},
              {"reason", b.reason},
+             {"decode_devices", b.decode_devices},
              {"decode_layout", b.decode_layout},
              {"decode_batch", b.decode_batch},
              {"decode_tokens_per_s_per_device", b.decode_tokens_per_s_per_device},
              {"tpot_s", b.tpot_s},
+             {"prefill_devices", b.prefill_devices},
              {"prefill_layout", b.prefill_layout},
+             {"prefill_batch", b.prefill_batch},
              {"prefill_tokens_per_s_per_device", b.prefill_tokens_per_s_per_device},
-             {"ttft_s", b.ttft_s}});
+             {"ttft_s", b.ttft_s},
+             {"kv_transfer_s", b.kv_transfer_s},
+             {"decode_peak_devices", b.decode_peak_devices},
+             {"prefill_peak_devices", b.prefill_peak_devices},
+             {"fits", b.fits},
+             {"fastest_tpot_s", finite(b.fastest_tpot_s)},
+             {"fastest_ttft_s", finite(b.fastest_ttft_s)}});
       j["ranking"].push_back(row);
       char buf[5][32];
       std::snprintf(buf[0], 32, "%.0f", p.capex_usd);
       std::snprintf(buf[1], 32, "%.0f", p.annual_opex_usd);
       std::snprintf(buf[2], 32, "%.4f", p.usd_per_million_tokens);
       std::snprintf(buf[3], 32, "%.2f", p.utilization);
+      auto instances = [&](Phase phase) {
+        std::string out;
+        for (const PoolPlan& pool : p.pools)
+          if (pool.phase == phase)
+            out += (out.empty() ? "" : " + ") + std::to_string(pool.instances) + " x " +
+                   std::to_string(pool.instance_devices);
+        return out;
+      };
       t.rows.push_back({std::to_string(rank), p.system, std::to_string(p.units),
-                        std::to_string(p.devices), p.feasible ? buf[0] : "",
+                        std::to_string(p.devices), instances(Phase::prefill),
+                        instances(Phase::decode), p.feasible ? buf[0] : "",
                         p.feasible ? buf[1] : "", p.feasible ? buf[2] : "",
                         p.feasible ? buf[3] : "", p.feasible ? "" : p.reason});
     }
@@ -104,7 +145,10 @@ void setup_plan(CLI::App& app) {
       std::cout << "\nAssumptions: amortisation " << f.prices.amortization_years << " years, "
                 << f.prices.usd_per_kwh << " USD/kWh, PUE " << f.prices.pue << ", hosting "
                 << f.prices.hosting_usd_per_kw_month << " USD/kW-month; source: " << f.source
-                << "\n";
+                << "\nInstances: prefill and decode pools (count x ranks), each instance the "
+                   "cheapest meeting its target among slices of a node and whole nodes up to "
+                << (plans.empty() ? 0 : plans.front().max_devices)
+                << " ranks (as `v4sim optimize` searches); units are whole nodes as sold.\n";
     }
   });
 }

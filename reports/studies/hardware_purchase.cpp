@@ -2,7 +2,6 @@
 #include "reports/studies/hardware_purchase.h"
 
 #include <algorithm>
-#include <cmath>
 #include <limits>
 
 #include "models/config/data_paths.h"
@@ -46,49 +45,24 @@ std::string variant_label(const PurchaseVariant& v) {
   return v.what ? v.what->name + " " + bound_name(v.bound) : "nominal";
 }
 
-/// What a failing context length misses first: beyond the model, memory, then each target.
-Infeasible shortfall_kind(const Shortfall& f, const Scenario& sc) {
-  if (f.why == Infeasible::beyond_max_context) return f.why;
-  if (!f.fits) return Infeasible::memory;
-  if (sc.slo_tpot_s && f.tpot_s > *sc.slo_tpot_s) return Infeasible::tpot_slo;
-  if (sc.slo_ttft_s && f.ttft_s > *sc.slo_ttft_s) return Infeasible::ttft_slo;
-  return f.why;
-}
-
-/// A failing context length in words: which target it misses and by how much.
-std::string shortfall_text(const Shortfall& f, const Scenario& sc) {
-  if (f.why == Infeasible::beyond_max_context) return f.reason;
-  if (!f.fits) return "does not fit in HBM";
-  if (sc.slo_tpot_s && f.tpot_s > *sc.slo_tpot_s)
-    return "TPOT target missed (fastest " + sf::num(f.tpot_s * 1e3, "%.1f") + " ms)";
-  if (sc.slo_ttft_s && f.ttft_s > *sc.slo_ttft_s)
-    return "TTFT target missed (fastest " + sf::num(f.ttft_s, "%.1f") + " s)";
-  return f.reason;
-}
-
-/// The note of an infeasible plan: each failing context length and why.
-std::string infeasible_note(const PurchaseStudy& pl, std::size_t model, std::size_t system,
-                            const SystemPlan& p, const Scenario& sc) {
+/// The note of an infeasible plan: each failing context length and why (the plan says which
+/// target is missed and the nearest deployment the search reached).
+std::string infeasible_note(const SystemPlan& p) {
   std::vector<std::string> parts;
-  bool all_unfit = true;
-  for (const BucketPlan& b : p.buckets) {
-    if (b.feasible) continue;
-    const auto it = pl.shortfalls.find({model, system, b.context_tokens});
-    if (it == pl.shortfalls.end()) {
-      parts.push_back(sf::context_label(b.context_tokens) + ": " + b.reason);
-      all_unfit = false;
-      continue;
-    }
-    all_unfit = all_unfit && !it->second.fits;
-    parts.push_back(sf::context_label(b.context_tokens) + ": " + shortfall_text(it->second, sc));
-  }
-  if (all_unfit && !parts.empty()) {
-    const SystemSpec& s = pl.systems[system];
-    const SystemTotals t = system_totals(s, s.default_nodes);
-    return "the model does not fit in one unit (" + std::to_string(t.devices) + " x " +
-           sf::num(s.accelerator.hbm_capacity_gb.nominal) + " GB HBM)";
-  }
+  for (const BucketPlan& b : p.buckets)
+    if (!b.feasible) parts.push_back(sf::context_label(b.context_tokens) + ": " + b.reason);
   return sf::join_words(parts);
+}
+
+/// "3 x 8 + 1 x 16": a phase's instances by size.
+std::string instances_text(const SystemPlan& p, Phase phase) {
+  std::string out;
+  for (const PoolPlan& pool : p.pools) {
+    if (pool.phase != phase) continue;
+    out += (out.empty() ? "" : " + ") + std::to_string(pool.instances) + " x " +
+           std::to_string(pool.instance_devices);
+  }
+  return out;
 }
 
 /// Bars per system. `si_ticks`: y tick labels as 1M, 10M (for large amounts); otherwise plain
@@ -154,11 +128,12 @@ std::vector<std::string> summary(const Scenario& sc, const PurchaseStudy& pl) {
         infeasible.push_back(p.system);
     }
     if (const SystemPlan* best = cheapest(plans)) {
-      line += "cheapest on " + best->display_name + ": " + std::to_string(best->units) + " unit" +
+      line += "cheapest on " + best->display_name + ": " + std::to_string(best->units) + " node" +
               (best->units == 1 ? "" : "s") + " (" + std::to_string(best->devices) +
-              " ranks), capex " + sf::usd(best->capex_usd) + " and " +
-              sf::usd(best->annual_opex_usd) + " a year to run, " +
-              sf::usd(best->usd_per_million_tokens) +
+              " ranks; prefill instances " + instances_text(*best, Phase::prefill) +
+              ", decode instances " + instances_text(*best, Phase::decode) + " ranks), capex " +
+              sf::usd(best->capex_usd) + " and " + sf::usd(best->annual_opex_usd) +
+              " a year to run, " + sf::usd(best->usd_per_million_tokens) +
               " per million tokens. Ranking: " + sf::join_words(ranked) + ".";
     } else {
       line += "no candidate meets the targets.";
@@ -241,9 +216,10 @@ report::Section demand_section(const Scenario& sc, const PurchaseStudy& pl) {
     sec.inputs.push_back(
         {m.spec.name, m.spec.display_name, data::display_path(m.spec.file) + " (sources inside)"});
   for (const SystemSpec& s : pl.systems) {
-    const SystemTotals t = system_totals(s, s.default_nodes);
+    // The unit bought is one node (price_plan), scale-out share included.
+    const SystemTotals t = system_totals(s, 1);
     sec.inputs.push_back({s.name,
-                          "one unit: " + std::to_string(t.devices) + " x " +
+                          "one node: " + std::to_string(t.devices) + " x " +
                               s.accelerator.display_name + "; price " +
                               range_text(t.price_usd, "%.0f") + " USD; power " +
                               range_text(t.power_w, "%.0f") + " W",
@@ -251,15 +227,24 @@ report::Section demand_section(const Scenario& sc, const PurchaseStudy& pl) {
                               data::display_path(s.accelerator.file) + " (sources inside)"});
   }
   sec.assumptions = {
-      "A unit is one system at its default size (one 8-accelerator server for HGX, DGX and "
-      "Atlas 800T; a whole rack or SuperPoD otherwise). Layouts do not span units, so a model "
-      "whose weights exceed one unit's HBM cannot be served on it.",
-      "For every context length the layout search (sim/optimize.h) finds the cheapest decode "
-      "layout and batch meeting the TPOT target and the cheapest prefill layout meeting the TTFT "
-      "target; prefill and decode time-share the same devices.",
+      "Deployment: prefill and decode run on separate pools of instances (xPyD). For every "
+      "context length the deployment search of `v4sim optimize` (sim/optimize.h) tries "
+      "instances of 1, 2, 4, ... ranks within one node, then 1, 2, 4, ... whole nodes joined "
+      "over the scale-out network or the supernode fabric, up to 256 ranks or one node, with "
+      "every tensor/pipeline/data-parallel layout and batches 1, 2, 4, ...; of the decode "
+      "instances meeting the TPOT target and the prefill instances meeting the TTFT target (less "
+      "the KV hand-over to decode) it keeps the one that carries the context length's peak load "
+      "on the fewest ranks, whole instances counted: for a large load the cheapest per token, "
+      "for a small one a smaller instance rather than a large one mostly idle.",
+      "Units are nodes as the system file sells them: one 8-accelerator server for HGX, DGX and "
+      "Atlas 800, one NVL72 rack, one cabinet of a CloudMatrix384 or Atlas 950 SuperPoD at its "
+      "share of the supernode's price. Instances of a phase and size form a pool: its busy ranks "
+      "at peak (average x peak-to-average) over the instance size, rounded up to whole "
+      "instances; smaller instances pack into whole nodes, larger ones take whole nodes; pools "
+      "do not share nodes.",
       "A day's work in device-seconds is the sum over context lengths of tokens over tokens per "
-      "second per device (prefill computes only the cache misses); the fleet carries the peak, "
-      "average x peak-to-average, rounded up to whole units.",
+      "second per device (prefill computes only the cache misses); utilisation is that average "
+      "load over the ranks bought.",
       "Annual cost = capex / amortisation years + power (x PUE) + hosting; $/M tokens = annual "
       "cost / (input + output tokens a year). Utilisation = average busy devices / devices "
       "bought.",
@@ -291,10 +276,22 @@ report::Section ranking_section(const Scenario& sc, const PurchaseStudy& pl) {
     report::TableBlock t;
     t.name = "ranking-" + m.spec.name;
     t.caption = "Purchase plans for " + m.spec.display_name + ", cheapest first";
-    t.table.columns = {"rank",           "system",      "units",       "devices",
-                       "capex",          "annual_opex", "annual_cost", "usd_per_m_tokens",
-                       "busy_usd_per_m", "utilization", "power",       "floor"};
-    t.units = {"", "", "", "", "USD", "USD/year", "USD/year", "USD", "USD", "", "kW", "m²"};
+    t.table.columns = {"rank",
+                       "system",
+                       "units",
+                       "devices",
+                       "prefill_instances",
+                       "decode_instances",
+                       "capex",
+                       "annual_opex",
+                       "annual_cost",
+                       "usd_per_m_tokens",
+                       "busy_usd_per_m",
+                       "utilization",
+                       "power",
+                       "floor"};
+    t.units = {"",         "",         "",    "",    "ranks", "ranks", "USD",
+               "USD/year", "USD/year", "USD", "USD", "",      "kW",    "m²"};
     if (!pl.relaxed.empty()) {
       t.table.columns.insert(t.table.columns.end(),
                              {"rank_without_ttft_target", "usd_per_m_without_ttft_target"});
@@ -303,27 +300,27 @@ report::Section ranking_section(const Scenario& sc, const PurchaseStudy& pl) {
     t.table.columns.push_back("note");
     t.units.push_back("");
     t.table.numeric.assign(t.table.columns.size(), true);
-    t.table.numeric[1] = false;
+    t.table.numeric[1] = t.table.numeric[4] = t.table.numeric[5] = false;
     t.table.numeric.back() = false;
     report::Series cost{m.spec.display_name, {}, {}}, buy{m.spec.display_name, {}, {}};
     int position = 0;
     for (const SystemPlan& p : pl.nominal().plans[i]) {
-      std::size_t k = 0;
-      while (pl.systems[k].name != p.system) ++k;
       std::vector<std::string> row;
       std::string note;
       if (!p.feasible) {
-        row = {"-", p.system, "", "", "", "", "", "", "", "", "", ""};
-        note = infeasible_note(pl, i, k, p, sc);
+        row = {"-", p.system, "", "", "", "", "", "", "", "", "", "", "", ""};
+        note = infeasible_note(p);
       } else {
         if (p.units == 1 && p.peak_devices < 0.5 * static_cast<double>(p.devices))
-          note = "one unit is more than the peak needs (" +
+          note = "one node is more than the peak needs (" +
                  sf::num(100 * p.peak_devices / static_cast<double>(p.devices), "%.2g") +
                  "% of it busy at peak)";
         row = {std::to_string(++position),
                p.system,
                std::to_string(p.units),
                std::to_string(p.devices),
+               instances_text(p, Phase::prefill),
+               instances_text(p, Phase::decode),
                sf::num(p.capex_usd, "%.0f"),
                sf::num(p.annual_opex_usd, "%.0f"),
                sf::num(p.annual_cost_usd, "%.0f"),
@@ -356,49 +353,50 @@ report::Section ranking_section(const Scenario& sc, const PurchaseStudy& pl) {
   return sec;
 }
 
-report::Section per_context_section(const Scenario& sc, const PurchaseStudy& pl) {
+report::Section per_context_section(const PurchaseStudy& pl) {
   report::Section sec;
-  sec.heading = "Per context length: layouts, throughput and latency";
+  sec.heading = "Per context length: instances, throughput and latency";
   sec.paragraphs.push_back(
-      "The cheapest decode and prefill points of every context length at the nominal inputs. "
-      "Where no point meets a target, the note gives the fastest TPOT and TTFT any fitting "
-      "layout reaches, to show how far off the target is. The layout search has no context "
-      "parallelism: one prompt is prefilled by one data-parallel group of at most 16 "
-      "tensor-parallel ranks.");
+      "The decode and prefill instances of every context length at the nominal inputs, each "
+      "found by the deployment search of `v4sim optimize` (ranks, layout and batch). Where "
+      "no instance meets a target, the note says which and gives the nearest the search "
+      "reached. The layout search has no context parallelism: one prompt is prefilled by one "
+      "data-parallel group of at most 16 tensor-parallel ranks.");
   report::TableBlock t;
   t.name = "per-context";
-  t.caption = "Cheapest points per model, system and context length";
+  t.caption = "Instances per model, system and context length";
   t.table.columns = {"model",
                      "system",
                      "context",
+                     "decode_devices",
                      "decode_layout",
                      "decode_batch",
                      "decode_tokens_per_s_per_device",
                      "tpot",
+                     "prefill_devices",
                      "prefill_layout",
+                     "prefill_batch",
                      "prefill_tokens_per_s_per_device",
                      "ttft",
                      "note"};
-  t.table.numeric = {false, false, true, false, true, true, true, false, true, true, false};
-  t.units = {"", "", "tokens", "", "", "token/s", "ms", "", "token/s", "s", ""};
+  t.table.numeric = {false, false, true,  true, false, true, true,
+                     true,  true,  false, true, true,  true, false};
+  t.units = {"", "", "tokens", "", "", "", "token/s", "ms", "", "", "", "token/s", "s", ""};
   for (std::size_t i = 0; i < pl.models.size(); ++i) {
     for (std::size_t k = 0; k < pl.systems.size(); ++k) {
       const SystemPlan* p = find_plan(pl.nominal().plans[i], pl.systems[k].name);
       for (const BucketPlan& b : p->buckets) {
         const std::string& model = pl.models[i].spec.name;
         if (!b.feasible) {
-          const Shortfall& f = pl.shortfalls.at({i, k, b.context_tokens});
-          std::string note = shortfall_text(f, sc);
-          if (f.fits && std::isfinite(f.ttft_s) && shortfall_kind(f, sc) != Infeasible::ttft_slo)
-            note += "; fastest TTFT " + sf::num(f.ttft_s, "%.1f") + " s";
           t.table.rows.push_back({model, p->system, std::to_string(b.context_tokens), "", "", "",
-                                  "", "", "", "", note});
+                                  "", "", "", "", "", "", "", b.reason});
           continue;
         }
         t.table.rows.push_back(
-            {model, p->system, std::to_string(b.context_tokens), b.decode_layout,
-             std::to_string(b.decode_batch), sf::num(b.decode_tokens_per_s_per_device, "%.1f"),
-             sf::num(b.tpot_s * 1e3, "%.1f"), b.prefill_layout,
+            {model, p->system, std::to_string(b.context_tokens), std::to_string(b.decode_devices),
+             b.decode_layout, std::to_string(b.decode_batch),
+             sf::num(b.decode_tokens_per_s_per_device, "%.1f"), sf::num(b.tpot_s * 1e3, "%.1f"),
+             std::to_string(b.prefill_devices), b.prefill_layout, std::to_string(b.prefill_batch),
              sf::num(b.prefill_tokens_per_s_per_device, "%.1f"), sf::num(b.ttft_s, "%.2f"), ""});
       }
     }
@@ -407,7 +405,8 @@ report::Section per_context_section(const Scenario& sc, const PurchaseStudy& pl)
   sec.assumptions.push_back(
       "Prefill tokens per second per device count all input tokens of a prompt, cached ones "
       "included (they ride along for free); TTFT is that of one prompt with its cache hits "
-      "skipped, with as many prompts in flight as the cheapest point holds.");
+      "skipped, with as many prompts in flight as the cheapest instance holds, plus the hand-over "
+      "of its KV cache to a decode instance over one rank's scale-out link.");
   return sec;
 }
 
@@ -566,9 +565,12 @@ report::Section sensitivity_section(const Scenario& sc, const PurchaseStudy& pl)
       "One input at a time; combined extremes (e.g. low prices with low peaks) are not shown.",
       "Power, hosting and floor space stay at their nominal values in every variant.",
       "A variant that does not change a system's speed (its prices, or peaks an accelerator file "
-      "gives as single values) keeps the nominal layouts and is re-priced: at a fixed size every "
-      "layout of a system costs the same per device-hour, so the cheapest layout is the fastest "
-      "one whatever the price (sim/plan.h, price_plan)."};
+      "gives as single values) keeps the nominal instances and is re-priced: every instance of a "
+      "system costs the same per rank-hour, so the choice of instances does not depend on the "
+      "price (sim/plan.h, price_plan).",
+      "A variant that changes a system's speed keeps the nominal instance sizes (ranks per "
+      "prefill and decode instance) and chooses layouts and batches again; a system that cannot "
+      "meet the targets at nominal is searched at every size."};
   return sec;
 }
 }  // namespace
@@ -580,7 +582,7 @@ report::Report run_hardware_purchase(const Scenario& sc, const ProgressFn& progr
   r.summary = summary(sc, pl);
   r.sections.push_back(demand_section(sc, pl));
   r.sections.push_back(ranking_section(sc, pl));
-  r.sections.push_back(per_context_section(sc, pl));
+  r.sections.push_back(per_context_section(pl));
   if (!sc.sensitivities.empty()) r.sections.push_back(sensitivity_section(sc, pl));
   return r;
 }

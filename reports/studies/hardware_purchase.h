@@ -1,5 +1,6 @@
 // The purchase report (kind hardware_purchase): the study of scenarios/hardware_purchase.h
-// (ranked plans, sensitivities, shortfalls) as sections, tables and charts.
+// (ranked plans with their instances, sensitivities, the nearest deployment where a target is
+// missed) as sections, tables and charts.
 #pragma once
 
 #include "reports/report.h"

@@ -9,6 +9,7 @@
 #include "models/model_loader.h"
 #include "sim/analytic.h"
 #include "sim/economics.h"
+#include "sim/optimize.h"
 #include "sim/serving.h"
 
 namespace v4sim {
@@ -36,20 +37,10 @@ report::Chart log_log(const std::string& name, const std::string& title, const s
   return c;
 }
 
-/// The fewest nodes (from the system's default) on which the model's weights fit with room for
-/// one sequence at the longest context; 0 when none up to the system's maximum does.
-int nodes_that_fit(const PreparedModel& m, const SystemSpec& s, std::int64_t context,
-                   const ServingConfig& base) {
-  for (int nodes = s.default_nodes; nodes <= std::min(s.max_nodes, s.default_nodes * 64);
-       nodes *= 2) {
-    const std::int64_t devices = static_cast<std::int64_t>(nodes) * s.devices_per_node;
-    ServingConfig c = base;
-    c.layout = Layout{1, devices, 1, widest_ep(devices, m.spec.moe.num_routed_experts)};
-    Workload w;
-    w.context_tokens = std::min(context, m.spec.max_context_tokens);
-    if (max_batch_that_fits(m, s, nodes, c, w) > 0) return nodes;
-  }
-  return 0;
+/// "16 ranks, tp=1,dp=16,pp=1,ep=16, batch 4": a point's deployment in words.
+std::string deployment_text(const ServingResult& r) {
+  return std::to_string(r.devices) + " ranks, " + to_string(r.layout) + ", batch " +
+         std::to_string(r.batch);
 }
 
 }  // namespace
@@ -208,29 +199,35 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
   where.charts = {bars};
   r.sections.push_back(where);
 
-  // 3. Serving on hardware.
+  // 3. Serving on hardware, each point on the cheapest deployment meeting the targets: the
+  // deployment search of `v4sim optimize` with the same targets (sim/optimize.h), so that a
+  // model's cost reflects the deployment it would be run on, not a fixed size.
   report::Section serve;
   serve.heading = "Serving: sessions, decode throughput and cost per device";
   serve.paragraphs.push_back(
-      "For every model, system and context: the largest decode batch that fits in HBM and meets "
-      "the "
-      "TPOT target, on the fewest nodes that hold the model, with DP attention and expert "
-      "parallelism as wide as the experts allow. Cost per million output tokens at the price basis "
-      "below.");
+      "For every model, system and context: the cheapest decode deployment meeting the TPOT "
+      "target, as `v4sim optimize` finds it with the same targets: instances of 1, 2, 4, ... "
+      "ranks within one node, then 1, 2, 4, ... whole nodes over the scale-out network or the "
+      "supernode fabric, up to 256 ranks or one node; every tensor, pipeline and data-parallel "
+      "layout (expert parallelism as wide as the experts allow); batches 1, 2, 4, ... up to the "
+      "largest that fits. The table shows the deployment chosen (ranks, layout, batch per "
+      "data-parallel group). Cost per million output tokens at the price basis below.");
   report::TableBlock st;
   st.name = "serving";
-  st.caption = "Decode serving per system";
+  st.caption = "Decode serving per system, on the cheapest deployment meeting the targets";
   st.table.columns = {"system",
                       "model",
                       "context",
                       "devices",
+                      "layout",
+                      "batch",
                       "sessions_per_device",
                       "tokens_per_s_per_device",
                       "tpot",
                       "usd_per_m_output",
                       "note"};
-  st.table.numeric = {false, false, true, true, true, true, true, true, false};
-  st.units = {"", "", "tokens", "", "", "token/s", "ms", "USD", ""};
+  st.table.numeric = {false, false, true, true, false, true, true, true, true, true, false};
+  st.units = {"", "", "tokens", "", "", "", "", "token/s", "ms", "USD", ""};
   ServingConfig config;
   config.kv_format = sc.kv_format;
   config.mtp_acceptance = sc.mtp_acceptance;
@@ -243,46 +240,48 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
     report::Chart usd =
         log_log("cost-" + s.name, "Cost per million output tokens on " + s.display_name,
                 "cost per million output tokens", "USD");
+    // The optimize command's price per rank-hour and communication models (by node count),
+    // shared by every model and context on this system.
+    const DeviceHour hour = device_hour(s, s.default_nodes, sc.prices);
+    const std::int64_t max_devices = default_max_devices(s);
+    PlannerCache planners;
     for (const PreparedModel& m : models) {
       report::Series ts{m.spec.display_name, {}, {}}, us{m.spec.display_name, {}, {}};
-      const int nodes = nodes_that_fit(m, s, sc.contexts.front(), config);
-      CommPlanner planner(s, std::max(nodes, s.default_nodes));
-      const DeviceHour hour = device_hour(s, std::max(nodes, s.default_nodes), sc.prices);
       for (std::int64_t n : sc.contexts) {
         if (progress) progress(++done, total);
-        if (nodes == 0) {
-          st.table.rows.push_back(
-              {s.name, m.spec.name, std::to_string(n), "", "", "", "", "",
-               "weights do not fit on up to " + std::to_string(s.max_nodes) + " nodes"});
-          continue;
-        }
         if (n > m.spec.max_context_tokens) {
-          st.table.rows.push_back({s.name, m.spec.name, std::to_string(n), "", "", "", "", "",
-                                   "beyond the model's max context"});
+          st.table.rows.push_back({s.name, m.spec.name, std::to_string(n), "", "", "", "", "", "",
+                                   "", "beyond the model's max context"});
           continue;
         }
-        const std::int64_t devices = static_cast<std::int64_t>(nodes) * s.devices_per_node;
-        config.layout = Layout{1, devices, 1, widest_ep(devices, m.spec.moe.num_routed_experts)};
         Workload w;
         w.context_tokens = n;
         w.slo_tpot_s = sc.slo_tpot_s;
-        const ServingResult p = predict(m, s, nodes, config, w, &planner);
-        if (!p.feasible) {
-          st.table.rows.push_back({s.name, m.spec.name, std::to_string(n), std::to_string(devices),
-                                   "", "", "", "", p.reason});
+        const DeploymentSearch d =
+            search_deployments(m, s, config, w, hour, max_devices, &planners);
+        if (!d.result.cheapest) {
+          const std::string note =
+              d.nearest ? "TPOT target missed: the fastest is " +
+                              fmt(d.result.points[*d.nearest].result.tpot_s * 1e3, "%.1f") +
+                              " ms (" + deployment_text(d.result.points[*d.nearest].result) + ")"
+                        : "the weights and one sequence do not fit on up to " +
+                              std::to_string(max_devices) + " ranks";
+          st.table.rows.push_back(
+              {s.name, m.spec.name, std::to_string(n), "", "", "", "", "", "", "", note});
           continue;
         }
-        const double cost =
-            usd_per_million_tokens(hour.usd_per_hour, p.throughput_tokens_per_s_per_device);
+        const OptimizePoint& best = d.result.points[*d.result.cheapest];
+        const ServingResult& p = best.result;
         st.table.rows.push_back(
-            {s.name, m.spec.name, std::to_string(n), std::to_string(devices),
-             fmt(p.batch_per_device, "%.1f"), fmt(p.throughput_tokens_per_s_per_device, "%.1f"),
-             fmt(p.tpot_s * 1e3, "%.1f"), fmt(cost, "%.4f"),
+            {s.name, m.spec.name, std::to_string(n), std::to_string(p.devices), to_string(p.layout),
+             std::to_string(p.batch), fmt(p.batch_per_device, "%.1f"),
+             fmt(p.throughput_tokens_per_s_per_device, "%.1f"), fmt(p.tpot_s * 1e3, "%.1f"),
+             fmt(best.usd_per_million_tokens, "%.4f"),
              p.precision_fallback.empty() ? "" : "runs " + p.precision_fallback});
         ts.x.push_back(static_cast<double>(n));
         ts.y.push_back(p.throughput_tokens_per_s_per_device);
         us.x.push_back(static_cast<double>(n));
-        us.y.push_back(cost);
+        us.y.push_back(best.usd_per_million_tokens);
       }
       if (!ts.x.empty()) {
         tps.series.push_back(ts);

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <unistd.h>
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <cstdio>
@@ -11,6 +13,8 @@
 #include <sstream>
 
 #include <nlohmann/json.hpp>
+
+#include "reports/studies/long_context.h"
 
 namespace {
 
@@ -253,6 +257,93 @@ TEST(CliServing, OptimizeSearchesTheDeploymentSize) {
             2);
 }
 
+TEST(CliServing, OptimizeJsonPointsCarryTheDeployment) {
+  // Issue 12: every frontier point and the cheapest one say which deployment they are.
+  const Outcome r =
+      run("optimize --model deepseek-v4-flash --system hgx-h200 --context 32k --slo-tpot-ms 50 "
+          "--max-devices 16 --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  ASSERT_FALSE(j["frontier"].empty());
+  ASSERT_FALSE(j["cheapest_meeting_slo"].is_null());
+  std::vector<nlohmann::json> points(j["frontier"].begin(), j["frontier"].end());
+  points.push_back(j["cheapest_meeting_slo"]);
+  for (const auto& p : points) {
+    for (const char* key :
+         {"devices", "layout", "batch", "prefill_devices", "usd_per_million_tokens"})
+      ASSERT_TRUE(p.contains(key)) << key << "\n" << p.dump();
+    EXPECT_GE(p["devices"].get<int>(), 1);
+    EXPECT_LE(p["devices"].get<int>(), 16);
+    EXPECT_GT(p["usd_per_million_tokens"].get<double>(), 0);
+  }
+  // No point on the frontier is cheaper than the cheapest point that meets the SLO and also
+  // meets it.
+  for (const auto& p : j["frontier"]) {
+    if (p["tpot_s"].get<double>() > 0.05) continue;
+    EXPECT_GE(p["usd_per_million_tokens"].get<double>(),
+              j["cheapest_meeting_slo"]["usd_per_million_tokens"].get<double>());
+  }
+}
+
+TEST(CliServing, LongContextCostsEqualOptimize) {
+  // Issue 12: the long-context report prices every (model, system, context) on the deployment
+  // `optimize` finds for the same targets: same ranks, layout, batch and $/M tokens.
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("v4sim-lc-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::filesystem::path file = dir / "lc.yaml";
+  std::ofstream(file) << R"(name: lc-test
+title: "test"
+kind: long_context
+estimate: "test"
+models: [deepseek-v3.2, deepseek-v4-flash]
+systems: [hgx-h800, cloudmatrix384]
+contexts: {from: 32768, to: 262144, points_per_doubling: 1}
+kv_format: deploy
+mtp_acceptance: 0.7
+slo: {estimate: "test", tpot_ms: 50}
+prices: {estimate: "test", basis: rental}
+)";
+  const v4sim::report::Report rep = v4sim::run_long_context(v4sim::load_scenario(file.string()));
+  std::filesystem::remove_all(dir);
+  const v4sim::report::TableBlock* serving = nullptr;
+  for (const auto& sec : rep.sections)
+    for (const auto& t : sec.tables)
+      if (t.name == "serving") serving = &t;
+  ASSERT_NE(serving, nullptr);
+  const auto& cols = serving->table.columns;
+  auto col = [&](const char* name) {
+    return static_cast<std::size_t>(std::find(cols.begin(), cols.end(), name) - cols.begin());
+  };
+  int priced = 0;
+  ASSERT_EQ(serving->table.rows.size(), 2u * 2u * 4u);
+  for (const auto& row : serving->table.rows) {
+    const std::string args = "optimize --model " + row[col("model")] + " --system " +
+                             row[col("system")] + " --context " + row[col("context")] +
+                             " --slo-tpot-ms 50 --mtp-acceptance 0.7 --kv-format deploy "
+                             "--price-basis rental --format json";
+    if (row[col("note")] == "beyond the model's max context") continue;
+    const Outcome o = run(args);
+    ASSERT_EQ(o.code, 0) << args << "\n" << o.out;
+    const auto j = nlohmann::json::parse(o.out);
+    if (row[col("devices")].empty()) {
+      EXPECT_TRUE(j["cheapest_meeting_slo"].is_null()) << args;
+      EXPECT_NE(row[col("note")].find("TPOT target missed"), std::string::npos) << args;
+      continue;
+    }
+    const auto& best = j["cheapest_meeting_slo"];
+    ASSERT_FALSE(best.is_null()) << args;
+    EXPECT_EQ(row[col("devices")], std::to_string(best["devices"].get<int>())) << args;
+    EXPECT_EQ(row[col("layout")], best["layout"].get<std::string>()) << args;
+    EXPECT_EQ(row[col("batch")], std::to_string(best["batch"].get<int>())) << args;
+    char usd[32];
+    std::snprintf(usd, sizeof usd, "%.4f", best["usd_per_million_tokens"].get<double>());
+    EXPECT_EQ(row[col("usd_per_m_output")], usd) << args;
+    ++priced;
+  }
+  EXPECT_GE(priced, 8);  // V4-Flash everywhere, V3.2 up to its 160K maximum
+}
+
 TEST(CliServing, InfeasibleIsAResultNotAnError) {
   // V4-Pro's 865 GB of weights cannot fit on one 8 x 141 GB node.
   const Outcome r =
@@ -285,6 +376,27 @@ TEST(CliServing, OptimizeAndPlan) {
   const auto plan = nlohmann::json::parse(p.out);
   EXPECT_FALSE(plan["ranking"].empty());
   EXPECT_TRUE(plan["ranking"][0]["feasible"].get<bool>());
+  // Issue 12: separately sized prefill and decode pools, bought as whole nodes; every failing
+  // system says why, never a bare "no point".
+  for (const auto& row : plan["ranking"]) {
+    if (!row["feasible"].get<bool>()) {
+      EXPECT_NE(row["reason"].get<std::string>().find("missed: the fastest"), std::string::npos)
+          << row["reason"];
+      continue;
+    }
+    int prefill = 0, decode = 0;
+    for (const auto& pool : row["pools"]) {
+      const int ranks = pool["instances"].get<int>() * pool["instance_devices"].get<int>();
+      EXPECT_GE(ranks, pool["peak_devices"].get<double>());
+      (pool["phase"] == "prefill" ? prefill : decode) += ranks;
+    }
+    EXPECT_EQ(prefill, row["prefill_devices"].get<int>());
+    EXPECT_EQ(decode, row["decode_devices"].get<int>());
+    EXPECT_GE(row["devices"].get<int>(), prefill + decode);
+    for (const auto& b : row["buckets"])
+      for (const char* key : {"decode_devices", "prefill_devices", "decode_batch", "kv_transfer_s"})
+        EXPECT_TRUE(b.contains(key)) << key;
+  }
 }
 
 TEST(CliServing, BadInputExitsTwo) {

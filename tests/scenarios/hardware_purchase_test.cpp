@@ -36,7 +36,7 @@ TEST(HardwarePurchase, SmallScenarioHasEverySectionTableAndChart) {
   for (const report::Section& sec : r.sections) headings.push_back(sec.heading);
   EXPECT_EQ(headings,
             (std::vector<std::string>{"Demand, targets and prices", "Ranking",
-                                      "Per context length: layouts, throughput and latency",
+                                      "Per context length: instances, throughput and latency",
                                       "Sensitivity: how the ranking moves"}));
 
   const report::TableBlock* mix = table(r, "demand-mix");
@@ -196,13 +196,151 @@ TEST(PricePlan, DearerSystemsNeverCostLess) {
   SystemSpec h200 = load_system("hgx-h200");
   SystemPlan p;
   p.feasible = true;
-  p.average_devices = 11.0;
+  BucketPlan b;
+  b.feasible = true;
+  b.decode_devices = 8;
+  b.decode_peak_devices = 14;  // two 8-GPU decode instances: two servers
+  b.prefill_devices = 4;
+  b.prefill_peak_devices = 8;  // two 4-GPU prefill instances share one server
+  p.buckets = {b};
   price_plan(p, h200, s.demand, s.prices);
   const double before = p.annual_cost_usd;
-  EXPECT_EQ(p.units, 3);  // peak 22 devices on 8-GPU units
+  EXPECT_EQ(p.units, 3);
+  EXPECT_EQ(p.devices, 24);
+  EXPECT_EQ(p.prefill_devices, 8);
+  EXPECT_EQ(p.decode_devices, 16);
+  EXPECT_DOUBLE_EQ(p.average_devices, 22.0 / s.demand.peak_to_average);
+  ASSERT_EQ(p.pools.size(), 2u);
+  EXPECT_EQ(p.pools[0].phase, Phase::prefill);
+  EXPECT_EQ(p.pools[0].nodes, 1);
+  EXPECT_EQ(p.pools[1].instances, 2);
   h200.per_node.price_usd.nominal *= 1.5;
   price_plan(p, h200, s.demand, s.prices);
   EXPECT_GT(p.annual_cost_usd, before);
+}
+
+/// A small demand for plans of one model on catalogue systems.
+Demand small_demand(double tokens_per_day, std::int64_t context) {
+  Demand d;
+  d.name = "test";
+  d.input_tokens_per_day = 0.8 * tokens_per_day;
+  d.output_tokens_per_day = 0.2 * tokens_per_day;
+  d.cache_hit_rate = 0.5;
+  d.peak_to_average = 2;
+  d.contexts = {{context, 1.0}};
+  d.slo_tpot_s = 0.05;
+  d.slo_ttft_s = 60;
+  d.mtp_acceptance = 0.7;
+  return d;
+}
+
+TEST(PlanPurchase, V4ProIsPlannableOnH200AcrossServers) {
+  // Issue 12: V4-Pro's 865 GB of weights exceed one 8 x 141 GB server; instances spanning
+  // servers over the scale-out network serve it, bought as whole servers.
+  const PreparedModel pro = prepare(load_model("deepseek-v4-pro"));
+  const SystemSpec h200 = load_system("hgx-h200");
+  const std::vector<SystemPlan> plans =
+      plan_purchase(pro, small_demand(5e9, 32768), {h200}, PriceAssumptions{"tco"});
+  ASSERT_EQ(plans.size(), 1u);
+  const SystemPlan& p = plans.front();
+  ASSERT_TRUE(p.feasible) << p.reason;
+  const BucketPlan& b = p.buckets.front();
+  EXPECT_GT(b.decode_devices, 8);  // decode with a 32K batch spans servers
+  EXPECT_GE(b.prefill_devices, 1);
+  EXPECT_EQ(b.decode_devices % 8, 0);
+  EXPECT_LE(b.tpot_s, 0.05);
+  EXPECT_LE(b.ttft_s, 60);
+  EXPECT_GT(b.kv_transfer_s, 0);
+  // Whole servers, every pool a whole number of instances carrying its peak load.
+  EXPECT_EQ(p.devices, p.units * 8);
+  EXPECT_EQ(p.devices, p.prefill_devices + p.decode_devices);
+  for (const PoolPlan& pool : p.pools) {
+    EXPECT_GE(static_cast<double>(pool.instances * pool.instance_devices), pool.peak_devices);
+    EXPECT_LT(static_cast<double>((pool.instances - 1) * pool.instance_devices), pool.peak_devices);
+  }
+  EXPECT_GT(p.utilization, 0);
+  EXPECT_LE(p.utilization, 1);
+}
+
+TEST(PlanPurchase, ASmallDemandBuysCabinetsNotAWholeSuperPod) {
+  // Issue 12: a demand that keeps a few dozen NPUs busy buys a few 64-NPU cabinets of an Atlas
+  // 950 SuperPoD, not all 8,192 NPUs.
+  const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  const SystemSpec pod = load_system("atlas-950-superpod");
+  const std::vector<SystemPlan> plans =
+      plan_purchase(flash, small_demand(5e9, 8192), {pod}, PriceAssumptions{"tco"});
+  const SystemPlan& p = plans.front();
+  ASSERT_TRUE(p.feasible) << p.reason;
+  EXPECT_LT(p.units, pod.default_nodes / 4);
+  EXPECT_EQ(p.devices, p.units * pod.devices_per_node);
+  EXPECT_GE(static_cast<double>(p.devices), p.peak_devices);
+  // Twice the demand never buys less.
+  const SystemPlan twice =
+      plan_purchase(flash, small_demand(10e9, 8192), {pod}, PriceAssumptions{"tco"}).front();
+  EXPECT_GE(twice.units, p.units);
+  EXPECT_GE(twice.peak_devices, 1.99 * p.peak_devices);
+}
+
+TEST(PlanPurchase, PrefillAndDecodePoolsFollowTheTokenMix) {
+  // The same total tokens with more output: the decode pool grows, the prefill pool shrinks.
+  const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  const SystemSpec h200 = load_system("hgx-h200");
+  Demand chat = small_demand(20e9, 8192);
+  Demand writing = chat;
+  writing.input_tokens_per_day = 0.2 * 20e9;
+  writing.output_tokens_per_day = 0.8 * 20e9;
+  const SystemPlan a = plan_purchase(flash, chat, {h200}, PriceAssumptions{"tco"}).front();
+  const SystemPlan b = plan_purchase(flash, writing, {h200}, PriceAssumptions{"tco"}).front();
+  ASSERT_TRUE(a.feasible && b.feasible);
+  EXPECT_GT(b.buckets[0].decode_peak_devices, a.buckets[0].decode_peak_devices);
+  EXPECT_LT(b.buckets[0].prefill_peak_devices, a.buckets[0].prefill_peak_devices);
+  EXPECT_GT(b.decode_devices, a.decode_devices);
+  EXPECT_LE(b.prefill_devices, a.prefill_devices);
+}
+
+TEST(PlanPurchase, KeepingTheNominalSizesReproducesTheNominalPlan) {
+  // Sensitivity runs search only the nominal instance sizes: on unchanged hardware that must
+  // give the nominal plan back (its instances are the best at their own sizes too).
+  const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  const std::vector<SystemSpec> systems = {load_system("hgx-h200")};
+  Demand d = small_demand(20e9, 8192);
+  d.contexts = {{8192, 0.7}, {65536, 0.3}};
+  const PriceAssumptions prices{"tco"};
+  const std::vector<SystemPlan> nominal = plan_purchase(flash, d, systems, prices);
+  ASSERT_TRUE(nominal.front().feasible) << nominal.front().reason;
+  const std::vector<const SystemPlan*> sizes = {&nominal.front()};
+  const std::vector<SystemPlan> again = plan_purchase(flash, d, systems, prices, {}, 0, {}, sizes);
+  const SystemPlan& a = nominal.front();
+  const SystemPlan& b = again.front();
+  ASSERT_TRUE(b.feasible);
+  EXPECT_EQ(a.units, b.units);
+  EXPECT_DOUBLE_EQ(a.annual_cost_usd, b.annual_cost_usd);
+  for (std::size_t k = 0; k < a.buckets.size(); ++k) {
+    EXPECT_EQ(a.buckets[k].decode_layout, b.buckets[k].decode_layout);
+    EXPECT_EQ(a.buckets[k].decode_batch, b.buckets[k].decode_batch);
+    EXPECT_EQ(a.buckets[k].prefill_layout, b.buckets[k].prefill_layout);
+  }
+}
+
+TEST(PlanPurchase, UnreachableTargetNamesTheNearestDeployment) {
+  const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  const SystemSpec h200 = load_system("hgx-h200");
+  Demand d = small_demand(1e9, 8192);
+  d.slo_tpot_s = 1e-4;
+  const SystemPlan p = plan_purchase(flash, d, {h200}, PriceAssumptions{"tco"}).front();
+  ASSERT_FALSE(p.feasible);
+  EXPECT_NE(p.reason.find("TPOT target 0.1 ms missed: the fastest decode is"), std::string::npos)
+      << p.reason;
+  EXPECT_NE(p.reason.find(" ranks, tp="), std::string::npos) << p.reason;
+  EXPECT_TRUE(p.buckets[0].fits);
+  EXPECT_GT(p.buckets[0].fastest_tpot_s, 1e-4);
+  // A model that fits nowhere within the searched sizes says so, with the size.
+  const PreparedModel pro = prepare(load_model("deepseek-v4-pro"));
+  const SystemPlan none =
+      plan_purchase(pro, small_demand(1e9, 8192), {h200}, PriceAssumptions{"tco"}, {}, 4).front();
+  ASSERT_FALSE(none.feasible);  // 865 GB of weights on 4 x 141 GB
+  EXPECT_NE(none.reason.find("do not fit on up to 4 ranks"), std::string::npos) << none.reason;
+  EXPECT_FALSE(none.buckets[0].fits);
 }
 
 }  // namespace

@@ -424,5 +424,26 @@ TEST(Optimize, SearchFindsADeploymentTheDefaultNodeCannotServe) {
     EXPECT_GE(p.result.tpot_s, none.result.points[*none.nearest].result.tpot_s);
 }
 
+TEST(Optimize, ApplyingTargetsEqualsSearchingWithThem) {
+  // Points are evaluated without the targets, so re-ranking a search for other targets (the
+  // purchase plan does, for its plans without the TTFT target) equals searching again.
+  Fixture f;
+  const DeviceHour hour = device_hour(f.h200, 1, PriceAssumptions{});
+  Workload w = decode(8192);
+  const DeploymentSearch unbounded =
+      search_deployments(f.flash, f.h200, ServingConfig{}, w, hour, 16);
+  for (double slo : {0.02, 0.05, 1e-4}) {
+    w.slo_tpot_s = slo;
+    const DeploymentSearch direct =
+        search_deployments(f.flash, f.h200, ServingConfig{}, w, hour, 16);
+    DeploymentSearch reranked = unbounded;
+    apply_targets(reranked, w);
+    EXPECT_EQ(reranked.result.cheapest, direct.result.cheapest) << slo;
+    EXPECT_EQ(reranked.nearest, direct.nearest) << slo;
+    EXPECT_EQ(reranked.result.frontier, direct.result.frontier) << slo;
+  }
+  EXPECT_TRUE(unbounded.result.cheapest.has_value());  // no targets: every point meets them
+}
+
 }  // namespace
 }  // namespace v4sim
