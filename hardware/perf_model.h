@@ -49,7 +49,7 @@ struct KernelCall {
   /// Attention: the KV cache is FP8 (its cost() counts FP8 entries). The device's decode
   /// attention tables of either cache dtype serve; the most efficient at the call's shape wins.
   bool kv_fp8 = false;
-  double ep = 0, tokens_per_rank = 0;                    // dispatch/combine
+  double ep = 0, tokens_per_rank = 0;   // dispatch/combine
   double payload_bytes_per_token = 0;   // hidden x top-k x bytes per element of this call
   bool low_latency = true;              // dispatch/combine mode
   double hidden = 0, topk = 0;          // dispatch/combine: the model's shape (picks the table)
@@ -60,7 +60,7 @@ struct KernelCall {
   /// The call is replayed from a CUDA graph (decode steps) rather than launched eagerly
   /// (prefill); tables measured the other way serve when no table matches.
   bool cuda_graph = true;
-  bool spans_nodes = false;             // collectives: the group crosses the scale-out network
+  bool spans_nodes = false;  // collectives: the group crosses the scale-out network
   /// Collectives: the fixed latency of the group's links (topology graph). A group measured at a
   /// single payload is read as the alpha-beta line through that point with this latency.
   double link_latency_s = 0;

@@ -116,7 +116,7 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
 
 // Fixed parameters that are words, not numbers.
 constexpr std::array<std::string_view, 6> kWordParams = {"layout", "mode",           "kv_dtype",
-                                                          "dtype",  "implementation", "launch"};
+                                                         "dtype",  "implementation", "launch"};
 
 }  // namespace
 

@@ -4,11 +4,16 @@ namespace v4sim {
 
 std::string_view to_string(Precision p) {
   switch (p) {
-    case Precision::fp32: return "fp32";
-    case Precision::bf16: return "bf16";
-    case Precision::fp8: return "fp8";
-    case Precision::fp4: return "fp4";
-    case Precision::int8: return "int8";
+    case Precision::fp32:
+      return "fp32";
+    case Precision::bf16:
+      return "bf16";
+    case Precision::fp8:
+      return "fp8";
+    case Precision::fp4:
+      return "fp4";
+    case Precision::int8:
+      return "int8";
   }
   return "?";
 }
@@ -26,21 +31,30 @@ bool parse_precision(std::string_view text, Precision& out) {
 double fp8_equivalent_weight(Precision p) {
   // B200 dense: FP8 4.5 PF / own peak (FP4 9, BF16 2.25, TF32 1.125, INT8 4.5 POPS).
   switch (p) {
-    case Precision::fp4: return 4.5 / 9.0;
-    case Precision::fp8: return 1.0;
-    case Precision::int8: return 4.5 / 4.5;
-    case Precision::bf16: return 4.5 / 2.25;
-    case Precision::fp32: return 4.5 / 1.125;
+    case Precision::fp4:
+      return 4.5 / 9.0;
+    case Precision::fp8:
+      return 1.0;
+    case Precision::int8:
+      return 4.5 / 4.5;
+    case Precision::bf16:
+      return 4.5 / 2.25;
+    case Precision::fp32:
+      return 4.5 / 1.125;
   }
   return 1.0;
 }
 
 std::string_view to_string(MemClass m) {
   switch (m) {
-    case MemClass::weights: return "weights";
-    case MemClass::kv_cache: return "kv_cache";
-    case MemClass::state: return "state";
-    case MemClass::activations: return "activations";
+    case MemClass::weights:
+      return "weights";
+    case MemClass::kv_cache:
+      return "kv_cache";
+    case MemClass::state:
+      return "state";
+    case MemClass::activations:
+      return "activations";
   }
   return "?";
 }
@@ -53,7 +67,8 @@ std::int64_t Cost::total_flops() const {
 
 double Cost::fp8_equivalent_flops() const {
   double sum = 0;
-  for (Precision p : kAllPrecisions) sum += static_cast<double>(flops_at(p)) * fp8_equivalent_weight(p);
+  for (Precision p : kAllPrecisions)
+    sum += static_cast<double>(flops_at(p)) * fp8_equivalent_weight(p);
   return sum;
 }
 

@@ -66,7 +66,7 @@ constexpr std::int64_t checked_add(std::int64_t a, std::int64_t b) {
 }
 
 struct Cost {
-  std::array<std::int64_t, kNumPrecisions> flops{};         // by Precision
+  std::array<std::int64_t, kNumPrecisions> flops{};          // by Precision
   std::array<std::int64_t, kNumMemClasses> bytes_read{};     // by MemClass
   std::array<std::int64_t, kNumMemClasses> bytes_written{};  // by MemClass
 

@@ -4,11 +4,15 @@ namespace v4sim {
 
 std::int64_t activation_bytes(Precision p, std::int64_t n) {
   switch (p) {
-    case Precision::fp32: return checked_mul(4, n);
-    case Precision::bf16: return checked_mul(2, n);
+    case Precision::fp32:
+      return checked_mul(4, n);
+    case Precision::bf16:
+      return checked_mul(2, n);
     case Precision::fp8:
-    case Precision::int8: return n;
-    case Precision::fp4: return (n + 1) / 2;
+    case Precision::int8:
+      return n;
+    case Precision::fp4:
+      return (n + 1) / 2;
   }
   return 0;
 }

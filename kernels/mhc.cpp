@@ -15,7 +15,7 @@ std::int64_t parameter_count(const MhcShape& s) {
 Cost cost(const MhcShape& s) {
   const std::int64_t n = s.streams, d = s.hidden, rows = mixing_rows(s);
   std::int64_t macs = checked_add(checked_mul(rows, n, d), checked_mul(n, d));  // mix + collapse
-  if (!s.head) macs = checked_add(macs, checked_mul(n, n + 1, d));               // expand
+  if (!s.head) macs = checked_add(macs, checked_mul(n, n + 1, d));              // expand
   Cost c;
   c.flops_at(Precision::fp32) = checked_mul(2, s.tokens, macs);
   c.read(MemClass::weights) = checked_mul(4, parameter_count(s));

@@ -12,7 +12,7 @@ namespace v4sim {
 
 struct MhcShape {
   std::int64_t tokens = 1;
-  std::int64_t hidden = 0;  // D
+  std::int64_t hidden = 0;   // D
   std::int64_t streams = 4;  // hc_mult n
   std::int64_t sinkhorn_iters = 20;
   bool head = false;  // the final hc-head: no post, no comb, no Sinkhorn

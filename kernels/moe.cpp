@@ -17,7 +17,9 @@ Cost swiglu_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter, W
 
 }  // namespace
 
-std::int64_t expert_parameter_count(const MoeShape& s) { return checked_mul(3, s.hidden, s.inter); }
+std::int64_t expert_parameter_count(const MoeShape& s) {
+  return checked_mul(3, s.hidden, s.inter);
+}
 
 std::int64_t experts_touched(const MoeShape& s) {
   if (s.experts_touched >= 0) return std::min(s.experts_touched, s.num_experts);
@@ -44,6 +46,8 @@ Cost shared_cost(const MoeShape& s) {
   return swiglu_cost(s.tokens, s.hidden, s.inter, s.shared_weight, s.shared_compute) * s.num_shared;
 }
 
-Cost cost(const MoeShape& s) { return router_cost(s) + routed_cost(s) + shared_cost(s); }
+Cost cost(const MoeShape& s) {
+  return router_cost(s) + routed_cost(s) + shared_cost(s);
+}
 
 }  // namespace v4sim

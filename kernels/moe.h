@@ -12,11 +12,11 @@ namespace v4sim {
 
 struct MoeShape {
   std::int64_t tokens = 1;
-  std::int64_t hidden = 0;       // D
-  std::int64_t inter = 0;        // intermediate width of one expert (routed and shared)
-  std::int64_t num_experts = 0;  // routed experts E (0: dense FFN)
-  std::int64_t topk = 0;         // routed experts per token
-  std::int64_t num_shared = 0;   // always-on experts
+  std::int64_t hidden = 0;            // D
+  std::int64_t inter = 0;             // intermediate width of one expert (routed and shared)
+  std::int64_t num_experts = 0;       // routed experts E (0: dense FFN)
+  std::int64_t topk = 0;              // routed experts per token
+  std::int64_t num_shared = 0;        // always-on experts
   std::int64_t experts_touched = -1;  // distinct routed experts read; -1: min(E, tokens * topk)
   WeightFormat expert_weight = WeightFormat::mxfp4;
   WeightFormat shared_weight = WeightFormat::fp8_block128_ue8m0;

@@ -13,9 +13,9 @@ namespace v4sim {
 
 struct SparseAttentionShape {
   std::int64_t num_heads = 0;
-  std::int64_t head_dim = 512;   // K = V width
-  std::int64_t rope_dim = 64;    // last dims carrying RoPE (for the entry byte layout)
-  std::int64_t window = 128;     // raw tokens each query sees, itself included
+  std::int64_t head_dim = 512;      // K = V width
+  std::int64_t rope_dim = 64;       // last dims carrying RoPE (for the entry byte layout)
+  std::int64_t window = 128;        // raw tokens each query sees, itself included
   std::int64_t compress_ratio = 0;  // 0: no compressed branch
   std::int64_t topk = 0;            // >0: at most topk compressed entries per query; 0: all visible
   std::int64_t start_pos = 0;       // position of the first query (0-based)

@@ -13,8 +13,8 @@ enum class WeightFormat : std::uint8_t {
   bf16,
   fp8_block128_ue8m0,  // E4M3 values + one 1-byte UE8M0 scale per 128x128 block (V3.2, V4)
   fp8_block128_fp32,   // E4M3 values + one fp32 scale per 128x128 block (V3 checkpoint)
-  mxfp4,               // E2M1 packed 2 per byte + one UE8M0 scale per 32 inputs of a row (V4 experts)
-  int8_channel,        // INT8 values + one fp32 scale per output row (W8A8 serving, e.g. Ascend)
+  mxfp4,         // E2M1 packed 2 per byte + one UE8M0 scale per 32 inputs of a row (V4 experts)
+  int8_channel,  // INT8 values + one fp32 scale per output row (W8A8 serving, e.g. Ascend)
 };
 std::string_view to_string(WeightFormat f);
 bool parse_weight_format(std::string_view text, WeightFormat& out);

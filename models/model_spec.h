@@ -32,7 +32,7 @@ struct LayerSpec {
 
 struct AttentionSpec {
   std::int64_t num_heads = 0;
-  std::int64_t head_dim = 0;     // v4: K=V width; gqa: per-head width; mla: qk_nope + rope
+  std::int64_t head_dim = 0;  // v4: K=V width; gqa: per-head width; mla: qk_nope + rope
   std::int64_t rope_dim = 0;
   std::int64_t q_lora_rank = 0;  // 0: full-rank query projection
   // v4

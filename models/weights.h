@@ -40,12 +40,12 @@ inline constexpr int kNumParamComponents = 12;
 std::string_view to_string(ParamComponent c);
 
 struct WeightTensor {
-  std::string name;   // e.g. "layers.2.attn.wq_a"
+  std::string name;  // e.g. "layers.2.attn.wq_a"
   ParamComponent component = ParamComponent::attention;
-  std::int64_t rows = 1;    // out features (1 for a vector)
-  std::int64_t cols = 1;    // in features
-  std::int64_t groups = 1;  // block-diagonal blocks
-  std::int64_t copies = 1;  // routed experts: one copy per expert
+  std::int64_t rows = 1;           // out features (1 for a vector)
+  std::int64_t cols = 1;           // in features
+  std::int64_t groups = 1;         // block-diagonal blocks
+  std::int64_t copies = 1;         // routed experts: one copy per expert
   std::int64_t active_copies = 1;  // copies a token uses (routed: experts_per_token)
   WeightFormat format = WeightFormat::bf16;
   std::int64_t layer = -1;  // index into ModelSpec::layers; -1 for model-level tensors

@@ -9,7 +9,9 @@ namespace v4sim {
 namespace {
 
 /// sum += v without wrapping (kernels/cost.h: CountOverflow for absurd contexts or widths).
-void add(std::int64_t& sum, std::int64_t v) { sum = checked_add(sum, v); }
+void add(std::int64_t& sum, std::int64_t v) {
+  sum = checked_add(sum, v);
+}
 
 void add_v4_layer(const ModelSpec& spec, const LayerSpec& l, std::int64_t n, const KvFormat& f,
                   KvCacheBytes& kv) {

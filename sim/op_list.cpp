@@ -33,7 +33,13 @@ struct OpBuilder {
     return {true, KernelClass::gemm, tokens, n, k, 0, 0};
   }
   OpKernel attention(KernelClass kernel, std::int64_t heads) const {
-    return {true,  kernel, pass.num_tokens, 0, 0, heads, pass.start_pos + pass.num_tokens,
+    return {true,
+            kernel,
+            pass.num_tokens,
+            0,
+            0,
+            heads,
+            pass.start_pos + pass.num_tokens,
             kv.main_entry != KvEntryFormat::bf16};
   }
 

@@ -67,13 +67,13 @@ std::vector<LayerGroup> layer_groups(const ModelSpec& spec);
 struct OpKernel {
   bool has_class = false;
   KernelClass kernel = KernelClass::gemm;
-  std::int64_t tokens = 0;    // rows of a GEMM-like op per sequence (its pass or logit tokens)
+  std::int64_t tokens = 0;  // rows of a GEMM-like op per sequence (its pass or logit tokens)
   /// GEMM-like: output width and input width of one group. A grouped (block-diagonal) linear is
   /// the GEMM with every group's outputs side by side: the same FLOPs and weight bytes.
   std::int64_t n = 0, k = 0;
-  std::int64_t heads = 0;     // attention or indexer heads
-  std::int64_t kv_len = 0;    // keys visible to the pass's last query
-  bool kv_fp8 = false;        // attention: the cache holds FP8 entries (else BF16)
+  std::int64_t heads = 0;   // attention or indexer heads
+  std::int64_t kv_len = 0;  // keys visible to the pass's last query
+  bool kv_fp8 = false;      // attention: the cache holds FP8 entries (else BF16)
 };
 
 struct Op {

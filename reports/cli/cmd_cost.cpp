@@ -59,7 +59,8 @@ Json to_json(const ModelSpec& spec, const AnalyticResult& r) {
         {"flops_per_token", static_cast<double>(cost.total_flops()) / tokens},
         {"fp8_equivalent_flops", cost.fp8_equivalent_flops()},
         {"by_precision", by_precision},
-        {"bytes_read", cost.bytes_read[0] + cost.bytes_read[1] + cost.bytes_read[2] + cost.bytes_read[3]}};
+        {"bytes_read",
+         cost.bytes_read[0] + cost.bytes_read[1] + cost.bytes_read[2] + cost.bytes_read[3]}};
   }
   Json by_precision = Json::object();
   for (Precision pr : kAllPrecisions)
@@ -93,7 +94,8 @@ void print_table(const ModelSpec& spec, const AnalyticResult& r) {
   const ParamTotals& p = r.params;
   std::cout << spec.display_name << " - " << to_string(r.query.phase) << " at context "
             << r.query.context_tokens << " tokens (KV format " << r.query.kv_format << ")"
-            << (r.beyond_max_context ? " [beyond the model's max context: extrapolated]" : "") << "\n"
+            << (r.beyond_max_context ? " [beyond the model's max context: extrapolated]" : "")
+            << "\n"
             << "  parameters: " << si(p.total_params) << " total, " << si(p.active_params)
             << " active per token, weights " << si(static_cast<double>(p.weight_bytes)) << "B"
             << " (MTP +" << si(p.mtp_params) << ")\n";
@@ -103,8 +105,8 @@ void print_table(const ModelSpec& spec, const AnalyticResult& r) {
             << ", compressor state " << gib(kv.state) << ", MLA latent " << gib(kv.latent)
             << ", GQA K/V " << gib(kv.kv_heads) << ")\n";
   std::cout << "  FLOPs per token: " << si(r.flops_per_token()) << " (FP8-equivalent "
-            << si(r.fp8_equivalent_flops_per_token()) << "); whole pass " << si(r.total.total_flops())
-            << "\n\n";
+            << si(r.fp8_equivalent_flops_per_token()) << "); whole pass "
+            << si(r.total.total_flops()) << "\n\n";
   Table t{{"component", "flops_per_token", "share", "fp8_equiv_per_token", "precisions"},
           {},
           {false, true, true, true, false}};
@@ -115,9 +117,11 @@ void print_table(const ModelSpec& spec, const AnalyticResult& r) {
     if (cost.total_flops() == 0) continue;
     std::string precisions;
     for (Precision pr : kAllPrecisions)
-      if (cost.flops_at(pr) > 0) precisions += (precisions.empty() ? "" : ",") + std::string(to_string(pr));
+      if (cost.flops_at(pr) > 0)
+        precisions += (precisions.empty() ? "" : ",") + std::string(to_string(pr));
     char share[32];
-    std::snprintf(share, sizeof share, "%.1f%%", 100.0 * static_cast<double>(cost.total_flops()) / total);
+    std::snprintf(share, sizeof share, "%.1f%%",
+                  100.0 * static_cast<double>(cost.total_flops()) / total);
     t.rows.push_back({std::string(to_string(static_cast<OpComponent>(c))),
                       si(static_cast<double>(cost.total_flops()) / tokens), share,
                       si(cost.fp8_equivalent_flops() / tokens), precisions});
@@ -128,9 +132,12 @@ void print_table(const ModelSpec& spec, const AnalyticResult& r) {
 
 Table csv_table(const ModelSpec& spec, const std::vector<AnalyticResult>& results) {
   Table t;
-  t.columns = {"model", "context_tokens", "phase", "kv_format", "params_total",
-               "params_active_per_token", "weight_bytes", "kv_bytes_per_sequence",
-               "flops_per_token", "fp8_equivalent_flops_per_token", "flops_total"};
+  t.columns = {"model",           "context_tokens",
+               "phase",           "kv_format",
+               "params_total",    "params_active_per_token",
+               "weight_bytes",    "kv_bytes_per_sequence",
+               "flops_per_token", "fp8_equivalent_flops_per_token",
+               "flops_total"};
   for (int c = 0; c < kNumOpComponents; ++c)
     t.columns.push_back("flops_" + std::string(to_string(static_cast<OpComponent>(c))));
   for (const AnalyticResult& r : results) {
@@ -145,7 +152,8 @@ Table csv_table(const ModelSpec& spec, const std::vector<AnalyticResult>& result
                                     Json(r.flops_per_token()).dump(),
                                     Json(r.fp8_equivalent_flops_per_token()).dump(),
                                     std::to_string(r.total.total_flops())};
-    for (int c = 0; c < kNumOpComponents; ++c) row.push_back(std::to_string(r.by_component[c].total_flops()));
+    for (int c = 0; c < kNumOpComponents; ++c)
+      row.push_back(std::to_string(r.by_component[c].total_flops()));
     t.rows.push_back(row);
   }
   return t;
@@ -166,10 +174,12 @@ void setup_cost(CLI::App& app) {
   cmd->add_option("--model", opt->model, "Catalogue name or path to a model YAML")->required();
   cmd->add_option("--context", opt->context, "Context tokens: 4096, 4k, 128K, 1m or a list 4k,1m")
       ->required();
-  cmd->add_option("--phase", opt->phase, "decode (one token ending the context) | prefill (the whole prompt)")
+  cmd->add_option("--phase", opt->phase,
+                  "decode (one token ending the context) | prefill (the whole prompt)")
       ->capture_default_str();
   cmd->add_option("--kv-format", opt->kv_format, "deploy | bf16")->capture_default_str();
-  cmd->add_option("--format", opt->format, "table | json (one object per context, one per line) | csv")
+  cmd->add_option("--format", opt->format,
+                  "table | json (one object per context, one per line) | csv")
       ->capture_default_str();
   cmd->add_flag("--mtp", opt->mtp, "Add one MTP draft step per token");
   cmd->add_flag("--extrapolate", opt->extrapolate,

@@ -64,9 +64,10 @@ bool take_data_options(int& argc, char** argv) {
 
 int main(int argc, char** argv) {
   if (!take_data_options(argc, argv)) return 2;
-  CLI::App app{"v4sim: cost and performance simulator for long-context LLM inference "
-               "(DeepSeek V4 and baselines)",
-               "v4sim"};
+  CLI::App app{
+      "v4sim: cost and performance simulator for long-context LLM inference "
+      "(DeepSeek V4 and baselines)",
+      "v4sim"};
   app.footer(
       "Data: --data-dir DIR (or V4SIM_DATA_DIR) replaces the shipped catalogues (default: "
       "share/v4sim beside the installed binary, or the source tree in a build tree); --catalogue "

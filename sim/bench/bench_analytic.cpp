@@ -21,11 +21,19 @@ void BM_Analyze(benchmark::State& state, const char* model, v4sim::Phase phase) 
 constexpr std::int64_t k4K = 4096, k128K = 131072, k1M = 1048576;
 
 BENCHMARK_CAPTURE(BM_Analyze, v4_pro_decode, "deepseek-v4-pro", v4sim::Phase::decode)
-    ->Arg(k4K)->Arg(k128K)->Arg(k1M)->Unit(benchmark::kMicrosecond);
+    ->Arg(k4K)
+    ->Arg(k128K)
+    ->Arg(k1M)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Analyze, v4_pro_prefill, "deepseek-v4-pro", v4sim::Phase::prefill)
-    ->Arg(k4K)->Arg(k128K)->Arg(k1M)->Unit(benchmark::kMicrosecond);
+    ->Arg(k4K)
+    ->Arg(k128K)
+    ->Arg(k1M)
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK_CAPTURE(BM_Analyze, v32_decode, "deepseek-v3.2", v4sim::Phase::decode)
-    ->Arg(k4K)->Arg(k128K)->Unit(benchmark::kMicrosecond);
+    ->Arg(k4K)
+    ->Arg(k128K)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -58,8 +58,8 @@ TEST(CostFunctions, SparseAttentionKeys) {
 TEST(CostFunctions, Compressor) {
   // D 8, entry 4, ratio 4 with overlap (width 8), 10 tokens from 0: emits floor(10/4) = 2 entries.
   // Projections 2 * (2 * 10 * 8 * 8) = 2560; pooling 2 entries * 2 * 8 slots * 4 = 128.
-  const CompressorShape s{8, 4, 2, 4, true, 0, 10, WeightFormat::bf16, Precision::fp32,
-                          KvEntryFormat::bf16};
+  const CompressorShape s{
+      8, 4, 2, 4, true, 0, 10, WeightFormat::bf16, Precision::fp32, KvEntryFormat::bf16};
   EXPECT_EQ(entries_emitted(s), 2);
   EXPECT_EQ(cost(s).flops_at(Precision::fp32), 2560 + 128);
   EXPECT_EQ(cost(s).written(MemClass::kv_cache), 2 * 8);  // 2 BF16 entries of 4 dims

@@ -59,10 +59,13 @@ TEST(Catalogue, V3Family) {
   }
 }
 
-double rel(double ours, double published) { return std::fabs(ours / published - 1.0); }
+double rel(double ours, double published) {
+  return std::fabs(ours / published - 1.0);
+}
 
 TEST(Parameters, TotalsWithinTwoPercentOfPublished) {
-  for (const char* name : {"deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v3.2", "deepseek-v3"}) {
+  for (const char* name :
+       {"deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v3.2", "deepseek-v3"}) {
     const ModelSpec s = load_model(name);
     const ParamTotals p = count_parameters(s);
     EXPECT_LT(rel(p.total_params, s.published.total_params), 0.02) << name << " " << p.total_params;

@@ -12,9 +12,13 @@
 namespace v4sim {
 namespace {
 
-ModelSpec tiny() { return load_model(std::string(V4SIM_TEST_DATA) + "/tiny-v4.yaml"); }
+ModelSpec tiny() {
+  return load_model(std::string(V4SIM_TEST_DATA) + "/tiny-v4.yaml");
+}
 
-Cost component(const AnalyticResult& r, OpComponent c) { return r.by_component[static_cast<int>(c)]; }
+Cost component(const AnalyticResult& r, OpComponent c) {
+  return r.by_component[static_cast<int>(c)];
+}
 
 TEST(TinyModel, DecodeCostsByHand) {
   // Layers: [SWA, CSA, HCA, CSA] + MTP SWA; H 2, d 8, window 4, CSA ratio 4 with top-2, HCA 16.
@@ -58,7 +62,8 @@ TEST(TinyModel, KvCacheByHand) {
 
 // Sum of decode passes over positions 0..T-1 equals one prefill pass of T tokens, for every op
 // and every FLOP precision and KV byte (weights are read once per pass, so they are excluded).
-void expect_prefill_equals_sum_of_decodes(const ModelSpec& spec, std::int64_t start, std::int64_t T) {
+void expect_prefill_equals_sum_of_decodes(const ModelSpec& spec, std::int64_t start,
+                                          std::int64_t T) {
   OpOptions o;
   o.logits_for_all_tokens = true;
   o.include_mtp = true;
@@ -82,7 +87,8 @@ TEST(ClosedForms, PrefillEqualsBruteForceAtBoundaries) {
   const ModelSpec s = tiny();
   for (std::int64_t T : {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100})
     expect_prefill_equals_sum_of_decodes(s, 0, T);
-  for (std::int64_t start : {1, 3, 4, 15, 16, 17}) expect_prefill_equals_sum_of_decodes(s, start, 21);
+  for (std::int64_t start : {1, 3, 4, 15, 16, 17})
+    expect_prefill_equals_sum_of_decodes(s, start, 21);
 }
 
 TEST(ClosedForms, PrefillEqualsBruteForceOnFlash) {
@@ -98,10 +104,10 @@ TEST(ClosedForms, PrefillEqualsBruteForceOnFlash) {
 // the token that completes a block (n a multiple of 4 or 128) pools it, so a decode step's compressor
 // work is a sawtooth in n (tested below); a prefill's total still grows.
 TEST(Properties, NonDecreasingInContext) {
-  const std::vector<std::int64_t> contexts = {1,    2,     3,     4,     5,      127,    128,
-                                              129,  4095,  4096,  4097,  65536,  131072, 163840,
-                                              524288, 1048576};
-  for (const char* name : {"deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v3.2", "deepseek-v3"}) {
+  const std::vector<std::int64_t> contexts = {
+      1, 2, 3, 4, 5, 127, 128, 129, 4095, 4096, 4097, 65536, 131072, 163840, 524288, 1048576};
+  for (const char* name :
+       {"deepseek-v4-pro", "deepseek-v4-flash", "deepseek-v3.2", "deepseek-v3"}) {
     const ModelSpec s = load_model(name);
     for (Phase phase : {Phase::decode, Phase::prefill}) {
       double last_flops = 0;
@@ -111,8 +117,8 @@ TEST(Properties, NonDecreasingInContext) {
         const AnalyticResult r = analyze(s, {n, phase, "deploy", false});
         double flops = static_cast<double>(r.total.total_flops());
         if (phase == Phase::decode) flops -= component(r, OpComponent::compressor).total_flops();
-        SCOPED_TRACE(std::string(name) + " " + std::string(to_string(phase)) + " n=" +
-                     std::to_string(n));
+        SCOPED_TRACE(std::string(name) + " " + std::string(to_string(phase)) +
+                     " n=" + std::to_string(n));
         EXPECT_GE(flops, last_flops);
         EXPECT_GE(r.kv_cache.total(), last_kv);
         last_flops = flops;
