@@ -115,19 +115,7 @@ TableSpec int8_gemm_spec(SuiteMode mode) {
 }
 
 std::string precision_word(Precision p) {
-  switch (p) {
-    case Precision::fp32:
-      return "fp32";
-    case Precision::bf16:
-      return "bf16";
-    case Precision::fp8:
-      return "fp8";
-    case Precision::fp4:
-      return "fp4";
-    case Precision::int8:
-      return "int8";
-  }
-  return "?";
+  return std::string(to_string(p));
 }
 
 // Writes `text` to path via path.tmp and a rename.
