@@ -1,10 +1,13 @@
 #include "hardware/perf_model.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <unordered_map>
 
 // Boost 1.74's pchip calls isnan unqualified at its definition: make std::isnan visible there.
 using std::isnan;
@@ -392,7 +395,21 @@ struct PerfModel::Impl {
   Source own;
   bool siblings_listed = false;
   std::vector<std::unique_ptr<Source>> siblings;  // nearest first
-  std::map<std::vector<double>, Found> memo;
+  /// Every field a lookup depends on besides the call's cost (which only scales the result
+  /// through its ideal time: same shape and precision, same efficiency).
+  using MemoKey = std::array<double, 25>;
+  struct KeyHash {
+    std::size_t operator()(const MemoKey& k) const {
+      std::size_t h = 1469598103934665603ull;  // FNV-1a over the fields' bit patterns
+      for (double v : k) {
+        std::uint64_t bits = 0;
+        std::memcpy(&bits, &v, sizeof bits);
+        h = (h ^ bits) * 1099511628211ull;
+      }
+      return h;
+    }
+  };
+  std::unordered_map<MemoKey, Found, KeyHash> memo;
 
   void load_class(Source& s, KernelClass k) {
     if (!s.listed) {
@@ -542,33 +559,31 @@ const Accelerator& PerfModel::target() const {
 
 PerfEstimate PerfModel::estimate(const KernelCall& call) const {
   Impl& m = *impl_;
-  // The memo key: every field a lookup depends on besides the call's cost, which only scales the
-  // result through its ideal time (same shape and precision: same efficiency).
-  const std::vector<double> key = {static_cast<double>(call.kernel),
-                                   static_cast<double>(call.precision),
-                                   call.m,
-                                   call.n,
-                                   call.k,
-                                   call.experts,
-                                   call.tokens_per_expert,
-                                   call.masked ? 1.0 : 0.0,
-                                   call.batch,
-                                   call.kv_len,
-                                   call.seq_len,
-                                   call.heads,
-                                   call.ep,
-                                   call.tokens_per_rank,
-                                   call.payload_bytes_per_token,
-                                   call.low_latency ? 1.0 : 0.0,
-                                   call.ranks,
-                                   call.message_bytes,
-                                   call.custom_all_reduce ? 1.0 : 0.0,
-                                   call.kv_fp8 ? 1.0 : 0.0,
-                                   call.cuda_graph ? 1.0 : 0.0,
-                                   call.spans_nodes ? 1.0 : 0.0,
-                                   call.link_latency_s,
-                                   call.hidden,
-                                   call.topk};
+  const Impl::MemoKey key = {static_cast<double>(call.kernel),
+                             static_cast<double>(call.precision),
+                             call.m,
+                             call.n,
+                             call.k,
+                             call.experts,
+                             call.tokens_per_expert,
+                             call.masked ? 1.0 : 0.0,
+                             call.batch,
+                             call.kv_len,
+                             call.seq_len,
+                             call.heads,
+                             call.ep,
+                             call.tokens_per_rank,
+                             call.payload_bytes_per_token,
+                             call.low_latency ? 1.0 : 0.0,
+                             call.ranks,
+                             call.message_bytes,
+                             call.custom_all_reduce ? 1.0 : 0.0,
+                             call.kv_fp8 ? 1.0 : 0.0,
+                             call.cuda_graph ? 1.0 : 0.0,
+                             call.spans_nodes ? 1.0 : 0.0,
+                             call.link_latency_s,
+                             call.hidden,
+                             call.topk};
   auto it = m.memo.find(key);
   if (it == m.memo.end()) it = m.memo.emplace(key, m.lookup(call)).first;
   const Impl::Found& f = it->second;

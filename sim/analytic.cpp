@@ -1,5 +1,7 @@
 #include "sim/analytic.h"
 
+#include <algorithm>
+
 #include "models/config/input_error.h"
 
 namespace v4sim {
@@ -17,14 +19,21 @@ double AnalyticResult::fp8_equivalent_flops_per_token() const {
 }
 
 PreparedModel prepare(ModelSpec spec) {
-  PreparedModel m{std::move(spec), {}, {}};
+  PreparedModel m{std::move(spec), {}, {}, {}, {}, {}};
   try {
     m.weights = enumerate_weights(m.spec);
     m.params = count_parameters(m.spec);
+    m.weight_index = index_weights(m.spec, m.weights);
   } catch (const CountOverflow&) {
     throw InputError(m.spec.file + ": model " + m.spec.name +
                      ": its widths give more than 2^63 parameters or weight bytes");
   }
+  m.layer_repeats.assign(static_cast<std::size_t>(m.spec.num_layers), 0);
+  for (const LayerGroup& g : layer_groups(m.spec)) {
+    m.representatives.push_back(g.first);
+    m.layer_repeats[static_cast<std::size_t>(g.first)] = g.count;
+  }
+  std::sort(m.representatives.begin(), m.representatives.end());
   return m;
 }
 
@@ -52,9 +61,14 @@ AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
     options.kv_format = query.kv_format;
     options.include_mtp = query.include_mtp;
     options.prefill = query.phase == Phase::prefill;
-    for (const Op& op : build_ops(spec, model.weights, r.pass, options)) {
-      r.total += op.cost;
-      r.by_component[static_cast<int>(op.component)] += op.cost;
+    options.layers = model.representatives;
+    options.names = OpNames::none;
+    for (const Op& op : build_ops(spec, model.weights, model.weight_index, r.pass, options)) {
+      const bool main_layer = op.layer >= 0 && op.layer < spec.num_layers;
+      const Cost c =
+          main_layer ? op.cost * model.layer_repeats[static_cast<std::size_t>(op.layer)] : op.cost;
+      r.total += c;
+      r.by_component[static_cast<int>(op.component)] += c;
     }
     (void)r.total.total_flops();  // the totals callers print must fit too
     (void)r.total.total_bytes();

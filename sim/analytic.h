@@ -40,11 +40,18 @@ struct AnalyticResult {
   double fp8_equivalent_flops_per_token() const;
 };
 
-/// A model with its weight list and parameter totals computed once, for repeated evaluation.
+/// A model with everything that does not depend on the context computed once, for repeated
+/// evaluation: its weight list, parameter totals and which main layers are identical.
 struct PreparedModel {
   ModelSpec spec;
   std::vector<WeightTensor> weights;
   ParamTotals params;
+  /// The first main layer of each kind (layer_groups) and, per main layer, how many layers of
+  /// the model it stands for (its group's size for a representative, else 0). analyze() builds
+  /// the representatives' ops only and scales them: the same integers as summing every layer.
+  std::vector<std::int64_t> representatives;
+  std::vector<std::int64_t> layer_repeats;
+  WeightIndex weight_index;  // index_weights(spec, weights)
 };
 PreparedModel prepare(ModelSpec spec);
 

@@ -19,14 +19,17 @@ struct OpBuilder {
   const KvFormat& kv;
   bool prefill = false;
   std::vector<Op>& ops;
+  OpNames names = OpNames::full;
   std::int64_t layer = -1;
   bool in_mtp = false;
 
-  void push(const std::string& name, OpComponent component, const Cost& cost,
-            OpKernel kernel = {}) {
-    const std::string prefix =
-        layer < 0 ? "" : (in_mtp ? "mtp." : "layers.") + std::to_string(layer) + ".";
-    ops.push_back({prefix + name, in_mtp ? OpComponent::mtp : component, layer, cost, kernel});
+  void push(std::string_view name, OpComponent component, const Cost& cost, OpKernel kernel = {}) {
+    std::string full;
+    if (names == OpNames::full && layer >= 0)
+      full = (in_mtp ? "mtp." : "layers.") + std::to_string(layer) + ".";
+    if (names == OpNames::in_layer && in_mtp) full = "mtp.";
+    if (names != OpNames::none) full += name;
+    ops.push_back({std::move(full), in_mtp ? OpComponent::mtp : component, layer, cost, kernel});
   }
 
   static OpKernel gemm(std::int64_t tokens, std::int64_t n, std::int64_t k) {
@@ -53,7 +56,7 @@ struct OpBuilder {
       p = spec.compute.lm_head;
       c = OpComponent::lm_head;
     }
-    const std::string name = w.name.substr(w.name.find_last_of('.') + 1);
+    const std::string_view name = std::string_view(w.name).substr(w.name.find_last_of('.') + 1);
     push(name == "head" ? "lm_head" : name, c,
          cost(LinearShape{tokens, w.cols, w.rows, w.groups, w.format, p}),
          gemm(tokens, w.rows, w.cols / w.groups));
@@ -212,25 +215,27 @@ struct OpBuilder {
                 spec.hidden_size));
   }
 
-  void mhc(const std::string& name, std::int64_t tokens, bool head) {
+  void mhc(std::string_view name, std::int64_t tokens, bool head) {
     if (spec.mhc.streams <= 1) return;
     const MhcShape s{tokens, spec.hidden_size, spec.mhc.streams, spec.mhc.sinkhorn_iters, head};
     push(name, OpComponent::mhc, cost(s));
   }
 
-  // `linears` are the layer's per-token projections.
-  void layer_ops(const std::vector<const WeightTensor*>& linears, std::int64_t index) {
+  // `linears` index the layer's per-token projections in `weights`.
+  void layer_ops(const std::vector<WeightTensor>& weights, const std::vector<std::size_t>& linears,
+                 std::int64_t index) {
     layer = index;
     const LayerSpec& l = spec.layers[index];
     mhc("hc_attn", pass.num_tokens, false);
     const bool expanded = expanded_form(spec, l, prefill);
     const WeightTensor* wkv_b = nullptr;
-    for (const WeightTensor* w : linears) {
-      if (expanded && w->name.ends_with(".attn.wkv_b")) {
-        wkv_b = w;
+    for (std::size_t i : linears) {
+      const WeightTensor& w = weights[i];
+      if (expanded && w.name.ends_with(".attn.wkv_b")) {
+        wkv_b = &w;
         continue;
       }
-      linear(*w, pass.num_tokens);
+      linear(w, pass.num_tokens);
     }
     switch (spec.architecture) {
       case Architecture::v4:
@@ -306,24 +311,38 @@ std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptio
   return build_ops(spec, enumerate_weights(spec), pass, options);
 }
 
+WeightIndex index_weights(const ModelSpec& spec, const std::vector<WeightTensor>& weights) {
+  WeightIndex index;
+  index.linears.resize(spec.layers.size());
+  for (std::size_t i = 0; i < weights.size(); ++i) {
+    const WeightTensor& w = weights[i];
+    if (w.component == ParamComponent::lm_head) index.head = i;
+    if (w.layer >= 0 && w.linear) index.linears[static_cast<std::size_t>(w.layer)].push_back(i);
+  }
+  return index;
+}
+
 std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
                           const Pass& pass, const OpOptions& options) {
+  return build_ops(spec, weights, index_weights(spec, weights), pass, options);
+}
+
+std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
+                          const WeightIndex& index, const Pass& pass, const OpOptions& options) {
   std::vector<Op> ops;
+  ops.reserve(64);
   const KvFormat& kv = spec.kv_format(options.kv_format);
-  const WeightTensor* head = nullptr;
-  std::vector<std::vector<const WeightTensor*>> linears(spec.layers.size());
-  for (const WeightTensor& w : weights) {
-    if (w.component == ParamComponent::lm_head) head = &w;
-    if (w.layer >= 0 && w.linear) linears[w.layer].push_back(&w);
-  }
+  const WeightTensor* head = index.head ? &weights[*index.head] : nullptr;
   const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
 
-  OpBuilder b{spec, pass, kv, options.prefill, ops};
+  OpBuilder b{spec, pass, kv, options.prefill, ops, options.names};
   if (options.layers.empty()) {
-    for (std::int64_t i = 0; i < spec.num_layers; ++i) b.layer_ops(linears[i], i);
+    for (std::int64_t i = 0; i < spec.num_layers; ++i)
+      b.layer_ops(weights, index.linears[static_cast<std::size_t>(i)], i);
   } else {
     for (std::int64_t i : options.layers)
-      if (i >= 0 && i < spec.num_layers) b.layer_ops(linears[i], i);
+      if (i >= 0 && i < spec.num_layers)
+        b.layer_ops(weights, index.linears[static_cast<std::size_t>(i)], i);
   }
   b.layer = -1;
   b.mhc("hc_head", logit_tokens, true);
@@ -333,8 +352,8 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
   // One MTP draft step per token: e/h projections, one block, its hc-head and the shared LM head.
   b.in_mtp = true;
   for (std::int64_t k = 0; k < spec.num_mtp_layers; ++k) {
-    const std::int64_t index = spec.num_layers + k;
-    b.layer_ops(linears[index], index);
+    const std::int64_t mtp_layer = spec.num_layers + k;
+    b.layer_ops(weights, index.linears[static_cast<std::size_t>(mtp_layer)], mtp_layer);
     b.mhc("hc_head", logit_tokens, true);
     if (head) b.linear(*head, logit_tokens);
   }

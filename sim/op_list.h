@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -39,6 +41,8 @@ struct Pass {
   std::int64_t num_tokens = 1;
 };
 
+enum class OpNames : std::uint8_t { full, in_layer, none };
+
 struct OpOptions {
   std::string kv_format = "deploy";  // one of the model's kv_cache formats
   bool include_mtp = false;          // add one MTP draft step per token
@@ -48,9 +52,14 @@ struct OpOptions {
   /// wkv_b applied to every cached entry instead of absorbed per query (kernels/mla_attention.h,
   /// MlaExpandedShape). Decode, and V3.2's DSA layers in both phases, use the absorbed form.
   bool prefill = false;
-  /// Main layers to build (ascending); empty: every layer. Model-level ops and the MTP block are
-  /// always built. With layer_groups() a caller prices one layer of each kind and scales it.
-  std::vector<std::int64_t> layers;
+  /// Main layers to build (ascending; the caller's storage, read during the call); empty: every
+  /// layer. Model-level ops and the MTP block are always built. With layer_groups() a caller
+  /// prices one layer of each kind and scales it.
+  std::span<const std::int64_t> layers;
+  /// How ops are named: `full` "layers.2.core_attention" / "mtp.61.ffn.router"; `in_layer`
+  /// "core_attention" / "mtp.ffn.router" (what a per-layer breakdown sums over); `none` leaves
+  /// names empty for callers that only sum costs (the strings are most of a short list's time).
+  OpNames names = OpNames::full;
 };
 
 /// Main layers whose ops are identical (the same LayerSpec: attention kind, compression, FFN kind,
@@ -84,11 +93,23 @@ struct Op {
   OpKernel kernel;
 };
 
+/// Where build_ops finds its weights: each layer's (main and MTP) linear weights and the LM head,
+/// as indices into the model's weight list (enumerate_weights), in list order. Computed once per
+/// model by callers that build ops many times.
+struct WeightIndex {
+  std::vector<std::vector<std::size_t>> linears;  // by layer index
+  std::optional<std::size_t> head;
+};
+WeightIndex index_weights(const ModelSpec& spec, const std::vector<WeightTensor>& weights);
+
 /// Every op of a forward pass of `pass` through the model.
 std::vector<Op> build_ops(const ModelSpec& spec, const Pass& pass, const OpOptions& options);
 /// The same with the model's weight list already enumerated (enumerate_weights(spec)), for callers
 /// that evaluate one model many times.
 std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
                           const Pass& pass, const OpOptions& options);
+/// The same with the weight list indexed too (index_weights(spec, weights)).
+std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
+                          const WeightIndex& index, const Pass& pass, const OpOptions& options);
 
 }  // namespace v4sim

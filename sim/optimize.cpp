@@ -81,6 +81,7 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
   for (const Layout& layout : candidate_layouts(model.spec, devices)) {
     ServingConfig config = base;
     config.layout = layout;
+    config.op_timings = false;  // a search keeps each point's totals, not its op table
     ++out.layouts_tried;
     const std::int64_t max_batch =
         max_batch_that_fits(model, system, nodes, config, unconstrained, planner);

@@ -4,6 +4,7 @@
 #include "sim/serving.h"
 
 #include <cstdio>
+#include <utility>
 
 #include "sim/serving_internal.h"
 
@@ -36,7 +37,7 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
   }
   const double hbm = s.device.hbm_bytes_per_s();
   if (w.phase == Phase::prefill) {
-    const Prefill p = price_prefill(s, b);
+    Prefill p = price_prefill(s, b);
     const double new_tokens = static_cast<double>(n - cached_tokens(s));
     const double stage_s = p.time_s / static_cast<double>(s.layout.pp);
     r.ttft_s = p.time_s;
@@ -50,10 +51,10 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.mbu = p.work.bytes / (hbm * stage_s);
     r.precision_fallbacks = p.work.fallback;
     r.time_sources = p.ledger.sources;
-    r.ops = p.ledger.ops;
-    r.warnings = p.ledger.warnings;
+    r.ops = std::move(p.ledger.ops);
+    r.warnings = std::move(p.ledger.warnings);
   } else {
-    const Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true, /*prefill=*/false);
+    Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true, /*prefill=*/false);
     r.ttft_s = decode_ttft_s;
     r.kv_transfer_s = kv_transfer_s(s);
     r.breakdown = p.breakdown;
@@ -75,8 +76,8 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.mbu = p.work.bytes / (hbm * p.breakdown.total_s);
     r.precision_fallbacks = p.work.fallback;
     r.time_sources = p.ledger.sources;
-    r.ops = p.ledger.ops;
-    r.warnings = p.ledger.warnings;
+    r.ops = std::move(p.ledger.ops);
+    r.warnings = std::move(p.ledger.warnings);
   }
   r.precision_fallback = to_string(r.precision_fallbacks);
   // SLOs: a miss makes the point infeasible with the reason, never silently dropped.

@@ -82,6 +82,10 @@ struct ServingConfig {
   /// capture batch sizes up to their cuda-graph limit, TensorRT-LLM with cuda_graph_config);
   /// false times decode collectives from eagerly launched measurements. Prefill is always eager.
   bool cuda_graph = true;
+  /// Fill ServingResult::ops, the per-op timing table. Searches (optimize, plan, simulate) turn
+  /// it off: naming and merging ops is about a quarter of a point's time, and only the chosen
+  /// point is ever printed op by op. Times, sources and warnings are the same either way.
+  bool op_timings = true;
   std::string kv_format = "deploy";
   /// Override of the model's weight storage and GEMM precision: "" (the model's own), fp8, int8,
   /// fp4 or bf16.

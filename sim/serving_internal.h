@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "sim/serving.h"
@@ -32,15 +33,23 @@ struct Work {
 
 /// Op timings by name, summed over layers and microbatches, with where each came from.
 struct OpLedger {
+  /// False: add() keeps the sources and warnings only (ServingConfig::op_timings).
+  bool detail = true;
   std::vector<OpTiming> ops;
   TimeSources sources;
   std::vector<std::string> warnings;
 
-  void add(const std::string& name, const std::string& component, double time_s, double repeats,
+  void add(std::string_view name, std::string_view component, double time_s, double repeats,
            const PerfEstimate& e);
   /// Adds `o` with its times scaled by `times` and its call counts by `calls` (the stage's share
   /// of the layers scales both; a slowdown scales only the time).
   void merge(const OpLedger& o, double times, double calls);
+
+ private:
+  /// The entry of `name` timed by `source`, or ops.size(). Ledgers are built in op-list order, so
+  /// the search starts where the last one matched.
+  std::size_t find(std::string_view name, std::string_view source);
+  std::size_t cursor_ = 0;
 };
 
 struct Pricing {
@@ -74,6 +83,10 @@ struct Setup {
   /// One main layer of each kind (layer_groups) and, by layer index, how many it stands for.
   std::vector<std::int64_t> layer_representatives{};
   std::vector<double> layer_repeats{};
+  const WeightIndex* weight_index = nullptr;  // of `weights`
+  /// Capacity terms that do not depend on the batch (fill_capacity).
+  double weights_bytes_per_rank = 0;
+  double kv_bytes_per_sequence = 0;
 };
 
 // Setup (serving_setup.cpp).
@@ -119,6 +132,9 @@ double kv_transfer_s(const Setup& s);
 double decode_ttft(const Setup& s);
 
 // Capacity (serving_memory.cpp).
+
+/// Sets the setup's weights per rank and KV bytes per sequence, once its layout is final.
+void fill_capacity(Setup& s);
 
 MemoryUse memory_use(const Setup& s, std::int64_t batch);
 std::string memory_reason(const MemoryUse& m);

@@ -42,16 +42,22 @@ double activations_per_rank(const Setup& s, double tokens) {
 
 }  // namespace
 
+void fill_capacity(Setup& s) {
+  s.weights_bytes_per_rank = weights_per_rank(s);
+  s.kv_bytes_per_sequence =
+      static_cast<double>(kv_cache_per_sequence(s.spec, s.workload.context_tokens,
+                                                s.spec.kv_format(s.config.kv_format), s.mtp)
+                              .total());
+}
+
 MemoryUse memory_use(const Setup& s, std::int64_t batch) {
   MemoryUse m;
   const double b = static_cast<double>(batch);
   const std::int64_t n = s.workload.context_tokens;
-  const KvCacheBytes kv =
-      kv_cache_per_sequence(s.spec, n, s.spec.kv_format(s.config.kv_format), s.mtp);
   m.capacity_bytes =
       s.device.hbm_capacity_gb.nominal * 1e9 * (1.0 - s.config.reserved_hbm_fraction);
-  m.weights_bytes = weights_per_rank(s);
-  m.kv_bytes_per_sequence = static_cast<double>(kv.total());
+  m.weights_bytes = s.weights_bytes_per_rank;
+  m.kv_bytes_per_sequence = s.kv_bytes_per_sequence;
   // Each rank holds the KV of its dp group's sequences for its stage's layers; with pp
   // microbatches in flight that is batch x the KV per sequence x the stage share x pp.
   const double kv_share = s.stage_layer_share * static_cast<double>(s.layout.pp);

@@ -140,6 +140,8 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     p.setup->layer_repeats.resize(static_cast<std::size_t>(spec.num_layers), 0.0);
     p.setup->layer_repeats[static_cast<std::size_t>(g.first)] = static_cast<double>(g.count);
   }
+  p.setup->weight_index = &m.weight_index;
+  fill_capacity(*p.setup);
   if (config.prefill_devices > 0) {
     // The prefill pool: tp=1, one dp group per rank, experts as wide as they go; its prompts' KV
     // travels from the system's last rank to decode rank 0 (the farthest pair in node order).
@@ -151,6 +153,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     pool.stage_moe_layers = moe_layers(spec);
     pool.local_experts = experts > 0 ? (experts + pool.layout.ep - 1) / pool.layout.ep : 0;
     pool.comm = planner->model(pool.layout);
+    fill_capacity(pool);
     p.setup->prefill_pool = std::make_shared<const Setup>(pool);
     p.setup->kv_transfer = planner->transfer(static_cast<int>(p.totals.devices - 1), 0);
   }

@@ -193,6 +193,7 @@ class Simulator {
     c.cache_hit_rate = 0;
     c.prefill_devices = 0;
     c.devices = config.layout.devices();
+    c.op_timings = false;
     Workload w;
     w.context_tokens = 1;
     w.batch = sim_.max_batch;

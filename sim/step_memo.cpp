@@ -33,6 +33,7 @@ StepTimes::StepTimes(const PreparedModel& model, const SystemSpec& system, int n
     : model_(model), system_(system), nodes_(nodes), config_(config), planner_(planner) {
   config_.cache_hit_rate = 0.0;
   config_.reserved_hbm_fraction = 0.0;
+  config_.op_timings = false;  // only step times are looked up
   tokens_per_step_ = ask(1, 1, 1, 1).tokens_per_step;
 }
 

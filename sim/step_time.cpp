@@ -67,48 +67,61 @@ void Work::merge_fallback(const std::vector<PrecisionFallback>& list) {
     if (std::find(fallback.begin(), fallback.end(), f) == fallback.end()) fallback.push_back(f);
 }
 
-void OpLedger::add(const std::string& name, const std::string& component, double time_s,
-                   double repeats, const PerfEstimate& e) {
+std::size_t OpLedger::find(std::string_view name, std::string_view source) {
+  const std::size_t n = ops.size();
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t j = (cursor_ + i) % n;
+    if (ops[j].name == name && ops[j].efficiency_source == source) {
+      cursor_ = j + 1;
+      return j;
+    }
+  }
+  return n;
+}
+
+void OpLedger::add(std::string_view name, std::string_view component, double time_s, double repeats,
+                   const PerfEstimate& e) {
   const double t = time_s * repeats;
-  std::string source = "roofline";
-  if (e.found && e.source == TimeSource::measured) source = "measured";
-  if (e.found && e.source == TimeSource::transferred) source = "transferred from " + e.device;
-  (source == "roofline"   ? sources.roofline_s
-   : source == "measured" ? sources.measured_s
-                          : sources.transferred_s) += t;
+  const TimeSource kind = e.found ? e.source : TimeSource::roofline;
+  std::string transferred;
+  std::string_view source = "roofline";
+  if (kind == TimeSource::measured) source = "measured";
+  if (kind == TimeSource::transferred) source = transferred = "transferred from " + e.device;
+  (kind == TimeSource::roofline   ? sources.roofline_s
+   : kind == TimeSource::measured ? sources.measured_s
+                                  : sources.transferred_s) += t;
   if (e.found && e.extrapolated) {
-    const std::string w = name + ": outside the measured range of " + e.device + "/" + e.table +
-                          " (efficiency held at the nearest measured size)";
+    const std::string w = std::string(name) + ": outside the measured range of " + e.device + "/" +
+                          e.table + " (efficiency held at the nearest measured size)";
     if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
   }
-  for (OpTiming& o : ops)
-    if (o.name == name && o.efficiency_source == source) {
-      o.time_s += t;
-      o.calls += std::llround(repeats);
-      o.extrapolated = o.extrapolated || (e.found && e.extrapolated);
-      return;
-    }
-  ops.push_back({name, component, std::llround(repeats), t, source, e.found ? e.table : "",
-                 e.found && e.extrapolated});
+  if (!detail) return;
+  const std::size_t i = find(name, source);
+  if (i < ops.size()) {
+    OpTiming& o = ops[i];
+    o.time_s += t;
+    o.calls += std::llround(repeats);
+    o.extrapolated = o.extrapolated || (e.found && e.extrapolated);
+    return;
+  }
+  ops.push_back({std::string(name), std::string(component), std::llround(repeats), t,
+                 std::string(source), e.found ? e.table : "", e.found && e.extrapolated});
 }
 
 void OpLedger::merge(const OpLedger& o, double times, double calls) {
   for (const OpTiming& t : o.ops) {
-    bool done = false;
-    for (OpTiming& mine : ops)
-      if (mine.name == t.name && mine.efficiency_source == t.efficiency_source) {
-        mine.time_s += t.time_s * times;
-        mine.calls += std::llround(static_cast<double>(t.calls) * calls);
-        mine.extrapolated = mine.extrapolated || t.extrapolated;
-        done = true;
-        break;
-      }
-    if (!done) {
-      OpTiming copy = t;
-      copy.time_s *= times;
-      copy.calls = std::llround(static_cast<double>(t.calls) * calls);
-      ops.push_back(copy);
+    const std::size_t i = find(t.name, t.efficiency_source);
+    if (i < ops.size()) {
+      OpTiming& mine = ops[i];
+      mine.time_s += t.time_s * times;
+      mine.calls += std::llround(static_cast<double>(t.calls) * calls);
+      mine.extrapolated = mine.extrapolated || t.extrapolated;
+      continue;
     }
+    OpTiming copy = t;
+    copy.time_s *= times;
+    copy.calls = std::llround(static_cast<double>(t.calls) * calls);
+    ops.push_back(std::move(copy));
   }
   sources.measured_s += o.sources.measured_s * times;
   sources.transferred_s += o.sources.transferred_s * times;
@@ -233,6 +246,7 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   options.include_mtp = s.mtp;
   options.logits_for_all_tokens = logits_all;
   options.layers = s.layer_representatives;  // identical layers are priced once and scaled
+  options.names = OpNames::in_layer;         // the breakdown sums an op over layers
   const double tp = static_cast<double>(s.layout.tp);
   const double token_share = seqs / tp;  // tokens of this rank for token-parallel work
   const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
@@ -240,9 +254,10 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   StepBreakdown main, rest;
   Work main_work, rest_work;
   OpLedger main_ops, rest_ops;
+  main_ops.detail = rest_ops.detail = out.ledger.detail = s.config.op_timings;
   Cost routed;
   bool routed_done = false;
-  for (const Op& op : build_ops(s.spec, s.weights, pass, options)) {
+  for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
     const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
     Cost c;
     if (op.component == OpComponent::routed_experts) {
@@ -264,12 +279,7 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
     const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
     add_time(main_layer ? main : rest, op.component, time_s * repeats);
     (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
-    // The op's name without its layer index ("layers.3.attn.wq_a" -> "attn.wq_a").
-    std::string name = op.name;
-    if (op.layer >= 0) name = name.substr(name.find('.', name.find('.') + 1) + 1);
-    if (op.component == OpComponent::mtp) name = "mtp." + name;
-    (main_layer ? main_ops : rest_ops)
-        .add(name, std::string(to_string(op.component)), time_s, repeats, e);
+    (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
   }
   // The heaviest stage holds ceil(L / pp) of the L main layers, plus the model-level ops and the
   // MTP block (counted on it in full: conservative for pp > 1).
@@ -405,6 +415,7 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   }
   Pricing out;
   OpLedger compute_ops, comm_ops;
+  comm_ops.detail = s.config.op_timings;
   CommTimes comm;
   for (int i = 0; i < 2; ++i) {
     const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill);

@@ -21,6 +21,7 @@ TokenCosts token_costs(const PreparedModel& model, const SystemSpec& system, int
   ServingConfig prefill = config;
   prefill.cache_hit_rate = 0;
   prefill.prefill_devices = 0;
+  prefill.op_timings = false;
   const std::int64_t devices = system_totals(system, nodes).devices;
   if (config.prefill_devices > 0)
     prefill.layout = Layout{1, devices, 1, widest_ep(devices, model.spec.moe.num_routed_experts)};

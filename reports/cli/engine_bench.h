@@ -1,6 +1,8 @@
 // `v4sim bench --engine`: how fast the engine itself is, by plain wall-clock timing on one core:
-// analytic evaluations (cost, KV bytes and FLOPs of one model at one context), serving points (one
-// predict of a decode batch on a prepared layout, measured tables included) and one full device x
+// analytic evaluations (cost, KV bytes and FLOPs of one model at one context), serving points (a
+// decode batch priced on a prepared layout as a search does it: sweep_batches over 16 batches,
+// set-up and time to first token once per sweep, no op table; measured tables included), whole
+// predict calls (set-up, time to first token and op table every time) and one full device x
 // layout x batch search (optimize), and one synthetic serving simulation of 500,000 requests
 // (sim/simulate.h, step-time lookups included). Each rate repeats its call until a quarter second
 // has passed; the simulation runs once.
@@ -14,8 +16,9 @@ namespace v4sim::cli {
 
 struct EngineBench {
   double analytic_evaluations_per_s = 0;  // deepseek-v4-pro, decode at 128K
-  double serving_points_per_s = 0;        // deepseek-v4-flash on hgx-h200, 8 ranks, batch 64, 32K
-  double optimize_s = 0;  // deepseek-v3.2 on hgx-h800, 128K, TPOT 50 ms, <= 256 ranks
+  double serving_points_per_s = 0;  // deepseek-v4-flash on hgx-h200, 8 ranks, batches 1..256, 32K
+  double predict_calls_per_s = 0;   // the same at batch 64, one predict() each
+  double optimize_s = 0;            // deepseek-v3.2 on hgx-h800, 128K, TPOT 50 ms, <= 256 ranks
   /// deepseek-v4-flash on hgx-h200, 8 ranks (dp 8), 500,000 Poisson requests (kSimulateSpec)
   double simulate_s = 0;
   double simulate_requests_per_min = 0;
