@@ -101,6 +101,19 @@ SimulatedFleet size_fleet_by_simulation(const PreparedModel& model, const System
   ServingConfig config;
   config.layout = Layout{1, f.replica_devices, 1,
                          widest_ep(f.replica_devices, model.spec.moe.num_routed_experts)};
+  if (o.layout) {
+    const std::int64_t ranks = o.layout->devices();
+    const std::int64_t nodes = (ranks + system.devices_per_node - 1) / system.devices_per_node;
+    if (ranks < 1 || nodes < system.min_nodes || nodes > system.max_nodes)
+      throw InputError("replica layout " + to_string(*o.layout) + ": " + system.name + " takes " +
+                       std::to_string(system.min_nodes) + " to " +
+                       std::to_string(system.max_nodes) + " nodes of " +
+                       std::to_string(system.devices_per_node) + " ranks");
+    f.replica_nodes = static_cast<int>(nodes);
+    f.replica_devices = ranks;
+    config.layout = *o.layout;
+    config.devices = ranks;
+  }
   config.mtp_acceptance = demand.mtp_acceptance;
   f.replica_layout = to_string(config.layout);
 
@@ -171,7 +184,10 @@ SimulatedFleet size_fleet_by_simulation(const PreparedModel& model, const System
     f.tpot_quantile_s = x.tpot_q;
     f.slo_attainment = x.attainment;
     f.devices = n * f.replica_devices;
-    f.units = n * f.replica_nodes;
+    // Replicas smaller than a node pack into it, as plan packs instances.
+    f.units = f.replica_devices < system.devices_per_node
+                  ? (f.devices + system.devices_per_node - 1) / system.devices_per_node
+                  : n * f.replica_nodes;
     if (meets(x, o)) {
       f.feasible = true;
       return f;

@@ -4,7 +4,8 @@
 // Method, each part stated:
 //  * A replica is one deployment of the system as `v4sim simulate` runs it without --layout: the
 //    system's default node count, prefill and decode colocated, tp=1, dp=ranks, experts spread
-//    as wide as they go; the demand's MTP acceptance.
+//    as wide as they go; or the given layout on as many nodes as its ranks need. The demand's MTP
+//    acceptance. (With tp=1 a prompt prefills on one rank: long prompts may need a tp layout.)
 //  * Requests: a prompt of each context bucket's context_tokens, drawn with the bucket's share
 //    (plan.h: shares are of requests); every answer has the same length, the demand's output to
 //    input ratio times the mean prompt, so the simulated tokens keep the demand's split. A prompt
@@ -32,6 +33,7 @@
 #include "hardware/system.h"
 #include "sim/communication.h"
 #include "sim/infeasible.h"
+#include "sim/layout.h"
 #include "sim/plan.h"
 #include "sim/serving.h"
 
@@ -44,7 +46,8 @@ struct SimulatedSizingOptions {
   std::uint64_t seed = 1;
   bool at_peak = false;  // arrivals at the peak rate instead of the mean rate
   std::int64_t max_batch = 256;
-  double max_over_mean = 4;  // largest fleet tried, in multiples of the mean-load fleet
+  double max_over_mean = 4;      // largest fleet tried, in multiples of the mean-load fleet
+  std::optional<Layout> layout;  // of a replica; none: the default deployment (above)
 };
 
 struct SimulatedFleet {
@@ -66,7 +69,8 @@ struct SimulatedFleet {
 };
 
 /// Sizes the fleet of `system` replicas for `demand` (module comment). InputError for options out
-/// of range (percentile, no target, requests < 1); an infeasible replica or a target missed at
+/// of range (percentile, no target, requests < 1, a layout needing more nodes than the system
+/// takes); an infeasible replica or a target missed at
 /// the largest size tried comes back with a reason.
 SimulatedFleet size_fleet_by_simulation(const PreparedModel& model, const SystemSpec& system,
                                         const Demand& demand, double mean_load_devices,

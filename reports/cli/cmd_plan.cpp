@@ -1,4 +1,5 @@
 // `v4sim plan FILE.yaml`: how many of each candidate system a demand needs, and what it costs.
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 
@@ -13,6 +14,7 @@
 #include "scenarios/demand.h"
 #include "sim/communication.h"
 #include "sim/fleet_sizing.h"
+#include "sim/layout.h"
 #include "sim/plan.h"
 
 namespace v4sim::cli {
@@ -26,6 +28,7 @@ void setup_plan(CLI::App& app) {
     double percentile = 99, slo_ttft_ms = 0, slo_tpot_ms = 0, max_over_mean = 4;
     std::int64_t sim_requests = 2000, sim_max_batch = 256;
     std::uint64_t seed = 1;
+    std::string sim_layout;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("plan", "Size and rank hardware purchases for a demand file");
@@ -57,6 +60,10 @@ void setup_plan(CLI::App& app) {
   cmd->add_flag("--sim-at-peak", opt->sim_at_peak,
                 "Simulate arrivals at the peak rate (mean x peak_to_average) instead of the mean "
                 "rate");
+  cmd->add_option("--sim-layout", opt->sim_layout,
+                  "Layout of a simulated replica, e.g. tp=8,dp=1,ep=8,pp=1 (default: tp=1, dp = "
+                  "the system's default ranks, ep as wide as the experts allow; with tp=1 a "
+                  "prompt prefills on one rank)");
   cmd->add_option("--sim-max-over-mean", opt->max_over_mean,
                   "Largest fleet tried, in multiples of the mean-load fleet")
       ->capture_default_str();
@@ -91,6 +98,7 @@ void setup_plan(CLI::App& app) {
       so.at_peak = opt->sim_at_peak;
       so.max_batch = opt->sim_max_batch;
       so.max_over_mean = opt->max_over_mean;
+      if (!opt->sim_layout.empty()) so.layout = parse_layout(opt->sim_layout, "--sim-layout");
       for (const SystemPlan& p : plans) {
         const SystemSpec* s = nullptr;
         for (const SystemSpec& c : systems)
@@ -100,7 +108,11 @@ void setup_plan(CLI::App& app) {
           fleet.reason = "no mean-load plan: " + p.reason;
           fleet.why = p.why;
         } else {
-          CommPlanner planner(*s, s->default_nodes);
+          const int nodes =
+              so.layout ? static_cast<int>((so.layout->devices() + s->devices_per_node - 1) /
+                                           s->devices_per_node)
+                        : s->default_nodes;
+          CommPlanner planner(*s, std::clamp(nodes, s->min_nodes, s->max_nodes));
           fleet = size_fleet_by_simulation(model, *s, f.demand, p.average_devices, so, planner);
         }
         fleets.push_back(fleet);

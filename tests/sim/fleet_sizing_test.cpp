@@ -107,6 +107,20 @@ TEST(FleetSizing, AnUnreachableTargetIsAReason) {
   EXPECT_NE(x.reason.find("TTFT"), std::string::npos);
 }
 
+TEST(FleetSizing, AReplicaLayoutSmallerThanANodePacksIntoNodes) {
+  Fixture f;
+  SimulatedSizingOptions o = f.options(0.5, 60);
+  o.layout = Layout{2, 2, 1, 4};
+  const SimulatedFleet x = size_fleet_by_simulation(f.flash, f.h200, f.demand(), 12, o, f.planner);
+  ASSERT_TRUE(x.feasible) << x.reason;
+  EXPECT_EQ(x.replica_devices, 4);
+  EXPECT_EQ(x.replica_nodes, 1);
+  EXPECT_EQ(x.mean_load_replicas, 3);  // ceil(12 / 4)
+  EXPECT_EQ(x.replicas, 3);
+  EXPECT_EQ(x.devices, 12);
+  EXPECT_EQ(x.units, 2);  // 12 ranks in nodes of 8
+}
+
 TEST(FleetSizing, BadOptionsAreInputErrors) {
   Fixture f;
   SimulatedSizingOptions o = f.options(0.99, 1);
@@ -117,6 +131,9 @@ TEST(FleetSizing, BadOptionsAreInputErrors) {
   EXPECT_THROW(size_fleet_by_simulation(f.flash, f.h200, f.demand(), 8, o, f.planner), InputError);
   o = f.options(0.99, 1);
   o.requests = 0;
+  EXPECT_THROW(size_fleet_by_simulation(f.flash, f.h200, f.demand(), 8, o, f.planner), InputError);
+  o = f.options(0.99, 1);
+  o.layout = Layout{1, 9000, 1, 256};  // 1,125 nodes: beyond the system's 1,024
   EXPECT_THROW(size_fleet_by_simulation(f.flash, f.h200, f.demand(), 8, o, f.planner), InputError);
 }
 
