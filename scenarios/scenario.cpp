@@ -171,6 +171,72 @@ std::vector<Sensitivity> read_sensitivities(MapReader& root, const std::string& 
   return out;
 }
 
+/// `input_tokens: 2048` (fixed) or `{min, max}` (uniform integers).
+void read_lengths(MapReader& a, std::string_view key, std::int64_t& lo, std::int64_t& hi) {
+  constexpr std::int64_t kMax = std::int64_t{1} << 32;
+  a.allow(key);
+  if (a.has(key) && a.node(key).IsMap()) {
+    MapReader m = a.map(key);
+    lo = m.integer("min", 1, kMax);
+    hi = m.integer("max", 1, kMax);
+    m.finish();
+    if (hi < lo) m.fail("max", "must not be below 'min'");
+    return;
+  }
+  lo = hi = a.integer(key, 1, kMax);
+}
+
+/// `arrivals:` synthetic {requests, rate_per_s, input_tokens, output_tokens, burstiness_cv?,
+/// seed?} or a trace {trace, rate_per_s, requests?}; both at the base rate `rate_per_s`.
+void read_arrivals(MapReader& a, ServingSimulationSpec& out) {
+  out.rate_per_s = a.number("rate_per_s", 1e-6, 1e6);
+  a.allow("trace");
+  a.allow("requests");
+  if (a.has("trace")) {
+    std::filesystem::path path = a.string("trace");
+    if (path.is_relative()) path = std::filesystem::path(a.file()).parent_path() / path;
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec))
+      a.fail("trace", "no such file: " + path.string() +
+                          " (relative paths start at the "
+                          "scenario file's folder)");
+    if (path.extension() != ".jsonl" && path.extension() != ".csv")
+      a.fail("trace", "expected a Mooncake .jsonl or an Azure .csv trace");
+    out.trace = path.string();
+    if (a.has("requests")) out.requests = a.integer("requests", 1, 10'000'000);
+    return;
+  }
+  out.requests = a.integer("requests", 1, 10'000'000);
+  a.allow("burstiness_cv");
+  if (a.has("burstiness_cv")) out.burstiness_cv = a.number("burstiness_cv", 1, 100);
+  a.allow("seed");
+  if (a.has("seed"))
+    out.seed = static_cast<std::uint64_t>(a.integer("seed", 0, std::int64_t{1} << 62));
+  read_lengths(a, "input_tokens", out.input_min_tokens, out.input_max_tokens);
+  read_lengths(a, "output_tokens", out.output_min_tokens, out.output_max_tokens);
+}
+
+void read_simulation(MapReader& root, Scenario& s) {
+  MapReader m = root.map("simulation");
+  ServingSimulationSpec& out = s.simulation;
+  out.source = sections::read_provenance(m);
+  out.max_batch = m.integer("max_batch", 1, 1'000'000);
+  m.allow("prefix_cache");
+  if (m.has("prefix_cache")) out.prefix_cache = m.boolean("prefix_cache");
+  out.attainment_target = m.number("attainment_target", 0.01, 1);
+  MapReader a = m.map("arrivals");
+  read_arrivals(a, out);
+  a.finish();
+  out.sweep_rates_per_s = m.number_list("sweep_rates_per_s", 1e-6, 1e6);
+  if (out.sweep_rates_per_s.size() > 32) m.fail("sweep_rates_per_s", "lists more than 32 rates");
+  for (std::size_t i = 1; i < out.sweep_rates_per_s.size(); ++i)
+    if (!(out.sweep_rates_per_s[i] > out.sweep_rates_per_s[i - 1]))
+      m.fail("sweep_rates_per_s", "rates must increase");
+  m.finish();
+  if (!s.slo_ttft_s && !s.slo_tpot_s)
+    root.fail("slo", "a serving simulation needs an slo section with ttft_ms and/or tpot_ms");
+}
+
 }  // namespace
 
 std::filesystem::path default_scenarios_dir() {
@@ -212,8 +278,10 @@ Scenario load_scenario(const std::string& name_or_path) {
   s.name = root.string("name");
   s.title = root.string("title");
   s.kind = root.string("kind");
-  if (s.kind != "long_context" && s.kind != "hardware_purchase" && s.kind != "api_pricing")
-    root.fail("kind", "expected long_context, hardware_purchase or api_pricing");
+  if (s.kind != "long_context" && s.kind != "hardware_purchase" && s.kind != "api_pricing" &&
+      s.kind != "serving_simulation")
+    root.fail("kind",
+              "expected long_context, hardware_purchase, api_pricing or serving_simulation");
   s.models = sections::read_names(root, "models");
   s.systems = sections::read_names(root, "systems");
   // Load every reference once here, so an unknown or broken one is reported against this file.
@@ -244,6 +312,8 @@ Scenario load_scenario(const std::string& name_or_path) {
     if (s.mtp_acceptance > 0) s.demand.mtp_acceptance = s.mtp_acceptance;
     root.allow("sensitivities");
     if (root.has("sensitivities")) s.sensitivities = read_sensitivities(root, s.file);
+  } else if (s.kind == "serving_simulation") {
+    read_simulation(root, s);
   } else {
     read_api_pricing(root, s);
   }

@@ -6,6 +6,8 @@
 //                      $/M tokens, and how the ranking moves when uncertain inputs move.
 //   api_pricing        API price lists against workloads: monthly bills, and self-hosted cost and
 //                      margin on chosen hardware.
+//   serving_simulation requests over time through each model on each system (sim/simulate.h):
+//                      latency distributions, occupancy and queues, SLO attainment against load.
 // Files live in scenarios/*.yaml and are read as strictly as every other catalogue.
 #pragma once
 
@@ -65,11 +67,34 @@ struct Sensitivity {
   std::string source;   // where `relative` comes from (efficiencies only)
 };
 
+/// The `simulation:` section of a serving_simulation scenario. Arrivals are synthetic (Poisson or
+/// bursty, sim/trace.h) or a trace file; either way the base run is at `rate_per_s` and the sweep
+/// replays the same arrivals at each of `sweep_rates_per_s` (a trace by time-scaling its
+/// timestamps: time_scale = rate / the trace's own mean rate).
+struct ServingSimulationSpec {
+  std::string source;  // the section's source / estimate
+  std::int64_t max_batch = 0;
+  bool prefix_cache = true;
+  /// Share of requests that must meet every SLO for a load to count as served (the report's
+  /// highest served rate).
+  double attainment_target = 0;
+  // synthetic arrivals
+  std::int64_t requests = 0;
+  double rate_per_s = 0;
+  double burstiness_cv = 1.0;
+  std::int64_t input_min_tokens = 0, input_max_tokens = 0;
+  std::int64_t output_min_tokens = 0, output_max_tokens = 0;
+  std::uint64_t seed = 1;
+  // or a trace (path as resolved against the scenario file's folder; empty: synthetic)
+  std::string trace;
+  std::vector<double> sweep_rates_per_s;
+};
+
 struct Scenario {
   std::string file;
   std::string name;
   std::string title;
-  std::string kind;  // long_context | hardware_purchase | api_pricing
+  std::string kind;  // long_context | hardware_purchase | api_pricing | serving_simulation
   std::string source;
   std::vector<std::string> models;
   std::vector<std::string> systems;
@@ -91,6 +116,8 @@ struct Scenario {
   double usd_per_cny = 0;  // exchange rate used for CNY prices, 0 if none
   std::string exchange_rate_date;
   std::string exchange_rate_source;
+  // serving_simulation
+  ServingSimulationSpec simulation;
 };
 
 /// `name_or_path`: a name in scenarios/ ("v4-vs-v32-long-context") or a path. InputError names the

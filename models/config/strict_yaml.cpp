@@ -256,6 +256,28 @@ std::vector<std::int64_t> MapReader::integer_list(std::string_view key, std::int
   return out;
 }
 
+std::vector<double> MapReader::number_list(std::string_view key, double min, double max) {
+  const YAML::Node n = required(key);
+  if (!n.IsSequence() || n.size() == 0) fail(key, "expected a non-empty list of numbers");
+  std::vector<double> out;
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    const YAML::Node item = n[i];
+    double v = 0;
+    const std::string item_field = field(key) + "[" + std::to_string(i) + "]";
+    if (!item.IsScalar() || !parse_double(item.Scalar(), v))
+      fail_at(item,
+              "field '" + item_field + "' = " + scalar_text(item) + ": expected a finite number");
+    if (v < min || v > max) {
+      std::ostringstream range;
+      range << "field '" << item_field << "' = " << scalar_text(item) << ": must be in [" << min
+            << ", " << max << "]";
+      fail_at(item, range.str());
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
 MapReader MapReader::map(std::string_view key) {
   const YAML::Node n = required(key);
   if (!n.IsMap()) fail(key, "expected a mapping");

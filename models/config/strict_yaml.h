@@ -45,6 +45,8 @@ class MapReader {
   double number(std::string_view key, double min, double max);
   bool boolean(std::string_view key);
   std::vector<std::int64_t> integer_list(std::string_view key, std::int64_t min, std::int64_t max);
+  /// A non-empty list of finite numbers, each in [min, max].
+  std::vector<double> number_list(std::string_view key, double min, double max);
   MapReader map(std::string_view key);
   /// The raw node of a present key (marks it as read).
   YAML::Node node(std::string_view key);

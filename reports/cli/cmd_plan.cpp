@@ -1,4 +1,5 @@
 // `v4sim plan FILE.yaml`: how many of each candidate system a demand needs, and what it costs.
+#include <algorithm>
 #include <cmath>
 #include <iostream>
 
@@ -11,6 +12,9 @@
 #include "reports/cli/values.h"
 #include "reports/table.h"
 #include "scenarios/demand.h"
+#include "sim/communication.h"
+#include "sim/fleet_sizing.h"
+#include "sim/layout.h"
 #include "sim/plan.h"
 
 namespace v4sim::cli {
@@ -19,6 +23,12 @@ void setup_plan(CLI::App& app) {
   struct Options {
     std::string file, format = "table";
     std::int64_t max_devices = 0;
+    // --size-by-simulation (sim/fleet_sizing.h)
+    bool by_simulation = false, sim_at_peak = false;
+    double percentile = 99, slo_ttft_ms = 0, slo_tpot_ms = 0, max_over_mean = 4;
+    std::int64_t sim_requests = 2000, sim_max_batch = 256;
+    std::uint64_t seed = 1;
+    std::string sim_layout;
   };
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand("plan", "Size and rank hardware purchases for a demand file");
@@ -27,15 +37,87 @@ void setup_plan(CLI::App& app) {
   cmd->add_option("--max-devices", opt->max_devices,
                   "Largest prefill or decode instance searched, in ranks (slices of a node, then "
                   "whole nodes in powers of two); default: 256 or one node, whichever is larger");
+  cmd->add_flag("--size-by-simulation", opt->by_simulation,
+                "Also size a fleet of replicas (each the system's default deployment, as `v4sim "
+                "simulate` runs it) for a latency percentile by simulating the demand's Poisson "
+                "arrivals, instead of covering bursts with peak_to_average: the fewest replicas, "
+                "never fewer than the mean load needs, whose simulated percentile meets every "
+                "target (method: sim/fleet_sizing.h)");
+  cmd->add_option("--percentile", opt->percentile,
+                  "Percentile the simulated targets apply to, in (0, 100]")
+      ->capture_default_str();
+  cmd->add_option("--slo-ttft-ms", opt->slo_ttft_ms,
+                  "TTFT target at the percentile (default: the demand's slo.ttft_ms)");
+  cmd->add_option("--slo-tpot-ms", opt->slo_tpot_ms,
+                  "TPOT target at the percentile (default: the demand's slo.tpot_ms)");
+  cmd->add_option("--sim-requests", opt->sim_requests,
+                  "Requests simulated per candidate fleet size")
+      ->capture_default_str();
+  cmd->add_option("--sim-max-batch", opt->sim_max_batch,
+                  "Sequences per dp group of a replica (simulate's --max-batch)")
+      ->capture_default_str();
+  cmd->add_option("--seed", opt->seed, "Seed of the simulated arrivals")->capture_default_str();
+  cmd->add_flag("--sim-at-peak", opt->sim_at_peak,
+                "Simulate arrivals at the peak rate (mean x peak_to_average) instead of the mean "
+                "rate");
+  cmd->add_option("--sim-layout", opt->sim_layout,
+                  "Layout of a simulated replica, e.g. tp=8,dp=1,ep=8,pp=1 (default: tp=1, dp = "
+                  "the system's default ranks, ep as wide as the experts allow; with tp=1 a "
+                  "prompt prefills on one rank)");
+  cmd->add_option("--sim-max-over-mean", opt->max_over_mean,
+                  "Largest fleet tried, in multiples of the mean-load fleet")
+      ->capture_default_str();
   cmd->callback([opt] {
     const OutputFormat format = parse_output_format(opt->format);
     if (opt->max_devices < 0) throw InputError("--max-devices must be positive");
+    for (const auto& [name, v] : {std::pair{"--slo-ttft-ms", opt->slo_ttft_ms},
+                                  std::pair{"--slo-tpot-ms", opt->slo_tpot_ms}})
+      if (!(v >= 0) || !std::isfinite(v))
+        throw InputError(std::string(name) + ": expected a positive number of milliseconds");
+    if (!(opt->percentile > 0 && opt->percentile <= 100))
+      throw InputError("--percentile: expected a number in (0, 100]");
     const DemandFile f = load_demand(opt->file);
     const PreparedModel model = prepare(load_model(f.model));
     std::vector<SystemSpec> systems;
     for (const std::string& name : f.candidates) systems.push_back(load_system(name));
     const std::vector<SystemPlan> plans =
         plan_purchase(model, f.demand, systems, f.prices, {}, opt->max_devices);
+
+    // Sizing by simulation: one fleet per system, independent of the peak-factor plan except for
+    // its mean-load devices (the lower bound).
+    std::vector<SimulatedFleet> fleets;
+    SimulatedSizingOptions so;
+    if (opt->by_simulation) {
+      so.percentile = opt->percentile / 100.0;
+      so.ttft_s = opt->slo_ttft_ms > 0 ? std::optional<double>(opt->slo_ttft_ms / 1e3)
+                                       : f.demand.slo_ttft_s;
+      so.tpot_s = opt->slo_tpot_ms > 0 ? std::optional<double>(opt->slo_tpot_ms / 1e3)
+                                       : f.demand.slo_tpot_s;
+      so.requests = opt->sim_requests;
+      so.seed = opt->seed;
+      so.at_peak = opt->sim_at_peak;
+      so.max_batch = opt->sim_max_batch;
+      so.max_over_mean = opt->max_over_mean;
+      if (!opt->sim_layout.empty()) so.layout = parse_layout(opt->sim_layout, "--sim-layout");
+      for (const SystemPlan& p : plans) {
+        const SystemSpec* s = nullptr;
+        for (const SystemSpec& c : systems)
+          if (c.name == p.system) s = &c;
+        SimulatedFleet fleet;
+        if (!p.feasible) {
+          fleet.reason = "no mean-load plan: " + p.reason;
+          fleet.why = p.why;
+        } else {
+          const int nodes =
+              so.layout ? static_cast<int>((so.layout->devices() + s->devices_per_node - 1) /
+                                           s->devices_per_node)
+                        : s->default_nodes;
+          CommPlanner planner(*s, std::clamp(nodes, s->min_nodes, s->max_nodes));
+          fleet = size_fleet_by_simulation(model, *s, f.demand, p.average_devices, so, planner);
+        }
+        fleets.push_back(fleet);
+      }
+    }
 
     nlohmann::ordered_json j;
     j["demand"] = f.demand.name;
@@ -112,6 +194,30 @@ void setup_plan(CLI::App& app) {
              {"fits", b.fits},
              {"fastest_tpot_s", finite(b.fastest_tpot_s)},
              {"fastest_ttft_s", finite(b.fastest_ttft_s)}});
+      if (opt->by_simulation) {
+        const SimulatedFleet& x = fleets[static_cast<std::size_t>(rank - 1)];
+        row["simulated_fleet"] = {
+            {"feasible", x.feasible},
+            {"reason", x.reason},
+            {"percentile", so.percentile},
+            {"slo_ttft_s", so.ttft_s ? *so.ttft_s : 0.0},
+            {"slo_tpot_s", so.tpot_s ? *so.tpot_s : 0.0},
+            {"at_peak", so.at_peak},
+            {"replica_nodes", x.replica_nodes},
+            {"replica_devices", x.replica_devices},
+            {"replica_layout", x.replica_layout},
+            {"request_rate_per_s", x.request_rate_per_s},
+            {"mean_input_tokens_per_request", x.mean_input_tokens_per_request},
+            {"output_tokens_per_request", x.output_tokens_per_request},
+            {"mean_load_replicas", x.mean_load_replicas},
+            {"replicas", x.replicas},
+            {"devices", x.devices},
+            {"units", x.units},
+            {"ttft_quantile_s", x.ttft_quantile_s},
+            {"tpot_quantile_s", x.tpot_quantile_s},
+            {"slo_attainment", x.slo_attainment},
+            {"simulations", x.simulations}};
+      }
       j["ranking"].push_back(row);
       char buf[5][32];
       std::snprintf(buf[0], 32, "%.0f", p.capex_usd);
@@ -149,6 +255,37 @@ void setup_plan(CLI::App& app) {
                    "cheapest meeting its target among slices of a node and whole nodes up to "
                 << (plans.empty() ? 0 : plans.front().max_devices)
                 << " ranks (as `v4sim optimize` searches); units are whole nodes as sold.\n";
+      if (opt->by_simulation) {
+        Table st{{"system", "replica", "mean_load_replicas", "replicas", "devices", "units",
+                  "ttft_p", "tpot_p", "slo_attainment", "note"},
+                 {},
+                 {false, false, true, true, true, true, true, true, true, false}};
+        for (std::size_t i = 0; i < plans.size(); ++i) {
+          const SimulatedFleet& x = fleets[i];
+          char b[3][32];
+          std::snprintf(b[0], 32, "%.1f", x.ttft_quantile_s * 1e3);
+          std::snprintf(b[1], 32, "%.1f", x.tpot_quantile_s * 1e3);
+          std::snprintf(b[2], 32, "%.4f", x.slo_attainment);
+          const bool ran = x.simulations > 0;
+          st.rows.push_back({plans[i].system,
+                             x.replica_devices > 0
+                                 ? std::to_string(x.replica_devices) + " ranks, " + x.replica_layout
+                                 : "",
+                             ran ? std::to_string(x.mean_load_replicas) : "",
+                             x.feasible ? std::to_string(x.replicas) : "",
+                             x.feasible ? std::to_string(x.devices) : "",
+                             x.feasible ? std::to_string(x.units) : "", ran ? b[0] : "",
+                             ran ? b[1] : "", ran ? b[2] : "", x.feasible ? "" : x.reason});
+        }
+        char pct[32];
+        std::snprintf(pct, sizeof pct, "%g", opt->percentile);
+        std::cout << "\nSized by simulation (sim/fleet_sizing.h): replicas of the system's "
+                     "default deployment, Poisson arrivals at the "
+                  << (so.at_peak ? "peak" : "mean") << " request rate, p" << pct
+                  << " latencies (ms) against the targets; never fewer replicas than the mean "
+                     "load needs.\n\n";
+        write_text(std::cout, st);
+      }
     }
   });
 }

@@ -4,6 +4,7 @@
 #include "reports/studies/api_pricing.h"
 #include "reports/studies/hardware_purchase.h"
 #include "reports/studies/long_context.h"
+#include "reports/studies/serving_simulation.h"
 
 namespace v4sim {
 
@@ -11,6 +12,7 @@ report::Report run_scenario(const Scenario& s, const ProgressFn& progress) {
   if (s.kind == "long_context") return run_long_context(s, progress);
   if (s.kind == "hardware_purchase") return run_hardware_purchase(s, progress);
   if (s.kind == "api_pricing") return run_api_pricing(s, progress);
+  if (s.kind == "serving_simulation") return run_serving_simulation(s, progress);
   throw InputError(s.file + ": scenario kind '" + s.kind + "' has no runner yet");
 }
 

@@ -428,6 +428,54 @@ TEST(CliServing, BadInputExitsTwo) {
   }
 }
 
+// plan --size-by-simulation (sim/fleet_sizing.h): a simulated fleet per system, never smaller
+// than the mean load needs, in the JSON beside the peak-factor plan; bad options exit 2.
+TEST(CliServing, PlanSizedBySimulation) {
+  const std::filesystem::path file = std::filesystem::temp_directory_path() /
+                                     ("v4sim-plan-sim-" + std::to_string(::getpid()) + ".yaml");
+  std::ofstream(file) << R"(name: small
+model: deepseek-v4-flash
+estimate: "test"
+demand:
+  estimate: "test"
+  input_tokens_per_day: 20e9
+  output_tokens_per_day: 2e9
+  cache_hit_rate: 0
+  peak_to_average: 2.0
+  mtp_acceptance: 0.7
+  contexts:
+    - {context_tokens: 2048, share: 0.7}
+    - {context_tokens: 8192, share: 0.3}
+slo: {estimate: "test", tpot_ms: 50, ttft_ms: 2000}
+prices: {estimate: "test", basis: tco}
+candidates: [hgx-h200]
+)";
+  const Outcome p =
+      run("plan " + file.string() + " --size-by-simulation --sim-requests 500 " + "--format json");
+  ASSERT_EQ(p.code, 0) << p.out;
+  const auto j = nlohmann::json::parse(p.out);
+  const auto& row = j["ranking"].at(0);
+  ASSERT_TRUE(row["feasible"].get<bool>()) << row["reason"];
+  const auto& f = row["simulated_fleet"];
+  ASSERT_TRUE(f["feasible"].get<bool>()) << f["reason"];
+  EXPECT_DOUBLE_EQ(f["percentile"].get<double>(), 0.99);
+  EXPECT_DOUBLE_EQ(f["slo_ttft_s"].get<double>(), 2.0);  // the demand's target by default
+  EXPECT_GE(f["replicas"].get<int>(), f["mean_load_replicas"].get<int>());
+  // The mean-load fleet carries the plan's average busy ranks (peak over peak_to_average).
+  EXPECT_GE(f["mean_load_replicas"].get<double>() * f["replica_devices"].get<double>(),
+            row["peak_devices"].get<double>() / 2.0 - 1e-9);
+  EXPECT_LE(f["ttft_quantile_s"].get<double>(), 2.0);
+  EXPECT_EQ(f["devices"].get<int>(), f["replicas"].get<int>() * f["replica_devices"].get<int>());
+  // Without the flag the JSON is as before: no simulated fleet.
+  const Outcome plain = run("plan " + file.string() + " --format json");
+  ASSERT_EQ(plain.code, 0) << plain.out;
+  EXPECT_FALSE(nlohmann::json::parse(plain.out)["ranking"].at(0).contains("simulated_fleet"));
+  const Outcome bad = run("plan " + file.string() + " --size-by-simulation --percentile 120");
+  EXPECT_EQ(bad.code, 2) << bad.out;
+  EXPECT_NE(bad.out.find("--percentile"), std::string::npos) << bad.out;
+  std::filesystem::remove(file);
+}
+
 // `validate --deployments`: every row of the shipped development set is predicted (finite values,
 // no accuracy threshold: the step model is being changed) and the summary is present.
 TEST(CliValidateDeployments, JsonHasEveryRowAndTheSummary) {

@@ -60,6 +60,28 @@ workloads:
   - {estimate: "test", name: docs, requests_per_month: 10, input_tokens_per_request: 20000, output_tokens_per_request: 1000, cache_hit_rate: 0.5}
 )";
 
+/// A small valid serving_simulation scenario (one model, one system, 200 synthetic requests).
+inline const std::string kSmallServing = R"(name: serving-test
+title: "A small serving simulation"
+kind: serving_simulation
+estimate: "test"
+models: [deepseek-v4-flash]
+systems: [hgx-h200]
+mtp_acceptance: 0.7
+slo: {estimate: "test", tpot_ms: 50, ttft_ms: 300}
+simulation:
+  estimate: "test traffic"
+  max_batch: 64
+  attainment_target: 0.99
+  arrivals:
+    rate_per_s: 2
+    requests: 200
+    input_tokens: {min: 256, max: 2048}
+    output_tokens: 128
+    seed: 7
+  sweep_rates_per_s: [1, 4, 500]
+)";
+
 class TempScenarios {
  public:
   TempScenarios() {

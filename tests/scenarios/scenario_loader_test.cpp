@@ -81,7 +81,7 @@ TEST(ScenarioLoader, ReadsAnApiScenarioAndConvertsCny) {
 
 TEST(ScenarioLoader, UnknownKind) {
   expect_error(edit(kSmallPurchase, "kind: hardware_purchase", "kind: hardware_buying"), 3, "kind",
-               "expected long_context, hardware_purchase or api_pricing");
+               "expected long_context, hardware_purchase, api_pricing or serving_simulation");
 }
 
 TEST(ScenarioLoader, ContextSharesMustAddUpToOne) {
