@@ -398,18 +398,25 @@ struct PerfModel::Impl {
   /// Every field a lookup depends on besides the call's cost (which only scales the result
   /// through its ideal time: same shape and precision, same efficiency).
   using MemoKey = std::array<double, 25>;
+  // Bitwise hash and equality (a key is a copy of the call's fields, never NaN): independent
+  // multiplies that pipeline, and one memcmp.
   struct KeyHash {
     std::size_t operator()(const MemoKey& k) const {
-      std::size_t h = 1469598103934665603ull;  // FNV-1a over the fields' bit patterns
-      for (double v : k) {
+      std::uint64_t h = 0;
+      for (std::size_t i = 0; i < k.size(); ++i) {
         std::uint64_t bits = 0;
-        std::memcpy(&bits, &v, sizeof bits);
-        h = (h ^ bits) * 1099511628211ull;
+        std::memcpy(&bits, &k[i], sizeof bits);
+        h += (bits ^ (bits >> 31)) * (0x9E3779B97F4A7C15ull + 2 * i);
       }
-      return h;
+      return static_cast<std::size_t>(h ^ (h >> 29));
     }
   };
-  std::unordered_map<MemoKey, Found, KeyHash> memo;
+  struct KeyEqual {
+    bool operator()(const MemoKey& a, const MemoKey& b) const {
+      return std::memcmp(a.data(), b.data(), sizeof(MemoKey)) == 0;
+    }
+  };
+  std::unordered_map<MemoKey, Found, KeyHash, KeyEqual> memo;
 
   void load_class(Source& s, KernelClass k) {
     if (!s.listed) {

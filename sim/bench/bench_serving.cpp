@@ -2,6 +2,8 @@
 // tables included, loaded before timing), and a prefill of a long prompt in chunks.
 #include <benchmark/benchmark.h>
 
+#include <vector>
+
 #include "hardware/system.h"
 #include "models/model_loader.h"
 #include "sim/analytic.h"
@@ -29,6 +31,29 @@ void BM_Predict(benchmark::State& state, const char* model, const char* system,
   state.counters["points_per_s"] =
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
+
+/// Decode batches priced as a search prices them: sweep_batches on one prepared layout, no op table.
+void BM_SweepPoint(benchmark::State& state) {
+  const v4sim::PreparedModel m = v4sim::prepare(v4sim::load_model("deepseek-v4-flash"));
+  const v4sim::SystemSpec sys = v4sim::load_system("hgx-h200");
+  v4sim::CommPlanner planner(sys, 1);
+  v4sim::ServingConfig config;
+  config.layout = v4sim::Layout{1, 8, 1, 8};
+  config.op_timings = false;
+  v4sim::Workload w;
+  w.context_tokens = 32768;
+  std::vector<std::int64_t> batches;
+  for (std::int64_t b = 16; b <= 256; b += 16) batches.push_back(b);
+  v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
+  for (auto _ : state) {
+    const auto r = v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
+    benchmark::DoNotOptimize(r.back().step_s);
+  }
+  state.counters["points_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * static_cast<std::int64_t>(batches.size())),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SweepPoint)->Unit(benchmark::kMicrosecond);
 
 BENCHMARK_CAPTURE(BM_Predict, v4_flash_h200_decode, "deepseek-v4-flash", "hgx-h200",
                   v4sim::Phase::decode)
