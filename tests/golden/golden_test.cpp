@@ -15,6 +15,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 namespace {
 
@@ -62,9 +63,15 @@ TEST_P(Golden, ReportMatchesReferenceAndIsDeterministic) {
   const fs::path tmp =
       fs::temp_directory_path() / ("v4sim-golden-" + name + "-" + std::to_string(::getpid()));
   fs::remove_all(tmp);
-  std::string log;
-  ASSERT_EQ(run("report " + name + " -o " + (tmp / "a").string(), log), 0) << log;
-  ASSERT_EQ(run("report " + name + " -o " + (tmp / "b").string(), log), 0) << log;
+  // The two runs go side by side: the purchase report is the suite's longest test.
+  std::string log, log_b;
+  int status_b = -1;
+  std::thread second(
+      [&] { status_b = run("report " + name + " -o " + (tmp / "b").string(), log_b); });
+  const int status_a = run("report " + name + " -o " + (tmp / "a").string(), log);
+  second.join();
+  ASSERT_EQ(status_a, 0) << log;
+  ASSERT_EQ(status_b, 0) << log_b;
 
   // Determinism: every file of the second run equals the first, byte for byte.
   std::size_t files = 0;
