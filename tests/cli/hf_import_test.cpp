@@ -124,7 +124,7 @@ TEST(HfImportErrors, NameFileLineAndField) {
        ":11:", "hc_multi"},
       {"deepseek-v4-flash", "\"compress_ratios\": [0, 0, 4,", "\"compress_ratios\": [0, 0, 5,",
        ":66:", "expected 0, csa_ratio or hca_ratio"},
-      {"deepseek-v3", "\"fmt\": \"e4m3\"", "\"fmt\": \"e5m2\"", ":41:", "expected e4m3"},
+      {"deepseek-v3", "\"fmt\": \"e4m3\"", "\"fmt\": \"e5m2\"", ":39:", "expected e4m3"},
       {"deepseek-v3.2", "\"n_routed_experts\": 256", "\"n_routed_experts\": 250",
        ":23:", "num_groups"},
   };
