@@ -7,6 +7,7 @@
 #include "hardware/system.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
+#include "reports/cli/assumed.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/values.h"
 #include "reports/table.h"
@@ -40,6 +41,7 @@ void setup_plan(CLI::App& app) {
     nlohmann::ordered_json j;
     j["demand"] = f.demand.name;
     j["model"] = model.spec.name;
+    add_assumed(j, model.spec);  // a config.json import: the defaults it took
     j["assumptions"] = {{"input_tokens_per_day", f.demand.input_tokens_per_day},
                         {"output_tokens_per_day", f.demand.output_tokens_per_day},
                         {"cache_hit_rate", f.demand.cache_hit_rate},
@@ -136,6 +138,7 @@ void setup_plan(CLI::App& app) {
       std::cout << j.dump(2) << '\n';
     } else if (format == OutputFormat::csv) {
       write_csv(std::cout, t);
+      print_assumed(std::cerr, model.spec);  // keeps the CSV a table
     } else {
       std::cout << "Demand '" << f.demand.name << "' served with " << model.spec.name << ": "
                 << f.demand.input_tokens_per_day << " input + " << f.demand.output_tokens_per_day
@@ -149,6 +152,7 @@ void setup_plan(CLI::App& app) {
                    "cheapest meeting its target among slices of a node and whole nodes up to "
                 << (plans.empty() ? 0 : plans.front().max_devices)
                 << " ranks (as `v4sim optimize` searches); units are whole nodes as sold.\n";
+      print_assumed(std::cout, model.spec);
     }
   });
 }
