@@ -7,6 +7,7 @@
 #include <limits>
 #include <numeric>
 #include <optional>
+#include <set>
 #include <unordered_map>
 
 // Boost 1.74's pchip calls isnan unqualified at its definition: make std::isnan visible there.
@@ -16,6 +17,7 @@ using std::isnan;
 #include "kernels/indexer_scoring.h"
 #include "kernels/linear.h"
 #include "kernels/mla_attention.h"
+#include "models/config/data_paths.h"
 #include "models/config/input_error.h"
 
 namespace v4sim {
@@ -373,6 +375,7 @@ struct PerfModel::Impl {
   /// One measured device: its tables, loaded one kernel class at a time on first use.
   struct Source {
     Accelerator device;
+    std::filesystem::path folder;    // <perf dir>/<device>: the first search folder that has it
     std::vector<std::string> stems;  // table files of the folder, listed once
     bool listed = false;
     bool device_loaded = false;  // siblings: the accelerator file is read when first needed
@@ -391,7 +394,8 @@ struct PerfModel::Impl {
   };
 
   Accelerator target;
-  std::filesystem::path perf_dir, accelerators_dir;
+  std::vector<std::filesystem::path> perf_dirs;  // search order
+  std::filesystem::path accelerators_dir;        // empty: the search path
   Source own;
   bool siblings_listed = false;
   std::vector<std::unique_ptr<Source>> siblings;  // nearest first
@@ -422,15 +426,19 @@ struct PerfModel::Impl {
     if (!s.listed) {
       s.listed = true;
       std::error_code ec;
-      const std::filesystem::path folder = perf_dir / s.device.name;
-      if (std::filesystem::is_directory(folder, ec)) s.stems = list_table_stems(folder);
+      for (const std::filesystem::path& dir : perf_dirs)
+        if (std::filesystem::is_directory(dir / s.device.name, ec)) {
+          s.folder = dir / s.device.name;
+          s.stems = list_table_stems(s.folder);
+          break;
+        }
     }
     if (s.loaded[static_cast<int>(k)]) return;
     s.loaded[static_cast<int>(k)] = true;
     for (const std::string& stem : s.stems)
       if (stem_names_class(stem, k)) {
-        s.tables.push_back(std::make_unique<PerfTable>(
-            load_perf_table(perf_dir / s.device.name / (stem + ".yaml"))));
+        s.tables.push_back(
+            std::make_unique<PerfTable>(load_perf_table(s.folder / (stem + ".yaml"))));
         s.prepared.emplace_back();
       }
   }
@@ -440,16 +448,23 @@ struct PerfModel::Impl {
   void list_siblings() {
     if (siblings_listed) return;
     siblings_listed = true;
-    for (const std::string& name : list_measured_accelerators(perf_dir)) {
-      if (name == target.name) continue;
-      std::error_code ec;
-      if (!std::filesystem::exists(accelerators_dir / (name + ".yaml"), ec)) continue;
-      auto s = std::make_unique<Source>();
-      s->device.name = name;
-      s->stems = list_table_stems(perf_dir / name);
-      s->listed = true;
-      siblings.push_back(std::move(s));
-    }
+    const auto accelerator_dirs = data::dirs_or(accelerators_dir, "hardware/accelerators");
+    std::set<std::string> seen = {target.name};  // a name's first folder shadows later ones
+    for (const std::filesystem::path& dir : perf_dirs)
+      for (const std::string& name : list_measured_accelerators(dir)) {
+        if (!seen.insert(name).second) continue;
+        std::error_code ec;
+        if (std::none_of(accelerator_dirs.begin(), accelerator_dirs.end(), [&](const auto& d) {
+              return std::filesystem::exists(d / (name + ".yaml"), ec);
+            }))
+          continue;
+        auto s = std::make_unique<Source>();
+        s->device.name = name;
+        s->folder = dir / name;
+        s->stems = list_table_stems(s->folder);
+        s->listed = true;
+        siblings.push_back(std::move(s));
+      }
   }
 
   /// Siblings of the target's vendor with a table of class k, nearest first (by BF16 peak and HBM
@@ -551,7 +566,7 @@ PerfModel::PerfModel(const Accelerator& target, std::filesystem::path perf_dir,
                      std::filesystem::path accelerators_dir)
     : impl_(std::make_unique<Impl>()) {
   impl_->target = target;
-  impl_->perf_dir = std::move(perf_dir);
+  impl_->perf_dirs = data::dirs_or(perf_dir, "hardware/perf");
   impl_->accelerators_dir = std::move(accelerators_dir);
   impl_->own.device = target;
 }

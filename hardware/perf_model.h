@@ -79,11 +79,16 @@ struct PerfEstimate {
 /// The measured tables a run may draw on: the target device's own and those of the other measured
 /// accelerators of its vendor, nearest first. Tables load one kernel class at a time when first
 /// asked for, and lookups are memoised by shape (an op repeated in 61 layers is looked up once).
-/// Reads hardware/perf/ and hardware/accelerators/ (or the given folders). Not thread-safe.
+/// Reads hardware/perf/ and hardware/accelerators/ of the catalogue search path (V4SIM_PATH,
+/// --catalogue, then the data root: models/config/data_paths.h), so a private accelerator's tables
+/// kept outside the tree are found like the shipped ones; or only the folders given. An
+/// accelerator's tables are those of the first folder with hardware/perf/<name>/. Not
+/// thread-safe.
 class PerfModel {
  public:
-  PerfModel(const Accelerator& target, std::filesystem::path perf_dir = default_perf_dir(),
-            std::filesystem::path accelerators_dir = default_accelerators_dir());
+  /// Empty folders: the search path.
+  PerfModel(const Accelerator& target, std::filesystem::path perf_dir = {},
+            std::filesystem::path accelerators_dir = {});
   ~PerfModel();
   PerfModel(PerfModel&&) noexcept;
   PerfModel& operator=(PerfModel&&) noexcept;

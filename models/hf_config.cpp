@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "models/config/data_paths.h"
+
 namespace v4sim::hf {
 namespace {
 
@@ -41,7 +43,7 @@ constexpr const char* kIgnored[] = {"architectures",
 struct Builder {
   MapReader& m;
   YAML::Node out;
-  std::vector<std::string>& assumed;
+  std::vector<AssumedValue>& assumed;
 
   /// The config's own node for `key` (validated as an integer in [min, max]): errors and later
   /// checks point at config.json:line:col.
@@ -60,7 +62,9 @@ struct Builder {
     if (m.has(key)) return integer(key, min, max);
     return YAML::Node(fallback);
   }
-  void assume(const std::string& line) { assumed.push_back(line); }
+  void assume(std::string field, std::string value, std::string reason) {
+    assumed.push_back({std::move(field), std::move(value), std::move(reason)});
+  }
 };
 
 constexpr std::int64_t kMaxDim = 1 << 24;
@@ -72,7 +76,7 @@ bool is_config_json(std::string_view path) {
   return path.size() >= 5 && path.substr(path.size() - 5) == ".json";
 }
 
-config::Document to_catalogue(const config::Document& json, std::vector<std::string>& assumed) {
+config::Document to_catalogue(const config::Document& json, std::vector<AssumedValue>& assumed) {
   MapReader m(json.root, json.file, "");
   Builder b{m, YAML::Node(YAML::NodeType::Map), assumed};
   for (const char* key : kIgnored) m.allow(key);
@@ -95,7 +99,8 @@ config::Document to_catalogue(const config::Document& json, std::vector<std::str
   if (m.has("moe_layer_freq") && m.integer("moe_layer_freq", 1, kMaxCount) != 1)
     m.fail("moe_layer_freq", "only 1 (every layer after the dense ones is MoE) is supported");
 
-  const std::string src = json.file + " (Hugging Face config.json)";
+  // Shown in reports: relative to the data root or catalogue folder, never this machine's path.
+  const std::string src = data::display_path(json.file) + " (Hugging Face config.json)";
   const std::filesystem::path file(json.file);
   const std::string name = file.parent_path().filename().string();
   YAML::Node& out = b.out;
@@ -135,9 +140,9 @@ config::Document to_catalogue(const config::Document& json, std::vector<std::str
         "csa_ratio 4 and hca_ratio 128: a config.json lists per-layer compress_ratios without "
         "naming the kinds; DeepSeek-V4 report section 4.2.1 (CSA m = 4, HCA m' = 128) and the "
         "transformers DeepseekV4 default compress_rates";
-    b.assume(
-        "attention.csa_ratio: 4, attention.hca_ratio: 128 (not in config.json; DeepSeek-V4 report "
-        "section 4.2.1)");
+    b.assume("attention.csa_ratio, attention.hca_ratio", "4, 128",
+             "compress_ratios lists each layer's ratio without naming its kind; DeepSeek-V4 "
+             "report section 4.2.1 (CSA m = 4, HCA m' = 128)");
     const auto ratios = m.integer_list("compress_ratios", 0, kMaxDim);
     has_csa = std::find(ratios.begin(), ratios.end(), 4) != ratios.end();
     att["compress_ratios"] = m.node("compress_ratios");
@@ -228,13 +233,18 @@ config::Document to_catalogue(const config::Document& json, std::vector<std::str
   if (fp8) {
     fp8_format = type == Type::v4 ? "fp8_block128_ue8m0" : "fp8_block128_fp32";
     b.assume(
-        "weights: FP8 scales stored as " +
-        std::string(type == Type::v4
-                        ? "UE8M0 per 128x128 block (the V4 checkpoints' F8_E8M0 .scale tensors)"
-                        : "fp32 per 128x128 block (weight_scale_inv, DeepSeek-V3 "
-                          "README_WEIGHTS.md)"));
+        "weights.attention, weights.indexer, weights.shared_experts, weights.dense_ffn, "
+        "weights.mtp_projections",
+        fp8_format,
+        "quantization_config names FP8 E4M3 in 128x128 blocks, not how the scales are "
+        "stored; " +
+            std::string(type == Type::v4
+                            ? "the V4 checkpoints store UE8M0 per block (F8_E8M0 .scale "
+                              "tensors)"
+                            : "the V3 checkpoints store fp32 per block (weight_scale_inv, "
+                              "DeepSeek-V3 README_WEIGHTS.md)"));
   } else {
-    b.assume("weights: BF16 (no quantization_config)");
+    b.assume("weights", "bf16", "no quantization_config");
   }
   std::string experts = fp8_format;
   m.allow("expert_dtype");
@@ -244,10 +254,9 @@ config::Document to_catalogue(const config::Document& json, std::vector<std::str
     experts = "mxfp4";
   } else if (type == Type::v4) {
     experts = "mxfp4";
-    b.assume(
-        "weights.routed_experts: mxfp4 (no expert_dtype; the DeepSeek-V4-Pro checkpoint stores "
-        "its routed experts as packed E2M1 with F8_E8M0 scales per 32, shared/reference/models.md "
-        "section 1)");
+    b.assume("weights.routed_experts", "mxfp4",
+             "no expert_dtype; the DeepSeek-V4-Pro checkpoint stores its routed experts as packed "
+             "E2M1 with F8_E8M0 scales per 32 (shared/reference/models.md section 1)");
   }
   YAML::Node w;
   w["source"] = src + " quantization_config, expert_dtype";
@@ -265,7 +274,9 @@ config::Document to_catalogue(const config::Document& json, std::vector<std::str
   w["lm_head"] = "bf16";
   w["mtp_projections"] = fp8_format;
   out["weights"] = w;
-  b.assume("weights: router, compressor, embedding, LM head in BF16 (checkpoint headers)");
+  b.assume("weights.router, weights.compressor, weights.embedding, weights.lm_head", "bf16",
+           "a config.json does not name them; the DeepSeek checkpoints store them in BF16 "
+           "(headers cited by models/deepseek-v4-pro.yaml, models/deepseek-v3.yaml)");
 
   // Compute precisions: what the deployed kernels run, which no config states (the same values
   // and sources as the catalogue entries).
@@ -286,9 +297,16 @@ config::Document to_catalogue(const config::Document& json, std::vector<std::str
   c["router"] = "fp32";
   c["lm_head"] = "bf16";
   out["compute"] = c;
-  b.assume("compute: linears and experts in " + linear +
-           ", core attention BF16, router FP32, LM head BF16, compressor FP32, indexer scores " +
-           (type == Type::v4 ? "FP4" : "FP8") + " (the catalogue entries' kernels)");
+  const std::string why =
+      "a config.json names storage formats, not the precisions kernels compute in; the catalogue "
+      "entries' values";
+  b.assume(
+      "compute.attention_projections, compute.indexer_projections, compute.routed_experts, "
+      "compute.shared_experts, compute.dense_ffn",
+      linear, why);
+  b.assume("compute.core_attention, compute.lm_head", "bf16", why);
+  b.assume("compute.router, compute.compressor", "fp32", why);
+  b.assume("compute.indexer_scoring", type == Type::v4 ? "fp4" : "fp8", why);
 
   // KV formats: the production kernels' layouts (FlashMLA, DeepGEMM), not part of a config.
   YAML::Node kv;
@@ -308,12 +326,19 @@ config::Document to_catalogue(const config::Document& json, std::vector<std::str
   kv["deploy"] = deploy;
   kv["bf16"] = bf16;
   out["kv_cache"] = kv;
-  b.assume(std::string("kv_cache.deploy: ") +
-           (type == Type::v4
-                ? "584-byte FP8 sparse entries, 68-byte MXFP4 indexer keys"
-                : "656-byte FP8 latents" +
-                      std::string(type == Type::v32 ? ", 132-byte FP8 indexer keys" : "")) +
-           " (FlashMLA / DeepGEMM layouts); kv_cache.bf16: BF16 everywhere");
+  const std::string no_kv = "a config.json has no KV-cache format; ";
+  b.assume("kv_cache.deploy",
+           type == Type::v4
+               ? "main_entry v4_fp8_sparse (584 B), indexer_key mxfp4 (68 B), "
+                 "state fp32"
+               : "main_entry v32_fp8_sparse (656 B)" +
+                     std::string(type == Type::v32 ? ", indexer_key fp8_fp32_scale (132 B)" : "") +
+                     ", state fp32",
+           no_kv + "the production kernels' layouts (FlashMLA, DeepGEMM)");
+  b.assume(
+      "kv_cache.bf16",
+      "main_entry bf16" + std::string(out["indexer"] ? ", indexer_key bf16" : "") + ", state fp32",
+      no_kv + "the unquantised reference layout");
 
   m.finish();
   return {json.file, out};

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "models/config/strict_yaml.h"
+#include "models/model_spec.h"
 
 namespace v4sim::hf {
 
@@ -21,7 +22,7 @@ bool is_config_json(std::string_view path);
 /// is its folder's name (models/hf/deepseek-v4-pro/config.json -> deepseek-v4-pro). Unknown keys,
 /// wrong types, values out of range and unsupported settings (another model_type, a quantisation
 /// other than FP8 E4M3 in 128x128 blocks, tied embeddings) throw InputError at file:line:col.
-/// `assumed` receives one line per default applied.
-config::Document to_catalogue(const config::Document& json, std::vector<std::string>& assumed);
+/// `assumed` receives one entry per default applied.
+config::Document to_catalogue(const config::Document& json, std::vector<AssumedValue>& assumed);
 
 }  // namespace v4sim::hf

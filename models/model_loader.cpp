@@ -316,7 +316,7 @@ ModelSpec load_model(std::string_view name_or_path, const std::filesystem::path&
   if (looks_like_path(name_or_path)) {
     const config::Document doc = config::load_file(std::filesystem::path(name_or_path));
     if (!hf::is_config_json(doc.file)) return read_model(doc);
-    std::vector<std::string> assumed;
+    std::vector<AssumedValue> assumed;
     ModelSpec spec = read_model(hf::to_catalogue(doc, assumed));
     spec.assumed = std::move(assumed);
     return spec;

@@ -114,6 +114,13 @@ struct PublishedTotals {
   double active_params = 0;  // headline activated per token
 };
 
+/// A value v4sim needs that a Hugging Face config.json does not state, and the default it took.
+struct AssumedValue {
+  std::string field;   // catalogue field(s), e.g. "kv_cache.deploy"
+  std::string value;   // the default taken, e.g. "main_entry v4_fp8_sparse (584 B), ..."
+  std::string reason;  // why the config cannot say, and where the default comes from
+};
+
 struct ModelSpec {
   std::string name;          // catalogue name, e.g. deepseek-v4-pro
   std::string display_name;  // e.g. DeepSeek-V4-Pro
@@ -134,8 +141,8 @@ struct ModelSpec {
   std::vector<LayerSpec> layers;  // num_layers main layers, then num_mtp_layers MTP blocks
   PublishedTotals published;
   /// A model imported from a Hugging Face config.json (models/hf_config.h): each value v4sim needs
-  /// that the config does not state, as "<field>: <value> (<why>)". Empty for catalogue YAML.
-  std::vector<std::string> assumed;
+  /// that the config does not state, with the default taken. Empty for catalogue YAML.
+  std::vector<AssumedValue> assumed;
 
   /// The KV format called `name`; throws InputError listing the model's formats otherwise.
   const KvFormat& kv_format(std::string_view name) const;

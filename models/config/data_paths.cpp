@@ -24,7 +24,7 @@ const char* env(const char* name) {
 }
 
 constexpr const char* kParts[] = {"models", "hardware/accelerators", "hardware/systems",
-                                  "scenarios"};
+                                  "hardware/perf", "scenarios"};
 
 bool is_dir(const fs::path& p) {
   std::error_code ec;
@@ -104,7 +104,8 @@ std::vector<fs::path> user_catalogues() {
     if (!has_any_part(dir))
       throw InputError("V4SIM_PATH (or --catalogue) folder '" + dir +
                        "': has none of models/, hardware/accelerators/, hardware/systems/, "
-                       "scenarios/ (a catalogue folder has the layout of share/v4sim)");
+                       "hardware/perf/, scenarios/ (a catalogue folder has the layout of "
+                       "share/v4sim)");
     out.emplace_back(dir);
   }
   return out;

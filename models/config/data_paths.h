@@ -10,8 +10,9 @@
 //      CMAKE_INSTALL_PREFIX the libraries were configured with.
 // Search path: the folders of V4SIM_PATH (':'-separated; the CLI's repeatable --catalogue DIR puts
 // its folders in front), each with the layout of the data root (DIR/models/*.yaml,
-// DIR/hardware/accelerators/*.yaml, DIR/hardware/systems/*.yaml, DIR/scenarios/*.yaml), then the
-// data root. A name resolves to the first folder that has it.
+// DIR/hardware/accelerators/*.yaml, DIR/hardware/systems/*.yaml, DIR/hardware/perf/<accelerator>/
+// kernel tables, DIR/scenarios/*.yaml), then the data root. A name resolves to the first folder
+// that has it (an accelerator's measured tables: the first folder with hardware/perf/<name>/).
 //
 // Nothing is cached: every call reads the environment, so there is no global state to set up.
 #pragma once

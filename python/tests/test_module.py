@@ -78,7 +78,11 @@ def test_hugging_face_config_and_its_assumptions():
     yaml = v4sim.cost(model="deepseek-v4-flash", context="1m")
     assert hf[0]["kv_cache"] == yaml[0]["kv_cache"]
     assert hf[0]["flops"] == yaml[0]["flops"]
-    assert any("kv_cache.deploy" in line for line in hf[0]["assumed"])
+    assert any(a["field"] == "kv_cache.deploy" for a in hf[0]["assumed"])
+    p = v4sim.predict(model=path, system="hgx-h200", devices=8, context="4k", batch=16)
+    assert {"field", "value", "reason"} <= set(p["assumed"][0])
+    assert "assumed" not in v4sim.predict(
+        model="deepseek-v4-flash", system="hgx-h200", devices=8, context="4k", batch=16)
 
 
 def test_report_writes_its_folder(tmp_path):

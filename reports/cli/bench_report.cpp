@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 
 #include "kernels/parallel.h"
@@ -172,9 +173,13 @@ Json case_json(const Yardstick& y, const bench::CaseResult& r) {
 }  // namespace
 
 std::string default_host_file() {
-  std::string path(V4SIM_SOURCE_DIR);
-  path.append("/build/host.yaml");
-  return path;
+  // Measured per machine and regenerated at will: a user cache (XDG Base Directory rules: a
+  // relative XDG_CACHE_HOME is ignored), never the source or install tree, which may be read-only.
+  if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && xdg[0] == '/')
+    return std::string(xdg) + "/v4sim/host.yaml";
+  if (const char* home = std::getenv("HOME"); home && home[0] == '/')
+    return std::string(home) + "/.cache/v4sim/host.yaml";
+  return "v4sim-host/host.yaml";  // no home folder: under the working directory
 }
 
 bench::SuiteMode SuiteOptions::mode() const {

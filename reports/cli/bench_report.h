@@ -29,9 +29,15 @@ struct SuiteOptions {
   bench::SuiteMode mode() const;
 };
 
-/// <source tree>/build/host.yaml: where `calibrate` writes and `validate` reads by default
-/// (build/ is not committed).
+/// Where `calibrate` writes and `validate` reads by default, whatever the working directory and
+/// wherever v4sim is installed: $XDG_CACHE_HOME/v4sim/host.yaml, else $HOME/.cache/v4sim/host.yaml,
+/// else v4sim-host/host.yaml under the working directory. The host tables go to perf/host/ beside
+/// it. Read from the environment on each call.
 std::string default_host_file();
+
+/// The rule above in words, for --help.
+inline constexpr const char* kDefaultHostFileHelp =
+    "default: $XDG_CACHE_HOME/v4sim/host.yaml, else ~/.cache/v4sim/host.yaml";
 
 /// Adds --quick, --filter and the hidden --smoke to a command.
 void add_suite_options(CLI::App* cmd, SuiteOptions& o);

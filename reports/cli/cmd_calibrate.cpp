@@ -1,11 +1,12 @@
 // `v4sim calibrate [--quick] [-o FILE]`: measures this host (GEMM rate, streams, a tiny kernel
 // call; before and after the suite, keeping the best of each figure), runs the kernel suite,
-// writes the host accelerator file (default build/host.yaml, generated, not committed), loads it
-// back and shows how well it predicts the suite just run.
+// writes the host accelerator file (default: the user's cache, $XDG_CACHE_HOME/v4sim/host.yaml
+// or ~/.cache/v4sim/host.yaml; generated, never in the source or install tree), loads it back and
+// shows how well it predicts the suite just run.
 // It also times the reference kernels on a calibration grid of shapes (not the suite's) and
 // writes them as the host's measured kernel tables, in the hardware/perf format, into
-// <host file folder>/perf/host/ (default build/perf/host/), each loaded back by the strict table
-// loader; `validate` predicts through them as PerfModel does for a GPU.
+// <host file folder>/perf/host/ (default ~/.cache/v4sim/perf/host/), each loaded back by the
+// strict table loader; `validate` predicts through them as PerfModel does for a GPU.
 // What is fitted from what: kernels/bench/host_calibration.h; the tables: host_tables.h.
 #include <filesystem>
 #include <fstream>
@@ -84,7 +85,10 @@ void setup_calibrate(CLI::App& app) {
       "Measure this host and write a host accelerator file (peaks, bandwidth and efficiencies "
       "fitted to calibration micro-benchmarks) for `v4sim validate`");
   add_suite_options(cmd, opt->suite);
-  cmd->add_option("-o,--output", opt->output, "Host file to write")->capture_default_str();
+  cmd->add_option(
+      "-o,--output", opt->output,
+      std::string("Host file to write; its kernel tables go to perf/host/ beside it (") +
+          kDefaultHostFileHelp + "; `validate` reads the same default)");
   cmd->callback([opt] {
     const std::vector<bench::SuiteCase> cases = selected_cases(opt->suite);
     const bench::SuiteMode mode = opt->suite.mode();

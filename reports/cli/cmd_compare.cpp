@@ -6,6 +6,7 @@
 
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
+#include "reports/cli/assumed.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/values.h"
 #include "reports/table.h"
@@ -83,7 +84,7 @@ void setup_compare(CLI::App& app) {
           row["flops_vs_first"] = flops / first_flops;
           row["kv_vs_first"] = kv / first_kv;
         }
-        if (!spec.assumed.empty()) row["assumed"] = spec.assumed;  // a config.json import
+        add_assumed(row, spec);  // a config.json import
         out.push_back(row);
       }
     }

@@ -5,6 +5,7 @@
 
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
+#include "reports/cli/assumed.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/values.h"
 #include "reports/table.h"
@@ -86,7 +87,7 @@ Json to_json(const ModelSpec& spec, const AnalyticResult& r) {
                 {"kv_cache_read", r.total.read(MemClass::kv_cache)},
                 {"kv_cache_written", r.total.written(MemClass::kv_cache)}}}};
   // A Hugging Face config.json import: the defaults it needed (models/hf_config.h).
-  if (!spec.assumed.empty()) out["assumed"] = spec.assumed;
+  add_assumed(out, spec);
   return out;
 }
 
@@ -171,7 +172,10 @@ void setup_cost(CLI::App& app) {
   auto opt = std::make_shared<Options>();
   CLI::App* cmd = app.add_subcommand(
       "cost", "Parameters, KV cache and FLOPs of one model at one or more context lengths");
-  cmd->add_option("--model", opt->model, "Catalogue name or path to a model YAML")->required();
+  cmd->add_option("--model", opt->model,
+                  "Catalogue name, path to a model YAML, or a Hugging Face config.json (the "
+                  "defaults it lacks are printed as Assumed)")
+      ->required();
   cmd->add_option("--context", opt->context, "Context tokens: 4096, 4k, 128K, 1m or a list 4k,1m")
       ->required();
   cmd->add_option("--phase", opt->phase,

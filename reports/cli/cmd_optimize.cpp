@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/config/input_error.h"
+#include "reports/cli/assumed.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/serving_options.h"
 #include "reports/cli/values.h"
@@ -59,6 +60,7 @@ void setup_optimize(CLI::App& app) {
       nlohmann::ordered_json j;
       j["model"] = req.model.spec.name;
       j["system"] = req.system.name;
+      add_assumed(j, req.model.spec);  // a config.json import: the defaults it took
       j["device_counts_tried"] = sizes;
       j["layouts_tried"] = o.layouts_tried;
       j["points_evaluated"] = o.points.size();
@@ -91,6 +93,7 @@ void setup_optimize(CLI::App& app) {
     for (std::size_t i : o.frontier) add(i, o.cheapest && *o.cheapest == i ? " *" : "");
     if (format == OutputFormat::csv) {
       write_csv(std::cout, t);
+      print_assumed(std::cerr, req.model.spec);  // keeps the CSV a table
       return;
     }
     std::string searched;
@@ -123,6 +126,7 @@ void setup_optimize(CLI::App& app) {
     } else {
       std::cout << "\nno point meets the SLO\n";
     }
+    print_assumed(std::cout, req.model.spec);
   });
 }
 

@@ -8,6 +8,7 @@
 #include "hardware/system.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
+#include "reports/cli/assumed.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/values.h"
 #include "reports/table.h"
@@ -122,6 +123,7 @@ void setup_plan(CLI::App& app) {
     nlohmann::ordered_json j;
     j["demand"] = f.demand.name;
     j["model"] = model.spec.name;
+    add_assumed(j, model.spec);  // a config.json import: the defaults it took
     j["assumptions"] = {{"input_tokens_per_day", f.demand.input_tokens_per_day},
                         {"output_tokens_per_day", f.demand.output_tokens_per_day},
                         {"cache_hit_rate", f.demand.cache_hit_rate},
@@ -242,6 +244,7 @@ void setup_plan(CLI::App& app) {
       std::cout << j.dump(2) << '\n';
     } else if (format == OutputFormat::csv) {
       write_csv(std::cout, t);
+      print_assumed(std::cerr, model.spec);  // keeps the CSV a table
     } else {
       std::cout << "Demand '" << f.demand.name << "' served with " << model.spec.name << ": "
                 << f.demand.input_tokens_per_day << " input + " << f.demand.output_tokens_per_day
@@ -286,6 +289,7 @@ void setup_plan(CLI::App& app) {
                      "load needs.\n\n";
         write_text(std::cout, st);
       }
+      print_assumed(std::cout, model.spec);
     }
   });
 }

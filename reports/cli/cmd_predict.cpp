@@ -5,9 +5,11 @@
 
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
+#include "reports/cli/assumed.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/serving_options.h"
 #include "reports/cli/values.h"
+#include "reports/human_units.h"
 #include "reports/table.h"
 #include "sim/communication.h"
 #include "sim/economics.h"
@@ -116,6 +118,7 @@ void setup_predict(CLI::App& app) {
         predict(req.model, req.system, req.nodes, req.config, req.workload, &planner);
     const DeviceHour hour = device_hour(req.system, req.nodes, req.prices);
     Json j = serving_json(req.model.spec, req.system, req.workload, req.config, r, hour);
+    add_assumed(j, req.model.spec);  // a config.json import: the defaults it took
     j["ops"] = ops_json(r);
     if (r.feasible && req.workload.phase == Phase::decode) {
       const TokenCosts c =
@@ -132,19 +135,29 @@ void setup_predict(CLI::App& app) {
       std::cout << j.dump(2) << '\n';
       return;
     }
+    // The text table is for people (4.94 GiB, 12,345); the CSV keeps the exact values.
+    const bool human = format != OutputFormat::csv;
+    auto cell = [&](const std::string& field, const Json& v) {
+      if (v.is_string()) return v.get<std::string>();
+      if (!human || !v.is_number()) return v.dump();
+      return report::human_cell(v.dump(), field.find("_bytes") != std::string::npos ? "B" : "");
+    };
     Table t{{"field", "value"}, {}, {false, true}};
     for (const auto& [key, value] : j.items()) {
-      if (key == "ops") continue;  // JSON only: one line per op
+      if (key == "ops" || key == "assumed") continue;  // ops: JSON only; assumed: below
       if (value.is_object()) {
-        for (const auto& [k2, v2] : value.items()) t.rows.push_back({key + "." + k2, v2.dump()});
+        for (const auto& [k2, v2] : value.items())
+          t.rows.push_back({key + "." + k2, cell(key + "." + k2, v2)});
       } else {
-        t.rows.push_back({key, value.is_string() ? value.get<std::string>() : value.dump()});
+        t.rows.push_back({key, cell(key, value)});
       }
     }
     if (format == OutputFormat::csv) {
       write_csv(std::cout, t);
+      print_assumed(std::cerr, req.model.spec);  // keeps the CSV a table
     } else {
       write_text(std::cout, t);
+      print_assumed(std::cout, req.model.spec);
     }
   });
 }

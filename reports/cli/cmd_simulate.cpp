@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "models/config/input_error.h"
+#include "reports/cli/assumed.h"
 #include "reports/cli/commands.h"
 #include "reports/cli/serving_options.h"
 #include "reports/cli/values.h"
@@ -216,9 +217,12 @@ void setup_simulate(CLI::App& app) {
     }
     if (!opt->requests_csv.empty()) write_requests_csv(opt->requests_csv, r);
     if (format == OutputFormat::json) {
-      std::cout << result_json(r).dump() << '\n';
+      nlohmann::ordered_json j = result_json(r);
+      add_assumed(j, req.model.spec);  // a config.json import: the defaults it took
+      std::cout << j.dump() << '\n';
     } else {
       print_table(std::cout, r);
+      print_assumed(std::cout, req.model.spec);
     }
   });
 }

@@ -39,7 +39,9 @@ void setup_validate(CLI::App& app) {
       "time (run `v4sim calibrate` first); with --deployments, predict each published "
       "deployment and compare with its measured throughput or TPOT");
   add_suite_options(cmd, opt->suite);
-  cmd->add_option("--host", opt->host, "Host accelerator file")->capture_default_str();
+  cmd->add_option("--host", opt->host,
+                  std::string("Host accelerator file written by `v4sim calibrate` (") +
+                      kDefaultHostFileHelp + ")");
   cmd->add_option("--format", opt->format, "table | json")->capture_default_str();
   CLI::Option* deployments =
       cmd->add_option("--deployments", opt->deployments,

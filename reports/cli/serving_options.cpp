@@ -10,7 +10,10 @@
 namespace v4sim::cli {
 
 void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_batch) {
-  cmd->add_option("--model", o.model, "Catalogue name or path to a model YAML")->required();
+  cmd->add_option("--model", o.model,
+                  "Catalogue name, path to a model YAML, or a Hugging Face config.json (the "
+                  "defaults it lacks are printed as Assumed)")
+      ->required();
   cmd->add_option("--system", o.system, "Catalogue name or path to a system YAML")->required();
   cmd->add_option(
       "--devices", o.devices,

@@ -102,12 +102,6 @@ std::string gib(double bytes, int digits) {
   return fixed(bytes / (1024.0 * 1024.0 * 1024.0), digits) + " GiB";
 }
 
-void print_assumed(std::ostream& out, const ModelSpec& spec) {
-  if (spec.assumed.empty()) return;
-  out << "Assumed for " << spec.name << " (not stated in " << spec.file << "):\n";
-  for (const std::string& line : spec.assumed) out << "  - " << line << '\n';
-}
-
 std::string times(double ratio, int digits) {
   return fixed(ratio, digits) + "x";
 }

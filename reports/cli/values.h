@@ -31,8 +31,4 @@ std::string gib(double bytes, int digits = 3);
 /// A ratio like "9.54x".
 std::string times(double ratio, int digits = 3);
 
-/// For a model imported from a Hugging Face config.json: "Assumed (not stated in <file>):" and one
-/// line per default it needed (ModelSpec::assumed). Nothing for catalogue YAML.
-void print_assumed(std::ostream& out, const ModelSpec& spec);
-
 }  // namespace v4sim::cli

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "models/config/data_paths.h"
+#include "reports/human_units.h"
 #include "scenarios/format.h"
 #include "scenarios/hardware_purchase.h"
 
@@ -419,10 +420,11 @@ void sensitivity_inputs(const Scenario& sc, const PurchaseStudy& pl, report::Sec
         };
         const double lo = price(vary_system(s, what, RangeEnd::low));
         const double hi = price(vary_system(s, what, RangeEnd::high));
+        // Whole dollars with thousands separators (8,199,984): read by people, not parsed.
+        auto usd = [](double v) { return report::human_cell(sf::num(v, "%.0f"), "USD"); };
         sec.inputs.push_back(
             {"price of one " + s.name,
-             sf::num(price(s), "%.0f") + " USD (low " + sf::num(lo, "%.0f") + ", high " +
-                 sf::num(hi, "%.0f") + ")",
+             usd(price(s)) + " USD (low " + usd(lo) + ", high " + usd(hi) + ")",
              s.per_node.price_usd.is_exact()
                  ? data::display_path(s.file) +
                        " gives one price; the range adds the accelerator's purchase range (" +

@@ -38,6 +38,18 @@ Outcome run(const std::string& args, bool with_stderr = false) {
   return r;
 }
 
+/// A whole shell command line (environment and working directory of its own); stdout only.
+Outcome run_shell(const std::string& line) {
+  Outcome r;
+  FILE* pipe = popen((line + " 2>/dev/null").c_str(), "r");
+  if (!pipe) return r;
+  std::array<char, 4096> buf{};
+  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
+  const int status = pclose(pipe);
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return r;
+}
+
 class BenchCli : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -194,6 +206,37 @@ TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
   const Outcome broken = run("validate --smoke --host " + file, true);
   EXPECT_EQ(broken.code, 2) << broken.out;
   EXPECT_NE(broken.out.find("gemm-fp32"), std::string::npos) << broken.out;
+}
+
+// Without -o / --host both commands use the user's cache, whatever the working directory, never
+// the source tree: $XDG_CACHE_HOME/v4sim/host.yaml, else $HOME/.cache/v4sim/host.yaml.
+TEST_F(BenchCli, CalibrateAndValidateShareADefaultInTheUsersCache) {
+  const fs::path xdg = dir_ / "xdg", home = dir_ / "home", cwd = dir_ / "cwd";
+  fs::create_directories(cwd);
+  struct Case {
+    std::string env;
+    fs::path host_file;
+  };
+  const Case cases[] = {
+      {"XDG_CACHE_HOME=" + xdg.string() + " HOME=" + home.string(), xdg / "v4sim" / "host.yaml"},
+      {"-u XDG_CACHE_HOME HOME=" + home.string(), home / ".cache" / "v4sim" / "host.yaml"},
+  };
+  for (const Case& c : cases) {
+    const std::string in = "cd " + cwd.string() + " && env " + c.env + " ";
+    const Outcome cal = run_shell(in + V4SIM_BINARY + " calibrate --smoke");
+    ASSERT_EQ(cal.code, 0) << c.env << ": " << cal.out;
+    EXPECT_NE(cal.out.find("Wrote " + c.host_file.string()), std::string::npos) << cal.out;
+    EXPECT_TRUE(fs::exists(c.host_file)) << c.host_file;
+    EXPECT_TRUE(fs::exists(c.host_file.parent_path() / "perf" / "host" / "gemm-fp32.yaml"));
+    EXPECT_TRUE(fs::is_empty(cwd)) << "calibrate wrote into the working directory";
+    const Outcome val = run_shell(in + V4SIM_BINARY + " validate --smoke --format json");
+    ASSERT_EQ(val.code, 0) << c.env << ": " << val.out;
+    const auto j = nlohmann::json::parse(val.out);
+    EXPECT_EQ(j["host_file"], c.host_file.string());
+    EXPECT_TRUE(j["tables"].is_object()) << "validate did not find calibrate's tables";
+  }
+  const Outcome help = run("calibrate --help");
+  EXPECT_NE(help.out.find("$XDG_CACHE_HOME/v4sim/host.yaml"), std::string::npos) << help.out;
 }
 
 TEST_F(BenchCli, BadInputExitsWithCode2) {

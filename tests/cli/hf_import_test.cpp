@@ -92,6 +92,67 @@ INSTANTIATE_TEST_SUITE_P(Shipped, HfImport,
                            return n;
                          });
 
+/// The "assumed" array of a command's JSON: each entry a field, the default taken and why.
+void expect_assumed_entries(const nlohmann::json& j, const std::string& what) {
+  ASSERT_TRUE(j.contains("assumed")) << what << ": " << j.dump();
+  const nlohmann::json& a = j["assumed"];
+  ASSERT_TRUE(a.is_array()) << what;
+  ASSERT_FALSE(a.empty()) << what;
+  bool kv = false;
+  for (const nlohmann::json& e : a) {
+    for (const char* key : {"field", "value", "reason"}) {
+      ASSERT_TRUE(e.contains(key) && e[key].is_string()) << what << ": " << e.dump();
+      EXPECT_FALSE(e[key].get<std::string>().empty()) << what << ": " << e.dump();
+    }
+    if (e["field"] == "kv_cache.deploy") {
+      kv = true;
+      // DeepSeek-V4-Flash's deploy KV: FlashMLA's 584-byte FP8 entries, 68-byte MXFP4 keys.
+      EXPECT_NE(e["value"].get<std::string>().find("584 B"), std::string::npos) << e.dump();
+      EXPECT_NE(e["value"].get<std::string>().find("68 B"), std::string::npos) << e.dump();
+    }
+  }
+  EXPECT_TRUE(kv) << what << ": no kv_cache.deploy entry in " << a.dump();
+}
+
+// Every command that takes --model config.json states the defaults it took (issue 13): predict,
+// optimize and simulate in their JSON ("assumed": [{field, value, reason}]) and text; a catalogue
+// YAML model's output has no such key.
+TEST(HfImportAssumed, ServingCommandsReportTheDefaults) {
+  const std::string hf = hf_config("deepseek-v4-flash").string();
+  const std::string serving = " --system hgx-h200 --devices 8 --context 4k";
+  struct Command {
+    std::string name, args;
+  };
+  const Command commands[] = {
+      {"predict", "predict" + serving + " --batch 16"},
+      {"optimize", "optimize" + serving},
+      {"simulate",
+       "simulate --system hgx-h200 --devices 8 --rate 2 --requests 4 "
+       "--input-tokens 512 --output-tokens 8"},
+  };
+  for (const Command& c : commands) {
+    const std::string model = " --model " + hf;
+    const Outcome json = run(c.args + model + " --format json", false);
+    ASSERT_EQ(json.code, 0) << c.name << ": " << json.out;
+    expect_assumed_entries(nlohmann::json::parse(json.out), c.name);
+
+    const Outcome text = run(c.args + model);
+    ASSERT_EQ(text.code, 0) << c.name << ": " << text.out;
+    EXPECT_NE(text.out.find("Assumed for deepseek-v4-flash (not stated in its config.json):"),
+              std::string::npos)
+        << c.name << ": " << text.out;
+    EXPECT_NE(text.out.find("  - kv_cache.deploy: main_entry v4_fp8_sparse (584 B)"),
+              std::string::npos)
+        << c.name << ": " << text.out;
+    // The file's name only, never the folder it was read from.
+    EXPECT_EQ(text.out.find(hf), std::string::npos) << c.name << ": " << text.out;
+
+    const Outcome yaml = run(c.args + " --model deepseek-v4-flash --format json", false);
+    ASSERT_EQ(yaml.code, 0) << c.name << ": " << yaml.out;
+    EXPECT_FALSE(nlohmann::json::parse(yaml.out).contains("assumed")) << c.name;
+  }
+}
+
 /// A copy of a shipped config with one line's text replaced.
 fs::path edited(const std::string& name, const std::string& from, const std::string& to) {
   std::ifstream in(hf_config(name));
@@ -124,7 +185,7 @@ TEST(HfImportErrors, NameFileLineAndField) {
        ":11:", "hc_multi"},
       {"deepseek-v4-flash", "\"compress_ratios\": [0, 0, 4,", "\"compress_ratios\": [0, 0, 5,",
        ":66:", "expected 0, csa_ratio or hca_ratio"},
-      {"deepseek-v3", "\"fmt\": \"e4m3\"", "\"fmt\": \"e5m2\"", ":41:", "expected e4m3"},
+      {"deepseek-v3", "\"fmt\": \"e4m3\"", "\"fmt\": \"e5m2\"", ":39:", "expected e4m3"},
       {"deepseek-v3.2", "\"n_routed_experts\": 256", "\"n_routed_experts\": 250",
        ":23:", "num_groups"},
   };

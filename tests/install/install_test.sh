@@ -72,7 +72,7 @@ code=0; out=$(run "$bare $v models --data-dir $tmp/nowhere 2>&1") || code=$?
 [ "$code" = 2 ] && echo "$out" | grep -q "not a v4sim data folder" || fail "bad --data-dir: $code $out"
 
 # A company's private catalogue in front of the shipped one: a system of its own on a private
-# accelerator, and a model.
+# accelerator with a kernel table of its own, and a model.
 mkdir -p "$tmp/acme/hardware/accelerators" "$tmp/acme/hardware/systems" "$tmp/acme/models"
 sed 's/^name: .*/name: acme-h200/' "$prefix/share/v4sim/hardware/accelerators/h200.yaml" \
   > "$tmp/acme/hardware/accelerators/acme-h200.yaml"
@@ -80,9 +80,16 @@ sed -e 's/^name: .*/name: acme-box/' -e 's/^accelerator: .*/accelerator: acme-h2
   "$prefix/share/v4sim/hardware/systems/hgx-h200.yaml" > "$tmp/acme/hardware/systems/acme-box.yaml"
 sed -e 's/^name: .*/name: acme-flash/' "$prefix/share/v4sim/models/deepseek-v4-flash.yaml" \
   > "$tmp/acme/models/acme-flash.yaml"
+# One measured kernel table of its own: the accelerator's ops of that class are timed from it
+# (efficiency source "measured"; without it they would be transferred from the shipped H200's).
+mkdir -p "$tmp/acme/hardware/perf/acme-h200"
+cp "$prefix"/share/v4sim/hardware/perf/h200/gemm-fp8.* "$tmp/acme/hardware/perf/acme-h200/"
 out=$(run "$bare $v hardware acme-box --catalogue $tmp/acme") || fail "--catalogue hardware: $out"
 out=$(run "$bare V4SIM_PATH=$tmp/acme $v predict --model acme-flash --system acme-box --context 32k --batch 8 --format json") \
   || fail "V4SIM_PATH predict: $out"
+echo "$out" | python3 -c 'import json, sys; j = json.load(sys.stdin); sys.exit(not any(
+  o["table"] == "gemm-fp8" and o["efficiency_source"] == "measured" for o in j["ops"]))' \
+  || fail "the private accelerator's own kernel table was not used: $out"
 out=$(run "$bare $v models --catalogue $tmp/acme") || fail "--catalogue models: $out"
 echo "$out" | grep -q acme-flash && echo "$out" | grep -q deepseek-v4-pro || fail "catalogue not merged: $out"
 code=0; out=$(run "$bare $v models --catalogue $tmp/missing 2>&1") || code=$?
