@@ -6,17 +6,6 @@
 
 namespace v4sim {
 
-std::int64_t StepTimes::batch_bucket(std::int64_t batch) {
-  if (batch <= 8) return batch;
-  std::int64_t k =
-      static_cast<std::int64_t>(std::floor(4.0 * std::log2(static_cast<double>(batch))));
-  auto value = [](std::int64_t i) {
-    return static_cast<std::int64_t>(std::ceil(std::exp2(static_cast<double>(i) / 4.0)));
-  };
-  while (value(k) < batch) ++k;
-  return value(k);
-}
-
 std::int64_t StepTimes::context_bucket(std::int64_t context, std::int64_t max_context) {
   if (context <= 1) return 1;
   std::int64_t k =
@@ -63,10 +52,10 @@ ServingResult StepTimes::ask(std::int64_t batch, std::int64_t context, std::int6
 double StepTimes::decode_step_s(std::int64_t batch, double mean_context) {
   const std::int64_t max = model_.spec.max_context_tokens;
   const auto context = static_cast<std::int64_t>(std::ceil(mean_context));
-  const std::int64_t b = batch_bucket(batch), c = context_bucket(context, max);
-  const std::uint64_t key = static_cast<std::uint64_t>(b) << 32 | static_cast<std::uint64_t>(c);
+  const std::int64_t c = context_bucket(context, max);
+  const std::uint64_t key = static_cast<std::uint64_t>(batch) << 32 | static_cast<std::uint64_t>(c);
   if (auto it = decode_.find(key); it != decode_.end()) return it->second;
-  return decode_[key] = ask(b, c, batch, std::max<std::int64_t>(1, context)).step_s;
+  return decode_[key] = ask(batch, c, batch, std::max<std::int64_t>(1, context)).step_s;
 }
 
 const StepTimes::Prompt& StepTimes::prompt(std::int64_t tokens) {

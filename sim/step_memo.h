@@ -1,9 +1,9 @@
 // Step times for the serving simulation, asked of the same step model as `predict`
 // (sim/serving.h) and memoised on a grid, so a run of a million steps makes a few hundred calls.
 //
-// Grid (every lookup rounds up, so a step is never cheaper than the state it stands for):
-//  * batch (sequences decoding in one dp group): exact up to 8, then ceil(2^(k/4)) (<= 19% up);
-//  * context: ceil(2^(k/8)) tokens (<= 9% up), capped at the model's maximum context.
+// Keys: the batch exactly (sequences decoding in one dp group: the step the simulation has), and
+// the context on a grid that rounds up, so a step is never cheaper than the state it stands for:
+// ceil(2^(k/8)) tokens (<= 9% up), capped at the model's maximum context.
 // A decode step of b sequences whose contexts differ is priced as b sequences at their mean
 // context (attention and KV reads are linear in the context; the rest does not depend on it).
 // Prefill of prompt tokens [from, to) costs P(to) - P(from), where P(n) is predict's time to first
@@ -49,7 +49,6 @@ class StepTimes {
   /// Calls made to predict so far (the memo's misses).
   std::int64_t predict_calls() const { return calls_; }
 
-  static std::int64_t batch_bucket(std::int64_t batch);
   static std::int64_t context_bucket(std::int64_t context, std::int64_t max_context);
 
  private:
