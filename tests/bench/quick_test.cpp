@@ -10,17 +10,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/run_command.h"
+
 namespace {
 
 TEST(BenchQuick, RunsTheProductionSuite) {
-  const std::string cmd = std::string(V4SIM_BINARY) + " bench --quick --format json 2>/dev/null";
-  std::string out;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  ASSERT_TRUE(pipe);
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  const int status = pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << out;
+  const auto [code, out] = v4sim::test_support::run_command(
+      std::string(V4SIM_BINARY) + " bench --quick --format json 2>/dev/null");
+  ASSERT_EQ(code, 0) << out;
   const auto j = nlohmann::json::parse(out);
   EXPECT_EQ(j["mode"], "quick");
   for (const auto& c : j["cases"]) EXPECT_TRUE(c["counted_equals_cost"].get<bool>()) << c["name"];

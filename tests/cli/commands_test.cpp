@@ -16,23 +16,15 @@
 
 #include "reports/studies/long_context.h"
 
+#include "tests/support/run_command.h"
+
 namespace {
 
-struct Outcome {
-  int code = -1;
-  std::string out;  // stdout and stderr together
-};
+using v4sim::test_support::Outcome;
+using v4sim::test_support::run_command;
 
 Outcome run(const std::string& args) {
-  const std::string cmd = std::string(V4SIM_BINARY) + " " + args + " 2>&1";
-  Outcome r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(V4SIM_BINARY) + " " + args + " 2>&1");
 }
 
 TEST(Cli, VersionHelpModels) {

@@ -13,26 +13,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/run_command.h"
+
 namespace {
+
+using v4sim::test_support::Outcome;
+using v4sim::test_support::run_command;
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-};
-
 Outcome run(const std::string& args, bool with_stderr = true) {
-  const std::string cmd =
-      std::string(V4SIM_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  Outcome r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(V4SIM_BINARY) + " " + args +
+                     (with_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {

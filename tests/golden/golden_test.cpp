@@ -17,6 +17,8 @@
 #include <sstream>
 #include <thread>
 
+#include "tests/support/run_command.h"
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -29,12 +31,9 @@ std::string read(const fs::path& p) {
 }
 
 int run(const std::string& args, std::string& out) {
-  FILE* pipe = popen((std::string(V4SIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!pipe) return -1;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) out += buf.data();
-  const int status = pclose(pipe);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  const auto r = v4sim::test_support::run_command(std::string(V4SIM_BINARY) + " " + args + " 2>&1");
+  out += r.out;
+  return r.code;
 }
 
 std::string normalised(std::string text) {
@@ -122,17 +121,19 @@ TEST(GoldenEnvironment, BareEnvironmentGivesTheSameReport) {
   const fs::path tmp =
       fs::temp_directory_path() / ("v4sim-golden-bare-env-" + std::to_string(getpid()));
   fs::remove_all(tmp);
-  std::string log;
-  ASSERT_EQ(run("report " + name + " -o " + (tmp / "normal").string(), log), 0) << log;
+  // Side by side, as the golden runs above.
   const std::string bare = std::string("env -i PATH=/usr/bin:/bin ") + V4SIM_BINARY;
-  FILE* pipe =
-      popen((bare + " report " + name + " -o " + (tmp / "bare").string() + " 2>&1").c_str(), "r");
-  ASSERT_NE(pipe, nullptr);
-  std::array<char, 4096> buf{};
-  std::string bare_log;
-  while (std::fgets(buf.data(), buf.size(), pipe)) bare_log += buf.data();
-  const int status = pclose(pipe);
-  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << bare_log;
+  v4sim::test_support::Outcome bare_run;
+  std::thread second([&] {
+    bare_run = v4sim::test_support::run_command(bare + " report " + name + " -o " +
+                                                (tmp / "bare").string() + " 2>&1");
+  });
+  std::string log;
+  const int status = run("report " + name + " -o " + (tmp / "normal").string(), log);
+  second.join();
+  ASSERT_EQ(status, 0) << log;
+  const std::string& bare_log = bare_run.out;
+  ASSERT_EQ(bare_run.code, 0) << bare_log;
   EXPECT_EQ(bare_log.find("gnuplot"), std::string::npos) << bare_log;
   std::size_t files = 0;
   for (const auto& e : fs::directory_iterator(tmp / "normal")) {

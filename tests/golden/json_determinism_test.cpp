@@ -12,24 +12,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/run_command.h"
+
 namespace {
+
+using v4sim::test_support::Outcome;
+using v4sim::test_support::run_command;
 
 using Json = nlohmann::json;
 
-struct Outcome {
-  int code = -1;
-  std::string out;  // stdout only: the data
-};
-
+/// stdout only: the data.
 Outcome run(const std::string& args) {
-  Outcome r;
-  FILE* pipe = popen((std::string(V4SIM_BINARY) + " " + args + " 2>/dev/null").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(V4SIM_BINARY) + " " + args + " 2>/dev/null");
 }
 
 /// Fails on keys named like clock readings and on string values that look like a date and time.

@@ -16,7 +16,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include "tests/support/run_command.h"
+
 namespace {
+
+using v4sim::test_support::Outcome;
+using v4sim::test_support::run_command;
 
 namespace fs = std::filesystem;
 
@@ -35,20 +40,8 @@ std::string replaced(std::string text, const std::string& from, const std::strin
   return text;
 }
 
-struct Outcome {
-  int code = -1;
-  std::string out;
-};
-
 Outcome run(const std::string& line) {
-  Outcome r;
-  FILE* pipe = popen((line + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(line + " 2>&1");
 }
 
 class PrivateCatalogue : public ::testing::Test {

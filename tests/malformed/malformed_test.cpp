@@ -12,7 +12,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/run_command.h"
+
 namespace {
+
+using v4sim::test_support::Outcome;
+using v4sim::test_support::run_command;
 
 namespace fs = std::filesystem;
 
@@ -57,20 +62,8 @@ std::string replace_all(std::string s, const std::string& from, const std::strin
   return s;
 }
 
-struct Outcome {
-  int code = -1;
-  std::string out;  // stdout and stderr
-};
-
 Outcome run(const std::string& args) {
-  Outcome r;
-  FILE* pipe = popen((std::string(V4SIM_BINARY) + " " + args + " 2>&1").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(V4SIM_BINARY) + " " + args + " 2>&1");
 }
 
 /// 'path' for the shell (built with append: GCC 12 warns falsely on "'" + std::string).
