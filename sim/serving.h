@@ -17,6 +17,9 @@
 //    else from the nearest measured sibling's table (transferred), else the roofline
 //    (hardware/perf_model.h); each op, and the step's time shares, say which. Every op also pays
 //    the accelerator's launch_overhead_s (the gap between kernels).
+//  * The element-wise kernels between them (residual-add RMSNorms, latent norms, router top-k;
+//    sim/elementwise.h) are ops on every token of the group, timed on their HBM bytes and never
+//    below the device's smallest measured kernel.
 //  * MoE dispatch/combine come from measured DeepEP-style tables (low-latency mode in decode,
 //    normal mode in prefill) where they exist, else from the topology graph; TP all-reduces from
 //    measured all-reduce tables (their small-message latency floors), else the graph.

@@ -8,6 +8,7 @@
 #include "hardware/perf_model.h"
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
+#include "sim/elementwise.h"
 #include "sim/kv_cache.h"
 #include "sim/serving_internal.h"
 
@@ -280,6 +281,20 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
     add_time(main_layer ? main : rest, op.component, time_s * repeats);
     (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
     (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
+  }
+  // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
+  // ranks each normalise all of them).
+  const double floor_s = smallest_kernel_s(s.perf, s.device);
+  const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
+  for (const std::int64_t layer : s.layer_representatives) {
+    const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
+    const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
+    for (const ElementwiseKernel& k : elementwise_kernels(s.spec, spec, group_tokens)) {
+      const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
+      add_time(main, k.component, time_s * repeats);
+      main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
+      main_ops.add(k.name, std::string(to_string(k.component)), time_s, repeats, PerfEstimate{});
+    }
   }
   // The heaviest stage holds ceil(L / pp) of the L main layers, plus the model-level ops and the
   // MTP block (counted on it in full: conservative for pp > 1).

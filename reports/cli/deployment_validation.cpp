@@ -9,6 +9,7 @@
 #include "models/config/input_error.h"
 #include "reports/cli/serving_options.h"
 #include "reports/table.h"
+#include "sim/aggregated.h"
 #include "sim/serving.h"
 
 namespace v4sim::cli {
@@ -90,9 +91,18 @@ DeploymentPrediction evaluate(const Deployment& row) {
     p.step_s = d.step_s;
     p.tpot_s = d.tpot_s;
     p.prefill_s = f.ttft_s;
-    const double o = static_cast<double>(out), b = static_cast<double>(row.batch);
-    p.predicted = static_cast<double>(d.sequences) / static_cast<double>(d.devices) * o /
-                  (o * d.tpot_s + b * f.ttft_s);
+    AggregatedInputs a;
+    a.step_s = d.step_s;
+    a.tokens_per_step = d.tokens_per_step;
+    a.prefill_s = f.ttft_s;
+    a.rank_local_prefill_s = f.ttft_s * rank_local_share(f);
+    a.batch = static_cast<double>(row.batch);
+    a.output_tokens = static_cast<double>(out);
+    a.synchronised_groups = synchronised_dp_groups(d.layout);
+    const AggregatedTime t = aggregated_time(a);
+    p.skew_s = t.skew_s;
+    p.predicted = static_cast<double>(d.sequences) / static_cast<double>(d.devices) *
+                  static_cast<double>(out) / t.total_s;
   }
   p.evaluated = true;
   p.error = p.predicted / row.measured - 1.0;
@@ -200,6 +210,7 @@ nlohmann::ordered_json deployment_validation_json(const DeploymentValidation& v)
                                 {"step_s", p.step_s},
                                 {"tpot_s", p.tpot_s},
                                 {"prefill_s", p.prefill_s},
+                                {"skew_s", p.skew_s},
                                 {"conditions", r.conditions},
                                 {"source", r.source},
                                 {"estimate", r.estimate}};
@@ -208,8 +219,11 @@ nlohmann::ordered_json deployment_validation_json(const DeploymentValidation& v)
   return {{"file", v.file},
           {"aggregated_rule",
            "per dp group: B requests of I input and O output tokens take O decode steps at batch B "
-           "at context I + O/2 plus B prefills of one I-token prompt on the same ranks; output "
-           "tokens/s per device = (sequences / devices) * O / (O * TPOT + B * prefill_s)"},
+           "at context I + O/2 plus B prefills of one I-token prompt on the same ranks, plus the "
+           "stall when G dp groups sharing the MoE layers admit prompts independently (sim/"
+           "aggregated.h): skew_s = O * (q - p) * rank-local prefill, p = min(1, B / O), "
+           "q = 1 - (1 - p)^G; output tokens/s per device = (sequences / devices) * O / "
+           "(O * TPOT + B * prefill_s + skew_s)"},
           {"rows", rows},
           {"median_abs_error", number_or_null(v.median_abs_error)},
           {"worst_abs_error", number_or_null(v.worst_abs_error)},
@@ -242,7 +256,10 @@ void print_deployment_validation(std::ostream& out, const DeploymentValidation& 
          "prompt (prefill), input+output (aggregated).\n"
          "Aggregated rows: per dp group, B requests of I input and O output tokens take O decode "
          "steps at batch B at context I + O/2 plus B prefills of one I-token prompt on the same "
-         "ranks: output tokens/s per GPU = B*O / (O*TPOT + B*prefill) (tp = pp = 1).\n"
+         "ranks, plus the stall when the G dp groups sharing the MoE layers admit prompts "
+         "independently: skew = O*(q - p)*(prefill less its routed experts), p = min(1, B/O), "
+         "q = 1 - (1 - p)^G (sim/aggregated.h); output tokens/s per GPU = "
+         "B*O / (O*TPOT + B*prefill + skew) (tp = pp = 1).\n"
          "\nConditions:\n";
   for (const DeploymentPrediction& p : v.rows)
     out << "  " << p.row.id << ": " << p.row.conditions << '\n';

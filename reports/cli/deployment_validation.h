@@ -7,8 +7,10 @@
 // tokens take O decode steps at batch B at the mean context I + O/2 (each step yields
 // 1 + MTP acceptance tokens, so O * TPOT of decode time) plus B prefills of one I-token prompt on
 // the same ranks (each the time to first token of a prompt priced alone):
-//   output tokens/s per device = (sequences / devices) * O / (O * TPOT + B * prefill_of_one_prompt)
-// i.e. B * O / (O * TPOT + B * prefill) per GPU with tp = pp = 1.
+// plus the stall of the dp groups that share the MoE layers when they admit prompts independently
+// (sim/aggregated.h, sourced there):
+//   output tokens/s per device = (sequences / devices) * O / (O * TPOT + B * prefill + skew)
+// i.e. B * O / (O * TPOT + B * prefill + skew) per GPU with tp = pp = 1.
 #pragma once
 
 #include <string>
@@ -30,6 +32,7 @@ struct DeploymentPrediction {
   // The parts behind the prediction (decode and aggregated rows: the decode step; prefill and
   // aggregated rows: the prefill), for the JSON output.
   double step_s = 0, tpot_s = 0, prefill_s = 0;
+  double skew_s = 0;  // aggregated rows: the attention-DP prefill stall (sim/aggregated.h)
   std::int64_t context_tokens = 0;  // the context the decode (or prefill) was priced at
 };
 
