@@ -14,9 +14,14 @@
 using std::isnan;
 #include <boost/math/interpolators/pchip.hpp>
 
+#include "kernels/compressor.h"
+#include "kernels/gqa_attention.h"
 #include "kernels/indexer_scoring.h"
 #include "kernels/linear.h"
+#include "kernels/mhc.h"
 #include "kernels/mla_attention.h"
+#include "kernels/sparse_attention.h"
+#include "kernels/storage.h"
 #include "models/config/data_paths.h"
 #include "models/config/input_error.h"
 
@@ -44,6 +49,28 @@ WeightFormat weight_format_for(Precision p) {
 KvEntryFormat kv_format_for(const PerfTable& t) {
   return t.word_or("kv_dtype", "bf16") == "fp8" ? KvEntryFormat::v32_fp8_sparse
                                                 : KvEntryFormat::bf16;
+}
+
+/// A V4 table's cache format: fp8 is V4's 584 B entry (FP8 NoPE + BF16 RoPE), fp4 the indexer's
+/// MXFP4 key, else BF16.
+KvEntryFormat v4_kv_format_for(const PerfTable& t, KvEntryFormat fallback) {
+  const std::string w = t.word_or("kv_dtype", "");
+  if (w == "fp8") return KvEntryFormat::v4_fp8_sparse;
+  if (w == "fp4") return KvEntryFormat::mxfp4;
+  if (w == "bf16") return KvEntryFormat::bf16;
+  return fallback;
+}
+
+/// The weight format of a GEMM-like table: its weight_dtype word, else its precision's own.
+WeightFormat table_weight_format(const PerfTable& t) {
+  Precision p = t.precision;
+  if (t.fixed_words.count("weight_dtype")) parse_precision(t.word_or("weight_dtype", ""), p);
+  return weight_format_for(p);
+}
+
+/// The compression ratio a table's rows were measured at (token-level classes: 1).
+double table_compress_ratio(const PerfTable& t) {
+  return t.fixed_or("compress_ratio", 1);
 }
 
 std::int64_t whole(double v) {
@@ -126,6 +153,8 @@ double call_key(const KernelCall& c, const std::string& column) {
   if (column == "tokens_per_rank") return c.tokens_per_rank;
   if (column == "ranks") return c.ranks;
   if (column == "message_bytes") return c.message_bytes;
+  if (column == "tokens") return c.m;
+  if (column == "hidden") return c.hidden;
   return 0;
 }
 
@@ -265,13 +294,33 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
   switch (t.kernel) {
     case KernelClass::gemm:
       return cost(LinearShape{whole(col("m", 1)), whole(col("k", 1)), whole(col("n", 1)), 1,
-                              weight_format_for(t.precision), t.precision});
-    case KernelClass::grouped_gemm:
-      return cost(LinearShape{whole(col("tokens_per_expert", 1)), whole(col("k", 1)),
-                              whole(col("n", 1)), 1, weight_format_for(t.precision), t.precision}) *
-             whole(col("experts", 1));
+                              table_weight_format(t), t.precision});
+    case KernelClass::grouped_gemm: {
+      const std::int64_t rows = whole(col("tokens_per_expert", 1)), n = whole(col("n", 1)),
+                         k = whole(col("k", 1));
+      const WeightFormat w = table_weight_format(t);
+      Cost one = cost(LinearShape{rows, k, n, 1, w, t.precision});
+      // swiglu: the row times the whole expert, gate/up (n = 2 x inter) and down (inter -> k).
+      if (t.word_or("ffn", "gemm") == "swiglu")
+        one += cost(LinearShape{rows, std::max<std::int64_t>(1, n / 2), k, 1, w, t.precision});
+      return one * whole(col("experts", 1));
+    }
     case KernelClass::mla_decode:
     case KernelClass::dsa_decode: {
+      if (t.word_or("core", "mla") == "v4_sparse") {
+        SparseAttentionShape s;
+        s.num_heads = whole(col("heads", t.fixed_or("heads", 128)));
+        s.head_dim = whole(t.fixed_or("head_dim", 512));
+        s.rope_dim = whole(t.fixed_or("rope_dim", 64));
+        s.window = whole(t.fixed_or("window", 128));
+        s.compress_ratio = std::llround(t.fixed_or("compress_ratio", 0));
+        s.topk = std::llround(t.fixed_or("topk", 0));
+        s.num_tokens = whole(t.fixed_or("query_tokens", 1));
+        s.start_pos = whole(col("kv_len", 1)) - s.num_tokens;
+        s.kv_format = v4_kv_format_for(t, KvEntryFormat::v4_fp8_sparse);
+        s.compute = t.precision;
+        return cost(s) * whole(col("batch", 1));
+      }
       MlaAttentionShape s;
       s.num_heads = whole(col("heads", t.fixed_or("heads", 128)));
       s.latent_dim = whole(t.fixed_or("latent_dim", 512));
@@ -300,9 +349,45 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
       s.ratio = whole(t.fixed_or("compress_ratio", 1));
       s.start_pos = whole(col("kv_len", 1)) - 1;
       s.num_tokens = 1;
-      s.key_format = KvEntryFormat::fp8_fp32_scale;
+      s.key_format = v4_kv_format_for(t, KvEntryFormat::fp8_fp32_scale);
+      if (s.key_format == KvEntryFormat::v4_fp8_sparse || s.key_format == KvEntryFormat::bf16)
+        s.key_format = KvEntryFormat::fp8_fp32_scale;  // fp8 indexer keys: 128 B + an fp32 scale
       s.compute = t.precision;
       return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::gqa_decode: {
+      GqaAttentionShape s;
+      s.q_heads = whole(col("heads", t.fixed_or("heads", 64)));
+      s.kv_heads = whole(t.fixed_or("kv_heads", 8));
+      s.head_dim = whole(t.fixed_or("head_dim", 128));
+      s.num_tokens = whole(t.fixed_or("query_tokens", 1));
+      s.start_pos = whole(col("kv_len", 1)) - s.num_tokens;
+      s.kv_format = KvEntryFormat::bf16;
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::compressor: {
+      CompressorShape s;
+      s.hidden = whole(col("hidden", 1));
+      s.head_dim = whole(t.fixed_or("head_dim", 512));
+      s.rope_dim = whole(t.fixed_or("rope_dim", 64));
+      s.ratio = whole(t.fixed_or("compress_ratio", 4));
+      s.overlap = t.fixed_or("overlap", s.ratio == 4 ? 1 : 0) > 0;
+      s.start_pos = std::llround(t.fixed_or("start_pos", 0));
+      s.num_tokens = whole(col("tokens", 1));
+      s.weight = table_weight_format(t);
+      s.compute = t.precision;
+      s.out_format = v4_kv_format_for(t, KvEntryFormat::v4_fp8_sparse);
+      return cost(s);
+    }
+    case KernelClass::mhc: {
+      MhcShape s;
+      s.tokens = whole(col("tokens", 1));
+      s.hidden = whole(col("hidden", 1));
+      s.streams = whole(t.fixed_or("streams", 4));
+      s.sinkhorn_iters = whole(t.fixed_or("sinkhorn_iters", 20));
+      s.head = t.fixed_or("head", 0) > 0;
+      return cost(s);
     }
     case KernelClass::dispatch:
     case KernelClass::combine:
@@ -345,7 +430,18 @@ KernelCall call_for_row(const PerfTable& t, const std::vector<double>& row) {
     if (name == "tokens_per_rank") c.tokens_per_rank = v;
     if (name == "ranks") c.ranks = v;
     if (name == "message_bytes") c.message_bytes = v;
+    if (name == "tokens") c.m = v;
+    if (name == "hidden") c.hidden = v;
   }
+  // The table's own fixed shape, so that the row is asked of this table among its class's others.
+  if (t.kernel != KernelClass::gemm && t.kernel != KernelClass::grouped_gemm &&
+      !is_communication(t.kernel) && t.kernel != KernelClass::mhc)
+    c.compress_ratio = table_compress_ratio(t);
+  if (t.kernel == KernelClass::compressor) c.head_dim = t.fixed_or("head_dim", 512);
+  if (t.kernel == KernelClass::gemm)
+    c.weight_bytes = weight_bytes_per_element(table_weight_format(t));
+  if (t.fixed.count("topk")) c.topk = t.fixed.at("topk");
+  if (t.fixed.count("hidden")) c.hidden = t.fixed.at("hidden");
   c.masked = t.word_or("layout", "masked") == "masked";
   c.low_latency = t.word_or("mode", "low_latency") == "low_latency";
   c.payload_bytes_per_token =
@@ -365,6 +461,22 @@ double fixed_distance(const PerfTable& t, const KernelCall& c) {
     if ((t.word_or("launch", "graph") == "graph") != c.cuda_graph) d += 10;
   }
 
+  // Compute classes with several fixed shapes on one device (the host's tables): a call that
+  // states its shape takes the table of that shape first.
+  if (c.compress_ratio > 0 &&
+      (c.kernel == KernelClass::mla_decode || c.kernel == KernelClass::dsa_decode ||
+       c.kernel == KernelClass::indexer_logits || c.kernel == KernelClass::compressor)) {
+    d += std::abs(std::log(c.compress_ratio / table_compress_ratio(t)));
+    // A V4 core (compressed entries) and an MLA core are different kernels.
+    if (c.kernel != KernelClass::indexer_logits && c.kernel != KernelClass::compressor &&
+        (t.word_or("core", "mla") == "v4_sparse") != (c.compress_ratio > 1))
+      d += 10;
+  }
+  if (c.head_dim > 0 && c.kernel == KernelClass::compressor && t.fixed.count("head_dim"))
+    d += std::abs(std::log(c.head_dim / t.fixed.at("head_dim")));
+  if (c.weight_bytes > 0 && c.kernel == KernelClass::gemm &&
+      std::abs(std::log(c.weight_bytes / weight_bytes_per_element(table_weight_format(t)))) > 1e-3)
+    d += 10;
   if (c.hidden > 0 && t.fixed.count("hidden"))
     d += std::abs(std::log(c.hidden / t.fixed.at("hidden")));
   if (c.topk > 0 && t.fixed.count("topk")) d += std::abs(std::log(c.topk / t.fixed.at("topk")));
@@ -401,7 +513,7 @@ struct PerfModel::Impl {
   std::vector<std::unique_ptr<Source>> siblings;  // nearest first
   /// Every field a lookup depends on besides the call's cost (which only scales the result
   /// through its ideal time: same shape and precision, same efficiency).
-  using MemoKey = std::array<double, 25>;
+  using MemoKey = std::array<double, 28>;
   // Bitwise hash and equality (a key is a copy of the call's fields, never NaN): independent
   // multiplies that pipeline, and one memcmp.
   struct KeyHash {
@@ -534,11 +646,17 @@ struct PerfModel::Impl {
   /// SGLang's FA3 path, 4x slower than their BF16-cache FlashMLA-class kernel, while FlashMLA's
   /// own FP8 kernel (the format the models deploy) is not measured there; an engine runs the
   /// fastest kernel it has, so the best measured efficiency stands for it.
+  /// Of the tables measured nearest the call's fixed shape (when it states one: the host's V3.2
+  /// and V4 cores are different kernels), that is.
   std::optional<Found> best_attention(Source& s, const KernelCall& call, bool own_device) {
     load_class(s, call.kernel);
+    double nearest = std::numeric_limits<double>::infinity();
+    for (const auto& t : s.tables)
+      if (table_fits(*t, call, true)) nearest = std::min(nearest, fixed_distance(*t, call));
     std::optional<Found> best;
     for (std::size_t i = 0; i < s.tables.size(); ++i) {
       if (!table_fits(*s.tables[i], call, true)) continue;
+      if (fixed_distance(*s.tables[i], call) > nearest + 1e-9) continue;
       auto f = evaluate(s, static_cast<int>(i), call, own_device);
       if (f && (!best || f->efficiency > best->efficiency)) best = f;
     }
@@ -605,7 +723,10 @@ PerfEstimate PerfModel::estimate(const KernelCall& call) const {
                              call.spans_nodes ? 1.0 : 0.0,
                              call.link_latency_s,
                              call.hidden,
-                             call.topk};
+                             call.topk,
+                             call.compress_ratio,
+                             call.head_dim,
+                             call.weight_bytes};
   auto it = m.memo.find(key);
   if (it == m.memo.end()) it = m.memo.emplace(key, m.lookup(call)).first;
   const Impl::Found& f = it->second;

@@ -46,13 +46,22 @@ struct KernelCall {
   double experts = 0, tokens_per_expert = 0;  // grouped_gemm (with n, k)
   bool masked = true;                         // grouped_gemm layout: masked (decode) or contiguous
   double batch = 0, kv_len = 0, seq_len = 0, heads = 0;  // attention and indexer classes
+  /// The fixed shape of the call, where the device has several tables of its class (the host's
+  /// V3.2 and V4 cores, main and indexer compressors, float32- and FP8-weight GEMMs): the table
+  /// measured nearest it serves. 0: unknown (any table of the class may serve, as in sim/, whose
+  /// devices hold one table per class and dtype).
+  double compress_ratio = 0;  // attention, indexer, compressor: tokens per compressed entry
+  double head_dim = 0;        // compressor: width of an entry
+  double weight_bytes = 0;    // gemm: bytes per weight element (4 fp32, 1 fp8, ...)
   /// Attention: the KV cache is FP8 (its cost() counts FP8 entries). The device's decode
   /// attention tables of either cache dtype serve; the most efficient at the call's shape wins.
   bool kv_fp8 = false;
-  double ep = 0, tokens_per_rank = 0;   // dispatch/combine
-  double payload_bytes_per_token = 0;   // hidden x top-k x bytes per element of this call
-  bool low_latency = true;              // dispatch/combine mode
-  double hidden = 0, topk = 0;          // dispatch/combine: the model's shape (picks the table)
+  double ep = 0, tokens_per_rank = 0;  // dispatch/combine
+  double payload_bytes_per_token = 0;  // hidden x top-k x bytes per element of this call
+  bool low_latency = true;             // dispatch/combine mode
+  /// dispatch/combine: the model's shape (picks the table); hidden is also the compressor's and
+  /// mHC's input width, topk a sparse core's selected entries.
+  double hidden = 0, topk = 0;
   double ranks = 0, message_bytes = 0;  // all_reduce
   /// all_reduce: the engine's own one-shot/two-shot NVLink kernel (custom) rather than NCCL.
   /// Tables of the other implementation still serve, after every table of this one.

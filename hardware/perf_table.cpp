@@ -29,6 +29,9 @@ constexpr std::array<ClassName, kNumKernelClasses> kClassNames = {{
     {KernelClass::dispatch, "dispatch"},
     {KernelClass::combine, "combine"},
     {KernelClass::all_reduce, "all_reduce"},
+    {KernelClass::gqa_decode, "gqa_decode"},
+    {KernelClass::compressor, "compressor"},
+    {KernelClass::mhc, "mhc"},
 }};
 
 // Largest table we read (the biggest published sweep has a few thousand rows).
@@ -115,8 +118,9 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
 }
 
 // Fixed parameters that are words, not numbers.
-constexpr std::array<std::string_view, 6> kWordParams = {"layout", "mode",           "kv_dtype",
-                                                         "dtype",  "implementation", "launch"};
+constexpr std::array<std::string_view, 9> kWordParams = {"layout", "mode",           "kv_dtype",
+                                                         "dtype",  "implementation", "launch",
+                                                         "core",   "weight_dtype",   "ffn"};
 
 }  // namespace
 
@@ -153,6 +157,9 @@ const ClassColumns& columns_of(KernelClass k) {
     t[static_cast<int>(KernelClass::combine)] = {{"ep", "tokens_per_rank"}, "tokens_per_rank", {}};
     t[static_cast<int>(KernelClass::all_reduce)] = {
         {"ranks", "message_bytes"}, "message_bytes", {}};
+    t[static_cast<int>(KernelClass::gqa_decode)] = {{"batch", "kv_len"}, "kv_len", {}};
+    t[static_cast<int>(KernelClass::compressor)] = {{"tokens", "hidden"}, "tokens", {}};
+    t[static_cast<int>(KernelClass::mhc)] = {{"tokens", "hidden"}, "tokens", {}};
     return t;
   }();
   return table[static_cast<int>(k)];
@@ -235,6 +242,26 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
     if (layout != "masked" && layout != "contiguous")
       throw InputError(doc.file + ": fixed.layout '" + layout +
                        "': grouped_gemm needs masked (decode) or contiguous (prefill)");
+  }
+  if (t.kernel == KernelClass::grouped_gemm) {
+    const std::string ffn = t.word_or("ffn", "gemm");
+    if (ffn != "gemm" && ffn != "swiglu")
+      throw InputError(doc.file + ": fixed.ffn '" + ffn +
+                       "': expected gemm (one n x k product per expert) or swiglu (gate/up n x k "
+                       "and down k x n/2)");
+  }
+  if (t.kernel == KernelClass::mla_decode || t.kernel == KernelClass::dsa_decode) {
+    const std::string core = t.word_or("core", "mla");
+    if (core != "mla" && core != "v4_sparse")
+      throw InputError(doc.file + ": fixed.core '" + core +
+                       "': expected mla (absorbed MLA) or v4_sparse (V4 window + compressed core)");
+  }
+  if (t.kernel == KernelClass::gemm && t.fixed_words.count("weight_dtype")) {
+    const std::string w = t.word_or("weight_dtype", "");
+    Precision wp{};
+    if (!parse_precision(w, wp))
+      throw InputError(doc.file + ": fixed.weight_dtype '" + w +
+                       "': expected fp32, bf16, fp8, fp4 or int8");
   }
   if (t.kernel == KernelClass::dispatch || t.kernel == KernelClass::combine) {
     const std::string mode = t.word_or("mode", "");

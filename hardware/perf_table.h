@@ -27,8 +27,11 @@ enum class KernelClass : std::uint8_t {
   dispatch,
   combine,
   all_reduce,
+  gqa_decode,  // dense GQA/MHA decode core
+  compressor,  // a V4 KV compressor's step (projections, gated pooling, entry finish)
+  mhc,         // manifold-constrained hyper-connections around one sublayer
 };
-inline constexpr int kNumKernelClasses = 9;
+inline constexpr int kNumKernelClasses = 12;
 std::string_view to_string(KernelClass k);
 bool parse_kernel_class(std::string_view text, KernelClass& out);
 bool is_communication(KernelClass k);

@@ -99,4 +99,8 @@ std::int64_t kv_entry_bytes(KvEntryFormat f, std::int64_t dim, std::int64_t rope
   return 0;
 }
 
+double weight_bytes_per_element(WeightFormat f) {
+  return static_cast<double>(weight_bytes(f, 128, 128)) / (128.0 * 128.0);
+}
+
 }  // namespace v4sim

@@ -20,6 +20,9 @@ std::string_view to_string(WeightFormat f);
 bool parse_weight_format(std::string_view text, WeightFormat& out);
 /// Bytes of a [rows, cols] matrix in format f (cols is the reduction axis that MX scales run along).
 std::int64_t weight_bytes(WeightFormat f, std::int64_t rows, std::int64_t cols);
+/// Bytes per element of a 128 x 128 block in format f, scales included: what tells a float32
+/// weight from an FP8 one when measured tables of both kernels exist.
+double weight_bytes_per_element(WeightFormat f);
 
 /// How one cached vector (a K=V entry, an MLA latent or an indexer key) is stored.
 enum class KvEntryFormat : std::uint8_t {

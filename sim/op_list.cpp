@@ -35,6 +35,10 @@ struct OpBuilder {
   static OpKernel gemm(std::int64_t tokens, std::int64_t n, std::int64_t k) {
     return {true, KernelClass::gemm, tokens, n, k, 0, 0};
   }
+  /// A per-token op (compressor, mHC) timed by its rows: `tokens` of them per sequence.
+  OpKernel rows(KernelClass kernel, std::int64_t tokens = -1) const {
+    return {true, kernel, tokens < 0 ? pass.num_tokens : tokens, 0, 0, 0, 0};
+  }
   OpKernel attention(KernelClass kernel, std::int64_t heads) const {
     return {true,
             kernel,
@@ -86,7 +90,7 @@ struct OpBuilder {
                                spec.weights.compressor,
                                spec.compute.compressor,
                                kv.main_entry};
-    push("compressor", OpComponent::compressor, cost(main));
+    push("compressor", OpComponent::compressor, cost(main), rows(KernelClass::compressor));
     if (!csa) return;
     const IndexerSpec& ix = spec.indexer;
     // The indexer's keys are 128-d with RoPE on the last 64 dims (reference/kernels.md §3.4).
@@ -100,7 +104,7 @@ struct OpBuilder {
                                spec.weights.compressor,
                                spec.compute.compressor,
                                kv.indexer_key};
-    push("indexer.compressor", OpComponent::compressor, cost(keys));
+    push("indexer.compressor", OpComponent::compressor, cost(keys), rows(KernelClass::compressor));
     const IndexerScoringShape scoring{ix.num_heads,
                                       ix.head_dim,
                                       a.csa_ratio,
@@ -173,7 +177,8 @@ struct OpBuilder {
                                  pass.num_tokens,
                                  kv.main_entry,
                                  spec.compute.core_attention};
-    push("core_attention", OpComponent::core_attention, cost(core));
+    push("core_attention", OpComponent::core_attention, cost(core),
+         prefill ? OpKernel{} : attention(KernelClass::gqa_decode, a.num_heads));
   }
 
   void ffn(const LayerSpec& l) {
@@ -218,7 +223,7 @@ struct OpBuilder {
   void mhc(std::string_view name, std::int64_t tokens, bool head) {
     if (spec.mhc.streams <= 1) return;
     const MhcShape s{tokens, spec.hidden_size, spec.mhc.streams, spec.mhc.sinkhorn_iters, head};
-    push(name, OpComponent::mhc, cost(s));
+    push(name, OpComponent::mhc, cost(s), rows(KernelClass::mhc, tokens));
   }
 
   // `linears` index the layer's per-token projections in `weights`.

@@ -71,8 +71,10 @@ struct LayerGroup {
 std::vector<LayerGroup> layer_groups(const ModelSpec& spec);
 
 /// The kernel an op runs, as the measured tables index it (hardware/perf/README.md), per
-/// sequence: the serving model scales it to a rank's batch. Ops with no table class (compressor,
-/// mHC, GQA core, V4 prefill core) are timed on the roofline.
+/// sequence: the serving model scales it to a rank's batch. Ops with no table class (the V4,
+/// V3.2 DSA and GQA prefill cores) are timed on the roofline, and so is an op whose class no
+/// measured device has a table of (compressor, mHC and GQA decode: only the host's own tables,
+/// written by `v4sim calibrate`, hold them today).
 struct OpKernel {
   bool has_class = false;
   KernelClass kernel = KernelClass::gemm;

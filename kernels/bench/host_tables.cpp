@@ -7,11 +7,13 @@
 #include <span>
 #include <sstream>
 #include <stdexcept>
+#include <string>
 
 #include "kernels/bench/suite_cases.h"
 #include "kernels/int8_gemm.h"
 #include "kernels/projection_forward.h"
 #include "kernels/random_fill.h"
+#include "kernels/storage.h"
 
 namespace v4sim::bench {
 namespace {
@@ -150,6 +152,9 @@ std::vector<TableSpec> host_table_specs(SuiteMode mode) {
   specs.push_back(fp32_gemm_spec(mode));
   specs.push_back(int8_gemm_spec(mode));
   detail::add_v32_tables(mode, specs);
+  detail::add_v4_tables(mode, specs);
+  detail::add_gqa_table(mode, specs);
+  detail::add_ffn_tables(mode, specs);
   return specs;
 }
 
@@ -160,11 +165,32 @@ OpCall point_call(const TableSpec& spec, const TablePoint& point) {
   for (std::size_t i = 0; i < spec.columns.size() && i < point.keys.size(); ++i) {
     const std::string& col = spec.columns[i];
     const double v = point.keys[i];
-    if (col == "m") c.m = v;
+    if (col == "m" || col == "tokens") c.m = v;
     if (col == "n") c.n = v;
     if (col == "k") c.k = v;
     if (col == "batch") c.batch = v;
     if (col == "kv_len") c.kv_len = v;
+    if (col == "experts") c.experts = v;
+    if (col == "tokens_per_expert") c.tokens_per_expert = v;
+    if (col == "hidden") c.hidden = v;
+  }
+  const auto fixed = [&](const std::string& key, double fallback) {
+    for (const auto& [k, v] : spec.fixed)
+      if (k == key) return std::stod(v);
+    return fallback;
+  };
+  const bool token_level = spec.kernel == "dsa_decode" || spec.kernel == "indexer_logits";
+  c.compress_ratio = fixed("compress_ratio", token_level ? 1 : 0);
+  c.topk = fixed("topk", 0);
+  c.heads = fixed("heads", 0);
+  c.head_dim = spec.kernel == "compressor" ? fixed("head_dim", 0) : 0;
+  if (spec.kernel == "gemm") {
+    bool fp8 = false;
+    for (const auto& [k, v] : spec.fixed) fp8 = fp8 || (k == "weight_dtype" && v == "fp8");
+    c.weight_bytes = weight_bytes_per_element(fp8 ? WeightFormat::fp8_block128_ue8m0
+                                                  : (spec.precision == Precision::int8
+                                                         ? WeightFormat::int8_channel
+                                                         : WeightFormat::fp32));
   }
   return c;
 }

@@ -3,18 +3,24 @@
 // (hardware/perf/README.md: <class>-<precision>[-...].yaml + .csv), so that `v4sim validate`
 // predicts the host through the same interpolation path (hardware/perf_model.h) as the GPUs.
 //
-// Classes the host kernels implement and what each row times (one thread, thread CPU time,
-// fastest repetition, as the suite):
-//   gemm, fp32            linear_forward (Eigen x W^T, float32 weights), m x n x k
-//   gemm, int8            linear_int8_forward (W8A8: per-token INT8 activations, per-row INT8
+// Tables, one per kernel the suite validates (one thread, thread CPU time, fastest repetition,
+// as the suite), each of the class sim/op_list.cpp asks for that op:
+//   gemm fp32             linear_forward (float32 weights), m x n x k
+//   gemm fp32, fp8 w      linear_fp8_forward (the V4 attention projections' FP8 weights)
+//   gemm int8             linear_int8_forward (W8A8: per-token INT8 activations, per-row INT8
 //                         weights, int32 sums)
-//   dsa_decode, fp32      mla_core_forward over the top-k selected packed FP8 latents (V3.2
-//                         sparse MLA core, absorbed form), one query, kv_len keys in the cache
-//   indexer_logits, fp32  dsa_indexer_topk: lightning-indexer scores of one query over kv_len
-//                         FP8 keys and the top-k selection
-// The V4 CSA/HCA cores, compressors, GQA core, grouped experts, router and mHC have no table here
-// (their ops keep the roofline); the V4 projections run from FP8 weight copies (a different
-// kernel from the float32 GEMM timed here), so they are not tagged as gemm either.
+//   grouped_gemm fp32     moe_routed_forward, experts x tokens_per_expert (ffn: swiglu: gate/up
+//                         and down of each expert; the router's logits are a gemm)
+//   dsa_decode fp32       mla_core_forward over the top-k packed FP8 latents (V3.2 sparse MLA)
+//   dsa_decode fp32/bf16  sparse_attention_forward / _core_bf16 (V4 CSA and HCA cores,
+//                         core: v4_sparse), one query, kv_len tokens in the context
+//   indexer_logits fp32   dsa_indexer_topk (V3.2, token level) and indexer_topk (V4, ratio 4):
+//                         scores of one query and the top-k selection
+//   gqa_decode fp32       gqa_attention_forward (dense GQA core)
+//   compressor fp32       compressor_forward (V4 CSA, HCA and indexer-key compressors)
+//   mhc fp32              mhc_pre + mhc_expand
+// Ops left on the roofline: the SWA core (window only), a prefill chunk's core and scores (no
+// class in sim/ either), the V3.2 absorptions (per-head products).
 //
 // Not circular: the calibration grid is chosen off the suite's shapes (other n x k, other m,
 // other kv_len), so no table row is a shape `validate` predicts; the tables' values are read at

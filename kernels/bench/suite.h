@@ -50,10 +50,16 @@ using CaseRun = std::function<void(Cost* counted)>;
 /// maps this to a KernelCall). kernel == "": no table class describes the op (it is priced by
 /// the roofline).
 struct OpCall {
-  std::string kernel;                     // gemm | dsa_decode | indexer_logits | "" (none)
+  std::string kernel;                     // a class name of hardware/perf/README.md, or ""
   Precision precision = Precision::fp32;  // the op's compute precision
-  double m = 0, n = 0, k = 0;             // gemm: y [m, n] = x [m, k] W^T
-  double batch = 0, kv_len = 0;           // dsa_decode, indexer_logits
+  double m = 0, n = 0, k = 0;    // gemm: y [m, n] = x [m, k] W^T; compressor, mhc: m = tokens
+  double batch = 0, kv_len = 0;  // dsa_decode, indexer_logits, gqa_decode
+  double experts = 0, tokens_per_expert = 0;  // grouped_gemm (with n = 2 x inter, k = hidden)
+  double weight_bytes = 0;                    // gemm: bytes per weight element
+  double heads = 0, topk = 0;                 // attention: query heads, selected entries
+  double compress_ratio = 0;                  // attention, indexer, compressor (V3.2: 1)
+  double head_dim = 0;                        // compressor: entry width
+  double hidden = 0;                          // compressor, mhc: input width
 };
 
 /// One op of a case: its host-format cost and, when a table class describes it, its call.

@@ -35,13 +35,24 @@ class Slot {
   std::shared_ptr<T> value_;
 };
 
-/// The table call of a linear op: a gemm of tokens x out x in when it is one plain product
-/// (groups 1); block-diagonal products are another kernel shape: no call.
+/// The table call of a linear op: a gemm of tokens x out x (in / groups), as sim/op_list.cpp asks
+/// (a block-diagonal product is the GEMM with every group's outputs side by side: the same FLOPs
+/// and weight bytes), with the bytes of one weight element (float32 and FP8 weights are
+/// different host kernels).
 inline OpCall linear_call(const LinearShape& s) {
-  if (s.groups != 1) return {};
-  return {"gemm", s.compute, static_cast<double>(s.tokens), static_cast<double>(s.out_features),
-          static_cast<double>(s.in_features)};
+  OpCall c{"gemm", s.compute, static_cast<double>(s.tokens), static_cast<double>(s.out_features),
+           static_cast<double>(s.in_features / s.groups)};
+  c.weight_bytes = weight_bytes_per_element(s.weight);
+  return c;
 }
+
+/// The V4 tables: the CSA and HCA cores (dsa_decode, core v4_sparse; float32 and BF16), the
+/// V4 indexer (indexer_logits, ratio 4), the compressors, the FP8-weight GEMM.
+void add_v4_tables(SuiteMode mode, std::vector<TableSpec>& out);
+/// The GQA decode core (gqa_decode).
+void add_gqa_table(SuiteMode mode, std::vector<TableSpec>& out);
+/// The routed experts (grouped_gemm, ffn swiglu) and mHC.
+void add_ffn_tables(SuiteMode mode, std::vector<TableSpec>& out);
 
 /// Contexts of the decode cases, by mode.
 std::vector<std::int64_t> decode_contexts(SuiteMode mode);

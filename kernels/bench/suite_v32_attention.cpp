@@ -103,12 +103,19 @@ DsaIndexerConfig indexer_config(const V32Dims& m) {
 }
 
 // The table calls of the ops (hardware/perf/README.md): one sequence, the keys visible to the
-// query (position + 1).
+// query (position + 1), token-level (compress ratio 1: the V3.2 tables, not the V4 ones).
 OpCall scoring_call(const IndexerScoringShape& s) {
-  return {"indexer_logits", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+  OpCall c{"indexer_logits", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+  c.heads = static_cast<double>(s.num_heads);
+  c.compress_ratio = 1;
+  return c;
 }
 OpCall mla_call(const MlaAttentionShape& s) {
-  return {"dsa_decode", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+  OpCall c{"dsa_decode", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+  c.heads = static_cast<double>(s.num_heads);
+  c.topk = static_cast<double>(s.topk);
+  c.compress_ratio = 1;
+  return c;
 }
 
 // One indexer query at `position`: FP8-representable values, small head weights.
@@ -231,13 +238,38 @@ SuiteCase attention_case(const V32Dims& m, std::int64_t context, const Inputs& i
   return c;
 }
 
-SuiteCase gqa_case(bool smoke, std::int64_t context) {
+OpCall gqa_call(const GqaAttentionShape& s) {
+  OpCall c{"gqa_decode", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+  c.heads = static_cast<double>(s.q_heads);
+  return c;
+}
+
+// The dense GQA-8 core's shape (toy widths in smoke mode) for a query at `position`; K/V float
+// (the host_cost convention: kv_format stays BF16, no float32 entry format exists).
+GqaAttentionShape gqa_shape(bool smoke, std::int64_t position) {
   GqaAttentionShape s;
   s.q_heads = smoke ? 4 : 64;
   s.kv_heads = smoke ? 2 : 8;
   s.head_dim = smoke ? 32 : 128;
-  s.start_pos = context - 1;
+  s.start_pos = position;
   s.num_tokens = 1;
+  return s;
+}
+
+CaseRun gqa_run(const GqaAttentionShape& s, std::int64_t context) {
+  struct Data {
+    RowMatrixXf k, v, q, out;
+  };
+  auto d = std::make_shared<Data>();
+  d->k = random_matrix(context, s.kv_heads * s.head_dim, 1.0, 30);
+  d->v = random_matrix(context, s.kv_heads * s.head_dim, 1.0, 31);
+  d->q = random_matrix(1, s.q_heads * s.head_dim, 0.1, 32);
+  d->out.resize(1, s.q_heads * s.head_dim);
+  return [s, d](Cost* counted) { gqa_attention_forward(s, d->q, d->k, d->v, d->out, counted); };
+}
+
+SuiteCase gqa_case(bool smoke, std::int64_t context) {
+  const GqaAttentionShape s = gqa_shape(smoke, context - 1);
   GqaAttentionShape host = s;
   host.compute = Precision::fp32;  // K/V are float here; kv_format (BF16) has no float32 entry
   SuiteCase c;
@@ -247,17 +279,8 @@ SuiteCase gqa_case(bool smoke, std::int64_t context) {
   c.context = context;
   c.cost = cost(s);
   c.host_cost = cost(host);
-  c.prepare = [s, context]() -> CaseRun {
-    struct Data {
-      RowMatrixXf k, v, q, out;
-    };
-    auto d = std::make_shared<Data>();
-    d->k = random_matrix(context, s.kv_heads * s.head_dim, 1.0, 30);
-    d->v = random_matrix(context, s.kv_heads * s.head_dim, 1.0, 31);
-    d->q = random_matrix(1, s.q_heads * s.head_dim, 0.1, 32);
-    d->out.resize(1, s.q_heads * s.head_dim);
-    return [s, d](Cost* counted) { gqa_attention_forward(s, d->q, d->k, d->v, d->out, counted); };
-  };
+  c.host_ops = {{c.host_cost, gqa_call(host)}};
+  c.prepare = [s, context]() -> CaseRun { return gqa_run(s, context); };
   return c;
 }
 
@@ -336,6 +359,35 @@ void add_v32_tables(SuiteMode mode, std::vector<TableSpec>& out) {
   }
   out.push_back(std::move(mla));
   out.push_back(std::move(scoring));
+}
+
+void add_gqa_table(SuiteMode mode, std::vector<TableSpec>& out) {
+  const bool smoke = mode == SuiteMode::smoke;
+  const GqaAttentionShape s = gqa_shape(smoke, 0);
+  TableSpec t;
+  t.kernel = "gqa_decode";
+  t.precision = Precision::fp32;
+  t.stem = "gqa-decode-fp32";
+  t.columns = {"batch", "kv_len"};
+  t.fixed = {{"heads", std::to_string(s.q_heads)},
+             {"kv_heads", std::to_string(s.kv_heads)},
+             {"head_dim", std::to_string(s.head_dim)},
+             {"query_tokens", "1"},
+             {"kv_dtype", "bf16"}};
+  t.what =
+      "gqa_attention_forward (dense causal GQA core, float32 arithmetic over float32 K/V, "
+      "priced as the BF16 cache the kernels' cost() names) of one query over kv_len keys";
+  // GQA's float K/V take 8 KiB per token: the grid stops below the suite's largest context in
+  // full mode (128K) and spans the quick suite's (32K).
+  const std::vector<std::int64_t> kv_lens =
+      smoke                      ? std::vector<std::int64_t>{300, 3000}
+      : mode == SuiteMode::quick ? std::vector<std::int64_t>{3000, 12000, 50000}
+                                 : std::vector<std::int64_t>{3000, 24000, 90000, 160000};
+  for (std::int64_t kv : kv_lens) {
+    const GqaAttentionShape at = gqa_shape(smoke, kv - 1);
+    t.points.push_back({{1.0, static_cast<double>(kv)}, [at, kv] { return gqa_run(at, kv); }});
+  }
+  out.push_back(std::move(t));
 }
 
 void add_v32_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out) {

@@ -18,6 +18,7 @@
 
 #include "kernels/attention_layer_forward.h"
 #include "kernels/bench/suite_cases.h"
+#include "kernels/fp8_linear.h"
 #include "kernels/random_fill.h"
 
 namespace v4sim::bench::detail {
@@ -68,17 +69,45 @@ AttentionLayerShape layer_shape(const V4Dims& m, AttentionLayerKind kind, std::i
   return s;
 }
 
+// The table calls of the ops (hardware/perf/README.md), as sim/op_list.cpp asks for them: the
+// core of a decode step is dsa_decode (CSA / HCA: a sparse core over the window and the selected
+// compressed entries), the indexer's scores indexer_logits, the compressors their class, the
+// projections gemm. A prefill chunk's core and scores have no table class (as in sim/), nor has
+// the SWA core (window only: no host table measures it).
+OpCall core_call(const SparseAttentionShape& c) {
+  if (c.compress_ratio == 0 || c.num_tokens != 1) return {};
+  OpCall k{"dsa_decode", c.compute, 0, 0, 0, 1, static_cast<double>(c.start_pos + 1)};
+  k.heads = static_cast<double>(c.num_heads);
+  k.topk = static_cast<double>(c.topk);
+  k.compress_ratio = static_cast<double>(c.compress_ratio);
+  return k;
+}
+OpCall scoring_call(const IndexerScoringShape& s) {
+  if (s.num_tokens != 1) return {};
+  OpCall k{"indexer_logits", s.compute, 0, 0, 0, 1, static_cast<double>(s.start_pos + 1)};
+  k.heads = static_cast<double>(s.num_heads);
+  k.compress_ratio = static_cast<double>(s.ratio);
+  return k;
+}
+OpCall compressor_call(const CompressorShape& s) {
+  OpCall k{"compressor", s.compute, static_cast<double>(s.num_tokens)};
+  k.hidden = static_cast<double>(s.hidden);
+  k.compress_ratio = static_cast<double>(s.ratio);
+  k.head_dim = static_cast<double>(s.head_dim);
+  return k;
+}
+
 /// cost(s) op by op, in the order the layer runs them (they sum to cost(s),
-/// kernels/attention_layer.h).
-std::vector<Cost> layer_ops(const AttentionLayerShape& s) {
-  std::vector<Cost> ops;
-  for (const LinearShape& l : projection_shapes(s)) ops.push_back(cost(l));
-  ops.push_back(cost(core_shape(s)));
+/// kernels/attention_layer.h), each with its table call.
+std::vector<HostOp> layer_ops(const AttentionLayerShape& s) {
+  std::vector<HostOp> ops;
+  for (const LinearShape& l : projection_shapes(s)) ops.emplace_back(cost(l), linear_call(l));
+  ops.emplace_back(cost(core_shape(s)), core_call(core_shape(s)));
   if (s.kind == AttentionLayerKind::swa) return ops;
-  ops.push_back(cost(compressor_shape(s)));
+  ops.emplace_back(cost(compressor_shape(s)), compressor_call(compressor_shape(s)));
   if (s.kind != AttentionLayerKind::csa) return ops;
-  ops.push_back(cost(indexer_compressor_shape(s)));
-  ops.push_back(cost(indexer_scoring_shape(s)));
+  ops.emplace_back(cost(indexer_compressor_shape(s)), compressor_call(indexer_compressor_shape(s)));
+  ops.emplace_back(cost(indexer_scoring_shape(s)), scoring_call(indexer_scoring_shape(s)));
   return ops;
 }
 
@@ -139,8 +168,7 @@ SuiteCase block_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t cont
   c.tokens = tokens;
   c.cost = cost(s);
   c.host_cost = cost(as_run_on_host(s));
-  const std::vector<Cost> ops = layer_ops(as_run_on_host(s));
-  c.host_ops.assign(ops.begin(), ops.end());
+  c.host_ops = layer_ops(as_run_on_host(s));
   c.prepare = [m, s, in]() -> CaseRun {
     auto w = weights_for(*in, m, s);
     auto cache = cache_for(*in, s, s.start_pos);
@@ -165,10 +193,11 @@ SuiteCase core_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t conte
   c.context = context;
   c.cost = cost(core_shape(s));
   c.host_cost = cost(core_shape(as_run_on_host(s)));
-  c.host_ops = {c.host_cost};
+  c.host_ops = {{c.host_cost, core_call(core_shape(as_run_on_host(s)))}};
   if (csa) {
     c.cost += cost(indexer_scoring_shape(s));
-    c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
+    const IndexerScoringShape scoring = indexer_scoring_shape(as_run_on_host(s));
+    c.host_ops.emplace_back(cost(scoring), scoring_call(scoring));
     c.host_cost += c.host_ops.back().cost;
   }
   c.prepare = [m, s, context, csa, in]() -> CaseRun {
@@ -227,10 +256,11 @@ SuiteCase core_bf16_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t 
   c.context = context;
   c.cost = cost(core_shape(s));
   c.host_cost = cost(host_core);
-  c.host_ops = {c.host_cost};
+  c.host_ops = {{c.host_cost, core_call(host_core)}};
   if (csa) {
     c.cost += cost(indexer_scoring_shape(s));
-    c.host_ops.push_back(cost(indexer_scoring_shape(as_run_on_host(s))));
+    const IndexerScoringShape scoring = indexer_scoring_shape(as_run_on_host(s));
+    c.host_ops.emplace_back(cost(scoring), scoring_call(scoring));
     c.host_cost += c.host_ops.back().cost;
   }
   c.prepare = [m, s, context, csa, in]() -> CaseRun {
@@ -280,7 +310,262 @@ SuiteCase core_bf16_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t 
   return c;
 }
 
+// ---- Host tables (kernels/bench/host_tables.h): the same kernels on a grid off the suite's shapes.
+
+// kv_len of the core and indexer tables: between and beyond the suite's contexts (1024 smoke;
+// 4096, 64K, 128K, 1M), never one of them nor one past. Not a multiple of 4: the query at
+// kv_len - 1 then completes no compressed block, so the random cache holds every entry it sees.
+std::vector<std::int64_t> table_kv_lens(SuiteMode mode) {
+  switch (mode) {
+    case SuiteMode::smoke:
+      return {301, 3001};
+    case SuiteMode::quick:
+      return {3001, 24001, 200001};
+    case SuiteMode::full:
+      return {3001, 24001, 200001, 700001};
+  }
+  return {};
+}
+
+// The core alone (CSA: over a top-k chosen before timing; HCA: every visible entry) of a query
+// at s.start_pos, float32 or over BF16 copies of the cache, as core_case / core_bf16_case run it.
+CaseRun core_only_run(const V4Dims& m, const AttentionLayerShape& s, bool bf16, const Inputs& in) {
+  const std::int64_t context = s.start_pos;
+  const bool csa = s.kind == AttentionLayerKind::csa;
+  auto cache = cache_for(*in, s, context);
+  struct Data {
+    SparseAttentionShape core;
+    RopeTable rope;
+    RowMatrixXf q, kv, out;
+    EntrySelection selection;
+    std::vector<float> sink;
+    std::unique_ptr<Bf16KeyCopies> copies;
+  };
+  auto d = std::make_shared<Data>();
+  d->core = core_shape(s);
+  d->rope = layer_rope_table(s);
+  d->q = random_inputs(1, m.heads * s.head_dim, 7003);
+  d->kv = random_inputs(1, s.head_dim, 7004);
+  d->out.resize(1, m.heads * s.head_dim);
+  d->sink.resize(static_cast<std::size_t>(m.heads));
+  fill_uniform(d->sink, 1.0f, 7005);
+  if (csa) {
+    IndexerQueries iq;
+    iq.q = random_inputs(1, s.indexer_heads * s.indexer_dim, 7006);
+    iq.w = random_inputs(1, s.indexer_heads, 7007);
+    d->selection = indexer_topk(indexer_scoring_shape(s), iq, cache->indexer_keys, s.topk);
+  } else {
+    d->selection = all_visible_selection(d->core);
+  }
+  if (bf16) {
+    d->copies = std::make_unique<Bf16KeyCopies>(s.head_dim);
+    d->copies->add(cache->window.slots.data(), cache->window.slots.rows());
+    d->copies->add(cache->compressed.data.data(), cache->compressed.rows);
+    d->copies->add(d->kv.data(), 1);
+    return [cache, d](Cost* counted) {
+      const KeySets keys =
+          model_key_sets(d->core, cache->window, d->kv, &cache->compressed, &d->selection);
+      sparse_attention_core_bf16(d->core, d->q, d->copies->key_sets(keys), d->sink, d->rope, d->out,
+                                 counted);
+    };
+  }
+  return [context, cache, d](Cost* counted) {
+    sparse_attention_forward(d->core, d->q, d->kv, cache->window, &cache->compressed, &d->selection,
+                             d->sink, d->rope, d->out, counted);
+    cache->window.length = context;
+  };
+}
+
+// The indexer's scores and top-k of a query at s.start_pos (the CSA core case's first op).
+CaseRun indexer_only_run(const AttentionLayerShape& s, const Inputs& in) {
+  auto cache = cache_for(*in, s, s.start_pos);
+  auto iq = std::make_shared<IndexerQueries>();
+  iq->q = random_inputs(1, s.indexer_heads * s.indexer_dim, 7006);
+  iq->w = random_inputs(1, s.indexer_heads, 7007);
+  const IndexerScoringShape scoring = indexer_scoring_shape(s);
+  return [s, scoring, cache, iq](Cost* counted) {
+    indexer_topk(scoring, *iq, cache->indexer_keys, s.topk, counted);
+  };
+}
+
+TableSpec core_table(const V4Dims& m, AttentionLayerKind kind, bool bf16, SuiteMode mode,
+                     const Inputs& in) {
+  const AttentionLayerShape s0 = layer_shape(m, kind, 0, 1);
+  const SparseAttentionShape core = core_shape(s0);
+  TableSpec t;
+  t.kernel = "dsa_decode";
+  t.precision = bf16 ? Precision::bf16 : Precision::fp32;
+  t.stem = std::string("dsa-decode-") + (bf16 ? "bf16" : "fp32") + "-v4-" + kind_name(kind);
+  t.columns = {"batch", "kv_len"};
+  t.fixed = {{"core", "v4_sparse"},
+             {"heads", std::to_string(core.num_heads)},
+             {"head_dim", std::to_string(core.head_dim)},
+             {"rope_dim", std::to_string(core.rope_dim)},
+             {"window", std::to_string(core.window)},
+             {"compress_ratio", std::to_string(core.compress_ratio)},
+             {"query_tokens", "1"},
+             {"kv_dtype", bf16 ? "bf16" : "fp8"}};
+  if (core.topk > 0) t.fixed.emplace_back("topk", std::to_string(core.topk));
+  t.what =
+      bf16 ? "sparse_attention_core_bf16 (V4 " + std::string(kind_name(kind)) +
+                 " core, BF16 products over BF16 copies of the window and compressed "
+                 "entries, key sets built in the run)"
+           : "sparse_attention_forward (V4 " + std::string(kind_name(kind)) +
+                 " core, float32, over the window and the compressed entries" +
+                 (kind == AttentionLayerKind::csa ? " chosen by the indexer before timing)" : ")");
+  for (std::int64_t kv : table_kv_lens(mode)) {
+    const AttentionLayerShape s = layer_shape(m, kind, kv - 1, 1);
+    t.points.push_back({{1.0, static_cast<double>(kv)},
+                        [m, s, bf16, in] { return core_only_run(m, s, bf16, in); }});
+  }
+  return t;
+}
+
+TableSpec indexer_table(const V4Dims& m, SuiteMode mode, const Inputs& in) {
+  const IndexerScoringShape scoring =
+      indexer_scoring_shape(layer_shape(m, AttentionLayerKind::csa, 0, 1));
+  TableSpec t;
+  t.kernel = "indexer_logits";
+  t.precision = Precision::fp32;
+  t.stem = "indexer-logits-fp32-v4";
+  t.columns = {"batch", "kv_len"};
+  t.fixed = {{"heads", std::to_string(scoring.num_heads)},
+             {"head_dim", std::to_string(scoring.head_dim)},
+             {"compress_ratio", std::to_string(scoring.ratio)},
+             {"kv_dtype", "fp4"}};
+  t.what =
+      "indexer_topk (V4 lightning indexer: float32 scores of one query over the compressed "
+      "indexer keys, held in float32, priced as MXFP4 as cost() names them, then the top-k)";
+  for (std::int64_t kv : table_kv_lens(mode)) {
+    const AttentionLayerShape s = layer_shape(m, AttentionLayerKind::csa, kv - 1, 1);
+    t.points.push_back(
+        {{1.0, static_cast<double>(kv)}, [s, in] { return indexer_only_run(s, in); }});
+  }
+  return t;
+}
+
+// The compressors of a layer of `hidden` width, from position 1024 (a random cache there).
+struct CompressorGrid {
+  std::vector<std::int64_t> hidden, tokens;
+};
+CompressorGrid compressor_grid(SuiteMode mode) {
+  // Suite widths 256 / 384 (smoke), 4096 / 7168; tokens 1 (decode) and 16 / 128 (prefill).
+  if (mode == SuiteMode::smoke) return {{200, 320}, {1, 3}};
+  return {{3072, 6144}, {1, 8, 48, 200}};
+}
+constexpr std::int64_t kCompressorStart = 1024;
+
+CaseRun compressor_run(const AttentionLayerShape& layer, bool indexer) {
+  struct Data {
+    CompressorShape shape;
+    CompressorWeights w;
+    RopeTable rope;
+    RowMatrixXf x;
+    AttentionLayerCache cache;
+  };
+  auto d = std::make_shared<Data>();
+  const AttentionLayerShape host = as_run_on_host(layer);
+  d->shape = indexer ? indexer_compressor_shape(host) : compressor_shape(host);
+  d->w = random_compressor_weights(d->shape, 7010);
+  d->rope = layer_rope_table(layer);
+  d->x = random_inputs(d->shape.num_tokens, d->shape.hidden, 7011);
+  d->cache = random_layer_cache(layer, layer.start_pos, 7012);
+  CompressorOptions options;
+  options.kind = indexer ? EntryKind::indexer_key : EntryKind::attention;
+  return [d, options, indexer](Cost* counted) {
+    CompressorState& state = indexer ? d->cache.indexer_compressor : d->cache.compressor;
+    EntryTable& entries = indexer ? d->cache.indexer_keys : d->cache.compressed;
+    const std::int64_t rows = entries.rows;
+    compressor_forward(d->shape, d->w, options, d->rope, d->x, state, entries, counted);
+    state.next_pos = d->shape.start_pos;  // every run compresses the same tokens
+    entries.rows = rows;
+  };
+}
+
+TableSpec compressor_table(const V4Dims& m, AttentionLayerKind kind, bool indexer, SuiteMode mode) {
+  const CompressorShape c0 =
+      indexer ? indexer_compressor_shape(layer_shape(m, kind, kCompressorStart, 1))
+              : compressor_shape(layer_shape(m, kind, kCompressorStart, 1));
+  TableSpec t;
+  t.kernel = "compressor";
+  t.precision = Precision::fp32;
+  t.stem = std::string("compressor-fp32-") + (indexer ? "indexer" : kind_name(kind));
+  t.columns = {"tokens", "hidden"};
+  t.fixed = {
+      {"head_dim", std::to_string(c0.head_dim)},       {"rope_dim", std::to_string(c0.rope_dim)},
+      {"compress_ratio", std::to_string(c0.ratio)},    {"overlap", c0.overlap ? "1" : "0"},
+      {"start_pos", std::to_string(kCompressorStart)}, {"kv_dtype", indexer ? "fp4" : "fp8"}};
+  t.what = std::string("compressor_forward (V4 ") + (indexer ? "indexer-key" : kind_name(kind)) +
+           " compressor: float32 wkv / wgate projections, gated pooling, entries finished in "
+           "float32) of `tokens` tokens from position " +
+           std::to_string(kCompressorStart) + " of a random cache";
+  const CompressorGrid g = compressor_grid(mode);
+  for (std::int64_t hidden : g.hidden)
+    for (std::int64_t tokens : g.tokens) {
+      V4Dims dims = m;
+      dims.hidden = hidden;
+      const AttentionLayerShape layer = layer_shape(dims, kind, kCompressorStart, tokens);
+      t.points.push_back({{static_cast<double>(tokens), static_cast<double>(hidden)},
+                          [layer, indexer] { return compressor_run(layer, indexer); }});
+    }
+  return t;
+}
+
+// The FP8-weight projections (linear_fp8_forward, float32 arithmetic): weight shapes between and
+// beside the V4 attention projections (n x k per group: 512..65536 x 1024..16384), none of them.
+TableSpec fp8_gemm_table(SuiteMode mode) {
+  struct Grid {
+    std::vector<std::pair<std::int64_t, std::int64_t>> n_k;
+    std::vector<std::int64_t> m;
+  };
+  const Grid g =
+      mode == SuiteMode::smoke
+          ? Grid{{{24, 40}, {72, 136}}, {1, 3}}
+          : Grid{{{1536, 3072}, {12288, 1024}, {3072, 6144}, {4096, 12288}}, {1, 4, 32, 200}};
+  TableSpec t;
+  t.kernel = "gemm";
+  t.precision = Precision::fp32;
+  t.stem = "gemm-fp32-w-fp8";
+  t.columns = {"m", "n", "k"};
+  t.fixed = {{"weight_dtype", "fp8"}};
+  t.what =
+      "linear_fp8_forward (y = x W^T, FP8 E4M3 weights with a UE8M0 scale per 128 x 128 block, "
+      "decoded in the product, float32 x and arithmetic, groups 1)";
+  for (const auto& [n, k] : g.n_k)
+    for (std::int64_t rows : g.m) {
+      t.points.push_back(
+          {{static_cast<double>(rows), static_cast<double>(n), static_cast<double>(k)},
+           [rows, n, k]() -> CaseRun {
+             struct Data {
+               RowMatrixXf x, y;
+               Fp8Weight w;
+             };
+             auto d = std::make_shared<Data>();
+             d->x = random_inputs(rows, k, 7020);
+             d->w = quantize_fp8_weight(random_inputs(n, k, 7021) * (1.0f / 64));
+             d->y.resize(rows, n);
+             return [d](Cost* counted) {
+               linear_fp8_forward(d->x, d->w, 1, Precision::fp32, d->y, counted);
+             };
+           }});
+    }
+  return t;
+}
+
 }  // namespace
+
+void add_v4_tables(SuiteMode mode, std::vector<TableSpec>& out) {
+  using K = AttentionLayerKind;
+  const V4Dims& pro = mode == SuiteMode::smoke ? kToyPro : kPro;
+  auto in = std::make_shared<V4Inputs>();
+  out.push_back(fp8_gemm_table(mode));
+  for (K kind : {K::csa, K::hca})
+    for (bool bf16 : {false, true}) out.push_back(core_table(pro, kind, bf16, mode, in));
+  out.push_back(indexer_table(pro, mode, in));
+  out.push_back(compressor_table(pro, K::csa, false, mode));
+  out.push_back(compressor_table(pro, K::hca, false, mode));
+  out.push_back(compressor_table(pro, K::csa, true, mode));
+}
 
 void add_v4_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out) {
   using K = AttentionLayerKind;

@@ -51,6 +51,16 @@ std::optional<KernelCall> kernel_call(const bench::OpCall& op, const Cost& cost)
   c.k = op.k;
   c.batch = op.batch;
   c.kv_len = op.kv_len;
+  c.experts = op.experts;
+  c.tokens_per_expert = op.tokens_per_expert;
+  // The host's expert kernel gathers each expert's tokens into one block: the contiguous layout.
+  c.masked = false;
+  c.weight_bytes = op.weight_bytes;
+  c.heads = op.heads;
+  c.topk = op.topk;
+  c.compress_ratio = op.compress_ratio;
+  c.head_dim = op.head_dim;
+  c.hidden = op.hidden;
   return c;
 }
 

@@ -183,10 +183,13 @@ TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
       EXPECT_TRUE(row.contains(k)) << k;
 
   // The host tables beside the host file: they load, and validate predicts through them (the
-  // V3.2 core's two ops both have a table; the GQA core has none and keeps the roofline).
+  // V3.2 core's two ops and the GQA core have tables; the SWA layer's core has none and keeps the
+  // roofline beside its projections' tables).
   const fs::path tables = dir_ / "sub" / "perf" / "host";
-  for (const char* stem :
-       {"gemm-fp32", "gemm-int8", "dsa-decode-fp32-kv-fp8", "indexer-logits-fp32"}) {
+  for (const char* stem : {"gemm-fp32", "gemm-fp32-w-fp8", "gemm-int8", "dsa-decode-fp32-kv-fp8",
+                           "dsa-decode-fp32-v4-csa", "dsa-decode-bf16-v4-hca",
+                           "indexer-logits-fp32", "indexer-logits-fp32-v4", "gqa-decode-fp32",
+                           "compressor-fp32-indexer", "grouped-gemm-fp32-contiguous", "mhc-fp32"}) {
     const v4sim::PerfTable t = v4sim::load_perf_table(tables / (std::string(stem) + ".yaml"));
     EXPECT_EQ(t.source.rfind("measured by v4sim calibrate on ", 0), 0u) << t.source;
   }
@@ -195,7 +198,9 @@ TEST_F(BenchCli, CalibrateWritesAHostFileThatValidateUses) {
   std::map<std::string, std::string> source;
   for (const auto& row : j["cases"]) source[row["name"]] = row["tables"]["source"];
   EXPECT_EQ(source["v3.2-mla-dsa-core/1k"], "measured");
-  EXPECT_EQ(source["gqa8-core/1k"], "roofline");
+  EXPECT_EQ(source["gqa8-core/1k"], "measured");
+  EXPECT_EQ(source["v4-flash-csa-layer/1k"], "measured");
+  EXPECT_EQ(source["v4-flash-swa-layer/1k"], "mixed");
   EXPECT_NE(v.out.find("tables: median |error|"), std::string::npos) << v.out;
 
   // A defective table there is bad input naming the file, not a silent roofline.

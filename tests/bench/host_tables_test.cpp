@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -24,7 +25,9 @@
 #include "kernels/linear.h"
 #include "kernels/parallel.h"
 #include "models/config/input_error.h"
+#include "models/model_loader.h"
 #include "reports/cli/host_validation.h"
+#include "sim/op_list.h"
 
 namespace v4sim {
 namespace {
@@ -68,9 +71,13 @@ bench::MeasuredTable synthetic_gemm(std::vector<std::vector<double>> rows) {
   return t;
 }
 
-using CallKey = std::tuple<std::string, double, double, double, double, double>;
+// Every field of a call: two calls with one key are the same shape of the same kernel.
+using CallKey = std::tuple<std::string, Precision, std::vector<double>>;
 CallKey key(const bench::OpCall& c) {
-  return {c.kernel, c.m, c.n, c.k, c.batch, c.kv_len};
+  return {c.kernel,
+          c.precision,
+          {c.m, c.n, c.k, c.batch, c.kv_len, c.experts, c.tokens_per_expert, c.weight_bytes,
+           c.heads, c.topk, c.compress_ratio, c.head_dim, c.hidden}};
 }
 
 TEST(HostTableGrid, NoCalibrationShapeIsASuiteShape) {
@@ -110,6 +117,80 @@ TEST(HostTableGrid, EverySuiteCallHasATableOfItsClass) {
         EXPECT_NE(std::find(classes.begin(), classes.end(), op.call.kernel), classes.end())
             << c.name << ": " << op.call.kernel;
       }
+  }
+}
+
+TEST(HostTableGrid, EveryHostTableClassIsOneTheModelsAskFor) {
+  // The host's tables stand in for a device's: each must be of a class sim/op_list.cpp asks the
+  // tables for (V4, V3.2 and a GQA model, decode), else no prediction of a deployment could use it.
+  std::set<std::string> asked;
+  const auto ask = [&](const ModelSpec& spec) {
+    OpOptions o;
+    for (const Op& op : build_ops(spec, Pass{4095, 1}, o))
+      if (op.kernel.has_class) asked.insert(std::string(to_string(op.kernel.kernel)));
+  };
+  ask(load_model("deepseek-v4-flash"));
+  ask(load_model("deepseek-v3.2"));
+  ModelSpec gqa = load_model("deepseek-v3.2");  // dense GQA-8 attention on V3.2's body
+  gqa.architecture = Architecture::gqa;
+  gqa.attention.num_kv_heads = 8;
+  gqa.attention.head_dim = 128;
+  ask(gqa);
+  for (const char* k :
+       {"gemm", "grouped_gemm", "dsa_decode", "indexer_logits", "gqa_decode", "compressor", "mhc"})
+    EXPECT_TRUE(asked.count(k)) << "sim asks no table for " << k;
+  for (bench::SuiteMode m : {bench::SuiteMode::smoke, bench::SuiteMode::full})
+    for (const bench::TableSpec& t : bench::host_table_specs(m))
+      EXPECT_TRUE(asked.count(t.kernel)) << t.stem << ": class " << t.kernel << " is never asked";
+}
+
+TEST(HostTableGrid, EverySuiteOpSimPricesByATableHasACall) {
+  // The suite's ops of a class the model asks for carry its call, so validate takes them from the
+  // host tables as sim/ would. Left on the roofline (as in sim/ or for want of a host table): the
+  // V3.2 absorptions, the SWA core and a prefill chunk's core and scores.
+  for (const bench::SuiteCase& c : bench::suite_cases(bench::SuiteMode::smoke)) {
+    int calls = 0;
+    for (const bench::HostOp& op : c.host_ops) calls += op.call.kernel.empty() ? 0 : 1;
+    const bool swa = c.name.find("-swa-") != std::string::npos;
+    if (c.name.starts_with("v3.2-mla-dsa-attn"))
+      EXPECT_EQ(calls, static_cast<int>(c.host_ops.size()) - 2) << c.name;
+    else if (swa && c.family == "attention-layer")
+      EXPECT_EQ(calls, static_cast<int>(c.host_ops.size()) - 1) << c.name;
+    else if (c.family == "prefill")
+      EXPECT_EQ(calls, static_cast<int>(c.host_ops.size()) -
+                           (swa                                         ? 1
+                            : c.name.find("-csa-") != std::string::npos ? 2
+                                                                        : 1))
+          << c.name;
+    else
+      EXPECT_EQ(calls, static_cast<int>(c.host_ops.size())) << c.name;
+  }
+}
+
+TEST(HostTableGrid, EachPointCountsTheFlopsOfItsRowCost) {
+  // A row's efficiency is ideal(row_cost(row)) / its time: the kernel a point runs must do the
+  // work row_cost() prices (FLOPs; bytes differ where the host holds floats the cost() names as
+  // BF16 / FP8 / FP4, as in the suite's host_cost).
+  const KernelThreads one(1);
+  for (const bench::TableSpec& spec : bench::host_table_specs(bench::SuiteMode::smoke)) {
+    bench::MeasuredTable m;
+    m.spec = spec;
+    for (const bench::TablePoint& p : spec.points) {
+      std::vector<double> row = p.keys;
+      row.push_back(1.0);
+      m.rows.push_back(row);
+    }
+    const fs::path dir = fs::temp_directory_path() / ("v4sim-host-flops-" + spec.stem);
+    const std::vector<fs::path> files = cli::write_host_tables(dir, {m}, bench::TableProvenance{});
+    const PerfTable t = load_perf_table(files.at(0));
+    for (std::size_t i = 0; i < spec.points.size(); ++i) {
+      Cost counted;
+      spec.points[i].prepare()(&counted);
+      EXPECT_EQ(counted.total_flops(), row_cost(t, t.rows[i]).total_flops())
+          << spec.stem << " row " << i;
+    }
+    std::error_code ec;
+    fs::remove_all(dir, ec);
   }
 }
 
@@ -187,6 +268,68 @@ TEST_F(HostTables, AWrittenTableRePredictsItsOwnRowsThroughPerfModel) {
       EXPECT_FALSE(e.extrapolated);
       // Each row is above the floor (the 8 x 8 GEMM's 0.5 us): its own time back.
       EXPECT_NEAR(e.time_s, row.back() * 1e-6, 1e-9 * row.back() * 1e-6) << t.name;
+    }
+  }
+}
+
+// Leave-one-out: a host table whose efficiency follows a power law of kv_len (as a kernel whose
+// fixed costs amortise) re-predicts each interior row from its neighbours within 1e-6, through
+// PerfModel with the V3.2 and both V4 core tables side by side: each call reaches its own table.
+TEST_F(HostTables, ACoreTableRePredictsALeftOutRowFromItsNeighbours) {
+  const Accelerator host = test_host();
+  const auto core = [](const std::string& stem,
+                       std::vector<std::pair<std::string, std::string>> f) {
+    bench::MeasuredTable t;
+    t.spec.kernel = "dsa_decode";
+    t.spec.precision = Precision::fp32;
+    t.spec.stem = stem;
+    t.spec.columns = {"batch", "kv_len"};
+    t.spec.fixed = std::move(f);
+    t.spec.what = "synthetic";
+    return t;
+  };
+  const std::vector<std::pair<std::string, std::string>> v4 = {
+      {"core", "v4_sparse"}, {"heads", "128"},      {"head_dim", "512"},
+      {"window", "128"},     {"query_tokens", "1"}, {"kv_dtype", "fp8"}};
+  bench::MeasuredTable csa = core("dsa-decode-fp32-v4-csa", v4);
+  csa.spec.fixed.emplace_back("compress_ratio", "4");
+  csa.spec.fixed.emplace_back("topk", "1024");
+  bench::MeasuredTable hca = core("dsa-decode-fp32-v4-hca", v4);
+  hca.spec.fixed.emplace_back("compress_ratio", "128");
+  bench::MeasuredTable mla =
+      core("dsa-decode-fp32-kv-fp8", {{"heads", "128"}, {"topk", "2048"}, {"kv_dtype", "fp8"}});
+  const std::vector<double> kv_lens = {1001, 3001, 9001, 27001, 81001, 243001};
+  // Efficiencies 0.1 (x/1000)^0.2 (CSA), 0.2 (x/1000)^0.1 (HCA), a constant 0.05 (MLA): latency =
+  // ideal(row) / efficiency; the row costs come from the written tables themselves.
+  for (bench::MeasuredTable* t : {&csa, &hca, &mla})
+    for (double kv : kv_lens) t->rows.push_back({1, kv, 1.0});
+  cli::write_host_tables(dir_, {csa, hca, mla}, bench::TableProvenance{});
+  const auto efficiency = [](const std::string& stem, double kv) {
+    if (stem.ends_with("csa")) return 0.1 * std::pow(kv / 1000, 0.2);
+    if (stem.ends_with("hca")) return 0.2 * std::pow(kv / 1000, 0.1);
+    return 0.05;
+  };
+  for (bench::MeasuredTable* t : {&csa, &hca, &mla}) {
+    const PerfTable loaded = load_perf_table(dir_ / "host" / (t->spec.stem + ".yaml"));
+    for (std::vector<double>& row : t->rows)
+      row.back() =
+          ideal_time_s(host, row_cost(loaded, row)) / efficiency(t->spec.stem, row[1]) * 1e6;
+  }
+  cli::write_host_tables(dir_, {csa, hca, mla}, bench::TableProvenance{});
+  for (bench::MeasuredTable* t : {&csa, &hca, &mla}) {
+    const PerfTable full = load_perf_table(dir_ / "host" / (t->spec.stem + ".yaml"));
+    for (std::size_t left = 1; left + 1 < t->rows.size(); ++left) {
+      const fs::path loo_dir = dir_ / ("loo-" + std::to_string(left));
+      std::vector<bench::MeasuredTable> tables = {csa, hca, mla};
+      for (bench::MeasuredTable& x : tables)
+        if (x.spec.stem == t->spec.stem) x.rows.erase(x.rows.begin() + static_cast<long>(left));
+      cli::write_host_tables(loo_dir, tables, bench::TableProvenance{});
+      const PerfModel model(host, loo_dir, loo_dir);
+      const PerfEstimate e = model.estimate(call_for_row(full, full.rows[left]));
+      ASSERT_TRUE(e.found);
+      EXPECT_EQ(e.table, t->spec.stem);
+      EXPECT_NEAR(e.time_s / (full.rows[left].back() * 1e-6), 1.0, 1e-6)
+          << t->spec.stem << " kv_len " << full.rows[left][1];
     }
   }
 }
