@@ -16,38 +16,23 @@
 #include "hardware/accelerator.h"
 #include "hardware/perf_table.h"
 
+#include "tests/support/run_command.h"
+
 namespace {
+
+using v4sim::test_support::Outcome;
+using v4sim::test_support::run_command;
 
 namespace fs = std::filesystem;
 
-struct Outcome {
-  int code = -1;
-  std::string out;  // stdout
-};
-
 Outcome run(const std::string& args, bool with_stderr = false) {
-  const std::string cmd =
-      std::string(V4SIM_BINARY) + " " + args + (with_stderr ? " 2>&1" : " 2>/dev/null");
-  Outcome r;
-  FILE* pipe = popen(cmd.c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(std::string(V4SIM_BINARY) + " " + args +
+                     (with_stderr ? " 2>&1" : " 2>/dev/null"));
 }
 
 /// A whole shell command line (environment and working directory of its own); stdout only.
 Outcome run_shell(const std::string& line) {
-  Outcome r;
-  FILE* pipe = popen((line + " 2>/dev/null").c_str(), "r");
-  if (!pipe) return r;
-  std::array<char, 4096> buf{};
-  while (std::fgets(buf.data(), buf.size(), pipe)) r.out += buf.data();
-  const int status = pclose(pipe);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return run_command(line + " 2>/dev/null");
 }
 
 class BenchCli : public ::testing::Test {
