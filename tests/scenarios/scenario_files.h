@@ -9,6 +9,7 @@
 #include <fstream>
 #include <string>
 
+#include "models/config/input_error.h"
 #include "reports/report.h"
 
 #include <unistd.h>
@@ -146,6 +147,33 @@ inline std::string flatten(const report::Report& r) {
     for (const report::SourcedInput& i : s.inputs) out += "|" + i.name + i.value + i.source;
   }
   return out;
+}
+
+/// `text` with the first occurrence of `from` replaced by `to` (which must exist).
+inline std::string edit(std::string text, const std::string& from, const std::string& to) {
+  const std::size_t at = text.find(from);
+  EXPECT_NE(at, std::string::npos) << "test bug: '" << from << "' not in the base file";
+  if (at != std::string::npos) text.replace(at, from.size(), to);
+  return text;
+}
+
+/// `load(path)` of `text`, written to a temporary file, fails with an InputError naming the file
+/// at `line` and containing `field` and `what`.
+template <class Load>
+void expect_load_error(Load load, const std::string& text, int line, const std::string& field,
+                       const std::string& what) {
+  TempScenarios dir;
+  const std::string path = dir.write("bad", text);
+  try {
+    load(path);
+    ADD_FAILURE() << "no error for field " << field;
+  } catch (const InputError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(path + ":" + std::to_string(line) + ":"), std::string::npos)
+        << "expected line " << line << " in: " << msg;
+    EXPECT_NE(msg.find(field), std::string::npos) << msg;
+    EXPECT_NE(msg.find(what), std::string::npos) << msg;
+  }
 }
 
 }  // namespace v4sim::testing_files

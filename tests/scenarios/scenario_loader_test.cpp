@@ -10,33 +10,16 @@
 namespace v4sim {
 namespace {
 
+using testing_files::edit;
 using testing_files::kSmallApi;
 using testing_files::kSmallPurchase;
 using testing_files::TempScenarios;
 
-/// `text` with the first occurrence of `from` replaced by `to` (which must exist).
-std::string edit(std::string text, const std::string& from, const std::string& to) {
-  const std::size_t at = text.find(from);
-  EXPECT_NE(at, std::string::npos) << "test bug: '" << from << "' not in the base file";
-  if (at != std::string::npos) text.replace(at, from.size(), to);
-  return text;
-}
-
 /// Loading `text` fails with an InputError naming the file at `line`, the field and `what`.
 void expect_error(const std::string& text, int line, const std::string& field,
                   const std::string& what) {
-  TempScenarios dir;
-  const std::string path = dir.write("bad", text);
-  try {
-    (void)load_scenario(path);
-    ADD_FAILURE() << "no error for field " << field;
-  } catch (const InputError& e) {
-    const std::string msg = e.what();
-    EXPECT_NE(msg.find(path + ":" + std::to_string(line) + ":"), std::string::npos)
-        << "expected line " << line << " in: " << msg;
-    EXPECT_NE(msg.find("'" + field + "'"), std::string::npos) << msg;
-    EXPECT_NE(msg.find(what), std::string::npos) << msg;
-  }
+  testing_files::expect_load_error([](const std::string& path) { (void)load_scenario(path); }, text,
+                                   line, "'" + field + "'", what);
 }
 
 TEST(ScenarioLoader, ReadsAPurchaseScenario) {
