@@ -75,7 +75,7 @@ TableSpec gemm_spec(Precision precision, std::string stem, std::string what, con
     for (std::int64_t m : g.m) {
       TablePoint p;
       p.keys = {static_cast<double>(m), static_cast<double>(n), static_cast<double>(k)};
-      p.prepare = [make, m, n, k] { return make(m, n, k); };
+      p.prepare = [make, m, n = n, k = k] { return make(m, n, k); };
       t.points.push_back(std::move(p));
     }
   return t;

@@ -535,7 +535,7 @@ TableSpec fp8_gemm_table(SuiteMode mode) {
     for (std::int64_t rows : g.m) {
       t.points.push_back(
           {{static_cast<double>(rows), static_cast<double>(n), static_cast<double>(k)},
-           [rows, n, k]() -> CaseRun {
+           [rows, n = n, k = k]() -> CaseRun {
              struct Data {
                RowMatrixXf x, y;
                Fp8Weight w;
