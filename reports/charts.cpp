@@ -460,6 +460,9 @@ DrawnChart draw_chart(const Chart& c, const fs::path& dir, const std::string& st
       // Vertical grid lines would cut through bars.
       gp << "set grid " << (bars ? "" : "xtics ") << "ytics lt 1 lw 1 lc rgb '#dddddd'\n";
       gp << "set border 3 lw 1.2\nset tics nomirror out\n";
+      // Room right of the plot for half of the last x tick label ("10000" was clipped by the
+      // image edge under gnuplot's automatic margin).
+      gp << "set rmargin 4\n";
       gp << "set key below horizontal noautotitle height 1.5\n";
       gp << "set style fill solid 0.85 noborder\n";
 
