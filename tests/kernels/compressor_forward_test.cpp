@@ -15,15 +15,15 @@
 
 #include "kernels/compressor_forward.h"
 #include "kernels/quant.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/v4_compressor_ref.h"
+#include "tests/support/closeness.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
 
-using reference::relative_max_error;
-using reference::reported_error;
-using reference::SeededRng;
+using test_support::relatively_close;
+using test_support::SeededRng;
 
 CompressorShape csa(std::int64_t hidden, std::int64_t head_dim = 512) {
   CompressorShape s;
@@ -97,7 +97,7 @@ TEST(CompressorForward, BatchMatchesReference) {
     const CompressorRun r = run_chunks(c.shape, w, o, x, {c.tokens});
     const Eigen::MatrixXd ref = reference_entries(c.shape, w, x, c.kind == EntryKind::indexer_key);
     ASSERT_EQ(r.entries.rows, c.tokens / c.shape.ratio);
-    EXPECT_LE(reported_error(c.name, r.entries.view(), ref), 5e-5);
+    EXPECT_TRUE(relatively_close(c.name, r.entries.view(), ref, 5e-5));
     EXPECT_EQ(r.counted, r.expected);
   }
 }
@@ -128,9 +128,9 @@ std::vector<std::int64_t> random_chunks(SeededRng& rng, std::int64_t n, std::int
 void expect_same_run(const CompressorRun& a, const CompressorRun& b, const char* what) {
   ASSERT_EQ(a.entries.rows, b.entries.rows) << what;
   if (a.entries.rows > 0) {
-    EXPECT_LE(relative_max_error(a.entries.view(), b.entries.view()), 1e-5) << what;
+    EXPECT_TRUE(relatively_close(what, a.entries.view(), b.entries.view(), 1e-5));
   }
-  EXPECT_LE(relative_max_error(a.state.c, b.state.c), 1e-5) << what;
+  EXPECT_TRUE(relatively_close(what, a.state.c, b.state.c, 1e-5));
   // z holds -inf in slots never written; compare where finite.
   for (Eigen::Index i = 0; i < a.state.z.size(); ++i) {
     const float za = a.state.z.data()[i], zb = b.state.z.data()[i];
