@@ -75,13 +75,28 @@ Eigen::MatrixXd reference_entries(const CompressorShape& s, const CompressorWeig
                                    x_all, rope.frequencies);
 }
 
+struct Case {
+  const char* name;
+  CompressorShape shape;
+  std::int64_t tokens;
+  EntryKind kind;
+};
+
+// A case's weights, input and options from its own seed; the generator stays for more draws.
+struct CaseInputs {
+  CaseInputs(const Case& c, std::uint64_t seed)
+      : rng(c.name, seed),
+        w(random_compressor_weights(c.shape, seed * 7)),
+        x(rng.normal(c.tokens, c.shape.hidden)) {
+    o.kind = c.kind;
+  }
+  SeededRng rng;
+  CompressorWeights w;
+  RowMatrixXf x;
+  CompressorOptions o;
+};
+
 TEST(CompressorForward, BatchMatchesReference) {
-  struct Case {
-    const char* name;
-    CompressorShape shape;
-    std::int64_t tokens;
-    EntryKind kind;
-  };
   const std::vector<Case> cases = {
       {"csa.pro", csa(7168), 23, EntryKind::attention},
       {"hca.flash", hca(4096), 257, EntryKind::attention},
@@ -89,13 +104,10 @@ TEST(CompressorForward, BatchMatchesReference) {
   };
   std::uint64_t seed = 400;
   for (const Case& c : cases) {
-    SeededRng rng(c.name, ++seed);
-    const CompressorWeights w = random_compressor_weights(c.shape, seed * 7);
-    const RowMatrixXf x = rng.normal(c.tokens, c.shape.hidden);
-    CompressorOptions o;
-    o.kind = c.kind;
-    const CompressorRun r = run_chunks(c.shape, w, o, x, {c.tokens});
-    const Eigen::MatrixXd ref = reference_entries(c.shape, w, x, c.kind == EntryKind::indexer_key);
+    CaseInputs in(c, ++seed);
+    const CompressorRun r = run_chunks(c.shape, in.w, in.o, in.x, {c.tokens});
+    const Eigen::MatrixXd ref =
+        reference_entries(c.shape, in.w, in.x, c.kind == EntryKind::indexer_key);
     ASSERT_EQ(r.entries.rows, c.tokens / c.shape.ratio);
     EXPECT_TRUE(relatively_close(c.name, r.entries.view(), ref, 5e-5));
     EXPECT_EQ(r.counted, r.expected);
@@ -158,12 +170,6 @@ TEST(CompressorForward, StreamingEqualsBatchForEveryChunking) {
     }
   }
   // Random chunkings and token by token at production widths; lengths not multiples of 4 / 128.
-  struct Case {
-    const char* name;
-    CompressorShape shape;
-    std::int64_t tokens;
-    EntryKind kind;
-  };
   const std::vector<Case> cases = {
       {"stream.csa", csa(4096), 37, EntryKind::attention},
       {"stream.csa_long", csa(1024), 102, EntryKind::attention},
@@ -173,20 +179,16 @@ TEST(CompressorForward, StreamingEqualsBatchForEveryChunking) {
   };
   std::uint64_t seed = 420;
   for (const Case& c : cases) {
-    SeededRng rng(c.name, ++seed);
-    const CompressorWeights w = random_compressor_weights(c.shape, seed * 7);
-    const RowMatrixXf x = rng.normal(c.tokens, c.shape.hidden);
-    CompressorOptions o;
-    o.kind = c.kind;
-    const CompressorRun batch = run_chunks(c.shape, w, o, x, {c.tokens});
+    CaseInputs in(c, ++seed);
+    const CompressorRun batch = run_chunks(c.shape, in.w, in.o, in.x, {c.tokens});
     EXPECT_EQ(batch.counted, batch.expected) << c.name;
     const CompressorRun single =
-        run_chunks(c.shape, w, o, x, std::vector<std::int64_t>(c.tokens, 1));
+        run_chunks(c.shape, in.w, in.o, in.x, std::vector<std::int64_t>(c.tokens, 1));
     expect_same_run(single, batch, c.name);
     EXPECT_EQ(single.counted, single.expected) << c.name;
     for (int trial = 0; trial < 6; ++trial) {
-      const CompressorRun r =
-          run_chunks(c.shape, w, o, x, random_chunks(rng, c.tokens, trial < 3 ? 9 : 150));
+      const CompressorRun r = run_chunks(c.shape, in.w, in.o, in.x,
+                                         random_chunks(in.rng, c.tokens, trial < 3 ? 9 : 150));
       expect_same_run(r, batch, c.name);
       EXPECT_EQ(r.counted, r.expected) << c.name;
     }
