@@ -227,6 +227,7 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   e.found = true;
   e.device = table_device.name;
   e.table = p.table->name;
+  e.table_precision = p.table->precision;
   e.source = own_device ? TimeSource::measured : TimeSource::transferred;
   const double x = axis_value(p, c);
   if (!(x > 0)) {
@@ -511,9 +512,7 @@ struct PerfModel::Impl {
   Source own;
   bool siblings_listed = false;
   std::vector<std::unique_ptr<Source>> siblings;  // nearest first
-  /// Every field a lookup depends on besides the call's cost (which only scales the result
-  /// through its ideal time: same shape and precision, same efficiency).
-  using MemoKey = std::array<double, 28>;
+  using MemoKey = LookupKey;                      // lookup_key(call): perf_model.h
   // Bitwise hash and equality (a key is a copy of the call's fields, never NaN): independent
   // multiplies that pipeline, and one memcmp.
   struct KeyHash {
@@ -697,36 +696,40 @@ const Accelerator& PerfModel::target() const {
   return impl_->target;
 }
 
+LookupKey lookup_key(const KernelCall& call) {
+  return {static_cast<double>(call.kernel),
+          static_cast<double>(call.precision),
+          call.m,
+          call.n,
+          call.k,
+          call.experts,
+          call.tokens_per_expert,
+          call.masked ? 1.0 : 0.0,
+          call.batch,
+          call.kv_len,
+          call.seq_len,
+          call.heads,
+          call.ep,
+          call.tokens_per_rank,
+          call.payload_bytes_per_token,
+          call.low_latency ? 1.0 : 0.0,
+          call.ranks,
+          call.message_bytes,
+          call.custom_all_reduce ? 1.0 : 0.0,
+          call.kv_fp8 ? 1.0 : 0.0,
+          call.cuda_graph ? 1.0 : 0.0,
+          call.spans_nodes ? 1.0 : 0.0,
+          call.link_latency_s,
+          call.hidden,
+          call.topk,
+          call.compress_ratio,
+          call.head_dim,
+          call.weight_bytes};
+}
+
 PerfEstimate PerfModel::estimate(const KernelCall& call) const {
   Impl& m = *impl_;
-  const Impl::MemoKey key = {static_cast<double>(call.kernel),
-                             static_cast<double>(call.precision),
-                             call.m,
-                             call.n,
-                             call.k,
-                             call.experts,
-                             call.tokens_per_expert,
-                             call.masked ? 1.0 : 0.0,
-                             call.batch,
-                             call.kv_len,
-                             call.seq_len,
-                             call.heads,
-                             call.ep,
-                             call.tokens_per_rank,
-                             call.payload_bytes_per_token,
-                             call.low_latency ? 1.0 : 0.0,
-                             call.ranks,
-                             call.message_bytes,
-                             call.custom_all_reduce ? 1.0 : 0.0,
-                             call.kv_fp8 ? 1.0 : 0.0,
-                             call.cuda_graph ? 1.0 : 0.0,
-                             call.spans_nodes ? 1.0 : 0.0,
-                             call.link_latency_s,
-                             call.hidden,
-                             call.topk,
-                             call.compress_ratio,
-                             call.head_dim,
-                             call.weight_bytes};
+  const Impl::MemoKey key = lookup_key(call);
   auto it = m.memo.find(key);
   if (it == m.memo.end()) it = m.memo.emplace(key, m.lookup(call)).first;
   const Impl::Found& f = it->second;

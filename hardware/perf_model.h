@@ -22,6 +22,7 @@
 // graph | eager); a call prefers its own kind, then its own launch, then the nearest shape.
 #pragma once
 
+#include <array>
 #include <map>
 #include <memory>
 #include <string>
@@ -83,7 +84,16 @@ struct PerfEstimate {
   std::string table;          // its file stem
   bool extrapolated = false;  // the op lies outside the table's measured range on its axis
   double efficiency = 0;      // compute classes: ideal time over time, before the floor
+  /// The table's precision word: a call's own precision is searched first, then any other.
+  Precision table_precision = Precision::bf16;
 };
+
+/// Every field of a call a table lookup depends on besides its cost, which only scales the result
+/// through its ideal time (same shape and precision, same efficiency): PerfModel memoises lookups
+/// by it. A field added to KernelCall belongs here too (tests/hardware/perf_model_key_test.cpp
+/// counts them).
+using LookupKey = std::array<double, 28>;
+LookupKey lookup_key(const KernelCall& call);
 
 /// The measured tables a run may draw on: the target device's own and those of the other measured
 /// accelerators of its vendor, nearest first. Tables load one kernel class at a time when first

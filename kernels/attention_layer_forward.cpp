@@ -13,12 +13,6 @@ namespace {
 
 constexpr const char* kKernel = "attention_layer";  // names the kernel in precondition errors
 
-void fill(RowMatrixXf& m, std::int64_t rows, std::int64_t cols, double sigma, std::uint64_t seed) {
-  m.resize(rows, cols);
-  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())),
-               uniform_half_width(sigma), seed);
-}
-
 Eigen::VectorXf gains(std::int64_t n, std::uint64_t seed) {
   Eigen::VectorXf g(n);
   fill_uniform(std::span<float>(g.data(), static_cast<std::size_t>(n)), 0.5f, seed);
@@ -68,21 +62,22 @@ RopeTable layer_rope_table(const AttentionLayerShape& s) {
 AttentionLayerWeights random_layer_weights(const AttentionLayerShape& s, std::uint64_t seed) {
   const std::int64_t D = s.hidden, Hd = s.num_heads * s.head_dim, G = s.o_groups * s.o_lora_rank;
   AttentionLayerWeights w;
-  fill(w.wq_a, s.q_lora_rank, D, fan_in(D), seed + 1);
+  w.wq_a = random_matrix(s.q_lora_rank, D, uniform_half_width(fan_in(D)), seed + 1);
   w.q_norm = gains(s.q_lora_rank, seed + 2);
-  fill(w.wq_b, Hd, s.q_lora_rank, fan_in(s.q_lora_rank), seed + 3);
-  fill(w.wkv, s.head_dim, D, fan_in(D), seed + 4);
+  w.wq_b = random_matrix(Hd, s.q_lora_rank, uniform_half_width(fan_in(s.q_lora_rank)), seed + 3);
+  w.wkv = random_matrix(s.head_dim, D, uniform_half_width(fan_in(D)), seed + 4);
   w.kv_norm = gains(s.head_dim, seed + 5);
-  fill(w.wo_a, G, Hd / s.o_groups, fan_in(Hd / s.o_groups), seed + 6);
-  fill(w.wo_b, D, G, fan_in(G), seed + 7);
+  w.wo_a = random_matrix(G, Hd / s.o_groups, uniform_half_width(fan_in(Hd / s.o_groups)), seed + 6);
+  w.wo_b = random_matrix(D, G, uniform_half_width(fan_in(G)), seed + 7);
   w.sink.resize(static_cast<std::size_t>(s.num_heads));
   fill_uniform(w.sink, 1.0f, seed + 8);
   if (s.kind == AttentionLayerKind::swa) return w;
   w.compressor = random_compressor_weights(compressor_shape(s), seed + 10);
   if (s.kind != AttentionLayerKind::csa) return w;
-  fill(w.indexer.wq_b, s.indexer_heads * s.indexer_dim, s.q_lora_rank, fan_in(s.q_lora_rank),
-       seed + 20);
-  fill(w.indexer.weights_proj, s.indexer_heads, D, fan_in(D), seed + 21);
+  w.indexer.wq_b = random_matrix(s.indexer_heads * s.indexer_dim, s.q_lora_rank,
+                                 uniform_half_width(fan_in(s.q_lora_rank)), seed + 20);
+  w.indexer.weights_proj =
+      random_matrix(s.indexer_heads, D, uniform_half_width(fan_in(D)), seed + 21);
   w.indexer.compressor = random_compressor_weights(indexer_compressor_shape(s), seed + 22);
   return w;
 }

@@ -23,12 +23,6 @@ std::int64_t floor_mod(std::int64_t a, std::int64_t m) {
   return ((a % m) + m) % m;
 }
 
-void fill(RowMatrixXf& m, std::int64_t rows, std::int64_t cols, float half_width,
-          std::uint64_t seed) {
-  m.resize(rows, cols);
-  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())), half_width, seed);
-}
-
 constexpr const char* kKernel = "compressor_forward";  // names the kernel in precondition errors
 
 }  // namespace
@@ -37,9 +31,9 @@ CompressorWeights random_compressor_weights(const CompressorShape& s, std::uint6
   const std::int64_t width = projection_width(s);
   CompressorWeights w;
   const float proj = uniform_half_width(1.0 / std::sqrt(static_cast<double>(s.hidden)));
-  fill(w.wkv, width, s.hidden, proj, seed);
-  fill(w.wgate, width, s.hidden, proj, seed + 1);
-  fill(w.ape, s.ratio, width, uniform_half_width(1.0), seed + 2);
+  w.wkv = random_matrix(width, s.hidden, proj, seed);
+  w.wgate = random_matrix(width, s.hidden, proj, seed + 1);
+  w.ape = random_matrix(s.ratio, width, uniform_half_width(1.0), seed + 2);
   w.norm.resize(s.head_dim);
   fill_uniform(std::span<float>(w.norm.data(), static_cast<std::size_t>(s.head_dim)), 0.5f,
                seed + 3);

@@ -3,10 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <stdexcept>
 
 #include "kernels/host_isa.h"
 #include "kernels/parallel_for.h"
+#include "kernels/precondition.h"
 #include "kernels/quant.h"
 
 #if defined(__x86_64__)
@@ -246,16 +246,17 @@ void project_view(const Eigen::Ref<const RowMatrixXf>& x, const Fp8View& w, RowM
 }  // namespace
 
 void fp8_project_rows(const Eigen::Ref<const RowMatrixXf>& x, const Fp8Weight& w, RowMatrixXf& y) {
-  if (x.cols() != w.cols) throw std::invalid_argument("fp8_project_rows: width mismatch");
+  V4SIM_REQUIRE("fp8_project_rows", x.cols() == w.cols, "width mismatch");
   project_view(x, view_of(w), y);
 }
 
 void linear_fp8_forward(const Eigen::Ref<const RowMatrixXf>& x, const Fp8Weight& w,
                         std::int64_t groups, Precision compute, RowMatrixXf& y, Cost* cost) {
   const std::int64_t in = x.cols(), out = w.rows, tokens = x.rows();
-  if (groups < 1 || in % groups != 0 || out % groups != 0 || w.cols != in / groups ||
-      w.rows * w.cols != static_cast<std::int64_t>(w.codes.size()))
-    throw std::invalid_argument("linear_fp8_forward: weight does not match input and groups");
+  V4SIM_REQUIRE("linear_fp8_forward",
+                groups >= 1 && in % groups == 0 && out % groups == 0 && w.cols == in / groups &&
+                    w.rows * w.cols == static_cast<std::int64_t>(w.codes.size()),
+                "weight does not match input and groups");
   if (groups == 1) {
     fp8_project_rows(x, w, y);
   } else {

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <stdexcept>
 
 #include "kernels/host_isa.h"
 #include "kernels/parallel_for.h"
+#include "kernels/precondition.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -121,9 +121,9 @@ Int8Rows quantize_int8_rows(const Eigen::Ref<const RowMatrixXf>& x) {
 }
 
 void int8_gemm_nt(const Int8Rows& a, const Int8Rows& b, std::int32_t* c) {
-  if (a.cols != b.cols) throw std::invalid_argument("int8_gemm_nt: a and b differ in k");
-  if (a.cols > kInt8MaxReduction)
-    throw std::invalid_argument("int8_gemm_nt: k beyond the int32 range of the sums");
+  V4SIM_REQUIRE("int8_gemm_nt", a.cols == b.cols, "a and b differ in k");
+  V4SIM_REQUIRE("int8_gemm_nt", a.cols <= kInt8MaxReduction,
+                "k beyond the int32 range of the sums");
   const std::int64_t pieces = (b.rows + kColumnsPerPiece - 1) / kColumnsPerPiece;
   const bool vnni = use_avx512_vnni();
   detail::parallel_pieces<int>(pieces, [&](std::int64_t p, int&) {
@@ -140,9 +140,9 @@ void int8_gemm_nt(const Int8Rows& a, const Int8Rows& b, std::int32_t* c) {
 void linear_int8_forward(const Eigen::Ref<const RowMatrixXf>& x, const Int8Rows& w,
                          Eigen::Ref<RowMatrixXf> y, Cost* cost) {
   const std::int64_t T = x.rows(), in = x.cols(), out = w.rows;
-  if (w.cols != in) throw std::invalid_argument("linear_int8_forward: x and w differ in width");
-  if (y.rows() != T || y.cols() != out)
-    throw std::invalid_argument("linear_int8_forward: y must be [tokens, out_features]");
+  V4SIM_REQUIRE("linear_int8_forward", w.cols == in, "x and w differ in width");
+  V4SIM_REQUIRE("linear_int8_forward", y.rows() == T && y.cols() == out,
+                "y must be [tokens, out_features]");
   const Int8Rows xq = quantize_int8_rows(x);
   std::vector<std::int32_t> acc(static_cast<std::size_t>(T * out));
   int8_gemm_nt(xq, w, acc.data());

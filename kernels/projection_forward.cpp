@@ -1,9 +1,9 @@
 #include "kernels/projection_forward.h"
 
 #include <algorithm>
-#include <stdexcept>
 
 #include "kernels/parallel_for.h"
+#include "kernels/precondition.h"
 
 namespace v4sim {
 namespace {
@@ -17,7 +17,7 @@ constexpr Eigen::Index kOutPiece = 256;
 
 void project_rows(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const RowMatrixXf>& w,
                   RowMatrixXf& y) {
-  if (x.cols() != w.cols()) throw std::invalid_argument("project_rows: width mismatch");
+  V4SIM_REQUIRE("project_rows", x.cols() == w.cols(), "width mismatch");
   y.resize(x.rows(), w.rows());
   const Eigen::Index out = w.rows(), pieces = (out + kOutPiece - 1) / kOutPiece;
   struct None {};
@@ -35,8 +35,9 @@ void linear_forward(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<con
                     std::int64_t groups, WeightFormat format, Precision compute, RowMatrixXf& y,
                     Cost* cost) {
   const std::int64_t in = x.cols(), out = w.rows(), tokens = x.rows();
-  if (groups < 1 || in % groups != 0 || out % groups != 0 || w.cols() != in / groups)
-    throw std::invalid_argument("linear_forward: weight does not match input and groups");
+  V4SIM_REQUIRE("linear_forward",
+                groups >= 1 && in % groups == 0 && out % groups == 0 && w.cols() == in / groups,
+                "weight does not match input and groups");
   if (groups == 1) {
     project_rows(x, w, y);
   } else {

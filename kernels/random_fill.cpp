@@ -17,6 +17,13 @@ void fill_uniform(std::span<float> out, float half_width, std::uint64_t seed) {
   }
 }
 
+RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, float half_width,
+                          std::uint64_t seed) {
+  RowMatrixXf m(rows, cols);
+  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())), half_width, seed);
+  return m;
+}
+
 float uniform_half_width(double sigma) {
   return static_cast<float>(std::sqrt(3.0) * sigma);
 }

@@ -117,7 +117,8 @@ struct Bf16Scratch {
   std::vector<std::uint16_t> probs;  // [H, block] BF16 probabilities
   std::vector<std::uint16_t> query;  // [H, d] BF16 query (prefill: the current one)
   std::vector<const std::uint16_t*> query_rows;
-  Bf16Pairs pairs;  // the block's keys, paired for the weighted sum
+  std::int64_t query_index = -1;  // the query row held in `query`
+  Bf16Pairs pairs;                // the block's keys, paired for the weighted sum
   std::vector<Partial> parts;
 };
 
@@ -128,6 +129,7 @@ void round_query(const Eigen::Ref<const RowMatrixXf>& q, std::int64_t i, std::in
   to_bf16(std::span<const float>(q.row(i).data(), static_cast<std::size_t>(H * d)), s.query);
   s.query_rows.resize(static_cast<std::size_t>(H));
   for (std::int64_t h = 0; h < H; ++h) s.query_rows[static_cast<std::size_t>(h)] = &s.query[h * d];
+  s.query_index = i;
 }
 
 // attend_piece in BF16 arithmetic over keys [b, end); the query rows are in s.query_rows.
@@ -163,21 +165,33 @@ void attend_piece_bf16(std::int64_t H, std::int64_t d, const Bf16KeySets& keys, 
   }
 }
 
-}  // namespace
-
-void sparse_attention_core_bf16(const SparseAttentionShape& shape,
-                                const Eigen::Ref<const RowMatrixXf>& q, const Bf16KeySets& keys,
-                                std::span<const float> sink, const RopeTable& rope,
-                                Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+// The arguments both cores take, checked alike.
+void check_core_args(const SparseAttentionShape& shape, const Eigen::Ref<const RowMatrixXf>& q,
+                     const Eigen::Ref<RowMatrixXf>& out, std::int64_t key_queries,
+                     std::span<const float> sink, const RopeTable& rope) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
   V4SIM_REQUIRE(kKernel, q.rows() == T && q.cols() == H * d,
                 "q must be [num_tokens, num_heads * head_dim]");
   V4SIM_REQUIRE(kKernel, out.rows() == T && out.cols() == H * d,
                 "out must be [num_tokens, num_heads * head_dim]");
-  V4SIM_REQUIRE(kKernel, keys.queries() == T, "one key set per query");
+  V4SIM_REQUIRE(kKernel, key_queries == T, "one key set per query");
   V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
   V4SIM_REQUIRE(kKernel, rope.rope_dim == shape.rope_dim,
                 "RoPE table width differs from the shape's rope_dim");
+}
+
+// The checks and schedule both cores share. Decode (one query): the pieces of its keys in
+// parallel. Prefill: whole queries in parallel, each attending its pieces in turn.
+// attend(i, b, end, scale, part, scratch) fills query i's partial over keys [b, end) (`offsets`
+// as in KeySets); the pieces then merge with the sink and the output turns back by the query's
+// RoPE angles.
+template <class ScratchT, class Attend>
+void run_core(const SparseAttentionShape& shape, const Eigen::Ref<const RowMatrixXf>& q,
+              const std::vector<std::int64_t>& offsets, std::span<const float> sink,
+              const RopeTable& rope, Eigen::Ref<RowMatrixXf> out, Cost* cost,
+              const Attend& attend) {
+  check_core_args(shape, q, out, static_cast<std::int64_t>(offsets.size()) - 1, sink, rope);
+  const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const auto finish = [&](std::int64_t i, std::span<const Partial> parts) {
     Eigen::Map<RowMatrixXf> O(out.row(i).data(), H, d);
@@ -186,33 +200,44 @@ void sparse_attention_core_bf16(const SparseAttentionShape& shape,
                      rope_angles(rope, shape.start_pos + i), /*inverse=*/true);
   };
   if (T == 1) {
-    // Decode: the pieces of the one query in parallel (each thread rounds the query itself:
-    // the same bits, and no shared buffer).
-    const std::int64_t begin = keys.offsets[0], n = pieces_of(keys.keys(0));
+    const std::int64_t begin = offsets[0], n = pieces_of(offsets[1] - offsets[0]);
     std::vector<Partial> parts(static_cast<std::size_t>(n));
-    detail::parallel_pieces<Bf16Scratch>(n, [&](std::int64_t j, Bf16Scratch& s) {
-      if (s.query_rows.empty()) round_query(q, 0, H, d, s);
+    detail::parallel_pieces<ScratchT>(n, [&](std::int64_t j, ScratchT& s) {
       const std::int64_t b = begin + j * kPieceKeys;
-      attend_piece_bf16(H, d, keys, b, std::min(b + kPieceKeys, keys.offsets[1]), scale,
-                        parts[static_cast<std::size_t>(j)], s);
+      attend(0, b, std::min(b + kPieceKeys, offsets[1]), scale, parts[static_cast<std::size_t>(j)],
+             s);
     });
     finish(0, parts);
   } else {
-    detail::parallel_pieces<Bf16Scratch>(T, [&](std::int64_t i, Bf16Scratch& s) {
-      round_query(q, i, H, d, s);
-      const std::int64_t begin = keys.offsets[i], end = keys.offsets[i + 1];
+    detail::parallel_pieces<ScratchT>(T, [&](std::int64_t i, ScratchT& s) {
+      const std::int64_t begin = offsets[i], end = offsets[i + 1];
       const std::int64_t n = pieces_of(end - begin);
       if (static_cast<std::int64_t>(s.parts.size()) < n)
         s.parts.resize(static_cast<std::size_t>(n));
       for (std::int64_t j = 0; j < n; ++j) {
         const std::int64_t b = begin + j * kPieceKeys;
-        attend_piece_bf16(H, d, keys, b, std::min(b + kPieceKeys, end), scale,
-                          s.parts[static_cast<std::size_t>(j)], s);
+        attend(i, b, std::min(b + kPieceKeys, end), scale, s.parts[static_cast<std::size_t>(j)], s);
       }
       finish(i, std::span<const Partial>(s.parts.data(), static_cast<std::size_t>(n)));
     });
   }
-  if (cost) count_core(shape, keys.offsets[T] - keys.offsets[0], *cost);
+  if (cost) count_core(shape, offsets[T] - offsets[0], *cost);
+}
+
+}  // namespace
+
+void sparse_attention_core_bf16(const SparseAttentionShape& shape,
+                                const Eigen::Ref<const RowMatrixXf>& q, const Bf16KeySets& keys,
+                                std::span<const float> sink, const RopeTable& rope,
+                                Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+  const std::int64_t H = shape.num_heads, d = shape.head_dim;
+  // Each thread rounds the query it attends itself: the same bits, and no shared buffer.
+  run_core<Bf16Scratch>(shape, q, keys.offsets, sink, rope, out, cost,
+                        [&](std::int64_t i, std::int64_t b, std::int64_t end, float scale,
+                            Partial& p, Bf16Scratch& s) {
+                          if (s.query_index != i) round_query(q, i, H, d, s);
+                          attend_piece_bf16(H, d, keys, b, end, scale, p, s);
+                        });
 }
 
 void Bf16KeyCopies::add(const float* data, std::int64_t rows) {
@@ -258,51 +283,13 @@ void sparse_attention_core(const SparseAttentionShape& shape,
                            const Eigen::Ref<const RowMatrixXf>& q, const KeySets& keys,
                            std::span<const float> sink, const RopeTable& rope,
                            Eigen::Ref<RowMatrixXf> out, Cost* cost) {
-  const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
-  V4SIM_REQUIRE(kKernel, q.rows() == T && q.cols() == H * d,
-                "q must be [num_tokens, num_heads * head_dim]");
-  V4SIM_REQUIRE(kKernel, out.rows() == T && out.cols() == H * d,
-                "out must be [num_tokens, num_heads * head_dim]");
-  V4SIM_REQUIRE(kKernel, keys.queries() == T, "one key set per query");
-  V4SIM_REQUIRE(kKernel, static_cast<std::int64_t>(sink.size()) == H, "sink must be [num_heads]");
-  V4SIM_REQUIRE(kKernel, rope.rope_dim == shape.rope_dim,
-                "RoPE table width differs from the shape's rope_dim");
-  const float scale = 1.0f / std::sqrt(static_cast<float>(d));
-  const auto Q = [&](std::int64_t i) {
-    return Eigen::Map<const RowMatrixXf>(q.row(i).data(), H, d);
-  };
-  const auto finish = [&](std::int64_t i, std::span<const Partial> parts) {
-    Eigen::Map<RowMatrixXf> O(out.row(i).data(), H, d);
-    merge_pieces(parts, sink, O);
-    rope_rotate_rows(std::span<float>(O.data(), static_cast<std::size_t>(H * d)), d,
-                     rope_angles(rope, shape.start_pos + i), /*inverse=*/true);
-  };
-  if (T == 1) {
-    // Decode: the pieces of the one query in parallel.
-    const std::int64_t begin = keys.offsets[0], n = pieces_of(keys.keys(0));
-    std::vector<Partial> parts(static_cast<std::size_t>(n));
-    detail::parallel_pieces<Scratch>(n, [&](std::int64_t j, Scratch& s) {
-      const std::int64_t b = begin + j * kPieceKeys;
-      attend_piece(Q(0), keys, b, std::min(b + kPieceKeys, keys.offsets[1]), scale,
-                   parts[static_cast<std::size_t>(j)], s);
-    });
-    finish(0, parts);
-  } else {
-    // Prefill: whole queries in parallel, each attending its pieces in turn.
-    detail::parallel_pieces<Scratch>(T, [&](std::int64_t i, Scratch& s) {
-      const std::int64_t begin = keys.offsets[i], end = keys.offsets[i + 1];
-      const std::int64_t n = pieces_of(end - begin);
-      if (static_cast<std::int64_t>(s.parts.size()) < n)
-        s.parts.resize(static_cast<std::size_t>(n));
-      for (std::int64_t j = 0; j < n; ++j) {
-        const std::int64_t b = begin + j * kPieceKeys;
-        attend_piece(Q(i), keys, b, std::min(b + kPieceKeys, end), scale,
-                     s.parts[static_cast<std::size_t>(j)], s);
-      }
-      finish(i, std::span<const Partial>(s.parts.data(), static_cast<std::size_t>(n)));
-    });
-  }
-  if (cost) count_core(shape, keys.offsets[T] - keys.offsets[0], *cost);
+  const std::int64_t H = shape.num_heads, d = shape.head_dim;
+  run_core<Scratch>(
+      shape, q, keys.offsets, sink, rope, out, cost,
+      [&](std::int64_t i, std::int64_t b, std::int64_t end, float scale, Partial& p, Scratch& s) {
+        const Eigen::Map<const RowMatrixXf> Q(q.row(i).data(), H, d);
+        attend_piece(Q, keys, b, end, scale, p, s);
+      });
 }
 
 KeySets model_key_sets(const SparseAttentionShape& shape, const WindowRing& ring,

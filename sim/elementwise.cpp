@@ -58,7 +58,7 @@ double smallest_kernel_s(const PerfModel* perf, const Accelerator& device) {
   const PerfEstimate e = perf->estimate(call);
   // Only a BF16 GEMM table times the kernel asked for; another precision's table (e.g. InferSim's
   // FP8 GEMMs on H800, whose smallest shape moves 8 MB) says nothing about an empty kernel.
-  return e.found && e.table == "gemm-bf16" ? e.time_s : device.launch_overhead_s;
+  return e.found && e.table_precision == Precision::bf16 ? e.time_s : device.launch_overhead_s;
 }
 
 double elementwise_time_s(const Accelerator& device, const Cost& cost, double floor_s) {

@@ -29,12 +29,6 @@
 namespace v4sim {
 namespace {
 
-RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed) {
-  RowMatrixXf m(rows, cols);
-  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())), 1.0f, seed);
-  return m;
-}
-
 std::vector<std::uint16_t> bf16_copy(const RowMatrixXf& m) {
   std::vector<std::uint16_t> b(static_cast<std::size_t>(m.size()));
   to_bf16(std::span<const float>(m.data(), b.size()), b);
@@ -56,7 +50,8 @@ std::optional<PortableKernels> path_for(benchmark::State& state, bool isa_availa
 void Bf16PairGemm(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   const auto guard = path_for(state, host_isa().avx512_bf16);
-  const auto a = bf16_copy(random_matrix(n, n, 1)), b = bf16_copy(random_matrix(n, n, 2));
+  const auto a = bf16_copy(random_matrix(n, n, 1.0f, 1)),
+             b = bf16_copy(random_matrix(n, n, 1.0f, 2));
   std::vector<const std::uint16_t*> rows;
   for (std::int64_t r = 0; r < n; ++r) rows.push_back(b.data() + r * n);
   Bf16Pairs packed;
@@ -73,8 +68,8 @@ BENCHMARK(Bf16PairGemm)->ArgsProduct({{256, 512, 1024}, {0, 1}})->UseRealTime();
 void Int8GemmNt(benchmark::State& state) {
   const std::int64_t n = state.range(0);
   const auto guard = path_for(state, host_isa().avx512_vnni);
-  const Int8Rows a = quantize_int8_rows(random_matrix(n, n, 3));
-  const Int8Rows b = quantize_int8_rows(random_matrix(n, n, 4));
+  const Int8Rows a = quantize_int8_rows(random_matrix(n, n, 1.0f, 3));
+  const Int8Rows b = quantize_int8_rows(random_matrix(n, n, 1.0f, 4));
   std::vector<std::int32_t> c(static_cast<std::size_t>(n * n));
   for (auto _ : state) {
     int8_gemm_nt(a, b, c.data());
@@ -86,7 +81,7 @@ BENCHMARK(Int8GemmNt)->ArgsProduct({{256, 512, 1024}, {0, 1}})->UseRealTime();
 
 void Fp32EigenGemm(benchmark::State& state) {
   const std::int64_t n = state.range(0);
-  const RowMatrixXf a = random_matrix(n, n, 5), b = random_matrix(n, n, 6);
+  const RowMatrixXf a = random_matrix(n, n, 1.0f, 5), b = random_matrix(n, n, 1.0f, 6);
   RowMatrixXf c(n, n);
   for (auto _ : state) {
     c.noalias() = a * b.transpose();
@@ -99,7 +94,7 @@ BENCHMARK(Fp32EigenGemm)->Arg(256)->Arg(512)->Arg(1024)->UseRealTime();
 void Bf16CoreDecode(benchmark::State& state) {
   const std::int64_t keys = state.range(0), H = 128, d = 512;
   const auto guard = path_for(state, host_isa().avx512_bf16);
-  const auto table = bf16_copy(random_matrix(keys, d, 7));
+  const auto table = bf16_copy(random_matrix(keys, d, 1.0f, 7));
   Bf16KeySets sets;
   for (std::int64_t j = 0; j < keys; ++j) sets.add(table.data() + j * d);
   sets.end_query();
@@ -109,7 +104,7 @@ void Bf16CoreDecode(benchmark::State& state) {
   s.topk = keys;
   s.start_pos = 1 << 20;
   const RopeTable rope = make_rope_table(v4_compressed_rope());
-  const RowMatrixXf q = random_matrix(1, H * d, 8);
+  const RowMatrixXf q = random_matrix(1, H * d, 1.0f, 8);
   const std::vector<float> sink(static_cast<std::size_t>(H), 0.0f);
   RowMatrixXf out(1, H * d);
   for (auto _ : state) {
@@ -125,8 +120,8 @@ BENCHMARK(Bf16CoreDecode)->ArgsProduct({{1152, 8320}, {0, 1}})->UseRealTime();
 void W8a8Linear(benchmark::State& state) {
   const std::int64_t tokens = state.range(0), in = 4096, out = 2048;
   const auto guard = path_for(state, host_isa().avx512_vnni);
-  const RowMatrixXf x = random_matrix(tokens, in, 9);
-  const Int8Rows w = quantize_int8_rows(random_matrix(out, in, 10));
+  const RowMatrixXf x = random_matrix(tokens, in, 1.0f, 9);
+  const Int8Rows w = quantize_int8_rows(random_matrix(out, in, 1.0f, 10));
   RowMatrixXf y(tokens, out);
   for (auto _ : state) {
     linear_int8_forward(x, w, y);

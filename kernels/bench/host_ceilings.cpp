@@ -22,12 +22,6 @@ using ConstVectorMap = Eigen::Map<const Eigen::VectorXf>;
 
 constexpr std::int64_t kSplitAlign = 48;  // columns per split block (see split_product)
 
-RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, std::uint64_t seed) {
-  RowMatrixXf m(rows, cols);
-  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())), 1.0f, seed);
-  return m;
-}
-
 // Runs body(t) on `threads` threads (t = 0 on the calling thread) and returns the wall time.
 template <class Body>
 double wall_time_on_threads(int threads, const Body& body) {
@@ -61,7 +55,7 @@ std::pair<std::int64_t, std::int64_t> part(std::int64_t n, int parts, int t) {
 void measure_gemm(const CeilingOptions& o, HostCeilings& h) {
   std::uint64_t seed = 1;
   for (std::int64_t n : o.gemm_sizes) {
-    const RowMatrixXf a = random_matrix(n, n, seed++), b = random_matrix(n, n, seed++);
+    const RowMatrixXf a = random_matrix(n, n, 1.0f, seed++), b = random_matrix(n, n, 1.0f, seed++);
     RowMatrixXf c(n, n);
     c.noalias() = a * b.transpose();  // warm-up (allocations, page faults)
     const Timing t = time_repeated([&] { c.noalias() = a * b.transpose(); }, o.policy);
@@ -75,7 +69,7 @@ void measure_gemm(const CeilingOptions& o, HostCeilings& h) {
   const int threads = std::min(o.threads, h.hardware_threads);
   const std::int64_t n = o.gemm_2threads_n;
   if (threads < 2 || n <= 0) return;
-  const RowMatrixXf a = random_matrix(n, n, 100), b = random_matrix(n, n, 101);
+  const RowMatrixXf a = random_matrix(n, n, 1.0f, 100), b = random_matrix(n, n, 1.0f, 101);
   RowMatrixXf one(n, n), split(n, n);
   one.noalias() = a * b.transpose();
   split_product(a, b, split, threads);
@@ -123,7 +117,7 @@ void measure_streams(const CeilingOptions& o, HostCeilings& h) {
 void measure_gemv(const CeilingOptions& o, HostCeilings& h) {
   constexpr std::int64_t kCols = 4096;
   const std::int64_t rows = std::max<std::int64_t>(1, o.stream_bytes / 4 / kCols);
-  const RowMatrixXf w = random_matrix(rows, kCols, 9), x = random_matrix(1, kCols, 10);
+  const RowMatrixXf w = random_matrix(rows, kCols, 1.0f, 9), x = random_matrix(1, kCols, 1.0f, 10);
   RowMatrixXf y(1, rows);
   y.noalias() = x * w.transpose();  // the form of a one-token projection (kernels: x W^T)
   const Timing t = time_repeated([&] { y.noalias() = x * w.transpose(); }, o.policy);
@@ -137,8 +131,8 @@ void measure_tiny_call(const CeilingOptions& o, HostCeilings& h) {
   s.head_dim = 8;
   s.start_pos = 0;
   s.num_tokens = 1;
-  const RowMatrixXf q = random_matrix(1, 8, 1), k = random_matrix(1, 8, 2),
-                    v = random_matrix(1, 8, 3);
+  const RowMatrixXf q = random_matrix(1, 8, 1.0f, 1), k = random_matrix(1, 8, 1.0f, 2),
+                    v = random_matrix(1, 8, 1.0f, 3);
   RowMatrixXf out(1, 8);
   TimingPolicy p;
   p.min_reps = o.tiny_call_reps;
@@ -164,7 +158,7 @@ void measure_precisions(const CeilingOptions& o, HostCeilings& h) {
   h.precisions.push_back({"fp32", "Eigen " + std::string(Eigen::SimdInstructionSetsInUse()), best_n,
                           h.gemm_flop_per_s, peak.fp32_flop_per_s_per_core()});
   const std::int64_t n = o.precision_gemm_n;
-  const RowMatrixXf a = random_matrix(n, n, 201), b = random_matrix(n, n, 202);
+  const RowMatrixXf a = random_matrix(n, n, 1.0f, 201), b = random_matrix(n, n, 1.0f, 202);
   {
     std::vector<std::uint16_t> ab(static_cast<std::size_t>(n * n)), bb(ab.size());
     to_bf16(std::span<const float>(a.data(), ab.size()), ab);

@@ -20,13 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, double sigma, std::uint64_t seed) {
-  RowMatrixXf m(rows, cols);
-  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())),
-               uniform_half_width(sigma), seed);
-  return m;
-}
-
 struct GemmGrid {
   std::vector<std::pair<std::int64_t, std::int64_t>> n_k;
   std::vector<std::int64_t> m;
@@ -89,8 +82,8 @@ TableSpec fp32_gemm_spec(SuiteMode mode) {
           RowMatrixXf x, w, y;
         };
         auto d = std::make_shared<Data>();
-        d->x = random_matrix(m, k, 1.0, 41);
-        d->w = random_matrix(n, k, 0.02, 42);
+        d->x = random_matrix(m, k, uniform_half_width(1.0), 41);
+        d->w = random_matrix(n, k, uniform_half_width(0.02), 42);
         d->y.resize(m, n);
         return [d](Cost* counted) {
           linear_forward(d->x, d->w, 1, WeightFormat::fp32, Precision::fp32, d->y, counted);
@@ -109,8 +102,8 @@ TableSpec int8_gemm_spec(SuiteMode mode) {
           Int8Rows w;
         };
         auto d = std::make_shared<Data>();
-        d->x = random_matrix(m, k, 1.0, 43);
-        d->w = quantize_int8_rows(random_matrix(n, k, 0.02, 44));
+        d->x = random_matrix(m, k, uniform_half_width(1.0), 43);
+        d->w = quantize_int8_rows(random_matrix(n, k, uniform_half_width(0.02), 44));
         d->y.resize(m, n);
         return [d](Cost* counted) { linear_int8_forward(d->x, d->w, d->y, counted); };
       });

@@ -1,14 +1,11 @@
 // The kernel suite behind `v4sim bench`, `calibrate` and `validate`: a list of kernel cases at
-// production shapes, each timed with a plain std::chrono / thread-CPU-clock loop (timing.h).
-//
-// Why not drive the Google Benchmark registrations (kernels/bench/bench_*.cpp) from the CLI: the
-// CLI needs, per case, the whole Cost (FLOPs by precision, bytes by class) to predict a time with
-// the hardware model, a second Cost in the formats the host really stores, a counting run to check
-// counted == cost(), and a different case list per mode; Google Benchmark's registry exposes
-// none of that (its counters are totals), and linking the self-registering benchmark objects into
-// v4sim would pull every registered case and its static fixtures into the tool. A case here is
-// a few lines over the same kernel entry points, so the simple loop is the smaller machine.
-// v4sim_kernel_bench remains the Google Benchmark suite for kernel work.
+// production shapes, each timed with a plain std::chrono / thread-CPU-clock loop (timing.h). The
+// same list is v4sim_kernel_bench's (bench_main.cpp registers every case with Google Benchmark),
+// so a case is written once. The CLI keeps its own loop rather than Google Benchmark's runner: it
+// needs, per case, the whole Cost (FLOPs by precision, bytes by class) to predict a time with the
+// hardware model, a second Cost in the formats the host really stores and a counting run to check
+// counted == cost(), which Google Benchmark's counters (totals) do not carry; and v4sim builds
+// without Google Benchmark.
 //
 // Every case reports two costs of the shape it runs:
 //   cost       cost(shape) as the analytic model prices it: deployment formats (FP8 / MXFP4

@@ -33,13 +33,6 @@ constexpr MoeDims kFlashMoe{4096, 2048, 256, 6, 8};
 constexpr MoeDims kToyMoe{64, 32, 16, 6, 8};
 constexpr float kRouteScale = 1.5f, kSwigluLimit = 10.0f;
 
-RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, double sigma, std::uint64_t seed) {
-  RowMatrixXf m(rows, cols);
-  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())),
-               uniform_half_width(sigma), seed);
-  return m;
-}
-
 MoeShape moe_shape(const MoeDims& m, std::int64_t tokens, std::int64_t experts) {
   MoeShape s;  // MXFP4 experts, FP8 compute, BF16 router computed in fp32 (kernels/moe.h)
   s.tokens = tokens;
@@ -68,9 +61,10 @@ struct FfnInputs {
 
 SuiteCase experts_case(const MoeDims& m, std::int64_t tokens,
                        const std::shared_ptr<FfnInputs>& in) {
-  const RowMatrixXf x = random_matrix(tokens, m.hidden, 1.0, 7);
-  const Routing routing = moe_route_by_score(v4_router(m.topk, kRouteScale),
-                                             random_matrix(tokens, m.resident, 1.0, 8), {});
+  const RowMatrixXf x = random_matrix(tokens, m.hidden, uniform_half_width(1.0), 7);
+  const Routing routing =
+      moe_route_by_score(v4_router(m.topk, kRouteScale),
+                         random_matrix(tokens, m.resident, uniform_half_width(1.0), 8), {});
   MoeShape s = moe_shape(m, tokens, m.resident);
   s.experts_touched = distinct_experts(routing);
   SuiteCase c;
@@ -91,9 +85,10 @@ SuiteCase experts_case(const MoeDims& m, std::int64_t tokens,
       ResidentExperts r;
       for (std::int64_t i = 0; i < m.resident; ++i) {
         const std::uint64_t seed = 100 + 3 * static_cast<std::uint64_t>(i);
-        r.weights.push_back({random_matrix(m.inter, m.hidden, 1.0 / 64, seed),
-                             random_matrix(m.inter, m.hidden, 1.0 / 64, seed + 1),
-                             random_matrix(m.hidden, m.inter, 1.0 / 45, seed + 2)});
+        r.weights.push_back(
+            {random_matrix(m.inter, m.hidden, uniform_half_width(1.0 / 64), seed),
+             random_matrix(m.inter, m.hidden, uniform_half_width(1.0 / 64), seed + 1),
+             random_matrix(m.hidden, m.inter, uniform_half_width(1.0 / 45), seed + 2)});
       }
       for (const ExpertWeights& e : r.weights) r.table.push_back(&e);
       return r;
@@ -123,8 +118,8 @@ SuiteCase w8a8_case(const MoeDims& m, std::int64_t tokens) {
       Int8Rows w;
     };
     auto d = std::make_shared<Data>();
-    d->x = random_matrix(tokens, m.hidden, 1.0, 12);
-    d->w = quantize_int8_rows(random_matrix(m.inter, m.hidden, 1.0 / 64, 13));
+    d->x = random_matrix(tokens, m.hidden, uniform_half_width(1.0), 12);
+    d->w = quantize_int8_rows(random_matrix(m.inter, m.hidden, uniform_half_width(1.0 / 64), 13));
     d->y.resize(tokens, m.inter);
     return [d](Cost* counted) { linear_int8_forward(d->x, d->w, d->y, counted); };
   };
@@ -150,8 +145,8 @@ SuiteCase router_case(const MoeDims& m, std::int64_t tokens) {
       std::vector<float> bias;
     };
     auto d = std::make_shared<Data>();
-    d->x = random_matrix(s.tokens, m.hidden, 1.0, 9);
-    d->gate = random_matrix(m.experts, m.hidden, 1.0 / 64, 10);
+    d->x = random_matrix(s.tokens, m.hidden, uniform_half_width(1.0), 9);
+    d->gate = random_matrix(m.experts, m.hidden, uniform_half_width(1.0 / 64), 10);
     d->bias.resize(static_cast<std::size_t>(m.experts));
     fill_uniform(d->bias, uniform_half_width(0.1), 11);
     d->logits.resize(s.tokens, m.experts);
@@ -177,12 +172,12 @@ CaseRun mhc_run(const MhcShape& s) {
   };
   auto d = std::make_shared<Data>();
   const std::int64_t n = s.streams, rows = (2 + n) * n;
-  d->p.fn = random_matrix(rows, n * s.hidden, 1.0 / 128, 1);
+  d->p.fn = random_matrix(rows, n * s.hidden, uniform_half_width(1.0 / 128), 1);
   d->p.base.resize(static_cast<std::size_t>(rows));
   fill_uniform(d->p.base, uniform_half_width(1.0), 2);
   d->p.scale = {0.5f, 0.5f, 1.0f};
-  d->streams = random_matrix(s.tokens, n * s.hidden, 1.0, 3);
-  d->f = random_matrix(s.tokens, s.hidden, 1.0, 4);
+  d->streams = random_matrix(s.tokens, n * s.hidden, uniform_half_width(1.0), 3);
+  d->f = random_matrix(s.tokens, s.hidden, uniform_half_width(1.0), 4);
   d->x.resize(s.tokens, s.hidden);
   d->out.resize(s.tokens, n * s.hidden);
   return [s, d](Cost* counted) {
@@ -230,7 +225,7 @@ CaseRun experts_run(std::int64_t hidden, std::int64_t inter, std::int64_t expert
   d->s.num_shared = 0;
   d->s.experts_touched = experts;
   d->s = as_run_on_host(d->s);
-  d->x = random_matrix(tokens, hidden, 1.0, 20);
+  d->x = random_matrix(tokens, hidden, uniform_half_width(1.0), 20);
   d->out.resize(tokens, hidden);
   d->routing.experts.resize(tokens, 1);
   d->routing.weights = RowMatrixXf::Ones(tokens, 1);
@@ -238,9 +233,9 @@ CaseRun experts_run(std::int64_t hidden, std::int64_t inter, std::int64_t expert
     d->routing.experts(t, 0) = static_cast<std::int32_t>(t / per_expert);
   for (std::int64_t e = 0; e < experts; ++e) {
     const std::uint64_t seed = 200 + 3 * static_cast<std::uint64_t>(e);
-    d->weights.push_back({random_matrix(inter, hidden, 1.0 / 64, seed),
-                          random_matrix(inter, hidden, 1.0 / 64, seed + 1),
-                          random_matrix(hidden, inter, 1.0 / 45, seed + 2)});
+    d->weights.push_back({random_matrix(inter, hidden, uniform_half_width(1.0 / 64), seed),
+                          random_matrix(inter, hidden, uniform_half_width(1.0 / 64), seed + 1),
+                          random_matrix(hidden, inter, uniform_half_width(1.0 / 45), seed + 2)});
   }
   for (const ExpertWeights& e : d->weights) d->table.push_back(&e);
   return [d](Cost* counted) {

@@ -33,13 +33,6 @@ constexpr V32Dims kToyV32{256, 64, 4, 4, 64};
 constexpr std::int64_t kLatent = 512, kRope = 64, kEntry = kLatent + kRope, kNope = 128, kV = 128;
 constexpr std::int64_t kDistinct = 4096;  // distinct random entries tiled over a long cache
 
-RowMatrixXf random_matrix(std::int64_t rows, std::int64_t cols, double sigma, std::uint64_t seed) {
-  RowMatrixXf m(rows, cols);
-  fill_uniform(std::span<float>(m.data(), static_cast<std::size_t>(m.size())),
-               uniform_half_width(sigma), seed);
-  return m;
-}
-
 // Repeats the first `period` elements of v until it holds n elements.
 template <class T>
 void tile_to(std::vector<T>& v, std::size_t period, std::size_t n) {
@@ -57,8 +50,8 @@ struct V32Caches {
 V32Caches random_caches(std::int64_t n) {
   V32Caches c;
   const std::int64_t distinct = std::min(n, kDistinct);
-  const RowMatrixXf keys = random_matrix(distinct, 128, 1.0, 1);
-  const RowMatrixXf entries = random_matrix(distinct, kEntry, 1.0, 2);
+  const RowMatrixXf keys = random_matrix(distinct, 128, uniform_half_width(1.0), 1);
+  const RowMatrixXf entries = random_matrix(distinct, kEntry, uniform_half_width(1.0), 2);
   c.keys.reserve(n + 1);
   c.latents.reserve(n + 1);
   for (std::int64_t s = 0; s < distinct; ++s) {
@@ -122,10 +115,10 @@ OpCall mla_call(const MlaAttentionShape& s) {
 DsaQueries random_queries(const V32Dims& m, std::int64_t position) {
   DsaQueries q;
   q.start_pos = position;
-  q.q = random_matrix(1, m.indexer_heads * 128, 100.0, 3);  // E4M3-range values
+  q.q = random_matrix(1, m.indexer_heads * 128, uniform_half_width(100.0), 3);  // E4M3-range values
   for (Eigen::Index j = 0; j < q.q.size(); ++j)
     q.q.data()[j] = fp8_e4m3_decode(fp8_e4m3_encode(q.q.data()[j]));
-  q.w = random_matrix(1, m.indexer_heads, 1e-3, 4);
+  q.w = random_matrix(1, m.indexer_heads, uniform_half_width(1e-3), 4);
   return q;
 }
 
@@ -153,7 +146,7 @@ SuiteCase core_case(const V32Dims& m, std::int64_t context, const Inputs& in) {
     };
     auto d = std::make_shared<Data>();
     d->q = random_queries(m, context - 1);
-    d->q_abs = random_matrix(1, m.heads * kEntry, 0.05, 5);
+    d->q_abs = random_matrix(1, m.heads * kEntry, uniform_half_width(0.05), 5);
     d->out.resize(1, m.heads * kLatent);
     return [m, scoring, mla, caches, d](Cost* counted) {
       const TokenSelection sel = dsa_indexer_topk(scoring, d->q, caches->keys, m.topk, counted);
@@ -207,19 +200,20 @@ SuiteCase attention_case(const V32Dims& m, std::int64_t context, const Inputs& i
       RowMatrixXf w_uk, w_uv, x, c_q, q_nope, q_rope, entry, q_abs, latent, out;
     };
     auto d = std::make_shared<Data>();
-    d->w.wq_b = random_matrix(cfg.num_heads * cfg.head_dim, m.q_lora_rank, 0.025, 10);
-    d->w.wk = random_matrix(cfg.head_dim, m.hidden, 0.012, 11);
+    d->w.wq_b =
+        random_matrix(cfg.num_heads * cfg.head_dim, m.q_lora_rank, uniform_half_width(0.025), 10);
+    d->w.wk = random_matrix(cfg.head_dim, m.hidden, uniform_half_width(0.012), 11);
     d->w.k_norm_weight = Eigen::VectorXf::Ones(cfg.head_dim);
     d->w.k_norm_bias = Eigen::VectorXf::Zero(cfg.head_dim);
-    d->w.weights_proj = random_matrix(cfg.num_heads, m.hidden, 0.012, 12);
+    d->w.weights_proj = random_matrix(cfg.num_heads, m.hidden, uniform_half_width(0.012), 12);
     d->rope = make_rope_table(v32_rope_config());
-    d->w_uk = random_matrix(m.heads * kNope, kLatent, 0.044, 13);
-    d->w_uv = random_matrix(m.heads * kV, kLatent, 0.044, 14);
-    d->x = random_matrix(1, m.hidden, 1.0, 17);
-    d->c_q = random_matrix(1, m.q_lora_rank, 1.0, 18);
-    d->q_nope = random_matrix(1, m.heads * kNope, 1.0, 19);
-    d->q_rope = random_matrix(1, m.heads * kRope, 1.0, 20);
-    d->entry = random_matrix(1, kEntry, 1.0, 21);  // the new token's latent
+    d->w_uk = random_matrix(m.heads * kNope, kLatent, uniform_half_width(0.044), 13);
+    d->w_uv = random_matrix(m.heads * kV, kLatent, uniform_half_width(0.044), 14);
+    d->x = random_matrix(1, m.hidden, uniform_half_width(1.0), 17);
+    d->c_q = random_matrix(1, m.q_lora_rank, uniform_half_width(1.0), 18);
+    d->q_nope = random_matrix(1, m.heads * kNope, uniform_half_width(1.0), 19);
+    d->q_rope = random_matrix(1, m.heads * kRope, uniform_half_width(1.0), 20);
+    d->entry = random_matrix(1, kEntry, uniform_half_width(1.0), 21);  // the new token's latent
     d->q_abs.resize(1, m.heads * kEntry);
     d->latent.resize(1, m.heads * kLatent);
     d->out.resize(1, m.heads * kV);
@@ -261,9 +255,9 @@ CaseRun gqa_run(const GqaAttentionShape& s, std::int64_t context) {
     RowMatrixXf k, v, q, out;
   };
   auto d = std::make_shared<Data>();
-  d->k = random_matrix(context, s.kv_heads * s.head_dim, 1.0, 30);
-  d->v = random_matrix(context, s.kv_heads * s.head_dim, 1.0, 31);
-  d->q = random_matrix(1, s.q_heads * s.head_dim, 0.1, 32);
+  d->k = random_matrix(context, s.kv_heads * s.head_dim, uniform_half_width(1.0), 30);
+  d->v = random_matrix(context, s.kv_heads * s.head_dim, uniform_half_width(1.0), 31);
+  d->q = random_matrix(1, s.q_heads * s.head_dim, uniform_half_width(0.1), 32);
   d->out.resize(1, s.q_heads * s.head_dim);
   return [s, d](Cost* counted) { gqa_attention_forward(s, d->q, d->k, d->v, d->out, counted); };
 }
@@ -333,22 +327,22 @@ void add_v32_tables(SuiteMode mode, std::vector<TableSpec>& out) {
     const std::vector<double> keys = {1.0, static_cast<double>(kv)};
     const IndexerScoringShape shape = dsa_scoring_shape(cfg, kv - 1, 1);
     const MlaAttentionShape core = mla_shape(m, kv - 1);
-    mla.points.push_back({keys, [m, kv, shape, core, in]() -> CaseRun {
-                            auto caches = caches_for(*in, kv);
-                            struct Data {
-                              TokenSelection sel;
-                              RowMatrixXf q_abs, out;
-                            };
-                            auto d = std::make_shared<Data>();
-                            d->sel = dsa_indexer_topk(shape, random_queries(m, kv - 1),
-                                                      caches->keys, m.topk);
-                            d->q_abs = random_matrix(1, m.heads * kEntry, 0.05, 5);
-                            d->out.resize(1, m.heads * kLatent);
-                            return [core, caches, d](Cost* counted) {
-                              mla_core_forward(core, d->q_abs, caches->latents, &d->sel,
-                                               mla_softmax_scale(), d->out, counted);
-                            };
-                          }});
+    mla.points.push_back(
+        {keys, [m, kv, shape, core, in]() -> CaseRun {
+           auto caches = caches_for(*in, kv);
+           struct Data {
+             TokenSelection sel;
+             RowMatrixXf q_abs, out;
+           };
+           auto d = std::make_shared<Data>();
+           d->sel = dsa_indexer_topk(shape, random_queries(m, kv - 1), caches->keys, m.topk);
+           d->q_abs = random_matrix(1, m.heads * kEntry, uniform_half_width(0.05), 5);
+           d->out.resize(1, m.heads * kLatent);
+           return [core, caches, d](Cost* counted) {
+             mla_core_forward(core, d->q_abs, caches->latents, &d->sel, mla_softmax_scale(), d->out,
+                              counted);
+           };
+         }});
     scoring.points.push_back({keys, [m, kv, shape, in]() -> CaseRun {
                                 auto caches = caches_for(*in, kv);
                                 auto q = std::make_shared<DsaQueries>(random_queries(m, kv - 1));

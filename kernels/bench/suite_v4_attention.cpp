@@ -121,11 +121,7 @@ AttentionLayerShape as_run_on_host(AttentionLayerShape s) {
   return s;
 }
 
-RowMatrixXf random_inputs(std::int64_t rows, std::int64_t cols, std::uint64_t seed) {
-  RowMatrixXf x(rows, cols);
-  fill_uniform(std::span<float>(x.data(), static_cast<std::size_t>(x.size())), 1.7f, seed);
-  return x;
-}
+constexpr float kInputHalfWidth = 1.7f;  // activations and queries: uniform, sigma about 1
 
 std::shared_ptr<AttentionLayerWeights> weights_for(V4Inputs& in, const V4Dims& m,
                                                    const AttentionLayerShape& s) {
@@ -172,7 +168,8 @@ SuiteCase block_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t cont
   c.prepare = [m, s, in]() -> CaseRun {
     auto w = weights_for(*in, m, s);
     auto cache = cache_for(*in, s, s.start_pos);
-    auto x = std::make_shared<const RowMatrixXf>(random_inputs(s.num_tokens, m.hidden, 7002));
+    auto x = std::make_shared<const RowMatrixXf>(
+        random_matrix(s.num_tokens, m.hidden, kInputHalfWidth, 7002));
     const Rewind rewind{s.start_pos, cache->compressed.rows, cache->indexer_keys.rows};
     return [s, w, cache, x, rewind](Cost* counted) {
       const RowMatrixXf y = attention_layer_forward(s, *w, {}, *x, *cache, counted);
@@ -182,75 +179,77 @@ SuiteCase block_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t cont
   return c;
 }
 
-SuiteCase core_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t context,
+// What one decode query's core reads besides the cache (seeds 7003 to 7005), and (bf16) BF16
+// copies of the window ring, the compressed entries and the new token's entry, made before
+// timing.
+struct CoreInputs {
+  SparseAttentionShape core;
+  RopeTable rope;
+  RowMatrixXf q, kv, out;
+  std::vector<float> sink;
+  std::unique_ptr<Bf16KeyCopies> copies;
+};
+std::shared_ptr<CoreInputs> core_inputs(const V4Dims& m, const AttentionLayerShape& s,
+                                        const AttentionLayerCache& cache, bool bf16) {
+  auto d = std::make_shared<CoreInputs>();
+  d->core = core_shape(s);
+  d->rope = layer_rope_table(s);
+  d->q = random_matrix(1, m.heads * s.head_dim, kInputHalfWidth, 7003);
+  d->kv = random_matrix(1, s.head_dim, kInputHalfWidth, 7004);
+  d->out.resize(1, m.heads * s.head_dim);
+  d->sink.resize(static_cast<std::size_t>(m.heads));
+  fill_uniform(d->sink, 1.0f, 7005);
+  if (bf16) {
+    d->copies = std::make_unique<Bf16KeyCopies>(s.head_dim);
+    d->copies->add(cache.window.slots.data(), cache.window.slots.rows());
+    d->copies->add(cache.compressed.data.data(), cache.compressed.rows);
+    d->copies->add(d->kv.data(), 1);
+  }
+  return d;
+}
+
+// The indexer's query of that step (seeds 7006, 7007).
+IndexerQueries indexer_queries(const AttentionLayerShape& s) {
+  IndexerQueries iq;
+  iq.q = random_matrix(1, s.indexer_heads * s.indexer_dim, kInputHalfWidth, 7006);
+  iq.w = random_matrix(1, s.indexer_heads, kInputHalfWidth, 7007);
+  return iq;
+}
+
+// The core over the cache's window and `selection` of its compressed entries: float32
+// (sparse_attention_forward, which appends the new entry to the ring: rewound here), or BF16 over
+// d.copies, the key sets and their BF16 rows built in the run as the float32 core builds its own
+// (model_key_sets); the new token's entry is its own row, not the ring's.
+void run_core(CoreInputs& d, AttentionLayerCache& cache, const EntrySelection* selection,
+              Cost* counted) {
+  const EntryTable* compressed = selection ? &cache.compressed : nullptr;
+  if (d.copies) {
+    const KeySets keys = model_key_sets(d.core, cache.window, d.kv, compressed, selection);
+    sparse_attention_core_bf16(d.core, d.q, d.copies->key_sets(keys), d.sink, d.rope, d.out,
+                               counted);
+    return;
+  }
+  const std::int64_t context = cache.window.length;
+  sparse_attention_forward(d.core, d.q, d.kv, cache.window, compressed, selection, d.sink, d.rope,
+                           d.out, counted);
+  cache.window.length = context;
+}
+
+// The context-dependent part of a decode step: the indexer (CSA, float32) and the core, float32
+// or (bf16) in BF16 over BF16 copies of the cache (copied in prepare, not timed), so the bf16
+// case holds and reads 2 bytes per cached value.
+SuiteCase core_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t context, bool bf16,
                     const Inputs& in) {
   const AttentionLayerShape s = layer_shape(m, kind, context, 1);
   const bool csa = kind == AttentionLayerKind::csa;
-  SuiteCase c;
-  c.name = std::string(m.model) + "-" + kind_name(kind) + "-core/" + context_label(context);
-  c.family = "attention-core";
-  c.model = m.model;
-  c.context = context;
-  c.cost = cost(core_shape(s));
-  c.host_cost = cost(core_shape(as_run_on_host(s)));
-  c.host_ops = {{c.host_cost, core_call(core_shape(as_run_on_host(s)))}};
-  if (csa) {
-    c.cost += cost(indexer_scoring_shape(s));
-    const IndexerScoringShape scoring = indexer_scoring_shape(as_run_on_host(s));
-    c.host_ops.emplace_back(cost(scoring), scoring_call(scoring));
-    c.host_cost += c.host_ops.back().cost;
-  }
-  c.prepare = [m, s, context, csa, in]() -> CaseRun {
-    auto cache = cache_for(*in, s, context);
-    struct Data {
-      SparseAttentionShape core;
-      IndexerScoringShape scoring;
-      RopeTable rope;
-      RowMatrixXf q, kv, out;
-      IndexerQueries iq;
-      EntrySelection all;
-      std::vector<float> sink;
-    };
-    auto d = std::make_shared<Data>();
-    d->core = core_shape(s);
-    d->rope = layer_rope_table(s);
-    d->q = random_inputs(1, m.heads * s.head_dim, 7003);
-    d->kv = random_inputs(1, s.head_dim, 7004);
-    d->out.resize(1, m.heads * s.head_dim);
-    d->sink.resize(static_cast<std::size_t>(m.heads));
-    fill_uniform(d->sink, 1.0f, 7005);
-    if (csa) {
-      d->scoring = indexer_scoring_shape(s);
-      d->iq.q = random_inputs(1, s.indexer_heads * s.indexer_dim, 7006);
-      d->iq.w = random_inputs(1, s.indexer_heads, 7007);
-    } else {
-      d->all = all_visible_selection(d->core);
-    }
-    return [s, context, csa, cache, d](Cost* counted) {
-      EntrySelection topk;
-      if (csa) topk = indexer_topk(d->scoring, d->iq, cache->indexer_keys, s.topk, counted);
-      const bool compressed = s.kind != AttentionLayerKind::swa;
-      sparse_attention_forward(
-          d->core, d->q, d->kv, cache->window, compressed ? &cache->compressed : nullptr,
-          csa ? &topk : (compressed ? &d->all : nullptr), d->sink, d->rope, d->out, counted);
-      cache->window.length = context;
-    };
-  };
-  return c;
-}
-
-// The core of core_case in BF16: the indexer (CSA) as there, in float32; the attention over BF16
-// copies of the window ring and the compressed entries (copied in prepare, not timed), so the
-// case holds and reads 2 bytes per cached value.
-SuiteCase core_bf16_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t context,
-                         const Inputs& in) {
-  const AttentionLayerShape s = layer_shape(m, kind, context, 1);
-  const bool csa = kind == AttentionLayerKind::csa;
   SparseAttentionShape host_core = core_shape(as_run_on_host(s));
-  host_core.compute = Precision::bf16;
-  host_core.kv_format = KvEntryFormat::bf16;
+  if (bf16) {
+    host_core.compute = Precision::bf16;
+    host_core.kv_format = KvEntryFormat::bf16;
+  }
   SuiteCase c;
-  c.name = std::string(m.model) + "-" + kind_name(kind) + "-core-bf16/" + context_label(context);
+  c.name = std::string(m.model) + "-" + kind_name(kind) + (bf16 ? "-core-bf16/" : "-core/") +
+           context_label(context);
   c.family = "attention-core";
   c.model = m.model;
   c.context = context;
@@ -263,48 +262,18 @@ SuiteCase core_bf16_case(const V4Dims& m, AttentionLayerKind kind, std::int64_t 
     c.host_ops.emplace_back(cost(scoring), scoring_call(scoring));
     c.host_cost += c.host_ops.back().cost;
   }
-  c.prepare = [m, s, context, csa, in]() -> CaseRun {
+  c.prepare = [m, s, context, csa, bf16, in]() -> CaseRun {
     auto cache = cache_for(*in, s, context);
-    struct Data {
-      SparseAttentionShape core;
-      IndexerScoringShape scoring;
-      RopeTable rope;
-      RowMatrixXf q, kv, out;
-      IndexerQueries iq;
-      EntrySelection all;
-      std::vector<float> sink;
-      std::unique_ptr<Bf16KeyCopies> copies;
-    };
-    auto d = std::make_shared<Data>();
-    d->core = core_shape(s);
-    d->rope = layer_rope_table(s);
-    d->q = random_inputs(1, m.heads * s.head_dim, 7003);
-    d->kv = random_inputs(1, s.head_dim, 7004);
-    d->out.resize(1, m.heads * s.head_dim);
-    d->sink.resize(static_cast<std::size_t>(m.heads));
-    fill_uniform(d->sink, 1.0f, 7005);
-    if (csa) {
-      d->scoring = indexer_scoring_shape(s);
-      d->iq.q = random_inputs(1, s.indexer_heads * s.indexer_dim, 7006);
-      d->iq.w = random_inputs(1, s.indexer_heads, 7007);
-    } else {
-      d->all = all_visible_selection(d->core);
-    }
-    d->copies = std::make_unique<Bf16KeyCopies>(s.head_dim);
-    d->copies->add(cache->window.slots.data(), cache->window.slots.rows());
-    d->copies->add(cache->compressed.data.data(), cache->compressed.rows);
-    d->copies->add(d->kv.data(), 1);
-    return [s, csa, cache, d](Cost* counted) {
+    auto d = core_inputs(m, s, *cache, bf16);
+    auto iq = std::make_shared<const IndexerQueries>(csa ? indexer_queries(s) : IndexerQueries{});
+    const bool compressed = s.kind != AttentionLayerKind::swa;
+    auto all = std::make_shared<const EntrySelection>(
+        compressed && !csa ? all_visible_selection(d->core) : EntrySelection{});
+    const IndexerScoringShape scoring = csa ? indexer_scoring_shape(s) : IndexerScoringShape{};
+    return [s, csa, compressed, scoring, cache, d, iq, all](Cost* counted) {
       EntrySelection topk;
-      if (csa) topk = indexer_topk(d->scoring, d->iq, cache->indexer_keys, s.topk, counted);
-      const bool compressed = s.kind != AttentionLayerKind::swa;
-      // The key sets and their BF16 rows are built inside the timed run, as the float32 core
-      // builds its own (model_key_sets); the new token's entry is its own row, not the ring's.
-      const KeySets keys =
-          model_key_sets(d->core, cache->window, d->kv, compressed ? &cache->compressed : nullptr,
-                         csa ? &topk : (compressed ? &d->all : nullptr));
-      sparse_attention_core_bf16(d->core, d->q, d->copies->key_sets(keys), d->sink, d->rope, d->out,
-                                 counted);
+      if (csa) topk = indexer_topk(scoring, *iq, cache->indexer_keys, s.topk, counted);
+      run_core(*d, *cache, csa ? &topk : (compressed ? all.get() : nullptr), counted);
     };
   };
   return c;
@@ -328,60 +297,21 @@ std::vector<std::int64_t> table_kv_lens(SuiteMode mode) {
 }
 
 // The core alone (CSA: over a top-k chosen before timing; HCA: every visible entry) of a query
-// at s.start_pos, float32 or over BF16 copies of the cache, as core_case / core_bf16_case run it.
+// at s.start_pos, float32 or over BF16 copies of the cache, as core_case runs it.
 CaseRun core_only_run(const V4Dims& m, const AttentionLayerShape& s, bool bf16, const Inputs& in) {
-  const std::int64_t context = s.start_pos;
-  const bool csa = s.kind == AttentionLayerKind::csa;
-  auto cache = cache_for(*in, s, context);
-  struct Data {
-    SparseAttentionShape core;
-    RopeTable rope;
-    RowMatrixXf q, kv, out;
-    EntrySelection selection;
-    std::vector<float> sink;
-    std::unique_ptr<Bf16KeyCopies> copies;
-  };
-  auto d = std::make_shared<Data>();
-  d->core = core_shape(s);
-  d->rope = layer_rope_table(s);
-  d->q = random_inputs(1, m.heads * s.head_dim, 7003);
-  d->kv = random_inputs(1, s.head_dim, 7004);
-  d->out.resize(1, m.heads * s.head_dim);
-  d->sink.resize(static_cast<std::size_t>(m.heads));
-  fill_uniform(d->sink, 1.0f, 7005);
-  if (csa) {
-    IndexerQueries iq;
-    iq.q = random_inputs(1, s.indexer_heads * s.indexer_dim, 7006);
-    iq.w = random_inputs(1, s.indexer_heads, 7007);
-    d->selection = indexer_topk(indexer_scoring_shape(s), iq, cache->indexer_keys, s.topk);
-  } else {
-    d->selection = all_visible_selection(d->core);
-  }
-  if (bf16) {
-    d->copies = std::make_unique<Bf16KeyCopies>(s.head_dim);
-    d->copies->add(cache->window.slots.data(), cache->window.slots.rows());
-    d->copies->add(cache->compressed.data.data(), cache->compressed.rows);
-    d->copies->add(d->kv.data(), 1);
-    return [cache, d](Cost* counted) {
-      const KeySets keys =
-          model_key_sets(d->core, cache->window, d->kv, &cache->compressed, &d->selection);
-      sparse_attention_core_bf16(d->core, d->q, d->copies->key_sets(keys), d->sink, d->rope, d->out,
-                                 counted);
-    };
-  }
-  return [context, cache, d](Cost* counted) {
-    sparse_attention_forward(d->core, d->q, d->kv, cache->window, &cache->compressed, &d->selection,
-                             d->sink, d->rope, d->out, counted);
-    cache->window.length = context;
-  };
+  auto cache = cache_for(*in, s, s.start_pos);
+  auto d = core_inputs(m, s, *cache, bf16);
+  auto selection = std::make_shared<const EntrySelection>(
+      s.kind == AttentionLayerKind::csa
+          ? indexer_topk(indexer_scoring_shape(s), indexer_queries(s), cache->indexer_keys, s.topk)
+          : all_visible_selection(d->core));
+  return [cache, d, selection](Cost* counted) { run_core(*d, *cache, selection.get(), counted); };
 }
 
 // The indexer's scores and top-k of a query at s.start_pos (the CSA core case's first op).
 CaseRun indexer_only_run(const AttentionLayerShape& s, const Inputs& in) {
   auto cache = cache_for(*in, s, s.start_pos);
-  auto iq = std::make_shared<IndexerQueries>();
-  iq->q = random_inputs(1, s.indexer_heads * s.indexer_dim, 7006);
-  iq->w = random_inputs(1, s.indexer_heads, 7007);
+  auto iq = std::make_shared<const IndexerQueries>(indexer_queries(s));
   const IndexerScoringShape scoring = indexer_scoring_shape(s);
   return [s, scoring, cache, iq](Cost* counted) {
     indexer_topk(scoring, *iq, cache->indexer_keys, s.topk, counted);
@@ -468,7 +398,7 @@ CaseRun compressor_run(const AttentionLayerShape& layer, bool indexer) {
   d->shape = indexer ? indexer_compressor_shape(host) : compressor_shape(host);
   d->w = random_compressor_weights(d->shape, 7010);
   d->rope = layer_rope_table(layer);
-  d->x = random_inputs(d->shape.num_tokens, d->shape.hidden, 7011);
+  d->x = random_matrix(d->shape.num_tokens, d->shape.hidden, kInputHalfWidth, 7011);
   d->cache = random_layer_cache(layer, layer.start_pos, 7012);
   CompressorOptions options;
   options.kind = indexer ? EntryKind::indexer_key : EntryKind::attention;
@@ -541,8 +471,8 @@ TableSpec fp8_gemm_table(SuiteMode mode) {
                Fp8Weight w;
              };
              auto d = std::make_shared<Data>();
-             d->x = random_inputs(rows, k, 7020);
-             d->w = quantize_fp8_weight(random_inputs(n, k, 7021) * (1.0f / 64));
+             d->x = random_matrix(rows, k, kInputHalfWidth, 7020);
+             d->w = quantize_fp8_weight(random_matrix(n, k, kInputHalfWidth, 7021) * (1.0f / 64));
              d->y.resize(rows, n);
              return [d](Cost* counted) {
                linear_fp8_forward(d->x, d->w, 1, Precision::fp32, d->y, counted);
@@ -584,8 +514,8 @@ void add_v4_attention_cases(SuiteMode mode, std::vector<SuiteCase>& out) {
       for (std::int64_t ctx : contexts) {
         if (layers) out.push_back(block_case(*m, kind, ctx, 1, in));
         if (cores && kind != K::swa) {
-          out.push_back(core_case(*m, kind, ctx, in));
-          out.push_back(core_bf16_case(*m, kind, ctx, in));
+          out.push_back(core_case(*m, kind, ctx, false, in));
+          out.push_back(core_case(*m, kind, ctx, true, in));
         }
       }
       const bool prefill = full || (is_flash && kind == K::csa);

@@ -13,6 +13,7 @@
 #include "hardware/roofline.h"
 #include "kernels/bench/host_calibration.h"
 #include "kernels/bench/host_ceilings.h"
+#include "tests/support/random.h"
 
 namespace v4sim::bench {
 namespace {
@@ -59,9 +60,8 @@ TEST(Calibration, SplitProductIsBitwiseEqualToOneThread) {
   };
   for (Shape s :
        {Shape{37, 100, 700}, Shape{5, 1000, 333}, Shape{130, 97, 1500}, Shape{1, 50, 9}}) {
-    RowMatrixXf a(s.m, s.k), b(s.n, s.k);
-    for (Eigen::Index i = 0; i < a.size(); ++i) a.data()[i] = u(gen);
-    for (Eigen::Index i = 0; i < b.size(); ++i) b.data()[i] = u(gen);
+    const RowMatrixXf a = test_support::random_matrix(gen, s.m, s.k, u),
+                      b = test_support::random_matrix(gen, s.n, s.k, u);
     RowMatrixXf one = a * b.transpose();
     for (int threads : {1, 2, 3}) {
       RowMatrixXf split;

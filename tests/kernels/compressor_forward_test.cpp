@@ -15,15 +15,15 @@
 
 #include "kernels/compressor_forward.h"
 #include "kernels/quant.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/v4_compressor_ref.h"
+#include "tests/support/closeness.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
 
-using reference::relative_max_error;
-using reference::reported_error;
-using reference::SeededRng;
+using test_support::relatively_close;
+using test_support::SeededRng;
 
 CompressorShape csa(std::int64_t hidden, std::int64_t head_dim = 512) {
   CompressorShape s;
@@ -75,13 +75,28 @@ Eigen::MatrixXd reference_entries(const CompressorShape& s, const CompressorWeig
                                    x_all, rope.frequencies);
 }
 
+struct Case {
+  const char* name;
+  CompressorShape shape;
+  std::int64_t tokens;
+  EntryKind kind;
+};
+
+// A case's weights, input and options from its own seed; the generator stays for more draws.
+struct CaseInputs {
+  CaseInputs(const Case& c, std::uint64_t seed)
+      : rng(c.name, seed),
+        w(random_compressor_weights(c.shape, seed * 7)),
+        x(rng.normal(c.tokens, c.shape.hidden)) {
+    o.kind = c.kind;
+  }
+  SeededRng rng;
+  CompressorWeights w;
+  RowMatrixXf x;
+  CompressorOptions o;
+};
+
 TEST(CompressorForward, BatchMatchesReference) {
-  struct Case {
-    const char* name;
-    CompressorShape shape;
-    std::int64_t tokens;
-    EntryKind kind;
-  };
   const std::vector<Case> cases = {
       {"csa.pro", csa(7168), 23, EntryKind::attention},
       {"hca.flash", hca(4096), 257, EntryKind::attention},
@@ -89,15 +104,12 @@ TEST(CompressorForward, BatchMatchesReference) {
   };
   std::uint64_t seed = 400;
   for (const Case& c : cases) {
-    SeededRng rng(c.name, ++seed);
-    const CompressorWeights w = random_compressor_weights(c.shape, seed * 7);
-    const RowMatrixXf x = rng.normal(c.tokens, c.shape.hidden);
-    CompressorOptions o;
-    o.kind = c.kind;
-    const CompressorRun r = run_chunks(c.shape, w, o, x, {c.tokens});
-    const Eigen::MatrixXd ref = reference_entries(c.shape, w, x, c.kind == EntryKind::indexer_key);
+    CaseInputs in(c, ++seed);
+    const CompressorRun r = run_chunks(c.shape, in.w, in.o, in.x, {c.tokens});
+    const Eigen::MatrixXd ref =
+        reference_entries(c.shape, in.w, in.x, c.kind == EntryKind::indexer_key);
     ASSERT_EQ(r.entries.rows, c.tokens / c.shape.ratio);
-    EXPECT_LE(reported_error(c.name, r.entries.view(), ref), 5e-5);
+    EXPECT_TRUE(relatively_close(c.name, r.entries.view(), ref, 5e-5));
     EXPECT_EQ(r.counted, r.expected);
   }
 }
@@ -128,9 +140,9 @@ std::vector<std::int64_t> random_chunks(SeededRng& rng, std::int64_t n, std::int
 void expect_same_run(const CompressorRun& a, const CompressorRun& b, const char* what) {
   ASSERT_EQ(a.entries.rows, b.entries.rows) << what;
   if (a.entries.rows > 0) {
-    EXPECT_LE(relative_max_error(a.entries.view(), b.entries.view()), 1e-5) << what;
+    EXPECT_TRUE(relatively_close(what, a.entries.view(), b.entries.view(), 1e-5));
   }
-  EXPECT_LE(relative_max_error(a.state.c, b.state.c), 1e-5) << what;
+  EXPECT_TRUE(relatively_close(what, a.state.c, b.state.c, 1e-5));
   // z holds -inf in slots never written; compare where finite.
   for (Eigen::Index i = 0; i < a.state.z.size(); ++i) {
     const float za = a.state.z.data()[i], zb = b.state.z.data()[i];
@@ -158,12 +170,6 @@ TEST(CompressorForward, StreamingEqualsBatchForEveryChunking) {
     }
   }
   // Random chunkings and token by token at production widths; lengths not multiples of 4 / 128.
-  struct Case {
-    const char* name;
-    CompressorShape shape;
-    std::int64_t tokens;
-    EntryKind kind;
-  };
   const std::vector<Case> cases = {
       {"stream.csa", csa(4096), 37, EntryKind::attention},
       {"stream.csa_long", csa(1024), 102, EntryKind::attention},
@@ -173,20 +179,16 @@ TEST(CompressorForward, StreamingEqualsBatchForEveryChunking) {
   };
   std::uint64_t seed = 420;
   for (const Case& c : cases) {
-    SeededRng rng(c.name, ++seed);
-    const CompressorWeights w = random_compressor_weights(c.shape, seed * 7);
-    const RowMatrixXf x = rng.normal(c.tokens, c.shape.hidden);
-    CompressorOptions o;
-    o.kind = c.kind;
-    const CompressorRun batch = run_chunks(c.shape, w, o, x, {c.tokens});
+    CaseInputs in(c, ++seed);
+    const CompressorRun batch = run_chunks(c.shape, in.w, in.o, in.x, {c.tokens});
     EXPECT_EQ(batch.counted, batch.expected) << c.name;
     const CompressorRun single =
-        run_chunks(c.shape, w, o, x, std::vector<std::int64_t>(c.tokens, 1));
+        run_chunks(c.shape, in.w, in.o, in.x, std::vector<std::int64_t>(c.tokens, 1));
     expect_same_run(single, batch, c.name);
     EXPECT_EQ(single.counted, single.expected) << c.name;
     for (int trial = 0; trial < 6; ++trial) {
-      const CompressorRun r =
-          run_chunks(c.shape, w, o, x, random_chunks(rng, c.tokens, trial < 3 ? 9 : 150));
+      const CompressorRun r = run_chunks(c.shape, in.w, in.o, in.x,
+                                         random_chunks(in.rng, c.tokens, trial < 3 ? 9 : 150));
       expect_same_run(r, batch, c.name);
       EXPECT_EQ(r.counted, r.expected) << c.name;
     }

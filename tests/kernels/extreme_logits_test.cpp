@@ -22,8 +22,8 @@
 #include "kernels/mhc_forward.h"
 #include "kernels/mla_attention_forward.h"
 #include "kernels/sparse_attention_forward.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/v4_core_attention_ref.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
@@ -50,7 +50,7 @@ TEST(ExtremeLogits, SinkhornStaysFiniteAndColumnStochastic) {
     EXPECT_NEAR(col, 1.0, 1e-5) << "column " << j;
   }
   // Every row of ±1e4 logits, not just this matrix: random signs.
-  reference::SeededRng rng("extreme.sinkhorn", 0x51E4);
+  test_support::SeededRng rng("extreme.sinkhorn", 0x51E4);
   for (int trial = 0; trial < 100; ++trial) {
     std::vector<float> m(16);
     for (float& v : m) v = rng.uniform_int(0, 1) ? kBig : -kBig;
@@ -145,7 +145,7 @@ TEST(ExtremeLogits, GqaSoftmax) {
   s.head_dim = 128;
   s.start_pos = 5;
   s.num_tokens = 1;
-  reference::SeededRng rng("extreme.gqa", 0x6A4);
+  test_support::SeededRng rng("extreme.gqa", 0x6A4);
   const RowMatrixXf v = rng.normal(6, s.kv_heads * s.head_dim);
   RowMatrixXf k = RowMatrixXf::Constant(6, s.kv_heads * s.head_dim, 0.0f);
   for (int t = 0; t < 6; ++t) {

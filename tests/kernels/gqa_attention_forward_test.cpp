@@ -7,15 +7,15 @@
 #include <cmath>
 
 #include "kernels/gqa_attention_forward.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/gqa_ref.h"
+#include "tests/support/closeness.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
 
-using reference::relative_max_error;
-using reference::reported_error;
-using reference::SeededRng;
+using test_support::relatively_close;
+using test_support::SeededRng;
 
 constexpr double kTolerance = 2e-5;
 
@@ -56,7 +56,7 @@ TEST(GqaForward, MatchesDoubleReferenceAndCountsCost) {
     gqa_attention_forward(s, q, k, v, out, &counted);
     const Eigen::MatrixXd ref =
         reference::gqa_ref(c.q_heads, c.kv_heads, c.head_dim, c.start_pos, q, k, v);
-    EXPECT_LE(reported_error("vs ref", out, ref), kTolerance);
+    EXPECT_TRUE(relatively_close("vs ref", out, ref, kTolerance));
     EXPECT_EQ(counted, cost(s));
     // The same run in another cache format and precision still counts its own shape.
     s.kv_format = KvEntryFormat::fp8_fp32_scale;
@@ -82,7 +82,7 @@ TEST(GqaForward, EqualsMhaWithRepeatedKvHeads) {
   RowMatrixXf gqa(T, Hq * d), mha(T, Hq * d);
   gqa_attention_forward(shape_of({"", Hq, Hkv, d, 0, T}), q, k, v, gqa);
   gqa_attention_forward(shape_of({"", Hq, Hq, d, 0, T}), q, k_rep, v_rep, mha);
-  EXPECT_LE(reported_error("gqa vs mha", gqa, mha), 1e-6);
+  EXPECT_TRUE(relatively_close("gqa vs mha", gqa, mha, 1e-6));
 }
 
 // Prefill in chunks gives the rows of a one-shot prefill (each query sees exactly 0..t).
@@ -99,7 +99,8 @@ TEST(GqaForward, ChunkedPrefillEqualsOneShot) {
     RowMatrixXf part(len, Hq * d);
     gqa_attention_forward(shape_of({"", Hq, Hkv, d, start, len}), q.middleRows(start, len), k, v,
                           part);
-    EXPECT_LE(relative_max_error(part, whole.middleRows(start, len)), 1e-6) << "chunk at " << start;
+    EXPECT_TRUE(relatively_close("chunk vs whole", part, whole.middleRows(start, len), 1e-6))
+        << "chunk at " << start;
     start += len;
   }
 }

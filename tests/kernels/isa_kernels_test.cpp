@@ -34,13 +34,14 @@
 #include "kernels/linear.h"
 #include "kernels/parallel.h"
 #include "kernels/sparse_attention_forward.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/v4_core_attention_ref.h"
+#include "tests/support/closeness.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
 
-using reference::SeededRng;
+using test_support::SeededRng;
 
 std::vector<std::uint16_t> bf16_of(const RowMatrixXf& m) {
   std::vector<std::uint16_t> b(static_cast<std::size_t>(m.size()));
@@ -478,8 +479,9 @@ TEST(Fp8Weights, GroupedProjectionCountsItsCost) {
   for (std::int64_t g = 0; g < groups; ++g) {
     const RowMatrixXf ref = x.middleCols(g * in / groups, in / groups) *
                             d.middleRows(g * out / groups, out / groups).transpose();
-    EXPECT_LE(reference::relative_max_error(y.middleCols(g * out / groups, out / groups), ref),
-              1e-5);
+    EXPECT_TRUE(test_support::relatively_close(
+        "fp8 group vs dequantised float", y.middleCols(g * out / groups, out / groups), ref, 1e-5))
+        << "group " << g;
   }
 }
 
@@ -513,7 +515,7 @@ TEST(Fp8Weights, LayerOnFp8ProjectionsCountsCostAndEqualsTheDequantisedLayer) {
   d.wo_b = dequantize(w.fp8->wo_b);
   AttentionLayerCache cache2 = start;
   const RowMatrixXf y2 = attention_layer_forward(s, d, {}, x, cache2);
-  EXPECT_LE(reference::reported_error("layer fp8 vs dequantised float", y, y2), 1e-5);
+  EXPECT_TRUE(test_support::relatively_close("layer fp8 vs dequantised float", y, y2, 1e-5));
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "kernels/quant.h"
 #include "kernels/storage.h"
 #include "tests/kernels/reference/quant_ref.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
@@ -73,13 +74,12 @@ TEST(KvEntry, SizesEqualStorageAndPublishedFigures) {
 
 TEST(KvEntry, DecodeOfEncodeEqualsSimulationAndReference) {
   const std::uint64_t seed = 0x6B76;
-  std::printf("[seed] kv_entry.round_trip = %llu\n", static_cast<unsigned long long>(seed));
-  SCOPED_TRACE(std::string("seed ").append(std::to_string(seed)));
-  std::mt19937_64 gen(seed);
+  test_support::SeededRng rng("kv_entry.round_trip", seed);
+  TRACE_SEED(rng);
   for (const Case& c : kCases) {
     SCOPED_TRACE(c.name);
     for (int rep = 0; rep < 20; ++rep) {
-      const std::vector<float> x = random_entry(gen, c.dim);
+      const std::vector<float> x = random_entry(rng.gen(), c.dim);
       std::vector<std::uint8_t> bytes(kv_entry_bytes(c.format, c.dim, c.rope));
       std::vector<float> decoded(c.dim), simulated = x;
       encode_kv_entry(c.format, x, c.rope, bytes);

@@ -16,15 +16,16 @@
 #include "kernels/projection_forward.h"
 #include "kernels/quant.h"
 #include "kernels/random_fill.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/v4_indexer_ref.h"
+#include "tests/support/closeness.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
 
-using reference::relative_max_error;
-using reference::reported_error;
-using reference::SeededRng;
+using test_support::relative_max_error;
+using test_support::relatively_close;
+using test_support::SeededRng;
 
 struct Dims {
   std::int64_t hidden, q_lora_rank;
@@ -75,16 +76,15 @@ TEST(LightningIndexer, QueriesAndScoresMatchReference) {
       const reference::IndexerRefQuery rq = reference::indexer_query_ref(
           w, c_q.row(i).transpose().cast<double>(), x.row(i).data(), t, 64, 128, rope.frequencies);
       const Eigen::Map<const RowMatrixXf> qi(q.q.row(i).data(), 64, 128);
-      EXPECT_LE(reported_error("indexer q", qi, rq.q), 2e-5);
-      EXPECT_LE(reported_error("indexer w", q.w.row(i), rq.w.transpose()), 2e-5);
+      EXPECT_TRUE(relatively_close("indexer q", qi, rq.q, 2e-5));
+      EXPECT_TRUE(relatively_close("indexer w", q.w.row(i), rq.w.transpose(), 2e-5));
       const std::vector<float> sk = indexer_scores(s, q, keys, i);
       const std::vector<double> sr =
           reference::indexer_scores_ref(rq, as_matrix(keys), (t + 1) / 4);
       ASSERT_EQ(sk.size(), sr.size());
-      EXPECT_LE(
-          reported_error("indexer scores", Eigen::Map<const Eigen::VectorXf>(sk.data(), sk.size()),
-                         Eigen::Map<const Eigen::VectorXd>(sr.data(), sr.size())),
-          2e-5);
+      EXPECT_TRUE(relatively_close("indexer scores",
+                                   Eigen::Map<const Eigen::VectorXf>(sk.data(), sk.size()),
+                                   Eigen::Map<const Eigen::VectorXd>(sr.data(), sr.size()), 2e-5));
     }
   }
 }

@@ -24,35 +24,14 @@
 #include "kernels/moe.h"
 #include "kernels/moe_forward.h"
 #include "tests/kernels/reference/moe_ref.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
 
 using reference::MoeRefRouter;
 
-struct Rng {
-  Rng(const char* what, std::uint64_t s) : gen(s), seed(s) {
-    std::printf("[seed] %s = %llu\n", what, static_cast<unsigned long long>(s));
-  }
-  // Uniform with standard deviation sigma (cheap enough for Pro-sized weights).
-  RowMatrixXf uniform(Eigen::Index rows, Eigen::Index cols, double sigma) {
-    std::uniform_real_distribution<float> d(-float(std::sqrt(3.0) * sigma),
-                                            float(std::sqrt(3.0) * sigma));
-    RowMatrixXf m(rows, cols);
-    for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = d(gen);
-    return m;
-  }
-  std::vector<float> normal_vec(std::size_t n, double sigma) {
-    std::normal_distribution<float> d(0.0f, float(sigma));
-    std::vector<float> v(n);
-    for (float& x : v) x = d(gen);
-    return v;
-  }
-  std::mt19937_64 gen;
-  std::uint64_t seed;
-};
-
-#define TRACE_SEED(rng) SCOPED_TRACE(std::string("seed ").append(std::to_string((rng).seed)))
+using Rng = test_support::SeededRng;
 
 struct Dims {
   const char* name;

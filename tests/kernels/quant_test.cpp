@@ -20,6 +20,7 @@
 
 #include "kernels/quant.h"
 #include "tests/kernels/reference/quant_ref.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
@@ -27,25 +28,22 @@ namespace {
 constexpr float kInf = std::numeric_limits<float>::infinity();
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
-// Seeded generator; the seed goes to stdout and into the failure trace.
-struct Rng {
-  explicit Rng(std::uint64_t seed) : gen(seed), seed(seed) {
-    std::printf("[seed] %s = %llu\n",
-                ::testing::UnitTest::GetInstance()->current_test_info()->name(),
-                static_cast<unsigned long long>(seed));
-  }
-  // Sign * 2^U(lo, hi) * U(1, 2): covers every binade between lo and hi.
-  float log_uniform(double lo_exp, double hi_exp) {
-    std::uniform_real_distribution<double> e(lo_exp, hi_exp), sign(0.0, 1.0);
-    const double v = std::exp2(e(gen));
-    return static_cast<float>(sign(gen) < 0.5 ? -v : v);
-  }
-  float normal(double sigma) { return std::normal_distribution<float>(0.0f, float(sigma))(gen); }
-  std::mt19937_64 gen;
-  std::uint64_t seed;
-};
+using test_support::SeededRng;
 
-#define TRACE_SEED(rng) SCOPED_TRACE(std::string("seed ").append(std::to_string((rng).seed)))
+// A generator named after the running test.
+SeededRng test_rng(std::uint64_t seed) {
+  return SeededRng(::testing::UnitTest::GetInstance()->current_test_info()->name(), seed);
+}
+
+// Sign * 2^U(lo, hi) * U(1, 2): covers every binade between lo and hi.
+float log_uniform(SeededRng& rng, double lo_exp, double hi_exp) {
+  std::uniform_real_distribution<double> e(lo_exp, hi_exp), sign(0.0, 1.0);
+  const double v = std::exp2(e(rng.gen()));
+  return static_cast<float>(sign(rng.gen()) < 0.5 ? -v : v);
+}
+float normal_value(SeededRng& rng, double sigma) {
+  return std::normal_distribution<float>(0.0f, float(sigma))(rng.gen());
+}
 
 // ---- FP8 E4M3
 // ------------------------------------------------------------------------------------
@@ -105,10 +103,10 @@ TEST(Fp8E4M3, MidpointsRoundToEvenAndNeighboursToNearest) {
 }
 
 TEST(Fp8E4M3, RandomValuesMatchBruteForceNearest) {
-  Rng rng(0xE4E3);
+  SeededRng rng = test_rng(0xE4E3);
   TRACE_SEED(rng);
   for (int i = 0; i < 20000; ++i) {
-    const float x = rng.log_uniform(-14.0, 10.0);  // below the subnormals .. past saturation
+    const float x = log_uniform(rng, -14.0, 10.0);  // below the subnormals .. past saturation
     ASSERT_EQ(fp8_e4m3_encode(x), reference::e4m3_nearest(x)) << "x = " << x;
   }
 }
@@ -151,10 +149,10 @@ TEST(Ue8m0, Pow2CeilIsTheNextPowerOfTwo) {
   EXPECT_EQ(pow2_ceil(std::nextafter(1.0f, 2.0f)), 2.0f);
   EXPECT_EQ(pow2_ceil(0.75f), 1.0f);
   EXPECT_EQ(pow2_ceil(0x1p-126f), 0x1p-126f);
-  Rng rng(0x5CA1E);
+  SeededRng rng = test_rng(0x5CA1E);
   TRACE_SEED(rng);
   for (int i = 0; i < 5000; ++i) {
-    const float x = std::fabs(rng.log_uniform(-120.0, 120.0));
+    const float x = std::fabs(log_uniform(rng, -120.0, 120.0));
     ASSERT_EQ(double(pow2_ceil(x)), reference::pow2_at_least(x)) << x;
   }
 }
@@ -184,10 +182,10 @@ TEST(Fp4E2M1, TiesToEvenSaturationAndRandom) {
   for (float x : {6.0f, 7.0f, 1e4f, kInf}) EXPECT_EQ(fp4_e2m1_encode(x), 7) << x;
   for (float x : {-6.0f, -1e4f, -kInf}) EXPECT_EQ(fp4_e2m1_encode(x), 15) << x;
   EXPECT_EQ(fp4_e2m1_encode(kNaN), 0);
-  Rng rng(0xE2A1);
+  SeededRng rng = test_rng(0xE2A1);
   TRACE_SEED(rng);
   for (int i = 0; i < 20000; ++i) {
-    const float x = rng.log_uniform(-4.0, 4.0);
+    const float x = log_uniform(rng, -4.0, 4.0);
     ASSERT_EQ(fp4_e2m1_encode(x), reference::e2m1_nearest(x)) << x;
   }
 }
@@ -196,10 +194,10 @@ TEST(Fp4E2M1, TiesToEvenSaturationAndRandom) {
 // ----------------------------------------------------------------------------------------
 
 TEST(Bf16, RoundsToNearestEven) {
-  Rng rng(0xBF16);
+  SeededRng rng = test_rng(0xBF16);
   TRACE_SEED(rng);
   for (int i = 0; i < 20000; ++i) {
-    const float x = rng.log_uniform(-130.0, 127.0);
+    const float x = log_uniform(rng, -130.0, 127.0);
     ASSERT_EQ(bf16_encode(x), reference::bf16_nearest(x)) << x;
   }
   // Exact ties: 1 + 2^-8 is halfway between 1 and 1 + 2^-7 -> 1 (even); 1 + 3*2^-8 -> 1 + 2^-6.
@@ -216,11 +214,11 @@ TEST(Bf16, RoundsToNearestEven) {
 // ---- block quantisation
 // --------------------------------------------------------------------------
 
-std::vector<float> random_blocks(Rng& rng, int n, int block) {
+std::vector<float> random_blocks(SeededRng& rng, int n, int block) {
   std::vector<float> x(n);
   for (int b = 0; b < n / block; ++b) {
-    const double sigma = std::exp2(std::uniform_real_distribution<double>(-20, 12)(rng.gen));
-    for (int i = 0; i < block; ++i) x[b * block + i] = rng.normal(sigma);
+    const double sigma = std::exp2(std::uniform_real_distribution<double>(-20, 12)(rng.gen()));
+    for (int i = 0; i < block; ++i) x[b * block + i] = normal_value(rng, sigma);
   }
   return x;
 }
@@ -236,7 +234,7 @@ void expect_same_values(std::span<const float> got, const std::vector<double>& w
 }
 
 TEST(Fp8Blocks, MatchReferenceForBlocks64And128) {
-  Rng rng(0xF8B1);
+  SeededRng rng = test_rng(0xF8B1);
   TRACE_SEED(rng);
   for (int block : {64, 128}) {
     const int n = 16 * block;
@@ -315,7 +313,7 @@ TEST(Fp8Blocks, RejectsBadSizes) {
 }
 
 TEST(Mxfp4, MatchesReferenceAndRoundTrip) {
-  Rng rng(0x3FF4);
+  SeededRng rng = test_rng(0x3FF4);
   TRACE_SEED(rng);
   const int n = 32 * 64;
   std::vector<float> x = random_blocks(rng, n, 32);
@@ -386,12 +384,12 @@ TEST(Mxfp4, NonFiniteAndHugeInputs) {
 // ------------------------------------------------------------------------------------
 
 TEST(Hadamard, MatchesSylvesterMatrixAndIsOrthonormal) {
-  Rng rng(0x4AD4);
+  SeededRng rng = test_rng(0x4AD4);
   TRACE_SEED(rng);
   for (int n : {1, 2, 4, 8, 32, 128, 512}) {
     std::vector<float> x(n), k(n);
-    for (auto& v : x) v = rng.normal(1.0);
-    for (auto& v : k) v = rng.normal(1.0);
+    for (auto& v : x) v = normal_value(rng, 1.0);
+    for (auto& v : k) v = normal_value(rng, 1.0);
     const std::vector<double> xd(x.begin(), x.end());
     const std::vector<double> want = reference::hadamard(xd);
     double norm = 0, dot = 0;

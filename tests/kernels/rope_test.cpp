@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "kernels/rope.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/v4_rope_ref.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
@@ -51,7 +51,7 @@ TEST(Rope, FrequencyTables) {
 }
 
 TEST(Rope, RotationMatchesComplexReference) {
-  reference::SeededRng rng("rope.rotation", 101);
+  test_support::SeededRng rng("rope.rotation", 101);
   const RopeTable table = make_rope_table(v4_compressed_rope());
   for (std::int64_t t : {0LL, 1LL, 3LL, 127LL, 4097LL, 65535LL, 1048575LL}) {
     RowMatrixXf v = rng.normal(1, 512);
@@ -68,7 +68,7 @@ TEST(Rope, RotationMatchesComplexReference) {
 
 TEST(Rope, ScoresDependOnRelativePositionOnly) {
   // <R(t) a, R(s) b> is a function of t - s: the property attention relies on.
-  reference::SeededRng rng("rope.relative", 102);
+  test_support::SeededRng rng("rope.relative", 102);
   const RopeTable table = make_rope_table(v4_window_rope());
   const RowMatrixXf a = rng.normal(1, 64), b = rng.normal(1, 64);
   const auto dot_at = [&](std::int64_t t, std::int64_t s) {

@@ -17,13 +17,13 @@
 #include "kernels/parallel.h"
 #include "kernels/projection_forward.h"
 #include "kernels/sparse_attention_forward.h"
-#include "tests/kernels/reference/attention_test_util.h"
 #include "tests/kernels/reference/v4_core_attention_ref.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
 
-using reference::SeededRng;
+using test_support::SeededRng;
 
 bool same_bits(const RowMatrixXf& a, const RowMatrixXf& b) {
   return a.rows() == b.rows() && a.cols() == b.cols() &&
