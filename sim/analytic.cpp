@@ -41,7 +41,37 @@ AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query) {
   return analyze(prepare(spec), query);
 }
 
-AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
+namespace {
+
+OpOptions op_options(const PreparedModel& model, const AnalyticQuery& query, OpSelect select) {
+  OpOptions options;
+  options.kv_format = query.kv_format;
+  options.include_mtp = query.include_mtp;
+  options.prefill = query.phase == Phase::prefill;
+  options.layers = model.representatives;
+  options.names = OpNames::none;
+  options.select = select;
+  return options;
+}
+
+/// Adds the ops of `pass` that `select` picks, representatives scaled to their groups.
+void add_ops(Cost& total, std::array<Cost, kNumOpComponents>& by_component,
+             const PreparedModel& model, const AnalyticQuery& query, const Pass& pass,
+             OpSelect select) {
+  const ModelSpec& spec = model.spec;
+  for (const Op& op :
+       build_ops(spec, model.weights, model.weight_index, pass, op_options(model, query, select))) {
+    const bool main_layer = op.layer >= 0 && op.layer < spec.num_layers;
+    const Cost c =
+        main_layer ? op.cost * model.layer_repeats[static_cast<std::size_t>(op.layer)] : op.cost;
+    total += c;
+    by_component[static_cast<int>(op.component)] += c;
+  }
+}
+
+/// analyze() with, when `fixed` is given, its ops already summed there.
+AnalyticResult evaluate(const PreparedModel& model, const AnalyticQuery& query,
+                        const ContextSweep* fixed) {
   const ModelSpec& spec = model.spec;
   const std::int64_t n = query.context_tokens;
   if (n < 1) throw InputError("context " + std::to_string(n) + " must be at least 1 token");
@@ -57,19 +87,12 @@ AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
   const KvFormat& format = spec.kv_format(query.kv_format);
   try {
     r.kv_cache = kv_cache_per_sequence(spec, n, format, query.include_mtp);
-    OpOptions options;
-    options.kv_format = query.kv_format;
-    options.include_mtp = query.include_mtp;
-    options.prefill = query.phase == Phase::prefill;
-    options.layers = model.representatives;
-    options.names = OpNames::none;
-    for (const Op& op : build_ops(spec, model.weights, model.weight_index, r.pass, options)) {
-      const bool main_layer = op.layer >= 0 && op.layer < spec.num_layers;
-      const Cost c =
-          main_layer ? op.cost * model.layer_repeats[static_cast<std::size_t>(op.layer)] : op.cost;
-      r.total += c;
-      r.by_component[static_cast<int>(op.component)] += c;
+    if (fixed) {
+      r.total = fixed->fixed_total;
+      r.by_component = fixed->fixed_by_component;
     }
+    add_ops(r.total, r.by_component, model, query, r.pass,
+            fixed ? OpSelect::positional : OpSelect::all);
     (void)r.total.total_flops();  // the totals callers print must fit too
     (void)r.total.total_bytes();
     (void)r.kv_cache.total();
@@ -81,6 +104,35 @@ AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
                      "exactly; use a shorter context");
   }
   return r;
+}
+
+}  // namespace
+
+AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query) {
+  return evaluate(model, query, nullptr);
+}
+
+ContextSweep compile_contexts(const PreparedModel& model, const AnalyticQuery& settings) {
+  ContextSweep s;
+  s.model = &model;
+  s.settings = settings;
+  if (settings.phase != Phase::decode) return s;
+  // The fixed ops see one query token wherever it stands: build them at position 0.
+  try {
+    add_ops(s.fixed_total, s.fixed_by_component, model, settings, Pass{0, 1}, OpSelect::fixed);
+    s.fixed_summed = true;
+  } catch (const CountOverflow&) {
+    // Left to each context's full evaluation, which reports it with the context.
+    s.fixed_total = Cost{};
+    s.fixed_by_component = {};
+  }
+  return s;
+}
+
+AnalyticResult analyze(const ContextSweep& sweep, std::int64_t context_tokens) {
+  AnalyticQuery q = sweep.settings;
+  q.context_tokens = context_tokens;
+  return evaluate(*sweep.model, q, sweep.fixed_summed ? &sweep : nullptr);
 }
 
 }  // namespace v4sim

@@ -60,4 +60,20 @@ PreparedModel prepare(ModelSpec spec);
 AnalyticResult analyze(const PreparedModel& model, const AnalyticQuery& query);
 AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query);
 
+/// analyze() compiled for many contexts of one model, phase, KV format and MTP setting. A decode
+/// pass has one query token at every context, so the ops that do not depend on its position
+/// (OpSelect::fixed: projections, FFNs, mHC, LM head; most of the ops) are summed once here and
+/// each context builds only its attention side. A prefill pass grows with the prompt, so every op
+/// is built per context. Results equal analyze()'s field for field (the counts are integers).
+struct ContextSweep {
+  const PreparedModel* model = nullptr;  // the caller's; must outlive the sweep
+  AnalyticQuery settings;                // all but context_tokens
+  bool fixed_summed = false;             // decode, and the fixed sums fit in int64
+  Cost fixed_total;
+  std::array<Cost, kNumOpComponents> fixed_by_component{};
+};
+ContextSweep compile_contexts(const PreparedModel& model, const AnalyticQuery& settings);
+/// analyze(*sweep.model, settings at `context_tokens`), with the same errors.
+AnalyticResult analyze(const ContextSweep& sweep, std::int64_t context_tokens);
+
 }  // namespace v4sim

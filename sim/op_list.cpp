@@ -20,8 +20,12 @@ struct OpBuilder {
   bool prefill = false;
   std::vector<Op>& ops;
   OpNames names = OpNames::full;
+  OpSelect select = OpSelect::all;
   std::int64_t layer = -1;
   bool in_mtp = false;
+
+  bool fixed_ops() const { return select != OpSelect::positional; }
+  bool positional_ops() const { return select != OpSelect::fixed; }
 
   void push(std::string_view name, OpComponent component, const Cost& cost, OpKernel kernel = {}) {
     std::string full;
@@ -51,6 +55,7 @@ struct OpBuilder {
   }
 
   void linear(const WeightTensor& w, std::int64_t tokens) {
+    if (!fixed_ops()) return;
     Precision p = spec.compute.attention_projections;
     OpComponent c = OpComponent::attention_projections;
     if (w.component == ParamComponent::indexer) {
@@ -67,6 +72,7 @@ struct OpBuilder {
   }
 
   void v4_attention(const LayerSpec& l) {
+    if (!positional_ops()) return;
     const AttentionSpec& a = spec.attention;
     SparseAttentionShape core{a.num_heads,      a.head_dim,
                               a.rope_dim,       a.sliding_window,
@@ -124,6 +130,7 @@ struct OpBuilder {
   }
 
   void mla_expanded_attention(const WeightTensor& wkv_b) {
+    if (!positional_ops()) return;
     const AttentionSpec& a = spec.attention;
     MlaExpandedShape s;
     s.num_heads = a.num_heads;
@@ -145,6 +152,7 @@ struct OpBuilder {
   }
 
   void mla_attention(const LayerSpec& l) {
+    if (!positional_ops()) return;
     const AttentionSpec& a = spec.attention;
     const std::int64_t topk = l.attention == AttentionKind::mla_dsa ? spec.indexer.topk : 0;
     const MlaAttentionShape core{
@@ -169,6 +177,7 @@ struct OpBuilder {
   }
 
   void gqa_attention() {
+    if (!positional_ops()) return;
     const AttentionSpec& a = spec.attention;
     const GqaAttentionShape core{a.num_heads,
                                  a.num_kv_heads,
@@ -182,6 +191,7 @@ struct OpBuilder {
   }
 
   void ffn(const LayerSpec& l) {
+    if (!fixed_ops()) return;
     const MoeSpec& m = spec.moe;
     if (l.ffn == FfnKind::dense) {
       MoeShape dense;
@@ -221,7 +231,7 @@ struct OpBuilder {
   }
 
   void mhc(std::string_view name, std::int64_t tokens, bool head) {
-    if (spec.mhc.streams <= 1) return;
+    if (spec.mhc.streams <= 1 || !fixed_ops()) return;
     const MhcShape s{tokens, spec.hidden_size, spec.mhc.streams, spec.mhc.sinkhorn_iters, head};
     push(name, OpComponent::mhc, cost(s), rows(KernelClass::mhc, tokens));
   }
@@ -340,7 +350,7 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
   const WeightTensor* head = index.head ? &weights[*index.head] : nullptr;
   const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
 
-  OpBuilder b{spec, pass, kv, options.prefill, ops, options.names};
+  OpBuilder b{spec, pass, kv, options.prefill, ops, options.names, options.select};
   if (options.layers.empty()) {
     for (std::int64_t i = 0; i < spec.num_layers; ++i)
       b.layer_ops(weights, index.linears[static_cast<std::size_t>(i)], i);

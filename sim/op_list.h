@@ -42,6 +42,7 @@ struct Pass {
 };
 
 enum class OpNames : std::uint8_t { full, in_layer, none };
+enum class OpSelect : std::uint8_t { all, positional, fixed };
 
 struct OpOptions {
   std::string kv_format = "deploy";  // one of the model's kv_cache formats
@@ -60,6 +61,13 @@ struct OpOptions {
   /// "core_attention" / "mtp.ffn.router" (what a per-layer breakdown sums over); `none` leaves
   /// names empty for callers that only sum costs (the strings are most of a short list's time).
   OpNames names = OpNames::full;
+  /// Which ops to build: all, or only those that do (`positional`) or do not (`fixed`) depend on
+  /// where the pass starts, `Pass::start_pos`. The positional ops are the attention cores, the
+  /// KV compressors, the indexer's scoring and the prefill expansion of MLA's cache (wkv_b over
+  /// every cached entry); the projections, FFNs, mHC and LM head see only the pass's tokens. A
+  /// caller evaluating many contexts at one num_tokens (decode) sums the fixed ops once
+  /// (sim/analytic.h ContextSweep). Either subset keeps the order of the full list.
+  OpSelect select = OpSelect::all;
 };
 
 /// Main layers whose ops are identical (the same LayerSpec: attention kind, compression, FFN kind,

@@ -38,6 +38,13 @@ void setup_compare(CLI::App& app) {
     const std::vector<std::string> names = parse_name_list(opt->models, "--models");
     std::vector<ModelSpec> specs;
     for (const std::string& n : names) specs.push_back(load_model(n, opt->dir));
+    // Contexts past a model's trained maximum are evaluated anyway and marked, as the V4 report
+    // does for V3.2 at 1M.
+    std::vector<PreparedModel> prepared;
+    for (const ModelSpec& spec : specs) prepared.push_back(prepare(spec));
+    std::vector<ContextSweep> sweeps;
+    for (const PreparedModel& m : prepared)
+      sweeps.push_back(compile_contexts(m, {0, phase, opt->kv_format, false, true}));
 
     Table t{{"context", "model", "flops_per_token", "flops_vs_first", "kv_bytes_per_sequence",
              "kv_vs_first", "kv_vs_gqa8_bf16"},
@@ -48,9 +55,7 @@ void setup_compare(CLI::App& app) {
       double first_flops = 0, first_kv = 0;
       for (std::size_t i = 0; i < specs.size(); ++i) {
         const ModelSpec& spec = specs[i];
-        // Contexts past a model's trained maximum are evaluated anyway and marked, as the V4 report
-        // does for V3.2 at 1M.
-        const AnalyticResult r = analyze(spec, {n, phase, opt->kv_format, false, true});
+        const AnalyticResult r = analyze(sweeps[i], n);
         const std::string mark = r.beyond_max_context ? "*" : "";
         const double flops = r.flops_per_token();
         const double kv = static_cast<double>(r.kv_cache.total());

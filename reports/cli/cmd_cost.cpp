@@ -194,9 +194,11 @@ void setup_cost(CLI::App& app) {
     const Phase phase = parse_phase(opt->phase);
     const std::vector<std::int64_t> contexts = parse_context_list(opt->context, "--context");
     const ModelSpec spec = load_model(opt->model, opt->dir);
+    const PreparedModel model = prepare(spec);
+    const ContextSweep sweep =
+        compile_contexts(model, {0, phase, opt->kv_format, opt->mtp, opt->extrapolate});
     std::vector<AnalyticResult> results;
-    for (std::int64_t n : contexts)
-      results.push_back(analyze(spec, {n, phase, opt->kv_format, opt->mtp, opt->extrapolate}));
+    for (std::int64_t n : contexts) results.push_back(analyze(sweep, n));
     if (format == OutputFormat::json) {
       for (const AnalyticResult& r : results) std::cout << to_json(spec, r).dump() << '\n';
     } else if (format == OutputFormat::csv) {
