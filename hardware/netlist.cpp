@@ -1,19 +1,25 @@
 #include "hardware/netlist.h"
 
+#include <array>
 #include <numeric>
+
+#include "models/config/enum_names.h"
 
 namespace v4sim {
 
+namespace {
+// One table for both directions; the assertion fails when an enumerator is added after
+// `die_to_die` without its name here.
+constexpr std::array<std::string_view, 3> kTierNames{"scale_up", "scale_out", "die_to_die"};
+static_assert(kTierNames.size() == static_cast<std::size_t>(LinkTier::die_to_die) + 1);
+}  // namespace
+
 std::string_view to_string(LinkTier t) {
-  switch (t) {
-    case LinkTier::scale_up:
-      return "scale_up";
-    case LinkTier::scale_out:
-      return "scale_out";
-    case LinkTier::die_to_die:
-      return "die_to_die";
-  }
-  return "?";
+  return config::enum_name(kTierNames, t);
+}
+
+std::optional<LinkTier> parse_link_tier(std::string_view text) {
+  return config::parse_enum<LinkTier>(kTierNames, text);
 }
 
 int Netlist::add_device(std::string vertex_name, int node) {

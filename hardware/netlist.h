@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,8 +13,11 @@ namespace v4sim {
 /// What a link belongs to. Traffic between two devices of one scale-up domain stays on
 /// scale_up / die_to_die links (as NCCL and HCCL route: NVLink / UB / HCCS first); traffic
 /// between domains may also use scale_out links.
+/// Keep `die_to_die` last: the names table (netlist.cpp) asserts its size against it.
 enum class LinkTier : std::uint8_t { scale_up, scale_out, die_to_die };
 std::string_view to_string(LinkTier t);
+/// The tier named `text` ("scale_up", ...), or nothing.
+std::optional<LinkTier> parse_link_tier(std::string_view text);
 
 struct NetVertex {
   std::string name;   // "n0.d3", "n0.l1.2", "l2.17", "scale_out"

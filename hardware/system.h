@@ -27,8 +27,11 @@ namespace v4sim {
 ///   pairs:    member 2i to member 2i+1, from == to (the two dies of a package);
 ///   planes:   both groups split into `planes` equal consecutive blocks; block p of `from` to every
 ///             member of block p of `to` (CloudMatrix384: L1 chip p of each node to sub-plane p).
+/// Keep `planes` last: the names table (system_expand.cpp) asserts its size against it.
 enum class LinkPattern : std::uint8_t { complete, ring, pairs, planes };
 std::string_view to_string(LinkPattern p);
+/// The pattern named `text` ("complete", ...), or nothing.
+std::optional<LinkPattern> parse_link_pattern(std::string_view text);
 
 struct SwitchGroup {
   std::string name;

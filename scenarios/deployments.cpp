@@ -120,8 +120,8 @@ Deployment read_row(const YAML::Node& node, const std::string& file, std::size_t
   }
   row.allow("weights");
   if (row.has("weights")) {
-    d.weights = row.string("weights");
-    if (d.weights != "fp8" && d.weights != "int8" && d.weights != "fp4" && d.weights != "bf16")
+    d.weights = parse_weights_override(row.string("weights"));
+    if (!d.weights)
       row.fail("weights", "expected fp8, int8, fp4 or bf16 (omit for the model's own formats)");
   }
   d.kv_format = row.string("kv_format");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/layout.h"
+#include "sim/weights_override.h"
 
 namespace v4sim {
 
@@ -41,9 +42,9 @@ struct Deployment {
   std::int64_t batch = 0;  // per dp rank: sequences (decode, aggregated) or prompts (prefill)
   /// decode: each sequence's KV length; prefill: prompt length; 0 for aggregated rows.
   std::int64_t context_tokens = 0;
-  std::int64_t input_tokens = 0;   // aggregated rows only
-  std::int64_t output_tokens = 0;  // aggregated rows only
-  std::string weights;             // "" (the model's own formats), fp8, int8, fp4 or bf16
+  std::int64_t input_tokens = 0;           // aggregated rows only
+  std::int64_t output_tokens = 0;          // aggregated rows only
+  std::optional<WeightsOverride> weights;  // none: the model's own formats
   std::string kv_format = "deploy";
   std::int64_t mtp_tokens = 0;             // draft tokens per step (0: no speculative decoding)
   double mtp_acceptance = 0;               // given when mtp_tokens > 0

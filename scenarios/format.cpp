@@ -77,7 +77,7 @@ double positive_span(const std::vector<double>& values) {
 }
 
 std::string price_basis(const PriceAssumptions& p) {
-  if (p.basis != "tco") return "rental (each accelerator file's price per rank-hour)";
+  if (p.basis != PriceBasis::tco) return "rental (each accelerator file's price per rank-hour)";
   return "TCO: purchase price amortised over " + num(p.amortization_years) + " years, " +
          num(p.usd_per_kwh) + " USD/kWh at PUE " + num(p.pue) + ", hosting " +
          num(p.hosting_usd_per_kw_month) + " USD per kW-month";

@@ -136,26 +136,29 @@ PurchaseStudy study_hardware_purchase(const Scenario& sc, const ProgressFn& prog
 SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, RangeEnd bound) {
   SystemSpec s = system;
   auto end = [&](const Range& r) { return bound == RangeEnd::high ? r.high : r.low; };
-  if (what.name == "system_prices") {
-    Range& price = s.per_node.price_usd;
-    const Range& chip = s.accelerator.purchase_price_usd;
-    if (price.is_exact())
-      price.nominal += static_cast<double>(s.devices_per_node) * (end(chip) - chip.nominal);
-    else
-      price.nominal = end(price);
-    if (s.scale_out)
-      s.scale_out->price_usd_per_device.nominal = end(s.scale_out->price_usd_per_device);
-  } else if (what.name == "accelerator_peaks") {
-    for (std::optional<Range>& peak : s.accelerator.peak_tflops)
-      if (peak) peak->nominal = end(*peak);
-  } else if (what.name == "efficiencies") {
-    const double k = bound == RangeEnd::high ? 1.0 + what.relative : 1.0 - what.relative;
-    double& compute = s.accelerator.compute_efficiency.max_fraction;
-    compute = std::min(1.0, compute * k);
-    s.accelerator.memory_efficiency = std::min(1.0, s.accelerator.memory_efficiency * k);
-  } else {
-    throw InputError("sensitivity '" + what.name +
-                     "': expected system_prices, accelerator_peaks or efficiencies");
+  switch (what.kind) {
+    case SensitivityKind::system_prices: {
+      Range& price = s.per_node.price_usd;
+      const Range& chip = s.accelerator.purchase_price_usd;
+      if (price.is_exact())
+        price.nominal += static_cast<double>(s.devices_per_node) * (end(chip) - chip.nominal);
+      else
+        price.nominal = end(price);
+      if (s.scale_out)
+        s.scale_out->price_usd_per_device.nominal = end(s.scale_out->price_usd_per_device);
+      break;
+    }
+    case SensitivityKind::accelerator_peaks:
+      for (std::optional<Range>& peak : s.accelerator.peak_tflops)
+        if (peak) peak->nominal = end(*peak);
+      break;
+    case SensitivityKind::efficiencies: {
+      const double k = bound == RangeEnd::high ? 1.0 + what.relative : 1.0 - what.relative;
+      double& compute = s.accelerator.compute_efficiency.max_fraction;
+      compute = std::min(1.0, compute * k);
+      s.accelerator.memory_efficiency = std::min(1.0, s.accelerator.memory_efficiency * k);
+      break;
+    }
   }
   return s;
 }

@@ -1,11 +1,13 @@
 #include "scenarios/scenario.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <optional>
 
 #include "hardware/system.h"
 #include "models/config/data_paths.h"
+#include "models/config/enum_names.h"
 #include "models/model_loader.h"
 #include "scenarios/yaml_sections.h"
 
@@ -13,6 +15,17 @@ namespace v4sim {
 namespace {
 
 using config::MapReader;
+
+// One table per enum for both directions; each assertion fails when an enumerator is added after
+// the last one without its name here.
+constexpr std::array<std::string_view, 4> kScenarioKindNames{"long_context", "hardware_purchase",
+                                                             "api_pricing", "serving_simulation"};
+static_assert(kScenarioKindNames.size() ==
+              static_cast<std::size_t>(ScenarioKind::serving_simulation) + 1);
+constexpr std::array<std::string_view, 3> kSensitivityNames{"system_prices", "accelerator_peaks",
+                                                            "efficiencies"};
+static_assert(kSensitivityNames.size() ==
+              static_cast<std::size_t>(SensitivityKind::efficiencies) + 1);
 
 /// `contexts:` is a list of token counts or {from, to, points_per_doubling}: log steps from `from`
 /// to `to` (both included), points_per_doubling per factor of two.
@@ -145,27 +158,30 @@ std::vector<Sensitivity> read_sensitivities(MapReader& root, const std::string& 
   for (std::size_t i = 0; i < list.size(); ++i) {
     const std::string field = "sensitivities[" + std::to_string(i) + "]";
     Sensitivity v;
+    std::string name;
     if (list[i].IsScalar()) {
-      v.name = list[i].Scalar();
+      name = list[i].Scalar();
     } else {
       MapReader m(list[i], file, field);
-      v.name = m.string("name");
-      if (v.name == "efficiencies") {
+      name = m.string("name");
+      if (name == to_string(SensitivityKind::efficiencies)) {
         v.source = sections::read_provenance(m);
         v.relative = m.number("relative", 1e-3, 0.9);
       }
       m.finish();
     }
     auto fail = [&](const std::string& message) {
-      throw InputError(config::where(file, list[i]) + ": field '" + field + "' = '" + v.name +
+      throw InputError(config::where(file, list[i]) + ": field '" + field + "' = '" + name +
                        "': " + message);
     };
-    if (v.name != "system_prices" && v.name != "accelerator_peaks" && v.name != "efficiencies")
+    if (const auto kind = config::parse_enum<SensitivityKind>(kSensitivityNames, name))
+      v.kind = *kind;
+    else
       fail("expected system_prices, accelerator_peaks or efficiencies");
-    if (v.name == "efficiencies" && v.relative == 0)
+    if (v.kind == SensitivityKind::efficiencies && v.relative == 0)
       fail("needs {name: efficiencies, relative: <fraction>, source or estimate}");
     for (const Sensitivity& seen : out)
-      if (seen.name == v.name) fail("listed twice");
+      if (seen.kind == v.kind) fail("listed twice");
     out.push_back(v);
   }
   return out;
@@ -239,6 +255,14 @@ void read_simulation(MapReader& root, Scenario& s) {
 
 }  // namespace
 
+std::string_view to_string(ScenarioKind k) {
+  return config::enum_name(kScenarioKindNames, k);
+}
+
+std::string_view to_string(SensitivityKind k) {
+  return config::enum_name(kSensitivityNames, k);
+}
+
 std::filesystem::path default_scenarios_dir() {
   return data::data_root() / "scenarios";
 }
@@ -277,9 +301,9 @@ Scenario load_scenario(const std::string& name_or_path) {
   s.source = sections::read_provenance(root);
   s.name = root.string("name");
   s.title = root.string("title");
-  s.kind = root.string("kind");
-  if (s.kind != "long_context" && s.kind != "hardware_purchase" && s.kind != "api_pricing" &&
-      s.kind != "serving_simulation")
+  if (const auto kind = config::parse_enum<ScenarioKind>(kScenarioKindNames, root.string("kind")))
+    s.kind = *kind;
+  else
     root.fail("kind",
               "expected long_context, hardware_purchase, api_pricing or serving_simulation");
   s.models = sections::read_names(root, "models");
@@ -301,21 +325,27 @@ Scenario load_scenario(const std::string& name_or_path) {
     MapReader p = root.map("prices");
     s.prices_source = sections::read_prices(p, s.prices);
   }
-  if (s.kind == "long_context") {
-    s.contexts = read_contexts(root);
-  } else if (s.kind == "hardware_purchase") {
-    MapReader d = root.map("demand");
-    s.demand_source = sections::read_demand(d, s.demand);
-    s.demand.name = s.name;
-    s.demand.slo_tpot_s = s.slo_tpot_s;
-    s.demand.slo_ttft_s = s.slo_ttft_s;
-    if (s.mtp_acceptance > 0) s.demand.mtp_acceptance = s.mtp_acceptance;
-    root.allow("sensitivities");
-    if (root.has("sensitivities")) s.sensitivities = read_sensitivities(root, s.file);
-  } else if (s.kind == "serving_simulation") {
-    read_simulation(root, s);
-  } else {
-    read_api_pricing(root, s);
+  switch (s.kind) {
+    case ScenarioKind::long_context:
+      s.contexts = read_contexts(root);
+      break;
+    case ScenarioKind::hardware_purchase: {
+      MapReader d = root.map("demand");
+      s.demand_source = sections::read_demand(d, s.demand);
+      s.demand.name = s.name;
+      s.demand.slo_tpot_s = s.slo_tpot_s;
+      s.demand.slo_ttft_s = s.slo_ttft_s;
+      if (s.mtp_acceptance > 0) s.demand.mtp_acceptance = s.mtp_acceptance;
+      root.allow("sensitivities");
+      if (root.has("sensitivities")) s.sensitivities = read_sensitivities(root, s.file);
+      break;
+    }
+    case ScenarioKind::serving_simulation:
+      read_simulation(root, s);
+      break;
+    case ScenarioKind::api_pricing:
+      read_api_pricing(root, s);
+      break;
   }
   root.finish();
   return s;

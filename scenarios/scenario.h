@@ -61,8 +61,13 @@ struct ApiWorkload {
 ///   system_prices      each system's price at the low / high end of its catalogue range
 ///   accelerator_peaks  every compute peak at the low / high end of its catalogue range
 ///   efficiencies       compute_max_fraction and memory_efficiency times (1 -/+ relative)
+/// Keep `efficiencies` last: the names table (scenario.cpp) asserts its size against it.
+enum class SensitivityKind : std::uint8_t { system_prices, accelerator_peaks, efficiencies };
+/// "system_prices", "accelerator_peaks", "efficiencies": the name the file gives.
+std::string_view to_string(SensitivityKind k);
+
 struct Sensitivity {
-  std::string name;
+  SensitivityKind kind = SensitivityKind::system_prices;
   double relative = 0;  // efficiencies only
   std::string source;   // where `relative` comes from (efficiencies only)
 };
@@ -90,11 +95,21 @@ struct ServingSimulationSpec {
   std::vector<double> sweep_rates_per_s;
 };
 
+/// Keep `serving_simulation` last: the names table (scenario.cpp) asserts its size against it.
+enum class ScenarioKind : std::uint8_t {
+  long_context,
+  hardware_purchase,
+  api_pricing,
+  serving_simulation
+};
+/// The name the file gives ("long_context", ...).
+std::string_view to_string(ScenarioKind k);
+
 struct Scenario {
   std::string file;
   std::string name;
   std::string title;
-  std::string kind;  // long_context | hardware_purchase | api_pricing | serving_simulation
+  ScenarioKind kind = ScenarioKind::long_context;
   std::string source;
   std::vector<std::string> models;
   std::vector<std::string> systems;

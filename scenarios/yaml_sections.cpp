@@ -50,8 +50,10 @@ std::string read_slo(MapReader& s, std::optional<double>& tpot_s, std::optional<
 
 std::string read_prices(MapReader& p, PriceAssumptions& out) {
   std::string source = read_provenance(p);
-  out.basis = p.string("basis");
-  if (out.basis != "rental" && out.basis != "tco") p.fail("basis", "expected rental or tco");
+  if (const auto basis = parse_price_basis(p.string("basis")))
+    out.basis = *basis;
+  else
+    p.fail("basis", "expected rental or tco");
   for (const char* key : {"amortization_years", "usd_per_kwh", "pue", "hosting_usd_per_kw_month"})
     p.allow(key);
   if (p.has("amortization_years")) out.amortization_years = p.number("amortization_years", 0.1, 50);

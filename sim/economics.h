@@ -2,16 +2,25 @@
 // field with its basis stated here; reports print them.
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 
 #include "hardware/system.h"
 
 namespace v4sim {
 
+/// rental: the accelerator's rental price per rank-hour. tco: capex amortised + power + hosting.
+/// Keep `tco` last: the names table (economics.cpp) asserts its size against it.
+enum class PriceBasis : std::uint8_t { rental, tco };
+/// "rental" or "tco", as files and the command line write them.
+std::string_view to_string(PriceBasis b);
+/// The basis named `text`, or nothing.
+std::optional<PriceBasis> parse_price_basis(std::string_view text);
+
 struct PriceAssumptions {
-  /// "rental": the accelerator's rental price per rank-hour. "tco": capex amortised + power +
-  /// hosting.
-  std::string basis = "rental";
+  PriceBasis basis = PriceBasis::rental;
   /// Straight-line amortisation of the system's purchase price. Estimate: 4 years, the middle of
   /// the 3-5 year server depreciation lives public cloud operators report.
   double amortization_years = 4.0;
@@ -34,11 +43,11 @@ struct DeviceHour {
   double capex_usd_per_hour = 0;
   double power_usd_per_hour = 0;
   double hosting_usd_per_hour = 0;
-  std::string basis;
+  PriceBasis basis = PriceBasis::rental;
 };
 
-/// Cost of one rank-hour of `system` at `nodes` nodes. Throws InputError for an unknown basis or
-/// a system without the needed price.
+/// Cost of one rank-hour of `system` at `nodes` nodes. Throws InputError for assumptions out of
+/// range or a system without the needed price.
 DeviceHour device_hour(const SystemSpec& system, int nodes, const PriceAssumptions& a);
 
 /// USD per million tokens served at `tokens_per_s_per_device` on ranks costing `usd_per_hour`.

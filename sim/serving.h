@@ -45,6 +45,7 @@
 #include "sim/communication.h"
 #include "sim/infeasible.h"
 #include "sim/layout.h"
+#include "sim/weights_override.h"
 
 namespace v4sim {
 
@@ -90,9 +91,8 @@ struct ServingConfig {
   /// point is ever printed op by op. Times, sources and warnings are the same either way.
   bool op_timings = true;
   std::string kv_format = "deploy";
-  /// Override of the model's weight storage and GEMM precision: "" (the model's own), fp8, int8,
-  /// fp4 or bf16.
-  std::string weights;
+  /// Override of the model's weight storage and GEMM precision; none: the model's own.
+  std::optional<WeightsOverride> weights;
   /// Share of HBM kept for the runtime, allocator fragmentation and CUDA graphs; vLLM's default
   /// gpu_memory_utilization of 0.9 leaves 10% (docs.vllm.ai, engine arguments).
   double reserved_hbm_fraction = 0.10;
@@ -202,7 +202,7 @@ struct ServingResult {
 
 /// Evaluates one layout and batch (or the largest batch meeting the SLOs when workload.batch is 0)
 /// on `nodes` nodes of `system`. Infeasible layouts, batches or SLOs come back as a result with a
-/// reason; malformed requests (unknown weights override, context out of range) throw InputError.
+/// reason; malformed requests (context out of range, ...) throw InputError.
 /// `planner`, when given, supplies the communication model (and caches it across calls).
 ServingResult predict(const PreparedModel& model, const SystemSpec& system, int nodes,
                       const ServingConfig& config, const Workload& workload,
@@ -221,8 +221,7 @@ std::int64_t max_batch_that_fits(const PreparedModel& model, const SystemSpec& s
                                  const ServingConfig& config, const Workload& workload,
                                  CommPlanner* planner = nullptr);
 
-/// The model with its weight storage and GEMM precision replaced ("fp8", "int8", "fp4", "bf16");
-/// "" returns it unchanged. Throws InputError for anything else.
-ModelSpec with_weights(const ModelSpec& spec, const std::string& weights);
+/// The model with its weight storage and GEMM precision replaced.
+ModelSpec with_weights(const ModelSpec& spec, WeightsOverride weights);
 
 }  // namespace v4sim

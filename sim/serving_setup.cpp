@@ -1,13 +1,20 @@
 // Request validation and the per-request setup (layout, stage shares, local experts, the
 // communication model, the disaggregated prefill pool), and the weights override.
+#include <array>
 #include <memory>
 
 #include "hardware/perf_model.h"
+#include "models/config/enum_names.h"
 #include "models/config/input_error.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim {
 namespace {
+
+// One table for both directions; the assertion fails when an enumerator is added after `bf16`
+// without its name here.
+constexpr std::array<std::string_view, 4> kWeightsNames{"fp8", "int8", "fp4", "bf16"};
+static_assert(kWeightsNames.size() == static_cast<std::size_t>(WeightsOverride::bf16) + 1);
 
 std::int64_t moe_layers(const ModelSpec& s) {
   std::int64_t n = 0;
@@ -24,29 +31,36 @@ ComputePrecisions uniform_compute(Precision p, const ComputePrecisions& base) {
 
 }  // namespace
 
-ModelSpec with_weights(const ModelSpec& spec, const std::string& weights) {
-  if (weights.empty()) return spec;
+std::string_view to_string(WeightsOverride w) {
+  return config::enum_name(kWeightsNames, w);
+}
+
+std::optional<WeightsOverride> parse_weights_override(std::string_view text) {
+  return config::parse_enum<WeightsOverride>(kWeightsNames, text);
+}
+
+ModelSpec with_weights(const ModelSpec& spec, WeightsOverride weights) {
   ModelSpec s = spec;
   WeightFormats& f = s.weights;
-  if (weights == "fp8") {
+  auto all = [&](WeightFormat format, Precision precision) {
     f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
-        f.mtp_projections = WeightFormat::fp8_block128_ue8m0;
-    s.compute = uniform_compute(Precision::fp8, s.compute);
-  } else if (weights == "int8") {
-    // W8A8 with per-channel scales, as Ascend serving runs DeepSeek (no FP8 path on 910B/910C).
-    f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
-        f.mtp_projections = WeightFormat::int8_channel;
-    s.compute = uniform_compute(Precision::int8, s.compute);
-  } else if (weights == "fp4") {
-    f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
-        f.mtp_projections = WeightFormat::mxfp4;
-    s.compute = uniform_compute(Precision::fp4, s.compute);
-  } else if (weights == "bf16") {
-    f.attention = f.indexer = f.routed_experts = f.shared_experts = f.dense_ffn =
-        f.mtp_projections = WeightFormat::bf16;
-    s.compute = uniform_compute(Precision::bf16, s.compute);
-  } else {
-    throw InputError("--weights '" + weights + "': expected fp8, int8, fp4 or bf16");
+        f.mtp_projections = format;
+    s.compute = uniform_compute(precision, s.compute);
+  };
+  switch (weights) {
+    case WeightsOverride::fp8:
+      all(WeightFormat::fp8_block128_ue8m0, Precision::fp8);
+      break;
+    case WeightsOverride::int8:
+      // W8A8 with per-channel scales, as Ascend serving runs DeepSeek (no FP8 path on 910B/910C).
+      all(WeightFormat::int8_channel, Precision::int8);
+      break;
+    case WeightsOverride::fp4:
+      all(WeightFormat::mxfp4, Precision::fp4);
+      break;
+    case WeightsOverride::bf16:
+      all(WeightFormat::bf16, Precision::bf16);
+      break;
   }
   return s;
 }
@@ -123,7 +137,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     p.problem.why = Infeasible::layout;
     return;
   }
-  if (!config.weights.empty()) p.overridden = prepare(with_weights(spec, config.weights));
+  if (config.weights) p.overridden = prepare(with_weights(spec, *config.weights));
   const PreparedModel& m = p.overridden ? *p.overridden : model;
   const Layout& l = config.layout;
   const std::int64_t stage_layers = (spec.num_layers + l.pp - 1) / l.pp;

@@ -3,64 +3,20 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
-#include <list>
 #include <queue>
 #include <set>
 #include <unordered_map>
 #include <utility>
 
 #include "models/config/input_error.h"
-#include "sim/kv_cache.h"
+#include "sim/kv_pool.h"
 #include "sim/layout.h"
+#include "sim/prefix_cache.h"
+#include "sim/simulate_stats.h"
 #include "sim/step_memo.h"
 
 namespace v4sim {
 namespace {
-
-/// LRU set of prefix blocks (front: most recently used).
-class PrefixCache {
- public:
-  /// Leading blocks of `hashes` present (each touched), stopping at the first miss.
-  std::int64_t leading_hits(const std::vector<std::uint64_t>& hashes) {
-    std::int64_t hits = 0;
-    for (std::uint64_t h : hashes) {
-      auto it = index_.find(h);
-      if (it == index_.end()) break;
-      lru_.splice(lru_.begin(), lru_, it->second);
-      ++hits;
-    }
-    return hits;
-  }
-  bool contains(std::uint64_t h) const { return index_.count(h) != 0; }
-  /// leading_hits without touching (for routing).
-  std::int64_t peek_leading_hits(const std::vector<std::uint64_t>& hashes) const {
-    std::int64_t hits = 0;
-    while (hits < static_cast<std::int64_t>(hashes.size()) &&
-           contains(hashes[static_cast<std::size_t>(hits)]))
-      ++hits;
-    return hits;
-  }
-  void touch_or_add(std::uint64_t h) {
-    auto it = index_.find(h);
-    if (it != index_.end()) {
-      lru_.splice(lru_.begin(), lru_, it->second);
-      return;
-    }
-    lru_.push_front(h);
-    index_.emplace(h, lru_.begin());
-  }
-  bool evict_one() {
-    if (lru_.empty()) return false;
-    index_.erase(lru_.back());
-    lru_.pop_back();
-    return true;
-  }
-  std::size_t size() const { return lru_.size(); }
-
- private:
-  std::list<std::uint64_t> lru_;
-  std::unordered_map<std::uint64_t, std::list<std::uint64_t>::iterator> index_;
-};
 
 /// A sequence in flight.
 struct Live {
@@ -111,24 +67,20 @@ class Simulator {
     if (budget_ < 1) throw InputError("token budget must be at least 1");
     if (!(sim.timeline_interval_s > 0)) throw InputError("timeline interval must be positive");
     const ModelSpec& spec = model.spec;
-    const std::int64_t max = spec.max_context_tokens;
-    const KvFormat& format = spec.kv_format(config.kv_format);
-    const bool mtp = config.mtp_acceptance > 0;
-    kv_fixed_ = static_cast<double>(kv_cache_per_sequence(spec, 1, format, mtp).total());
-    kv_per_token_ =
-        max > 1 ? (static_cast<double>(kv_cache_per_sequence(spec, max, format, mtp).total()) -
-                   kv_fixed_) /
-                      static_cast<double>(max - 1)
-                : 0.0;
+    const LinearKv kv =
+        linear_kv(spec, spec.kv_format(config.kv_format), config.mtp_acceptance > 0);
+    kv_fixed_ = kv.fixed_bytes;
+    kv_per_token_ = kv.per_token_bytes;
     tps_ = steps_.tokens_per_step();
     r_.kv_bytes_per_token = kv_per_token_;
     r_.kv_bytes_fixed = kv_fixed_;
     r_.tokens_per_step = tps_;
 
     const Layout& l = config.layout;
-    const double decode_pool = sim.kv_pool_bytes > 0
-                                   ? sim.kv_pool_bytes
-                                   : pool_bytes(model, system, nodes, config, planner);
+    auto pool_bytes = [&](const ServingConfig& c) {
+      return engine_kv_pool_bytes(model, system, nodes, c, sim.max_batch, budget_, planner);
+    };
+    const double decode_pool = sim.kv_pool_bytes > 0 ? sim.kv_pool_bytes : pool_bytes(config);
     double prefill_pool = decode_pool;
     const std::int64_t n = config.prefill_devices;
     if (n > 0 && sim.kv_pool_bytes <= 0) {
@@ -136,7 +88,7 @@ class Simulator {
       pool.layout = Layout{1, n, 1, widest_ep(n, spec.moe.num_routed_experts)};
       pool.prefill_devices = 0;
       pool.devices = n;
-      prefill_pool = pool_bytes(model, system, nodes, pool, planner);
+      prefill_pool = pool_bytes(pool);
     }
     for (std::int64_t i = 0; i < n; ++i) {
       engines_.push_back(Engine{});
@@ -184,36 +136,6 @@ class Simulator {
   }
 
  private:
-  /// KV pool of one engine of `config`'s layout: usable HBM less weights and the larger of a
-  /// full decode step's and a full prefill chunk's activations.
-  double pool_bytes(const PreparedModel& model, const SystemSpec& system, int nodes,
-                    const ServingConfig& config, CommPlanner& planner) const {
-    // The pool's ranks alone (a slice of the system): weights per rank follow from the layout.
-    ServingConfig c = config;
-    c.cache_hit_rate = 0;
-    c.prefill_devices = 0;
-    c.devices = config.layout.devices();
-    c.op_timings = false;
-    Workload w;
-    w.context_tokens = 1;
-    w.batch = sim_.max_batch;
-    const ServingResult d = predict(model, system, nodes, c, w, &planner);
-    if (!d.feasible && d.memory.capacity_bytes == 0)
-      throw InputError("the deployment cannot run: " + d.reason);
-    w.phase = Phase::prefill;
-    w.batch = 1;
-    w.context_tokens = std::min(budget_, model.spec.max_context_tokens);
-    const ServingResult p = predict(model, system, nodes, c, w, &planner);
-    const double activations = std::max(d.memory.activation_bytes, p.memory.activation_bytes);
-    const double pool = d.memory.capacity_bytes - d.memory.weights_bytes - activations;
-    if (!(pool > 0))
-      throw InputError("no HBM left for the KV cache: weights " +
-                       std::to_string(d.memory.weights_bytes / 1073741824.0) +
-                       " GiB and activations exceed the usable " +
-                       std::to_string(d.memory.capacity_bytes / 1073741824.0) + " GiB per rank");
-    return pool;
-  }
-
   double bytes(double tokens, double sequences) const {
     return sequences * kv_fixed_ + tokens * kv_per_token_;
   }
@@ -495,73 +417,22 @@ class Simulator {
       in_system_area_ += static_cast<double>(in_system_) * dt;
       running_area_ += running * dt;
       max_running_ = std::max(max_running_, running);
-      const double dtl = sim_.timeline_interval_s;
-      double from = clock_;
-      while (from < t) {
-        const auto bin = static_cast<std::size_t>(std::floor(from / dtl));
-        const double to = std::min(t, static_cast<double>(bin + 1) * dtl);
-        if (r_.timeline.size() <= bin) {
-          const std::size_t old = r_.timeline.size();
-          r_.timeline.resize(bin + 1);
-          for (std::size_t b = old; b <= bin; ++b)
-            r_.timeline[b].start_s = static_cast<double>(b) * dtl;
-        }
-        const double w = (to - from) / dtl;
-        OccupancySample& o = r_.timeline[bin];
-        o.running += running * w;
-        o.waiting += waiting * w;
-        o.kv_fraction += kv / total_pool_ * w;
-        o.cache_fraction += cache / total_pool_ * w;
-        if (to <= from) break;
-        from = to;
-      }
+      OccupancySample state;
+      state.running = running;
+      state.waiting = waiting;
+      state.kv_fraction = kv / total_pool_;
+      state.cache_fraction = cache / total_pool_;
+      add_occupancy(r_.timeline, sim_.timeline_interval_s, clock_, t, state);
     }
     clock_ = std::max(clock_, t);
   }
 
   SimulationResult finish() {
-    SimulationResult& r = r_;
-    double first = 0, last = 0;
-    bool any = false;
-    std::vector<double> ttft, tpot, e2e, queue;
-    double input = 0, output = 0, cached = 0, prompt = 0, e2e_sum = 0;
-    std::int64_t good = 0;
-    for (const RequestRecord& q : r.requests) {
-      if (!any) first = q.arrival_s, any = true;
-      prompt += static_cast<double>(q.input_tokens);
-      if (q.rejected) continue;
-      cached += static_cast<double>(q.cached_tokens);
-      last = std::max(last, q.finish_s);
-      ttft.push_back(q.ttft_s());
-      e2e.push_back(q.e2e_s());
-      e2e_sum += q.e2e_s();
-      queue.push_back(q.start_s - q.arrival_s);
-      if (q.output_tokens > 1) tpot.push_back(q.tpot_s());
-      input += static_cast<double>(q.input_tokens);
-      output += static_cast<double>(q.output_tokens);
-      const bool ok = (!sim_.slo_ttft_s || q.ttft_s() <= *sim_.slo_ttft_s) &&
-                      (!sim_.slo_tpot_s || q.tpot_s() <= *sim_.slo_tpot_s);
-      good += ok ? 1 : 0;
-    }
-    r.makespan_s = last - first;
-    const double span = r.makespan_s > 0 ? r.makespan_s : 1.0;
-    r.ttft_s = summarize(std::move(ttft));
-    r.tpot_s = summarize(std::move(tpot));
-    r.e2e_s = summarize(std::move(e2e));
-    r.queue_s = summarize(std::move(queue));
-    r.slo_attainment = r.requests.empty()
-                           ? 0.0
-                           : static_cast<double>(good) / static_cast<double>(r.requests.size());
-    r.goodput_requests_per_s = static_cast<double>(good) / span;
-    r.input_tokens_per_s = input / span;
-    r.output_tokens_per_s = output / span;
-    r.cache_hit_rate = prompt > 0 ? cached / prompt : 0.0;
-    r.mean_in_system = in_system_area_ / span;
-    r.littles_law_rhs = static_cast<double>(r.completed) / span *
-                        (r.completed > 0 ? e2e_sum / static_cast<double>(r.completed) : 0.0);
-    r.mean_running = running_area_ / span;
-    r.max_running = max_running_;
-    r.predict_calls = steps_.predict_calls();
+    const double span = summarize_requests(r_, sim_);
+    r_.mean_in_system = in_system_area_ / span;
+    r_.mean_running = running_area_ / span;
+    r_.max_running = max_running_;
+    r_.predict_calls = steps_.predict_calls();
     return std::move(r_);
   }
 

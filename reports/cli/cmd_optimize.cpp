@@ -101,7 +101,7 @@ void setup_optimize(CLI::App& app) {
     std::cout << "Pareto frontier of " << req.model.spec.name << " on " << req.system.name
               << (sizes.empty() ? "" : " over " + searched + " ranks") << " (" << o.layouts_tried
               << " layouts, " << o.points.size() << " points, " << search_s << " s); $/M tokens at "
-              << hour.usd_per_hour << " USD per rank-hour (" << hour.basis << ")\n\n";
+              << hour.usd_per_hour << " USD per rank-hour (" << to_string(hour.basis) << ")\n\n";
     write_text(std::cout, t);
     if (o.cheapest) {
       std::cout << "\ncheapest point meeting the SLO: ";

@@ -77,7 +77,7 @@ nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& sys
           {"power_w", r.power_w},
           {"precision_fallback", r.precision_fallback},
           {"usd_per_device_hour", hour.usd_per_hour},
-          {"price_basis", hour.basis},
+          {"price_basis", std::string(to_string(hour.basis))},
           {"usd_per_million_tokens", usd},
           {"memory",
            {{"capacity_bytes", r.memory.capacity_bytes},

@@ -29,7 +29,7 @@ ServingOptions options_for(const Deployment& row, Phase phase, std::int64_t cont
   o.phase = phase == Phase::prefill ? "prefill" : "decode";
   o.context = std::to_string(context);
   o.batch = batch;
-  o.weights = row.weights;
+  if (row.weights) o.weights = to_string(*row.weights);
   o.kv_format = row.kv_format;
   o.mtp_acceptance = row.mtp_tokens > 0 ? row.mtp_acceptance : 0.0;
   o.mtp_tokens = std::max<std::int64_t>(1, row.mtp_tokens);
@@ -44,8 +44,9 @@ ServingResult run(const Deployment& row, Phase phase, std::int64_t context, std:
   return predict(req.model, req.system, req.nodes, req.config, req.workload);
 }
 
-void not_evaluated(DeploymentPrediction& p, const std::string& reason) {
+void not_evaluated(DeploymentPrediction& p, Infeasible why, const std::string& reason) {
   p.evaluated = false;
+  p.why = why;
   p.reason = reason;
   p.error = kInf;
 }
@@ -57,7 +58,7 @@ DeploymentPrediction evaluate(const Deployment& row) {
     p.context_tokens = row.context_tokens;
     const ServingResult r = run(row, Phase::prefill, row.context_tokens, row.batch);
     if (!r.feasible) {
-      not_evaluated(p, r.reason);
+      not_evaluated(p, r.why, r.reason);
       return p;
     }
     p.prefill_s = r.step_s;
@@ -66,7 +67,7 @@ DeploymentPrediction evaluate(const Deployment& row) {
     p.context_tokens = row.context_tokens;
     const ServingResult r = run(row, Phase::decode, row.context_tokens, row.batch);
     if (!r.feasible) {
-      not_evaluated(p, r.reason);
+      not_evaluated(p, r.why, r.reason);
       return p;
     }
     p.step_s = r.step_s;
@@ -80,12 +81,12 @@ DeploymentPrediction evaluate(const Deployment& row) {
     p.context_tokens = in + out / 2;
     const ServingResult d = run(row, Phase::decode, p.context_tokens, row.batch);
     if (!d.feasible) {
-      not_evaluated(p, "decode: " + d.reason);
+      not_evaluated(p, d.why, "decode: " + d.reason);
       return p;
     }
     const ServingResult f = run(row, Phase::prefill, in, 1);
     if (!f.feasible) {
-      not_evaluated(p, "prefill: " + f.reason);
+      not_evaluated(p, f.why, "prefill: " + f.reason);
       return p;
     }
     p.step_s = d.step_s;

@@ -19,14 +19,16 @@
 #include <nlohmann/json.hpp>
 
 #include "scenarios/deployments.h"
+#include "sim/infeasible.h"
 
 namespace v4sim::cli {
 
 struct DeploymentPrediction {
   Deployment row;
-  bool evaluated = false;  // false: the model could not run the row (see reason)
-  std::string reason;      // why not, when not evaluated
-  double predicted = 0;    // in the row's metric
+  bool evaluated = false;             // false: the model could not run the row (see reason)
+  std::string reason;                 // why not, when not evaluated
+  Infeasible why = Infeasible::none;  // the same, as a value
+  double predicted = 0;               // in the row's metric
   /// predicted / measured - 1; +inf when the row could not be evaluated.
   double error = 0;
   // The parts behind the prediction (decode and aggregated rows: the decode step; prefill and

@@ -127,7 +127,11 @@ ServingRequest resolve(const ServingOptions& o) {
   if (!(o.step_overhead_ms >= 0) || !std::isfinite(o.step_overhead_ms))
     throw InputError("--step-overhead-ms: expected a non-negative number of milliseconds");
   r.config.scheduler_overhead_s = o.step_overhead_ms / 1e3;
-  r.config.weights = o.weights;
+  if (!o.weights.empty()) {
+    r.config.weights = parse_weights_override(o.weights);
+    if (!r.config.weights)
+      throw InputError("--weights '" + o.weights + "': expected fp8, int8, fp4 or bf16");
+  }
   r.config.kv_format = o.kv_format;
   r.config.cache_hit_rate = o.cache_hit_rate;
   r.config.redundant_experts_per_device = o.redundant_experts;
@@ -141,8 +145,9 @@ ServingRequest resolve(const ServingOptions& o) {
   r.workload.batch = o.batch;
   if (o.slo_tpot_ms > 0) r.workload.slo_tpot_s = o.slo_tpot_ms / 1e3;
   if (o.slo_ttft_ms > 0) r.workload.slo_ttft_s = o.slo_ttft_ms / 1e3;
-  r.prices.basis = o.price_basis;
-  if (o.price_basis != "rental" && o.price_basis != "tco")
+  if (const auto basis = parse_price_basis(o.price_basis))
+    r.prices.basis = *basis;
+  else
     throw InputError("--price-basis '" + o.price_basis + "': expected rental or tco");
   return r;
 }

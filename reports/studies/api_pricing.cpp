@@ -6,11 +6,15 @@
 #include <limits>
 
 #include "models/config/data_paths.h"
+#include "reports/studies/common.h"
 #include "scenarios/api_pricing.h"
 #include "scenarios/format.h"
 
 namespace v4sim {
 namespace {
+
+using study_report::add_column;
+using study_report::table_block;
 
 namespace sf = scenario_format;
 
@@ -28,13 +32,14 @@ report::Section prices_section(const Scenario& sc) {
       "Published prices per million tokens, each with its date and source. Prices listed in CNY "
       "are converted to USD at the exchange rate below; the listed column shows the original "
       "(cache hit / cache miss / output).");
-  report::TableBlock t;
-  t.name = "api-prices";
-  t.caption = "API prices";
-  t.table.columns = {"model", "input_cache_hit", "input_cache_miss", "output", "listed",
-                     "date",  "source"};
-  t.table.numeric = {false, true, true, true, false, false, false};
-  t.units = {"", "USD/M", "USD/M", "USD/M", "per M", "", ""};
+  report::TableBlock t = table_block("api-prices", "API prices",
+                                     {{"model", "", false},
+                                      {"input_cache_hit", "USD/M"},
+                                      {"input_cache_miss", "USD/M"},
+                                      {"output", "USD/M"},
+                                      {"listed", "per M", false},
+                                      {"date", "", false},
+                                      {"source", "", false}});
   for (const ApiPrice& p : sc.api_prices) {
     t.table.rows.push_back({p.model, sf::num(p.input_cache_hit, "%.4g"),
                             sf::num(p.input_cache_miss, "%.4g"), sf::num(p.output, "%.4g"),
@@ -69,18 +74,14 @@ report::Section bills_section(const Scenario& sc, const ApiPricingStudy& c) {
       "scenario's systems when that fleet is fully loaded (a provider's cost at scale), and what "
       "the cheapest deployment dedicated to this workload alone costs a month (a buyer's cost); "
       "the next sections explain both.");
-  report::TableBlock wt;
-  wt.name = "workloads";
-  wt.caption = "Workloads";
-  wt.table.columns = {"workload",
-                      "requests_per_month",
-                      "input_tokens_per_request",
-                      "output_tokens_per_request",
-                      "cache_hit_rate",
-                      "input_tokens_per_month",
-                      "output_tokens_per_month"};
-  wt.table.numeric = {false, true, true, true, true, true, true};
-  wt.units = {"", "", "token", "token", "", "token", "token"};
+  report::TableBlock wt = table_block("workloads", "Workloads",
+                                      {{"workload", "", false},
+                                       {"requests_per_month", ""},
+                                       {"input_tokens_per_request", "token"},
+                                       {"output_tokens_per_request", "token"},
+                                       {"cache_hit_rate", ""},
+                                       {"input_tokens_per_month", "token"},
+                                       {"output_tokens_per_month", "token"}});
   for (const ApiWorkload& w : sc.workloads) {
     wt.table.rows.push_back(
         {w.name, sf::num(w.requests_per_month, "%.0f"), std::to_string(w.input_tokens_per_request),
@@ -94,17 +95,9 @@ report::Section bills_section(const Scenario& sc, const ApiPricingStudy& c) {
                               sf::num(w.cache_hit_rate * 100, "%.0f") + "% cache hits",
                           w.source});
   }
-  report::TableBlock bt;
-  bt.name = "monthly-bills";
-  bt.caption = "Monthly bill per API and workload";
-  bt.table.columns = {"model"};
-  bt.table.numeric = {false};
-  bt.units = {""};
-  for (const ApiWorkload& w : sc.workloads) {
-    bt.table.columns.push_back(w.name);
-    bt.table.numeric.push_back(true);
-    bt.units.push_back("USD/month");
-  }
+  report::TableBlock bt =
+      table_block("monthly-bills", "Monthly bill per API and workload", {{"model", "", false}});
+  for (const ApiWorkload& w : sc.workloads) add_column(bt, {w.name, "USD/month"});
   for (const ApiPrice& p : sc.api_prices) {
     std::vector<std::string> row = {p.model};
     for (const ApiWorkload& w : sc.workloads) row.push_back(sf::num(monthly_bill(p, w), "%.2f"));
@@ -160,17 +153,23 @@ report::Section self_hosted_section(const Scenario& sc, const ApiPricingStudy& c
       "of the request's input length; cached input tokens skip the prefill and pay only for "
       "loading their KV cache from the off-accelerator context cache over the rank's scale-out "
       "link (sim/token_costs.h; holding the cache on disk or in host memory is not priced).");
-  report::TableBlock t;
-  t.name = "self-hosted";
-  t.caption = "Self-hosted $/M tokens per model, workload and system";
-  t.table.columns = {"model",           "workload",       "system",       "devices",
-                     "device_hour",     "decode_layout",  "decode_batch", "tpot",
-                     "output",          "prefill_layout", "ttft",         "input_cache_miss",
-                     "input_cache_hit", "monthly_loaded", "note"};
-  t.table.numeric = {false, false, false, true, true, false, true, true,
-                     true,  false, true,  true, true, true,  false};
-  t.units = {"",      "", "",  "",      "USD/h", "",          "", "ms",
-             "USD/M", "", "s", "USD/M", "USD/M", "USD/month", ""};
+  report::TableBlock t =
+      table_block("self-hosted", "Self-hosted $/M tokens per model, workload and system",
+                  {{"model", "", false},
+                   {"workload", "", false},
+                   {"system", "", false},
+                   {"devices", ""},
+                   {"device_hour", "USD/h"},
+                   {"decode_layout", "", false},
+                   {"decode_batch", ""},
+                   {"tpot", "ms"},
+                   {"output", "USD/M"},
+                   {"prefill_layout", "", false},
+                   {"ttft", "s"},
+                   {"input_cache_miss", "USD/M"},
+                   {"input_cache_hit", "USD/M"},
+                   {"monthly_loaded", "USD/month"},
+                   {"note", "", false}});
   for (std::size_t i = 0; i < c.models.size(); ++i) {
     for (std::size_t wi = 0; wi < sc.workloads.size(); ++wi) {
       const ApiWorkload& w = sc.workloads[wi];
@@ -192,26 +191,14 @@ report::Section self_hosted_section(const Scenario& sc, const ApiPricingStudy& c
     }
   }
   sec.tables.push_back(t);
-  std::string targets;
-  if (sc.slo_tpot_s) targets = "TPOT " + sf::num(*sc.slo_tpot_s * 1e3) + " ms";
-  if (sc.slo_ttft_s) {
-    if (!targets.empty()) targets += ", ";
-    targets += "TTFT " + sf::num(*sc.slo_ttft_s) + " s";
-  }
-  if (!targets.empty()) sec.inputs.push_back({"targets", targets, sc.slo_source});
+  if (const std::string targets = study_report::targets_text(sc); !targets.empty())
+    sec.inputs.push_back({"targets", targets, sc.slo_source});
   sec.inputs.push_back(
       {"MTP acceptance", sf::num(sc.mtp_acceptance),
        "scenario field mtp_acceptance; the file's slo section says: " + sc.slo_source});
-  sec.inputs.push_back(
-      {"price basis", sf::price_basis(sc.prices),
-       sc.prices_source.empty() ? "defaults stated in sim/economics.h" : sc.prices_source});
-  for (const PreparedModel& m : c.models)
-    sec.inputs.push_back(
-        {m.spec.name, m.spec.display_name, data::display_path(m.spec.file) + " (sources inside)"});
-  for (const SystemSpec& s : c.systems)
-    sec.inputs.push_back({s.name, s.display_name,
-                          data::display_path(s.file) + " and " +
-                              data::display_path(s.accelerator.file) + " (sources inside)"});
+  sec.inputs.push_back(study_report::price_basis_input(sc));
+  for (const PreparedModel& m : c.models) sec.inputs.push_back(study_report::model_input(m));
+  for (const SystemSpec& s : c.systems) sec.inputs.push_back(study_report::system_input(s));
   sec.assumptions = {
       "A fully loaded fleet: every device-hour bought serves tokens at the modelled throughput. "
       "This is the provider's cost at scale; a small dedicated deployment is priced separately "
@@ -232,21 +219,25 @@ report::Section margin_section(const Scenario& sc, const ApiPricingStudy& c) {
       "against its self-hosted cost on the system where the workload is cheapest, and the "
       "monthly bill against the monthly cost of the same tokens. margin = bill - cost; "
       "margin_share = margin / bill (negative: the price is below the modelled cost).");
-  report::TableBlock pt;
-  pt.name = "margin-per-token";
-  pt.caption = "Price and self-hosted cost per million tokens";
-  pt.table.columns = {"api",           "workload",         "system",          "output_price",
-                      "output_cost",   "input_miss_price", "input_miss_cost", "input_hit_price",
-                      "input_hit_cost"};
-  pt.table.numeric = {false, false, false, true, true, true, true, true, true};
-  pt.units = {"", "", "", "USD/M", "USD/M", "USD/M", "USD/M", "USD/M", "USD/M"};
-  report::TableBlock mt;
-  mt.name = "margin-monthly";
-  mt.caption = "Monthly bill, self-hosted cost and margin";
-  mt.table.columns = {"api",    "workload", "bill",        "self_hosted_cost",
-                      "system", "margin",   "margin_share"};
-  mt.table.numeric = {false, false, true, true, false, true, true};
-  mt.units = {"", "", "USD/month", "USD/month", "", "USD/month", "%"};
+  report::TableBlock pt =
+      table_block("margin-per-token", "Price and self-hosted cost per million tokens",
+                  {{"api", "", false},
+                   {"workload", "", false},
+                   {"system", "", false},
+                   {"output_price", "USD/M"},
+                   {"output_cost", "USD/M"},
+                   {"input_miss_price", "USD/M"},
+                   {"input_miss_cost", "USD/M"},
+                   {"input_hit_price", "USD/M"},
+                   {"input_hit_cost", "USD/M"}});
+  report::TableBlock mt = table_block("margin-monthly", "Monthly bill, self-hosted cost and margin",
+                                      {{"api", "", false},
+                                       {"workload", "", false},
+                                       {"bill", "USD/month"},
+                                       {"self_hosted_cost", "USD/month"},
+                                       {"system", "", false},
+                                       {"margin", "USD/month"},
+                                       {"margin_share", "%"}});
   for (const ApiPrice& p : sc.api_prices) {
     if (p.self_hosted_model.empty()) continue;
     const std::size_t i = c.model_index(p.self_hosted_model);
@@ -274,13 +265,15 @@ report::Section margin_section(const Scenario& sc, const ApiPricingStudy& c) {
   sec.tables = {pt, mt};
 
   // A small buyer does not fill a fleet: one dedicated deployment, running all month.
-  report::TableBlock dt;
-  dt.name = "dedicated";
-  dt.caption = "A dedicated deployment for one workload alone";
-  dt.table.columns = {"model",   "workload", "system",      "units",
-                      "devices", "monthly",  "utilization", "cheapest_api_bill"};
-  dt.table.numeric = {false, false, false, true, true, true, true, true};
-  dt.units = {"", "", "", "", "", "USD/month", "", "USD/month"};
+  report::TableBlock dt = table_block("dedicated", "A dedicated deployment for one workload alone",
+                                      {{"model", "", false},
+                                       {"workload", "", false},
+                                       {"system", "", false},
+                                       {"units", ""},
+                                       {"devices", ""},
+                                       {"monthly", "USD/month"},
+                                       {"utilization", ""},
+                                       {"cheapest_api_bill", "USD/month"}});
   for (std::size_t i = 0; i < c.models.size(); ++i) {
     for (std::size_t wi = 0; wi < sc.workloads.size(); ++wi) {
       const ApiWorkload& w = sc.workloads[wi];
@@ -333,7 +326,7 @@ std::vector<std::string> summary(const Scenario& sc, const ApiPricingStudy& c) {
                 std::to_string(sc.api_prices.size()) + " API price lists, " +
                 std::to_string(sc.workloads.size()) + " workloads; self-hosted costs for " +
                 std::to_string(c.models.size()) + " models on " + std::to_string(c.systems.size()) +
-                " systems at the " + sc.prices.basis + " price basis.");
+                " systems at the " + std::string(to_string(sc.prices.basis)) + " price basis.");
   for (std::size_t wi = 0; wi < sc.workloads.size(); ++wi) {
     const ApiWorkload& w = sc.workloads[wi];
     const ApiPrice* lo = nullptr;

@@ -6,11 +6,15 @@
 
 #include "models/config/data_paths.h"
 #include "reports/human_units.h"
+#include "reports/studies/common.h"
 #include "scenarios/format.h"
 #include "scenarios/hardware_purchase.h"
 
 namespace v4sim {
 namespace {
+
+using study_report::add_column;
+using study_report::table_block;
 
 namespace sf = scenario_format;
 
@@ -43,7 +47,7 @@ std::string per_m_cell(const SystemPlan* p, bool busy = false) {
 }
 
 std::string variant_label(const PurchaseVariant& v) {
-  return v.what ? v.what->name + " " + bound_name(v.bound) : "nominal";
+  return v.what ? std::string(to_string(v.what->kind)) + " " + bound_name(v.bound) : "nominal";
 }
 
 /// The note of an infeasible plan: each failing context length and why (the plan says which
@@ -178,13 +182,12 @@ report::Section demand_section(const Scenario& sc, const PurchaseStudy& pl) {
       "The daily demand is split over context lengths by the share of requests at each length "
       "(and so of tokens, at equal request sizes). Every system is planned for the whole demand "
       "alone.");
-  report::TableBlock mix;
-  mix.name = "demand-mix";
-  mix.caption = "Daily tokens by context length";
-  mix.table.columns = {"context", "share", "input_tokens_per_day", "cached_input_tokens_per_day",
-                       "output_tokens_per_day"};
-  mix.table.numeric = {true, true, true, true, true};
-  mix.units = {"tokens", "", "token", "token", "token"};
+  report::TableBlock mix = table_block("demand-mix", "Daily tokens by context length",
+                                       {{"context", "tokens"},
+                                        {"share", ""},
+                                        {"input_tokens_per_day", "token"},
+                                        {"cached_input_tokens_per_day", "token"},
+                                        {"output_tokens_per_day", "token"}});
   for (const ContextShare& c : d.contexts)
     mix.table.rows.push_back({std::to_string(c.context_tokens), sf::num(c.share, "%.3f"),
                               sf::num(c.share * d.input_tokens_per_day, "%.0f"),
@@ -203,19 +206,10 @@ report::Section demand_section(const Scenario& sc, const PurchaseStudy& pl) {
        sc.mtp_acceptance > 0
            ? "scenario field mtp_acceptance; the file's slo section says: " + sc.slo_source
            : sc.demand_source});
-  std::string targets;
-  if (sc.slo_tpot_s) targets = "TPOT " + sf::num(*sc.slo_tpot_s * 1e3) + " ms";
-  if (sc.slo_ttft_s) {
-    if (!targets.empty()) targets += ", ";
-    targets += "TTFT " + sf::num(*sc.slo_ttft_s) + " s";
-  }
-  if (!targets.empty()) sec.inputs.push_back({"targets", targets, sc.slo_source});
-  sec.inputs.push_back(
-      {"price basis", sf::price_basis(sc.prices),
-       sc.prices_source.empty() ? "defaults stated in sim/economics.h" : sc.prices_source});
-  for (const PreparedModel& m : pl.models)
-    sec.inputs.push_back(
-        {m.spec.name, m.spec.display_name, data::display_path(m.spec.file) + " (sources inside)"});
+  if (const std::string targets = study_report::targets_text(sc); !targets.empty())
+    sec.inputs.push_back({"targets", targets, sc.slo_source});
+  sec.inputs.push_back(study_report::price_basis_input(sc));
+  for (const PreparedModel& m : pl.models) sec.inputs.push_back(study_report::model_input(m));
   for (const SystemSpec& s : pl.systems) {
     // The unit bought is one node (price_plan), scale-out share included.
     const SystemTotals t = system_totals(s, 1);
@@ -274,33 +268,28 @@ report::Section ranking_section(const Scenario& sc, const PurchaseStudy& pl) {
       bar_chart("capex", "Purchase price of the fleet", pl.systems, "capex", "USD", true);
   for (std::size_t i = 0; i < pl.models.size(); ++i) {
     const PreparedModel& m = pl.models[i];
-    report::TableBlock t;
-    t.name = "ranking-" + m.spec.name;
-    t.caption = "Purchase plans for " + m.spec.display_name + ", cheapest first";
-    t.table.columns = {"rank",
-                       "system",
-                       "units",
-                       "devices",
-                       "prefill_instances",
-                       "decode_instances",
-                       "capex",
-                       "annual_opex",
-                       "annual_cost",
-                       "usd_per_m_tokens",
-                       "busy_usd_per_m",
-                       "utilization",
-                       "power",
-                       "floor"};
-    t.units = {"",         "",         "",    "",    "ranks", "ranks", "USD",
-               "USD/year", "USD/year", "USD", "USD", "",      "kW",    "m²"};
+    // Every column right-aligned, system and note included, as this table has always printed.
+    report::TableBlock t = table_block(
+        "ranking-" + m.spec.name, "Purchase plans for " + m.spec.display_name + ", cheapest first",
+        {{"rank", ""},
+         {"system", ""},
+         {"units", ""},
+         {"devices", ""},
+         {"prefill_instances", "ranks"},
+         {"decode_instances", "ranks"},
+         {"capex", "USD"},
+         {"annual_opex", "USD/year"},
+         {"annual_cost", "USD/year"},
+         {"usd_per_m_tokens", "USD"},
+         {"busy_usd_per_m", "USD"},
+         {"utilization", ""},
+         {"power", "kW"},
+         {"floor", "m²"}});
     if (!pl.relaxed.empty()) {
-      t.table.columns.insert(t.table.columns.end(),
-                             {"rank_without_ttft_target", "usd_per_m_without_ttft_target"});
-      t.units.insert(t.units.end(), {"", "USD"});
+      add_column(t, {"rank_without_ttft_target", ""});
+      add_column(t, {"usd_per_m_without_ttft_target", "USD"});
     }
-    t.table.columns.push_back("note");
-    t.units.push_back("");
-    t.table.numeric.assign(t.table.columns.size(), true);
+    add_column(t, {"note", ""});
     t.table.numeric[1] = t.table.numeric[4] = t.table.numeric[5] = false;
     t.table.numeric.back() = false;
     report::Series cost{m.spec.display_name, {}, {}}, buy{m.spec.display_name, {}, {}};
@@ -363,26 +352,22 @@ report::Section per_context_section(const PurchaseStudy& pl) {
       "no instance meets a target, the note says which and gives the nearest the search "
       "reached. The layout search has no context parallelism: one prompt is prefilled by one "
       "data-parallel group of at most 16 tensor-parallel ranks.");
-  report::TableBlock t;
-  t.name = "per-context";
-  t.caption = "Instances per model, system and context length";
-  t.table.columns = {"model",
-                     "system",
-                     "context",
-                     "decode_devices",
-                     "decode_layout",
-                     "decode_batch",
-                     "decode_tokens_per_s_per_device",
-                     "tpot",
-                     "prefill_devices",
-                     "prefill_layout",
-                     "prefill_batch",
-                     "prefill_tokens_per_s_per_device",
-                     "ttft",
-                     "note"};
-  t.table.numeric = {false, false, true,  true, false, true, true,
-                     true,  true,  false, true, true,  true, false};
-  t.units = {"", "", "tokens", "", "", "", "token/s", "ms", "", "", "", "token/s", "s", ""};
+  report::TableBlock t =
+      table_block("per-context", "Instances per model, system and context length",
+                  {{"model", "", false},
+                   {"system", "", false},
+                   {"context", "tokens"},
+                   {"decode_devices", ""},
+                   {"decode_layout", "", false},
+                   {"decode_batch", ""},
+                   {"decode_tokens_per_s_per_device", "token/s"},
+                   {"tpot", "ms"},
+                   {"prefill_devices", ""},
+                   {"prefill_layout", "", false},
+                   {"prefill_batch", ""},
+                   {"prefill_tokens_per_s_per_device", "token/s"},
+                   {"ttft", "s"},
+                   {"note", "", false}});
   for (std::size_t i = 0; i < pl.models.size(); ++i) {
     for (std::size_t k = 0; k < pl.systems.size(); ++k) {
       const SystemPlan* p = find_plan(pl.nominal().plans[i], pl.systems[k].name);
@@ -413,7 +398,7 @@ report::Section per_context_section(const PurchaseStudy& pl) {
 
 void sensitivity_inputs(const Scenario& sc, const PurchaseStudy& pl, report::Section& sec) {
   for (const Sensitivity& what : sc.sensitivities) {
-    if (what.name == "system_prices") {
+    if (what.kind == SensitivityKind::system_prices) {
       for (const SystemSpec& s : pl.systems) {
         auto price = [](const SystemSpec& x) {
           return system_totals(x, x.default_nodes).price_usd.nominal;
@@ -431,7 +416,7 @@ void sensitivity_inputs(const Scenario& sc, const PurchaseStudy& pl, report::Sec
                        data::display_path(s.accelerator.file) + ") times the unit's ranks"
                  : data::display_path(s.file) + " (footprint price range)"});
       }
-    } else if (what.name == "accelerator_peaks") {
+    } else if (what.kind == SensitivityKind::accelerator_peaks) {
       std::vector<std::string> seen;
       for (const SystemSpec& s : pl.systems) {
         const Accelerator& a = s.accelerator;
@@ -475,23 +460,20 @@ report::Section sensitivity_section(const Scenario& sc, const PurchaseStudy& pl)
   for (std::size_t i = 0; i < pl.models.size(); ++i) {
     const PreparedModel& m = pl.models[i];
     const std::vector<SystemPlan>& nominal = pl.nominal().plans[i];
-    report::TableBlock t;
-    t.name = "sensitivity-" + m.spec.name;
-    t.caption = "Rank and $/M tokens of " + m.spec.display_name + " with each input at its ends";
-    t.table.columns = {"input",
-                       "system",
-                       "rank_nominal",
-                       "rank_low",
-                       "rank_high",
-                       "usd_per_m_nominal",
-                       "usd_per_m_low",
-                       "usd_per_m_high",
-                       "busy_usd_per_m_nominal",
-                       "busy_usd_per_m_low",
-                       "busy_usd_per_m_high"};
-    t.table.numeric.assign(t.table.columns.size(), true);
-    t.table.numeric[0] = t.table.numeric[1] = false;
-    t.units = {"", "", "", "", "", "USD", "USD", "USD", "USD", "USD", "USD"};
+    report::TableBlock t = table_block(
+        "sensitivity-" + m.spec.name,
+        "Rank and $/M tokens of " + m.spec.display_name + " with each input at its ends",
+        {{"input", "", false},
+         {"system", "", false},
+         {"rank_nominal", ""},
+         {"rank_low", ""},
+         {"rank_high", ""},
+         {"usd_per_m_nominal", "USD"},
+         {"usd_per_m_low", "USD"},
+         {"usd_per_m_high", "USD"},
+         {"busy_usd_per_m_nominal", "USD"},
+         {"busy_usd_per_m_low", "USD"},
+         {"busy_usd_per_m_high", "USD"}});
     for (std::size_t v = 1; v + 1 < pl.variants.size(); v += 2) {
       const PurchaseVariant& lo = pl.variants[v];
       const PurchaseVariant& hi = pl.variants[v + 1];
@@ -499,11 +481,11 @@ report::Section sensitivity_section(const Scenario& sc, const PurchaseStudy& pl)
         const SystemPlan* n = find_plan(nominal, s.name);
         const SystemPlan* a = find_plan(lo.plans[i], s.name);
         const SystemPlan* b = find_plan(hi.plans[i], s.name);
-        t.table.rows.push_back({lo.what->name, s.name, rank_text(rank_of(nominal, s.name)),
-                                rank_text(rank_of(lo.plans[i], s.name)),
-                                rank_text(rank_of(hi.plans[i], s.name)), per_m_cell(n),
-                                per_m_cell(a), per_m_cell(b), per_m_cell(n, true),
-                                per_m_cell(a, true), per_m_cell(b, true)});
+        t.table.rows.push_back(
+            {std::string(to_string(lo.what->kind)), s.name, rank_text(rank_of(nominal, s.name)),
+             rank_text(rank_of(lo.plans[i], s.name)), rank_text(rank_of(hi.plans[i], s.name)),
+             per_m_cell(n), per_m_cell(a), per_m_cell(b), per_m_cell(n, true), per_m_cell(a, true),
+             per_m_cell(b, true)});
       }
       // In words: does the order of the feasible systems change?
       for (const PurchaseVariant* x : {&lo, &hi}) {

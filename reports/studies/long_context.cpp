@@ -1,19 +1,19 @@
+// The long-context report: the study of scenarios/long_context.h as prose, tables and charts.
 #include "reports/studies/long_context.h"
 
 #include <algorithm>
 #include <cstdio>
 #include <map>
 
-#include "hardware/system.h"
 #include "models/config/data_paths.h"
-#include "models/model_loader.h"
-#include "sim/analytic.h"
-#include "sim/economics.h"
-#include "sim/optimize.h"
-#include "sim/serving.h"
+#include "reports/studies/common.h"
+#include "scenarios/long_context.h"
 
 namespace v4sim {
 namespace {
+
+using study_report::add_column;
+using study_report::table_block;
 
 std::string fmt(double v, const char* f = "%.4g") {
   char buf[64];
@@ -43,13 +43,25 @@ std::string deployment_text(const ServingResult& r) {
          std::to_string(r.batch);
 }
 
+/// Why a point has no deployment, in the serving table's note column.
+std::string infeasible_note(const LongContextServing& run, const LongContextSystem& sys) {
+  switch (run.why) {
+    case Infeasible::beyond_max_context:
+      return "beyond the model's max context";
+    case Infeasible::tpot_slo:
+      return "TPOT target missed: the fastest is " + fmt(run.nearest->tpot_s * 1e3, "%.1f") +
+             " ms (" + deployment_text(*run.nearest) + ")";
+    default:
+      return "the weights and one sequence do not fit on up to " + std::to_string(sys.max_devices) +
+             " ranks";
+  }
+}
+
 }  // namespace
 
 report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) {
-  std::vector<PreparedModel> models;
-  for (const std::string& name : sc.models) models.push_back(prepare(load_model(name)));
-  std::vector<SystemSpec> systems;
-  for (const std::string& name : sc.systems) systems.push_back(load_system(name));
+  const LongContextStudy st = study_long_context(sc, progress);
+  const std::vector<PreparedModel>& models = st.models;
   const PreparedModel& base = models.front();
 
   report::Report r;
@@ -67,11 +79,11 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
   {
     // Headline: each model against the first at the longest context.
     const std::int64_t n = sc.contexts.back();
-    const AnalyticResult b = analyze(base, {n, Phase::decode, sc.kv_format, false, true});
+    const AnalyticResult& b = st.decode.front().back();
     std::string line =
         "At " + context_label(n) + " tokens of context, per decoded token and per sequence: ";
     for (std::size_t i = 1; i < models.size(); ++i) {
-      const AnalyticResult a = analyze(models[i], {n, Phase::decode, sc.kv_format, false, true});
+      const AnalyticResult& a = st.decode[i].back();
       line += models[i].spec.display_name + " needs " +
               fmt(100.0 * a.flops_per_token() / b.flops_per_token(), "%.0f") + "% of " +
               base.spec.display_name + "'s FLOPs and " +
@@ -91,26 +103,25 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
       "holds at n, both from the kernels' cost functions. Contexts beyond a model's trained "
       "maximum "
       "(V3/V3.2: 163,840 tokens) are evaluated with the same formulas and marked with *.");
-  report::TableBlock t;
-  t.name = "work-per-token";
-  t.caption = "Decode FLOPs per token and KV bytes per sequence";
-  t.table.columns = {"context",
-                     "model",
-                     "flops_per_token",
-                     "fp8_equivalent_flops_per_token",
-                     "flops_vs_" + base.spec.name,
-                     "kv_bytes_per_sequence",
-                     "kv_vs_" + base.spec.name};
-  t.table.numeric = {true, false, true, true, true, true, true};
-  t.units = {"tokens", "", "FLOP", "FLOP", "", "B", ""};
+  report::TableBlock t =
+      table_block("work-per-token", "Decode FLOPs per token and KV bytes per sequence",
+                  {{"context", "tokens"},
+                   {"model", "", false},
+                   {"flops_per_token", "FLOP"},
+                   {"fp8_equivalent_flops_per_token", "FLOP"},
+                   {"flops_vs_" + base.spec.name, ""},
+                   {"kv_bytes_per_sequence", "B"},
+                   {"kv_vs_" + base.spec.name, ""}});
   report::Chart flops =
       log_log("flops-per-token", "Decode FLOPs per token", "FLOPs per token", "FLOP");
   report::Chart kv = log_log("kv-bytes-per-sequence", "KV cache per sequence", "KV cache", "bytes");
-  for (const PreparedModel& m : models) {
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const PreparedModel& m = models[i];
     report::Series fs{m.spec.display_name, {}, {}}, ks{m.spec.display_name, {}, {}};
-    for (std::int64_t n : sc.contexts) {
-      const AnalyticResult a = analyze(m, {n, Phase::decode, sc.kv_format, false, true});
-      const AnalyticResult b = analyze(base, {n, Phase::decode, sc.kv_format, false, true});
+    for (std::size_t c = 0; c < sc.contexts.size(); ++c) {
+      const std::int64_t n = sc.contexts[c];
+      const AnalyticResult& a = st.decode[i][c];
+      const AnalyticResult& b = st.decode.front()[c];
       const double kvb = static_cast<double>(a.kv_cache.total());
       t.table.rows.push_back({std::to_string(n), m.spec.name + (a.beyond_max_context ? "*" : ""),
                               fmt(a.flops_per_token()), fmt(a.fp8_equivalent_flops_per_token()),
@@ -139,24 +150,16 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
   where.paragraphs.push_back(
       "Decode FLOPs per token by component and KV bytes per sequence by part, at the longest "
       "context of the scenario, in the deployed KV format and in BF16.");
-  report::TableBlock comp;
-  comp.name = "flops-by-component";
-  comp.caption = "Decode FLOPs per token by component at " + context_label(longest);
-  comp.table.columns = {"model"};
-  comp.table.numeric = {false};
-  comp.units = {""};
+  report::TableBlock comp = table_block(
+      "flops-by-component", "Decode FLOPs per token by component at " + context_label(longest),
+      {{"model", "", false}});
   std::vector<int> used;
-  std::vector<AnalyticResult> at_longest;
-  for (const PreparedModel& m : models)
-    at_longest.push_back(analyze(m, {longest, Phase::decode, sc.kv_format, false, true}));
   for (int c = 0; c < kNumOpComponents; ++c) {
     bool any = false;
-    for (const AnalyticResult& a : at_longest) any |= a.by_component[c].total_flops() > 0;
+    for (const auto& decode : st.decode) any |= decode.back().by_component[c].total_flops() > 0;
     if (!any) continue;
     used.push_back(c);
-    comp.table.columns.push_back(std::string(to_string(static_cast<OpComponent>(c))));
-    comp.table.numeric.push_back(true);
-    comp.units.push_back("FLOP");
+    add_column(comp, {std::string(to_string(static_cast<OpComponent>(c))), "FLOP"});
   }
   report::Chart bars;
   bars.name = "flops-by-component";
@@ -169,7 +172,7 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
     std::vector<std::string> row = {models[i].spec.name};
     report::Series s{models[i].spec.display_name, {}, {}};
     for (std::size_t k = 0; k < used.size(); ++k) {
-      const double f = static_cast<double>(at_longest[i].by_component[used[k]].total_flops());
+      const double f = static_cast<double>(st.decode[i].back().by_component[used[k]].total_flops());
       row.push_back(fmt(f));
       if (f <= 0) continue;  // a component the model does not have: no bar
       s.x.push_back(static_cast<double>(k));
@@ -178,17 +181,22 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
     comp.table.rows.push_back(row);
     bars.series.push_back(s);
   }
-  report::TableBlock parts;
-  parts.name = "kv-by-part";
-  parts.caption = "KV cache per sequence by part at " + context_label(longest);
-  parts.table.columns = {"model",      "format",       "window",
-                         "compressed", "indexer_keys", "compressor_state",
-                         "mla_latent", "gqa_kv",       "total"};
-  parts.table.numeric = {false, false, true, true, true, true, true, true, true};
-  parts.units = {"", "", "B", "B", "B", "B", "B", "B", "B"};
-  for (const PreparedModel& m : models) {
-    for (const KvFormat& f : m.spec.kv_formats) {
-      const KvCacheBytes k = kv_cache_per_sequence(m.spec, longest, f);
+  report::TableBlock parts =
+      table_block("kv-by-part", "KV cache per sequence by part at " + context_label(longest),
+                  {{"model", "", false},
+                   {"format", "", false},
+                   {"window", "B"},
+                   {"compressed", "B"},
+                   {"indexer_keys", "B"},
+                   {"compressor_state", "B"},
+                   {"mla_latent", "B"},
+                   {"gqa_kv", "B"},
+                   {"total", "B"}});
+  for (std::size_t i = 0; i < models.size(); ++i) {
+    const PreparedModel& m = models[i];
+    for (std::size_t fi = 0; fi < m.spec.kv_formats.size(); ++fi) {
+      const KvFormat& f = m.spec.kv_formats[fi];
+      const KvCacheBytes& k = st.kv_by_format[i][fi];
       parts.table.rows.push_back({m.spec.name, f.name, fmt(k.window, "%.0f"),
                                   fmt(k.compressed, "%.0f"), fmt(k.indexer_keys, "%.0f"),
                                   fmt(k.state, "%.0f"), fmt(k.latent, "%.0f"),
@@ -212,75 +220,48 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
       "layout (expert parallelism as wide as the experts allow); batches 1, 2, 4, ... up to the "
       "largest that fits. The table shows the deployment chosen (ranks, layout, batch per "
       "data-parallel group). Cost per million output tokens at the price basis below.");
-  report::TableBlock st;
-  st.name = "serving";
-  st.caption = "Decode serving per system, on the cheapest deployment meeting the targets";
-  st.table.columns = {"system",
-                      "model",
-                      "context",
-                      "devices",
-                      "layout",
-                      "batch",
-                      "sessions_per_device",
-                      "tokens_per_s_per_device",
-                      "tpot",
-                      "usd_per_m_output",
-                      "note"};
-  st.table.numeric = {false, false, true, true, false, true, true, true, true, true, false};
-  st.units = {"", "", "tokens", "", "", "", "", "token/s", "ms", "USD", ""};
-  ServingConfig config;
-  config.kv_format = sc.kv_format;
-  config.mtp_acceptance = sc.mtp_acceptance;
-  std::size_t done = 0;
-  const std::size_t total = systems.size() * models.size() * sc.contexts.size();
-  for (const SystemSpec& s : systems) {
+  report::TableBlock table = table_block(
+      "serving", "Decode serving per system, on the cheapest deployment meeting the targets",
+      {{"system", "", false},
+       {"model", "", false},
+       {"context", "tokens"},
+       {"devices", ""},
+       {"layout", "", false},
+       {"batch", ""},
+       {"sessions_per_device", ""},
+       {"tokens_per_s_per_device", "token/s"},
+       {"tpot", "ms"},
+       {"usd_per_m_output", "USD"},
+       {"note", "", false}});
+  for (const LongContextSystem& sys : st.systems) {
+    const SystemSpec& s = sys.system;
     report::Chart tps =
         log_log("throughput-" + s.name, "Decode tokens/s per device on " + s.display_name,
                 "output tokens/s per device", "token/s");
     report::Chart usd =
         log_log("cost-" + s.name, "Cost per million output tokens on " + s.display_name,
                 "cost per million output tokens", "USD");
-    // The optimize command's price per rank-hour and communication models (by node count),
-    // shared by every model and context on this system.
-    const DeviceHour hour = device_hour(s, s.default_nodes, sc.prices);
-    const std::int64_t max_devices = default_max_devices(s);
-    PlannerCache planners;
-    for (const PreparedModel& m : models) {
+    for (std::size_t i = 0; i < models.size(); ++i) {
+      const PreparedModel& m = models[i];
       report::Series ts{m.spec.display_name, {}, {}}, us{m.spec.display_name, {}, {}};
-      for (std::int64_t n : sc.contexts) {
-        if (progress) progress(++done, total);
-        if (n > m.spec.max_context_tokens) {
-          st.table.rows.push_back({s.name, m.spec.name, std::to_string(n), "", "", "", "", "", "",
-                                   "", "beyond the model's max context"});
+      for (const LongContextServing& run : sys.runs[i]) {
+        const std::string n = std::to_string(run.context_tokens);
+        if (!run.best) {
+          table.table.rows.push_back(
+              {s.name, m.spec.name, n, "", "", "", "", "", "", "", infeasible_note(run, sys)});
           continue;
         }
-        Workload w;
-        w.context_tokens = n;
-        w.slo_tpot_s = sc.slo_tpot_s;
-        const DeploymentSearch d =
-            search_deployments(m, s, config, w, hour, max_devices, &planners);
-        if (!d.result.cheapest) {
-          const std::string note =
-              d.nearest ? "TPOT target missed: the fastest is " +
-                              fmt(d.result.points[*d.nearest].result.tpot_s * 1e3, "%.1f") +
-                              " ms (" + deployment_text(d.result.points[*d.nearest].result) + ")"
-                        : "the weights and one sequence do not fit on up to " +
-                              std::to_string(max_devices) + " ranks";
-          st.table.rows.push_back(
-              {s.name, m.spec.name, std::to_string(n), "", "", "", "", "", "", "", note});
-          continue;
-        }
-        const OptimizePoint& best = d.result.points[*d.result.cheapest];
+        const OptimizePoint& best = *run.best;
         const ServingResult& p = best.result;
-        st.table.rows.push_back(
-            {s.name, m.spec.name, std::to_string(n), std::to_string(p.devices), to_string(p.layout),
+        table.table.rows.push_back(
+            {s.name, m.spec.name, n, std::to_string(p.devices), to_string(p.layout),
              std::to_string(p.batch), fmt(p.batch_per_device, "%.1f"),
              fmt(p.throughput_tokens_per_s_per_device, "%.1f"), fmt(p.tpot_s * 1e3, "%.1f"),
              fmt(best.usd_per_million_tokens, "%.4f"),
              p.precision_fallback.empty() ? "" : "runs " + p.precision_fallback});
-        ts.x.push_back(static_cast<double>(n));
+        ts.x.push_back(static_cast<double>(run.context_tokens));
         ts.y.push_back(p.throughput_tokens_per_s_per_device);
-        us.x.push_back(static_cast<double>(n));
+        us.x.push_back(static_cast<double>(run.context_tokens));
         us.y.push_back(best.usd_per_million_tokens);
       }
       if (!ts.x.empty()) {
@@ -293,9 +274,9 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
         {s.name, s.display_name + ", " + s.accelerator.display_name,
          data::display_path(s.file) + " (every value sourced or marked estimate in the file)"});
   }
-  serve.tables.push_back(st);
-  serve.assumptions.push_back("Price basis: " + sc.prices.basis +
-                              (sc.prices.basis == "tco"
+  serve.tables.push_back(table);
+  serve.assumptions.push_back("Price basis: " + std::string(to_string(sc.prices.basis)) +
+                              (sc.prices.basis == PriceBasis::tco
                                    ? " (amortisation " + fmt(sc.prices.amortization_years) +
                                          " years, " + fmt(sc.prices.usd_per_kwh) +
                                          " USD/kWh, PUE " + fmt(sc.prices.pue) + ")"

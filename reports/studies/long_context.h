@@ -1,8 +1,6 @@
-// The long-context comparison (kind long_context): work per token, KV per sequence, where the
-// savings come from, and decode serving per system, as a report.
-//
-// The runner computes through sim/ and fills a report::Report (reports/report.h: plain data),
-// which the writers turn into files.
+// The long-context report (kind long_context): the study of scenarios/long_context.h (work per
+// token, KV per sequence, where the savings come from, decode serving per system) as prose,
+// tables and charts in a report::Report (reports/report.h: plain data) for the writers.
 #pragma once
 
 #include "reports/report.h"

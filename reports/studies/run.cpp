@@ -9,11 +9,18 @@
 namespace v4sim {
 
 report::Report run_scenario(const Scenario& s, const ProgressFn& progress) {
-  if (s.kind == "long_context") return run_long_context(s, progress);
-  if (s.kind == "hardware_purchase") return run_hardware_purchase(s, progress);
-  if (s.kind == "api_pricing") return run_api_pricing(s, progress);
-  if (s.kind == "serving_simulation") return run_serving_simulation(s, progress);
-  throw InputError(s.file + ": scenario kind '" + s.kind + "' has no runner yet");
+  switch (s.kind) {
+    case ScenarioKind::long_context:
+      return run_long_context(s, progress);
+    case ScenarioKind::hardware_purchase:
+      return run_hardware_purchase(s, progress);
+    case ScenarioKind::api_pricing:
+      return run_api_pricing(s, progress);
+    case ScenarioKind::serving_simulation:
+      return run_serving_simulation(s, progress);
+  }
+  throw InputError(s.file + ": scenario kind " + std::to_string(static_cast<int>(s.kind)) +
+                   " has no runner");
 }
 
 }  // namespace v4sim

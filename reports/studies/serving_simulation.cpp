@@ -7,11 +7,14 @@
 #include <vector>
 
 #include "models/config/data_paths.h"
+#include "reports/studies/common.h"
 #include "scenarios/format.h"
 #include "scenarios/serving_simulation.h"
 
 namespace v4sim {
 namespace {
+
+using study_report::table_block;
 
 namespace sf = scenario_format;
 
@@ -82,17 +85,24 @@ report::Section latency_section(const Scenario& sc, const ServingSimulationStudy
       "predict` (sim/simulate.h states every part of the model). SLO attainment is the share of "
       "all requests completed within " +
       slo_text(sc) + ".");
-  report::TableBlock t;
-  t.name = "latency";
-  t.caption = "Latency percentiles and SLO attainment at the base rate";
-  t.table.columns = {"model",          "system",   "devices",           "layout",
-                     "completed",      "rejected", "ttft_p50",          "ttft_p99",
-                     "tpot_p50",       "tpot_p99", "e2e_p99",           "queue_p99",
-                     "slo_attainment", "goodput",  "output_per_device", "note"};
-  t.table.numeric = {false, false, true, false, true, true, true, true,
-                     true,  true,  true, true,  true, true, true, false};
-  t.units = {"",   "",   "",  "",   "", "",      "ms",       "ms",
-             "ms", "ms", "s", "ms", "", "req/s", "tokens/s", ""};
+  report::TableBlock t =
+      table_block("latency", "Latency percentiles and SLO attainment at the base rate",
+                  {{"model", "", false},
+                   {"system", "", false},
+                   {"devices", ""},
+                   {"layout", "", false},
+                   {"completed", ""},
+                   {"rejected", ""},
+                   {"ttft_p50", "ms"},
+                   {"ttft_p99", "ms"},
+                   {"tpot_p50", "ms"},
+                   {"tpot_p99", "ms"},
+                   {"e2e_p99", "s"},
+                   {"queue_p99", "ms"},
+                   {"slo_attainment", ""},
+                   {"goodput", "req/s"},
+                   {"output_per_device", "tokens/s"},
+                   {"note", "", false}});
   for (std::size_t i = 0; i < st.models.size(); ++i) {
     const std::string& model = st.models[i].spec.name;
     PerModelChart ttft{blank("ttft-cdf-" + sf::slug(model), "TTFT distribution: " + model,
@@ -151,13 +161,8 @@ report::Section latency_section(const Scenario& sc, const ServingSimulationStudy
                             " sequences per dp group; prefix cache " +
                             (sc.simulation.prefix_cache ? "on" : "off"),
                         sc.simulation.source});
-  for (const PreparedModel& m : st.models)
-    sec.inputs.push_back(
-        {m.spec.name, m.spec.display_name, data::display_path(m.spec.file) + " (sources inside)"});
-  for (const SystemSpec& s : st.systems)
-    sec.inputs.push_back({s.name, s.display_name,
-                          data::display_path(s.file) + " and " +
-                              data::display_path(s.accelerator.file) + " (sources inside)"});
+  for (const PreparedModel& m : st.models) sec.inputs.push_back(study_report::model_input(m));
+  for (const SystemSpec& s : st.systems) sec.inputs.push_back(study_report::system_input(s));
   return sec;
 }
 
@@ -169,14 +174,16 @@ report::Section occupancy_section(const ServingSimulationStudy& st) {
       "deployment's dp groups): sequences held by the engines (prefilling or decoding), "
       "requests waiting in the engines' queues, and the share of the KV pools held by running "
       "sequences (cached prefix blocks not included).");
-  report::TableBlock t;
-  t.name = "occupancy";
-  t.caption = "Occupancy of the base-rate runs";
-  t.table.columns = {"model",       "system",         "mean_running",
-                     "max_running", "max_waiting",    "max_kv_share",
-                     "preemptions", "cache_hit_rate", "kv_pool_per_dp_group"};
-  t.table.numeric = {false, false, true, true, true, true, true, true, true};
-  t.units = {"", "", "sequences", "sequences", "requests", "", "", "", "GB"};
+  report::TableBlock t = table_block("occupancy", "Occupancy of the base-rate runs",
+                                     {{"model", "", false},
+                                      {"system", "", false},
+                                      {"mean_running", "sequences"},
+                                      {"max_running", "sequences"},
+                                      {"max_waiting", "requests"},
+                                      {"max_kv_share", ""},
+                                      {"preemptions", ""},
+                                      {"cache_hit_rate", ""},
+                                      {"kv_pool_per_dp_group", "GB"}});
   for (std::size_t i = 0; i < st.models.size(); ++i) {
     const std::string& model = st.models[i].spec.name;
     const report::Axis time{"time", "s", false, report::Axis::Ticks::Auto};
@@ -233,19 +240,25 @@ report::Section sweep_section(const Scenario& sc, const ServingSimulationStudy& 
       "is the highest swept rate at which this and every lower swept rate reach the attainment "
       "target of " +
       sf::num(spec.attainment_target * 100, "%.3g") + "%.");
-  report::TableBlock t;
-  t.name = "attainment";
-  t.caption = "SLO attainment and p99 latency per arrival rate";
-  t.table.columns = {"model",    "system",  "rate",         "slo_attainment", "ttft_p99",
-                     "tpot_p99", "goodput", "mean_running", "preemptions",    "rejected"};
-  t.table.numeric = {false, false, true, true, true, true, true, true, true, true};
-  t.units = {"", "", "req/s", "", "ms", "ms", "req/s", "sequences", "", ""};
-  report::TableBlock h;
-  h.name = "served";
-  h.caption = "Highest swept rate meeting the attainment target";
-  h.table.columns = {"model", "system", "devices", "highest_served_rate", "per_device", "note"};
-  h.table.numeric = {false, false, true, true, true, false};
-  h.units = {"", "", "", "req/s", "req/s", ""};
+  report::TableBlock t =
+      table_block("attainment", "SLO attainment and p99 latency per arrival rate",
+                  {{"model", "", false},
+                   {"system", "", false},
+                   {"rate", "req/s"},
+                   {"slo_attainment", ""},
+                   {"ttft_p99", "ms"},
+                   {"tpot_p99", "ms"},
+                   {"goodput", "req/s"},
+                   {"mean_running", "sequences"},
+                   {"preemptions", ""},
+                   {"rejected", ""}});
+  report::TableBlock h = table_block("served", "Highest swept rate meeting the attainment target",
+                                     {{"model", "", false},
+                                      {"system", "", false},
+                                      {"devices", ""},
+                                      {"highest_served_rate", "req/s"},
+                                      {"per_device", "req/s"},
+                                      {"note", "", false}});
   const report::Axis rate{"arrival rate", "req/s", true, report::Axis::Ticks::Auto};
   for (std::size_t i = 0; i < st.models.size(); ++i) {
     const std::string& model = st.models[i].spec.name;

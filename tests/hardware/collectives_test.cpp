@@ -61,6 +61,20 @@ Netlist ring(int n) {
 
 constexpr double kTol = 1e-12;
 
+// The names tables of the link enums read both ways; an enumerator without a name would throw
+// (std::array::at) or fail the tables' static_asserts.
+TEST(LinkNames, RoundTrip) {
+  for (LinkPattern p :
+       {LinkPattern::complete, LinkPattern::ring, LinkPattern::pairs, LinkPattern::planes})
+    EXPECT_EQ(parse_link_pattern(to_string(p)), p);
+  for (LinkTier t : {LinkTier::scale_up, LinkTier::scale_out, LinkTier::die_to_die})
+    EXPECT_EQ(parse_link_tier(to_string(t)), t);
+  EXPECT_EQ(to_string(LinkPattern::planes), "planes");
+  EXPECT_EQ(to_string(LinkTier::die_to_die), "die_to_die");
+  EXPECT_EQ(parse_link_pattern("mesh"), std::nullopt);
+  EXPECT_EQ(parse_link_tier("Scale_up"), std::nullopt);
+}
+
 TEST(CollectivesSingleSwitch, ClosedForms) {
   const Topology t = build_topology(single_switch(8));
   const auto ranks = first_ranks(8);

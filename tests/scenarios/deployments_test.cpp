@@ -112,7 +112,7 @@ TEST(Deployments, ShippedDevelopmentSetHasEveryAnchor) {
   const Deployment& b200 = s.rows[5];
   EXPECT_EQ(b200.system, "dgx-b200");
   EXPECT_EQ(b200.phase, DeploymentPhase::aggregated);
-  EXPECT_EQ(b200.weights, "fp4");
+  EXPECT_EQ(b200.weights, WeightsOverride::fp4);
   EXPECT_EQ(b200.batch, 896);
   EXPECT_EQ(b200.input_tokens, 1024);
   EXPECT_EQ(b200.output_tokens, 2048);
@@ -136,13 +136,13 @@ TEST(Deployments, ReadsEveryField) {
   const Deployment& d = s.rows[0];
   EXPECT_NE(d.where.find("small.yaml:3:"), std::string::npos) << d.where;
   EXPECT_EQ(d.kv_format, "bf16");
-  EXPECT_EQ(d.weights, "");
+  EXPECT_EQ(d.weights, std::nullopt);
   EXPECT_EQ(d.mtp_tokens, 1);
   EXPECT_DOUBLE_EQ(d.mtp_acceptance, 0.8);
   EXPECT_FALSE(d.redundant_experts.has_value());
   const Deployment& a = s.rows[1];
   EXPECT_EQ(a.estimate, "test reading");
-  EXPECT_EQ(a.weights, "fp8");
+  EXPECT_EQ(a.weights, WeightsOverride::fp8);
   EXPECT_FALSE(a.overlap);
   EXPECT_FALSE(a.expert_imbalance.has_value());
   ASSERT_TRUE(a.redundant_experts.has_value());

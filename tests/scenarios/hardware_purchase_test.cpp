@@ -89,7 +89,7 @@ TEST(HardwarePurchase, KvFormatOtherThanDeployIsRefused) {
 TEST(VarySystem, AscendPeaksMoveToTheirPublishedEnds) {
   // 910C per die: BF16 354 / 376 / 400 and INT8 708 / 752 / 800 TFLOPS (ascend-910c.yaml).
   const SystemSpec cm = load_system("cloudmatrix384");
-  const Sensitivity peaks{"accelerator_peaks", 0, ""};
+  const Sensitivity peaks{SensitivityKind::accelerator_peaks, 0, ""};
   const auto bf16 = static_cast<int>(ComputePath::bf16);
   const auto int8 = static_cast<int>(ComputePath::int8);
   const SystemSpec lo = vary_system(cm, peaks, RangeEnd::low);
@@ -107,7 +107,7 @@ TEST(VarySystem, EfficienciesScaleAndCapAtOne) {
   SystemSpec s = load_system("hgx-h200");
   s.accelerator.compute_efficiency.max_fraction = 0.8;
   s.accelerator.memory_efficiency = 0.95;
-  const Sensitivity eff{"efficiencies", 0.15, "test"};
+  const Sensitivity eff{SensitivityKind::efficiencies, 0.15, "test"};
   const SystemSpec lo = vary_system(s, eff, RangeEnd::low);
   const SystemSpec hi = vary_system(s, eff, RangeEnd::high);
   EXPECT_DOUBLE_EQ(lo.accelerator.compute_efficiency.max_fraction, 0.8 * 0.85);
@@ -117,7 +117,7 @@ TEST(VarySystem, EfficienciesScaleAndCapAtOne) {
 }
 
 TEST(VarySystem, PricesStayOrderedForEveryCatalogueSystem) {
-  const Sensitivity prices{"system_prices", 0, ""};
+  const Sensitivity prices{SensitivityKind::system_prices, 0, ""};
   for (const std::string& name : list_systems()) {
     const SystemSpec s = load_system(name);
     auto price = [](const SystemSpec& x) {
@@ -240,7 +240,7 @@ TEST(PlanPurchase, V4ProIsPlannableOnH200AcrossServers) {
   const PreparedModel pro = prepare(load_model("deepseek-v4-pro"));
   const SystemSpec h200 = load_system("hgx-h200");
   const std::vector<SystemPlan> plans =
-      plan_purchase(pro, small_demand(5e9, 32768), {h200}, PriceAssumptions{"tco"});
+      plan_purchase(pro, small_demand(5e9, 32768), {h200}, PriceAssumptions{PriceBasis::tco});
   ASSERT_EQ(plans.size(), 1u);
   const SystemPlan& p = plans.front();
   ASSERT_TRUE(p.feasible) << p.reason;
@@ -268,7 +268,7 @@ TEST(PlanPurchase, ASmallDemandBuysCabinetsNotAWholeSuperPod) {
   const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
   const SystemSpec pod = load_system("atlas-950-superpod");
   const std::vector<SystemPlan> plans =
-      plan_purchase(flash, small_demand(5e9, 8192), {pod}, PriceAssumptions{"tco"});
+      plan_purchase(flash, small_demand(5e9, 8192), {pod}, PriceAssumptions{PriceBasis::tco});
   const SystemPlan& p = plans.front();
   ASSERT_TRUE(p.feasible) << p.reason;
   EXPECT_LT(p.units, pod.default_nodes / 4);
@@ -276,7 +276,8 @@ TEST(PlanPurchase, ASmallDemandBuysCabinetsNotAWholeSuperPod) {
   EXPECT_GE(static_cast<double>(p.devices), p.peak_devices);
   // Twice the demand never buys less.
   const SystemPlan twice =
-      plan_purchase(flash, small_demand(10e9, 8192), {pod}, PriceAssumptions{"tco"}).front();
+      plan_purchase(flash, small_demand(10e9, 8192), {pod}, PriceAssumptions{PriceBasis::tco})
+          .front();
   EXPECT_GE(twice.units, p.units);
   EXPECT_GE(twice.peak_devices, 1.99 * p.peak_devices);
 }
@@ -289,8 +290,10 @@ TEST(PlanPurchase, PrefillAndDecodePoolsFollowTheTokenMix) {
   Demand writing = chat;
   writing.input_tokens_per_day = 0.2 * 20e9;
   writing.output_tokens_per_day = 0.8 * 20e9;
-  const SystemPlan a = plan_purchase(flash, chat, {h200}, PriceAssumptions{"tco"}).front();
-  const SystemPlan b = plan_purchase(flash, writing, {h200}, PriceAssumptions{"tco"}).front();
+  const SystemPlan a =
+      plan_purchase(flash, chat, {h200}, PriceAssumptions{PriceBasis::tco}).front();
+  const SystemPlan b =
+      plan_purchase(flash, writing, {h200}, PriceAssumptions{PriceBasis::tco}).front();
   ASSERT_TRUE(a.feasible && b.feasible);
   EXPECT_GT(b.buckets[0].decode_peak_devices, a.buckets[0].decode_peak_devices);
   EXPECT_LT(b.buckets[0].prefill_peak_devices, a.buckets[0].prefill_peak_devices);
@@ -305,7 +308,7 @@ TEST(PlanPurchase, KeepingTheNominalSizesReproducesTheNominalPlan) {
   const std::vector<SystemSpec> systems = {load_system("hgx-h200")};
   Demand d = small_demand(20e9, 8192);
   d.contexts = {{8192, 0.7}, {65536, 0.3}};
-  const PriceAssumptions prices{"tco"};
+  const PriceAssumptions prices{PriceBasis::tco};
   const std::vector<SystemPlan> nominal = plan_purchase(flash, d, systems, prices);
   ASSERT_TRUE(nominal.front().feasible) << nominal.front().reason;
   const std::vector<const SystemPlan*> sizes = {&nominal.front()};
@@ -327,8 +330,9 @@ TEST(PlanPurchase, UnreachableTargetNamesTheNearestDeployment) {
   const SystemSpec h200 = load_system("hgx-h200");
   Demand d = small_demand(1e9, 8192);
   d.slo_tpot_s = 1e-4;
-  const SystemPlan p = plan_purchase(flash, d, {h200}, PriceAssumptions{"tco"}).front();
+  const SystemPlan p = plan_purchase(flash, d, {h200}, PriceAssumptions{PriceBasis::tco}).front();
   ASSERT_FALSE(p.feasible);
+  EXPECT_EQ(p.why, Infeasible::tpot_slo);
   EXPECT_NE(p.reason.find("TPOT target 0.1 ms missed: the fastest decode is"), std::string::npos)
       << p.reason;
   EXPECT_NE(p.reason.find(" ranks, tp="), std::string::npos) << p.reason;
@@ -337,8 +341,10 @@ TEST(PlanPurchase, UnreachableTargetNamesTheNearestDeployment) {
   // A model that fits nowhere within the searched sizes says so, with the size.
   const PreparedModel pro = prepare(load_model("deepseek-v4-pro"));
   const SystemPlan none =
-      plan_purchase(pro, small_demand(1e9, 8192), {h200}, PriceAssumptions{"tco"}, {}, 4).front();
+      plan_purchase(pro, small_demand(1e9, 8192), {h200}, PriceAssumptions{PriceBasis::tco}, {}, 4)
+          .front();
   ASSERT_FALSE(none.feasible);  // 865 GB of weights on 4 x 141 GB
+  EXPECT_EQ(none.why, Infeasible::memory);
   EXPECT_NE(none.reason.find("do not fit on up to 4 ranks"), std::string::npos) << none.reason;
   EXPECT_FALSE(none.buckets[0].fits);
 }

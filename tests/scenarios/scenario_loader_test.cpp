@@ -25,10 +25,10 @@ void expect_error(const std::string& text, int line, const std::string& field,
 TEST(ScenarioLoader, ReadsAPurchaseScenario) {
   TempScenarios dir;
   const Scenario s = load_scenario(dir.write("purchase", kSmallPurchase));
-  EXPECT_EQ(s.kind, "hardware_purchase");
+  EXPECT_EQ(s.kind, ScenarioKind::hardware_purchase);
   ASSERT_EQ(s.sensitivities.size(), 3u);
-  EXPECT_EQ(s.sensitivities[0].name, "system_prices");
-  EXPECT_EQ(s.sensitivities[2].name, "efficiencies");
+  EXPECT_EQ(s.sensitivities[0].kind, SensitivityKind::system_prices);
+  EXPECT_EQ(s.sensitivities[2].kind, SensitivityKind::efficiencies);
   EXPECT_DOUBLE_EQ(s.sensitivities[2].relative, 0.15);
   EXPECT_EQ(s.sensitivities[2].source, "estimate: test range");
   EXPECT_EQ(s.demand_source, "estimate: test demand");
@@ -60,6 +60,13 @@ TEST(ScenarioLoader, ReadsAnApiScenarioAndConvertsCny) {
   ASSERT_EQ(s.workloads.size(), 2u);
   EXPECT_EQ(s.workloads[1].source, "estimate: test");
   EXPECT_DOUBLE_EQ(s.workloads[1].cache_hit_rate, 0.5);
+}
+
+TEST(ScenarioLoader, KindAndSensitivityNames) {
+  EXPECT_EQ(to_string(ScenarioKind::long_context), "long_context");
+  EXPECT_EQ(to_string(ScenarioKind::serving_simulation), "serving_simulation");
+  EXPECT_EQ(to_string(SensitivityKind::system_prices), "system_prices");
+  EXPECT_EQ(to_string(SensitivityKind::efficiencies), "efficiencies");
 }
 
 TEST(ScenarioLoader, UnknownKind) {

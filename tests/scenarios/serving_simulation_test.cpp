@@ -29,7 +29,7 @@ void expect_error(const std::string& text, int line, const std::string& field,
 TEST(ServingSimulationLoader, ReadsTheSection) {
   TempScenarios dir;
   const Scenario s = load_scenario(dir.write("serving", kSmallServing));
-  EXPECT_EQ(s.kind, "serving_simulation");
+  EXPECT_EQ(s.kind, ScenarioKind::serving_simulation);
   const ServingSimulationSpec& m = s.simulation;
   EXPECT_EQ(m.source, "estimate: test traffic");
   EXPECT_EQ(m.max_batch, 64);

@@ -327,14 +327,25 @@ TEST(Serving, PrefillAndCacheHits) {
   EXPECT_GT(cold.mfu, 0.2);             // a long prefill is compute-bound
 }
 
+// The names tables of the choices a file or flag gives read both ways.
+TEST(Serving, ChoiceNamesRoundTrip) {
+  for (WeightsOverride w :
+       {WeightsOverride::fp8, WeightsOverride::int8, WeightsOverride::fp4, WeightsOverride::bf16})
+    EXPECT_EQ(parse_weights_override(to_string(w)), w);
+  EXPECT_EQ(to_string(WeightsOverride::bf16), "bf16");
+  for (PriceBasis b : {PriceBasis::rental, PriceBasis::tco})
+    EXPECT_EQ(parse_price_basis(to_string(b)), b);
+  EXPECT_EQ(to_string(PriceBasis::tco), "tco");
+  EXPECT_EQ(parse_price_basis("TCO"), std::nullopt);
+}
+
 TEST(Serving, BadRequestsThrow) {
   Fixture f;
   ServingConfig c = full_ep(8);
   c.mtp_acceptance = 1.5;
   EXPECT_THROW(predict(f.flash, f.h200, 1, c, decode(4096)), InputError);
-  c = full_ep(8);
-  c.weights = "fp6";
-  EXPECT_THROW(predict(f.flash, f.h200, 1, c, decode(4096)), InputError);
+  EXPECT_EQ(parse_weights_override("fp6"), std::nullopt);
+  EXPECT_EQ(parse_weights_override("int8"), WeightsOverride::int8);
   EXPECT_THROW(predict(f.flash, f.h200, 1, full_ep(8), decode(0)), InputError);
   EXPECT_THROW(parse_layout("tp=2,dp"), InputError);
   EXPECT_THROW(parse_layout("tp=0"), InputError);

@@ -1,3 +1,5 @@
+// The system file reader: strict YAML into a SystemSpec, checked by expanding it at its default
+// node count; catalogue listing and the accelerator-or-system lookup.
 #include "hardware/system.h"
 
 #include <algorithm>
@@ -17,11 +19,9 @@ using hardware_yaml::read_provenance;
 using hardware_yaml::read_range;
 
 constexpr int kMaxCount = 1 << 16;
-// Size limits of one system, about 3x the largest shipped one (GB200 NVL72 at its 256-rack
-// maximum: 18,432 ranks, 350,208 links): the netlist, graph and collectives scale with them, and a
-// typo like `devices: 65536` on a full mesh would otherwise ask for two billion links.
+// Ranks in one system, about 3x the largest shipped one (GB200 NVL72 at its 256-rack maximum:
+// 18,432 ranks); the link count is bounded at expansion (system_expand.cpp).
 constexpr std::int64_t kMaxDevices = 1 << 16;
-constexpr std::int64_t kMaxLinks = 1 << 20;
 constexpr double kMaxGbPerS = 1e7;
 constexpr double kMaxLatencyS = 1e-2;
 constexpr double kSumTolerance = 0.01;  // link sums must match the accelerator within 1 %
@@ -37,25 +37,6 @@ std::string text_of(double v) {
   char buf[32];
   std::snprintf(buf, sizeof buf, "%g", v);
   return buf;
-}
-
-bool parse_pattern(std::string_view text, LinkPattern& out) {
-  for (LinkPattern p :
-       {LinkPattern::complete, LinkPattern::ring, LinkPattern::pairs, LinkPattern::planes})
-    if (to_string(p) == text) {
-      out = p;
-      return true;
-    }
-  return false;
-}
-
-bool parse_tier(std::string_view text, LinkTier& out) {
-  for (LinkTier t : {LinkTier::scale_up, LinkTier::scale_out, LinkTier::die_to_die})
-    if (to_string(t) == text) {
-      out = t;
-      return true;
-    }
-  return false;
 }
 
 std::vector<SwitchGroup> read_switches(MapReader& m, const std::vector<std::string>& taken) {
@@ -121,7 +102,9 @@ LinkGroup read_link(MapReader& l, const Groups& groups, bool fabric) {
     for (const auto& n : groups.names) msg += " " + n;
     l.fail("between", msg);
   }
-  if (!parse_pattern(l.string("pattern"), g.pattern))
+  if (const auto pattern = parse_link_pattern(l.string("pattern")))
+    g.pattern = *pattern;
+  else
     l.fail("pattern", "expected complete, ring, pairs or planes");
   l.allow("planes");
   if (g.pattern == LinkPattern::planes) {
@@ -132,8 +115,12 @@ LinkGroup read_link(MapReader& l, const Groups& groups, bool fabric) {
   g.gb_per_s = read_positive(l, "gb_per_s", kMaxGbPerS);
   g.latency_s = l.number("latency_s", 0, kMaxLatencyS);
   l.allow("tier");
-  if (l.has("tier") && !parse_tier(l.string("tier"), g.tier))
-    l.fail("tier", "expected scale_up or die_to_die");
+  if (l.has("tier")) {
+    if (const auto tier = parse_link_tier(l.string("tier")))
+      g.tier = *tier;
+    else
+      l.fail("tier", "expected scale_up or die_to_die");
+  }
   if (g.tier == LinkTier::scale_out)
     l.fail("tier", "scale-out links are described by the scale_out section, not as link groups");
   l.finish();
@@ -329,182 +316,7 @@ SystemSpec read_system(const config::Document& doc, const std::filesystem::path&
   return s;
 }
 
-/// Vertex lists of every group, by node (node-level) or once (fabric-level).
-struct Placed {
-  std::vector<std::map<std::string, std::vector<int>>> node;  // [node][group]
-  std::map<std::string, std::vector<int>> fabric;
-};
-
-void connect(Netlist& net, const LinkGroup& g, const std::vector<int>& a, const std::vector<int>& b,
-             double usable) {
-  auto add = [&](int u, int v) {
-    net.links.push_back({u, v, g.gb_per_s, usable, g.latency_s, g.tier, g.name});
-  };
-  const int na = static_cast<int>(a.size());
-  const int nb = static_cast<int>(b.size());
-  const bool same = g.from == g.to;
-  switch (g.pattern) {
-    case LinkPattern::complete:
-      for (int i = 0; i < na; ++i)
-        for (int j = same ? i + 1 : 0; j < nb; ++j) add(a[i], b[j]);
-      break;
-    case LinkPattern::ring:
-      for (int i = 0; i < na; ++i) add(a[i], a[(i + 1) % na]);
-      break;
-    case LinkPattern::pairs:
-      for (int i = 0; i + 1 < na; i += 2) add(a[i], a[i + 1]);
-      break;
-    case LinkPattern::planes: {
-      const int pa = na / g.planes;
-      const int pb = nb / g.planes;
-      for (int p = 0; p < g.planes; ++p)
-        for (int i = 0; i < pa; ++i)
-          for (int j = 0; j < pb; ++j) add(a[p * pa + i], b[p * pb + j]);
-      break;
-    }
-  }
-}
-
-/// Links that `g` adds between groups of na and nb members (checked by read_link to fit).
-std::int64_t links_of(const LinkGroup& g, std::int64_t na, std::int64_t nb) {
-  switch (g.pattern) {
-    case LinkPattern::complete:
-      return g.from == g.to ? na * (na - 1) / 2 : na * nb;
-    case LinkPattern::ring:
-      return na;
-    case LinkPattern::pairs:
-      return na / 2;
-    case LinkPattern::planes:
-      return na * nb / g.planes;
-  }
-  return 0;
-}
-
-/// Refuses an expansion bigger than kMaxLinks before allocating it. A connected graph has at most
-/// links + 1 vertices, so the vertex count is checked against the same bound.
-void check_size(const SystemSpec& s, int nodes) {
-  std::map<std::string, std::int64_t> size{{"device", s.devices_per_node}};
-  std::map<std::string, bool> fabric;
-  std::int64_t vertices = std::int64_t{nodes} * s.devices_per_node;
-  for (const SwitchGroup& g : s.node_switches) {
-    size[g.name] = g.count;
-    vertices += std::int64_t{nodes} * g.count;
-  }
-  for (const SwitchGroup& g : s.fabric_switches) {
-    size[g.name] = g.count;
-    fabric[g.name] = true;
-    vertices += g.count;
-  }
-  std::int64_t links = s.scale_out ? std::int64_t{nodes} * s.devices_per_node : 0;
-  for (const LinkGroup& g : s.node_links) links += nodes * links_of(g, size[g.from], size[g.to]);
-  for (const LinkGroup& g : s.fabric_links)
-    links += (fabric[g.from] && fabric[g.to] ? 1 : nodes) * links_of(g, size[g.from], size[g.to]);
-  if (links > kMaxLinks || vertices > kMaxLinks + 1)
-    throw InputError(cat({s.links_where, ": field 'node.links': system '", s.name, "' at ",
-                          std::to_string(nodes), " nodes has ", std::to_string(vertices),
-                          " vertices and ", std::to_string(links), " links; v4sim models at most ",
-                          std::to_string(kMaxLinks), " links"}));
-}
-
 }  // namespace
-
-std::string_view to_string(LinkPattern p) {
-  switch (p) {
-    case LinkPattern::complete:
-      return "complete";
-    case LinkPattern::ring:
-      return "ring";
-    case LinkPattern::pairs:
-      return "pairs";
-    case LinkPattern::planes:
-      return "planes";
-  }
-  return "?";
-}
-
-Netlist expand(const SystemSpec& s, int nodes) {
-  if (nodes < s.min_nodes || nodes > s.max_nodes)
-    throw InputError(cat({s.nodes_where, ": system '", s.name, "' takes ",
-                          std::to_string(s.min_nodes), " to ", std::to_string(s.max_nodes),
-                          " nodes (field 'nodes'); asked for ", std::to_string(nodes)}));
-  check_size(s, nodes);
-  Netlist net;
-  net.name = s.name;
-  net.nodes = nodes;
-  Placed placed;
-  placed.node.resize(nodes);
-  for (int k = 0; k < nodes; ++k)
-    for (int d = 0; d < s.devices_per_node; ++d)
-      placed.node[k]["device"].push_back(
-          net.add_device(cat({"n", std::to_string(k), ".d", std::to_string(d)}), k));
-  for (int k = 0; k < nodes; ++k)
-    for (const SwitchGroup& g : s.node_switches)
-      for (int i = 0; i < g.count; ++i)
-        placed.node[k][g.name].push_back(net.add_switch(
-            cat({"n", std::to_string(k), ".", g.name, ".", std::to_string(i)}), g.name, k));
-  for (const SwitchGroup& g : s.fabric_switches)
-    for (int i = 0; i < g.count; ++i)
-      placed.fabric[g.name].push_back(
-          net.add_switch(cat({g.name, ".", std::to_string(i)}), g.name, -1));
-
-  const Accelerator& acc = s.accelerator;
-  auto usable = [&](LinkTier t) {
-    // Die-to-die links have no measurement (hardware.md §8) and are not derated.
-    return t == LinkTier::scale_up    ? acc.scale_up_usable_fraction
-           : t == LinkTier::scale_out ? acc.scale_out_usable_fraction
-                                      : 1.0;
-  };
-  for (int k = 0; k < nodes; ++k)
-    for (const LinkGroup& g : s.node_links)
-      connect(net, g, placed.node[k][g.from], placed.node[k][g.to], usable(g.tier));
-  for (const LinkGroup& g : s.fabric_links) {
-    const bool from_fabric = placed.fabric.count(g.from) > 0;
-    const bool to_fabric = placed.fabric.count(g.to) > 0;
-    if (from_fabric && to_fabric) {
-      connect(net, g, placed.fabric[g.from], placed.fabric[g.to], usable(g.tier));
-      continue;
-    }
-    for (int k = 0; k < nodes; ++k)
-      connect(net, g, from_fabric ? placed.fabric[g.from] : placed.node[k][g.from],
-              to_fabric ? placed.fabric[g.to] : placed.node[k][g.to], usable(g.tier));
-  }
-  if (s.scale_out) {
-    const int sw = net.add_switch("scale_out", "scale_out", -1);
-    for (int r = 0; r < net.num_devices; ++r)
-      net.links.push_back({r, sw, s.scale_out->gb_per_s, acc.scale_out_usable_fraction,
-                           s.scale_out->latency_s, LinkTier::scale_out, "scale_out"});
-  }
-  if (const std::string why = disconnected_reason(net); !why.empty())
-    throw InputError(cat({s.links_where, ": field 'node.links': ", why, " (system '", s.name,
-                          "' at ", std::to_string(nodes), " nodes)"}));
-  return net;
-}
-
-SystemTotals system_totals(const SystemSpec& s, int nodes) {
-  SystemTotals t;
-  t.nodes = nodes;
-  t.devices = nodes * s.devices_per_node;
-  t.packages = t.devices / s.accelerator.dies_per_package;
-  auto scaled = [](const Range& r, double k) {
-    return Range{r.nominal * k, r.low * k, r.high * k};
-  };
-  auto sum = [](const Range& a, const Range& b) {
-    return Range{a.nominal + b.nominal, a.low + b.low, a.high + b.high};
-  };
-  t.power_w = scaled(s.per_node.power_w, nodes);
-  t.price_usd = scaled(s.per_node.price_usd, nodes);
-  t.floor_m2 = scaled(s.per_node.floor_m2, nodes);
-  if (s.scale_out) {
-    t.power_w = sum(t.power_w, scaled(s.scale_out->power_w_per_device, t.devices));
-    t.price_usd = sum(t.price_usd, scaled(s.scale_out->price_usd_per_device, t.devices));
-  }
-  const Accelerator& a = s.accelerator;
-  t.hbm_capacity_gb = a.hbm_capacity_gb.nominal * t.devices;
-  t.hbm_bandwidth_tb_per_s = a.hbm_bandwidth_tb_per_s.nominal * t.devices;
-  for (ComputePath p : kAllComputePaths)
-    t.peak_pflops[static_cast<int>(p)] = a.peak_flops_per_s(p) * t.devices / 1e15;
-  return t;
-}
 
 std::filesystem::path default_systems_dir() {
   return data::data_root() / "hardware" / "systems";
