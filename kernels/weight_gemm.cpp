@@ -26,17 +26,19 @@ constexpr int rows_tile(int v) {
   return v == 1 ? 16 : v == 2 ? 12 : v == 3 ? 8 : v == 4 ? 6 : 4;
 }
 
-// Rows [n0, n0 + R) of w against the panel xt [in][16 V]: t[i][m] = sum_k w[n0 + i][k] xt[k][m].
-// One fused multiply-add per (row, vector, k) in k order. Several row streams at once defeat the
-// hardware prefetcher (kernels/fp8_linear.cpp measured the same), so each row is fetched ahead.
+// Rows [n0, n0 + R) of w against the panel xt [in][16 V]: t[i][m] (+)= sum_k w[n0 + i][k]
+// xt[k][m], continuing the sums in t when `resume` (the next block of k). One fused multiply-add
+// per (row, vector, k) in k order. Several row streams at once defeat the hardware prefetcher
+// (kernels/fp8_linear.cpp measured the same), so each row is fetched ahead.
 template <int V, int R>
 V4SIM_TARGET_AVX512 void tile(const float* xt, std::int64_t in, const float* w, std::int64_t ldw,
-                              float* t) {
+                              float* t, bool resume) {
   __m512 acc[R][V];
   const float* row[R];
   for (int i = 0; i < R; ++i) {
     row[i] = w + i * ldw;
-    for (int j = 0; j < V; ++j) acc[i][j] = _mm512_setzero_ps();
+    for (int j = 0; j < V; ++j)
+      acc[i][j] = resume ? _mm512_load_ps(t + (i * V + j) * kLanes) : _mm512_setzero_ps();
   }
   std::int64_t k = 0;
   for (; k + kLanes <= in; k += kLanes) {
@@ -63,7 +65,7 @@ V4SIM_TARGET_AVX512 void tile(const float* xt, std::int64_t in, const float* w, 
     }
   }
   for (int i = 0; i < R; ++i)
-    for (int j = 0; j < V; ++j) _mm512_storeu_ps(t + (i * V + j) * kLanes, acc[i][j]);
+    for (int j = 0; j < V; ++j) _mm512_store_ps(t + (i * V + j) * kLanes, acc[i][j]);
 }
 
 // Tokens [m0, m0 + m) (m <= 16 V) against every weight row, into y.
@@ -78,20 +80,32 @@ V4SIM_TARGET_AVX512 void chunk(const Eigen::Ref<const RowMatrixXf>& x, std::int6
       buf.data() + (kLanes - reinterpret_cast<std::uintptr_t>(buf.data()) % 64 / 4) % kLanes;
   for (std::int64_t r = 0; r < m; ++r)
     for (std::int64_t k = 0; k < in; ++k) xt[k * width + r] = x(m0 + r, k);
-  constexpr int kRowsTile = rows_tile(V);
-  alignas(64) float t[kRowsTile * kLanes * V];
-  const auto put = [&](std::int64_t n0, std::int64_t rows) {
+  // Wide chunks (5-6 vectors) have narrow tiles (4 rows), which read the panel from L2 for every
+  // 64 multiply-adds per k, more than L2 sustained on the Xeon VM: they run blocks of kTiles
+  // tiles x 64 columns of k, the panel's block (24-48 KB) staying in L1 across the block's
+  // tiles. Narrower chunks ran faster unblocked (each tile over all of k). Either way each sum
+  // runs over k in order, so both give the same bits.
+  constexpr int kRows = rows_tile(V), kTiles = 8;
+  const std::int64_t kc = V >= 5 ? 64 : in;
+  alignas(64) float t[kTiles * kRows * kLanes * V];
+  const auto put = [&](std::int64_t n0, std::int64_t rows, const float* from) {
     for (std::int64_t i = 0; i < rows; ++i)
-      for (std::int64_t r = 0; r < m; ++r) y(m0 + r, n0 + i) = t[i * width + r];
+      for (std::int64_t r = 0; r < m; ++r) y(m0 + r, n0 + i) = from[i * width + r];
   };
+  const std::int64_t ldw = w.outerStride();
   std::int64_t n = 0;
-  for (; n + kRowsTile <= out; n += kRowsTile) {
-    tile<V, kRowsTile>(xt, in, w.data() + n * w.outerStride(), w.outerStride(), t);
-    put(n, kRowsTile);
+  while (n + kRows <= out) {
+    const std::int64_t tiles = std::min<std::int64_t>(kTiles, (out - n) / kRows);
+    for (std::int64_t k0 = 0; k0 < in; k0 += kc)
+      for (std::int64_t b = 0; b < tiles; ++b)
+        tile<V, kRows>(xt + k0 * width, std::min(kc, in - k0),
+                       w.data() + (n + b * kRows) * ldw + k0, ldw, t + b * kRows * width, k0 > 0);
+    for (std::int64_t b = 0; b < tiles; ++b) put(n + b * kRows, kRows, t + b * kRows * width);
+    n += tiles * kRows;
   }
   for (; n < out; ++n) {
-    tile<V, 1>(xt, in, w.data() + n * w.outerStride(), w.outerStride(), t);
-    put(n, 1);
+    tile<V, 1>(xt, in, w.data() + n * ldw, ldw, t, false);
+    put(n, 1, t);
   }
 }
 
