@@ -75,11 +75,16 @@ V4SIM_TARGET_AVX512 void chunk(const Eigen::Ref<const RowMatrixXf>& x, std::int6
                                std::vector<float>& buf, RowMatrixXf& y) {
   const std::int64_t in = x.cols(), out = w.rows(), width = kLanes * V;
   // The panel starts on a cache line, so no vector load of it straddles two.
-  buf.assign(static_cast<std::size_t>(in * width + kLanes), 0.0f);  // missing tokens stay 0
+  buf.resize(static_cast<std::size_t>(in * width + kLanes));
   float* xt =
       buf.data() + (kLanes - reinterpret_cast<std::uintptr_t>(buf.data()) % 64 / 4) % kLanes;
-  for (std::int64_t r = 0; r < m; ++r)
-    for (std::int64_t k = 0; k < in; ++k) xt[k * width + r] = x(m0 + r, k);
+  // k outer: the panel is written in order and the m rows' current lines of x stay in L1 (row
+  // outer took 0.34 ms of a 6 ms 48 x 4096 x 2048 product, k outer 0.21 ms).
+  for (std::int64_t k = 0; k < in; ++k) {
+    float* to = xt + k * width;
+    for (std::int64_t r = 0; r < m; ++r) to[r] = x(m0 + r, k);
+    for (std::int64_t r = m; r < width; ++r) to[r] = 0.0f;  // missing tokens add 0
+  }
   // Wide chunks (5-6 vectors) have narrow tiles (4 rows), which read the panel from L2 for every
   // 64 multiply-adds per k, more than L2 sustained on the Xeon VM: they run blocks of kTiles
   // tiles x 64 columns of k, the panel's block (24-48 KB) staying in L1 across the block's
