@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels/host_isa.h"
+#include "kernels/precondition.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -151,6 +152,7 @@ void gemm_avx512(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const 
 
 void gemm_weight_t(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const RowMatrixXf>& w,
                    RowMatrixXf& y) {
+  V4SIM_REQUIRE("gemm_weight_t", x.cols() == w.cols(), "x and w must have the same width (in)");
   y.resize(x.rows(), w.rows());
 #ifdef V4SIM_WEIGHT_GEMM_ISA
   if (x.rows() >= 2 && use_avx512()) return gemm_avx512(x, w, y);

@@ -22,7 +22,8 @@
 
 namespace v4sim {
 
-/// y [rows, out] = x [rows, in] * w^T, w [out, in]; y is resized.
+/// y [rows, out] = x [rows, in] * w^T, w [out, in]; y is resized. Throws std::invalid_argument
+/// when the widths differ.
 void gemm_weight_t(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const RowMatrixXf>& w,
                    RowMatrixXf& y);
 

@@ -10,10 +10,11 @@
 
 #include <cmath>
 #include <cstdint>
+#include <stdexcept>
 
 #include "kernels/host_isa.h"
 #include "kernels/weight_gemm.h"
-#include "tests/kernels/reference/attention_test_util.h"
+#include "tests/support/random.h"
 
 namespace v4sim {
 namespace {
@@ -35,7 +36,7 @@ double worst_over_bound(const RowMatrixXf& x, const RowMatrixXf& w, const RowMat
 }
 
 TEST(GemmWeightT, BothPathsWithinTheSummationBound) {
-  reference::SeededRng rng("gemm_weight_t", 15);
+  test_support::SeededRng rng("gemm_weight_t", 15);
   struct Shape {
     std::int64_t rows, in, out;
   };
@@ -61,13 +62,19 @@ TEST(GemmWeightT, BothPathsWithinTheSummationBound) {
 
 TEST(GemmWeightT, ReadsBlocksWithAnOuterStride) {
   // Rows of a wider matrix (the expert groups and slices callers pass): same result as a copy.
-  reference::SeededRng rng("gemm_weight_t blocks", 16);
+  test_support::SeededRng rng("gemm_weight_t blocks", 16);
   const RowMatrixXf big_x = rng.normal(40, 90), big_w = rng.normal(30, 90);
   RowMatrixXf from_block, from_copy;
   gemm_weight_t(big_x.middleCols(5, 70), big_w.middleCols(5, 70), from_block);
   const RowMatrixXf x = big_x.middleCols(5, 70), w = big_w.middleCols(5, 70);
   gemm_weight_t(x, w, from_copy);
   EXPECT_EQ(from_block, from_copy);
+}
+
+TEST(GemmWeightT, RejectsMismatchedWidths) {
+  RowMatrixXf y;
+  EXPECT_THROW(gemm_weight_t(RowMatrixXf::Zero(4, 8), RowMatrixXf::Zero(3, 9), y),
+               std::invalid_argument);
 }
 
 }  // namespace
