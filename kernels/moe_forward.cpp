@@ -11,6 +11,7 @@
 #include "kernels/parallel_for.h"
 #include "kernels/precondition.h"
 #include "kernels/storage.h"
+#include "kernels/weight_gemm.h"
 
 namespace v4sim {
 namespace {
@@ -41,9 +42,9 @@ void swiglu_group(const ExpertWeights& w, const Eigen::Ref<const RowMatrixXf>& x
                   std::span<const float> row_weight, float limit, RowMatrixXf& y,
                   WeightFormat format, Precision p, Cost* counted) {
   const Eigen::Index n = xg.rows(), d = xg.cols(), inter = w.w1.rows();
-  RowMatrixXf g(n, inter), u(n, inter);
-  g.noalias() = xg * w.w1.transpose();
-  u.noalias() = xg * w.w3.transpose();
+  RowMatrixXf g, u;
+  gemm_weight_t(xg, w.w1, g);
+  gemm_weight_t(xg, w.w3, u);
   for (Eigen::Index r = 0; r < n; ++r) {
     const float gamma = row_weight.empty() ? 1.0f : row_weight[r];
     for (Eigen::Index i = 0; i < inter; ++i) {
@@ -52,8 +53,7 @@ void swiglu_group(const ExpertWeights& w, const Eigen::Ref<const RowMatrixXf>& x
       g(r, i) = gamma * (gv / (1.0f + std::exp(-gv))) * uv;  // γ applied before W2
     }
   }
-  y.resize(n, d);
-  y.noalias() = g * w.w2.transpose();
+  gemm_weight_t(g, w.w2, y);
   count_gemm(counted, n, d, inter, format, p);  // W1
   count_gemm(counted, n, d, inter, format, p);  // W3
   count_gemm(counted, n, inter, d, format, p);  // W2
