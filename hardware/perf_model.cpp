@@ -228,6 +228,7 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   e.device = table_device.name;
   e.table = p.table->name;
   e.source = own_device ? TimeSource::measured : TimeSource::transferred;
+  e.includes_launch_gap = p.table->includes_launch_gap;
   const double x = axis_value(p, c);
   if (!(x > 0)) {
     e.time_s = is_communication(c.kernel) ? g.floor_s : device_floor_s;

@@ -83,6 +83,9 @@ struct PerfEstimate {
   std::string table;          // its file stem
   bool extrapolated = false;  // the op lies outside the table's measured range on its axis
   double efficiency = 0;      // compute classes: ideal time over time, before the floor
+  /// The table's rows include the gap between consecutive kernels (`timing: graph_replay`), so
+  /// the caller adds no launch overhead of its own.
+  bool includes_launch_gap = false;
 };
 
 /// The measured tables a run may draw on: the target device's own and those of the other measured

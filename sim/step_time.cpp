@@ -276,7 +276,10 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
     PerfEstimate e;
     if (s.perf && op.kernel.has_class)
       e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
-    const double time_s = e.found ? e.time_s + s.device.launch_overhead_s : t.total_s;
+    // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
+    // has it inside its rows.
+    const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
+    const double time_s = e.found ? e.time_s + gap_s : t.total_s;
     const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
     add_time(main_layer ? main : rest, op.component, time_s * repeats);
     (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
