@@ -261,6 +261,31 @@ TEST(PerfTables, GraphReplayTablesCarryTheirLaunchGap) {
   }
 }
 
+// H100 holds DeepEP tables of one node (aiconfigurator, EP8) and of several (DeepEP PR #521,
+// EP16-64): a call takes the table whose group is nearest its own, so an EP72 decode is measured on
+// H100 itself rather than transferred from H800.
+TEST(PerfTables, ACollectiveTakesTheTableOfItsGroupSize) {
+  const PerfModel model(load_accelerator("h100"));
+  KernelCall c;
+  c.kernel = KernelClass::dispatch;
+  c.low_latency = true;
+  c.hidden = 7168;
+  c.topk = 8;
+  c.payload_bytes_per_token = 7168 * 8;
+  c.tokens_per_rank = 128;
+  c.ep = 8;
+  const PerfEstimate one_node = model.estimate(c);
+  EXPECT_EQ(one_node.table, "dispatch-fp8-low-latency");
+  EXPECT_NEAR(one_node.time_s, 36.721e-6, 1e-12);  // aiconfigurator's H100 EP8 row
+  c.ep = 64;
+  const PerfEstimate nodes = model.estimate(c);
+  EXPECT_EQ(nodes.source, TimeSource::measured);
+  EXPECT_EQ(nodes.table, "dispatch-fp8-low-latency-multinode");
+  EXPECT_NEAR(nodes.time_s, 225.1e-6, 1e-12);  // the PR's EP64 row
+  c.ep = 72;                                   // nearest measured group: EP64
+  EXPECT_NEAR(model.estimate(c).time_s, 225.1e-6, 1e-12);
+}
+
 class BadTable : public ::testing::Test {
  protected:
   fs::path dir = fs::temp_directory_path() / ("v4sim-perf-" + std::to_string(::getpid()));
