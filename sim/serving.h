@@ -20,7 +20,8 @@
 //    a table timed as a CUDA-graph replay of back-to-back calls has that gap inside its rows.
 //  * The element-wise kernels between them (residual-add RMSNorms, latent norms, router top-k;
 //    sim/elementwise.h) are ops on every token of the group, timed on their HBM bytes and never
-//    below the device's smallest measured kernel.
+//    below the device's smallest measured kernel; so is the activation pass between each FFN's
+//    two products (sim/ffn_activation.h), over the rank's token-expert pairs for routed experts.
 //  * MoE dispatch/combine come from measured DeepEP-style tables (low-latency mode in decode,
 //    normal mode in prefill) where they exist, else from the topology graph; TP all-reduces from
 //    measured all-reduce tables (their small-message latency floors), else the graph.

@@ -9,6 +9,7 @@
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
 #include "sim/elementwise.h"
+#include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
 #include "sim/serving_internal.h"
 
@@ -292,7 +293,13 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
-    for (const ElementwiseKernel& k : elementwise_kernels(s.spec, spec, group_tokens)) {
+    std::vector<ElementwiseKernel> kernels = elementwise_kernels(s.spec, spec, group_tokens);
+    // The activation between each FFN's two products (sim/ffn_activation.h): the routed experts'
+    // over the rank's token-expert pairs.
+    for (ElementwiseKernel& k : ffn_activation_kernels(
+             s.spec, spec, group_tokens, std::llround(pairs_on_rank(s, stage_tokens)), s.layout.tp))
+      kernels.push_back(std::move(k));
+    for (const ElementwiseKernel& k : kernels) {
       const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
       add_time(main, k.component, time_s * repeats);
       main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
