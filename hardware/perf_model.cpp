@@ -229,6 +229,7 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   e.table = p.table->name;
   e.table_precision = p.table->precision;
   e.source = own_device ? TimeSource::measured : TimeSource::transferred;
+  e.includes_launch_gap = p.table->includes_launch_gap;
   const double x = axis_value(p, c);
   if (!(x > 0)) {
     e.time_s = is_communication(c.kernel) ? g.floor_s : device_floor_s;
@@ -599,16 +600,29 @@ struct PerfModel::Impl {
     return out;
   }
 
-  /// The fitting table of `s` measured nearest the call's fixed shape, or -1.
+  const Prepared& prepared(Source& s, std::size_t index) {
+    auto& slot = s.prepared[index];
+    if (!slot) slot = std::make_unique<Prepared>(prepare_table(*s.tables[index], s.device));
+    return *slot;
+  }
+
+  /// The fitting table of `s` measured nearest the call's fixed shape, or -1. Of collective tables
+  /// of the same shape, the one whose nearest group (ep, ranks) is nearest the call's: a device
+  /// may hold a single-node table (EP8) and a multi-node one (EP16-64) of one kernel.
   int find(Source& s, const KernelCall& c, bool same_precision) {
     load_class(s, c.kernel);
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
+    double best_group = std::numeric_limits<double>::infinity();
     for (std::size_t i = 0; i < s.tables.size(); ++i) {
       if (!table_fits(*s.tables[i], c, same_precision)) continue;
       const double d = fixed_distance(*s.tables[i], c);
-      if (d < best_d) {
+      if (d > best_d + 1e-9) continue;
+      double group = 0;
+      if (is_communication(c.kernel)) nearest_group(prepared(s, i), c, &group);
+      if (d < best_d - 1e-9 || group < best_group - 1e-9) {
         best_d = d;
+        best_group = group;
         best = static_cast<int>(i);
       }
     }
@@ -628,10 +642,9 @@ struct PerfModel::Impl {
   std::optional<Found> evaluate(Source& s, int index, const KernelCall& c, bool own_device) {
     const PerfTable& table = *s.tables[static_cast<std::size_t>(index)];
     const double floor_s = floor_of(s, table);  // may load the GEMM tables: before taking a slot
-    auto& slot = s.prepared[static_cast<std::size_t>(index)];
-    if (!slot) slot = std::make_unique<Prepared>(prepare_table(table, s.device));
+    const Prepared& p = prepared(s, static_cast<std::size_t>(index));
     // Efficiency = ideal / time: evaluate with the target's ideal time and invert.
-    PerfEstimate e = evaluate_prepared(*slot, s.device, target, c, own_device, floor_s);
+    PerfEstimate e = evaluate_prepared(p, s.device, target, c, own_device, floor_s);
     if (!e.found) return std::nullopt;
     Found f;
     f.estimate = e;

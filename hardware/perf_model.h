@@ -86,6 +86,9 @@ struct PerfEstimate {
   double efficiency = 0;      // compute classes: ideal time over time, before the floor
   /// The table's precision word: a call's own precision is searched first, then any other.
   Precision table_precision = Precision::bf16;
+  /// The table's rows include the gap between consecutive kernels (`timing: graph_replay`), so
+  /// the caller adds no launch overhead of its own.
+  bool includes_launch_gap = false;
 };
 
 /// Every field of a call a table lookup depends on besides its cost, which only scales the result

@@ -211,6 +211,15 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
   if (t.source.empty()) m.fail("source", "must not be empty");
   t.conditions = m.string("conditions");
   if (t.conditions.empty()) m.fail("conditions", "must not be empty");
+  m.allow("timing");
+  if (m.has("timing")) {
+    const std::string timing = m.string("timing");
+    if (timing != "graph_replay" && timing != "kernel_only")
+      m.fail("timing", "'" + timing +
+                           "': expected graph_replay (CUDA-graph replay of back-to-back calls, "
+                           "launch gap included) or kernel_only (kernel durations)");
+    t.includes_launch_gap = timing == "graph_replay";
+  }
   m.allow("fixed");
   if (m.has("fixed")) {
     const YAML::Node f = m.node("fixed");

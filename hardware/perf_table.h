@@ -52,6 +52,11 @@ struct PerfTable {
   Precision precision = Precision::bf16;
   std::string source;
   std::string conditions;
+  /// `timing: graph_replay`: each row is a CUDA-graph replay of back-to-back calls timed with
+  /// events around the loop (aiconfigurator's collectors), so the gap between one kernel and the
+  /// next is inside the row. Default `kernel_only` (profiler kernel durations, e.g. DeepGEMM's
+  /// bench_kineto): the caller adds the device's launch gap.
+  bool includes_launch_gap = false;
   std::map<std::string, double> fixed;             // numeric shape parameters
   std::map<std::string, std::string> fixed_words;  // layout, mode, kv_dtype, ...
   std::vector<std::string> columns;                // the CSV header: keys..., latency_us

@@ -15,11 +15,13 @@
 //    stage.
 //  * Op times come from the accelerator's measured kernel tables where they cover the op's class,
 //    else from the nearest measured sibling's table (transferred), else the roofline
-//    (hardware/perf_model.h); each op, and the step's time shares, say which. Every op also pays
-//    the accelerator's launch_overhead_s (the gap between kernels).
+//    (hardware/perf_model.h); each op, and the step's time shares, say which. An op timed from a
+//    kernel-only table also pays the accelerator's launch_overhead_s (the gap between kernels);
+//    a table timed as a CUDA-graph replay of back-to-back calls has that gap inside its rows.
 //  * The element-wise kernels between them (residual-add RMSNorms, latent norms, router top-k;
 //    sim/elementwise.h) are ops on every token of the group, timed on their HBM bytes and never
-//    below the device's smallest measured kernel.
+//    below the device's smallest measured kernel; so is the activation pass between each FFN's
+//    two products (sim/ffn_activation.h), over the rank's token-expert pairs for routed experts.
 //  * MoE dispatch/combine come from measured DeepEP-style tables (low-latency mode in decode,
 //    normal mode in prefill) where they exist, else from the topology graph; TP all-reduces from
 //    measured all-reduce tables (their small-message latency floors), else the graph.

@@ -9,6 +9,7 @@
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
 #include "sim/elementwise.h"
+#include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
 #include "sim/serving_internal.h"
 
@@ -276,7 +277,10 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
     PerfEstimate e;
     if (s.perf && op.kernel.has_class)
       e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
-    const double time_s = e.found ? e.time_s + s.device.launch_overhead_s : t.total_s;
+    // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
+    // has it inside its rows.
+    const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
+    const double time_s = e.found ? e.time_s + gap_s : t.total_s;
     const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
     add_time(main_layer ? main : rest, op.component, time_s * repeats);
     (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
@@ -289,7 +293,13 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
-    for (const ElementwiseKernel& k : elementwise_kernels(s.spec, spec, group_tokens)) {
+    std::vector<ElementwiseKernel> kernels = elementwise_kernels(s.spec, spec, group_tokens);
+    // The activation between each FFN's two products (sim/ffn_activation.h): the routed experts'
+    // over the rank's token-expert pairs.
+    for (ElementwiseKernel& k : ffn_activation_kernels(
+             s.spec, spec, group_tokens, std::llround(pairs_on_rank(s, stage_tokens)), s.layout.tp))
+      kernels.push_back(std::move(k));
+    for (const ElementwiseKernel& k : kernels) {
       const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
       add_time(main, k.component, time_s * repeats);
       main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);

@@ -15,6 +15,7 @@
 #include "hardware/accelerator.h"
 #include "hardware/perf_model.h"
 #include "hardware/perf_table.h"
+#include "kernels/linear.h"
 #include "models/config/input_error.h"
 
 namespace v4sim {
@@ -236,6 +237,55 @@ TEST(PerfTables, AllReduceFallsBackToTheOtherImplementation) {
   EXPECT_EQ(e.table, "all-reduce-fp16");
 }
 
+// aiconfigurator's rows are CUDA-graph replays of back-to-back calls timed around the loop, so the
+// gap to the next kernel is inside them; DeepGEMM's H800 rows are profiler kernel durations.
+TEST(PerfTables, GraphReplayTablesCarryTheirLaunchGap) {
+  KernelCall c;
+  c.kernel = KernelClass::gemm;
+  c.precision = Precision::fp8;
+  c.m = 64;
+  c.n = 7168;
+  c.k = 2048;
+  c.cost = cost(LinearShape{64, 2048, 7168, 1, WeightFormat::fp8_block128_ue8m0, Precision::fp8});
+  const PerfEstimate h100 = PerfModel(load_accelerator("h100")).estimate(c);
+  EXPECT_EQ(h100.table, "gemm-fp8");
+  EXPECT_TRUE(h100.includes_launch_gap);
+  const PerfEstimate h800 = PerfModel(load_accelerator("h800")).estimate(c);
+  EXPECT_EQ(h800.table, "gemm-fp8");
+  EXPECT_FALSE(h800.includes_launch_gap);
+  for (const char* device : {"h100", "h200", "b200", "b300", "gb200", "gb300"}) {
+    for (const PerfTable& t : load_perf_tables(device).tables) {
+      if (is_communication(t.kernel)) continue;
+      EXPECT_TRUE(t.includes_launch_gap) << t.file;  // every compute table there is aic's
+    }
+  }
+}
+
+// H100 holds DeepEP tables of one node (aiconfigurator, EP8) and of several (DeepEP PR #521,
+// EP16-64): a call takes the table whose group is nearest its own, so an EP72 decode is measured on
+// H100 itself rather than transferred from H800.
+TEST(PerfTables, ACollectiveTakesTheTableOfItsGroupSize) {
+  const PerfModel model(load_accelerator("h100"));
+  KernelCall c;
+  c.kernel = KernelClass::dispatch;
+  c.low_latency = true;
+  c.hidden = 7168;
+  c.topk = 8;
+  c.payload_bytes_per_token = 7168 * 8;
+  c.tokens_per_rank = 128;
+  c.ep = 8;
+  const PerfEstimate one_node = model.estimate(c);
+  EXPECT_EQ(one_node.table, "dispatch-fp8-low-latency");
+  EXPECT_NEAR(one_node.time_s, 36.721e-6, 1e-12);  // aiconfigurator's H100 EP8 row
+  c.ep = 64;
+  const PerfEstimate nodes = model.estimate(c);
+  EXPECT_EQ(nodes.source, TimeSource::measured);
+  EXPECT_EQ(nodes.table, "dispatch-fp8-low-latency-multinode");
+  EXPECT_NEAR(nodes.time_s, 225.1e-6, 1e-12);  // the PR's EP64 row
+  c.ep = 72;                                   // nearest measured group: EP64
+  EXPECT_NEAR(model.estimate(c).time_s, 225.1e-6, 1e-12);
+}
+
 class BadTable : public ::testing::Test {
  protected:
   fs::path dir = fs::temp_directory_path() / ("v4sim-perf-" + std::to_string(::getpid()));
@@ -304,6 +354,12 @@ TEST_F(BadTable, RejectsAnUnknownAllReduceImplementation) {
     EXPECT_NE(std::string(e.what()).find("fixed.implementation 'magic'"), std::string::npos)
         << e.what();
   }
+}
+
+TEST_F(BadTable, RejectsAnUnknownTiming) {
+  const std::string e = error(meta() + "timing: wall_clock\n", "m,n,k,latency_us\n1,2,3,4\n");
+  EXPECT_NE(e.find("gemm.yaml:6"), std::string::npos) << e;
+  EXPECT_NE(e.find("'wall_clock'"), std::string::npos) << e;
 }
 
 TEST_F(BadTable, RejectsNonPositiveAndDuplicateRows) {
