@@ -4,10 +4,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <vector>
 
 #include "sim/serving.h"
@@ -107,9 +109,20 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
 
 // Step timing (step_time.cpp).
 
+/// A stage's compute sums (step_time.cpp) of the ops that do not depend on where a pass starts,
+/// by (pass tokens, sequences, logits for all tokens, prefill): the chunks of one prefill share
+/// them. Used only when the config keeps no per-op table (ServingConfig::op_timings false, as a
+/// search runs), since the ledger then lists no ops whose order could change.
+struct ComputeSums;
+struct FixedCompute {
+  std::map<std::tuple<std::int64_t, double, bool, bool>, std::shared_ptr<const ComputeSums>> sums;
+};
+
 /// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
 /// `pass`, with two-microbatch overlap when the config asks for it and there is something to hide.
-Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill);
+/// `fixed` (optional): reuse and keep the position-independent ops' sums there.
+Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill,
+                    FixedCompute* fixed = nullptr);
 
 /// Prefill of `prompts` prompts per dp group of the workload's context (cache hits skipped),
 /// chunk by chunk through every pipeline stage.

@@ -238,10 +238,23 @@ KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
   return call;
 }
 
-/// Compute of one pipeline stage for `seqs` sequences per dp group, each contributing the
-/// queries of `pass`: time by component, roofline work and where each op's time came from.
-Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits_all,
-                      bool prefill) {
+}  // namespace
+
+/// The sums of a stage's compute before its layer share scales them: the main layers' (one of
+/// each kind, scaled to its group) and the rest (model-level ops and the MTP block).
+struct ComputeSums {
+  StepBreakdown main, rest;
+  Work main_work, rest_work;
+  OpLedger main_ops, rest_ops;
+};
+
+namespace {
+
+/// Adds the ops `select` picks of `seqs` sequences per dp group, each contributing the queries of
+/// `pass`, to `sums`: time by component, roofline work and where each op's time came from. The
+/// element-wise kernels between them count with the fixed ops (they see only the tokens).
+void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seqs, bool logits_all,
+                 bool prefill, OpSelect select) {
   OpOptions options;
   options.prefill = prefill;
   options.kv_format = s.config.kv_format;
@@ -249,14 +262,14 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   options.logits_for_all_tokens = logits_all;
   options.layers = s.layer_representatives;  // identical layers are priced once and scaled
   options.names = OpNames::in_layer;         // the breakdown sums an op over layers
+  options.select = select;
   const double tp = static_cast<double>(s.layout.tp);
   const double token_share = seqs / tp;  // tokens of this rank for token-parallel work
   const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
-  Pricing out;
-  StepBreakdown main, rest;
-  Work main_work, rest_work;
-  OpLedger main_ops, rest_ops;
-  main_ops.detail = rest_ops.detail = out.ledger.detail = s.config.op_timings;
+  StepBreakdown &main = sums.main, &rest = sums.rest;
+  Work &main_work = sums.main_work, &rest_work = sums.rest_work;
+  OpLedger &main_ops = sums.main_ops, &rest_ops = sums.rest_ops;
+  main_ops.detail = rest_ops.detail = s.config.op_timings;
   Cost routed;
   bool routed_done = false;
   for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
@@ -288,6 +301,7 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   }
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
   // ranks each normalise all of them).
+  if (select == OpSelect::positional) return;
   const double floor_s = smallest_kernel_s(s.perf, s.device);
   const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
   for (const std::int64_t layer : s.layer_representatives) {
@@ -306,8 +320,15 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
       main_ops.add(k.name, std::string(to_string(k.component)), time_s, repeats, PerfEstimate{});
     }
   }
-  // The heaviest stage holds ceil(L / pp) of the L main layers, plus the model-level ops and the
-  // MTP block (counted on it in full: conservative for pp > 1).
+}
+
+/// The stage's compute from its sums. The heaviest stage holds ceil(L / pp) of the L main layers,
+/// plus the model-level ops and the MTP block (counted on it in full: conservative for pp > 1).
+Pricing finish_compute(const Setup& s, const ComputeSums& sums) {
+  const StepBreakdown &main = sums.main, &rest = sums.rest;
+  const Work &main_work = sums.main_work, &rest_work = sums.rest_work;
+  Pricing out;
+  out.ledger.detail = s.config.op_timings;
   const double f = s.stage_layer_share;
   StepBreakdown& b = out.breakdown;
   b.attention_s = main.attention_s * f + rest.attention_s;
@@ -320,9 +341,33 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
   out.work.bytes = main_work.bytes * f + rest_work.bytes;
   out.work.fallback = main_work.fallback;
   out.work.merge_fallback(rest_work.fallback);
-  out.ledger.merge(main_ops, f, f);
-  out.ledger.merge(rest_ops, 1.0, 1.0);
+  out.ledger.merge(sums.main_ops, f, f);
+  out.ledger.merge(sums.rest_ops, 1.0, 1.0);
   return out;
+}
+
+/// Compute of one pipeline stage for `seqs` sequences per dp group, each contributing the
+/// queries of `pass`. With `fixed` (a search's prefill: no per-op table, chunks of one size), the
+/// ops that do not depend on the chunk's position are priced once per (tokens, sequences) and
+/// each chunk adds its attention side: the same sums in another order (relative differences at
+/// rounding level, tests/sim/prefill_chunks_test.cpp).
+Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill,
+                      FixedCompute* fixed) {
+  ComputeSums sums;
+  if (fixed == nullptr || s.config.op_timings) {
+    add_compute(sums, s, pass, seqs, logits_all, prefill, OpSelect::all);
+    return finish_compute(s, sums);
+  }
+  const auto key = std::make_tuple(pass.num_tokens, seqs, logits_all, prefill);
+  auto it = fixed->sums.find(key);
+  if (it == fixed->sums.end()) {
+    ComputeSums once;
+    add_compute(once, s, pass, seqs, logits_all, prefill, OpSelect::fixed);
+    it = fixed->sums.emplace(key, std::make_shared<const ComputeSums>(std::move(once))).first;
+  }
+  sums = *it->second;
+  add_compute(sums, s, pass, seqs, logits_all, prefill, OpSelect::positional);
+  return finish_compute(s, sums);
 }
 
 /// Communication of one stage for `seqs` sequences per dp group: MoE dispatch (FP8: 1 B per
@@ -417,12 +462,13 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
 /// per layer, as DeepSeek schedules them (profile-data README; V3 report §3.4): the attention
 /// side of one microbatch against the other's combine (and TP all-reduce), its MoE against the
 /// other's dispatch. A window lasts as long as its longer side.
-Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill) {
+Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill,
+                    FixedCompute* fixed) {
   const bool has_comm = (s.stage_moe_layers > 0 && s.layout.ep > 1) || s.layout.tp > 1;
   const bool split_seqs = seqs >= 2;
   const bool split_tokens = !split_seqs && prefill && pass.num_tokens >= 2;
   if (!s.config.overlap || !has_comm || !(split_seqs || split_tokens)) {
-    Pricing p = price_compute(s, pass, seqs, logits_all, prefill);
+    Pricing p = price_compute(s, pass, seqs, logits_all, prefill, fixed);
     const double comm = price_comm(s, pass, seqs, prefill, p.ledger).total_s();
     p.breakdown.communication_s = comm;
     p.breakdown.exposed_communication_s = comm;
@@ -443,7 +489,7 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   comm_ops.detail = s.config.op_timings;
   CommTimes comm;
   for (int i = 0; i < 2; ++i) {
-    const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill);
+    const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill, fixed);
     out.breakdown += p.breakdown;  // compute only: communication is priced below
     out.work.ideal_compute_s += p.work.ideal_compute_s;
     out.work.bytes += p.work.bytes;
@@ -477,10 +523,11 @@ std::int64_t cached_tokens(const Setup& s) {
 
 Prefill price_prefill(const Setup& s, double prompts) {
   Prefill out;
+  FixedCompute fixed;  // the chunks' position-independent ops, priced once per chunk size
   const std::int64_t n = s.workload.context_tokens;
   for (std::int64_t start = cached_tokens(s); start < n; start += s.config.prefill_chunk_tokens) {
     const Pass chunk{start, std::min(s.config.prefill_chunk_tokens, n - start)};
-    const Pricing p = price_stage(s, chunk, prompts, false, /*prefill=*/true);
+    const Pricing p = price_stage(s, chunk, prompts, false, /*prefill=*/true, &fixed);
     out.time_s += p.breakdown.total_s * static_cast<double>(s.layout.pp);
     out.work.ideal_compute_s += p.work.ideal_compute_s;
     out.work.bytes += p.work.bytes;
