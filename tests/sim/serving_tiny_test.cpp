@@ -3,11 +3,12 @@
 // tables, so every op is a roofline:
 //   op_s = max(FLOPs / peak, bytes / HBM) + launch     peak 1 TFLOP/s on every path, HBM 1 TB/s,
 //                                                       no derating, no ramp, launch 1 us.
-// The layout is tp=1 dp=2 ep=1: each rank serves its own sequences with all four experts, so no
-// token leaves its rank: no dispatch, combine or all-reduce, and overlap has nothing to hide
-// (communication over the topology is tested in tests/hardware/collectives_test.cpp). The
-// expected times below sum the op costs of the kernels' cost() functions (build_ops,
-// routed_cost) through the roofline written here, apart from sim/step_time.cpp.
+// Mostly tp=1 dp=2 ep=1: each rank serves its own sequences with all four experts, so no token
+// leaves its rank: no dispatch, combine or all-reduce, and overlap has nothing to hide. One case
+// runs tp=2 with overlap off, where two all-reduces per layer over the one link add up by hand;
+// MoE all-to-alls and the two-microbatch overlap are left to serving_test.cpp. The expected times
+// below sum the op costs of the kernels' cost() functions (build_ops, routed_cost) through the
+// roofline written here, apart from sim/step_time.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -38,15 +39,23 @@ double roofline_s(double flops, double bytes) {
   return std::max(flops / kPeak, bytes / kHbm) + kLaunch;
 }
 
-/// An op's cost on a tp=1 rank holding `seqs` sequences: FLOPs, activations and KV for each of
-/// them, the weights once.
-double op_s(const Cost& per_sequence, std::int64_t seqs) {
-  double bytes = 0;
-  for (MemClass m : {MemClass::activations, MemClass::kv_cache, MemClass::state})
-    bytes += static_cast<double>((per_sequence.read(m) + per_sequence.written(m)) * seqs);
-  bytes += static_cast<double>(per_sequence.read(MemClass::weights) +
-                               per_sequence.written(MemClass::weights));
-  return roofline_s(static_cast<double>(per_sequence.total_flops() * seqs), bytes);
+/// An op's time on a rank: `token_share` of its FLOPs and activations, `kv_share` of its KV and
+/// state traffic, `weight_share` of its weights, each rounded to a whole count as a Cost holds.
+double op_s(const Cost& per_sequence, double token_share, double kv_share,
+            double weight_share = 1.0) {
+  const auto part = [](std::int64_t v, double f) {
+    return static_cast<double>(std::llround(static_cast<double>(v) * f));
+  };
+  double flops = 0, bytes = 0;
+  for (Precision p : kAllPrecisions) flops += part(per_sequence.flops_at(p), token_share);
+  for (MemClass m :
+       {MemClass::weights, MemClass::kv_cache, MemClass::state, MemClass::activations}) {
+    const double f = m == MemClass::weights       ? weight_share
+                     : m == MemClass::activations ? token_share
+                                                  : kv_share;
+    bytes += part(per_sequence.read(m), f) + part(per_sequence.written(m), f);
+  }
+  return roofline_s(flops, bytes);
 }
 
 /// The routed experts of one MoE layer on a rank that gets `pairs` token-expert pairs and reads
@@ -64,17 +73,30 @@ Cost routed(std::int64_t pairs, std::int64_t touched) {
   return routed_cost(m);
 }
 
-/// The ops of one pass of tiny-v4 (kernels' cost()), each priced on the rank; routed experts at
-/// the rank's pairs.
+/// Split over tp (sim/serving.h): the attention and indexer, the LM head, the shared experts;
+/// each rank reads 1/tp of their weights and the whole KV of its group. The rest (mHC, compressors,
+/// router) is replicated and runs on the rank's 1/tp of the tokens.
+bool tp_split(OpComponent c) {
+  return c == OpComponent::attention_projections || c == OpComponent::core_attention ||
+         c == OpComponent::indexer_projections || c == OpComponent::indexer_scoring ||
+         c == OpComponent::lm_head || c == OpComponent::shared_experts;
+}
+
+/// The ops of one pass of tiny-v4 (kernels' cost()) for `seqs` sequences of the group, each
+/// priced on one of `tp` ranks; routed experts at the rank's pairs.
 double ops_s(const ModelSpec& spec, const Pass& pass, std::int64_t seqs, bool prefill,
-             const Cost& routed_layer) {
+             const Cost& routed_layer, std::int64_t tp = 1) {
   OpOptions o;
   o.prefill = prefill;
   o.logits_for_all_tokens = !prefill;
+  const double b = static_cast<double>(seqs), t = static_cast<double>(tp);
   double sum = 0;
-  for (const Op& op : build_ops(spec, pass, o))
-    sum +=
-        op.component == OpComponent::routed_experts ? op_s(routed_layer, 1) : op_s(op.cost, seqs);
+  for (const Op& op : build_ops(spec, pass, o)) {
+    if (op.component == OpComponent::routed_experts)
+      sum += op_s(routed_layer, 1, 1);
+    else
+      sum += op_s(op.cost, b / t, b, tp_split(op.component) ? 1 / t : 1);
+  }
   return sum;
 }
 
@@ -85,11 +107,12 @@ double ops_s(const ModelSpec& spec, const Pass& pass, std::int64_t seqs, bool pr
 ///   attn_norm, ffn_norm  2 x (2 x 32 T)        latent_norm  2 x (4 + 8) x 2 T = 48 T
 ///   ffn.topk (layers 1-3; layer 0 routes by hash)  4 x 4 T read + 8 x 2 T written = 32 T
 ///   shared_act  2 x 8 x 2 = 32 B read + 8 + 4 (one FP32 scale per 128) = 12 B written per token
-///   routed_act  the same 44 B per pair.
-/// Kernels: 4 x 5 + 3 = 23; bytes: 4 x (64 T + 64 T + 48 T + 44 T + 44 P) + 3 x 32 T.
-double elementwise_s(std::int64_t T, std::int64_t P) {
+///               (tp = 2 halves the intermediate: 2 x 4 x 2 = 16 + 4 + 4 = 24 B: `shared`)
+///   routed_act  44 B per pair (the whole intermediate).
+/// Kernels: 4 x 5 + 3 = 23; bytes: 4 x (64 T + 64 T + 48 T + shared T + 44 P) + 3 x 32 T.
+double elementwise_s(std::int64_t T, std::int64_t P, double shared = 44) {
   const double t = static_cast<double>(T), p = static_cast<double>(P);
-  const double bytes = 4 * (64 * t + 64 * t + 48 * t + 44 * t + 44 * p) + 3 * 32 * t;
+  const double bytes = 4 * (64 * t + 64 * t + 48 * t + shared * t + 44 * p) + 3 * 32 * t;
   return 23 * kLaunch + bytes / kHbm;
 }
 
@@ -184,6 +207,33 @@ TEST_F(TinySystem, BatchAddsWorkNotKernels) {
   EXPECT_NEAR(large.step_s, step_s, 1e-12 * step_s);
   EXPECT_EQ(kernels(large), kernels(small));
   EXPECT_GT(large.step_s, small.step_s);
+}
+
+// tp = 2 on both devices (one dp group, ep = 1 <= tp: every rank runs its experts on all the
+// group's tokens, nothing is dispatched) adds two all-reduces per layer of the group's BF16
+// hidden states (attention output, FFN output). Over the one 100 GB/s link with 1 us latency an
+// all-reduce of B bytes is a reduce-scatter and an all-gather, each one step sending B / 2 each
+// way: 2 x (1 us + B / 2 / 100 GB/s) = 2 us + B / 1e11. Overlap off: the step is compute +
+// communication (the two-microbatch windows are sim/step_time.cpp's own business).
+TEST_F(TinySystem, TensorParallelStepAndTtftByHand) {
+  config.layout = Layout{2, 1, 1, 1};
+  config.overlap = false;
+  const auto all_reduces_s = [](double bytes) { return 2 * 4 * (2e-6 + bytes / 1e11); };
+  // Decode b = 4: 4 stage tokens, 4 x 2 / 2 = 4 pairs per rank, Poisson(4 x 2 / (4 x 2
+  // replicas) = 1): llround(4 x (1 - e^-1) = 2.53) = 3 experts read; all-reduce 4 x 16 x 2 B.
+  const double step_s = ops_s(spec, {kContext - 1, 1}, kBatch, false, routed(4, 3), 2) +
+                        elementwise_s(kBatch, 4, 24) + all_reduces_s(4 * 32);
+  // TTFT, one prompt of 10: 10 pairs per rank, Poisson(2.5): llround(3.67) = 4; 10 x 32 B.
+  const double ttft_s = ops_s(spec, {0, kContext}, 1, true, routed(10, 4), 2) +
+                        elementwise_s(kContext, 10, 24) + all_reduces_s(10 * 32);
+
+  const ServingResult r = predict(model, system, 1, config, workload);
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(r.sequences, kBatch);
+  EXPECT_NEAR(r.breakdown.communication_s, all_reduces_s(4 * 32), 1e-12 * step_s);
+  EXPECT_NEAR(r.step_s, step_s, 1e-12 * step_s);
+  EXPECT_NEAR(r.tpot_s, step_s, 1e-12 * step_s);
+  EXPECT_NEAR(r.ttft_s, ttft_s, 1e-12 * ttft_s);
 }
 
 // The tiny accelerator's vendor has no measured tables and no measured sibling, so asking for
