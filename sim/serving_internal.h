@@ -1,6 +1,7 @@
-// Internal to sim/serving*.cpp and sim/step_time.cpp: the per-request setup that serving.cpp
-// builds once and the step timing (step_time.cpp) and capacity (serving_memory.cpp) read. Not
-// installed and not for other folders: the public interface is sim/serving.h.
+// Internal to sim/serving*.cpp, sim/step_time.cpp and sim/op_ledger.cpp: the per-request setup
+// that serving.cpp builds once and the step timing (step_time.cpp, its ledger op_ledger.cpp) and
+// capacity (serving_memory.cpp) read. Not installed and not for other folders: the public
+// interface is sim/serving.h.
 #pragma once
 
 #include <cstdint>

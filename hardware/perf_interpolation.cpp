@@ -1,0 +1,192 @@
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <map>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+// Boost 1.74's pchip calls isnan unqualified at its definition: make std::isnan visible there.
+using std::isnan;
+#include <boost/math/interpolators/pchip.hpp>
+
+#include "hardware/perf_internal.h"
+#include "hardware/perf_model.h"
+
+namespace v4sim {
+namespace perf_detail {
+
+struct Spline : boost::math::interpolators::pchip<std::vector<double>> {
+  using pchip::pchip;
+};
+
+double Group::at(double lx) const {
+  if (spline) return (*spline)(lx);
+  if (log_x.size() == 1) return log_y[0];
+  const auto it = std::upper_bound(log_x.begin(), log_x.end(), lx);
+  const std::size_t i = std::clamp<std::size_t>(it - log_x.begin(), 1, log_x.size() - 1);
+  const double f = (lx - log_x[i - 1]) / (log_x[i] - log_x[i - 1]);
+  return log_y[i - 1] + f * (log_y[i] - log_y[i - 1]);
+}
+
+Prepared prepare_table(const PerfTable& t, const Accelerator& device) {
+  Prepared p;
+  p.table = &t;
+  const ClassColumns& cc = columns_of(t.kernel);
+  p.axis_col = t.column(cc.axis);
+  for (int c = 0; c + 1 < static_cast<int>(t.columns.size()); ++c)
+    if (c != p.axis_col) p.key_cols.push_back(c);
+  std::map<std::vector<double>, std::vector<std::pair<double, double>>> by_keys;
+  std::map<std::vector<double>, double> floors;
+  for (const std::vector<double>& row : t.rows) {
+    std::vector<double> keys;
+    for (int c : p.key_cols) keys.push_back(row[c]);
+    const double latency_s = row.back() * 1e-6;
+    const double floor_s = latency_s;
+    double value = latency_s;
+    if (!is_communication(t.kernel)) value = ideal_time_s(device, row_cost(t, row)) / latency_s;
+    by_keys[keys].emplace_back(std::log(row[p.axis_col]), std::log(value));
+    auto [it, fresh] = floors.emplace(keys, floor_s);
+    if (!fresh) it->second = std::min(it->second, floor_s);
+  }
+  for (auto& [keys, points] : by_keys) {
+    std::sort(points.begin(), points.end());
+    Group g;
+    g.keys = keys;
+    g.floor_s = floors[keys];
+    for (const auto& [x, y] : points) {
+      g.log_x.push_back(x);
+      g.log_y.push_back(y);
+    }
+    if (g.log_x.size() >= 4)
+      g.spline =
+          std::make_shared<Spline>(std::vector<double>(g.log_x), std::vector<double>(g.log_y));
+    p.groups.push_back(std::move(g));
+  }
+  return p;
+}
+
+namespace {
+
+/// The call's value of a table column (0 when the call does not know it).
+double call_key(const KernelCall& c, const std::string& column) {
+  if (column == "m") return c.m;
+  if (column == "n") return c.n;
+  if (column == "k") return c.k;
+  if (column == "experts") return c.experts;
+  if (column == "tokens_per_expert") return c.tokens_per_expert;
+  if (column == "batch") return c.batch;
+  if (column == "kv_len") return c.kv_len;
+  if (column == "seq_len") return c.seq_len;
+  if (column == "heads") return c.heads;
+  if (column == "ep") return c.ep;
+  if (column == "tokens_per_rank") return c.tokens_per_rank;
+  if (column == "ranks") return c.ranks;
+  if (column == "message_bytes") return c.message_bytes;
+  if (column == "tokens") return c.m;
+  if (column == "hidden") return c.hidden;
+  return 0;
+}
+
+}  // namespace
+
+const Group& nearest_group(const Prepared& p, const KernelCall& c, double* distance) {
+  const Group* best = &p.groups.front();
+  double best_d = std::numeric_limits<double>::infinity();
+  for (const Group& g : p.groups) {
+    double d = 0;
+    for (std::size_t i = 0; i < p.key_cols.size(); ++i) {
+      const double want = call_key(c, p.table->columns[p.key_cols[i]]);
+      if (want > 0) d += std::abs(std::log(want / g.keys[i]));
+    }
+    if (d < best_d) {
+      best_d = d;
+      best = &g;
+    }
+  }
+  if (distance) *distance = best_d;
+  return *best;
+}
+
+namespace {
+
+/// The call's position on the table's axis, in the table's units.
+double axis_value(const Prepared& p, const KernelCall& c) {
+  const PerfTable& t = *p.table;
+  if (t.kernel == KernelClass::dispatch || t.kernel == KernelClass::combine) {
+    const double table_payload =
+        t.fixed_or("hidden", 1) * t.fixed_or("topk", 1) * t.fixed_or("bytes_per_element", 1);
+    return c.tokens_per_rank * c.payload_bytes_per_token / table_payload;
+  }
+  return call_key(c, t.columns[p.axis_col]);
+}
+
+double link_bytes_per_s(const Accelerator& a, bool spans_nodes) {
+  return spans_nodes ? a.scale_out_gb_per_s.nominal * a.scale_out_usable_fraction * 1e9
+                     : a.scale_up_gb_per_s.nominal * a.scale_up_usable_fraction * 1e9;
+}
+
+}  // namespace
+
+PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_device,
+                               const Accelerator& target, const KernelCall& c, bool own_device,
+                               double device_floor_s) {
+  double distance = 0;
+  const Group& g = nearest_group(p, c, &distance);
+  if (is_communication(c.kernel) && distance > std::log(2.0) + 1e-9) return PerfEstimate{};
+  PerfEstimate e;
+  e.found = true;
+  e.device = table_device.name;
+  e.table = p.table->name;
+  e.table_precision = p.table->precision;
+  e.source = own_device ? TimeSource::measured : TimeSource::transferred;
+  e.includes_launch_gap = p.table->includes_launch_gap;
+  const double x = axis_value(p, c);
+  if (!(x > 0)) {
+    e.time_s = is_communication(c.kernel) ? g.floor_s : device_floor_s;
+    return e;
+  }
+  double lx = std::log(x);
+  const double lo = g.log_x.front(), hi = g.log_x.back();
+  e.extrapolated = lx < lo - 1e-9 || lx > hi + 1e-9;
+  if (is_communication(c.kernel)) {
+    double t = std::exp(g.at(std::clamp(lx, lo, hi)));
+    if (g.log_x.size() == 1) {
+      const double alpha = std::min(c.link_latency_s, t);
+      t = alpha + (t - alpha) * std::exp(lx - lo);
+      lx = lo;  // the line covers every payload
+      e.extrapolated = false;
+    }
+    // Beyond the largest payload: the last point's bandwidth (time linear in bytes).
+    if (lx > hi) t *= std::exp(lx - hi);
+    if (!own_device) {
+      const double ratio =
+          link_bytes_per_s(table_device, c.spans_nodes) / link_bytes_per_s(target, c.spans_nodes);
+      if (std::isfinite(ratio) && ratio > 0) t = g.floor_s + (t - g.floor_s) * ratio;
+    }
+    e.time_s = t;
+    return e;
+  }
+  // Compute: the efficiency at the clamped position, applied to the op's own ideal time.
+  e.efficiency = std::exp(g.at(std::clamp(lx, lo, hi)));
+  e.time_s = std::max(ideal_time_s(target, c.cost) / e.efficiency, device_floor_s);
+  return e;
+}
+
+}  // namespace perf_detail
+
+double smallest_latency_s(const PerfTable& t) {
+  double least = std::numeric_limits<double>::infinity();
+  for (const std::vector<double>& row : t.rows) least = std::min(least, row.back() * 1e-6);
+  return least;
+}
+
+PerfEstimate estimate_from_table(const PerfTable& table, const Accelerator& table_device,
+                                 const Accelerator& target, const KernelCall& call) {
+  const perf_detail::Prepared p = perf_detail::prepare_table(table, table_device);
+  return perf_detail::evaluate_prepared(
+      p, table_device, target, call, table_device.name == target.name, smallest_latency_s(table));
+}
+
+}  // namespace v4sim

@@ -1,0 +1,258 @@
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hardware/perf_internal.h"
+#include "hardware/perf_model.h"
+#include "kernels/compressor.h"
+#include "kernels/gqa_attention.h"
+#include "kernels/indexer_scoring.h"
+#include "kernels/linear.h"
+#include "kernels/mhc.h"
+#include "kernels/mla_attention.h"
+#include "kernels/sparse_attention.h"
+#include "kernels/storage.h"
+
+namespace v4sim {
+namespace {
+
+WeightFormat weight_format_for(Precision p) {
+  switch (p) {
+    case Precision::fp8:
+      return WeightFormat::fp8_block128_ue8m0;
+    case Precision::fp4:
+      return WeightFormat::mxfp4;
+    case Precision::int8:
+      return WeightFormat::int8_channel;
+    case Precision::fp32:
+      return WeightFormat::fp32;
+    case Precision::bf16:
+      break;
+  }
+  return WeightFormat::bf16;
+}
+
+KvEntryFormat kv_format_for(const PerfTable& t) {
+  return t.word_or("kv_dtype", "bf16") == "fp8" ? KvEntryFormat::v32_fp8_sparse
+                                                : KvEntryFormat::bf16;
+}
+
+/// A V4 table's cache format: fp8 is V4's 584 B entry (FP8 NoPE + BF16 RoPE), fp4 the indexer's
+/// MXFP4 key, else BF16.
+KvEntryFormat v4_kv_format_for(const PerfTable& t, KvEntryFormat fallback) {
+  const std::string w = t.word_or("kv_dtype", "");
+  if (w == "fp8") return KvEntryFormat::v4_fp8_sparse;
+  if (w == "fp4") return KvEntryFormat::mxfp4;
+  if (w == "bf16") return KvEntryFormat::bf16;
+  return fallback;
+}
+
+std::int64_t whole(double v) {
+  return std::max<std::int64_t>(1, std::llround(v));
+}
+
+}  // namespace
+
+namespace perf_detail {
+
+WeightFormat table_weight_format(const PerfTable& t) {
+  Precision p = t.precision;
+  if (t.fixed_words.count("weight_dtype")) parse_precision(t.word_or("weight_dtype", ""), p);
+  return weight_format_for(p);
+}
+
+double table_compress_ratio(const PerfTable& t) {
+  return t.fixed_or("compress_ratio", 1);
+}
+
+double fixed_distance(const PerfTable& t, const KernelCall& c) {
+  double d = 0;
+  if (c.kernel == KernelClass::all_reduce) {
+    // Another implementation ranks after every table of the call's own; another launch mode
+    // after every table of its own launch (shape distances stay well below 1).
+    if ((t.word_or("implementation", "nccl") == "custom") != c.custom_all_reduce) d += 100;
+    if ((t.word_or("launch", "graph") == "graph") != c.cuda_graph) d += 10;
+  }
+
+  // Compute classes with several fixed shapes on one device (the host's tables): a call that
+  // states its shape takes the table of that shape first.
+  if (c.compress_ratio > 0 &&
+      (c.kernel == KernelClass::mla_decode || c.kernel == KernelClass::dsa_decode ||
+       c.kernel == KernelClass::indexer_logits || c.kernel == KernelClass::compressor)) {
+    d += std::abs(std::log(c.compress_ratio / table_compress_ratio(t)));
+    // A V4 core (compressed entries) and an MLA core are different kernels.
+    if (c.kernel != KernelClass::indexer_logits && c.kernel != KernelClass::compressor &&
+        (t.word_or("core", "mla") == "v4_sparse") != (c.compress_ratio > 1))
+      d += 10;
+  }
+  if (c.head_dim > 0 && c.kernel == KernelClass::compressor && t.fixed.count("head_dim"))
+    d += std::abs(std::log(c.head_dim / t.fixed.at("head_dim")));
+  if (c.weight_bytes > 0 && c.kernel == KernelClass::gemm &&
+      std::abs(std::log(c.weight_bytes / weight_bytes_per_element(table_weight_format(t)))) > 1e-3)
+    d += 10;
+  if (c.hidden > 0 && t.fixed.count("hidden"))
+    d += std::abs(std::log(c.hidden / t.fixed.at("hidden")));
+  if (c.topk > 0 && t.fixed.count("topk")) d += std::abs(std::log(c.topk / t.fixed.at("topk")));
+  return d;
+}
+
+}  // namespace perf_detail
+
+using perf_detail::table_compress_ratio;
+using perf_detail::table_weight_format;
+
+Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
+  const auto col = [&](std::string_view name, double fallback) {
+    const int i = t.column(name);
+    return i >= 0 ? row[i] : fallback;
+  };
+  switch (t.kernel) {
+    case KernelClass::gemm:
+      return cost(LinearShape{whole(col("m", 1)), whole(col("k", 1)), whole(col("n", 1)), 1,
+                              table_weight_format(t), t.precision});
+    case KernelClass::grouped_gemm: {
+      const std::int64_t rows = whole(col("tokens_per_expert", 1)), n = whole(col("n", 1)),
+                         k = whole(col("k", 1));
+      const WeightFormat w = table_weight_format(t);
+      Cost one = cost(LinearShape{rows, k, n, 1, w, t.precision});
+      // swiglu: the row times the whole expert, gate/up (n = 2 x inter) and down (inter -> k).
+      if (t.word_or("ffn", "gemm") == "swiglu")
+        one += cost(LinearShape{rows, std::max<std::int64_t>(1, n / 2), k, 1, w, t.precision});
+      return one * whole(col("experts", 1));
+    }
+    case KernelClass::mla_decode:
+    case KernelClass::dsa_decode: {
+      if (t.word_or("core", "mla") == "v4_sparse") {
+        SparseAttentionShape s;
+        s.num_heads = whole(col("heads", t.fixed_or("heads", 128)));
+        s.head_dim = whole(t.fixed_or("head_dim", 512));
+        s.rope_dim = whole(t.fixed_or("rope_dim", 64));
+        s.window = whole(t.fixed_or("window", 128));
+        s.compress_ratio = std::llround(t.fixed_or("compress_ratio", 0));
+        s.topk = std::llround(t.fixed_or("topk", 0));
+        s.num_tokens = whole(t.fixed_or("query_tokens", 1));
+        s.start_pos = whole(col("kv_len", 1)) - s.num_tokens;
+        s.kv_format = v4_kv_format_for(t, KvEntryFormat::v4_fp8_sparse);
+        s.compute = t.precision;
+        return cost(s) * whole(col("batch", 1));
+      }
+      MlaAttentionShape s;
+      s.num_heads = whole(col("heads", t.fixed_or("heads", 128)));
+      s.latent_dim = whole(t.fixed_or("latent_dim", 512));
+      s.rope_dim = whole(t.fixed_or("rope_dim", 64));
+      s.topk = t.kernel == KernelClass::dsa_decode ? whole(t.fixed_or("topk", 2048)) : 0;
+      s.num_tokens = whole(t.fixed_or("query_tokens", 1));
+      s.start_pos = whole(col("kv_len", 1)) - s.num_tokens;
+      s.kv_format = kv_format_for(t);
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::mla_prefill: {
+      MlaExpandedShape s;
+      s.num_heads = whole(col("heads", t.fixed_or("heads", 128)));
+      s.nope_dim = whole(t.fixed_or("qk_head_dim", 192)) - s.rope_dim;
+      s.v_dim = whole(t.fixed_or("v_head_dim", 128));
+      s.start_pos = 0;
+      s.num_tokens = whole(col("seq_len", 1));
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::indexer_logits: {
+      IndexerScoringShape s;
+      s.num_heads = whole(t.fixed_or("heads", 64));
+      s.head_dim = whole(t.fixed_or("head_dim", 128));
+      s.ratio = whole(t.fixed_or("compress_ratio", 1));
+      s.start_pos = whole(col("kv_len", 1)) - 1;
+      s.num_tokens = 1;
+      s.key_format = v4_kv_format_for(t, KvEntryFormat::fp8_fp32_scale);
+      if (s.key_format == KvEntryFormat::v4_fp8_sparse || s.key_format == KvEntryFormat::bf16)
+        s.key_format = KvEntryFormat::fp8_fp32_scale;  // fp8 indexer keys: 128 B + an fp32 scale
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::gqa_decode: {
+      GqaAttentionShape s;
+      s.q_heads = whole(col("heads", t.fixed_or("heads", 64)));
+      s.kv_heads = whole(t.fixed_or("kv_heads", 8));
+      s.head_dim = whole(t.fixed_or("head_dim", 128));
+      s.num_tokens = whole(t.fixed_or("query_tokens", 1));
+      s.start_pos = whole(col("kv_len", 1)) - s.num_tokens;
+      s.kv_format = KvEntryFormat::bf16;
+      s.compute = t.precision;
+      return cost(s) * whole(col("batch", 1));
+    }
+    case KernelClass::compressor: {
+      CompressorShape s;
+      s.hidden = whole(col("hidden", 1));
+      s.head_dim = whole(t.fixed_or("head_dim", 512));
+      s.rope_dim = whole(t.fixed_or("rope_dim", 64));
+      s.ratio = whole(t.fixed_or("compress_ratio", 4));
+      s.overlap = t.fixed_or("overlap", s.ratio == 4 ? 1 : 0) > 0;
+      s.start_pos = std::llround(t.fixed_or("start_pos", 0));
+      s.num_tokens = whole(col("tokens", 1));
+      s.weight = table_weight_format(t);
+      s.compute = t.precision;
+      s.out_format = v4_kv_format_for(t, KvEntryFormat::v4_fp8_sparse);
+      return cost(s);
+    }
+    case KernelClass::mhc: {
+      MhcShape s;
+      s.tokens = whole(col("tokens", 1));
+      s.hidden = whole(col("hidden", 1));
+      s.streams = whole(t.fixed_or("streams", 4));
+      s.sinkhorn_iters = whole(t.fixed_or("sinkhorn_iters", 20));
+      s.head = t.fixed_or("head", 0) > 0;
+      return cost(s);
+    }
+    case KernelClass::dispatch:
+    case KernelClass::combine:
+    case KernelClass::all_reduce:
+      break;
+  }
+  return Cost{};
+}
+
+KernelCall call_for_row(const PerfTable& t, const std::vector<double>& row) {
+  KernelCall c;
+  c.kernel = t.kernel;
+  c.precision = t.precision;
+  for (std::size_t i = 0; i + 1 < t.columns.size(); ++i) {
+    const std::string& name = t.columns[i];
+    const double v = row[i];
+    if (name == "m") c.m = v;
+    if (name == "n") c.n = v;
+    if (name == "k") c.k = v;
+    if (name == "experts") c.experts = v;
+    if (name == "tokens_per_expert") c.tokens_per_expert = v;
+    if (name == "batch") c.batch = v;
+    if (name == "kv_len") c.kv_len = v;
+    if (name == "seq_len") c.seq_len = v;
+    if (name == "heads") c.heads = v;
+    if (name == "ep") c.ep = v;
+    if (name == "tokens_per_rank") c.tokens_per_rank = v;
+    if (name == "ranks") c.ranks = v;
+    if (name == "message_bytes") c.message_bytes = v;
+    if (name == "tokens") c.m = v;
+    if (name == "hidden") c.hidden = v;
+  }
+  // The table's own fixed shape, so that the row is asked of this table among its class's others.
+  if (t.kernel != KernelClass::gemm && t.kernel != KernelClass::grouped_gemm &&
+      !is_communication(t.kernel) && t.kernel != KernelClass::mhc)
+    c.compress_ratio = table_compress_ratio(t);
+  if (t.kernel == KernelClass::compressor) c.head_dim = t.fixed_or("head_dim", 512);
+  if (t.kernel == KernelClass::gemm)
+    c.weight_bytes = weight_bytes_per_element(table_weight_format(t));
+  if (t.fixed.count("topk")) c.topk = t.fixed.at("topk");
+  if (t.fixed.count("hidden")) c.hidden = t.fixed.at("hidden");
+  c.masked = t.word_or("layout", "masked") == "masked";
+  c.low_latency = t.word_or("mode", "low_latency") == "low_latency";
+  c.payload_bytes_per_token =
+      t.fixed_or("hidden", 1) * t.fixed_or("topk", 1) * t.fixed_or("bytes_per_element", 1);
+  if (!is_communication(t.kernel)) c.cost = row_cost(t, row);
+  return c;
+}
+
+}  // namespace v4sim
