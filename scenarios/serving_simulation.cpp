@@ -108,8 +108,7 @@ ServingRun run_one(const Scenario& sc, const PreparedModel& m, const SystemSpec&
   out.nodes = s.default_nodes;
   out.devices = static_cast<std::int64_t>(s.default_nodes) * s.devices_per_node;
   RunInputs in{&m, &s, out.nodes, {}, {}, &spec, &rows, trace_rate};
-  in.config.layout =
-      Layout{1, out.devices, 1, widest_ep(out.devices, m.spec.moe.num_routed_experts)};
+  in.config.layout = dp_attention_layout(out.devices, m.spec.moe.num_routed_experts);
   in.config.mtp_acceptance = sc.mtp_acceptance;
   in.config.kv_format = sc.kv_format;
   out.layout = to_string(in.config.layout);

@@ -99,8 +99,7 @@ SimulatedFleet size_fleet_by_simulation(const PreparedModel& model, const System
   f.replica_nodes = system.default_nodes;
   f.replica_devices = static_cast<std::int64_t>(system.default_nodes) * system.devices_per_node;
   ServingConfig config;
-  config.layout = Layout{1, f.replica_devices, 1,
-                         widest_ep(f.replica_devices, model.spec.moe.num_routed_experts)};
+  config.layout = dp_attention_layout(f.replica_devices, model.spec.moe.num_routed_experts);
   if (o.layout) {
     const std::int64_t ranks = o.layout->devices();
     const std::int64_t nodes = (ranks + system.devices_per_node - 1) / system.devices_per_node;

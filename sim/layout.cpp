@@ -61,6 +61,10 @@ std::int64_t widest_ep(std::int64_t stage_devices, std::int64_t experts) {
   return 1;
 }
 
+Layout dp_attention_layout(std::int64_t devices, std::int64_t experts) {
+  return Layout{1, devices, 1, widest_ep(devices, experts)};
+}
+
 std::string layout_problem(const Layout& l, std::int64_t devices, std::int64_t layers,
                            std::int64_t experts, std::int64_t heads) {
   if (l.devices() != devices)

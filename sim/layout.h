@@ -36,6 +36,10 @@ std::string to_string(const Layout& layout);
 /// 0).
 std::int64_t widest_ep(std::int64_t stage_devices, std::int64_t experts);
 
+/// The layout DeepSeek-style serving defaults to on `devices` ranks: attention data-parallel over
+/// every rank (tp = pp = 1) and the experts spread as widely as they allow (widest_ep).
+Layout dp_attention_layout(std::int64_t devices, std::int64_t experts);
+
 /// Why `layout` cannot run on `devices` devices for a model with `layers` layers and `experts`
 /// routed experts, or "" when it can.
 std::string layout_problem(const Layout& layout, std::int64_t devices, std::int64_t layers,

@@ -161,7 +161,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     // travels from the system's last rank to decode rank 0 (the farthest pair in node order).
     const std::int64_t n = config.prefill_devices;
     Setup pool = *p.setup;
-    pool.layout = Layout{1, n, 1, widest_ep(n, experts)};
+    pool.layout = dp_attention_layout(n, experts);
     pool.stage_layer_share = 1.0;
     pool.stage_layers = spec.num_layers;
     pool.stage_moe_layers = moe_layers(spec);

@@ -85,7 +85,7 @@ class Simulator {
     const std::int64_t n = config.prefill_devices;
     if (n > 0 && sim.kv_pool_bytes <= 0) {
       ServingConfig pool = config;
-      pool.layout = Layout{1, n, 1, widest_ep(n, spec.moe.num_routed_experts)};
+      pool.layout = dp_attention_layout(n, spec.moe.num_routed_experts);
       pool.prefill_devices = 0;
       pool.devices = n;
       prefill_pool = pool_bytes(pool);

@@ -24,7 +24,7 @@ TokenCosts token_costs(const PreparedModel& model, const SystemSpec& system, int
   prefill.op_timings = false;
   const std::int64_t devices = system_totals(system, nodes).devices;
   if (config.prefill_devices > 0)
-    prefill.layout = Layout{1, devices, 1, widest_ep(devices, model.spec.moe.num_routed_experts)};
+    prefill.layout = dp_attention_layout(devices, model.spec.moe.num_routed_experts);
   Workload w;
   w.phase = Phase::prefill;
   w.context_tokens = context;

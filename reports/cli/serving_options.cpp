@@ -101,7 +101,7 @@ ServingRequest resolve(const ServingOptions& o) {
     if (decode < 1)
       throw InputError("--prefill-devices " + std::to_string(o.prefill_devices) +
                        " leaves no decode rank of " + std::to_string(devices));
-    r.config.layout = Layout{1, decode, 1, widest_ep(decode, r.model.spec.moe.num_routed_experts)};
+    r.config.layout = dp_attention_layout(decode, r.model.spec.moe.num_routed_experts);
   } else {
     r.config.layout = parse_layout(o.layout);
     const std::int64_t decode = devices - o.prefill_devices;

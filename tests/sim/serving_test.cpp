@@ -359,6 +359,16 @@ TEST(Serving, BadRequestsThrow) {
   EXPECT_EQ(parse_layout("tp=2,dp=4").ep, 8);
 }
 
+TEST(Serving, DpAttentionLayoutSpreadsExpertsAsWideAsTheyAllow) {
+  // 256 experts over 8 or 64 ranks: every rank holds some; over 384 ranks the widest ep that
+  // divides 384 and leaves each rank an expert is 192; dense models (0 experts) use every rank.
+  EXPECT_EQ(to_string(dp_attention_layout(8, 256)), to_string(Layout{1, 8, 1, 8}));
+  EXPECT_EQ(dp_attention_layout(64, 256).ep, 64);
+  EXPECT_EQ(dp_attention_layout(384, 256).ep, 192);
+  EXPECT_EQ(dp_attention_layout(16, 0).ep, 16);
+  EXPECT_EQ(dp_attention_layout(7, 4).ep, 1);
+}
+
 TEST(Serving, DisaggregatedPrefillAddsKvTransferToTtft) {
   // Flash on 2 HGX H200 nodes: 8 decode ranks on node 0, 8 prefill ranks on node 1; each sequence's
   // KV crosses the 50 GB/s scale-out link. KV at 64K ~ 0.25 GB -> about 5 ms at 50 GB/s.
