@@ -84,7 +84,7 @@ struct Cost {
   Cost& operator+=(const Cost& o);
   friend Cost operator+(Cost a, const Cost& b) { return a += b; }
   /// Repeats the same op `times` times (e.g. once per layer of a kind).
-  friend Cost operator*(Cost a, std::int64_t times);
+  friend Cost operator*(const Cost& a, std::int64_t times);
   friend bool operator==(const Cost&, const Cost&) = default;
 };
 

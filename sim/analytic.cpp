@@ -54,19 +54,40 @@ OpOptions op_options(const PreparedModel& model, const AnalyticQuery& query, OpS
   return options;
 }
 
-/// Adds the ops of `pass` that `select` picks, representatives scaled to their groups.
+/// Adds the ops of `pass` that `select` picks, representatives scaled to their groups. Ops come
+/// layer by layer, so each layer's ops are summed by component first and scaled once per
+/// component: the same integers as scaling every op (counts are non-negative, so one overflows
+/// exactly when the other does), with a third of the multiplications.
 void add_ops(Cost& total, std::array<Cost, kNumOpComponents>& by_component,
              const PreparedModel& model, const AnalyticQuery& query, const Pass& pass,
              OpSelect select) {
   const ModelSpec& spec = model.spec;
-  for (const Op& op :
-       build_ops(spec, model.weights, model.weight_index, pass, op_options(model, query, select))) {
-    const bool main_layer = op.layer >= 0 && op.layer < spec.num_layers;
-    const Cost c =
-        main_layer ? op.cost * model.layer_repeats[static_cast<std::size_t>(op.layer)] : op.cost;
-    total += c;
-    by_component[static_cast<int>(op.component)] += c;
-  }
+  std::array<Cost, kNumOpComponents> layer_sums{};
+  std::uint32_t touched = 0;  // bit c: layer_sums[c] holds something
+  std::int64_t layer = -1;
+  std::int64_t repeats = 1;
+  const auto flush = [&] {
+    for (int c = 0; touched != 0; ++c, touched >>= 1) {
+      if ((touched & 1U) == 0) continue;
+      const Cost scaled = repeats == 1 ? layer_sums[c] : layer_sums[c] * repeats;
+      total += scaled;
+      by_component[c] += scaled;
+      layer_sums[c] = Cost{};
+    }
+  };
+  const auto add = [&](const Op& op) {
+    if (op.layer != layer) {
+      flush();
+      layer = op.layer;
+      const bool main_layer = layer >= 0 && layer < spec.num_layers;
+      repeats = main_layer ? model.layer_repeats[static_cast<std::size_t>(layer)] : 1;
+    }
+    const auto c = static_cast<int>(op.component);
+    layer_sums[c] += op.cost;
+    touched |= 1U << c;
+  };
+  for_each_op(spec, model.weights, model.weight_index, pass, op_options(model, query, select), add);
+  flush();
 }
 
 /// analyze() with, when `fixed` is given, its ops already summed there.

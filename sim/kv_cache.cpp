@@ -1,5 +1,7 @@
 #include "sim/kv_cache.h"
 
+#include <tuple>
+
 #include "kernels/compressor.h"
 #include "kernels/gqa_attention.h"
 #include "kernels/sparse_attention.h"
@@ -50,43 +52,77 @@ void add_v4_layer(const ModelSpec& spec, const LayerSpec& l, std::int64_t n, con
   add(kv.by_layer_kind[static_cast<int>(l.attention)], layer_bytes);
 }
 
+/// One layer's cache; it depends on the layer's attention kind and compression only.
+KvCacheBytes layer_kv(const ModelSpec& spec, const LayerSpec& l, std::int64_t context,
+                      const KvFormat& format) {
+  KvCacheBytes kv;
+  const AttentionSpec& a = spec.attention;
+  switch (l.attention) {
+    case AttentionKind::swa:
+    case AttentionKind::csa:
+    case AttentionKind::hca:
+      add_v4_layer(spec, l, context, format, kv);
+      break;
+    case AttentionKind::mla:
+    case AttentionKind::mla_dsa: {
+      const std::int64_t latent = checked_mul(
+          context, kv_entry_bytes(format.main_entry, a.kv_lora_rank + a.rope_dim, a.rope_dim));
+      std::int64_t keys = 0;
+      if (l.attention == AttentionKind::mla_dsa)
+        keys = checked_mul(context, kv_entry_bytes(format.indexer_key, spec.indexer.head_dim, 0));
+      add(kv.latent, latent);
+      add(kv.indexer_keys, keys);
+      add(kv.by_layer_kind[static_cast<int>(l.attention)], checked_add(latent, keys));
+      break;
+    }
+    case AttentionKind::gqa: {
+      const GqaAttentionShape g{a.num_heads, a.num_kv_heads,    a.head_dim,     0,
+                                1,           format.main_entry, Precision::bf16};
+      const std::int64_t bytes = checked_mul(context, kv_bytes_per_token(g));
+      add(kv.kv_heads, bytes);
+      add(kv.by_layer_kind[static_cast<int>(l.attention)], bytes);
+      break;
+    }
+  }
+  return kv;
+}
+
+/// kv += one * times, each part checked (all parts are non-negative, so the sum of `times` equal
+/// layers overflows exactly when this product does).
+void add_scaled(KvCacheBytes& kv, const KvCacheBytes& one, std::int64_t times) {
+  add(kv.window, checked_mul(one.window, times));
+  add(kv.compressed, checked_mul(one.compressed, times));
+  add(kv.indexer_keys, checked_mul(one.indexer_keys, times));
+  add(kv.state, checked_mul(one.state, times));
+  add(kv.latent, checked_mul(one.latent, times));
+  add(kv.kv_heads, checked_mul(one.kv_heads, times));
+  for (std::size_t i = 0; i < kv.by_layer_kind.size(); ++i)
+    add(kv.by_layer_kind[i], checked_mul(one.by_layer_kind[i], times));
+}
+
 }  // namespace
 
 KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
                                    const KvFormat& format, bool include_mtp) {
   KvCacheBytes kv;
   if (context <= 0) return kv;
-  const AttentionSpec& a = spec.attention;
+  // A model has a handful of layer kinds over up to a hundred layers: price each kind once
+  // (cost and compare evaluate many contexts, and this was most of an evaluation's time).
+  constexpr std::size_t kKinds = std::tuple_size_v<decltype(KvCacheBytes::by_layer_kind)>;
+  std::array<std::int64_t, kKinds> count{};
+  std::array<const LayerSpec*, kKinds> first{};
   for (const LayerSpec& l : spec.layers) {
     if (l.mtp && !include_mtp) continue;
-    switch (l.attention) {
-      case AttentionKind::swa:
-      case AttentionKind::csa:
-      case AttentionKind::hca:
-        add_v4_layer(spec, l, context, format, kv);
-        break;
-      case AttentionKind::mla:
-      case AttentionKind::mla_dsa: {
-        const std::int64_t latent = checked_mul(
-            context, kv_entry_bytes(format.main_entry, a.kv_lora_rank + a.rope_dim, a.rope_dim));
-        std::int64_t keys = 0;
-        if (l.attention == AttentionKind::mla_dsa)
-          keys = checked_mul(context, kv_entry_bytes(format.indexer_key, spec.indexer.head_dim, 0));
-        add(kv.latent, latent);
-        add(kv.indexer_keys, keys);
-        add(kv.by_layer_kind[static_cast<int>(l.attention)], checked_add(latent, keys));
-        break;
-      }
-      case AttentionKind::gqa: {
-        const GqaAttentionShape g{a.num_heads, a.num_kv_heads,    a.head_dim,     0,
-                                  1,           format.main_entry, Precision::bf16};
-        const std::int64_t bytes = checked_mul(context, kv_bytes_per_token(g));
-        add(kv.kv_heads, bytes);
-        add(kv.by_layer_kind[static_cast<int>(l.attention)], bytes);
-        break;
-      }
+    const auto k = static_cast<std::size_t>(l.attention);
+    if (first[k] == nullptr) first[k] = &l;
+    if (first[k]->compress_ratio == l.compress_ratio) {
+      ++count[k];
+    } else {
+      add_scaled(kv, layer_kv(spec, l, context, format), 1);  // a kind with mixed ratios
     }
   }
+  for (std::size_t k = 0; k < kKinds; ++k)
+    if (count[k] > 0) add_scaled(kv, layer_kv(spec, *first[k], context, format), count[k]);
   return kv;
 }
 

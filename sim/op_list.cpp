@@ -1,5 +1,7 @@
 #include "sim/op_list.h"
 
+#include <functional>
+
 #include "kernels/compressor.h"
 #include "kernels/gqa_attention.h"
 #include "kernels/indexer_scoring.h"
@@ -18,7 +20,7 @@ struct OpBuilder {
   const Pass& pass;
   const KvFormat& kv;
   bool prefill = false;
-  std::vector<Op>& ops;
+  const std::function<void(Op&)>& sink;
   OpNames names = OpNames::full;
   OpSelect select = OpSelect::all;
   std::int64_t layer = -1;
@@ -33,7 +35,8 @@ struct OpBuilder {
       full = (in_mtp ? "mtp." : "layers.") + std::to_string(layer) + ".";
     if (names == OpNames::in_layer && in_mtp) full = "mtp.";
     if (names != OpNames::none) full += name;
-    ops.push_back({std::move(full), in_mtp ? OpComponent::mtp : component, layer, cost, kernel});
+    Op op{std::move(full), in_mtp ? OpComponent::mtp : component, layer, cost, kernel};
+    sink(op);
   }
 
   static OpKernel gemm(std::int64_t tokens, std::int64_t n, std::int64_t k) {
@@ -342,15 +345,14 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
   return build_ops(spec, weights, index_weights(spec, weights), pass, options);
 }
 
-std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
-                          const WeightIndex& index, const Pass& pass, const OpOptions& options) {
-  std::vector<Op> ops;
-  ops.reserve(64);
+void for_each_op(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
+                 const WeightIndex& index, const Pass& pass, const OpOptions& options,
+                 const std::function<void(Op&)>& sink) {
   const KvFormat& kv = spec.kv_format(options.kv_format);
   const WeightTensor* head = index.head ? &weights[*index.head] : nullptr;
   const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
 
-  OpBuilder b{spec, pass, kv, options.prefill, ops, options.names, options.select};
+  OpBuilder b{spec, pass, kv, options.prefill, sink, options.names, options.select};
   if (options.layers.empty()) {
     for (std::int64_t i = 0; i < spec.num_layers; ++i)
       b.layer_ops(weights, index.linears[static_cast<std::size_t>(i)], i);
@@ -362,7 +364,7 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
   b.layer = -1;
   b.mhc("hc_head", logit_tokens, true);
   if (head) b.linear(*head, logit_tokens);
-  if (!options.include_mtp) return ops;
+  if (!options.include_mtp) return;
 
   // One MTP draft step per token: e/h projections, one block, its hc-head and the shared LM head.
   b.in_mtp = true;
@@ -372,6 +374,14 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
     b.mhc("hc_head", logit_tokens, true);
     if (head) b.linear(*head, logit_tokens);
   }
+}
+
+std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
+                          const WeightIndex& index, const Pass& pass, const OpOptions& options) {
+  std::vector<Op> ops;
+  ops.reserve(64);
+  for_each_op(spec, weights, index, pass, options,
+              [&ops](Op& op) { ops.push_back(std::move(op)); });
   return ops;
 }
 

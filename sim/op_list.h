@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
@@ -121,5 +122,11 @@ std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>
 /// The same with the weight list indexed too (index_weights(spec, weights)).
 std::vector<Op> build_ops(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
                           const WeightIndex& index, const Pass& pass, const OpOptions& options);
+/// The same ops handed to `sink` one at a time, in list order, without collecting them: for
+/// callers that only sum costs (an evaluation then allocates nothing). The op is the sink's to
+/// keep; it may move from it.
+void for_each_op(const ModelSpec& spec, const std::vector<WeightTensor>& weights,
+                 const WeightIndex& index, const Pass& pass, const OpOptions& options,
+                 const std::function<void(Op&)>& sink);
 
 }  // namespace v4sim

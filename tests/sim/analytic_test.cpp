@@ -198,6 +198,58 @@ TEST(KvCache, ReproducesTheV4ReportFigures) {
   EXPECT_EQ(kb.window + kb.compressed + kb.indexer_keys, 10'334'371'840);
 }
 
+/// kv_cache_per_sequence prices each layer kind once and scales it; summing one-layer models must
+/// give the same bytes, part by part.
+KvCacheBytes layer_by_layer(const ModelSpec& spec, std::int64_t n, const KvFormat& f, bool mtp) {
+  KvCacheBytes sum;
+  for (const LayerSpec& l : spec.layers) {
+    ModelSpec one = spec;
+    one.layers = {l};
+    const KvCacheBytes kv = kv_cache_per_sequence(one, n, f, mtp);
+    sum.window += kv.window;
+    sum.compressed += kv.compressed;
+    sum.indexer_keys += kv.indexer_keys;
+    sum.state += kv.state;
+    sum.latent += kv.latent;
+    sum.kv_heads += kv.kv_heads;
+    for (std::size_t k = 0; k < sum.by_layer_kind.size(); ++k)
+      sum.by_layer_kind[k] += kv.by_layer_kind[k];
+  }
+  return sum;
+}
+
+void expect_same_kv(const KvCacheBytes& a, const KvCacheBytes& b) {
+  EXPECT_EQ(a.window, b.window);
+  EXPECT_EQ(a.compressed, b.compressed);
+  EXPECT_EQ(a.indexer_keys, b.indexer_keys);
+  EXPECT_EQ(a.state, b.state);
+  EXPECT_EQ(a.latent, b.latent);
+  EXPECT_EQ(a.kv_heads, b.kv_heads);
+  EXPECT_EQ(a.by_layer_kind, b.by_layer_kind);
+}
+
+TEST(KvCache, KindsPricedOnceEqualTheLayerByLayerSum) {
+  for (const std::string& name : list_models()) {
+    SCOPED_TRACE(name);
+    const ModelSpec s = load_model(name);
+    for (const KvFormat& format : s.kv_formats)
+      for (std::int64_t n : {1, 127, 128, 129, 4096, 1'000'003})
+        for (bool mtp : {false, true})
+          expect_same_kv(kv_cache_per_sequence(s, n, format, mtp),
+                         layer_by_layer(s, n, format, mtp));
+  }
+  // A kind whose layers do not share one compression ratio takes the per-layer path.
+  ModelSpec mixed = load_model("deepseek-v4-flash");
+  int changed = 0;
+  for (LayerSpec& l : mixed.layers)
+    if (l.attention == AttentionKind::hca && changed++ % 2 == 0) l.compress_ratio = 64;
+  ASSERT_GT(changed, 1);
+  const KvFormat& f = mixed.kv_format("deploy");
+  expect_same_kv(kv_cache_per_sequence(mixed, 65536, f), layer_by_layer(mixed, 65536, f, false));
+  EXPECT_NE(kv_cache_per_sequence(mixed, 65536, f).compressed,
+            kv_cache_per_sequence(load_model("deepseek-v4-flash"), 65536, f).compressed);
+}
+
 TEST(Errors, ContextAndFormat) {
   const ModelSpec s = tiny();
   EXPECT_THROW(analyze(s, {0, Phase::decode, "deploy", false}), InputError);

@@ -29,6 +29,12 @@ TEST(CheckedCounts, ExactBelowTheLimitAndThrowAbove) {
   c.flops_at(Precision::fp8) = kMax / 2 + 1;
   EXPECT_THROW(c * 2, CountOverflow);
   EXPECT_THROW(c += c, CountOverflow);
+  Cost last;  // the last element summed, so one overflow anywhere is seen
+  last.written(MemClass::activations) = kMax / 2 + 1;
+  EXPECT_THROW(last * 2, CountOverflow);
+  EXPECT_THROW(last += last, CountOverflow);
+  last.written(MemClass::activations) = kMax / 2;
+  EXPECT_EQ((last * 2).written(MemClass::activations), kMax - 1);
   // Sums over positions: n (n + 1) / 2 fits up to n of about 4.29e9.
   EXPECT_EQ(position_sums::range_identity(0, 1'000'000), 500'000'500'000);
   EXPECT_THROW(position_sums::range_identity(0, std::int64_t{1} << 40), CountOverflow);
