@@ -324,17 +324,24 @@ LookupKey lookup_key(const KernelCall& call) {
           call.weight_bytes};
 }
 
-PerfEstimate PerfModel::estimate(const KernelCall& call) const {
+const PerfEstimate& PerfModel::estimate(const KernelCall& call, double& time_s) const {
   Impl& m = *impl_;
   const Impl::MemoKey key = lookup_key(call);
   auto it = m.memo.find(key);
   if (it == m.memo.end()) it = m.memo.emplace(key, m.lookup(call)).first;
   const Impl::Found& f = it->second;
-  PerfEstimate e = f.estimate;
-  if (e.found && !is_communication(call.kernel)) {
+  time_s = f.estimate.time_s;
+  if (f.estimate.found && !is_communication(call.kernel)) {
     const double ideal = ideal_time_s(m.target, call.cost);
-    e.time_s = f.efficiency > 0 ? std::max(ideal / f.efficiency, f.floor_s) : f.floor_s;
+    time_s = f.efficiency > 0 ? std::max(ideal / f.efficiency, f.floor_s) : f.floor_s;
   }
+  return f.estimate;
+}
+
+PerfEstimate PerfModel::estimate(const KernelCall& call) const {
+  double time_s = 0;
+  PerfEstimate e = estimate(call, time_s);
+  e.time_s = time_s;
   return e;
 }
 

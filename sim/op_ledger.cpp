@@ -48,10 +48,6 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
                    const PerfEstimate& e) {
   const double t = time_s * repeats;
   const TimeSource kind = e.found ? e.source : TimeSource::roofline;
-  std::string transferred;
-  std::string_view source = "roofline";
-  if (kind == TimeSource::measured) source = "measured";
-  if (kind == TimeSource::transferred) source = transferred = "transferred from " + e.device;
   (kind == TimeSource::roofline   ? sources.roofline_s
    : kind == TimeSource::measured ? sources.measured_s
                                   : sources.transferred_s) += t;
@@ -61,6 +57,10 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
     if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
   }
   if (!detail) return;
+  std::string transferred;
+  std::string_view source = "roofline";
+  if (kind == TimeSource::measured) source = "measured";
+  if (kind == TimeSource::transferred) source = transferred = "transferred from " + e.device;
   const std::size_t i = find(name, source);
   if (i < ops.size()) {
     OpTiming& o = ops[i];
