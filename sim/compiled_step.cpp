@@ -44,6 +44,24 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
   return c;
 }
 
+/// Whether `b` costs, times and looks up what `a` does at every batch: the same cost terms and
+/// shares, and the same kernel call once placed (place_call reads the rows per sequence, whether
+/// the op is tensor-parallel, and the call's shape).
+bool same_prices(const CompiledOp& a, const CompiledOp& b) {
+  if (a.routed != b.routed || a.table != b.table || a.weight_share != b.weight_share ||
+      a.num_terms != b.num_terms)
+    return false;
+  for (int i = 0; i < a.num_terms; ++i) {
+    const CostTerm &x = a.terms[static_cast<std::size_t>(i)],
+                   &y = b.terms[static_cast<std::size_t>(i)];
+    if (x.slot != y.slot || x.share != y.share || x.value != y.value) return false;
+  }
+  if (!a.table) return true;
+  return a.op->kernel.tokens == b.op->kernel.tokens &&
+         tp_split(a.op->component) == tp_split(b.op->component) &&
+         lookup_key(a.call) == lookup_key(b.call);
+}
+
 }  // namespace
 
 Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
@@ -56,8 +74,8 @@ Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
   return r;
 }
 
-const CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
-                                  OpSelect select) {
+CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
+                            OpSelect select) {
   const auto key = std::make_tuple(pass.start_pos, pass.num_tokens, logits_all, prefill, select);
   auto it = s.compiled->passes.find(key);
   if (it != s.compiled->passes.end()) return it->second;
@@ -72,7 +90,13 @@ const CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_
   CompiledPass& p = s.compiled->passes[key];
   p.ops = build_ops(s.spec, s.weights, *s.weight_index, pass, options);
   p.compiled.reserve(p.ops.size());
-  for (const Op& op : p.ops) p.compiled.push_back(compile_op(s, op, prefill));
+  for (const Op& op : p.ops) {
+    CompiledOp c = compile_op(s, op, prefill);
+    for (std::size_t j = 0; j < p.compiled.size() && c.same_as < 0; ++j)
+      if (same_prices(p.compiled[j], c)) c.same_as = static_cast<int>(j);
+    p.compiled.push_back(c);
+  }
+  p.priced.resize(p.compiled.size());
   return p;
 }
 

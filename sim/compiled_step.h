@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "hardware/perf_model.h"
+#include "hardware/roofline.h"
 #include "sim/op_list.h"
 #include "sim/serving_internal.h"
 
@@ -52,12 +53,25 @@ struct CompiledOp {
   std::array<CostTerm, kCostSlots> terms{};
   int num_terms = 0;
   KernelCall call;  // call_shape(): the batch's fields are filled per point
+  /// An earlier op of the pass whose cost, time and table lookup are this one's at every batch
+  /// (the same projection or FFN in layers of another attention kind), or -1: priced once.
+  int same_as = -1;
+};
+
+/// A compiled op priced at one point: its rank's cost, roofline and table time.
+struct PricedOp {
+  Cost cost;
+  OpTime roofline;
+  const PerfEstimate* estimate = nullptr;
+  double time_s = 0;
 };
 
 /// The compiled ops of one pass, in op-list order.
 struct CompiledPass {
   std::vector<Op> ops;
   std::vector<CompiledOp> compiled;
+  /// One point's prices, by op (the storage a point reuses; filled by the step timing).
+  std::vector<PricedOp> priced;
 };
 
 /// A setup's compiled passes, compiled when first priced. Owned by the setup (one per layout).
@@ -66,8 +80,8 @@ struct CompiledSteps {
 };
 
 /// The pass compiled for `s` (from its cache, or compiled now and kept there).
-const CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
-                                  OpSelect select);
+CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
+                            OpSelect select);
 
 /// The rank's cost of a compiled op: on_rank() of its per-sequence cost, on its non-zero terms.
 Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share);

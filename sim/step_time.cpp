@@ -53,29 +53,37 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   if (s.compiled) {
     const PerfEstimate roofline;  // what an op without a table is timed from
     // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept.
-    for (const CompiledOp& op : compiled_pass(s, pass, logits_all, prefill, select).compiled) {
-      Cost c;
-      if (op.routed) {
-        if (!routed_done) routed = routed_on_rank(s, stage_tokens);
-        routed_done = true;
-        c = routed;
-      } else {
-        c = compiled_cost(op, token_share, seqs);
+    CompiledPass& pass_ops = compiled_pass(s, pass, logits_all, prefill, select);
+    for (std::size_t i = 0; i < pass_ops.compiled.size(); ++i) {
+      const CompiledOp& op = pass_ops.compiled[i];
+      PricedOp& priced = pass_ops.priced[i];
+      if (op.same_as < 0) {
+        Cost& c = priced.cost;
+        if (op.routed) {
+          if (!routed_done) routed = routed_on_rank(s, stage_tokens);
+          routed_done = true;
+          c = routed;
+        } else {
+          c = compiled_cost(op, token_share, seqs);
+        }
+        priced.roofline = op_time(s.device, c);
+        priced.estimate = &roofline;
+        double table_s = 0;
+        if (op.table) {
+          KernelCall call = op.call;
+          place_call(call, s, *op.op, c, seqs, stage_tokens);
+          priced.estimate = &s.perf->estimate(call, table_s);
+        }
+        const PerfEstimate& e = *priced.estimate;
+        const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
+        priced.time_s = e.found ? table_s + gap_s : priced.roofline.total_s;
       }
-      const OpTime t = op_time(s.device, c);
-      const PerfEstimate* e = &roofline;
-      double table_s = 0;
-      if (op.table) {
-        KernelCall call = op.call;
-        place_call(call, s, *op.op, c, seqs, stage_tokens);
-        e = &s.perf->estimate(call, table_s);
-      }
-      const double gap_s = e->includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
-      const double time_s = e->found ? table_s + gap_s : t.total_s;
-      add_time(op.main_layer ? main : rest, op.op->component, time_s * op.repeats);
-      (op.main_layer ? main_work : rest_work).add(s.device, c, t, op.repeats);
+      const PricedOp& p =
+          op.same_as < 0 ? priced : pass_ops.priced[static_cast<std::size_t>(op.same_as)];
+      add_time(op.main_layer ? main : rest, op.op->component, p.time_s * op.repeats);
+      (op.main_layer ? main_work : rest_work).add(s.device, p.cost, p.roofline, op.repeats);
       (op.main_layer ? main_ops : rest_ops)
-          .add(op.op->name, op.component_name, time_s, op.repeats, *e);
+          .add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
     }
   } else {
     for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
