@@ -165,6 +165,15 @@ struct PerfModel::Impl {
 
   /// Siblings of the target's vendor with a table of class k, nearest first (by BF16 peak and HBM
   /// bandwidth).
+  std::array<std::optional<std::vector<Source*>>, kNumKernelClasses> siblings_by_class;
+
+  /// siblings_with(), listed once per class: every lookup the device's own tables miss asks.
+  const std::vector<Source*>& siblings_for(KernelClass k) {
+    auto& slot = siblings_by_class[static_cast<std::size_t>(k)];
+    if (!slot) slot = siblings_with(k);
+    return *slot;
+  }
+
   std::vector<Source*> siblings_with(KernelClass k) {
     list_siblings();
     std::vector<Source*> out;
@@ -267,7 +276,7 @@ struct PerfModel::Impl {
     for (bool same_precision : {true, false})
       if (const int i = find(own, call, same_precision); i >= 0)
         if (auto f = evaluate(own, i, call, true)) return *f;
-    const std::vector<Source*> candidates = siblings_with(call.kernel);
+    const std::vector<Source*>& candidates = siblings_for(call.kernel);
     for (bool same_precision : {true, false})
       for (Source* s : candidates)
         if (const int i = find(*s, call, same_precision); i >= 0)

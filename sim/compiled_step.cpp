@@ -41,6 +41,18 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
       c.terms[static_cast<std::size_t>(c.num_terms++)] =
           CostTerm{static_cast<std::uint8_t>(i), share_of(i), v};
   if (c.table) c.call = call_shape(s, op, prefill);
+  // FNV-1a over the fields same_prices() compares first; equal ops have equal digests.
+  const auto mix = [&c](std::uint64_t v) { c.digest = (c.digest ^ v) * 0x100000001b3ull; };
+  c.digest = 0xcbf29ce484222325ull;
+  mix(c.routed);
+  mix(c.table);
+  mix(static_cast<std::uint64_t>(c.num_terms));
+  for (int i = 0; i < c.num_terms; ++i) {
+    const CostTerm& t = c.terms[static_cast<std::size_t>(i)];
+    mix(t.slot);
+    mix(static_cast<std::uint64_t>(t.share));
+    mix(static_cast<std::uint64_t>(t.value));
+  }
   return c;
 }
 
@@ -74,11 +86,12 @@ Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
   return r;
 }
 
-CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
+CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select) {
   const auto key = std::make_tuple(pass.start_pos, pass.num_tokens, logits_all, prefill, select);
-  auto it = s.compiled->passes.find(key);
-  if (it != s.compiled->passes.end()) return it->second;
+  CompiledPass& p = s.compiled->passes[key];
+  if (++p.uses == 1) return nullptr;
+  if (p.uses > 2) return &p;
   OpOptions options;
   options.prefill = prefill;
   options.kv_format = s.config.kv_format;
@@ -87,17 +100,17 @@ CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
   options.layers = s.layer_representatives;  // identical layers are priced once and scaled
   options.names = OpNames::in_layer;         // warnings name an op without its layer
   options.select = select;
-  CompiledPass& p = s.compiled->passes[key];
   p.ops = build_ops(s.spec, s.weights, *s.weight_index, pass, options);
   p.compiled.reserve(p.ops.size());
   for (const Op& op : p.ops) {
     CompiledOp c = compile_op(s, op, prefill);
     for (std::size_t j = 0; j < p.compiled.size() && c.same_as < 0; ++j)
-      if (same_prices(p.compiled[j], c)) c.same_as = static_cast<int>(j);
+      if (p.compiled[j].digest == c.digest && same_prices(p.compiled[j], c))
+        c.same_as = static_cast<int>(j);
     p.compiled.push_back(c);
   }
   p.priced.resize(p.compiled.size());
-  return p;
+  return &p;
 }
 
 }  // namespace v4sim::serving_detail

@@ -56,6 +56,8 @@ struct CompiledOp {
   /// An earlier op of the pass whose cost, time and table lookup are this one's at every batch
   /// (the same projection or FFN in layers of another attention kind), or -1: priced once.
   int same_as = -1;
+  /// A digest of what same_as compares, so that finding it is one integer compare per op.
+  std::uint64_t digest = 0;
 };
 
 /// A compiled op priced at one point: its rank's cost, roofline and table time.
@@ -68,6 +70,7 @@ struct PricedOp {
 
 /// The compiled ops of one pass, in op-list order.
 struct CompiledPass {
+  int uses = 0;  // times priced; compiled from the second (a pass priced once is not worth it)
   std::vector<Op> ops;
   std::vector<CompiledOp> compiled;
   /// One point's prices, by op (the storage a point reuses; filled by the step timing).
@@ -79,8 +82,10 @@ struct CompiledSteps {
   std::map<std::tuple<std::int64_t, std::int64_t, bool, bool, OpSelect>, CompiledPass> passes;
 };
 
-/// The pass compiled for `s` (from its cache, or compiled now and kept there).
-CompiledPass& compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
+/// The pass compiled for `s` (from its cache, or compiled now and kept there), or null the first
+/// time a pass is asked for: the direct pricing costs less than compiling a pass used once (the
+/// chunks of one prompt's prefill), and gives the same numbers.
+CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select);
 
 /// The rank's cost of a compiled op: on_rank() of its per-sequence cost, on its non-zero terms.

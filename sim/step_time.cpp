@@ -50,10 +50,12 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   main_ops.detail = rest_ops.detail = s.config.op_timings;
   Cost routed;
   bool routed_done = false;
-  if (s.compiled) {
+  CompiledPass* compiled =
+      s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
+  if (compiled) {
     const PerfEstimate roofline;  // what an op without a table is timed from
     // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept.
-    CompiledPass& pass_ops = compiled_pass(s, pass, logits_all, prefill, select);
+    CompiledPass& pass_ops = *compiled;
     for (std::size_t i = 0; i < pass_ops.compiled.size(); ++i) {
       const CompiledOp& op = pass_ops.compiled[i];
       PricedOp& priced = pass_ops.priced[i];
