@@ -14,9 +14,9 @@ namespace v4sim::serving_detail {
 
 void Work::add(const Accelerator& d, const Cost& c, const OpTime& t, double times) {
   for (Precision p : kAllPrecisions) {
+    if (c.flops_at(p) <= 0) continue;
     const double peak = d.peak_flops_per_s(t.executed_as[static_cast<int>(p)]);
-    if (c.flops_at(p) > 0 && peak > 0)
-      ideal_compute_s += static_cast<double>(c.flops_at(p)) / peak * times;
+    if (peak > 0) ideal_compute_s += static_cast<double>(c.flops_at(p)) / peak * times;
   }
   bytes += static_cast<double>(c.total_bytes()) * times;
   if (!t.fallback_used) return;

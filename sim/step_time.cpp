@@ -52,8 +52,8 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   bool routed_done = false;
   CompiledPass* compiled =
       s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
+  const PerfEstimate roofline;  // what an op without a table is timed from
   if (compiled) {
-    const PerfEstimate roofline;  // what an op without a table is timed from
     // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept.
     CompiledPass& pass_ops = *compiled;
     for (std::size_t i = 0; i < pass_ops.compiled.size(); ++i) {
@@ -124,18 +124,19 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
-    std::vector<ElementwiseKernel> kernels = elementwise_kernels(s.spec, spec, group_tokens);
+    const auto add = [&](const std::vector<ElementwiseKernel>& kernels) {
+      for (const ElementwiseKernel& k : kernels) {
+        const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
+        add_time(main, k.component, time_s * repeats);
+        main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
+        main_ops.add(k.name, to_string(k.component), time_s, repeats, roofline);
+      }
+    };
+    add(elementwise_kernels(s.spec, spec, group_tokens));
     // The activation between each FFN's two products (sim/ffn_activation.h): the routed experts'
     // over the rank's token-expert pairs.
-    for (ElementwiseKernel& k : ffn_activation_kernels(
-             s.spec, spec, group_tokens, std::llround(pairs_on_rank(s, stage_tokens)), s.layout.tp))
-      kernels.push_back(std::move(k));
-    for (const ElementwiseKernel& k : kernels) {
-      const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
-      add_time(main, k.component, time_s * repeats);
-      main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
-      main_ops.add(k.name, std::string(to_string(k.component)), time_s, repeats, PerfEstimate{});
-    }
+    add(ffn_activation_kernels(s.spec, spec, group_tokens,
+                               std::llround(pairs_on_rank(s, stage_tokens)), s.layout.tp));
   }
 }
 
