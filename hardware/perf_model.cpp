@@ -165,6 +165,15 @@ struct PerfModel::Impl {
 
   /// Siblings of the target's vendor with a table of class k, nearest first (by BF16 peak and HBM
   /// bandwidth).
+  std::array<std::optional<std::vector<Source*>>, kNumKernelClasses> siblings_by_class;
+
+  /// siblings_with(), listed once per class: every lookup the device's own tables miss asks.
+  const std::vector<Source*>& siblings_for(KernelClass k) {
+    auto& slot = siblings_by_class[static_cast<std::size_t>(k)];
+    if (!slot) slot = siblings_with(k);
+    return *slot;
+  }
+
   std::vector<Source*> siblings_with(KernelClass k) {
     list_siblings();
     std::vector<Source*> out;
@@ -267,7 +276,7 @@ struct PerfModel::Impl {
     for (bool same_precision : {true, false})
       if (const int i = find(own, call, same_precision); i >= 0)
         if (auto f = evaluate(own, i, call, true)) return *f;
-    const std::vector<Source*> candidates = siblings_with(call.kernel);
+    const std::vector<Source*>& candidates = siblings_for(call.kernel);
     for (bool same_precision : {true, false})
       for (Source* s : candidates)
         if (const int i = find(*s, call, same_precision); i >= 0)
@@ -324,17 +333,24 @@ LookupKey lookup_key(const KernelCall& call) {
           call.weight_bytes};
 }
 
-PerfEstimate PerfModel::estimate(const KernelCall& call) const {
+const PerfEstimate& PerfModel::estimate(const KernelCall& call, double& time_s) const {
   Impl& m = *impl_;
   const Impl::MemoKey key = lookup_key(call);
   auto it = m.memo.find(key);
   if (it == m.memo.end()) it = m.memo.emplace(key, m.lookup(call)).first;
   const Impl::Found& f = it->second;
-  PerfEstimate e = f.estimate;
-  if (e.found && !is_communication(call.kernel)) {
+  time_s = f.estimate.time_s;
+  if (f.estimate.found && !is_communication(call.kernel)) {
     const double ideal = ideal_time_s(m.target, call.cost);
-    e.time_s = f.efficiency > 0 ? std::max(ideal / f.efficiency, f.floor_s) : f.floor_s;
+    time_s = f.efficiency > 0 ? std::max(ideal / f.efficiency, f.floor_s) : f.floor_s;
   }
+  return f.estimate;
+}
+
+PerfEstimate PerfModel::estimate(const KernelCall& call) const {
+  double time_s = 0;
+  PerfEstimate e = estimate(call, time_s);
+  e.time_s = time_s;
   return e;
 }
 

@@ -118,6 +118,11 @@ class PerfModel {
   /// The call's time from the nearest table, or found == false.
   PerfEstimate estimate(const KernelCall& call) const;
 
+  /// estimate() without the copy, for callers pricing many calls (sim/compiled_step.h): the
+  /// memoised lookup of the call's shape, whose time_s is not the call's (it is set only for
+  /// collectives), and the call's own time in `time_s`. The reference lives as long as the model.
+  const PerfEstimate& estimate(const KernelCall& call, double& time_s) const;
+
   const Accelerator& target() const;
 
   struct Impl;

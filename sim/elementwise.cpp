@@ -26,6 +26,7 @@ std::vector<ElementwiseKernel> elementwise_kernels(const ModelSpec& spec, const 
                                                    std::int64_t tokens) {
   std::vector<ElementwiseKernel> out;
   if (tokens <= 0) return out;
+  out.reserve(4);  // one allocation: this runs for every layer kind of every point a search prices
   const std::int64_t row = spec.hidden_size * kBf16Bytes * tokens;
   // With a plain residual the norm kernel also adds the residual: two tensors in, two out.
   const std::int64_t tensors = spec.mhc.streams > 1 ? 1 : 2;

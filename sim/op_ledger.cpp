@@ -14,9 +14,9 @@ namespace v4sim::serving_detail {
 
 void Work::add(const Accelerator& d, const Cost& c, const OpTime& t, double times) {
   for (Precision p : kAllPrecisions) {
+    if (c.flops_at(p) <= 0) continue;
     const double peak = d.peak_flops_per_s(t.executed_as[static_cast<int>(p)]);
-    if (c.flops_at(p) > 0 && peak > 0)
-      ideal_compute_s += static_cast<double>(c.flops_at(p)) / peak * times;
+    if (peak > 0) ideal_compute_s += static_cast<double>(c.flops_at(p)) / peak * times;
   }
   bytes += static_cast<double>(c.total_bytes()) * times;
   if (!t.fallback_used) return;
@@ -48,10 +48,6 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
                    const PerfEstimate& e) {
   const double t = time_s * repeats;
   const TimeSource kind = e.found ? e.source : TimeSource::roofline;
-  std::string transferred;
-  std::string_view source = "roofline";
-  if (kind == TimeSource::measured) source = "measured";
-  if (kind == TimeSource::transferred) source = transferred = "transferred from " + e.device;
   (kind == TimeSource::roofline   ? sources.roofline_s
    : kind == TimeSource::measured ? sources.measured_s
                                   : sources.transferred_s) += t;
@@ -61,6 +57,10 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
     if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
   }
   if (!detail) return;
+  std::string transferred;
+  std::string_view source = "roofline";
+  if (kind == TimeSource::measured) source = "measured";
+  if (kind == TimeSource::transferred) source = transferred = "transferred from " + e.device;
   const std::size_t i = find(name, source);
   if (i < ops.size()) {
     OpTiming& o = ops[i];

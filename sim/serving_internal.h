@@ -23,6 +23,8 @@ struct OpTime;        // hardware/roofline.h
 
 namespace serving_detail {
 
+struct CompiledSteps;  // sim/compiled_step.h
+
 /// Roofline work of a rank: time at 100% of the peaks the FLOPs run on, and bytes moved.
 struct Work {
   double ideal_compute_s = 0;
@@ -90,6 +92,9 @@ struct Setup {
   /// Capacity terms that do not depend on the batch (fill_capacity).
   double weights_bytes_per_rank = 0;
   double kv_bytes_per_sequence = 0;
+  /// The compiled cost model's passes for this setup (sim/compiled_step.h), when the config keeps
+  /// no per-op table (a search's points); null: every point builds and prices its op list.
+  std::shared_ptr<CompiledSteps> compiled{};
 };
 
 // Setup (serving_setup.cpp).

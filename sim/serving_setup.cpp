@@ -6,6 +6,7 @@
 #include "hardware/perf_model.h"
 #include "models/config/enum_names.h"
 #include "models/config/input_error.h"
+#include "sim/compiled_step.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim {
@@ -155,6 +156,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     p.setup->layer_repeats[static_cast<std::size_t>(g.first)] = static_cast<double>(g.count);
   }
   p.setup->weight_index = &m.weight_index;
+  if (!config.op_timings) p.setup->compiled = std::make_shared<CompiledSteps>();
   fill_capacity(*p.setup);
   if (config.prefill_devices > 0) {
     // The prefill pool: tp=1, one dp group per rank, experts as wide as they go; its prompts' KV
@@ -167,6 +169,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     pool.stage_moe_layers = moe_layers(spec);
     pool.local_experts = experts > 0 ? (experts + pool.layout.ep - 1) / pool.layout.ep : 0;
     pool.comm = planner->model(pool.layout);
+    if (pool.compiled) pool.compiled = std::make_shared<CompiledSteps>();  // its own layout's
     fill_capacity(pool);
     p.setup->prefill_pool = std::make_shared<const Setup>(pool);
     p.setup->kv_transfer = planner->transfer(static_cast<int>(p.totals.devices - 1), 0);

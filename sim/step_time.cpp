@@ -4,154 +4,19 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <optional>
 
 #include "hardware/perf_model.h"
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
+#include "sim/compiled_step.h"
 #include "sim/elementwise.h"
 #include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
+#include "sim/op_on_rank.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim::serving_detail {
-namespace {
-
-/// Work split over the tp ranks of a group (Megatron-style: column- then row-parallel weights,
-/// every token of the group on each rank): attention projections and core, the indexer, the LM
-/// head, and the shared experts and dense FFNs (vLLM and SGLang shard those over tp too, reducing
-/// the MoE output with the attention's kind of all-reduce).
-bool tp_split(OpComponent c) {
-  return c == OpComponent::attention_projections || c == OpComponent::core_attention ||
-         c == OpComponent::indexer_projections || c == OpComponent::indexer_scoring ||
-         c == OpComponent::lm_head || c == OpComponent::shared_experts ||
-         c == OpComponent::dense_ffn;
-}
-
-std::int64_t scaled(std::int64_t v, double f) {
-  return std::llround(static_cast<double>(v) * f);
-}
-
-/// An op's cost on one rank: `token_share` of its FLOPs and activations (the rank's tokens),
-/// `kv_share` of its KV traffic and `weight_share` of its weights.
-Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share) {
-  Cost r;
-  for (int p = 0; p < kNumPrecisions; ++p) r.flops[p] = scaled(c.flops[p], token_share);
-  for (MemClass m :
-       {MemClass::weights, MemClass::kv_cache, MemClass::state, MemClass::activations}) {
-    const double f = m == MemClass::weights       ? weight_share
-                     : m == MemClass::activations ? token_share
-                                                  : kv_share;
-    r.read(m) = scaled(c.read(m), f);
-    r.written(m) = scaled(c.written(m), f);
-  }
-  return r;
-}
-
-void add_time(StepBreakdown& b, OpComponent c, double s) {
-  switch (c) {
-    case OpComponent::attention_projections:
-    case OpComponent::core_attention:
-      b.attention_s += s;
-      break;
-    case OpComponent::indexer_projections:
-    case OpComponent::indexer_scoring:
-      b.indexer_s += s;
-      break;
-    case OpComponent::compressor:
-      b.compressor_s += s;
-      break;
-    case OpComponent::router:
-    case OpComponent::routed_experts:
-    case OpComponent::shared_experts:
-    case OpComponent::dense_ffn:
-      b.moe_s += s;
-      break;
-    case OpComponent::mhc:
-    case OpComponent::lm_head:
-    case OpComponent::mtp:
-      b.other_s += s;
-      break;
-  }
-}
-
-/// Token-expert pairs on the busiest rank of a stage when `stage_tokens` tokens pass it.
-double pairs_on_rank(const Setup& s, double stage_tokens) {
-  const double ranks = static_cast<double>(s.layout.devices_per_stage());
-  // Pairs spread evenly over ranks, then the busiest gets `expert_imbalance` times the mean.
-  return stage_tokens * static_cast<double>(s.spec.moe.experts_per_token) / ranks *
-         s.config.expert_imbalance;
-}
-
-/// Routed-expert work of one MoE layer on the busiest rank, when `stage_tokens` tokens pass the
-/// stage in one step.
-Cost routed_on_rank(const Setup& s, double stage_tokens) {
-  const MoeSpec& m = s.spec.moe;
-  const double ranks = static_cast<double>(s.layout.devices_per_stage());
-  const double replicas = ranks / static_cast<double>(s.layout.ep);
-  const double pairs = pairs_on_rank(s, stage_tokens);
-  // Distinct local experts touched: tokens pick experts near-uniformly (the load-balancing bias
-  // aims for that), so a replica of an expert sees Poisson(lambda) tokens.
-  const double lambda = stage_tokens * static_cast<double>(m.experts_per_token) /
-                        (static_cast<double>(m.num_routed_experts) * replicas);
-  const double touched = static_cast<double>(s.local_experts) * (1.0 - std::exp(-lambda));
-  MoeShape shape;
-  shape.tokens = std::max<std::int64_t>(1, std::llround(pairs));
-  shape.hidden = s.spec.hidden_size;
-  shape.inter = m.expert_intermediate_size;
-  shape.num_experts = s.local_experts;
-  shape.topk = 1;  // tokens here are token-expert pairs
-  shape.experts_touched = std::max<std::int64_t>(1, std::llround(touched));
-  shape.expert_weight = s.spec.weights.routed_experts;
-  shape.expert_compute = s.spec.compute.routed_experts;
-  return routed_cost(shape);
-}
-
-/// The precision carrying most of an op's FLOPs (its kernel's input type).
-Precision main_precision(const Cost& c) {
-  Precision best = Precision::bf16;
-  std::int64_t most = 0;
-  for (Precision p : kAllPrecisions)
-    if (c.flops_at(p) > most) {
-      most = c.flops_at(p);
-      best = p;
-    }
-  return best;
-}
-
-/// The op's kernel call on a rank holding `seqs` sequences (`tokens` of them for token-parallel
-/// work) of its dp group.
-KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
-                       double stage_tokens, bool prefill) {
-  const OpKernel& k = op.kernel;
-  const double tp = static_cast<double>(s.layout.tp);
-  KernelCall call;
-  call.kernel = k.kernel;
-  call.cost = c;
-  call.precision = main_precision(c);
-  call.n = static_cast<double>(k.n);
-  call.k = static_cast<double>(k.k);
-  // Tensor-parallel GEMMs split their output over tp and see every token of the group;
-  // replicated ones run on the rank's share of the tokens.
-  if (tp_split(op.component)) {
-    call.m = static_cast<double>(k.tokens) * seqs;
-    call.n = std::max(1.0, call.n / tp);
-  } else {
-    call.m = std::max(1.0, static_cast<double>(k.tokens) * seqs / tp);
-  }
-  call.heads = static_cast<double>(k.heads) / tp;
-  call.kv_fp8 = k.kv_fp8;
-  call.batch = seqs;
-  call.kv_len = static_cast<double>(k.kv_len);
-  call.seq_len = static_cast<double>(k.kv_len);
-  if (k.kernel == KernelClass::grouped_gemm) {
-    call.experts = static_cast<double>(std::max<std::int64_t>(1, s.local_experts));
-    call.tokens_per_expert = pairs_on_rank(s, stage_tokens) / call.experts;
-    call.masked = !prefill;
-  }
-  return call;
-}
-
-}  // namespace
 
 /// The sums of a stage's compute before its layer share scales them: the main layers' (one of
 /// each kind, scaled to its group) and the rest (model-level ops and the MTP block).
@@ -185,32 +50,71 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   main_ops.detail = rest_ops.detail = s.config.op_timings;
   Cost routed;
   bool routed_done = false;
-  for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
-    const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
-    Cost c;
-    if (op.component == OpComponent::routed_experts) {
-      if (!routed_done) routed = routed_on_rank(s, stage_tokens);
-      routed_done = true;
-      c = routed;
-    } else if (tp_split(op.component)) {
-      // Heads and projection weights split over tp; with one shared KV head every TP rank reads
-      // the whole KV of its dp group's sequences.
-      c = on_rank(op.cost, token_share, seqs, 1.0 / tp);
-    } else {
-      c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
+  CompiledPass* compiled =
+      s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
+  const PerfEstimate roofline;  // what an op without a table is timed from
+  if (compiled) {
+    // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept.
+    CompiledPass& pass_ops = *compiled;
+    for (std::size_t i = 0; i < pass_ops.compiled.size(); ++i) {
+      const CompiledOp& op = pass_ops.compiled[i];
+      PricedOp& priced = pass_ops.priced[i];
+      if (op.same_as < 0) {
+        Cost& c = priced.cost;
+        if (op.routed) {
+          if (!routed_done) routed = routed_on_rank(s, stage_tokens);
+          routed_done = true;
+          c = routed;
+        } else {
+          c = compiled_cost(op, token_share, seqs);
+        }
+        priced.roofline = op_time(s.device, c);
+        priced.estimate = &roofline;
+        double table_s = 0;
+        if (op.table) {
+          KernelCall call = op.call;
+          place_call(call, s, *op.op, c, seqs, stage_tokens);
+          priced.estimate = &s.perf->estimate(call, table_s);
+        }
+        const PerfEstimate& e = *priced.estimate;
+        const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
+        priced.time_s = e.found ? table_s + gap_s : priced.roofline.total_s;
+      }
+      const PricedOp& p =
+          op.same_as < 0 ? priced : pass_ops.priced[static_cast<std::size_t>(op.same_as)];
+      add_time(op.main_layer ? main : rest, op.op->component, p.time_s * op.repeats);
+      (op.main_layer ? main_work : rest_work).add(s.device, p.cost, p.roofline, op.repeats);
+      (op.main_layer ? main_ops : rest_ops)
+          .add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
     }
-    const OpTime t = op_time(s.device, c);
-    PerfEstimate e;
-    if (s.perf && op.kernel.has_class)
-      e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
-    // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
-    // has it inside its rows.
-    const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
-    const double time_s = e.found ? e.time_s + gap_s : t.total_s;
-    const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
-    add_time(main_layer ? main : rest, op.component, time_s * repeats);
-    (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
-    (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
+  } else {
+    for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
+      const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
+      Cost c;
+      if (op.component == OpComponent::routed_experts) {
+        if (!routed_done) routed = routed_on_rank(s, stage_tokens);
+        routed_done = true;
+        c = routed;
+      } else if (tp_split(op.component)) {
+        // Heads and projection weights split over tp; with one shared KV head every TP rank reads
+        // the whole KV of its dp group's sequences.
+        c = on_rank(op.cost, token_share, seqs, 1.0 / tp);
+      } else {
+        c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
+      }
+      const OpTime t = op_time(s.device, c);
+      PerfEstimate e;
+      if (s.perf && op.kernel.has_class)
+        e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
+      // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
+      // has it inside its rows.
+      const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
+      const double time_s = e.found ? e.time_s + gap_s : t.total_s;
+      const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
+      add_time(main_layer ? main : rest, op.component, time_s * repeats);
+      (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
+      (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
+    }
   }
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
   // ranks each normalise all of them).
@@ -220,18 +124,19 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
-    std::vector<ElementwiseKernel> kernels = elementwise_kernels(s.spec, spec, group_tokens);
+    const auto add = [&](const std::vector<ElementwiseKernel>& kernels) {
+      for (const ElementwiseKernel& k : kernels) {
+        const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
+        add_time(main, k.component, time_s * repeats);
+        main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
+        main_ops.add(k.name, to_string(k.component), time_s, repeats, roofline);
+      }
+    };
+    add(elementwise_kernels(s.spec, spec, group_tokens));
     // The activation between each FFN's two products (sim/ffn_activation.h): the routed experts'
     // over the rank's token-expert pairs.
-    for (ElementwiseKernel& k : ffn_activation_kernels(
-             s.spec, spec, group_tokens, std::llround(pairs_on_rank(s, stage_tokens)), s.layout.tp))
-      kernels.push_back(std::move(k));
-    for (const ElementwiseKernel& k : kernels) {
-      const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
-      add_time(main, k.component, time_s * repeats);
-      main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
-      main_ops.add(k.name, std::string(to_string(k.component)), time_s, repeats, PerfEstimate{});
-    }
+    add(ffn_activation_kernels(s.spec, spec, group_tokens,
+                               std::llround(pairs_on_rank(s, stage_tokens)), s.layout.tp));
   }
 }
 
@@ -401,8 +306,13 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   OpLedger compute_ops, comm_ops;
   comm_ops.detail = s.config.op_timings;
   CommTimes comm;
+  // Halves of the sequences are the same pass: their compute is priced once and counted twice
+  // (the same sums as pricing it twice, bit for bit).
+  std::optional<Pricing> first;
   for (int i = 0; i < 2; ++i) {
-    const Pricing p = price_compute(s, passes[i], half[i], logits_all, prefill, fixed);
+    if (i == 0 || split_tokens)
+      first = price_compute(s, passes[i], half[i], logits_all, prefill, fixed);
+    const Pricing& p = *first;
     out.breakdown += p.breakdown;  // compute only: communication is priced below
     out.work.ideal_compute_s += p.work.ideal_compute_s;
     out.work.bytes += p.work.bytes;

@@ -55,6 +55,30 @@ void BM_SweepPoint(benchmark::State& state) {
 }
 BENCHMARK(BM_SweepPoint)->Unit(benchmark::kMicrosecond);
 
+/// Prefill batches priced as a search prices them: prompts of 128K in 16K chunks, 1..8 prompts per
+/// dp group on one prepared layout (the compiled chunks reused across batches).
+void BM_SweepPrefillPoint(benchmark::State& state) {
+  const v4sim::PreparedModel m = v4sim::prepare(v4sim::load_model("deepseek-v4-flash"));
+  const v4sim::SystemSpec sys = v4sim::load_system("hgx-h200");
+  v4sim::CommPlanner planner(sys, 1);
+  v4sim::ServingConfig config;
+  config.layout = v4sim::Layout{1, 8, 1, 8};
+  config.op_timings = false;
+  v4sim::Workload w;
+  w.phase = v4sim::Phase::prefill;
+  w.context_tokens = 131072;
+  const std::vector<std::int64_t> batches = {1, 2, 3, 4, 5, 6, 7, 8};
+  v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
+  for (auto _ : state) {
+    const auto r = v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
+    benchmark::DoNotOptimize(r.back().step_s);
+  }
+  state.counters["points_per_s"] = benchmark::Counter(
+      static_cast<double>(state.iterations() * static_cast<std::int64_t>(batches.size())),
+      benchmark::Counter::kIsRate);
+}
+BENCHMARK(BM_SweepPrefillPoint)->Unit(benchmark::kMicrosecond);
+
 BENCHMARK_CAPTURE(BM_Predict, v4_flash_h200_decode, "deepseek-v4-flash", "hgx-h200",
                   v4sim::Phase::decode)
     ->Arg(32768)

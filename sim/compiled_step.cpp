@@ -1,0 +1,116 @@
+// The compiled cost model: a pass's ops with their batch-independent parts worked out once.
+#include "sim/compiled_step.h"
+
+#include "sim/op_on_rank.h"
+
+namespace v4sim::serving_detail {
+namespace {
+
+std::int64_t& slot(Cost& c, int i) {
+  if (i < kNumPrecisions) return c.flops[static_cast<std::size_t>(i)];
+  i -= kNumPrecisions;
+  if (i < kNumMemClasses) return c.bytes_read[static_cast<std::size_t>(i)];
+  return c.bytes_written[static_cast<std::size_t>(i - kNumMemClasses)];
+}
+
+std::int64_t slot(const Cost& c, int i) {
+  return slot(const_cast<Cost&>(c), i);
+}
+
+/// The share on_rank() scales a slot by: FLOPs and activations with the rank's tokens, weights
+/// with the rank's share of them, KV and state with its sequences.
+Share share_of(int i) {
+  if (i < kNumPrecisions) return Share::tokens;
+  const auto m = static_cast<MemClass>((i - kNumPrecisions) % kNumMemClasses);
+  return m == MemClass::weights       ? Share::weights
+         : m == MemClass::activations ? Share::tokens
+                                      : Share::kv;
+}
+
+CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
+  CompiledOp c;
+  c.op = &op;
+  c.component_name = to_string(op.component);
+  c.main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
+  if (c.main_layer) c.repeats = s.layer_repeats[static_cast<std::size_t>(op.layer)];
+  c.routed = op.component == OpComponent::routed_experts;
+  c.table = s.perf && op.kernel.has_class;
+  c.weight_share = tp_split(op.component) ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
+  for (int i = 0; i < kCostSlots; ++i)
+    if (const std::int64_t v = slot(op.cost, i); v != 0)
+      c.terms[static_cast<std::size_t>(c.num_terms++)] =
+          CostTerm{static_cast<std::uint8_t>(i), share_of(i), v};
+  if (c.table) c.call = call_shape(s, op, prefill);
+  // FNV-1a over the fields same_prices() compares first; equal ops have equal digests.
+  const auto mix = [&c](std::uint64_t v) { c.digest = (c.digest ^ v) * 0x100000001b3ull; };
+  c.digest = 0xcbf29ce484222325ull;
+  mix(c.routed);
+  mix(c.table);
+  mix(static_cast<std::uint64_t>(c.num_terms));
+  for (int i = 0; i < c.num_terms; ++i) {
+    const CostTerm& t = c.terms[static_cast<std::size_t>(i)];
+    mix(t.slot);
+    mix(static_cast<std::uint64_t>(t.share));
+    mix(static_cast<std::uint64_t>(t.value));
+  }
+  return c;
+}
+
+/// Whether `b` costs, times and looks up what `a` does at every batch: the same cost terms and
+/// shares, and the same kernel call once placed (place_call reads the rows per sequence, whether
+/// the op is tensor-parallel, and the call's shape).
+bool same_prices(const CompiledOp& a, const CompiledOp& b) {
+  if (a.routed != b.routed || a.table != b.table || a.weight_share != b.weight_share ||
+      a.num_terms != b.num_terms)
+    return false;
+  for (int i = 0; i < a.num_terms; ++i) {
+    const CostTerm &x = a.terms[static_cast<std::size_t>(i)],
+                   &y = b.terms[static_cast<std::size_t>(i)];
+    if (x.slot != y.slot || x.share != y.share || x.value != y.value) return false;
+  }
+  if (!a.table) return true;
+  return a.op->kernel.tokens == b.op->kernel.tokens &&
+         tp_split(a.op->component) == tp_split(b.op->component) &&
+         lookup_key(a.call) == lookup_key(b.call);
+}
+
+}  // namespace
+
+Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
+  const std::array<double, 3> shares{token_share, kv_share, op.weight_share};
+  Cost r;
+  for (int i = 0; i < op.num_terms; ++i) {
+    const CostTerm& t = op.terms[static_cast<std::size_t>(i)];
+    slot(r, t.slot) = scaled(t.value, shares[static_cast<std::size_t>(t.share)]);
+  }
+  return r;
+}
+
+CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
+                            OpSelect select) {
+  const auto key = std::make_tuple(pass.start_pos, pass.num_tokens, logits_all, prefill, select);
+  CompiledPass& p = s.compiled->passes[key];
+  if (++p.uses == 1) return nullptr;
+  if (p.uses > 2) return &p;
+  OpOptions options;
+  options.prefill = prefill;
+  options.kv_format = s.config.kv_format;
+  options.include_mtp = s.mtp;
+  options.logits_for_all_tokens = logits_all;
+  options.layers = s.layer_representatives;  // identical layers are priced once and scaled
+  options.names = OpNames::in_layer;         // warnings name an op without its layer
+  options.select = select;
+  p.ops = build_ops(s.spec, s.weights, *s.weight_index, pass, options);
+  p.compiled.reserve(p.ops.size());
+  for (const Op& op : p.ops) {
+    CompiledOp c = compile_op(s, op, prefill);
+    for (std::size_t j = 0; j < p.compiled.size() && c.same_as < 0; ++j)
+      if (p.compiled[j].digest == c.digest && same_prices(p.compiled[j], c))
+        c.same_as = static_cast<int>(j);
+    p.compiled.push_back(c);
+  }
+  p.priced.resize(p.compiled.size());
+  return &p;
+}
+
+}  // namespace v4sim::serving_detail

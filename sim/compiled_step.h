@@ -1,0 +1,94 @@
+// Internal to sim/step_time.cpp and sim/serving_setup.cpp: the compiled cost model. A search
+// prices one layout at many batches; everything about an op that the batch does not change is
+// worked out once per (setup, pass) and kept here, so that a point costs, per op, its rank's
+// share of the cost, one roofline, one table lookup and a few sums. Not installed; the public
+// interface is sim/serving.h.
+//
+// What is compiled, per setup (model, system, layout, precision, config) and pass shape (start,
+// tokens, logits, phase, which ops): the op list itself (build_ops, with names, costs per
+// sequence and kernel shapes), each op's layer repeats and breakdown bucket, its share of the
+// weights on the rank, which of its cost terms are non-zero, and its kernel call with every field
+// but the batch's (rows, batch, tokens per expert, cost, precision) filled in.
+//
+// What is not: the per-point work, through the same functions the direct path uses
+// (sim/op_on_rank.h), in the same order, so that results equal the direct evaluation's bit for
+// bit (tests/sim/compiled_step_test.cpp). The direct path stays the reference: it is what runs
+// when a per-op table is asked for (ServingConfig::op_timings).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string_view>
+#include <tuple>
+#include <vector>
+
+#include "hardware/perf_model.h"
+#include "hardware/roofline.h"
+#include "sim/op_list.h"
+#include "sim/serving_internal.h"
+
+namespace v4sim::serving_detail {
+
+/// One non-zero term of an op's cost per sequence: which field (Cost slot: FLOPs by precision,
+/// then bytes read, then bytes written, each by memory class) and which share scales it.
+enum class Share : std::uint8_t { tokens, kv, weights };
+struct CostTerm {
+  std::uint8_t slot = 0;
+  Share share = Share::tokens;
+  std::int64_t value = 0;
+};
+inline constexpr int kCostSlots = kNumPrecisions + 2 * kNumMemClasses;
+
+/// An op with what pricing derives from it alone.
+struct CompiledOp {
+  const Op* op = nullptr;  // into CompiledPass::ops
+  std::string_view component_name;
+  bool main_layer = false;
+  double repeats = 1.0;  // layers this representative stands for (1 for model-level ops)
+  bool routed = false;   // routed experts: the stage's routed work, priced once per pass
+  bool table = false;    // looked up in the measured tables (else the roofline alone)
+  double weight_share = 1.0;
+  std::array<CostTerm, kCostSlots> terms{};
+  int num_terms = 0;
+  KernelCall call;  // call_shape(): the batch's fields are filled per point
+  /// An earlier op of the pass whose cost, time and table lookup are this one's at every batch
+  /// (the same projection or FFN in layers of another attention kind), or -1: priced once.
+  int same_as = -1;
+  /// A digest of what same_as compares, so that finding it is one integer compare per op.
+  std::uint64_t digest = 0;
+};
+
+/// A compiled op priced at one point: its rank's cost, roofline and table time.
+struct PricedOp {
+  Cost cost;
+  OpTime roofline;
+  const PerfEstimate* estimate = nullptr;
+  double time_s = 0;
+};
+
+/// The compiled ops of one pass, in op-list order.
+struct CompiledPass {
+  int uses = 0;  // times priced; compiled from the second (a pass priced once is not worth it)
+  std::vector<Op> ops;
+  std::vector<CompiledOp> compiled;
+  /// One point's prices, by op (the storage a point reuses; filled by the step timing).
+  std::vector<PricedOp> priced;
+};
+
+/// A setup's compiled passes, compiled when first priced. Owned by the setup (one per layout).
+struct CompiledSteps {
+  std::map<std::tuple<std::int64_t, std::int64_t, bool, bool, OpSelect>, CompiledPass> passes;
+};
+
+/// The pass compiled for `s` (from its cache, or compiled now and kept there), or null the first
+/// time a pass is asked for: the direct pricing costs less than compiling a pass used once (the
+/// chunks of one prompt's prefill), and gives the same numbers.
+CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
+                            OpSelect select);
+
+/// The rank's cost of a compiled op: on_rank() of its per-sequence cost, on its non-zero terms.
+Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share);
+
+}  // namespace v4sim::serving_detail

@@ -1,0 +1,140 @@
+// An op of the list on the busiest rank: its share of the work, kernel call and breakdown bucket.
+#include "sim/op_on_rank.h"
+
+#include <algorithm>
+
+#include "kernels/moe.h"
+
+namespace v4sim::serving_detail {
+
+bool tp_split(OpComponent c) {
+  return c == OpComponent::attention_projections || c == OpComponent::core_attention ||
+         c == OpComponent::indexer_projections || c == OpComponent::indexer_scoring ||
+         c == OpComponent::lm_head || c == OpComponent::shared_experts ||
+         c == OpComponent::dense_ffn;
+}
+
+Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share) {
+  Cost r;
+  for (int p = 0; p < kNumPrecisions; ++p) r.flops[p] = scaled(c.flops[p], token_share);
+  for (MemClass m :
+       {MemClass::weights, MemClass::kv_cache, MemClass::state, MemClass::activations}) {
+    const double f = m == MemClass::weights       ? weight_share
+                     : m == MemClass::activations ? token_share
+                                                  : kv_share;
+    r.read(m) = scaled(c.read(m), f);
+    r.written(m) = scaled(c.written(m), f);
+  }
+  return r;
+}
+
+void add_time(StepBreakdown& b, OpComponent c, double s) {
+  switch (c) {
+    case OpComponent::attention_projections:
+    case OpComponent::core_attention:
+      b.attention_s += s;
+      break;
+    case OpComponent::indexer_projections:
+    case OpComponent::indexer_scoring:
+      b.indexer_s += s;
+      break;
+    case OpComponent::compressor:
+      b.compressor_s += s;
+      break;
+    case OpComponent::router:
+    case OpComponent::routed_experts:
+    case OpComponent::shared_experts:
+    case OpComponent::dense_ffn:
+      b.moe_s += s;
+      break;
+    case OpComponent::mhc:
+    case OpComponent::lm_head:
+    case OpComponent::mtp:
+      b.other_s += s;
+      break;
+  }
+}
+
+double pairs_on_rank(const Setup& s, double stage_tokens) {
+  const double ranks = static_cast<double>(s.layout.devices_per_stage());
+  // Pairs spread evenly over ranks, then the busiest gets `expert_imbalance` times the mean.
+  return stage_tokens * static_cast<double>(s.spec.moe.experts_per_token) / ranks *
+         s.config.expert_imbalance;
+}
+
+Cost routed_on_rank(const Setup& s, double stage_tokens) {
+  const MoeSpec& m = s.spec.moe;
+  const double ranks = static_cast<double>(s.layout.devices_per_stage());
+  const double replicas = ranks / static_cast<double>(s.layout.ep);
+  const double pairs = pairs_on_rank(s, stage_tokens);
+  // Distinct local experts touched: tokens pick experts near-uniformly (the load-balancing bias
+  // aims for that), so a replica of an expert sees Poisson(lambda) tokens.
+  const double lambda = stage_tokens * static_cast<double>(m.experts_per_token) /
+                        (static_cast<double>(m.num_routed_experts) * replicas);
+  const double touched = static_cast<double>(s.local_experts) * (1.0 - std::exp(-lambda));
+  MoeShape shape;
+  shape.tokens = std::max<std::int64_t>(1, std::llround(pairs));
+  shape.hidden = s.spec.hidden_size;
+  shape.inter = m.expert_intermediate_size;
+  shape.num_experts = s.local_experts;
+  shape.topk = 1;  // tokens here are token-expert pairs
+  shape.experts_touched = std::max<std::int64_t>(1, std::llround(touched));
+  shape.expert_weight = s.spec.weights.routed_experts;
+  shape.expert_compute = s.spec.compute.routed_experts;
+  return routed_cost(shape);
+}
+
+Precision main_precision(const Cost& c) {
+  Precision best = Precision::bf16;
+  std::int64_t most = 0;
+  for (Precision p : kAllPrecisions)
+    if (c.flops_at(p) > most) {
+      most = c.flops_at(p);
+      best = p;
+    }
+  return best;
+}
+
+KernelCall call_shape(const Setup& s, const Op& op, bool prefill) {
+  const OpKernel& k = op.kernel;
+  const double tp = static_cast<double>(s.layout.tp);
+  KernelCall call;
+  call.kernel = k.kernel;
+  call.n = static_cast<double>(k.n);
+  call.k = static_cast<double>(k.k);
+  // Tensor-parallel GEMMs split their output over tp; replicated ones keep it whole.
+  if (tp_split(op.component)) call.n = std::max(1.0, call.n / tp);
+  call.heads = static_cast<double>(k.heads) / tp;
+  call.kv_fp8 = k.kv_fp8;
+  call.kv_len = static_cast<double>(k.kv_len);
+  call.seq_len = static_cast<double>(k.kv_len);
+  if (k.kernel == KernelClass::grouped_gemm) {
+    call.experts = static_cast<double>(std::max<std::int64_t>(1, s.local_experts));
+    call.masked = !prefill;
+  }
+  return call;
+}
+
+void place_call(KernelCall& call, const Setup& s, const Op& op, const Cost& c, double seqs,
+                double stage_tokens) {
+  const OpKernel& k = op.kernel;
+  call.cost = c;
+  call.precision = main_precision(c);
+  // Tensor-parallel GEMMs see every token of the group; replicated ones the rank's share.
+  if (tp_split(op.component))
+    call.m = static_cast<double>(k.tokens) * seqs;
+  else
+    call.m = std::max(1.0, static_cast<double>(k.tokens) * seqs / static_cast<double>(s.layout.tp));
+  call.batch = seqs;
+  if (k.kernel == KernelClass::grouped_gemm)
+    call.tokens_per_expert = pairs_on_rank(s, stage_tokens) / call.experts;
+}
+
+KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
+                       double stage_tokens, bool prefill) {
+  KernelCall call = call_shape(s, op, prefill);
+  place_call(call, s, op, c, seqs, stage_tokens);
+  return call;
+}
+
+}  // namespace v4sim::serving_detail

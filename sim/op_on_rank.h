@@ -1,0 +1,64 @@
+// Internal to sim/step_time.cpp and sim/compiled_step.cpp: an op of the list placed on the
+// busiest rank of a layout (its share of the work, its kernel call as the tables index it, the
+// breakdown bucket its time goes to). Both the direct pricing and the compiled one use these, so
+// the two agree by construction. Not installed; the public interface is sim/serving.h.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "hardware/perf_model.h"
+#include "sim/op_list.h"
+#include "sim/serving_internal.h"
+
+namespace v4sim::serving_detail {
+
+/// Work split over the tp ranks of a group (Megatron-style: column- then row-parallel weights,
+/// every token of the group on each rank): attention projections and core, the indexer, the LM
+/// head, and the shared experts and dense FFNs (vLLM and SGLang shard those over tp too, reducing
+/// the MoE output with the attention's kind of all-reduce).
+bool tp_split(OpComponent c);
+
+/// std::llround without the library call: round half away from zero. x - trunc(x) is exact in
+/// binary floating point, so the result equals std::llround's for every value in int64's range.
+inline std::int64_t round_half_away(double x) {
+  const double t = std::trunc(x);
+  const double frac = x - t;
+  return static_cast<std::int64_t>(t) + (frac >= 0.5 ? 1 : 0) - (frac <= -0.5 ? 1 : 0);
+}
+
+inline std::int64_t scaled(std::int64_t v, double f) {
+  return round_half_away(static_cast<double>(v) * f);
+}
+
+/// An op's cost on one rank: `token_share` of its FLOPs and activations (the rank's tokens),
+/// `kv_share` of its KV traffic and `weight_share` of its weights.
+Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share);
+
+void add_time(StepBreakdown& b, OpComponent c, double s);
+
+/// Token-expert pairs on the busiest rank of a stage when `stage_tokens` tokens pass it.
+double pairs_on_rank(const Setup& s, double stage_tokens);
+
+/// Routed-expert work of one MoE layer on the busiest rank, when `stage_tokens` tokens pass the
+/// stage in one step.
+Cost routed_on_rank(const Setup& s, double stage_tokens);
+
+/// The precision carrying most of an op's FLOPs (its kernel's input type).
+Precision main_precision(const Cost& c);
+
+/// The fields of an op's kernel call that the batch does not change (class, n, k, heads, cache
+/// and key lengths, local experts, grouped layout).
+KernelCall call_shape(const Setup& s, const Op& op, bool prefill);
+
+/// Fills the fields of `call` (from call_shape) that depend on the rank's `seqs` sequences per
+/// dp group and the stage's tokens: its cost, precision, rows, batch and tokens per expert.
+void place_call(KernelCall& call, const Setup& s, const Op& op, const Cost& c, double seqs,
+                double stage_tokens);
+
+/// The op's kernel call on a rank holding `seqs` sequences (`tokens` of them for token-parallel
+/// work) of its dp group: call_shape then place_call.
+KernelCall kernel_call(const Setup& s, const Op& op, const Cost& c, double seqs,
+                       double stage_tokens, bool prefill);
+
+}  // namespace v4sim::serving_detail
