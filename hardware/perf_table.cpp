@@ -5,7 +5,6 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
-#include <set>
 
 #include "hardware/catalogue.h"
 #include "models/config/data_paths.h"
@@ -37,9 +36,10 @@ constexpr std::array<ClassName, kNumKernelClasses> kClassNames = {{
 // Largest table we read (the biggest published sweep has a few thousand rows).
 constexpr std::uintmax_t kMaxCsvBytes = 8u << 20;
 
-/// The cells of one CSV line (no quoting: the tables hold numbers only), spaces trimmed.
-std::vector<std::string_view> split_csv_line(std::string_view line) {
-  std::vector<std::string_view> cells;
+/// The cells of one CSV line (no quoting: the tables hold numbers only), spaces trimmed, into
+/// `cells` (reused across lines: a table has thousands of rows).
+void split_csv_line(std::string_view line, std::vector<std::string_view>& cells) {
+  cells.clear();
   while (true) {
     const std::size_t comma = line.find(',');
     std::string_view cell = line.substr(0, comma);
@@ -49,7 +49,6 @@ std::vector<std::string_view> split_csv_line(std::string_view line) {
     if (comma == std::string_view::npos) break;
     line.remove_prefix(comma + 1);
   }
-  return cells;
 }
 
 [[noreturn]] void csv_fail(const std::string& file, std::size_t line, std::size_t col,
@@ -66,7 +65,9 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
   std::ifstream in(path);
   std::string line;
   if (!std::getline(in, line)) throw InputError(file + ":1:1: empty file, expected a header");
-  for (std::string_view c : split_csv_line(line)) t.columns.emplace_back(c);
+  std::vector<std::string_view> cells;
+  split_csv_line(line, cells);
+  for (std::string_view c : cells) t.columns.emplace_back(c);
   const ClassColumns& cc = columns_of(t.kernel);
   // keys, then any optional keys in their order, then latency_us.
   std::vector<std::string> expected = cc.keys;
@@ -85,16 +86,17 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
                  "': expected '" + want + "'");
   }
   std::size_t number = 1;
-  std::set<std::vector<double>> keys_seen;
+  std::vector<std::size_t> row_line;  // file line of each row, for the duplicate check below
   while (std::getline(in, line)) {
     ++number;
     if (line.empty() || line == "\r") continue;
-    const std::vector<std::string_view> cells = split_csv_line(line);
+    split_csv_line(line, cells);
     if (cells.size() != t.columns.size())
       csv_fail(file, number, 1,
                "expected " + std::to_string(t.columns.size()) + " cells, found " +
                    std::to_string(cells.size()));
     std::vector<double> row;
+    row.reserve(cells.size());
     std::size_t col = 1;
     for (std::size_t i = 0; i < cells.size(); ++i) {
       const std::string_view c = cells[i];
@@ -109,11 +111,25 @@ void read_csv(const std::filesystem::path& path, PerfTable& t) {
       row.push_back(v);
       col += c.size() + 1;
     }
-    const std::vector<double> key(row.begin(), row.end() - 1);
-    if (!keys_seen.insert(key).second)
-      csv_fail(file, number, 1, "a row with the same keys appears earlier in the table");
     t.rows.push_back(std::move(row));
+    row_line.push_back(number);
   }
+  // Rows with the same keys: sorted by keys (ties in file order), a duplicate is the later row of
+  // an adjacent equal pair; the error names the first such line in the file, as a scan would.
+  std::vector<std::size_t> order(t.rows.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const auto keys_less = [&t](std::size_t a, std::size_t b) {
+    return std::lexicographical_compare(t.rows[a].begin(), t.rows[a].end() - 1, t.rows[b].begin(),
+                                        t.rows[b].end() - 1);
+  };
+  std::stable_sort(order.begin(), order.end(), keys_less);
+  std::size_t first_duplicate = 0;
+  for (std::size_t i = 1; i < order.size(); ++i)
+    if (!keys_less(order[i - 1], order[i]) &&
+        (first_duplicate == 0 || row_line[order[i]] < first_duplicate))
+      first_duplicate = row_line[order[i]];
+  if (first_duplicate != 0)
+    csv_fail(file, first_duplicate, 1, "a row with the same keys appears earlier in the table");
   if (t.rows.empty()) csv_fail(file, 2, 1, "the table has no rows");
 }
 

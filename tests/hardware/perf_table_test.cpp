@@ -395,6 +395,12 @@ TEST_F(BadTable, RejectsNonPositiveAndDuplicateRows) {
             std::string::npos);
   EXPECT_NE(error(meta(), "m,n,k,latency_us\n1,2,3,4\n1,2,3,5\n").find("same keys"),
             std::string::npos);
+  // The first line in the file that repeats an earlier row's keys is named (line 5 here; line 6
+  // repeats line 2, whose keys sort first), and a row differing in the last key only is not one.
+  const std::string e = error(meta(),
+                              "m,n,k,latency_us\n1,2,3,4\n9,9,9,1\n1,2,4,4\n9,9,9,2\n"
+                              "1,2,3,7\n");
+  EXPECT_NE(e.find(".csv:5:1: a row with the same keys"), std::string::npos) << e;
 }
 
 }  // namespace
