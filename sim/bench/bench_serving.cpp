@@ -32,8 +32,10 @@ void BM_Predict(benchmark::State& state, const char* model, const char* system,
       benchmark::Counter(static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
-/// Decode batches priced as a search prices them: sweep_batches on one prepared layout, no op table.
-void BM_SweepPoint(benchmark::State& state) {
+/// Batches priced as a search prices them: sweep_batches of deepseek-v4-flash on one prepared
+/// hgx-h200 layout (tp1 dp8 ep8), no op table; points per second over the whole sweep.
+void sweep_points(benchmark::State& state, v4sim::Phase phase, std::int64_t context_tokens,
+                  const std::vector<std::int64_t>& batches) {
   const v4sim::PreparedModel m = v4sim::prepare(v4sim::load_model("deepseek-v4-flash"));
   const v4sim::SystemSpec sys = v4sim::load_system("hgx-h200");
   v4sim::CommPlanner planner(sys, 1);
@@ -41,9 +43,8 @@ void BM_SweepPoint(benchmark::State& state) {
   config.layout = v4sim::Layout{1, 8, 1, 8};
   config.op_timings = false;
   v4sim::Workload w;
-  w.context_tokens = 32768;
-  std::vector<std::int64_t> batches;
-  for (std::int64_t b = 16; b <= 256; b += 16) batches.push_back(b);
+  w.phase = phase;
+  w.context_tokens = context_tokens;
   v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
   for (auto _ : state) {
     const auto r = v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
@@ -53,29 +54,19 @@ void BM_SweepPoint(benchmark::State& state) {
       static_cast<double>(state.iterations() * static_cast<std::int64_t>(batches.size())),
       benchmark::Counter::kIsRate);
 }
+
+/// Decode at 32K, batches 16..256.
+void BM_SweepPoint(benchmark::State& state) {
+  std::vector<std::int64_t> batches;
+  for (std::int64_t b = 16; b <= 256; b += 16) batches.push_back(b);
+  sweep_points(state, v4sim::Phase::decode, 32768, batches);
+}
 BENCHMARK(BM_SweepPoint)->Unit(benchmark::kMicrosecond);
 
-/// Prefill batches priced as a search prices them: prompts of 128K in 16K chunks, 1..8 prompts per
-/// dp group on one prepared layout (the compiled chunks reused across batches).
+/// Prefill of 128K prompts in 16K chunks, 1..8 prompts per dp group (the compiled chunks reused
+/// across batches).
 void BM_SweepPrefillPoint(benchmark::State& state) {
-  const v4sim::PreparedModel m = v4sim::prepare(v4sim::load_model("deepseek-v4-flash"));
-  const v4sim::SystemSpec sys = v4sim::load_system("hgx-h200");
-  v4sim::CommPlanner planner(sys, 1);
-  v4sim::ServingConfig config;
-  config.layout = v4sim::Layout{1, 8, 1, 8};
-  config.op_timings = false;
-  v4sim::Workload w;
-  w.phase = v4sim::Phase::prefill;
-  w.context_tokens = 131072;
-  const std::vector<std::int64_t> batches = {1, 2, 3, 4, 5, 6, 7, 8};
-  v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
-  for (auto _ : state) {
-    const auto r = v4sim::sweep_batches(m, sys, 1, config, w, batches, &planner);
-    benchmark::DoNotOptimize(r.back().step_s);
-  }
-  state.counters["points_per_s"] = benchmark::Counter(
-      static_cast<double>(state.iterations() * static_cast<std::int64_t>(batches.size())),
-      benchmark::Counter::kIsRate);
+  sweep_points(state, v4sim::Phase::prefill, 131072, {1, 2, 3, 4, 5, 6, 7, 8});
 }
 BENCHMARK(BM_SweepPrefillPoint)->Unit(benchmark::kMicrosecond);
 
