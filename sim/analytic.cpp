@@ -54,40 +54,29 @@ OpOptions op_options(const PreparedModel& model, const AnalyticQuery& query, OpS
   return options;
 }
 
-/// Adds the ops of `pass` that `select` picks, representatives scaled to their groups. Ops come
-/// layer by layer, so each layer's ops are summed by component first and scaled once per
-/// component: the same integers as scaling every op (counts are non-negative, so one overflows
-/// exactly when the other does), with a third of the multiplications.
-void add_ops(Cost& total, std::array<Cost, kNumOpComponents>& by_component,
-             const PreparedModel& model, const AnalyticQuery& query, const Pass& pass,
-             OpSelect select) {
+/// Adds the ops of `pass` that `select` picks to their components, representatives scaled to
+/// their groups. (The pass's total is the sum of its components, taken once at the end: the same
+/// integers, and counts are non-negative, so it overflows exactly when a running total would.)
+void add_ops(std::array<Cost, kNumOpComponents>& by_component, const PreparedModel& model,
+             const AnalyticQuery& query, const Pass& pass, OpSelect select) {
   const ModelSpec& spec = model.spec;
-  std::array<Cost, kNumOpComponents> layer_sums{};
-  std::uint32_t touched = 0;  // bit c: layer_sums[c] holds something
-  std::int64_t layer = -1;
-  std::int64_t repeats = 1;
-  const auto flush = [&] {
-    for (int c = 0; touched != 0; ++c, touched >>= 1) {
-      if ((touched & 1U) == 0) continue;
-      const Cost scaled = repeats == 1 ? layer_sums[c] : layer_sums[c] * repeats;
-      total += scaled;
-      by_component[c] += scaled;
-      layer_sums[c] = Cost{};
-    }
-  };
   const auto add = [&](const Op& op) {
-    if (op.layer != layer) {
-      flush();
-      layer = op.layer;
-      const bool main_layer = layer >= 0 && layer < spec.num_layers;
-      repeats = main_layer ? model.layer_repeats[static_cast<std::size_t>(layer)] : 1;
-    }
-    const auto c = static_cast<int>(op.component);
-    layer_sums[c] += op.cost;
-    touched |= 1U << c;
+    Cost& sum = by_component[static_cast<int>(op.component)];
+    const bool main_layer = op.layer >= 0 && op.layer < spec.num_layers;
+    const std::int64_t repeats =
+        main_layer ? model.layer_repeats[static_cast<std::size_t>(op.layer)] : 1;
+    if (repeats == 1)
+      sum += op.cost;
+    else
+      sum += op.cost * repeats;
   };
   for_each_op(spec, model.weights, model.weight_index, pass, op_options(model, query, select), add);
-  flush();
+}
+
+Cost sum_of(const std::array<Cost, kNumOpComponents>& by_component) {
+  Cost total;
+  for (const Cost& c : by_component) total += c;
+  return total;
 }
 
 /// analyze() with, when `fixed` is given, its ops already summed there.
@@ -108,12 +97,9 @@ AnalyticResult evaluate(const PreparedModel& model, const AnalyticQuery& query,
   const KvFormat& format = spec.kv_format(query.kv_format);
   try {
     r.kv_cache = kv_cache_per_sequence(spec, n, format, query.include_mtp);
-    if (fixed) {
-      r.total = fixed->fixed_total;
-      r.by_component = fixed->fixed_by_component;
-    }
-    add_ops(r.total, r.by_component, model, query, r.pass,
-            fixed ? OpSelect::positional : OpSelect::all);
+    if (fixed) r.by_component = fixed->fixed_by_component;
+    add_ops(r.by_component, model, query, r.pass, fixed ? OpSelect::positional : OpSelect::all);
+    r.total = sum_of(r.by_component);
     (void)r.total.total_flops();  // the totals callers print must fit too
     (void)r.total.total_bytes();
     (void)r.kv_cache.total();
@@ -140,11 +126,11 @@ ContextSweep compile_contexts(const PreparedModel& model, const AnalyticQuery& s
   if (settings.phase != Phase::decode) return s;
   // The fixed ops see one query token wherever it stands: build them at position 0.
   try {
-    add_ops(s.fixed_total, s.fixed_by_component, model, settings, Pass{0, 1}, OpSelect::fixed);
+    add_ops(s.fixed_by_component, model, settings, Pass{0, 1}, OpSelect::fixed);
+    (void)sum_of(s.fixed_by_component);  // the fixed total must fit too
     s.fixed_summed = true;
   } catch (const CountOverflow&) {
     // Left to each context's full evaluation, which reports it with the context.
-    s.fixed_total = Cost{};
     s.fixed_by_component = {};
   }
   return s;

@@ -69,7 +69,6 @@ struct ContextSweep {
   const PreparedModel* model = nullptr;  // the caller's; must outlive the sweep
   AnalyticQuery settings;                // all but context_tokens
   bool fixed_summed = false;             // decode, and the fixed sums fit in int64
-  Cost fixed_total;
   std::array<Cost, kNumOpComponents> fixed_by_component{};
 };
 ContextSweep compile_contexts(const PreparedModel& model, const AnalyticQuery& settings);
