@@ -8,6 +8,7 @@
 #include "hardware/perf_model.h"
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
+#include "sim/activation_quant.h"
 #include "sim/elementwise.h"
 #include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
@@ -201,8 +202,11 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     }
     const OpTime t = op_time(s.device, c);
     PerfEstimate e;
-    if (s.perf && op.kernel.has_class)
-      e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
+    KernelCall call;
+    if (s.perf && op.kernel.has_class) {
+      call = kernel_call(s, op, c, seqs, stage_tokens, prefill);
+      e = s.perf->estimate(call);
+    }
     // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
     // has it inside its rows.
     const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
@@ -211,6 +215,18 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     add_time(main_layer ? main : rest, op.component, time_s * repeats);
     (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
     (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
+    // A quantised GEMM from a table without its input's quantisation (sim/activation_quant.h).
+    if (op.kernel.has_class && op.kernel.kernel == KernelClass::gemm)
+      if (const auto q = activation_quant_kernel(op.name, op.component, std::llround(call.m),
+                                                 std::llround(call.k), call.precision, e)) {
+        const double q_s =
+            elementwise_time_s(s.device, q->cost, smallest_kernel_s(s.perf, s.device));
+        add_time(main_layer ? main : rest, q->component, q_s * repeats);
+        (main_layer ? main_work : rest_work)
+            .add(s.device, q->cost, op_time(s.device, q->cost), repeats);
+        (main_layer ? main_ops : rest_ops)
+            .add(q->name, std::string(to_string(q->component)), q_s, repeats, PerfEstimate{});
+      }
   }
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
   // ranks each normalise all of them).
