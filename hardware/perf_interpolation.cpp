@@ -142,6 +142,7 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   e.table_precision = p.table->precision;
   e.source = own_device ? TimeSource::measured : TimeSource::transferred;
   e.includes_launch_gap = p.table->includes_launch_gap;
+  e.includes_activation_quantisation = p.table->includes_activation_quantisation;
   const double x = axis_value(p, c);
   if (!(x > 0)) {
     e.time_s = is_communication(c.kernel) ? g.floor_s : device_floor_s;

@@ -89,6 +89,9 @@ struct PerfEstimate {
   /// The table's rows include the gap between consecutive kernels (`timing: graph_replay`), so
   /// the caller adds no launch overhead of its own.
   bool includes_launch_gap = false;
+  /// The table's rows time the GEMM input's activation quantisation too (`activation_quantisation:
+  /// included`); false for every other table and for the roofline.
+  bool includes_activation_quantisation = false;
 };
 
 /// Every field of a call a table lookup depends on besides its cost, which only scales the result

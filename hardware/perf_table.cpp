@@ -236,6 +236,25 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
                            "launch gap included) or kernel_only (kernel durations)");
     t.includes_launch_gap = timing == "graph_replay";
   }
+  // Whether a quantised GEMM's rows time the activation quantisation: sources differ, and a
+  // guessed default would silently double-count or drop a kernel, so fp8/fp4 gemm tables say.
+  const bool quantised_gemm = t.kernel == KernelClass::gemm &&
+                              (t.precision == Precision::fp8 || t.precision == Precision::fp4);
+  m.allow("activation_quantisation");
+  if (m.has("activation_quantisation")) {
+    if (!quantised_gemm) m.fail("activation_quantisation", "only fp8 and fp4 gemm tables state it");
+    const std::string q = m.string("activation_quantisation");
+    if (q != "included" && q != "excluded")
+      m.fail("activation_quantisation",
+             "'" + q +
+                 "': expected included (rows time the BF16 input's quantisation kernel too) or "
+                 "excluded (inputs already quantised)");
+    t.includes_activation_quantisation = q == "included";
+  } else if (quantised_gemm) {
+    m.fail("activation_quantisation",
+           "required on fp8 and fp4 gemm tables: included or excluded (does each row time the "
+           "kernel quantising the BF16 input?)");
+  }
   m.allow("fixed");
   if (m.has("fixed")) {
     const YAML::Node f = m.node("fixed");

@@ -57,6 +57,11 @@ struct PerfTable {
   /// next is inside the row. Default `kernel_only` (profiler kernel durations, e.g. DeepGEMM's
   /// bench_kineto): the caller adds the device's launch gap.
   bool includes_launch_gap = false;
+  /// `activation_quantisation: included` (required on fp8 and fp4 gemm tables, nowhere else): each
+  /// row also times the kernel that quantises the GEMM's BF16 input per token group (SGLang's
+  /// DeepGEMM path as aiconfigurator times it). `excluded`: the rows take inputs already
+  /// quantised (DeepGEMM's and AITER's own benchmarks), so the caller prices that pass itself.
+  bool includes_activation_quantisation = false;
   std::map<std::string, double> fixed;             // numeric shape parameters
   std::map<std::string, std::string> fixed_words;  // layout, mode, kv_dtype, ...
   std::vector<std::string> columns;                // the CSV header: keys..., latency_us

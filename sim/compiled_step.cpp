@@ -1,6 +1,10 @@
 // The compiled cost model: a pass's ops with their batch-independent parts worked out once.
 #include "sim/compiled_step.h"
 
+#include <cmath>
+
+#include "sim/activation_quant.h"
+
 #include "sim/op_on_rank.h"
 
 namespace v4sim::serving_detail {
@@ -86,6 +90,18 @@ Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
   return r;
 }
 
+std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const KernelCall& call,
+                                      const PerfEstimate& e) {
+  if (!op.kernel.has_class || op.kernel.kernel != KernelClass::gemm) return std::nullopt;
+  std::optional<ElementwiseKernel> q = activation_quant_kernel(
+      op.name, op.component, std::llround(call.m), std::llround(call.k), call.precision, e);
+  if (!q) return std::nullopt;
+  InputQuant out{std::move(*q), {}, 0.0};
+  out.roofline = op_time(s.device, out.kernel.cost);
+  out.time_s = elementwise_time_s(s.device, out.kernel.cost, smallest_kernel_s(s.perf, s.device));
+  return out;
+}
+
 CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select) {
   const auto key = std::make_tuple(pass.start_pos, pass.num_tokens, logits_all, prefill, select);
@@ -105,7 +121,10 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
   for (const Op& op : p.ops) {
     CompiledOp c = compile_op(s, op, prefill);
     for (std::size_t j = 0; j < p.compiled.size() && c.same_as < 0; ++j)
-      if (p.compiled[j].digest == c.digest && same_prices(p.compiled[j], c))
+      // The same name and component too: a reused price carries its input quantisation, which
+      // is named and booked after its GEMM.
+      if (p.compiled[j].digest == c.digest && same_prices(p.compiled[j], c) &&
+          p.compiled[j].op->name == op.name && p.compiled[j].op->component == op.component)
         c.same_as = static_cast<int>(j);
     p.compiled.push_back(c);
   }

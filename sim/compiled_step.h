@@ -20,12 +20,14 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <tuple>
 #include <vector>
 
 #include "hardware/perf_model.h"
 #include "hardware/roofline.h"
+#include "sim/elementwise.h"
 #include "sim/op_list.h"
 #include "sim/serving_internal.h"
 
@@ -60,13 +62,27 @@ struct CompiledOp {
   std::uint64_t digest = 0;
 };
 
+/// The kernel that quantises a GEMM's input, when its table leaves it out (sim/activation_quant.h),
+/// timed as an element-wise kernel.
+struct InputQuant {
+  ElementwiseKernel kernel;
+  OpTime roofline;
+  double time_s = 0;
+};
+
 /// A compiled op priced at one point: its rank's cost, roofline and table time.
 struct PricedOp {
   Cost cost;
   OpTime roofline;
   const PerfEstimate* estimate = nullptr;
   double time_s = 0;
+  std::optional<InputQuant> quant;
 };
+
+/// The input quantisation GEMM `op` needs at `call` after its table lookup `e` (none for other
+/// ops, the roofline, tables of another precision or tables that time it). Both paths call it.
+std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const KernelCall& call,
+                                      const PerfEstimate& e);
 
 /// The compiled ops of one pass, in op-list order.
 struct CompiledPass {

@@ -2,9 +2,9 @@
 // kernels' cost() functions leave out by convention (kernels/cost.h): the residual-add RMSNorms
 // before attention and before the FFN, the RMSNorms of MLA's compressed query and KV latents,
 // and the router's top-k selection. Every engine the catalogue models (SGLang, vLLM,
-// TensorRT-LLM) runs each of these as its own kernel in a DeepSeek layer; activation functions
-// and quantisation are left out because engines fuse them into the GEMMs differently (the
-// measured FP8/FP4 GEMM tables of aiconfigurator already include the activation quantisation).
+// TensorRT-LLM) runs each of these as its own kernel in a DeepSeek layer. The FFN activation
+// (sim/ffn_activation.h) and a GEMM input's quantisation (sim/activation_quant.h: only where the
+// GEMM's measured table does not time it already) are priced by their own files.
 //
 // Bytes per token (BF16 activations, 2 B per element, D = hidden size):
 //   attn_norm, ffn_norm: read the sublayer output and the residual, write the new residual and

@@ -21,7 +21,9 @@
 //  * The element-wise kernels between them (residual-add RMSNorms, latent norms, router top-k;
 //    sim/elementwise.h) are ops on every token of the group, timed on their HBM bytes and never
 //    below the device's smallest measured kernel; so is the activation pass between each FFN's
-//    two products (sim/ffn_activation.h), over the rank's token-expert pairs for routed experts.
+//    two products (sim/ffn_activation.h), over the rank's token-expert pairs for routed experts,
+//    and the BF16 input's quantisation before an FP8/FP4 GEMM whose table does not time it
+//    (`activation_quantisation: excluded`, sim/activation_quant.h).
 //  * MoE dispatch/combine come from measured DeepEP-style tables (low-latency mode in decode,
 //    normal mode in prefill) where they exist, else from the topology graph; TP all-reduces from
 //    measured all-reduce tables (their small-message latency floors), else the graph.

@@ -9,6 +9,7 @@
 #include "hardware/perf_model.h"
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
+#include "sim/activation_quant.h"
 #include "sim/compiled_step.h"
 #include "sim/elementwise.h"
 #include "sim/ffn_activation.h"
@@ -27,6 +28,15 @@ struct ComputeSums {
 };
 
 namespace {
+
+/// A GEMM's input quantisation (sim/activation_quant.h) into the sums, beside its GEMM.
+void add_quant(ComputeSums& sums, const Accelerator& device, const InputQuant& q, bool main_layer,
+               double repeats) {
+  add_time(main_layer ? sums.main : sums.rest, q.kernel.component, q.time_s * repeats);
+  (main_layer ? sums.main_work : sums.rest_work).add(device, q.kernel.cost, q.roofline, repeats);
+  (main_layer ? sums.main_ops : sums.rest_ops)
+      .add(q.kernel.name, to_string(q.kernel.component), q.time_s, repeats, PerfEstimate{});
+}
 
 /// Adds the ops `select` picks of `seqs` sequences per dp group, each contributing the queries of
 /// `pass`, to `sums`: time by component, roofline work and where each op's time came from. The
@@ -71,10 +81,12 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         priced.roofline = op_time(s.device, c);
         priced.estimate = &roofline;
         double table_s = 0;
+        priced.quant.reset();
         if (op.table) {
           KernelCall call = op.call;
           place_call(call, s, *op.op, c, seqs, stage_tokens);
           priced.estimate = &s.perf->estimate(call, table_s);
+          priced.quant = input_quant(s, *op.op, call, *priced.estimate);
         }
         const PerfEstimate& e = *priced.estimate;
         const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
@@ -86,6 +98,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       (op.main_layer ? main_work : rest_work).add(s.device, p.cost, p.roofline, op.repeats);
       (op.main_layer ? main_ops : rest_ops)
           .add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
+      if (p.quant) add_quant(sums, s.device, *p.quant, op.main_layer, op.repeats);
     }
   } else {
     for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
@@ -104,8 +117,11 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       }
       const OpTime t = op_time(s.device, c);
       PerfEstimate e;
-      if (s.perf && op.kernel.has_class)
-        e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
+      KernelCall call;
+      if (s.perf && op.kernel.has_class) {
+        call = kernel_call(s, op, c, seqs, stage_tokens, prefill);
+        e = s.perf->estimate(call);
+      }
       // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
       // has it inside its rows.
       const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
@@ -114,6 +130,8 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       add_time(main_layer ? main : rest, op.component, time_s * repeats);
       (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
       (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
+      if (const std::optional<InputQuant> q = input_quant(s, op, call, e))
+        add_quant(sums, s.device, *q, main_layer, repeats);
     }
   }
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp

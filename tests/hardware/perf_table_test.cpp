@@ -281,6 +281,9 @@ TEST(PerfTables, GraphReplayTablesCarryTheirLaunchGap) {
   const PerfEstimate h800 = PerfModel(load_accelerator("h800")).estimate(c);
   EXPECT_EQ(h800.table, "gemm-fp8");
   EXPECT_FALSE(h800.includes_launch_gap);
+  // aiconfigurator times SGLang's quantisation kernel with each FP8 GEMM; DeepGEMM's rows do not.
+  EXPECT_TRUE(h100.includes_activation_quantisation);
+  EXPECT_FALSE(h800.includes_activation_quantisation);
   for (const char* device : {"h100", "h200", "b200", "b300", "gb200", "gb300"}) {
     for (const PerfTable& t : load_perf_tables(device).tables) {
       if (is_communication(t.kernel)) continue;
@@ -331,9 +334,30 @@ class BadTable : public ::testing::Test {
   }
   static std::string meta(const std::string& kernel = "gemm") {
     return "kernel: " + kernel +
-           "\nprecision: fp8\nsource: \"a paper\"\nconditions: \"kernel only\"\ndata: gemm.csv\n";
+           "\nprecision: fp8\nsource: \"a paper\"\nconditions: \"kernel only\"\ndata: gemm.csv\n" +
+           (kernel == "gemm" ? "activation_quantisation: excluded\n" : "");
   }
 };
+
+TEST_F(BadTable, QuantisedGemmTablesSayWhetherTheyTimeTheQuantisation) {
+  const std::string csv = "m,n,k,latency_us\n1,2,3,4\n";
+  const std::string base =
+      "kernel: gemm\nprecision: fp8\nsource: \"a paper\"\nconditions: \"c\"\ndata: gemm.csv\n";
+  std::string e = error(base, csv);
+  EXPECT_NE(e.find("gemm.yaml"), std::string::npos) << e;
+  EXPECT_NE(e.find("activation_quantisation"), std::string::npos) << e;
+  EXPECT_NE(e.find("required"), std::string::npos) << e;
+  e = error(base + "activation_quantisation: maybe\n", csv);
+  EXPECT_NE(e.find("gemm.yaml:6"), std::string::npos) << e;
+  EXPECT_NE(e.find("'maybe'"), std::string::npos) << e;
+  // Only fp8/fp4 GEMMs quantise their input in a kernel of their own.
+  e = error(
+      "kernel: gemm\nprecision: bf16\nsource: \"a paper\"\nconditions: \"c\"\n"
+      "activation_quantisation: included\ndata: gemm.csv\n",
+      csv);
+  EXPECT_NE(e.find("only fp8 and fp4 gemm tables"), std::string::npos) << e;
+  EXPECT_EQ(error(base + "activation_quantisation: included\n", csv), "");
+}
 
 TEST_F(BadTable, NamesTheCellThatIsNotANumber) {
   const std::string e = error(meta(), "m,n,k,latency_us\n1,2,3,4\n5,6,x,8\n");
@@ -385,8 +409,9 @@ TEST_F(BadTable, RejectsAnUnknownAllReduceImplementation) {
 }
 
 TEST_F(BadTable, RejectsAnUnknownTiming) {
+  // meta() ends with activation_quantisation on line 6, so the appended timing is line 7.
   const std::string e = error(meta() + "timing: wall_clock\n", "m,n,k,latency_us\n1,2,3,4\n");
-  EXPECT_NE(e.find("gemm.yaml:6"), std::string::npos) << e;
+  EXPECT_NE(e.find("gemm.yaml:7"), std::string::npos) << e;
   EXPECT_NE(e.find("'wall_clock'"), std::string::npos) << e;
 }
 
