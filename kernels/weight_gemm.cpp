@@ -69,11 +69,88 @@ V4SIM_TARGET_AVX512 void tile(const float* xt, std::int64_t in, const float* w, 
     for (int j = 0; j < V; ++j) _mm512_store_ps(t + (i * V + j) * kLanes, acc[i][j]);
 }
 
-// Tokens [m0, m0 + m) (m <= 16 V) against every weight row, into y.
+// R rows of w against T tokens (rows of x, stride ldx) with k in the lanes: 16 partial sums per
+// output (lane i takes k = 16 j + i in order, a missing k adding 0 * 0), added by a fixed tree at
+// the end into y[t * ldy + i]. For the few tokens past a chunk's last full vector: in the
+// token-vectorised tile they would fill a vector of 16 lanes, here they cost T / 16 of it (at more
+// loads per multiply-add, from L2: the rows were just read by the tile).
+template <int R, int T>
+V4SIM_TARGET_AVX512 void remainder_tile(const float* x, std::int64_t ldx, const float* w,
+                                        std::int64_t ldw, std::int64_t in, float* y,
+                                        std::int64_t ldy) {
+  __m512 acc[R][T];
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
+  const auto step = [&](std::int64_t k, __mmask16 mask) V4SIM_TARGET_AVX512 {
+    __m512 wv[R];
+    for (int i = 0; i < R; ++i) wv[i] = _mm512_maskz_loadu_ps(mask, w + i * ldw + k);
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_maskz_loadu_ps(mask, x + t * ldx + k);
+      for (int i = 0; i < R; ++i) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);
+    }
+  };
+  std::int64_t k = 0;
+  for (; k + kLanes <= in; k += kLanes) step(k, 0xFFFF);
+  if (k < in) step(k, static_cast<__mmask16>((1u << (in - k)) - 1u));
+  for (int i = 0; i < R; ++i)
+    for (int t = 0; t < T; ++t) {
+      // Halves added lane by lane down to one (a fixed tree): 16 -> 8 -> 4 -> 2 -> 1.
+      alignas(64) float l[kLanes];
+      _mm512_store_ps(l, acc[i][t]);
+      for (int h = kLanes / 2; h >= 1; h /= 2)
+        for (int j = 0; j < h; ++j) l[j] += l[j + h];
+      y[t * ldy + i] = l[0];
+    }
+}
+
+template <int T>
+V4SIM_TARGET_AVX512 void remainder_rows_t(const float* x, std::int64_t ldx, const float* w,
+                                          std::int64_t ldw, std::int64_t rows, std::int64_t in,
+                                          float* y, std::int64_t ldy) {
+  constexpr int R = 4;  // 4 T accumulators (at most 20), 4 + T loads per 4 T multiply-adds
+  const std::int64_t tiles = rows / R;
+  for (std::int64_t b = 0; b < tiles; ++b)
+    remainder_tile<R, T>(x, ldx, w + b * R * ldw, ldw, in, y + b * R, ldy);
+  for (std::int64_t i = tiles * R; i < rows; ++i)
+    remainder_tile<1, T>(x, ldx, w + i * ldw, ldw, in, y + i, ldy);
+}
+
+// Tokens past the last full vector taken by remainder_tile. On the Xeon VM (8 weights of 2048 x
+// 4096, alternating runs in one process, load 5-7): 49 tokens 108-126 -> 137-147 GFLOP/s, 50
+// 114-118 -> 129-140, 52 118-128 -> 126-132, 53 even, 54 and 56 slower (the remainder reads
+// its rows and tokens from L2 at about 2 loads per 3 multiply-adds).
+constexpr int kMaxRemainder = 5;
+
+// y(t, n0 + i) for i < rows and the `tokens` (<= kMaxRemainder) tokens starting at x's row m0.
+void remainder_rows(const Eigen::Ref<const RowMatrixXf>& x, std::int64_t m0, std::int64_t tokens,
+                    const Eigen::Ref<const RowMatrixXf>& w, std::int64_t n0, std::int64_t rows,
+                    RowMatrixXf& y) {
+  const float* xr = x.data() + m0 * x.outerStride();
+  const float* wr = w.data() + n0 * w.outerStride();
+  float* yr = y.data() + m0 * y.outerStride() + n0;
+  const std::int64_t ldx = x.outerStride(), ldw = w.outerStride(), ldy = y.outerStride(),
+                     in = x.cols();
+  switch (tokens) {
+    case 1:
+      return remainder_rows_t<1>(xr, ldx, wr, ldw, rows, in, yr, ldy);
+    case 2:
+      return remainder_rows_t<2>(xr, ldx, wr, ldw, rows, in, yr, ldy);
+    case 3:
+      return remainder_rows_t<3>(xr, ldx, wr, ldw, rows, in, yr, ldy);
+    case 4:
+      return remainder_rows_t<4>(xr, ldx, wr, ldw, rows, in, yr, ldy);
+    default:
+      return remainder_rows_t<5>(xr, ldx, wr, ldw, rows, in, yr, ldy);
+  }
+}
+
+// Tokens [m0, m0 + m) (m <= 16 V) against every weight row, into y; then the `rem` tokens after
+// them (remainder_tile), each row while it is still in cache.
 template <int V>
 V4SIM_TARGET_AVX512 void chunk(const Eigen::Ref<const RowMatrixXf>& x, std::int64_t m0,
-                               std::int64_t m, const Eigen::Ref<const RowMatrixXf>& w,
-                               std::vector<float>& buf, RowMatrixXf& y) {
+                               std::int64_t m, std::int64_t rem,
+                               const Eigen::Ref<const RowMatrixXf>& w, std::vector<float>& buf,
+                               RowMatrixXf& y) {
   const std::int64_t in = x.cols(), out = w.rows(), width = kLanes * V;
   // The panel starts on a cache line, so no vector load of it straddles two.
   buf.resize(static_cast<std::size_t>(in * width + kLanes));
@@ -103,15 +180,18 @@ V4SIM_TARGET_AVX512 void chunk(const Eigen::Ref<const RowMatrixXf>& x, std::int6
   while (n + kRows <= out) {
     const std::int64_t tiles = std::min<std::int64_t>(kTiles, (out - n) / kRows);
     for (std::int64_t k0 = 0; k0 < in; k0 += kc)
-      for (std::int64_t b = 0; b < tiles; ++b)
+      for (std::int64_t b = 0; b < tiles; ++b) {
         tile<V, kRows>(xt + k0 * width, std::min(kc, in - k0),
                        w.data() + (n + b * kRows) * ldw + k0, ldw, t + b * kRows * width, k0 > 0);
+        if (rem > 0 && k0 + kc >= in) remainder_rows(x, m0 + m, rem, w, n + b * kRows, kRows, y);
+      }
     for (std::int64_t b = 0; b < tiles; ++b) put(n + b * kRows, kRows, t + b * kRows * width);
     n += tiles * kRows;
   }
   for (; n < out; ++n) {
     tile<V, 1>(xt, in, w.data() + n * ldw, ldw, t, false);
     put(n, 1, t);
+    if (rem > 0) remainder_rows(x, m0 + m, rem, w, n, 1, y);
   }
 }
 
@@ -123,25 +203,29 @@ void gemm_avx512(const Eigen::Ref<const RowMatrixXf>& x, const Eigen::Ref<const 
   const std::int64_t rows = x.rows(), full = kLanes * kMaxVecs;
   const std::int64_t chunks = (rows + full - 1) / full, width = (rows + chunks - 1) / chunks;
   for (std::int64_t m0 = 0; m0 < rows; m0 += width) {
-    const std::int64_t m = std::min(width, rows - m0);
+    const std::int64_t all = std::min(width, rows - m0);
+    // A last vector of at most kMaxRemainder tokens goes to remainder_tile (49 tokens: 3 vectors
+    // and 1, not 4 vectors of which a quarter is zeros).
+    const std::int64_t past = all % kLanes;
+    const std::int64_t rem = all > kLanes && past <= kMaxRemainder ? past : 0, m = all - rem;
     switch ((m + kLanes - 1) / kLanes) {
       case 1:
-        chunk<1>(x, m0, m, w, xt, y);
+        chunk<1>(x, m0, m, rem, w, xt, y);
         break;
       case 2:
-        chunk<2>(x, m0, m, w, xt, y);
+        chunk<2>(x, m0, m, rem, w, xt, y);
         break;
       case 3:
-        chunk<3>(x, m0, m, w, xt, y);
+        chunk<3>(x, m0, m, rem, w, xt, y);
         break;
       case 4:
-        chunk<4>(x, m0, m, w, xt, y);
+        chunk<4>(x, m0, m, rem, w, xt, y);
         break;
       case 5:
-        chunk<5>(x, m0, m, w, xt, y);
+        chunk<5>(x, m0, m, rem, w, xt, y);
         break;
       default:
-        chunk<6>(x, m0, m, w, xt, y);
+        chunk<6>(x, m0, m, rem, w, xt, y);
         break;
     }
   }

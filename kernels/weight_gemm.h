@@ -7,13 +7,15 @@
 // pass as long as the arithmetic; this kernel instead streams each weight row once per chunk of
 // up to 96 tokens, straight from its storage. x is transposed into a [in, 16 V] panel (V <= 6
 // vectors of 16 tokens) that stays in cache; a few weight rows at a time are broadcast against
-// it into about 24 AVX-512 accumulators.
+// it into about 24 AVX-512 accumulators. A last vector of at most 5 tokens (49 tokens: 3 vectors
+// and 1) is not padded to 16 lanes: those tokens take the rows with k in the lanes instead.
 //
 // The AVX-512 path (kernels/host_isa.h: use_avx512()) takes two or more rows, in equal chunks of
 // at most 96; a single row (decode, a matrix-vector product Eigen streams
 // well) and hosts without AVX-512 take Eigen's product. Each output is
-// one float32 sum over `in` in index order, so the result is deterministic and the same whatever
-// the thread count; the two paths agree to float32 rounding, not bit for bit.
+// one float32 sum over `in` in a fixed order (in index order; for the last few tokens 16 lane sums
+// in index order added by a fixed tree), so the result is deterministic and the same whatever the
+// thread count; the two paths agree to float32 rounding, not bit for bit.
 #pragma once
 
 #include <Eigen/Core>

@@ -441,8 +441,10 @@ TEST(Fp8Weights, ProjectionMatchesDoubleReferenceAndPathsAgreeBitForBit) {
     std::int64_t tokens, in, out;
   };
   // Rows not a multiple of the 16-row tile or the 256-row piece; columns not a multiple of 128
-  // or 16 (the decode's table tail).
-  for (const Case k : {Case{1, 300, 270}, Case{5, 128, 16}, Case{1, 7, 3}, Case{3, 1000, 513}}) {
+  // or 16 (the decode's table tail); a decode's last block of 44 (32 + 12 masked) and 48 (32 +
+  // 16) columns.
+  for (const Case k :
+       {Case{1, 300, 270}, Case{5, 128, 16}, Case{1, 7, 3}, Case{3, 1000, 513}, Case{1, 176, 9}}) {
     SCOPED_TRACE(::testing::Message() << k.tokens << " x " << k.in << " -> " << k.out);
     const RowMatrixXf x = rng.normal(k.tokens, k.in), w = rng.normal(k.out, k.in, 0.05);
     const Fp8Weight q = quantize_fp8_weight(w);

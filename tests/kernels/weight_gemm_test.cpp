@@ -4,7 +4,8 @@
 // 16-step unrolled loop.
 //
 // Tolerance: each output is a float32 sum of `in` products, so it is off from the exact sum by at
-// most (in + 2) 2^-24 sum |x w| (recursive summation with fused multiply-adds); both paths are
+// most (in + 2) 2^-24 sum |x w| (recursive summation with fused multiply-adds; the remainder
+// tokens' 16 lane sums of in / 16 terms added by a 4-level tree stay inside it); both paths are
 // checked against that bound.
 #include <gtest/gtest.h>
 
@@ -41,10 +42,12 @@ TEST(GemmWeightT, BothPathsWithinTheSummationBound) {
     std::int64_t rows, in, out;
   };
   // rows: 1 (Eigen's matrix-vector product), 2..96 (one chunk of 1..6 vectors), 100 and 200
-  // (two and three equal chunks); in 37 and 70: the unrolled loop's remainder; out 13, 29: a
-  // partial tile of every tile size.
+  // (two and three equal chunks); 17, 49, 53, 100 (two chunks of 50) and 85: 1, 1, 5, 2 and 5
+  // tokens past the last full vector (the k-in-lanes remainder), 38 and 55: 6 and 7 (padded);
+  // in 37 and 70: the unrolled loop's remainder; out 13, 29: a partial tile of every tile size.
   for (const Shape s : {Shape{1, 70, 13}, Shape{2, 37, 29}, Shape{16, 64, 13}, Shape{17, 70, 29},
-                        Shape{40, 37, 29}, Shape{55, 70, 13}, Shape{64, 33, 29}, Shape{77, 70, 29},
+                        Shape{38, 37, 29}, Shape{40, 37, 29}, Shape{49, 70, 13}, Shape{53, 37, 29},
+                        Shape{55, 70, 13}, Shape{64, 33, 29}, Shape{77, 70, 29}, Shape{85, 70, 13},
                         Shape{96, 48, 13}, Shape{100, 70, 29}, Shape{200, 37, 13}}) {
     const RowMatrixXf x = rng.normal(s.rows, s.in), w = rng.normal(s.out, s.in);
     RowMatrixXf fast, portable;
