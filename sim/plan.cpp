@@ -8,6 +8,7 @@
 #include <memory>
 
 #include "models/config/input_error.h"
+#include "sim/model_cache.h"
 #include "sim/optimize.h"
 
 namespace v4sim {
@@ -98,11 +99,12 @@ double fastest(const DeploymentSearch& d, Phase phase) {
 const DeploymentSearch& search(const PreparedModel& model, const SystemSpec& system,
                                const ServingConfig& config, const Workload& w,
                                const DeviceHour& hour, const std::vector<std::int64_t>& sizes,
-                               PlannerCache* planners, SearchMemo& memo) {
+                               PlannerCache* planners, ModelCache& cache, SearchMemo& memo) {
   const auto key = std::make_tuple(model.spec.name, w.context_tokens, w.phase);
   auto it = memo.find(key);
   if (it == memo.end())
-    it = memo.emplace(key, search_deployments(model, system, config, w, hour, sizes, planners))
+    it = memo.emplace(key,
+                      search_deployments(model, system, config, w, hour, sizes, planners, &cache))
              .first;
   else
     apply_targets(it->second, w);
@@ -111,7 +113,8 @@ const DeploymentSearch& search(const PreparedModel& model, const SystemSpec& sys
 
 BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const ContextShare& c,
                        const SystemSpec& system, const DeviceHour& hour, std::int64_t max_devices,
-                       PlannerCache* planners, SearchMemo& memo, const BucketPlan* nominal) {
+                       PlannerCache* planners, ModelCache& cache, SearchMemo& memo,
+                       const BucketPlan* nominal) {
   BucketPlan b;
   b.context_tokens = c.context_tokens;
   b.share = c.share;
@@ -134,7 +137,7 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   decode.context_tokens = c.context_tokens;
   decode.slo_tpot_s = demand.slo_tpot_s;
   const DeploymentSearch& ds =
-      search(model, system, config, decode, hour, decode_sizes, planners, memo);
+      search(model, system, config, decode, hour, decode_sizes, planners, cache, memo);
   b.fits = !ds.result.points.empty();
   b.fastest_tpot_s = fastest(ds, Phase::decode);
   constexpr double kSecondsPerDay = 86400.0;
@@ -151,7 +154,7 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   prefill.context_tokens = c.context_tokens;
   if (demand.slo_ttft_s) prefill.slo_ttft_s = *demand.slo_ttft_s - b.kv_transfer_s;
   const DeploymentSearch& fs =
-      search(model, system, config, prefill, hour, prefill_sizes, planners, memo);
+      search(model, system, config, prefill, hour, prefill_sizes, planners, cache, memo);
   b.fastest_ttft_s = fastest(fs, Phase::prefill) + b.kv_transfer_s;
   // Prefill computes only the cache misses.
   const OptimizePoint* f =
@@ -269,6 +272,7 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
                      std::to_string(candidates.size()) + " candidates");
   if (max_devices < 0) throw InputError("plan_purchase: max_devices must not be negative");
   std::vector<SystemPlan> plans;
+  ModelCache model_cache(model);  // op lists and weights per rank, shared by every candidate
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const SystemSpec& system = candidates[i];
     SystemPlan p;
@@ -288,8 +292,8 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
       const ContextShare& c = demand.contexts[k];
       const BucketPlan* nominal =
           sizes && sizes->feasible && k < sizes->buckets.size() ? &sizes->buckets[k] : nullptr;
-      BucketPlan b =
-          plan_bucket(model, demand, c, system, hour, p.max_devices, cache, memo, nominal);
+      BucketPlan b = plan_bucket(model, demand, c, system, hour, p.max_devices, cache, model_cache,
+                                 memo, nominal);
       if (!b.feasible) {
         p.feasible = false;
         if (p.reason.empty()) {

@@ -127,9 +127,9 @@ std::vector<ServingResult> sweep_batches(const PreparedModel& model, const Syste
                                          int nodes, const ServingConfig& config,
                                          const Workload& workload,
                                          const std::vector<std::int64_t>& batches,
-                                         CommPlanner* planner) {
+                                         CommPlanner* planner, ModelCache* cache) {
   Prepared p;
-  prepare_setup(p, model, system, nodes, config, workload, planner);
+  prepare_setup(p, model, system, nodes, config, workload, planner, cache);
   std::vector<ServingResult> out;
   if (!p.setup) {
     out.assign(batches.size(), p.problem);
@@ -142,9 +142,9 @@ std::vector<ServingResult> sweep_batches(const PreparedModel& model, const Syste
 
 std::int64_t max_batch_that_fits(const PreparedModel& model, const SystemSpec& system, int nodes,
                                  const ServingConfig& config, const Workload& workload,
-                                 CommPlanner* planner) {
+                                 CommPlanner* planner, ModelCache* cache) {
   Prepared p;
-  prepare_setup(p, model, system, nodes, config, workload, planner);
+  prepare_setup(p, model, system, nodes, config, workload, planner, cache);
   return p.setup ? largest_fitting(*p.setup) : 0;
 }
 

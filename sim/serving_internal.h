@@ -95,6 +95,9 @@ struct Setup {
   /// The compiled cost model's passes for this setup (sim/compiled_step.h), when the config keeps
   /// no per-op table (a search's points); null: every point builds and prices its op list.
   std::shared_ptr<CompiledSteps> compiled{};
+  /// Op lists and weights per rank shared with the model's other setups (sim/model_cache.h), or
+  /// null: built here.
+  ModelCache* model_cache = nullptr;
 };
 
 // Setup (serving_setup.cpp).
@@ -109,9 +112,15 @@ struct Prepared {
   ServingResult problem;
 };
 
-/// Validates the request (InputError when malformed) and fills `p`.
+/// Validates the request (InputError when malformed) and fills `p`. `cache` (optional) is used
+/// when it serves `model` and the config overrides no weights.
 void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
-                   const ServingConfig& config, const Workload& workload, CommPlanner* planner);
+                   const ServingConfig& config, const Workload& workload, CommPlanner* planner,
+                   ModelCache* cache = nullptr);
+
+/// The op list of `pass` for the setup: from its model cache, or built into `own`.
+const std::vector<Op>& setup_ops(const Setup& s, const Pass& pass, const OpOptions& options,
+                                 std::vector<Op>& own);
 
 // Step timing (step_time.cpp).
 

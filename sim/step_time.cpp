@@ -88,7 +88,8 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
           .add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
     }
   } else {
-    for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
+    std::vector<Op> own;
+    for (const Op& op : setup_ops(s, pass, options, own)) {
       const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
       Cost c;
       if (op.component == OpComponent::routed_experts) {
