@@ -104,13 +104,15 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
       }
       const OpTime t = op_time(s.device, c);
-      PerfEstimate e;
+      const PerfEstimate* found = &roofline;
+      double table_s = 0;
       if (s.perf && op.kernel.has_class)
-        e = s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill));
+        found = &s.perf->estimate(kernel_call(s, op, c, seqs, stage_tokens, prefill), table_s);
+      const PerfEstimate& e = *found;
       // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
       // has it inside its rows.
       const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
-      const double time_s = e.found ? e.time_s + gap_s : t.total_s;
+      const double time_s = e.found ? table_s + gap_s : t.total_s;
       const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
       add_time(main_layer ? main : rest, op.component, time_s * repeats);
       (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
@@ -211,12 +213,15 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const CommModel& net = s.comm;
   const int per_node = s.system.devices_per_node;
   CommTimes out;
+  const PerfEstimate graph;  // what a collective without a table is timed from: the topology
   const auto table_or_graph = [&](const std::string& name, KernelCall call, const CommLine& line,
                                   double bytes, double repeats, double& comm) {
-    PerfEstimate e;
+    const PerfEstimate* found = &graph;
+    double table_s = 0;
     call.link_latency_s = line.latency_s;
-    if (s.perf && bytes > 0) e = s.perf->estimate(call);
-    const double t = e.found ? e.time_s : line.at(bytes);
+    if (s.perf && bytes > 0) found = &s.perf->estimate(call, table_s);
+    const PerfEstimate& e = *found;
+    const double t = e.found ? table_s : line.at(bytes);
     if (t <= 0) return;
     comm += t * repeats;
     ledger.add(name, "communication", t, repeats, e);
