@@ -24,7 +24,10 @@ void Work::add(const Accelerator& d, const Cost& c, const OpTime& t, double time
   // The paths op_time remapped: precisions with FLOPs that did not run on their own path.
   for (Precision p : kAllPrecisions) {
     const ComputePath path = t.executed_as[static_cast<int>(p)];
-    if (c.flops_at(p) > 0 && path != native_path(p)) merge_fallback({{p, path}});
+    const PrecisionFallback f{p, path};
+    if (c.flops_at(p) > 0 && path != native_path(p) &&
+        std::find(fallback.begin(), fallback.end(), f) == fallback.end())
+      fallback.push_back(f);
   }
 }
 

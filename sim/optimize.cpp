@@ -65,7 +65,7 @@ void rank_points(OptimizeResult& out) {
 
 OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, int nodes,
                         const ServingConfig& base, const Workload& workload, const DeviceHour& hour,
-                        CommPlanner* planner, ModelCache* cache) {
+                        CommPlanner* planner, ModelCache* cache, PrefillMemo* memo) {
   OptimizeResult out;
   std::unique_ptr<CommPlanner> own;
   if (!planner) {
@@ -96,8 +96,8 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
       batches.push_back(1);
     }
     batches.push_back(max_batch);
-    for (ServingResult& r :
-         sweep_batches(model, system, nodes, config, unconstrained, batches, planner, cache)) {
+    for (ServingResult& r : sweep_batches(model, system, nodes, config, unconstrained, batches,
+                                          planner, cache, memo)) {
       if (!r.feasible) continue;
       OptimizePoint p;
       p.usd_per_million_tokens =
@@ -129,16 +129,17 @@ std::int64_t default_max_devices(const SystemSpec& system) {
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
                                     const DeviceHour& hour, std::int64_t max_devices,
-                                    PlannerCache* planners, ModelCache* cache) {
+                                    PlannerCache* planners, ModelCache* cache, PrefillMemo* memo) {
   return search_deployments(model, system, base, workload, hour,
-                            candidate_device_counts(system, max_devices), planners, cache);
+                            candidate_device_counts(system, max_devices), planners, cache, memo);
 }
 
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
                                     const DeviceHour& hour,
                                     const std::vector<std::int64_t>& device_counts,
-                                    PlannerCache* planner_cache, ModelCache* cache) {
+                                    PlannerCache* planner_cache, ModelCache* cache,
+                                    PrefillMemo* memo) {
   DeploymentSearch search;
   OptimizeResult& all = search.result;
   PlannerCache own;
@@ -153,7 +154,7 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
     config.prefill_devices = 0;
     search.device_counts.push_back(devices);
     OptimizeResult one =
-        optimize(model, system, nodes, config, workload, hour, planner.get(), cache);
+        optimize(model, system, nodes, config, workload, hour, planner.get(), cache, memo);
     all.layouts_tried += one.layouts_tried;
     for (OptimizePoint& p : one.points) all.points.push_back(std::move(p));
   }

@@ -98,6 +98,9 @@ struct Setup {
   /// Op lists and weights per rank shared with the model's other setups (sim/model_cache.h), or
   /// null: built here.
   ModelCache* model_cache = nullptr;
+  /// One prompt's prefill shared with the other searches of the model on the system
+  /// (sim/prefill_memo.h), or null: priced here.
+  PrefillMemo* prefill_memo = nullptr;
 };
 
 // Setup (serving_setup.cpp).
@@ -113,10 +116,11 @@ struct Prepared {
 };
 
 /// Validates the request (InputError when malformed) and fills `p`. `cache` (optional) is used
-/// when it serves `model` and the config overrides no weights.
+/// when it serves `model` and the config overrides no weights, `memo` (optional) when it serves
+/// `model` on `system`.
 void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
                    const ServingConfig& config, const Workload& workload, CommPlanner* planner,
-                   ModelCache* cache = nullptr);
+                   ModelCache* cache = nullptr, PrefillMemo* memo = nullptr);
 
 /// The op list of `pass` for the setup: from its model cache, or built into `own`.
 const std::vector<Op>& setup_ops(const Setup& s, const Pass& pass, const OpOptions& options,
@@ -148,6 +152,9 @@ struct Prefill {
   OpLedger ledger;
 };
 Prefill price_prefill(const Setup& s, double prompts);
+
+/// price_prefill(s, 1.0), from the setup's prefill memo when it has one (else priced into `own`).
+const Prefill& one_prompt(const Setup& s, Prefill& own);
 
 /// Prompt tokens whose KV is already cached (skipped by prefill).
 std::int64_t cached_tokens(const Setup& s);

@@ -8,6 +8,7 @@
 #include "models/config/input_error.h"
 #include "sim/compiled_step.h"
 #include "sim/model_cache.h"
+#include "sim/prefill_memo.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim {
@@ -107,7 +108,7 @@ void validate(const ModelSpec& spec, const ServingConfig& config, const Workload
 
 void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
                    const ServingConfig& config, const Workload& workload, CommPlanner* planner,
-                   ModelCache* cache) {
+                   ModelCache* cache, PrefillMemo* memo) {
   if (!planner) {
     p.own_planner = std::make_unique<CommPlanner>(system, nodes);
     planner = p.own_planner.get();
@@ -159,6 +160,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   }
   p.setup->weight_index = &m.weight_index;
   if (cache && !p.overridden && cache->serves(model)) p.setup->model_cache = cache;
+  if (memo && memo->serves(model, system)) p.setup->prefill_memo = memo;
   if (!config.op_timings) p.setup->compiled = std::make_shared<CompiledSteps>();
   fill_capacity(*p.setup);
   if (config.prefill_devices > 0) {
@@ -173,6 +175,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     pool.local_experts = experts > 0 ? (experts + pool.layout.ep - 1) / pool.layout.ep : 0;
     pool.comm = planner->model(pool.layout);
     if (pool.compiled) pool.compiled = std::make_shared<CompiledSteps>();  // its own layout's
+    pool.prefill_memo = nullptr;  // a pool's experts per rank are not its config's: not keyed
     fill_capacity(pool);
     p.setup->prefill_pool = std::make_shared<const Setup>(pool);
     p.setup->kv_transfer = planner->transfer(static_cast<int>(p.totals.devices - 1), 0);

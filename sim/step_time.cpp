@@ -14,6 +14,7 @@
 #include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
 #include "sim/op_on_rank.h"
+#include "sim/prefill_memo.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim::serving_detail {
@@ -367,6 +368,12 @@ Prefill price_prefill(const Setup& s, double prompts) {
   return out;
 }
 
+const Prefill& one_prompt(const Setup& s, Prefill& own) {
+  if (s.prefill_memo) return s.prefill_memo->one_prompt(s);
+  own = price_prefill(s, 1.0);
+  return own;
+}
+
 /// Disaggregated: shipping one sequence's KV cache from the prefill pool to its decode rank.
 double kv_transfer_s(const Setup& s) {
   if (!s.prefill_pool) return 0.0;
@@ -379,7 +386,8 @@ double kv_transfer_s(const Setup& s) {
 /// plus the KV transfer when disaggregated.
 double decode_ttft(const Setup& s) {
   if (s.workload.phase != Phase::decode) return 0.0;
-  if (!s.prefill_pool) return price_prefill(s, 1.0).time_s;
+  Prefill own;
+  if (!s.prefill_pool) return one_prompt(s, own).time_s;
   return price_prefill(*s.prefill_pool, 1.0).time_s + kv_transfer_s(s);
 }
 
