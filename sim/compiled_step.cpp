@@ -116,7 +116,9 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
   options.layers = s.layer_representatives;  // identical layers are priced once and scaled
   options.names = OpNames::in_layer;         // warnings name an op without its layer
   options.select = select;
-  p.ops = build_ops(s.spec, s.weights, *s.weight_index, pass, options);
+  std::vector<Op> own;
+  const std::vector<Op>& ops = setup_ops(s, pass, options, own);
+  p.ops = &own == &ops ? std::move(own) : ops;
   p.compiled.reserve(p.ops.size());
   for (const Op& op : p.ops) {
     CompiledOp c = compile_op(s, op, prefill);

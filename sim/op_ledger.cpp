@@ -1,6 +1,7 @@
 // The bookkeeping of a step's pricing: roofline work per rank and the op-timing ledger (where each
 // op's time came from), which step_time.cpp fills and merges across layers and microbatches.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <string>
 #include <string_view>
@@ -23,7 +24,10 @@ void Work::add(const Accelerator& d, const Cost& c, const OpTime& t, double time
   // The paths op_time remapped: precisions with FLOPs that did not run on their own path.
   for (Precision p : kAllPrecisions) {
     const ComputePath path = t.executed_as[static_cast<int>(p)];
-    if (c.flops_at(p) > 0 && path != native_path(p)) merge_fallback({{p, path}});
+    const PrecisionFallback f{p, path};
+    if (c.flops_at(p) > 0 && path != native_path(p) &&
+        std::find(fallback.begin(), fallback.end(), f) == fallback.end())
+      fallback.push_back(f);
   }
 }
 
@@ -52,9 +56,22 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
    : kind == TimeSource::measured ? sources.measured_s
                                   : sources.transferred_s) += t;
   if (e.found && e.extrapolated) {
-    const std::string w = std::string(name) + ": outside the measured range of " + e.device + "/" +
-                          e.table + " (efficiency held at the nearest measured size)";
-    if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+    // Every point of a search meets the same few warnings: compare before building the text.
+    const std::array<std::string_view, 5> parts = {name, ": outside the measured range of ",
+                                                   e.device, "/", e.table};
+    constexpr std::string_view tail = " (efficiency held at the nearest measured size)";
+    const auto reads = [&](std::string_view w) {
+      for (std::string_view part : parts) {
+        if (!w.starts_with(part)) return false;
+        w.remove_prefix(part.size());
+      }
+      return w == tail;
+    };
+    if (std::none_of(warnings.begin(), warnings.end(), reads)) {
+      std::string w;
+      for (std::string_view part : parts) w += part;
+      warnings.push_back(w += tail);
+    }
   }
   if (!detail) return;
   std::string transferred;

@@ -65,7 +65,7 @@ void rank_points(OptimizeResult& out) {
 
 OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, int nodes,
                         const ServingConfig& base, const Workload& workload, const DeviceHour& hour,
-                        CommPlanner* planner) {
+                        CommPlanner* planner, ModelCache* cache, PrefillMemo* memo) {
   OptimizeResult out;
   std::unique_ptr<CommPlanner> own;
   if (!planner) {
@@ -84,7 +84,7 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
     config.op_timings = false;  // a search keeps each point's totals, not its op table
     ++out.layouts_tried;
     const std::int64_t max_batch =
-        max_batch_that_fits(model, system, nodes, config, unconstrained, planner);
+        max_batch_that_fits(model, system, nodes, config, unconstrained, planner, cache);
     if (max_batch == 0) continue;
     // Decode: batches 1, 2, 4, ... and the largest that fits. Prefill throughput hardly depends on
     // the number of prompts in flight (long prompts are compute-bound) while TTFT grows with it:
@@ -96,8 +96,8 @@ OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, in
       batches.push_back(1);
     }
     batches.push_back(max_batch);
-    for (ServingResult& r :
-         sweep_batches(model, system, nodes, config, unconstrained, batches, planner)) {
+    for (ServingResult& r : sweep_batches(model, system, nodes, config, unconstrained, batches,
+                                          planner, cache, memo)) {
       if (!r.feasible) continue;
       OptimizePoint p;
       p.usd_per_million_tokens =
@@ -129,20 +129,21 @@ std::int64_t default_max_devices(const SystemSpec& system) {
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
                                     const DeviceHour& hour, std::int64_t max_devices,
-                                    PlannerCache* cache) {
+                                    PlannerCache* planners, ModelCache* cache, PrefillMemo* memo) {
   return search_deployments(model, system, base, workload, hour,
-                            candidate_device_counts(system, max_devices), cache);
+                            candidate_device_counts(system, max_devices), planners, cache, memo);
 }
 
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
                                     const DeviceHour& hour,
                                     const std::vector<std::int64_t>& device_counts,
-                                    PlannerCache* cache) {
+                                    PlannerCache* planner_cache, ModelCache* cache,
+                                    PrefillMemo* memo) {
   DeploymentSearch search;
   OptimizeResult& all = search.result;
   PlannerCache own;
-  PlannerCache& planners = cache ? *cache : own;
+  PlannerCache& planners = planner_cache ? *planner_cache : own;
   for (std::int64_t devices : device_counts) {
     const int nodes =
         static_cast<int>((devices + system.devices_per_node - 1) / system.devices_per_node);
@@ -152,7 +153,8 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
     config.devices = devices;
     config.prefill_devices = 0;
     search.device_counts.push_back(devices);
-    OptimizeResult one = optimize(model, system, nodes, config, workload, hour, planner.get());
+    OptimizeResult one =
+        optimize(model, system, nodes, config, workload, hour, planner.get(), cache, memo);
     all.layouts_tried += one.layouts_tried;
     for (OptimizePoint& p : one.points) all.points.push_back(std::move(p));
   }

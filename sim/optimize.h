@@ -29,10 +29,14 @@ struct OptimizeResult {
 
 /// `base` supplies everything but the layout (its `devices`, when set, takes a slice of the
 /// nodes); the workload's batch is ignored (searched).
-/// `planner` (optional) caches communication models across calls on the same system and nodes.
+/// `planner` (optional) caches communication models across calls on the same system and nodes;
+/// `cache` (optional, built for `model`) op lists and weights per rank across setups of the model
+/// (sim/model_cache.h); `memo` (optional, built for `model` on `system`) one prompt's prefill per
+/// layout (sim/prefill_memo.h). None changes a result.
 OptimizeResult optimize(const PreparedModel& model, const SystemSpec& system, int nodes,
                         const ServingConfig& base, const Workload& workload, const DeviceHour& hour,
-                        CommPlanner* planner = nullptr);
+                        CommPlanner* planner = nullptr, ModelCache* cache = nullptr,
+                        PrefillMemo* memo = nullptr);
 
 /// Deployment sizes worth trying on a system up to `max_devices` ranks: slices of one node in
 /// powers of two (1, 2, 4 GPUs of an 8-GPU server; trays and boards of a rack-scale node) and
@@ -52,7 +56,9 @@ using PlannerCache = std::map<int, std::unique_ptr<CommPlanner>>;
 /// frontier (tokens/s per device against tokens/s per user), the cheapest point meeting the SLOs
 /// and, when none does, the point closest to them (`nearest`: the lowest TPOT, or TTFT for
 /// prefill). `base.devices` is ignored (searched). `planners` (optional) keeps the communication
-/// models for later searches on the same system.
+/// models for later searches on the same system, `cache` (optional) the model's op lists and
+/// weights per rank for later searches of the same model, `memo` (optional) one prompt's prefill
+/// per deployment for later searches of the model on the system.
 struct DeploymentSearch {
   OptimizeResult result;
   std::vector<std::int64_t> device_counts;  // tried
@@ -61,14 +67,16 @@ struct DeploymentSearch {
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
                                     const DeviceHour& hour, std::int64_t max_devices,
-                                    PlannerCache* planners = nullptr);
+                                    PlannerCache* planners = nullptr, ModelCache* cache = nullptr,
+                                    PrefillMemo* memo = nullptr);
 
 /// As above over the given deployment sizes (ranks) instead of every candidate size.
 DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec& system,
                                     const ServingConfig& base, const Workload& workload,
                                     const DeviceHour& hour,
                                     const std::vector<std::int64_t>& device_counts,
-                                    PlannerCache* planners = nullptr);
+                                    PlannerCache* planners = nullptr, ModelCache* cache = nullptr,
+                                    PrefillMemo* memo = nullptr);
 
 /// Re-ranks a search's points for other targets (`workload`'s SLOs): meets_slo, the frontier,
 /// the cheapest point and the nearest. Points are evaluated without the targets, so this equals

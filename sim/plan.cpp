@@ -8,7 +8,9 @@
 #include <memory>
 
 #include "models/config/input_error.h"
+#include "sim/model_cache.h"
 #include "sim/optimize.h"
+#include "sim/prefill_memo.h"
 
 namespace v4sim {
 namespace {
@@ -98,11 +100,13 @@ double fastest(const DeploymentSearch& d, Phase phase) {
 const DeploymentSearch& search(const PreparedModel& model, const SystemSpec& system,
                                const ServingConfig& config, const Workload& w,
                                const DeviceHour& hour, const std::vector<std::int64_t>& sizes,
-                               PlannerCache* planners, SearchMemo& memo) {
+                               PlannerCache* planners, ModelCache& cache, PrefillMemo& prefills,
+                               SearchMemo& memo) {
   const auto key = std::make_tuple(model.spec.name, w.context_tokens, w.phase);
   auto it = memo.find(key);
   if (it == memo.end())
-    it = memo.emplace(key, search_deployments(model, system, config, w, hour, sizes, planners))
+    it = memo.emplace(key, search_deployments(model, system, config, w, hour, sizes, planners,
+                                              &cache, &prefills))
              .first;
   else
     apply_targets(it->second, w);
@@ -111,7 +115,8 @@ const DeploymentSearch& search(const PreparedModel& model, const SystemSpec& sys
 
 BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const ContextShare& c,
                        const SystemSpec& system, const DeviceHour& hour, std::int64_t max_devices,
-                       PlannerCache* planners, SearchMemo& memo, const BucketPlan* nominal) {
+                       PlannerCache* planners, ModelCache& cache, SearchMemo& memo,
+                       const BucketPlan* nominal) {
   BucketPlan b;
   b.context_tokens = c.context_tokens;
   b.share = c.share;
@@ -121,6 +126,8 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
     b.why = Infeasible::beyond_max_context;
     return b;
   }
+  // The decode search's times to first token are the prefill search's one-prompt points.
+  PrefillMemo prefills(model, system);
   ServingConfig config;
   config.mtp_acceptance = demand.mtp_acceptance;
   config.cache_hit_rate = demand.cache_hit_rate;
@@ -134,7 +141,7 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   decode.context_tokens = c.context_tokens;
   decode.slo_tpot_s = demand.slo_tpot_s;
   const DeploymentSearch& ds =
-      search(model, system, config, decode, hour, decode_sizes, planners, memo);
+      search(model, system, config, decode, hour, decode_sizes, planners, cache, prefills, memo);
   b.fits = !ds.result.points.empty();
   b.fastest_tpot_s = fastest(ds, Phase::decode);
   constexpr double kSecondsPerDay = 86400.0;
@@ -151,7 +158,7 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   prefill.context_tokens = c.context_tokens;
   if (demand.slo_ttft_s) prefill.slo_ttft_s = *demand.slo_ttft_s - b.kv_transfer_s;
   const DeploymentSearch& fs =
-      search(model, system, config, prefill, hour, prefill_sizes, planners, memo);
+      search(model, system, config, prefill, hour, prefill_sizes, planners, cache, prefills, memo);
   b.fastest_ttft_s = fastest(fs, Phase::prefill) + b.kv_transfer_s;
   // Prefill computes only the cache misses.
   const OptimizePoint* f =
@@ -269,6 +276,7 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
                      std::to_string(candidates.size()) + " candidates");
   if (max_devices < 0) throw InputError("plan_purchase: max_devices must not be negative");
   std::vector<SystemPlan> plans;
+  ModelCache model_cache(model);  // op lists and weights per rank, shared by every candidate
   for (std::size_t i = 0; i < candidates.size(); ++i) {
     const SystemSpec& system = candidates[i];
     SystemPlan p;
@@ -288,8 +296,8 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
       const ContextShare& c = demand.contexts[k];
       const BucketPlan* nominal =
           sizes && sizes->feasible && k < sizes->buckets.size() ? &sizes->buckets[k] : nullptr;
-      BucketPlan b =
-          plan_bucket(model, demand, c, system, hour, p.max_devices, cache, memo, nominal);
+      BucketPlan b = plan_bucket(model, demand, c, system, hour, p.max_devices, cache, model_cache,
+                                 memo, nominal);
       if (!b.feasible) {
         p.feasible = false;
         if (p.reason.empty()) {

@@ -37,7 +37,8 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
   }
   const double hbm = s.device.hbm_bytes_per_s();
   if (w.phase == Phase::prefill) {
-    Prefill p = price_prefill(s, b);
+    Prefill own;
+    const Prefill& p = batch == 1 ? one_prompt(s, own) : (own = price_prefill(s, b));
     const double new_tokens = static_cast<double>(n - cached_tokens(s));
     const double stage_s = p.time_s / static_cast<double>(s.layout.pp);
     r.ttft_s = p.time_s;
@@ -51,8 +52,13 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.mbu = p.work.bytes / (hbm * stage_s);
     r.precision_fallbacks = p.work.fallback;
     r.time_sources = p.ledger.sources;
-    r.ops = std::move(p.ledger.ops);
-    r.warnings = std::move(p.ledger.warnings);
+    if (&p == &own) {
+      r.ops = std::move(own.ledger.ops);
+      r.warnings = std::move(own.ledger.warnings);
+    } else {
+      r.ops = p.ledger.ops;
+      r.warnings = p.ledger.warnings;
+    }
   } else {
     Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true, /*prefill=*/false);
     r.ttft_s = decode_ttft_s;
@@ -127,9 +133,10 @@ std::vector<ServingResult> sweep_batches(const PreparedModel& model, const Syste
                                          int nodes, const ServingConfig& config,
                                          const Workload& workload,
                                          const std::vector<std::int64_t>& batches,
-                                         CommPlanner* planner) {
+                                         CommPlanner* planner, ModelCache* cache,
+                                         PrefillMemo* memo) {
   Prepared p;
-  prepare_setup(p, model, system, nodes, config, workload, planner);
+  prepare_setup(p, model, system, nodes, config, workload, planner, cache, memo);
   std::vector<ServingResult> out;
   if (!p.setup) {
     out.assign(batches.size(), p.problem);
@@ -142,9 +149,9 @@ std::vector<ServingResult> sweep_batches(const PreparedModel& model, const Syste
 
 std::int64_t max_batch_that_fits(const PreparedModel& model, const SystemSpec& system, int nodes,
                                  const ServingConfig& config, const Workload& workload,
-                                 CommPlanner* planner) {
+                                 CommPlanner* planner, ModelCache* cache) {
   Prepared p;
-  prepare_setup(p, model, system, nodes, config, workload, planner);
+  prepare_setup(p, model, system, nodes, config, workload, planner, cache);
   return p.setup ? largest_fitting(*p.setup) : 0;
 }
 

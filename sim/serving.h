@@ -53,6 +53,9 @@
 
 namespace v4sim {
 
+class ModelCache;   // sim/model_cache.h
+class PrefillMemo;  // sim/prefill_memo.h
+
 /// Busiest rank's routed tokens over the mean under EPLB, as measured (see ServingConfig).
 inline constexpr double kEplbImbalance = 1.112;
 
@@ -214,16 +217,20 @@ ServingResult predict(const PreparedModel& model, const SystemSpec& system, int 
 
 /// Evaluates each of `batches` (per dp group) with the layout's communication and time to first
 /// token computed once; points that do not fit or miss an SLO come back infeasible with a reason.
+/// `cache` (optional, built for `model`) shares op lists and weights per rank with the model's
+/// other setups, `memo` (optional, built for `model` on `system`) one prompt's prefill with the
+/// other searches: the same results (sim/model_cache.h, sim/prefill_memo.h).
 std::vector<ServingResult> sweep_batches(const PreparedModel& model, const SystemSpec& system,
                                          int nodes, const ServingConfig& config,
                                          const Workload& workload,
                                          const std::vector<std::int64_t>& batches,
-                                         CommPlanner* planner = nullptr);
+                                         CommPlanner* planner = nullptr,
+                                         ModelCache* cache = nullptr, PrefillMemo* memo = nullptr);
 
 /// The largest batch per dp group that fits in HBM on this layout (0 if none).
 std::int64_t max_batch_that_fits(const PreparedModel& model, const SystemSpec& system, int nodes,
                                  const ServingConfig& config, const Workload& workload,
-                                 CommPlanner* planner = nullptr);
+                                 CommPlanner* planner = nullptr, ModelCache* cache = nullptr);
 
 /// The model with its weight storage and GEMM precision replaced.
 ModelSpec with_weights(const ModelSpec& spec, WeightsOverride weights);

@@ -95,6 +95,12 @@ struct Setup {
   /// The compiled cost model's passes for this setup (sim/compiled_step.h), when the config keeps
   /// no per-op table (a search's points); null: every point builds and prices its op list.
   std::shared_ptr<CompiledSteps> compiled{};
+  /// Op lists and weights per rank shared with the model's other setups (sim/model_cache.h), or
+  /// null: built here.
+  ModelCache* model_cache = nullptr;
+  /// One prompt's prefill shared with the other searches of the model on the system
+  /// (sim/prefill_memo.h), or null: priced here.
+  PrefillMemo* prefill_memo = nullptr;
 };
 
 // Setup (serving_setup.cpp).
@@ -109,9 +115,16 @@ struct Prepared {
   ServingResult problem;
 };
 
-/// Validates the request (InputError when malformed) and fills `p`.
+/// Validates the request (InputError when malformed) and fills `p`. `cache` (optional) is used
+/// when it serves `model` and the config overrides no weights, `memo` (optional) when it serves
+/// `model` on `system`.
 void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
-                   const ServingConfig& config, const Workload& workload, CommPlanner* planner);
+                   const ServingConfig& config, const Workload& workload, CommPlanner* planner,
+                   ModelCache* cache = nullptr, PrefillMemo* memo = nullptr);
+
+/// The op list of `pass` for the setup: from its model cache, or built into `own`.
+const std::vector<Op>& setup_ops(const Setup& s, const Pass& pass, const OpOptions& options,
+                                 std::vector<Op>& own);
 
 // Step timing (step_time.cpp).
 
@@ -139,6 +152,9 @@ struct Prefill {
   OpLedger ledger;
 };
 Prefill price_prefill(const Setup& s, double prompts);
+
+/// price_prefill(s, 1.0), from the setup's prefill memo when it has one (else priced into `own`).
+const Prefill& one_prompt(const Setup& s, Prefill& own);
 
 /// Prompt tokens whose KV is already cached (skipped by prefill).
 std::int64_t cached_tokens(const Setup& s);

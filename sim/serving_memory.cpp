@@ -4,29 +4,17 @@
 #include <cstdio>
 
 #include "sim/kv_cache.h"
+#include "sim/model_cache.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim::serving_detail {
 namespace {
 
 double weights_per_rank(const Setup& s) {
-  const double tp = static_cast<double>(s.layout.tp);
-  double layer_bytes = 0, model_bytes = 0;
-  for (const WeightTensor& w : s.weights) {
-    if (w.mtp && !s.mtp) continue;
-    double bytes = static_cast<double>(w.bytes());
-    if (w.component == ParamComponent::routed_experts) {
-      bytes = bytes / static_cast<double>(w.copies) * static_cast<double>(s.local_experts);
-    } else if (w.component == ParamComponent::attention || w.component == ParamComponent::indexer ||
-               w.component == ParamComponent::lm_head || w.component == ParamComponent::embedding ||
-               w.component == ParamComponent::shared_experts ||
-               w.component == ParamComponent::dense_ffn) {
-      bytes /= tp;  // split over tensor-parallel ranks (heads, FFN columns, or vocabulary)
-    }
-    const bool main_layer = w.layer >= 0 && w.layer < s.spec.num_layers;
-    (main_layer ? layer_bytes : model_bytes) += bytes;
-  }
-  return layer_bytes * s.stage_layer_share + model_bytes;
+  const WeightBytesOnRank w =
+      s.model_cache ? s.model_cache->weights(s.layout.tp, s.local_experts, s.mtp)
+                    : weight_bytes_on_rank(s.spec, s.weights, s.layout.tp, s.local_experts, s.mtp);
+  return w.main_layers * s.stage_layer_share + w.model_level;
 }
 
 /// Activations in flight per rank for `tokens` tokens of its own: the mHC residual streams (BF16,

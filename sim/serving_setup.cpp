@@ -7,6 +7,8 @@
 #include "models/config/enum_names.h"
 #include "models/config/input_error.h"
 #include "sim/compiled_step.h"
+#include "sim/model_cache.h"
+#include "sim/prefill_memo.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim {
@@ -105,7 +107,8 @@ void validate(const ModelSpec& spec, const ServingConfig& config, const Workload
 }  // namespace
 
 void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& system, int nodes,
-                   const ServingConfig& config, const Workload& workload, CommPlanner* planner) {
+                   const ServingConfig& config, const Workload& workload, CommPlanner* planner,
+                   ModelCache* cache, PrefillMemo* memo) {
   if (!planner) {
     p.own_planner = std::make_unique<CommPlanner>(system, nodes);
     planner = p.own_planner.get();
@@ -156,6 +159,8 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     p.setup->layer_repeats[static_cast<std::size_t>(g.first)] = static_cast<double>(g.count);
   }
   p.setup->weight_index = &m.weight_index;
+  if (cache && !p.overridden && cache->serves(model)) p.setup->model_cache = cache;
+  if (memo && memo->serves(model, system)) p.setup->prefill_memo = memo;
   if (!config.op_timings) p.setup->compiled = std::make_shared<CompiledSteps>();
   fill_capacity(*p.setup);
   if (config.prefill_devices > 0) {
@@ -170,10 +175,18 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     pool.local_experts = experts > 0 ? (experts + pool.layout.ep - 1) / pool.layout.ep : 0;
     pool.comm = planner->model(pool.layout);
     if (pool.compiled) pool.compiled = std::make_shared<CompiledSteps>();  // its own layout's
+    pool.prefill_memo = nullptr;  // a pool's experts per rank are not its config's: not keyed
     fill_capacity(pool);
     p.setup->prefill_pool = std::make_shared<const Setup>(pool);
     p.setup->kv_transfer = planner->transfer(static_cast<int>(p.totals.devices - 1), 0);
   }
+}
+
+const std::vector<Op>& setup_ops(const Setup& s, const Pass& pass, const OpOptions& options,
+                                 std::vector<Op>& own) {
+  if (s.model_cache) return s.model_cache->ops(pass, options);
+  own = build_ops(s.spec, s.weights, *s.weight_index, pass, options);
+  return own;
 }
 
 }  // namespace serving_detail

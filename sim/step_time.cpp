@@ -15,6 +15,7 @@
 #include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
 #include "sim/op_on_rank.h"
+#include "sim/prefill_memo.h"
 #include "sim/serving_internal.h"
 
 namespace v4sim::serving_detail {
@@ -101,7 +102,8 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       if (p.quant) add_quant(sums, s.device, *p.quant, op.main_layer, op.repeats);
     }
   } else {
-    for (const Op& op : build_ops(s.spec, s.weights, *s.weight_index, pass, options)) {
+    std::vector<Op> own;
+    for (const Op& op : setup_ops(s, pass, options, own)) {
       const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
       Cost c;
       if (op.component == OpComponent::routed_experts) {
@@ -116,16 +118,18 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
       }
       const OpTime t = op_time(s.device, c);
-      PerfEstimate e;
+      const PerfEstimate* found = &roofline;
+      double table_s = 0;
       KernelCall call;
       if (s.perf && op.kernel.has_class) {
         call = kernel_call(s, op, c, seqs, stage_tokens, prefill);
-        e = s.perf->estimate(call);
+        found = &s.perf->estimate(call, table_s);
       }
+      const PerfEstimate& e = *found;
       // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
       // has it inside its rows.
       const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
-      const double time_s = e.found ? e.time_s + gap_s : t.total_s;
+      const double time_s = e.found ? table_s + gap_s : t.total_s;
       const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
       add_time(main_layer ? main : rest, op.component, time_s * repeats);
       (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
@@ -228,12 +232,15 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const CommModel& net = s.comm;
   const int per_node = s.system.devices_per_node;
   CommTimes out;
+  const PerfEstimate graph;  // what a collective without a table is timed from: the topology
   const auto table_or_graph = [&](const std::string& name, KernelCall call, const CommLine& line,
                                   double bytes, double repeats, double& comm) {
-    PerfEstimate e;
+    const PerfEstimate* found = &graph;
+    double table_s = 0;
     call.link_latency_s = line.latency_s;
-    if (s.perf && bytes > 0) e = s.perf->estimate(call);
-    const double t = e.found ? e.time_s : line.at(bytes);
+    if (s.perf && bytes > 0) found = &s.perf->estimate(call, table_s);
+    const PerfEstimate& e = *found;
+    const double t = e.found ? table_s : line.at(bytes);
     if (t <= 0) return;
     comm += t * repeats;
     ledger.add(name, "communication", t, repeats, e);
@@ -379,6 +386,12 @@ Prefill price_prefill(const Setup& s, double prompts) {
   return out;
 }
 
+const Prefill& one_prompt(const Setup& s, Prefill& own) {
+  if (s.prefill_memo) return s.prefill_memo->one_prompt(s);
+  own = price_prefill(s, 1.0);
+  return own;
+}
+
 /// Disaggregated: shipping one sequence's KV cache from the prefill pool to its decode rank.
 double kv_transfer_s(const Setup& s) {
   if (!s.prefill_pool) return 0.0;
@@ -391,7 +404,8 @@ double kv_transfer_s(const Setup& s) {
 /// plus the KV transfer when disaggregated.
 double decode_ttft(const Setup& s) {
   if (s.workload.phase != Phase::decode) return 0.0;
-  if (!s.prefill_pool) return price_prefill(s, 1.0).time_s;
+  Prefill own;
+  if (!s.prefill_pool) return one_prompt(s, own).time_s;
   return price_prefill(*s.prefill_pool, 1.0).time_s + kv_transfer_s(s);
 }
 
