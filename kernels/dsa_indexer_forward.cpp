@@ -8,6 +8,7 @@
 #include <string>
 
 #include "kernels/host_isa.h"
+#include "kernels/indexer_head_sum.h"
 #include "kernels/precondition.h"
 #include "kernels/quant.h"
 
@@ -22,11 +23,11 @@ namespace {
 constexpr const char* kKernel = "dsa_indexer_forward";  // names the kernel in precondition errors
 
 // Keys are scored in blocks: one block is decoded to float once and multiplied by every query
-// that sees it, a [block, d] x [d, H] product (the V4 indexer's orientation). 2048 keys (1 MiB of
-// floats, in L2): at 256 keys, a [H, d] x [d, block] product and a table decode, the 1M-context
-// decode ran at 45 % of the GEMM ceiling on the Xeon VM against the V4 indexer's 56-76 %, skewing
-// the V3.2 / V4 time ratio (205 -> 170-177 ms with this block, orientation and the AVX-512
-// decode).
+// that sees it, by indexer_head_sum (as the V4 indexer), which reads the block's keys in place.
+// 2048 keys (1 MiB of floats, in L2): at 256 keys, with Eigen's [H, d] x [d, block] product and a
+// table decode, the 1M-context decode ran at 45 % of the GEMM ceiling on the Xeon VM, skewing the
+// V3.2 / V4 time ratio (205 -> 170-177 ms with this block, Eigen's [block, d] x [d, H] product and
+// the AVX-512 decode).
 constexpr std::int64_t kKeyBlock = 2048;
 
 // Y = X W^T, counted as the LinearShape{T, in, out} it is.
@@ -123,7 +124,7 @@ std::int64_t score_all(const DsaQueries& q, const DsaKeyCache& cache,
 #pragma omp parallel reduction(+ : pairs)
 #endif
   {
-    RowMatrixXf keys, prod;
+    RowMatrixXf keys;
     Eigen::VectorXf scales;
     Eigen::VectorXf head_sum;
 #ifdef _OPENMP
@@ -135,9 +136,9 @@ std::int64_t score_all(const DsaQueries& q, const DsaKeyCache& cache,
       for (std::int64_t i = 0; i < T; ++i) {
         const std::int64_t m = std::min(n, q.start_pos + i + 1 - b0);  // keys of this block <= t
         if (m <= 0) continue;
-        const Eigen::Map<const RowMatrixXf> qi(q.q.row(i).data(), H, d);
-        prod.noalias() = keys.topRows(m) * qi.transpose();                  // [m, H]
-        head_sum.noalias() = prod.cwiseMax(0.0f) * q.w.row(i).transpose();  // [m]
+        head_sum.resize(m);
+        indexer_head_sum(q.q.row(i).data(), q.w.row(i).data(), H, d, keys.data(), m,
+                         head_sum.data());
         Eigen::Map<Eigen::VectorXf>(scores[i].data() + b0, m) =
             head_sum.cwiseProduct(scales.head(m));
         pairs += m;

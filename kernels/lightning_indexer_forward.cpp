@@ -6,6 +6,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "kernels/indexer_head_sum.h"
 #include "kernels/linear.h"
 #include "kernels/parallel_for.h"
 #include "kernels/precondition.h"
@@ -20,16 +21,14 @@ constexpr const char* kKernel = "lightning_indexer";  // names the kernel in pre
 // the key count and independent, so they may run on any thread (kernels/parallel.h).
 constexpr std::int64_t kScoreBlock = 4096;
 
+// Scores of query i over keys [b, b + 4096): the keys read where they are stored, the head sum in
+// registers (kernels/indexer_head_sum.h).
 void score_block(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                 const EntryTable& keys, std::int64_t i, std::int64_t b, std::int64_t n, float* out,
-                 RowMatrixXf& dots) {
-  const std::int64_t H = shape.num_heads, d = shape.head_dim;
-  const Eigen::Map<const RowMatrixXf> Q(queries.q.row(i).data(), H, d);
+                 const EntryTable& keys, std::int64_t i, std::int64_t b, std::int64_t n,
+                 float* out) {
   const std::int64_t nb = std::min(kScoreBlock, n - b);
-  const Eigen::Map<const RowMatrixXf> K(keys.row(b), nb, d);
-  dots.noalias() = K * Q.transpose();  // [nb, H]
-  Eigen::Map<Eigen::VectorXf>(out + b, nb).noalias() =
-      dots.cwiseMax(0.0f) * queries.w.row(i).transpose();
+  indexer_head_sum(queries.q.row(i).data(), queries.w.row(i).data(), shape.num_heads,
+                   shape.head_dim, keys.row(b), nb, out + b);
 }
 
 // Scores of query i over keys [0, n) into `out` (resized to n), blocks in parallel when
@@ -40,14 +39,13 @@ void score_query(const IndexerScoringShape& shape, const IndexerQueries& queries
   out.resize(static_cast<std::size_t>(n));
   const std::int64_t blocks = (n + kScoreBlock - 1) / kScoreBlock;
   if (parallel) {
-    detail::parallel_pieces<RowMatrixXf>(blocks, [&](std::int64_t j, RowMatrixXf& dots) {
-      score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data(), dots);
+    detail::parallel_pieces<char>(blocks, [&](std::int64_t j, char&) {
+      score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data());
     });
     return;
   }
-  RowMatrixXf dots;
   for (std::int64_t j = 0; j < blocks; ++j)
-    score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data(), dots);
+    score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data());
 }
 
 }  // namespace

@@ -89,6 +89,26 @@ TEST(LightningIndexer, QueriesAndScoresMatchReference) {
   }
 }
 
+TEST(LightningIndexer, ScoresOverSeveralKeyBlocksMatchReference) {
+  // 9001 visible keys: two full blocks of 4096 and a partial one, each scored by gemm_weight_t.
+  const RopeTable rope = make_rope_table(v4_compressed_rope());
+  SeededRng rng("indexer.blocks", 505);
+  const IndexerWeights w = random_indexer(kFlash, 5050);
+  const IndexerScoringShape s = scoring(4 * 9001 + 2, 1);
+  const RowMatrixXf c_q = rng.normal(1, kFlash.q_lora_rank), x = rng.normal(1, kFlash.hidden);
+  const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
+  const EntryTable keys = random_keys(rng, 9001);
+  const reference::IndexerRefQuery rq =
+      reference::indexer_query_ref(w, c_q.row(0).transpose().cast<double>(), x.row(0).data(),
+                                   s.start_pos, 64, 128, rope.frequencies);
+  const std::vector<float> sk = indexer_scores(s, q, keys, 0);
+  const std::vector<double> sr = reference::indexer_scores_ref(rq, as_matrix(keys), 9001);
+  ASSERT_EQ(sk.size(), sr.size());
+  EXPECT_TRUE(relatively_close("indexer scores, 3 blocks",
+                               Eigen::Map<const Eigen::VectorXf>(sk.data(), sk.size()),
+                               Eigen::Map<const Eigen::VectorXd>(sr.data(), sr.size()), 2e-5));
+}
+
 // Every pick of `got` must be a legitimate top-k pick of the reference scores up to `tol`.
 void expect_topk_up_to_ties(const std::vector<std::int64_t>& got, const std::vector<double>& ref,
                             std::int64_t k) {
