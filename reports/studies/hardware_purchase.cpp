@@ -450,7 +450,11 @@ report::Section sensitivity_section(const Scenario& sc, const PurchaseStudy& pl)
       "Each uncertain input is moved alone to the low and then the high end of its range, all "
       "others at their nominal values, and the plans are made again. 'low' and 'high' name the "
       "input's end: low prices make a system cheaper, low peaks or efficiencies make it slower "
-      "and so dearer. Rank '-' means the system cannot meet the targets with that value.");
+      "and so dearer. Rank '-' means the system cannot meet the targets with that value. Peaks "
+      "and efficiencies move only the ops timed on the roofline: an op timed from a measured "
+      "table, the accelerator's own or one transferred from a sibling, keeps its nominal time "
+      "(the tables are measurements, not functions of the datasheet), so these two rows bound "
+      "the roofline share of each plan.");
   sec.paragraphs.push_back(
       "$/M tokens moves in steps: the fleet is bought in whole units, so a change of speed that "
       "the last unit's spare capacity absorbs leaves the bill unchanged. The busy_usd_per_m "
