@@ -108,14 +108,7 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
   CompiledPass& p = s.compiled->passes[key];
   if (++p.uses == 1) return nullptr;
   if (p.uses > 2) return &p;
-  OpOptions options;
-  options.prefill = prefill;
-  options.kv_format = s.config.kv_format;
-  options.include_mtp = s.mtp;
-  options.logits_for_all_tokens = logits_all;
-  options.layers = s.layer_representatives;  // identical layers are priced once and scaled
-  options.names = OpNames::in_layer;         // warnings name an op without its layer
-  options.select = select;
+  const OpOptions options = setup_op_options(s, prefill, logits_all, select);
   std::vector<Op> own;
   const std::vector<Op>& ops = setup_ops(s, pass, options, own);
   p.ops = &own == &ops ? std::move(own) : ops;

@@ -122,6 +122,11 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
                    const ServingConfig& config, const Workload& workload, CommPlanner* planner,
                    ModelCache* cache = nullptr, PrefillMemo* memo = nullptr);
 
+/// The op-list options every pricing of the setup uses (the direct and the compiled path alike,
+/// so that both price the same list): the setup's KV format and MTP, one layer of each kind, names
+/// within a layer (a breakdown sums an op over layers).
+OpOptions setup_op_options(const Setup& s, bool prefill, bool logits_all, OpSelect select);
+
 /// The op list of `pass` for the setup: from its model cache, or built into `own`.
 const std::vector<Op>& setup_ops(const Setup& s, const Pass& pass, const OpOptions& options,
                                  std::vector<Op>& own);

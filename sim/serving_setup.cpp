@@ -182,6 +182,18 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   }
 }
 
+OpOptions setup_op_options(const Setup& s, bool prefill, bool logits_all, OpSelect select) {
+  OpOptions options;
+  options.prefill = prefill;
+  options.kv_format = s.config.kv_format;
+  options.include_mtp = s.mtp;
+  options.logits_for_all_tokens = logits_all;
+  options.layers = s.layer_representatives;  // identical layers are priced once and scaled
+  options.names = OpNames::in_layer;
+  options.select = select;
+  return options;
+}
+
 const std::vector<Op>& setup_ops(const Setup& s, const Pass& pass, const OpOptions& options,
                                  std::vector<Op>& own) {
   if (s.model_cache) return s.model_cache->ops(pass, options);

@@ -44,14 +44,7 @@ void add_quant(ComputeSums& sums, const Accelerator& device, const InputQuant& q
 /// element-wise kernels between them count with the fixed ops (they see only the tokens).
 void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seqs, bool logits_all,
                  bool prefill, OpSelect select) {
-  OpOptions options;
-  options.prefill = prefill;
-  options.kv_format = s.config.kv_format;
-  options.include_mtp = s.mtp;
-  options.logits_for_all_tokens = logits_all;
-  options.layers = s.layer_representatives;  // identical layers are priced once and scaled
-  options.names = OpNames::in_layer;         // the breakdown sums an op over layers
-  options.select = select;
+  const OpOptions options = setup_op_options(s, prefill, logits_all, select);
   const double tp = static_cast<double>(s.layout.tp);
   const double token_share = seqs / tp;  // tokens of this rank for token-parallel work
   const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
