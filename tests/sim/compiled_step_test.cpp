@@ -14,15 +14,12 @@
 #include "hardware/system.h"
 #include "models/model_loader.h"
 #include "sim/serving.h"
+#include "tests/support/close_to_1e12.h"
 
 namespace v4sim {
 namespace {
 
-/// |a - b| <= 1e-12 of `scale` (b itself, or the total a difference of totals is part of).
-void expect_close(double a, double b, const char* what, double scale = 0) {
-  const double bound = 1e-12 * (scale > 0 ? scale : std::fabs(b));
-  EXPECT_LE(std::fabs(a - b), bound) << what << ": " << a << " vs " << b;
-}
+using test_support::expect_close;
 
 void expect_same(const ServingResult& a, const ServingResult& b) {
   EXPECT_EQ(a.feasible, b.feasible);
