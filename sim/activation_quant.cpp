@@ -1,22 +1,15 @@
 #include "sim/activation_quant.h"
 
+#include "kernels/linear.h"
+#include "kernels/storage.h"
+
 namespace v4sim {
-namespace {
 
-constexpr std::int64_t kBf16Bytes = 2;
-constexpr std::int64_t kFp8ScaleGroup = 128;  // elements per FP32 scale (1 x 128 blocks)
-constexpr std::int64_t kFp8ScaleBytes = 4;
-constexpr std::int64_t kMxScaleGroup = 32;  // elements per E8M0 scale byte (MX formats)
-
-std::int64_t ceil_div(std::int64_t a, std::int64_t b) {
-  return (a + b - 1) / b;
-}
-
-}  // namespace
-
+// A quantised row is laid out as a cached vector of that format (kernels/storage.h owns the
+// layouts): E4M3 with one FP32 scale per 128 elements, or MXFP4 (E2M1 pairs, one E8M0 per 32).
 std::int64_t quantised_row_bytes(std::int64_t width, Precision compute) {
-  if (compute == Precision::fp4) return ceil_div(width, 2) + ceil_div(width, kMxScaleGroup);
-  return width + kFp8ScaleBytes * ceil_div(width, kFp8ScaleGroup);
+  return kv_entry_bytes(
+      compute == Precision::fp4 ? KvEntryFormat::mxfp4 : KvEntryFormat::fp8_fp32_scale, width, 0);
 }
 
 std::optional<ElementwiseKernel> activation_quant_kernel(const std::string& gemm_name,
@@ -31,8 +24,8 @@ std::optional<ElementwiseKernel> activation_quant_kernel(const std::string& gemm
   ElementwiseKernel k;
   k.name = gemm_name + ".quant";
   k.component = c;
-  k.cost.read(MemClass::activations) = rows * width * kBf16Bytes;
-  k.cost.written(MemClass::activations) = rows * quantised_row_bytes(width, compute);
+  k.cost.read(MemClass::activations) = activation_bytes(Precision::bf16, checked_mul(rows, width));
+  k.cost.written(MemClass::activations) = checked_mul(rows, quantised_row_bytes(width, compute));
   return k;
 }
 
