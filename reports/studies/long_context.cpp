@@ -27,13 +27,16 @@ std::string context_label(std::int64_t n) {
   return std::to_string(n);
 }
 
+/// A chart over context on log-log axes. `y_ticks`: Si for counts (1M, 1G), Auto for amounts of
+/// money, so that 0.1 USD reads as "0.1" and not as "100m".
 report::Chart log_log(const std::string& name, const std::string& title, const std::string& y_label,
-                      const std::string& y_unit) {
+                      const std::string& y_unit,
+                      report::Axis::Ticks y_ticks = report::Axis::Ticks::Si) {
   report::Chart c;
   c.name = name;
   c.title = title;
   c.x = {"context", "tokens", true, report::Axis::Ticks::Binary};
-  c.y = {y_label, y_unit, true, report::Axis::Ticks::Si};
+  c.y = {y_label, y_unit, true, y_ticks};
   return c;
 }
 
@@ -240,7 +243,7 @@ report::Report run_long_context(const Scenario& sc, const ProgressFn& progress) 
                 "output tokens/s per device", "token/s");
     report::Chart usd =
         log_log("cost-" + s.name, "Cost per million output tokens on " + s.display_name,
-                "cost per million output tokens", "USD");
+                "cost per million output tokens", "USD", report::Axis::Ticks::Auto);
     for (std::size_t i = 0; i < models.size(); ++i) {
       const PreparedModel& m = models[i];
       report::Series ts{m.spec.display_name, {}, {}}, us{m.spec.display_name, {}, {}};

@@ -334,6 +334,16 @@ prices: {estimate: "test", basis: rental}
     ++priced;
   }
   EXPECT_GE(priced, 8);  // V4-Flash everywhere, V3.2 up to its 160K maximum
+
+  // Costs per million tokens are cents to dollars: SI tick labels would print $0.10 as "100m".
+  int cost_charts = 0;
+  for (const auto& sec : rep.sections)
+    for (const auto& c : sec.charts)
+      if (c.y.unit == "USD") {
+        ++cost_charts;
+        EXPECT_NE(c.y.ticks, v4sim::report::Axis::Ticks::Si) << c.name;
+      }
+  EXPECT_EQ(cost_charts, 2);  // one per system
 }
 
 TEST(CliServing, InfeasibleIsAResultNotAnError) {
