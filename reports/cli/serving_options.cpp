@@ -57,6 +57,10 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
                   "Busiest rank's expert load over the mean (>= 1; default: measured with EPLB)")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1000.0));
+  cmd->add_option("--moe-exchange", o.moe_exchange,
+                  "all_to_all (DeepEP dispatch/combine) | all_gather (attention DP gathers every "
+                  "rank's tokens and reduce-scatters the experts' outputs, as TensorRT-LLM does)")
+      ->capture_default_str();
   cmd->add_option("--chunk-tokens", o.chunk_tokens, "Prefill chunk size")->capture_default_str();
   cmd->add_flag("--no-overlap", o.no_overlap, "Turn off two-microbatch overlap");
   cmd->add_flag("--no-cuda-graph", o.no_cuda_graph,
@@ -136,6 +140,10 @@ ServingRequest resolve(const ServingOptions& o) {
   r.config.cache_hit_rate = o.cache_hit_rate;
   r.config.redundant_experts_per_device = o.redundant_experts;
   r.config.expert_imbalance = o.imbalance;
+  const std::optional<MoeExchange> exchange = parse_moe_exchange(o.moe_exchange);
+  if (!exchange)
+    throw InputError("--moe-exchange '" + o.moe_exchange + "': expected all_to_all or all_gather");
+  r.config.moe_exchange = *exchange;
   r.config.prefill_chunk_tokens = o.chunk_tokens;
   r.config.overlap = !o.no_overlap;
   r.config.cuda_graph = !o.no_cuda_graph;
