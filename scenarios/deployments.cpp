@@ -122,7 +122,8 @@ Deployment read_row(const YAML::Node& node, const std::string& file, std::size_t
   if (row.has("weights")) {
     d.weights = parse_weights_override(row.string("weights"));
     if (!d.weights)
-      row.fail("weights", "expected fp8, int8, fp4 or bf16 (omit for the model's own formats)");
+      row.fail("weights",
+               "expected fp8, int8, fp4, fp4_ffn or bf16 (omit for the model's own formats)");
   }
   d.kv_format = row.string("kv_format");
   if (d.kv_format != "deploy" && d.kv_format != "bf16")

@@ -16,7 +16,7 @@ namespace {
 
 // One table for both directions; the assertion fails when an enumerator is added after `bf16`
 // without its name here.
-constexpr std::array<std::string_view, 4> kWeightsNames{"fp8", "int8", "fp4", "bf16"};
+constexpr std::array<std::string_view, 5> kWeightsNames{"fp8", "int8", "fp4", "fp4_ffn", "bf16"};
 static_assert(kWeightsNames.size() == static_cast<std::size_t>(WeightsOverride::bf16) + 1);
 constexpr std::array<std::string_view, 2> kMoeExchangeNames{"all_to_all", "all_gather"};
 static_assert(kMoeExchangeNames.size() == static_cast<std::size_t>(MoeExchange::all_gather) + 1);
@@ -70,6 +70,13 @@ ModelSpec with_weights(const ModelSpec& spec, WeightsOverride weights) {
       break;
     case WeightsOverride::fp4:
       all(WeightFormat::mxfp4, Precision::fp4);
+      break;
+    case WeightsOverride::fp4_ffn:
+      // BF16 everywhere, then the FFNs in FP4: the compressor, router, embedding and LM head keep
+      // the model's own formats, as with every override.
+      all(WeightFormat::bf16, Precision::bf16);
+      f.routed_experts = f.shared_experts = f.dense_ffn = WeightFormat::mxfp4;
+      s.compute.routed_experts = s.compute.shared_experts = s.compute.dense_ffn = Precision::fp4;
       break;
     case WeightsOverride::bf16:
       all(WeightFormat::bf16, Precision::bf16);

@@ -47,7 +47,8 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
                   "overlapped, as SGLang and TensorRT-LLM do)")
       ->check(CLI::Range(0.0, 10000.0));
   cmd->add_option("--weights", o.weights,
-                  "fp8 | int8 | fp4 | bf16 (default: the model's own formats)");
+                  "fp8 | int8 | fp4 | fp4_ffn (FFNs FP4, attention BF16) | bf16 (default: the "
+                  "model's own formats)");
   cmd->add_option("--kv-format", o.kv_format, "deploy | bf16")->capture_default_str();
   cmd->add_option("--cache-hit-rate", o.cache_hit_rate,
                   "Share of each prompt already cached, [0, 1)")
@@ -134,7 +135,7 @@ ServingRequest resolve(const ServingOptions& o) {
   if (!o.weights.empty()) {
     r.config.weights = parse_weights_override(o.weights);
     if (!r.config.weights)
-      throw InputError("--weights '" + o.weights + "': expected fp8, int8, fp4 or bf16");
+      throw InputError("--weights '" + o.weights + "': expected fp8, int8, fp4, fp4_ffn or bf16");
   }
   r.config.kv_format = o.kv_format;
   r.config.cache_hit_rate = o.cache_hit_rate;

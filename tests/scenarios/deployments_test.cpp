@@ -115,7 +115,7 @@ TEST(Deployments, ShippedDevelopmentSetHasEveryAnchor) {
   const Deployment& b200 = s.rows[5];
   EXPECT_EQ(b200.system, "dgx-b200");
   EXPECT_EQ(b200.phase, DeploymentPhase::aggregated);
-  EXPECT_EQ(b200.weights, WeightsOverride::fp4);
+  EXPECT_EQ(b200.weights, WeightsOverride::fp4_ffn);
   EXPECT_EQ(b200.batch, 896);
   EXPECT_EQ(b200.input_tokens, 1024);
   EXPECT_EQ(b200.output_tokens, 2048);
@@ -181,7 +181,7 @@ TEST(Deployments, MalformedFilesNameFileLineAndField) {
   expect_error(edit(kSmall, "kv_format: bf16", "kv_format: fp8"), 13, "deployments[0].kv_format",
                "expected deploy or bf16");
   expect_error(edit(kSmall, "weights: fp8", "weights: fp6"), 31, "deployments[1].weights",
-               "expected fp8, int8, fp4 or bf16");
+               "expected fp8, int8, fp4, fp4_ffn or bf16");
   expect_error(edit(kSmall, "    mtp_acceptance: 0.8\n", ""), 3, "deployments[0].mtp_acceptance",
                "missing required field");
   expect_error(edit(kSmall, "mtp_tokens: 0", "mtp_tokens: 0\n    mtp_acceptance: 0.5"), 34,

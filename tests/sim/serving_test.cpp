@@ -388,10 +388,26 @@ TEST(Serving, PrefillAndCacheHits) {
   EXPECT_GT(cold.mfu, 0.2);             // a long prefill is compute-bound
 }
 
+TEST(Serving, Fp4FfnOverrideKeepsAttentionInBf16) {
+  // NVIDIA's FP4 DeepSeek-R1 recipe: FFN weights FP4, attention projections BF16; what the
+  // override does not name (router, LM head, embedding) keeps the model's own format.
+  const ModelSpec v3 = load_model("deepseek-v3");
+  const ModelSpec s = with_weights(v3, WeightsOverride::fp4_ffn);
+  EXPECT_EQ(s.weights.attention, WeightFormat::bf16);
+  EXPECT_EQ(s.compute.attention_projections, Precision::bf16);
+  for (WeightFormat w : {s.weights.routed_experts, s.weights.shared_experts, s.weights.dense_ffn})
+    EXPECT_EQ(w, WeightFormat::mxfp4);
+  for (Precision p : {s.compute.routed_experts, s.compute.shared_experts, s.compute.dense_ffn})
+    EXPECT_EQ(p, Precision::fp4);
+  EXPECT_EQ(s.weights.router, v3.weights.router);
+  EXPECT_EQ(s.weights.lm_head, v3.weights.lm_head);
+  EXPECT_EQ(s.compute.router, v3.compute.router);
+}
+
 // The names tables of the choices a file or flag gives read both ways.
 TEST(Serving, ChoiceNamesRoundTrip) {
-  for (WeightsOverride w :
-       {WeightsOverride::fp8, WeightsOverride::int8, WeightsOverride::fp4, WeightsOverride::bf16})
+  for (WeightsOverride w : {WeightsOverride::fp8, WeightsOverride::int8, WeightsOverride::fp4,
+                            WeightsOverride::fp4_ffn, WeightsOverride::bf16})
     EXPECT_EQ(parse_weights_override(to_string(w)), w);
   EXPECT_EQ(to_string(WeightsOverride::bf16), "bf16");
   for (PriceBasis b : {PriceBasis::rental, PriceBasis::tco})
