@@ -63,7 +63,9 @@ struct KernelCall {
   /// dispatch/combine: the model's shape (picks the table); hidden is also the compressor's and
   /// mHC's input width, topk a sparse core's selected entries.
   double hidden = 0, topk = 0;
-  double ranks = 0, message_bytes = 0;  // all_reduce
+  /// all_reduce (each rank's buffer), all_gather (the gathered output) and reduce_scatter (the
+  /// summed input), as nccl-tests counts its size.
+  double ranks = 0, message_bytes = 0;
   /// all_reduce: the engine's own one-shot/two-shot NVLink kernel (custom) rather than NCCL.
   /// Tables of the other implementation still serve, after every table of this one.
   bool custom_all_reduce = false;

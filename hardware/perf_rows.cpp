@@ -210,6 +210,8 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
     case KernelClass::dispatch:
     case KernelClass::combine:
     case KernelClass::all_reduce:
+    case KernelClass::all_gather:
+    case KernelClass::reduce_scatter:
       break;
   }
   return Cost{};

@@ -31,6 +31,8 @@ constexpr std::array<ClassName, kNumKernelClasses> kClassNames = {{
     {KernelClass::gqa_decode, "gqa_decode"},
     {KernelClass::compressor, "compressor"},
     {KernelClass::mhc, "mhc"},
+    {KernelClass::all_gather, "all_gather"},
+    {KernelClass::reduce_scatter, "reduce_scatter"},
 }};
 
 // Largest table we read (the biggest published sweep has a few thousand rows).
@@ -156,7 +158,8 @@ bool parse_kernel_class(std::string_view text, KernelClass& out) {
 }
 
 bool is_communication(KernelClass k) {
-  return k == KernelClass::dispatch || k == KernelClass::combine || k == KernelClass::all_reduce;
+  return k == KernelClass::dispatch || k == KernelClass::combine || k == KernelClass::all_reduce ||
+         k == KernelClass::all_gather || k == KernelClass::reduce_scatter;
 }
 
 const ClassColumns& columns_of(KernelClass k) {
@@ -176,6 +179,10 @@ const ClassColumns& columns_of(KernelClass k) {
     t[static_cast<int>(KernelClass::gqa_decode)] = {{"batch", "kv_len"}, "kv_len", {}};
     t[static_cast<int>(KernelClass::compressor)] = {{"tokens", "hidden"}, "tokens", {}};
     t[static_cast<int>(KernelClass::mhc)] = {{"tokens", "hidden"}, "tokens", {}};
+    t[static_cast<int>(KernelClass::all_gather)] = {
+        {"ranks", "message_bytes"}, "message_bytes", {}};
+    t[static_cast<int>(KernelClass::reduce_scatter)] = {
+        {"ranks", "message_bytes"}, "message_bytes", {}};
     return t;
   }();
   return table[static_cast<int>(k)];

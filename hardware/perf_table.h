@@ -27,11 +27,13 @@ enum class KernelClass : std::uint8_t {
   dispatch,
   combine,
   all_reduce,
-  gqa_decode,  // dense GQA/MHA decode core
-  compressor,  // a V4 KV compressor's step (projections, gated pooling, entry finish)
-  mhc,         // manifold-constrained hyper-connections around one sublayer
+  gqa_decode,      // dense GQA/MHA decode core
+  compressor,      // a V4 KV compressor's step (projections, gated pooling, entry finish)
+  mhc,             // manifold-constrained hyper-connections around one sublayer
+  all_gather,      // every rank ends with all ranks' buffers (attention-DP MoE input, no dispatch)
+  reduce_scatter,  // every rank ends with its share of the ranks' summed buffers
 };
-inline constexpr int kNumKernelClasses = 12;
+inline constexpr int kNumKernelClasses = 14;
 std::string_view to_string(KernelClass k);
 bool parse_kernel_class(std::string_view text, KernelClass& out);
 bool is_communication(KernelClass k);

@@ -122,7 +122,8 @@ Deployment read_row(const YAML::Node& node, const std::string& file, std::size_t
   if (row.has("weights")) {
     d.weights = parse_weights_override(row.string("weights"));
     if (!d.weights)
-      row.fail("weights", "expected fp8, int8, fp4 or bf16 (omit for the model's own formats)");
+      row.fail("weights",
+               "expected fp8, int8, fp4, fp4_ffn or bf16 (omit for the model's own formats)");
   }
   d.kv_format = row.string("kv_format");
   if (d.kv_format != "deploy" && d.kv_format != "bf16")
@@ -140,6 +141,12 @@ Deployment read_row(const YAML::Node& node, const std::string& file, std::size_t
   if (row.has("expert_imbalance")) d.expert_imbalance = row.number("expert_imbalance", 1, 1000);
   row.allow("redundant_experts");
   if (row.has("redundant_experts")) d.redundant_experts = row.integer("redundant_experts", 0, 4096);
+  row.allow("moe_exchange");
+  if (row.has("moe_exchange")) {
+    const std::optional<MoeExchange> e = parse_moe_exchange(row.string("moe_exchange"));
+    if (!e) row.fail("moe_exchange", "expected all_to_all or all_gather");
+    d.moe_exchange = *e;
+  }
   read_measured(row, d);
   row.finish();
   return d;

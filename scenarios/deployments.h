@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "sim/layout.h"
+#include "sim/moe_exchange.h"
 #include "sim/weights_override.h"
 
 namespace v4sim {
@@ -50,7 +51,8 @@ struct Deployment {
   double mtp_acceptance = 0;               // given when mtp_tokens > 0
   bool overlap = false;                    // two-micro-batch overlap
   std::optional<double> expert_imbalance;  // absent: the model's default
-  std::optional<std::int64_t> redundant_experts;  // per device; absent: none
+  std::optional<std::int64_t> redundant_experts;       // per device; absent: none
+  MoeExchange moe_exchange = MoeExchange::all_to_all;  // how tokens reach other ranks' experts
   DeploymentMetric metric = DeploymentMetric::output_tokens_per_s_per_device;
   double measured = 0;
 };

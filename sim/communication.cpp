@@ -28,6 +28,17 @@ CommLine moe_line(const Topology& topo, int group) {
   return fit(moe_all_to_all(topo, ranks, one), moe_all_to_all(topo, ranks, two));
 }
 
+CommLine all_gather_line(const Topology& topo, int group) {
+  const std::vector<int> ranks = first_ranks(group);
+  return fit(all_gather(topo, ranks, kProbeBytes), all_gather(topo, ranks, 2 * kProbeBytes));
+}
+
+CommLine reduce_scatter_line(const Topology& topo, int group) {
+  const std::vector<int> ranks = first_ranks(group);
+  return fit(reduce_scatter(topo, ranks, kProbeBytes),
+             reduce_scatter(topo, ranks, 2 * kProbeBytes));
+}
+
 CommLine all_reduce_line(const Topology& topo, int tp) {
   const std::vector<int> ranks = first_ranks(tp);
   return fit(all_reduce(topo, ranks, kProbeBytes), all_reduce(topo, ranks, 2 * kProbeBytes));
@@ -45,9 +56,10 @@ int moe_group(const Layout& l) {
 
 }  // namespace
 
-CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& layout) {
+CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& layout,
+                           MoeExchange exchange) {
   CommPlanner planner(system, nodes);
-  return planner.model(layout);
+  return planner.model(layout, exchange);
 }
 
 CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
@@ -69,13 +81,23 @@ CommLine CommPlanner::transfer(int src, int dst) {
              point_to_point(*topo_, src, dst, 2 * kProbeBytes));
 }
 
-CommModel CommPlanner::model(const Layout& layout) {
+CommModel CommPlanner::model(const Layout& layout, MoeExchange exchange) {
   CommModel m;
   const int group = moe_group(layout);
-  if (group > 1) {
+  if (group > 1 && exchange == MoeExchange::all_to_all) {
     auto it = all_to_all_.find(group);
     if (it == all_to_all_.end()) it = all_to_all_.emplace(group, moe_line(*topo_, group)).first;
     m.moe_all_to_all = it->second;
+  }
+  if (group > 1 && exchange == MoeExchange::all_gather) {
+    auto ag = all_gather_.find(group);
+    if (ag == all_gather_.end())
+      ag = all_gather_.emplace(group, all_gather_line(*topo_, group)).first;
+    m.moe_all_gather = ag->second;
+    auto rs = reduce_scatter_.find(group);
+    if (rs == reduce_scatter_.end())
+      rs = reduce_scatter_.emplace(group, reduce_scatter_line(*topo_, group)).first;
+    m.moe_reduce_scatter = rs->second;
   }
   const int tp = static_cast<int>(layout.tp);
   if (tp > 1) {

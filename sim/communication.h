@@ -11,6 +11,7 @@
 
 #include "hardware/system.h"
 #include "sim/layout.h"
+#include "sim/moe_exchange.h"
 
 namespace v4sim {
 
@@ -23,14 +24,20 @@ struct CommLine {
 
 struct CommModel {
   CommLine moe_all_to_all;  // bytes each rank of a pipeline stage sends (dispatch or combine)
-  CommLine tp_all_reduce;   // bytes each rank of a tensor-parallel group holds
-  CommLine stage_hop;       // bytes sent from one pipeline stage to the next
+  /// MoeExchange::all_gather only: bytes each rank contributes (all-gather) or holds before the
+  /// reduction (reduce-scatter), over the same group.
+  CommLine moe_all_gather;
+  CommLine moe_reduce_scatter;
+  CommLine tp_all_reduce;  // bytes each rank of a tensor-parallel group holds
+  CommLine stage_hop;      // bytes sent from one pipeline stage to the next
 };
 
 /// Times the layout's groups on `nodes` nodes of `system`: the MoE all-to-all over the first
-/// pipeline stage's ranks (uniform routing, the ep group when ep < tp * dp), the all-reduce over
-/// the first tp ranks, and a hop from rank 0 to the first rank of the next stage.
-CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& layout);
+/// pipeline stage's ranks (uniform routing, the ep group when ep < tp * dp), or its all-gather and
+/// reduce-scatter with MoeExchange::all_gather, the all-reduce over the first tp ranks, and a hop
+/// from rank 0 to the first rank of the next stage.
+CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& layout,
+                           MoeExchange exchange = MoeExchange::all_to_all);
 
 struct Topology;  // hardware/topology.h
 class PerfModel;  // hardware/perf_model.h
@@ -44,7 +51,7 @@ class CommPlanner {
   ~CommPlanner();
   CommPlanner(const CommPlanner&) = delete;
   CommPlanner& operator=(const CommPlanner&) = delete;
-  CommModel model(const Layout& layout);
+  CommModel model(const Layout& layout, MoeExchange exchange = MoeExchange::all_to_all);
   /// Point-to-point from rank `src` to rank `dst` (e.g. KV cache from a prefill to a decode rank).
   CommLine transfer(int src, int dst);
   /// The measured kernel tables of the system's accelerator (and its measured siblings), loaded
@@ -58,9 +65,11 @@ class CommPlanner {
   Accelerator accelerator_;
   int devices_per_node_ = 1;
   std::unique_ptr<PerfModel> perf_;
-  std::map<int, CommLine> all_to_all_;  // by group size
-  std::map<int, CommLine> all_reduce_;  // by tp
-  std::map<int, CommLine> hop_;         // by stage size
+  std::map<int, CommLine> all_to_all_;      // by group size
+  std::map<int, CommLine> all_gather_;      // by group size
+  std::map<int, CommLine> reduce_scatter_;  // by group size
+  std::map<int, CommLine> all_reduce_;      // by tp
+  std::map<int, CommLine> hop_;             // by stage size
 };
 
 }  // namespace v4sim

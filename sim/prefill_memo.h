@@ -39,11 +39,13 @@ class PrefillMemo {
 
  private:
   /// Nodes, context, the setup's layout (tp, dp, pp, ep), then ServingConfig's fields in order
-  /// (its layout's four, the weights override as an integer, -1 for none).
-  using Key = std::tuple<int, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                         std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
-                         std::int64_t, double, bool, double, std::int64_t, bool, double, double,
-                         bool, bool, std::string, int, double, double, std::int64_t, std::int64_t>;
+  /// (its layout's four, the MoE exchange and the weights override as integers, -1 for no
+  /// override).
+  using Key =
+      std::tuple<int, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                 std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t, std::int64_t,
+                 double, int, bool, double, std::int64_t, bool, double, double, bool, bool,
+                 std::string, int, double, double, std::int64_t, std::int64_t>;
   const PreparedModel* model_;
   const SystemSpec* system_;
   std::map<Key, serving_detail::Prefill> kept_;

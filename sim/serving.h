@@ -10,7 +10,9 @@
 //    router and mHC are replicated and run on the rank's share of tokens (b / tp).
 //  * Routed experts spread over the stage's ep ranks (plus redundant copies); token-expert pairs
 //    reach a rank in proportion, times the load-imbalance factor.
-//  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks; tp > 1 adds two
+//  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks (or, with
+//    MoeExchange::all_gather, an all-gather of the group's tokens and a reduce-scatter of the
+//    experts' partial outputs); tp > 1 adds two
 //    all-reduces per layer (attention output, FFN output); pp > 1 adds a point-to-point hop per
 //    stage.
 //  * Op times come from the accelerator's measured kernel tables where they cover the op's class,
@@ -49,6 +51,7 @@
 #include "sim/communication.h"
 #include "sim/infeasible.h"
 #include "sim/layout.h"
+#include "sim/moe_exchange.h"
 #include "sim/weights_override.h"
 
 namespace v4sim {
@@ -73,6 +76,8 @@ struct ServingConfig {
   /// 1, github.com/NVIDIA/TensorRT-LLM docs/source/blogs/tech_blog/blog4_...md); without EPLB the
   /// same measurement gives 1.564 more (2.56x the mean). 1.0 is perfectly balanced routing.
   double expert_imbalance = kEplbImbalance;
+  /// MoE token exchange between the ranks of an expert-parallel group (see MoeExchange).
+  MoeExchange moe_exchange = MoeExchange::all_to_all;
   bool overlap = true;          // two-microbatch overlap of communication and compute
   double mtp_acceptance = 0.0;  // 0: no MTP; else acceptance of each draft token
   std::int64_t mtp_tokens = 1;  // draft tokens per step when MTP is on

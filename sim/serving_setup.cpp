@@ -16,8 +16,10 @@ namespace {
 
 // One table for both directions; the assertion fails when an enumerator is added after `bf16`
 // without its name here.
-constexpr std::array<std::string_view, 4> kWeightsNames{"fp8", "int8", "fp4", "bf16"};
+constexpr std::array<std::string_view, 5> kWeightsNames{"fp8", "int8", "fp4", "fp4_ffn", "bf16"};
 static_assert(kWeightsNames.size() == static_cast<std::size_t>(WeightsOverride::bf16) + 1);
+constexpr std::array<std::string_view, 2> kMoeExchangeNames{"all_to_all", "all_gather"};
+static_assert(kMoeExchangeNames.size() == static_cast<std::size_t>(MoeExchange::all_gather) + 1);
 
 std::int64_t moe_layers(const ModelSpec& s) {
   std::int64_t n = 0;
@@ -42,6 +44,14 @@ std::optional<WeightsOverride> parse_weights_override(std::string_view text) {
   return config::parse_enum<WeightsOverride>(kWeightsNames, text);
 }
 
+std::string_view to_string(MoeExchange e) {
+  return config::enum_name(kMoeExchangeNames, e);
+}
+
+std::optional<MoeExchange> parse_moe_exchange(std::string_view text) {
+  return config::parse_enum<MoeExchange>(kMoeExchangeNames, text);
+}
+
 ModelSpec with_weights(const ModelSpec& spec, WeightsOverride weights) {
   ModelSpec s = spec;
   WeightFormats& f = s.weights;
@@ -60,6 +70,13 @@ ModelSpec with_weights(const ModelSpec& spec, WeightsOverride weights) {
       break;
     case WeightsOverride::fp4:
       all(WeightFormat::mxfp4, Precision::fp4);
+      break;
+    case WeightsOverride::fp4_ffn:
+      // BF16 everywhere, then the FFNs in FP4: the compressor, router, embedding and LM head keep
+      // the model's own formats, as with every override.
+      all(WeightFormat::bf16, Precision::bf16);
+      f.routed_experts = f.shared_experts = f.dense_ffn = WeightFormat::mxfp4;
+      s.compute.routed_experts = s.compute.shared_experts = s.compute.dense_ffn = Precision::fp4;
       break;
     case WeightsOverride::bf16:
       all(WeightFormat::bf16, Precision::bf16);
@@ -146,13 +163,14 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   const Layout& l = config.layout;
   const std::int64_t stage_layers = (spec.num_layers + l.pp - 1) / l.pp;
   const std::int64_t experts = spec.moe.num_routed_experts;
-  p.setup.emplace(Setup{
-      m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
-      config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
-      static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
-      (moe_layers(spec) + l.pp - 1) / l.pp,
-      experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
-      planner->model(l), config.measured_tables ? &planner->perf() : nullptr, nullptr, CommLine{}});
+  p.setup.emplace(
+      Setup{m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
+            config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
+            static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
+            (moe_layers(spec) + l.pp - 1) / l.pp,
+            experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
+            planner->model(l, config.moe_exchange),
+            config.measured_tables ? &planner->perf() : nullptr, nullptr, CommLine{}});
   for (const LayerGroup& g : layer_groups(spec)) {
     p.setup->layer_representatives.push_back(g.first);
     p.setup->layer_repeats.resize(static_cast<std::size_t>(spec.num_layers), 0.0);
@@ -173,7 +191,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     pool.stage_layers = spec.num_layers;
     pool.stage_moe_layers = moe_layers(spec);
     pool.local_experts = experts > 0 ? (experts + pool.layout.ep - 1) / pool.layout.ep : 0;
-    pool.comm = planner->model(pool.layout);
+    pool.comm = planner->model(pool.layout, config.moe_exchange);
     if (pool.compiled) pool.compiled = std::make_shared<CompiledSteps>();  // its own layout's
     pool.prefill_memo = nullptr;  // a pool's experts per rank are not its config's: not keyed
     fill_capacity(pool);

@@ -244,7 +244,33 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   // TP + EP without DP attention).
   const std::int64_t group =
       s.layout.ep <= s.layout.tp ? 1 : std::min(s.layout.ep, s.layout.devices_per_stage());
-  if (s.stage_moe_layers > 0 && group > 1) {
+  if (s.stage_moe_layers > 0 && group > 1 && s.config.moe_exchange == MoeExchange::all_gather) {
+    // Every rank gathers the group's tokens with their top-k expert ids (int32) and weights
+    // (fp32), the hidden state in the experts' input format when it is FP4 (quantised before
+    // the gather) and in BF16 otherwise (the FP8 block-scaled MoE quantises inside its kernel),
+    // then reduce-scatters the experts' BF16 partial sums over the same tokens. The traffic is
+    // the same on every rank: routing skew changes the experts' work, not what is exchanged.
+    const double layers = static_cast<double>(s.stage_moe_layers);
+    const std::int64_t hidden = s.spec.hidden_size;
+    const double hidden_bytes =
+        s.spec.compute.routed_experts == Precision::fp4
+            ? static_cast<double>(quantised_row_bytes(hidden, Precision::fp4))
+            : 2.0 * D;
+    const double gathered_per_token = hidden_bytes + k * (4.0 + 4.0);
+    const double n = static_cast<double>(group);
+    KernelCall call;
+    call.ranks = n;
+    call.spans_nodes = group > per_node;
+    call.cuda_graph = !prefill && s.config.cuda_graph;
+    call.kernel = KernelClass::all_gather;
+    call.message_bytes = n * rank_tokens * gathered_per_token;
+    table_or_graph("ffn.all_gather", call, net.moe_all_gather, rank_tokens * gathered_per_token,
+                   layers, out.dispatch_s);
+    call.kernel = KernelClass::reduce_scatter;
+    call.message_bytes = n * rank_tokens * D * 2.0;
+    table_or_graph("ffn.reduce_scatter", call, net.moe_reduce_scatter, n * rank_tokens * D * 2.0,
+                   layers, out.combine_s);
+  } else if (s.stage_moe_layers > 0 && group > 1) {
     const double layers = static_cast<double>(s.stage_moe_layers);
     KernelCall call;
     call.ep = static_cast<double>(group);

@@ -36,6 +36,7 @@ ServingOptions options_for(const Deployment& row, Phase phase, std::int64_t cont
   o.redundant_experts = row.redundant_experts.value_or(0);
   if (row.expert_imbalance) o.imbalance = *row.expert_imbalance;
   o.no_overlap = !row.overlap;
+  o.moe_exchange = std::string(to_string(row.moe_exchange));
   return o;
 }
 

@@ -47,7 +47,8 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
                   "overlapped, as SGLang and TensorRT-LLM do)")
       ->check(CLI::Range(0.0, 10000.0));
   cmd->add_option("--weights", o.weights,
-                  "fp8 | int8 | fp4 | bf16 (default: the model's own formats)");
+                  "fp8 | int8 | fp4 | fp4_ffn (FFNs FP4, attention BF16) | bf16 (default: the "
+                  "model's own formats)");
   cmd->add_option("--kv-format", o.kv_format, "deploy | bf16")->capture_default_str();
   cmd->add_option("--cache-hit-rate", o.cache_hit_rate,
                   "Share of each prompt already cached, [0, 1)")
@@ -57,6 +58,10 @@ void add_serving_options(CLI::App* cmd, ServingOptions& o, bool with_layout_and_
                   "Busiest rank's expert load over the mean (>= 1; default: measured with EPLB)")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 1000.0));
+  cmd->add_option("--moe-exchange", o.moe_exchange,
+                  "all_to_all (DeepEP dispatch/combine) | all_gather (attention DP gathers every "
+                  "rank's tokens and reduce-scatters the experts' outputs, as TensorRT-LLM does)")
+      ->capture_default_str();
   cmd->add_option("--chunk-tokens", o.chunk_tokens, "Prefill chunk size")->capture_default_str();
   cmd->add_flag("--no-overlap", o.no_overlap, "Turn off two-microbatch overlap");
   cmd->add_flag("--no-cuda-graph", o.no_cuda_graph,
@@ -130,12 +135,16 @@ ServingRequest resolve(const ServingOptions& o) {
   if (!o.weights.empty()) {
     r.config.weights = parse_weights_override(o.weights);
     if (!r.config.weights)
-      throw InputError("--weights '" + o.weights + "': expected fp8, int8, fp4 or bf16");
+      throw InputError("--weights '" + o.weights + "': expected fp8, int8, fp4, fp4_ffn or bf16");
   }
   r.config.kv_format = o.kv_format;
   r.config.cache_hit_rate = o.cache_hit_rate;
   r.config.redundant_experts_per_device = o.redundant_experts;
   r.config.expert_imbalance = o.imbalance;
+  const std::optional<MoeExchange> exchange = parse_moe_exchange(o.moe_exchange);
+  if (!exchange)
+    throw InputError("--moe-exchange '" + o.moe_exchange + "': expected all_to_all or all_gather");
+  r.config.moe_exchange = *exchange;
   r.config.prefill_chunk_tokens = o.chunk_tokens;
   r.config.overlap = !o.no_overlap;
   r.config.cuda_graph = !o.no_cuda_graph;

@@ -14,7 +14,7 @@ namespace v4sim::cli {
 
 struct ServingOptions {
   std::string model, system, layout, phase = "decode", context, weights, kv_format = "deploy";
-  std::string format = "table", price_basis = "rental";
+  std::string format = "table", price_basis = "rental", moe_exchange = "all_to_all";
   std::int64_t devices = 0, batch = 0, redundant_experts = 0, chunk_tokens = 16384,
                prefill_devices = 0, session_output_tokens = 1000;
   double slo_tpot_ms = 0, slo_ttft_ms = 0, mtp_acceptance = 0, cache_hit_rate = 0,

@@ -51,6 +51,7 @@ deployments:
     mtp_tokens: 0
     overlap: false
     redundant_experts: 1
+    moe_exchange: all_gather
     measured: {metric: output_tokens_per_s_per_device, value: 1436}
 )";
 
@@ -77,6 +78,8 @@ TEST(Deployments, ShippedDevelopmentSetHasEveryAnchor) {
     EXPECT_EQ(d.layout.devices(), d.devices);
     EXPECT_GT(d.measured, 0);
     EXPECT_EQ(d.model, i == 7 ? "deepseek-v4-pro" : "deepseek-v3");
+    // TensorRT-LLM's attention DP on one DGX/HGX gathers tokens; the others dispatch them.
+    EXPECT_EQ(d.moe_exchange, i == 5 || i == 6 ? MoeExchange::all_gather : MoeExchange::all_to_all);
   }
   // Loading by name finds the same file.
   EXPECT_EQ(load_deployments("dev").rows.size(), 8u);
@@ -112,7 +115,7 @@ TEST(Deployments, ShippedDevelopmentSetHasEveryAnchor) {
   const Deployment& b200 = s.rows[5];
   EXPECT_EQ(b200.system, "dgx-b200");
   EXPECT_EQ(b200.phase, DeploymentPhase::aggregated);
-  EXPECT_EQ(b200.weights, WeightsOverride::fp4);
+  EXPECT_EQ(b200.weights, WeightsOverride::fp4_ffn);
   EXPECT_EQ(b200.batch, 896);
   EXPECT_EQ(b200.input_tokens, 1024);
   EXPECT_EQ(b200.output_tokens, 2048);
@@ -140,6 +143,7 @@ TEST(Deployments, ReadsEveryField) {
   EXPECT_EQ(d.mtp_tokens, 1);
   EXPECT_DOUBLE_EQ(d.mtp_acceptance, 0.8);
   EXPECT_FALSE(d.redundant_experts.has_value());
+  EXPECT_EQ(d.moe_exchange, MoeExchange::all_to_all);
   const Deployment& a = s.rows[1];
   EXPECT_EQ(a.estimate, "test reading");
   EXPECT_EQ(a.weights, WeightsOverride::fp8);
@@ -147,6 +151,7 @@ TEST(Deployments, ReadsEveryField) {
   EXPECT_FALSE(a.expert_imbalance.has_value());
   ASSERT_TRUE(a.redundant_experts.has_value());
   EXPECT_EQ(*a.redundant_experts, 1);
+  EXPECT_EQ(a.moe_exchange, MoeExchange::all_gather);
 }
 
 TEST(Deployments, MalformedFilesNameFileLineAndField) {
@@ -176,12 +181,14 @@ TEST(Deployments, MalformedFilesNameFileLineAndField) {
   expect_error(edit(kSmall, "kv_format: bf16", "kv_format: fp8"), 13, "deployments[0].kv_format",
                "expected deploy or bf16");
   expect_error(edit(kSmall, "weights: fp8", "weights: fp6"), 31, "deployments[1].weights",
-               "expected fp8, int8, fp4 or bf16");
+               "expected fp8, int8, fp4, fp4_ffn or bf16");
   expect_error(edit(kSmall, "    mtp_acceptance: 0.8\n", ""), 3, "deployments[0].mtp_acceptance",
                "missing required field");
   expect_error(edit(kSmall, "mtp_tokens: 0", "mtp_tokens: 0\n    mtp_acceptance: 0.5"), 34,
                "deployments[1].mtp_acceptance", "given without draft tokens");
   expect_error(edit(kSmall, "overlap: true", "overlap: maybe"), 16, "deployments[0].overlap", "");
+  expect_error(edit(kSmall, "moe_exchange: all_gather", "moe_exchange: broadcast"), 36,
+               "deployments[1].moe_exchange", "expected all_to_all or all_gather");
   // Lengths that do not fit the phase.
   expect_error(edit(kSmall, "    input_tokens: 1024\n", "    context_tokens: 1024\n"), 29,
                "deployments[1].context_tokens", "aggregated row gives input_tokens");

@@ -63,6 +63,13 @@ TEST(PrefillMemo, KeyedByEveryInputOfAPrefill) {
        false},
       {"expert_imbalance", [](ServingConfig& c, Workload&, int&) { c.expert_imbalance = 2.0; }},
       {"overlap", [](ServingConfig& c, Workload&, int&) { c.overlap = false; }},
+      // Right after "overlap": without overlap the exchange shows, and a memo keyed without it
+      // would return that entry.
+      {"moe_exchange",
+       [](ServingConfig& c, Workload&, int&) {
+         c.overlap = false;
+         c.moe_exchange = MoeExchange::all_gather;
+       }},
       {"mtp_acceptance", [](ServingConfig& c, Workload&, int&) { c.mtp_acceptance = 0.7; }},
       {"measured_tables", [](ServingConfig& c, Workload&, int&) { c.measured_tables = false; }},
       {"normal_mode_compute_share",

@@ -3,9 +3,11 @@
 
 #include <cmath>
 
+#include "hardware/perf_model.h"
 #include "hardware/system.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
+#include "sim/activation_quant.h"
 #include "sim/economics.h"
 #include "sim/optimize.h"
 #include "sim/serving.h"
@@ -295,6 +297,62 @@ TEST(Serving, ExpertsInsideATensorParallelGroupNeedNoAllToAll) {
   EXPECT_EQ(find_op(dp, "ffn.all_reduce"), nullptr);
 }
 
+TEST(Serving, AllGatherExchangeGathersEveryRanksTokensAndReduceScattersTheOutputs) {
+  // Flash (hidden 4096, top-6, FP8 experts) on 8 H200 ranks, 64 sequences each: every rank
+  // gathers 8 x 64 tokens of 4096 BF16 values plus 6 int32 ids and 6 fp32 weights, and
+  // reduce-scatters 8 x 64 BF16 rows of 4096; no dispatch or combine. The NCCL tables of H200
+  // time both at those whole-buffer sizes.
+  Fixture f;
+  ServingConfig c = full_ep(8);
+  c.overlap = false;
+  c.moe_exchange = MoeExchange::all_gather;
+  const ServingResult r = predict(f.flash, f.h200, 1, c, decode(4096, 64));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  EXPECT_EQ(find_op(r, "ffn.dispatch"), nullptr);
+  EXPECT_EQ(find_op(r, "ffn.combine"), nullptr);
+  const OpTiming* ag = find_op(r, "ffn.all_gather");
+  const OpTiming* rs = find_op(r, "ffn.reduce_scatter");
+  ASSERT_NE(ag, nullptr);
+  ASSERT_NE(rs, nullptr);
+  EXPECT_EQ(ag->table, "all-gather-fp16");
+  EXPECT_EQ(rs->table, "reduce-scatter-fp16");
+  const PerfModel tables(f.h200.accelerator);
+  KernelCall call;
+  call.ranks = 8;
+  call.kernel = KernelClass::all_gather;
+  call.message_bytes = 8.0 * 64 * (4096 * 2 + 6 * (4 + 4));
+  double ag_s = 0;
+  ASSERT_TRUE(tables.estimate(call, ag_s).found);
+  EXPECT_NEAR(ag->time_s / static_cast<double>(ag->calls), ag_s, 1e-12 * ag_s);
+  call.kernel = KernelClass::reduce_scatter;
+  call.message_bytes = 8.0 * 64 * 4096 * 2;
+  double rs_s = 0;
+  ASSERT_TRUE(tables.estimate(call, rs_s).found);
+  EXPECT_NEAR(rs->time_s / static_cast<double>(rs->calls), rs_s, 1e-12 * rs_s);
+
+  // Routing skew loads the busiest rank's experts, not the exchange: every rank gets every token.
+  c.expert_imbalance = 2.0;
+  const ServingResult skewed = predict(f.flash, f.h200, 1, c, decode(4096, 64));
+  ASSERT_TRUE(skewed.feasible) << skewed.reason;
+  EXPECT_EQ(find_op(skewed, "ffn.all_gather")->time_s, ag->time_s);
+  EXPECT_GT(skewed.step_s, r.step_s);
+
+  // FP4 experts take their input quantised before the gather: fewer bytes on the wire.
+  c.expert_imbalance = 1.0;
+  c.weights = WeightsOverride::fp4;
+  const ServingResult fp4 = predict(f.flash, f.h200, 1, c, decode(4096, 64));
+  ASSERT_TRUE(fp4.feasible) << fp4.reason;
+  call.kernel = KernelClass::all_gather;
+  call.message_bytes =
+      8.0 * 64 * (static_cast<double>(quantised_row_bytes(4096, Precision::fp4)) + 6 * (4 + 4));
+  double fp4_s = 0;
+  ASSERT_TRUE(tables.estimate(call, fp4_s).found);
+  const OpTiming* fp4_ag = find_op(fp4, "ffn.all_gather");
+  ASSERT_NE(fp4_ag, nullptr);
+  EXPECT_NEAR(fp4_ag->time_s / static_cast<double>(fp4_ag->calls), fp4_s, 1e-12 * fp4_s);
+  EXPECT_LT(fp4_s, ag_s);
+}
+
 TEST(Serving, TensorParallelAllReducesUseTheEnginesKernelAndLaunch) {
   // Inside one HGX node: the custom all-reduce, replayed from a CUDA graph in decode; without
   // graphs the eager measurement, whose Python-side launch costs tens of microseconds.
@@ -330,10 +388,26 @@ TEST(Serving, PrefillAndCacheHits) {
   EXPECT_GT(cold.mfu, 0.2);             // a long prefill is compute-bound
 }
 
+TEST(Serving, Fp4FfnOverrideKeepsAttentionInBf16) {
+  // NVIDIA's FP4 DeepSeek-R1 recipe: FFN weights FP4, attention projections BF16; what the
+  // override does not name (router, LM head, embedding) keeps the model's own format.
+  const ModelSpec v3 = load_model("deepseek-v3");
+  const ModelSpec s = with_weights(v3, WeightsOverride::fp4_ffn);
+  EXPECT_EQ(s.weights.attention, WeightFormat::bf16);
+  EXPECT_EQ(s.compute.attention_projections, Precision::bf16);
+  for (WeightFormat w : {s.weights.routed_experts, s.weights.shared_experts, s.weights.dense_ffn})
+    EXPECT_EQ(w, WeightFormat::mxfp4);
+  for (Precision p : {s.compute.routed_experts, s.compute.shared_experts, s.compute.dense_ffn})
+    EXPECT_EQ(p, Precision::fp4);
+  EXPECT_EQ(s.weights.router, v3.weights.router);
+  EXPECT_EQ(s.weights.lm_head, v3.weights.lm_head);
+  EXPECT_EQ(s.compute.router, v3.compute.router);
+}
+
 // The names tables of the choices a file or flag gives read both ways.
 TEST(Serving, ChoiceNamesRoundTrip) {
-  for (WeightsOverride w :
-       {WeightsOverride::fp8, WeightsOverride::int8, WeightsOverride::fp4, WeightsOverride::bf16})
+  for (WeightsOverride w : {WeightsOverride::fp8, WeightsOverride::int8, WeightsOverride::fp4,
+                            WeightsOverride::fp4_ffn, WeightsOverride::bf16})
     EXPECT_EQ(parse_weights_override(to_string(w)), w);
   EXPECT_EQ(to_string(WeightsOverride::bf16), "bf16");
   for (PriceBasis b : {PriceBasis::rental, PriceBasis::tco})
