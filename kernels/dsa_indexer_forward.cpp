@@ -11,6 +11,7 @@
 #include "kernels/indexer_head_sum.h"
 #include "kernels/precondition.h"
 #include "kernels/quant.h"
+#include "kernels/top_k.h"
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -297,17 +298,7 @@ std::vector<float> dsa_indexer_scores(const DsaQueries& queries, const DsaKeyCac
 }
 
 std::vector<std::int32_t> dsa_top_k(std::span<const float> scores, std::int64_t k) {
-  std::vector<std::int32_t> idx(scores.size());
-  std::iota(idx.begin(), idx.end(), 0);
-  if (k >= static_cast<std::int64_t>(scores.size())) return idx;
-  if (k <= 0) return {};
-  const auto higher = [&](std::int32_t a, std::int32_t b) {
-    return scores[a] > scores[b] || (scores[a] == scores[b] && a < b);
-  };
-  std::nth_element(idx.begin(), idx.begin() + k, idx.end(), higher);
-  idx.resize(static_cast<std::size_t>(k));
-  std::sort(idx.begin(), idx.end());
-  return idx;
+  return top_k_positions(scores, k);
 }
 
 TokenSelection dsa_indexer_topk(const IndexerScoringShape& shape, const DsaQueries& queries,

@@ -149,7 +149,8 @@ Cost dsa_indexer_cost(const DsaIndexerConfig& cfg, const DsaIndexerFormats& fmt,
                       std::int64_t hidden, std::int64_t q_lora_rank, std::int64_t start_pos,
                       std::int64_t num_tokens);
 
-/// Positions of the k highest scores (ties: lower position first), increasing; all if k >= size.
+/// Positions of the k highest scores (ties: lower position first), increasing; all if k >= size
+/// (kernels/top_k.h: top_k_positions).
 std::vector<std::int32_t> dsa_top_k(std::span<const float> scores, std::int64_t k);
 
 }  // namespace v4sim

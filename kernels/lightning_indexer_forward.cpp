@@ -11,6 +11,7 @@
 #include "kernels/parallel_for.h"
 #include "kernels/precondition.h"
 #include "kernels/projection_forward.h"
+#include "kernels/top_k.h"
 
 namespace v4sim {
 namespace {
@@ -84,18 +85,8 @@ std::vector<float> indexer_scores(const IndexerScoringShape& shape, const Indexe
 }
 
 std::vector<std::int64_t> top_k_indices(const std::vector<float>& scores, std::int64_t k) {
-  const auto n = static_cast<std::int64_t>(scores.size());
-  std::vector<std::int64_t> idx(static_cast<std::size_t>(n));
-  std::iota(idx.begin(), idx.end(), 0);
-  if (k >= n) return idx;
-  const auto higher = [&](std::int64_t a, std::int64_t b) {
-    const float sa = scores[static_cast<std::size_t>(a)], sb = scores[static_cast<std::size_t>(b)];
-    return sa > sb || (sa == sb && a < b);
-  };
-  std::nth_element(idx.begin(), idx.begin() + k, idx.end(), higher);
-  idx.resize(static_cast<std::size_t>(std::max<std::int64_t>(k, 0)));
-  std::sort(idx.begin(), idx.end());
-  return idx;
+  const std::vector<std::int32_t> top = top_k_positions(scores, k);
+  return {top.begin(), top.end()};
 }
 
 EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueries& queries,

@@ -62,7 +62,7 @@ EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueri
                             const EntryTable& keys, std::int64_t topk, Cost* cost = nullptr);
 
 /// The k highest of `scores` (ties: lower index first), returned in increasing index order; all
-/// indices if k >= scores.size().
+/// indices if k >= scores.size() (kernels/top_k.h: top_k_positions).
 std::vector<std::int64_t> top_k_indices(const std::vector<float>& scores, std::int64_t k);
 
 }  // namespace v4sim

@@ -1,6 +1,8 @@
 // indexer_head_sum (kernels/indexer_head_sum.h): the AVX-512 path and Eigen's product against a
 // double reference, at head counts of 1 to 4 vectors of 16 and one the AVX-512 path does not take
-// (20), widths off the unrolled loop (37), key counts off the 6-key tile, and a NaN key.
+// (20), widths off the unrolled loop and the 16-column prefetch step (37), key counts off the
+// 6-key tile and at the edge of the tiles that fetch two tiles ahead (18, 19: 12 + 6 keys), and
+// a NaN key.
 //
 // Tolerance: a dot of d float32 products is off from the exact one by at most
 // (d + 2) 2^-24 sum_k |q k|, ReLU does not widen it, and the weighted sum of H terms adds at most
@@ -52,7 +54,7 @@ TEST(IndexerHeadSum, BothPathsWithinTheSummationBound) {
   test_support::SeededRng rng("indexer_head_sum", 17);
   for (std::int64_t H : {16, 32, 48, 64, 20})
     for (std::int64_t d : {128, 37})
-      for (std::int64_t n : {1, 5, 6, 13, 100}) {
+      for (std::int64_t n : {1, 5, 6, 13, 18, 19, 100}) {
         SCOPED_TRACE(::testing::Message() << "H " << H << " d " << d << " n " << n);
         const RowMatrixXf q = rng.normal(H, d), k = rng.normal(n, d);
         const RowMatrixXf wm = rng.normal(1, H);
