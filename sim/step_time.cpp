@@ -134,7 +134,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
   // ranks each normalise all of them).
   if (select == OpSelect::positional) return;
-  const double floor_s = smallest_kernel_s(s.perf, s.device);
+  const double floor_s = s.smallest_kernel_s;
   const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
