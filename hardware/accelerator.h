@@ -27,6 +27,7 @@ struct Range {
 
   static Range exactly(double v) { return {v, v, v}; }
   bool is_exact() const { return low == nominal && high == nominal; }
+  bool operator==(const Range&) const = default;
 };
 
 /// A compute path with an advertised peak. TF32 is a path (FP32 operands on the tensor / cube
@@ -53,6 +54,7 @@ struct ComputeEfficiency {
   double ramp_s = 0;
 
   double at(double flops, double peak_flops_per_s) const;
+  bool operator==(const ComputeEfficiency&) const = default;
 };
 
 struct Accelerator {
@@ -99,6 +101,8 @@ struct Accelerator {
   double peak_flops_per_s(ComputePath p) const;
   /// Nominal HBM bandwidth in B/s.
   double hbm_bytes_per_s() const { return hbm_bandwidth_tb_per_s.nominal * 1e12; }
+  /// Every field equal (what may share one device's measured-table model, sim/communication.h).
+  bool operator==(const Accelerator&) const = default;
 };
 
 /// hardware/accelerators of the data root (models/config/data_paths.h).

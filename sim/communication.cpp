@@ -72,8 +72,15 @@ CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
 CommPlanner::~CommPlanner() = default;
 
 const PerfModel& CommPlanner::perf() {
-  if (!perf_) perf_ = std::make_unique<PerfModel>(accelerator_);
+  if (!perf_) perf_ = std::make_shared<PerfModel>(accelerator_);
   return *perf_;
+}
+
+bool CommPlanner::share_tables(CommPlanner& other) {
+  if (&other == this || !(other.accelerator_ == accelerator_)) return false;
+  other.perf();
+  perf_ = other.perf_;
+  return true;
 }
 
 CommLine CommPlanner::transfer(int src, int dst) {

@@ -57,6 +57,11 @@ class CommPlanner {
   /// The measured kernel tables of the system's accelerator (and its measured siblings), loaded
   /// on first use and kept for the planner's life.
   const PerfModel& perf();
+  /// Takes `other`'s measured-table model (its loaded tables and memoised lookups) when both
+  /// planners are of the same accelerator, every field equal: the model depends on the device
+  /// alone, not on the node count, so a search over sizes loads and looks up each table once.
+  /// Returns whether it did; a planner of another (e.g. varied) device keeps its own.
+  bool share_tables(CommPlanner& other);
   /// Ranks per node: a collective over more crosses the scale-out network.
   int devices_per_node() const { return devices_per_node_; }
 
@@ -64,7 +69,7 @@ class CommPlanner {
   std::unique_ptr<Topology> topo_;
   Accelerator accelerator_;
   int devices_per_node_ = 1;
-  std::unique_ptr<PerfModel> perf_;
+  std::shared_ptr<PerfModel> perf_;         // shared by the planners of one device (share_tables)
   std::map<int, CommLine> all_to_all_;      // by group size
   std::map<int, CommLine> all_gather_;      // by group size
   std::map<int, CommLine> reduce_scatter_;  // by group size

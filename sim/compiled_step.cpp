@@ -98,7 +98,7 @@ std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const Kernel
   if (!q) return std::nullopt;
   InputQuant out{std::move(*q), {}, 0.0};
   out.roofline = op_time(s.device, out.kernel.cost);
-  out.time_s = elementwise_time_s(s.device, out.kernel.cost, smallest_kernel_s(s.perf, s.device));
+  out.time_s = elementwise_time_s(s.device, out.kernel.cost, s.smallest_kernel_s);
   return out;
 }
 

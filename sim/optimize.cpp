@@ -148,7 +148,11 @@ DeploymentSearch search_deployments(const PreparedModel& model, const SystemSpec
     const int nodes =
         static_cast<int>((devices + system.devices_per_node - 1) / system.devices_per_node);
     auto& planner = planners[nodes];
-    if (!planner) planner = std::make_unique<CommPlanner>(system, nodes);
+    if (!planner) {
+      planner = std::make_unique<CommPlanner>(system, nodes);
+      for (auto& [other_nodes, other] : planners)
+        if (other && planner->share_tables(*other)) break;
+    }
     ServingConfig config = base;
     config.devices = devices;
     config.prefill_devices = 0;

@@ -1,11 +1,14 @@
 #include "sim/plan.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstdio>
+#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
+#include <thread>
 
 #include "models/config/input_error.h"
 #include "sim/model_cache.h"
@@ -219,6 +222,52 @@ std::vector<PoolPlan> make_pools(const std::vector<BucketPlan>& buckets, std::in
   return pools;
 }
 
+/// One candidate's plan (plan_purchase's loop body): `planners` and `searches` may be null (then
+/// built here), `sizes` the nominal plan whose sizes a sensitivity run keeps (or null).
+SystemPlan plan_system(const PreparedModel& model, const Demand& demand, const SystemSpec& system,
+                       const PriceAssumptions& prices, PlannerCache* planners,
+                       std::int64_t max_devices, SearchMemo* searches, const SystemPlan* sizes,
+                       ModelCache& model_cache) {
+  SystemPlan p;
+  p.system = system.name;
+  p.display_name = system.display_name;
+  p.max_devices = max_devices > 0 ? max_devices : default_max_devices(system);
+  // One price per rank-hour for the whole search (the optimize command's): the search then
+  // ranks points by speed alone, which sizing needs (price_plan).
+  const DeviceHour hour = device_hour(system, system.default_nodes, prices);
+  PlannerCache own;
+  PlannerCache* cache = planners ? planners : &own;
+  SearchMemo own_memo;
+  SearchMemo& memo = searches ? *searches : own_memo;
+  p.feasible = true;
+  for (std::size_t k = 0; k < demand.contexts.size(); ++k) {
+    const ContextShare& c = demand.contexts[k];
+    const BucketPlan* nominal =
+        sizes && sizes->feasible && k < sizes->buckets.size() ? &sizes->buckets[k] : nullptr;
+    BucketPlan b = plan_bucket(model, demand, c, system, hour, p.max_devices, cache, model_cache,
+                               memo, nominal);
+    if (!b.feasible) {
+      p.feasible = false;
+      if (p.reason.empty()) {
+        p.reason = std::to_string(c.context_tokens) + " tokens: " + b.reason;
+        p.why = b.why;
+      }
+    }
+    p.buckets.push_back(std::move(b));
+  }
+  if (p.feasible) price_plan(p, system, demand, prices);
+  return p;
+}
+
+/// Whether no two entries are the same object (null entries aside).
+template <typename T>
+bool distinct(std::span<T* const> list) {
+  for (std::size_t i = 0; i < list.size(); ++i)
+    for (std::size_t j = 0; j < i; ++j)
+      if (list[i] && list[i] == list[j]) return false;
+  return true;
+}
+
 }  // namespace
 
 void price_plan(SystemPlan& p, const SystemSpec& system, const Demand& demand,
@@ -275,41 +324,36 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
     throw InputError("plan_purchase: " + std::to_string(searches.size()) + " search memos for " +
                      std::to_string(candidates.size()) + " candidates");
   if (max_devices < 0) throw InputError("plan_purchase: max_devices must not be negative");
-  std::vector<SystemPlan> plans;
-  ModelCache model_cache(model);  // op lists and weights per rank, shared by every candidate
-  for (std::size_t i = 0; i < candidates.size(); ++i) {
-    const SystemSpec& system = candidates[i];
-    SystemPlan p;
-    p.system = system.name;
-    p.display_name = system.display_name;
-    p.max_devices = max_devices > 0 ? max_devices : default_max_devices(system);
-    // One price per rank-hour for the whole search (the optimize command's): the search then
-    // ranks points by speed alone, which sizing needs (price_plan).
-    const DeviceHour hour = device_hour(system, system.default_nodes, prices);
-    PlannerCache own;
-    PlannerCache* cache = planners.empty() ? &own : planners[i];
-    SearchMemo own_memo;
-    SearchMemo& memo = searches.empty() ? own_memo : *searches[i];
-    p.feasible = true;
-    const SystemPlan* sizes = sizes_from.empty() ? nullptr : sizes_from[i];
-    for (std::size_t k = 0; k < demand.contexts.size(); ++k) {
-      const ContextShare& c = demand.contexts[k];
-      const BucketPlan* nominal =
-          sizes && sizes->feasible && k < sizes->buckets.size() ? &sizes->buckets[k] : nullptr;
-      BucketPlan b = plan_bucket(model, demand, c, system, hour, p.max_devices, cache, model_cache,
-                                 memo, nominal);
-      if (!b.feasible) {
-        p.feasible = false;
-        if (p.reason.empty()) {
-          p.reason = std::to_string(c.context_tokens) + " tokens: " + b.reason;
-          p.why = b.why;
-        }
+  // The candidates are planned independently (each with its own planners and searches), so they
+  // run on up to as many threads as the machine has cores, each taking the next candidate not yet
+  // started, and each plan lands in its candidate's slot: the plans are the one-thread plans, in
+  // the same order. Candidates sharing a cache (the same planner or search memo twice) run on one
+  // thread, the caches not being thread-safe.
+  std::vector<SystemPlan> plans(candidates.size());
+  std::vector<std::exception_ptr> failed(candidates.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    ModelCache model_cache(model);  // op lists and weights per rank, shared by the thread's plans
+    for (std::size_t i = next++; i < candidates.size(); i = next++) try {
+        plans[i] = plan_system(model, demand, candidates[i], prices,
+                               planners.empty() ? nullptr : planners[i], max_devices,
+                               searches.empty() ? nullptr : searches[i],
+                               sizes_from.empty() ? nullptr : sizes_from[i], model_cache);
+      } catch (...) {
+        failed[i] = std::current_exception();
       }
-      p.buckets.push_back(std::move(b));
-    }
-    if (p.feasible) price_plan(p, system, demand, prices);
-    plans.push_back(std::move(p));
-  }
+  };
+  const std::size_t threads =
+      distinct(planners) && distinct(searches)
+          ? std::min<std::size_t>(candidates.size(),
+                                  std::max(1u, std::thread::hardware_concurrency()))
+          : 1;
+  std::vector<std::thread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
   std::stable_sort(plans.begin(), plans.end(), [](const SystemPlan& a, const SystemPlan& b) {
     if (a.feasible != b.feasible) return a.feasible;
     return a.annual_cost_usd < b.annual_cost_usd;

@@ -101,6 +101,9 @@ struct Setup {
   /// One prompt's prefill shared with the other searches of the model on the system
   /// (sim/prefill_memo.h), or null: priced here.
   PrefillMemo* prefill_memo = nullptr;
+  /// smallest_kernel_s(perf, device) (sim/elementwise.h): the floor of every element-wise kernel,
+  /// a table lookup asked once here rather than per kernel per point.
+  double smallest_kernel_s = 0;
 };
 
 // Setup (serving_setup.cpp).

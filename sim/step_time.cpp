@@ -44,7 +44,6 @@ void add_quant(ComputeSums& sums, const Accelerator& device, const InputQuant& q
 /// element-wise kernels between them count with the fixed ops (they see only the tokens).
 void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seqs, bool logits_all,
                  bool prefill, OpSelect select) {
-  const OpOptions options = setup_op_options(s, prefill, logits_all, select);
   const double tp = static_cast<double>(s.layout.tp);
   const double token_share = seqs / tp;  // tokens of this rank for token-parallel work
   const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
@@ -95,6 +94,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       if (p.quant) add_quant(sums, s.device, *p.quant, op.main_layer, op.repeats);
     }
   } else {
+    const OpOptions options = setup_op_options(s, prefill, logits_all, select);
     std::vector<Op> own;
     for (const Op& op : setup_ops(s, pass, options, own)) {
       const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
@@ -134,7 +134,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
   // ranks each normalise all of them).
   if (select == OpSelect::positional) return;
-  const double floor_s = smallest_kernel_s(s.perf, s.device);
+  const double floor_s = s.smallest_kernel_s;
   const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
@@ -226,18 +226,26 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const int per_node = s.system.devices_per_node;
   CommTimes out;
   const PerfEstimate graph;  // what a collective without a table is timed from: the topology
-  const auto table_or_graph = [&](const std::string& name, KernelCall call, const CommLine& line,
-                                  double bytes, double repeats, double& comm) {
+  // One call's time (from its table, else the line) and where it came from.
+  struct Timed {
+    double t = 0;
+    const PerfEstimate* e = nullptr;
+  };
+  const auto time_of = [&](KernelCall call, const CommLine& line, double bytes) {
     const PerfEstimate* found = &graph;
     double table_s = 0;
     call.link_latency_s = line.latency_s;
     if (s.perf && bytes > 0) found = &s.perf->estimate(call, table_s);
-    const PerfEstimate& e = *found;
-    const double t = e.found ? table_s : line.at(bytes);
-    if (t <= 0) return;
-    comm += t * repeats;
-    ledger.add(name, "communication", t, repeats, e);
+    return Timed{found->found ? table_s : line.at(bytes), found};
   };
+  const auto book = [&](std::string_view name, const Timed& timed, double repeats, double& comm) {
+    if (timed.t <= 0) return;
+    comm += timed.t * repeats;
+    ledger.add(name, "communication", timed.t, repeats, *timed.e);
+  };
+  const auto table_or_graph =
+      [&](std::string_view name, const KernelCall& call, const CommLine& line, double bytes,
+          double repeats, double& comm) { book(name, time_of(call, line, bytes), repeats, comm); };
   // Experts spread over no more ranks than a tensor-parallel group: every rank of the group holds
   // all of its tokens already (after the attention all-reduce), runs its own experts on them, and
   // the FFN all-reduce sums the experts' outputs, so nothing is dispatched (vLLM and SGLang
@@ -299,12 +307,11 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
     // across nodes; decode steps replay CUDA graphs, prefill launches eagerly.
     call.custom_all_reduce = !call.spans_nodes;
     call.cuda_graph = !prefill && s.config.cuda_graph;
-    table_or_graph("attn.all_reduce", call, net.tp_all_reduce, bytes,
-                   static_cast<double>(s.stage_layers), out.other_s);
+    const Timed all_reduce = time_of(call, net.tp_all_reduce, bytes);
+    book("attn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.other_s);
     // The FFN's output (shared experts or dense FFN, with the routed experts' combine) is
-    // reduced over tp once more per layer.
-    table_or_graph("ffn.all_reduce", call, net.tp_all_reduce, bytes,
-                   static_cast<double>(s.stage_layers), out.other_s);
+    // reduced over tp once more per layer: the same call, timed once.
+    book("ffn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.other_s);
   }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
   const double hop =
