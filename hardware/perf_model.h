@@ -101,6 +101,13 @@ struct PerfEstimate {
 using LookupKey = std::array<double, 28>;
 LookupKey lookup_key(const KernelCall& call);
 
+/// How PerfModel chooses among the measured siblings for a collective its device's own tables do
+/// not cover: `by_coverage` reads each sibling's group sizes from its CSVs first and loads only
+/// the tables (and accelerator files) of siblings that could serve; `exhaustive` loads every
+/// sibling's tables of the class, nearest first, until one serves (the reference the first must
+/// equal, tests/hardware/perf_lookup_test.cpp).
+enum class SiblingSearch { by_coverage, exhaustive };
+
 /// The measured tables a run may draw on: the target device's own and those of the other measured
 /// accelerators of its vendor, nearest first. Tables load one kernel class at a time when first
 /// asked for, and lookups are memoised by shape (an op repeated in 61 layers is looked up once).
@@ -113,7 +120,8 @@ class PerfModel {
  public:
   /// Empty folders: the search path.
   PerfModel(const Accelerator& target, std::filesystem::path perf_dir = {},
-            std::filesystem::path accelerators_dir = {});
+            std::filesystem::path accelerators_dir = {},
+            SiblingSearch search = SiblingSearch::by_coverage);
   ~PerfModel();
   PerfModel(PerfModel&&) noexcept;
   PerfModel& operator=(PerfModel&&) noexcept;
