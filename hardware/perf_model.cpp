@@ -77,6 +77,7 @@ struct PerfModel::Impl {
     std::vector<std::string> stems;  // table files of the folder, listed once
     bool listed = false;
     bool device_loaded = false;  // siblings: the accelerator file is read when first needed
+    std::string vendor;          // siblings: peek_vendor() before the file is read
     std::array<bool, kNumKernelClasses> loaded{};
     std::vector<std::unique_ptr<PerfTable>> tables;
     std::vector<std::unique_ptr<Prepared>> prepared;  // parallel to tables, filled on first use
@@ -215,6 +216,10 @@ struct PerfModel::Impl {
                        [&](const std::string& stem) { return stem_names_class(stem, c.kernel); }))
         continue;
       if (!may_cover(*s, c)) continue;
+      if (!s->device_loaded && search == SiblingSearch::by_coverage) {
+        if (s->vendor.empty()) s->vendor = peek_vendor(s->device.name, accelerators_dir);
+        if (!s->vendor.empty() && s->vendor != target.vendor) continue;
+      }
       if (!s->device_loaded) {
         s->device = load_accelerator(s->device.name, accelerators_dir);
         s->device_loaded = true;

@@ -101,11 +101,12 @@ struct PerfEstimate {
 using LookupKey = std::array<double, 28>;
 LookupKey lookup_key(const KernelCall& call);
 
-/// How PerfModel chooses among the measured siblings for a collective its device's own tables do
-/// not cover: `by_coverage` reads each sibling's group sizes from its CSVs first and loads only
-/// the tables (and accelerator files) of siblings that could serve; `exhaustive` loads every
-/// sibling's tables of the class, nearest first, until one serves (the reference the first must
-/// equal, tests/hardware/perf_lookup_test.cpp).
+/// How PerfModel finds the nearest measured sibling that serves a call its device's own tables
+/// do not. `by_coverage` passes over, without loading them, siblings of another vendor (read with
+/// peek_vendor()) and, for a collective, siblings none of whose tables' group sizes (read from
+/// their CSVs) is within the factor of two a table serves; it reads accelerator files only of the
+/// rest. `exhaustive` loads every sibling's accelerator file and tables of the class, nearest
+/// first, until one serves: the reference the first must equal (tests/hardware/perf_lookup_test.cpp).
 enum class SiblingSearch { by_coverage, exhaustive };
 
 /// The measured tables a run may draw on: the target device's own and those of the other measured
