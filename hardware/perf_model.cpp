@@ -208,6 +208,20 @@ struct PerfModel::Impl {
   /// (by BF16 peak and HBM bandwidth). An accelerator file is read only for a sibling that
   /// passes may_cover(): the order of the others among themselves is the same as in the list of
   /// all siblings (a stable sort of a subsequence).
+  /// siblings_with(), listed once per class and (collectives) group size: every lookup the
+  /// device's own tables miss asks. A list stays right when a class is loaded later: it leaves
+  /// out only siblings none of whose tables can serve the group.
+  std::map<std::pair<KernelClass, double>, std::vector<Source*>> siblings_by_class;
+  const std::vector<Source*>& siblings_for(const KernelCall& c) {
+    const double group = c.kernel == KernelClass::all_reduce ? c.ranks
+                         : is_communication(c.kernel)        ? c.ep
+                                                             : 0.0;
+    const auto key = std::make_pair(c.kernel, group);
+    auto it = siblings_by_class.find(key);
+    if (it == siblings_by_class.end()) it = siblings_by_class.emplace(key, siblings_with(c)).first;
+    return it->second;
+  }
+
   std::vector<Source*> siblings_with(const KernelCall& c) {
     list_siblings();
     std::vector<Source*> out;
@@ -316,7 +330,7 @@ struct PerfModel::Impl {
       for (bool same_precision : {true, false})
         if (const int i = find(own, call, same_precision); i >= 0)
           if (auto f = evaluate(own, i, call, true)) return *f;
-    const std::vector<Source*> candidates = siblings_with(call);
+    const std::vector<Source*>& candidates = siblings_for(call);
     for (bool same_precision : {true, false})
       for (Source* s : candidates)
         if (const int i = find(*s, call, same_precision); i >= 0)
