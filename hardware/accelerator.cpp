@@ -1,5 +1,9 @@
 #include "hardware/accelerator.h"
 
+#include <algorithm>
+#include <cctype>
+#include <fstream>
+
 #include "hardware/catalogue.h"
 #include "models/config/data_paths.h"
 
@@ -199,6 +203,33 @@ std::filesystem::path default_accelerators_dir() {
 Accelerator load_accelerator(std::string_view name_or_path, const std::filesystem::path& dir) {
   return read_accelerator(config::load_file(hardware_yaml::resolve(
       name_or_path, data::dirs_or(dir, "hardware/accelerators"), "accelerator")));
+}
+
+std::string peek_vendor(std::string_view name, const std::filesystem::path& dir) {
+  std::filesystem::path file;
+  try {
+    file = hardware_yaml::resolve(name, data::dirs_or(dir, "hardware/accelerators"), "accelerator");
+  } catch (const InputError&) {
+    return "";
+  }
+  std::ifstream in(file);
+  std::string line, vendor;
+  int found = 0;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("vendor:")) continue;
+    std::string_view word(line);
+    word.remove_prefix(7);
+    while (!word.empty() && (word.front() == ' ')) word.remove_prefix(1);
+    while (!word.empty() && (word.back() == ' ' || word.back() == '\r')) word.remove_suffix(1);
+    const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+      return std::islower(static_cast<unsigned char>(c)) ||
+             std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+    });
+    if (!plain) return "";
+    vendor = std::string(word);
+    ++found;
+  }
+  return found == 1 ? vendor : "";
 }
 
 std::vector<std::string> list_accelerators(const std::filesystem::path& dir) {

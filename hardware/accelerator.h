@@ -113,6 +113,12 @@ std::filesystem::path default_accelerators_dir();
 /// or ending in .yaml/.yml). Any defect throws InputError naming file:line:col and field.
 Accelerator load_accelerator(std::string_view name_or_path, const std::filesystem::path& dir = {});
 
+/// The vendor of a catalogue accelerator read from its file's text without parsing it: the word of
+/// its single top-level `vendor: word` line. PerfModel passes over the measured devices of other
+/// vendors this way without loading them. Empty when the file has no such single line (or cannot
+/// be read): the caller then loads the file, whose strict loader decides.
+std::string peek_vendor(std::string_view name, const std::filesystem::path& dir = {});
+
 /// Catalogue names of every *.yaml in dir (no `dir`: the whole search path), sorted.
 std::vector<std::string> list_accelerators(const std::filesystem::path& dir = {});
 

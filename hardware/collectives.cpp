@@ -1,7 +1,7 @@
 #include "hardware/collectives.h"
 
 #include <algorithm>
-#include <deque>
+#include <limits>
 #include <numeric>
 
 #include "hardware/topology.h"
@@ -18,26 +18,47 @@ bool is_scale_up(LinkTier t) {
 /// the shortest-path DAG, then a reverse sweep pushes each destination's bytes back towards the
 /// source, splitting at every vertex in proportion to the number of shortest paths through each
 /// predecessor (Brandes' dependency accumulation, weighted by bytes). O(V + E) per source.
+///
+/// Pruning (Routing::pruned): once every destination of a source has been reached at most D hops
+/// away, a vertex u at d hops whose nearest possible destination is h(u) hops off, d + h(u) > D
+/// (or d >= D), lies on no shortest path to a destination: it is not expanded. Such a vertex
+/// carries no bytes and adds to no destination's path count or latency, and the vertices that do
+/// are reached in the same order from the same predecessors, so every load, path count and
+/// latency is the same double as without pruning (tests/hardware/collectives_test.cpp compares
+/// them on the shipped systems). A 256-rank all-to-all on an 8,192-device SuperPoD then visits
+/// the cabinets of its ranks instead of all 128.
 class LoadAccumulator {
  public:
-  explicit LoadAccumulator(const Topology& topo)
+  /// `destinations`: every rank a flow may go to (h(u) is the distance to the nearest of them).
+  LoadAccumulator(const Topology& topo, std::span<const int> destinations, Routing routing)
       : topo_(topo),
         n_(static_cast<int>(boost::num_vertices(topo.graph))),
+        prune_(routing == Routing::pruned),
         arc_load_(boost::num_edges(topo.graph), 0.0),
-        arc_ids_(),
-        dist_(n_),
-        sigma_(n_),
-        delta_(n_),
-        demand_(n_),
-        latency_(n_) {
-    // Arcs get dense ids in out-edge order so loads can live in a vector.
-    arc_ids_.resize(n_);
-    std::size_t id = 0;
-    for (int u = 0; u < n_; ++u)
+        first_arc_(n_ + 1, 0),
+        dist_(n_, -1),
+        sigma_(n_, 0.0),
+        delta_(n_, 0.0),
+        demand_(n_, 0.0),
+        latency_(n_, 0.0),
+        wanted_(n_, 0) {
+    // Arcs get dense ids in out-edge order so loads can live in a vector; an arc's target, tier
+    // and latency are copied into flat arrays for the BFS.
+    arcs_.reserve(arc_load_.size());
+    for (int u = 0; u < n_; ++u) {
       for (auto [it, end] = boost::out_edges(u, topo.graph); it != end; ++it) {
-        arc_ids_[u].push_back(id++);
+        const TopoArc& arc = topo.graph[*it];
         arcs_.push_back(*it);
+        target_.push_back(static_cast<int>(boost::target(*it, topo.graph)));
+        scale_up_.push_back(is_scale_up(arc.tier) ? 1 : 0);
+        arc_latency_s_.push_back(arc.latency_s);
       }
+      first_arc_[u + 1] = arcs_.size();
+    }
+    if (prune_) {
+      nearest_up_ = hops_to(destinations, true);
+      nearest_all_ = hops_to(destinations, false);
+    }
   }
 
   /// Adds the flows from `src` to the destinations in `demand` (rank -> bytes).
@@ -58,66 +79,117 @@ class LoadAccumulator {
   double max_latency_s() const { return max_latency_s_; }
 
  private:
+  static constexpr int kFar = std::numeric_limits<int>::max() / 4;
+
+  /// Hops from each vertex to the nearest of `ranks` over the allowed arcs. Every link is two
+  /// arcs of one tier (build_topology), so a BFS from the ranks gives the distance to them.
+  std::vector<int> hops_to(std::span<const int> ranks, bool scale_up_only) const {
+    std::vector<int> hops(n_, kFar);
+    std::vector<int> queue;
+    for (int r : ranks)
+      if (hops[r] != 0) {
+        hops[r] = 0;
+        queue.push_back(r);
+      }
+    for (std::size_t head = 0; head < queue.size(); ++head) {
+      const int u = queue[head];
+      for (std::size_t a = first_arc_[u]; a < first_arc_[u + 1]; ++a) {
+        if (scale_up_only && !scale_up_[a]) continue;
+        const int v = target_[a];
+        if (hops[v] != kFar) continue;
+        hops[v] = hops[u] + 1;
+        queue.push_back(v);
+      }
+    }
+    return hops;
+  }
+
   void route(int src, const std::vector<std::pair<int, double>>& demand, bool scale_up_only) {
-    std::fill(dist_.begin(), dist_.end(), -1);
-    std::fill(sigma_.begin(), sigma_.end(), 0.0);
-    std::fill(delta_.begin(), delta_.end(), 0.0);
-    std::fill(demand_.begin(), demand_.end(), 0.0);
-    std::fill(latency_.begin(), latency_.end(), 0.0);
+    const std::vector<int>& nearest = scale_up_only ? nearest_up_ : nearest_all_;
+    int pending = 0;  // destinations not reached yet
+    for (const auto& d : demand)
+      if (!wanted_[d.first]) {
+        wanted_[d.first] = 1;
+        ++pending;
+      }
+    int farthest = 0;  // hops to the farthest destination reached
     order_.clear();
+    queue_.clear();
     dist_[src] = 0;
     sigma_[src] = 1;
-    std::deque<int> queue{src};
-    while (!queue.empty()) {
-      const int u = queue.front();
-      queue.pop_front();
+    queue_.push_back(src);
+    for (std::size_t head = 0; head < queue_.size(); ++head) {
+      const int u = queue_[head];
+      if (prune_ && pending == 0) {
+        if (dist_[u] >= farthest) break;  // BFS order: every later vertex is as far
+        if (dist_[u] + nearest[u] > farthest) continue;
+      }
       order_.push_back(u);
-      for (std::size_t k = 0; k < arc_ids_[u].size(); ++k) {
-        const auto& arc = topo_.graph[arcs_[arc_ids_[u][k]]];
-        if (scale_up_only && !is_scale_up(arc.tier)) continue;
-        const int v = static_cast<int>(boost::target(arcs_[arc_ids_[u][k]], topo_.graph));
+      for (std::size_t a = first_arc_[u]; a < first_arc_[u + 1]; ++a) {
+        if (scale_up_only && !scale_up_[a]) continue;
+        const int v = target_[a];
         if (dist_[v] < 0) {
           dist_[v] = dist_[u] + 1;
-          queue.push_back(v);
+          queue_.push_back(v);
+          if (wanted_[v]) {
+            --pending;
+            farthest = std::max(farthest, dist_[v]);
+          }
         }
         if (dist_[v] == dist_[u] + 1) {
           sigma_[v] += sigma_[u];
-          latency_[v] = std::max(latency_[v], latency_[u] + arc.latency_s);
+          latency_[v] = std::max(latency_[v], latency_[u] + arc_latency_s_[a]);
         }
       }
     }
     for (const auto& [dst, bytes] : demand) {
-      if (dist_[dst] < 0)
+      if (dist_[dst] < 0) {
+        reset(demand);
         throw InputError("topology '" + topo_.name + "': no route from rank " +
                          std::to_string(src) + " to rank " + std::to_string(dst));
+      }
       demand_[dst] += bytes;
       max_latency_s_ = std::max(max_latency_s_, latency_[dst]);
     }
     // Reverse BFS order: every vertex's successors are finished before it.
     for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
       const int u = *it;
-      for (std::size_t k = 0; k < arc_ids_[u].size(); ++k) {
-        const std::size_t id = arc_ids_[u][k];
-        const auto& arc = topo_.graph[arcs_[id]];
-        if (scale_up_only && !is_scale_up(arc.tier)) continue;
-        const int v = static_cast<int>(boost::target(arcs_[id], topo_.graph));
+      for (std::size_t a = first_arc_[u]; a < first_arc_[u + 1]; ++a) {
+        if (scale_up_only && !scale_up_[a]) continue;
+        const int v = target_[a];
         if (dist_[v] != dist_[u] + 1) continue;
         const double through = sigma_[u] / sigma_[v] * (demand_[v] + delta_[v]);
         if (through == 0) continue;
-        arc_load_[id] += through;
+        arc_load_[a] += through;
         delta_[u] += through;
       }
     }
+    reset(demand);
+  }
+
+  /// Clears what route() wrote: the vertices it reached (all of them are in the queue).
+  void reset(const std::vector<std::pair<int, double>>& demand) {
+    for (int v : queue_) {
+      dist_[v] = -1;
+      sigma_[v] = delta_[v] = demand_[v] = latency_[v] = 0;
+    }
+    for (const auto& d : demand) wanted_[d.first] = 0;
   }
 
   const Topology& topo_;
   int n_;
+  bool prune_;
   std::vector<double> arc_load_;
-  std::vector<std::vector<std::size_t>> arc_ids_;
+  std::vector<std::size_t> first_arc_;  // arcs of vertex u: [first_arc_[u], first_arc_[u + 1])
   std::vector<TopologyGraph::edge_descriptor> arcs_;
+  std::vector<int> target_;
+  std::vector<char> scale_up_;
+  std::vector<double> arc_latency_s_;
+  std::vector<int> nearest_up_, nearest_all_;  // hops to the nearest destination
   std::vector<int> dist_;
   std::vector<double> sigma_, delta_, demand_, latency_;
-  std::vector<int> order_;
+  std::vector<char> wanted_;
+  std::vector<int> order_, queue_;
   double max_latency_s_ = 0;
 };
 
@@ -191,9 +263,11 @@ namespace {
 
 /// Routes every source's demand (built on the fly by `demand_of(i)` for source ranks[i], so an
 /// all-to-all needs O(n) memory, not O(n^2)) and times the step by its most loaded arc.
+/// `destinations`: every rank a demand may name.
 template <class DemandOf>
-CommTime route_step(const Topology& topo, std::span<const int> sources, DemandOf demand_of) {
-  LoadAccumulator acc(topo);
+CommTime route_step(const Topology& topo, std::span<const int> sources,
+                    std::span<const int> destinations, Routing routing, DemandOf demand_of) {
+  LoadAccumulator acc(topo, destinations, routing);
   for (std::size_t i = 0; i < sources.size(); ++i) {
     const std::vector<std::pair<int, double>> demand = demand_of(i);
     if (!demand.empty()) acc.add_source(sources[i], demand);
@@ -226,19 +300,24 @@ CommTime route_step(const Topology& topo, std::span<const int> sources, DemandOf
 
 }  // namespace
 
-CommTime transfer_time(const Topology& topo, std::span<const Flow> flows) {
+CommTime transfer_time(const Topology& topo, std::span<const Flow> flows, Routing routing) {
   // Group flows by source so each source needs one routing pass.
   std::vector<std::vector<std::pair<int, double>>> by_source(topo.num_devices);
+  std::vector<int> destinations;
   for (const Flow& f : flows) {
     check_rank(topo, f.src);
     check_rank(topo, f.dst);
     if (f.bytes < 0) throw InputError("a flow cannot carry negative bytes");
-    if (f.src != f.dst && f.bytes > 0) by_source[f.src].emplace_back(f.dst, f.bytes);
+    if (f.src != f.dst && f.bytes > 0) {
+      by_source[f.src].emplace_back(f.dst, f.bytes);
+      destinations.push_back(f.dst);
+    }
   }
   std::vector<int> sources;
   for (int r = 0; r < topo.num_devices; ++r)
     if (!by_source[r].empty()) sources.push_back(r);
-  return route_step(topo, sources, [&](std::size_t i) { return std::move(by_source[sources[i]]); });
+  return route_step(topo, sources, destinations, routing,
+                    [&](std::size_t i) { return std::move(by_source[sources[i]]); });
 }
 
 CommTime point_to_point(const Topology& topo, int src, int dst, double bytes) {
@@ -246,10 +325,11 @@ CommTime point_to_point(const Topology& topo, int src, int dst, double bytes) {
   return transfer_time(topo, std::span<const Flow>(&f, 1));
 }
 
-CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double bytes_per_pair) {
+CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double bytes_per_pair,
+                    Routing routing) {
   check_ranks(topo, ranks);
   if (bytes_per_pair < 0) throw InputError("all_to_all: negative bytes per pair");
-  return route_step(topo, ranks, [&](std::size_t i) {
+  return route_step(topo, ranks, ranks, routing, [&](std::size_t i) {
     std::vector<std::pair<int, double>> demand;
     demand.reserve(ranks.size());
     for (std::size_t j = 0; j < ranks.size(); ++j)
@@ -259,7 +339,7 @@ CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double byt
 }
 
 CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
-                        std::span<const double> bytes_per_rank) {
+                        std::span<const double> bytes_per_rank, Routing routing) {
   check_ranks(topo, ranks);
   if (bytes_per_rank.size() != ranks.size()) {
     std::string msg("moe_all_to_all: ");
@@ -270,7 +350,7 @@ CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
   for (double b : bytes_per_rank)
     if (b < 0) throw InputError("moe_all_to_all: negative bytes for a rank");
   const double n = static_cast<double>(ranks.size());
-  return route_step(topo, ranks, [&](std::size_t i) {
+  return route_step(topo, ranks, ranks, routing, [&](std::size_t i) {
     std::vector<std::pair<int, double>> demand;
     demand.reserve(ranks.size());
     for (std::size_t j = 0; j < ranks.size(); ++j)

@@ -40,19 +40,26 @@ struct CommTime {
   double bottleneck_bytes = 0;  // bytes on that arc in that step
 };
 
+/// How a step routes each source's flows: `pruned` skips the vertices that lie on no shortest path
+/// to one of its destinations, which gives the same loads, bit for bit, as routing over the whole
+/// graph (`full`, kept as the reference the tests compare against).
+enum class Routing { pruned, full };
+
 /// One step: all flows at once. Ranks must be devices of the topology (InputError otherwise).
-CommTime transfer_time(const Topology& topo, std::span<const Flow> flows);
+CommTime transfer_time(const Topology& topo, std::span<const Flow> flows,
+                       Routing routing = Routing::pruned);
 
 /// `bytes` from one rank to another (e.g. KV cache from a prefill to a decode instance).
 CommTime point_to_point(const Topology& topo, int src, int dst, double bytes);
 
 /// Every rank sends `bytes_per_pair` to every other rank.
-CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double bytes_per_pair);
+CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double bytes_per_pair,
+                    Routing routing = Routing::pruned);
 
 /// MoE dispatch / combine: rank i sends bytes_per_rank[i] in total, spread evenly over all
 /// ranks (uniform expert routing); the share addressed to itself stays local.
 CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
-                        std::span<const double> bytes_per_rank);
+                        std::span<const double> bytes_per_rank, Routing routing = Routing::pruned);
 
 /// Each rank holds `bytes_per_rank` of input and ends with its 1/n reduced share.
 CommTime reduce_scatter(const Topology& topo, std::span<const int> ranks, double bytes_per_rank);

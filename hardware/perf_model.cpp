@@ -77,12 +77,16 @@ struct PerfModel::Impl {
     std::vector<std::string> stems;  // table files of the folder, listed once
     bool listed = false;
     bool device_loaded = false;  // siblings: the accelerator file is read when first needed
+    std::string vendor;          // siblings: peek_vendor() before the file is read
     std::array<bool, kNumKernelClasses> loaded{};
     std::vector<std::unique_ptr<PerfTable>> tables;
     std::vector<std::unique_ptr<Prepared>> prepared;  // parallel to tables, filled on first use
     /// The device's smallest measured GEMM time (else the table's own smallest): its launch and
     /// pipeline-fill floor, which no op goes below and which a transfer keeps.
     double floor_s = -1;
+    /// Collective classes not loaded yet: the group sizes (ep or ranks) their CSVs hold, read
+    /// without the YAML; empty when a file could not be read that way.
+    std::array<std::optional<std::vector<double>>, kNumKernelClasses> group_sizes;
   };
   /// What a lookup found, before the call's own ideal time is applied (memoised by shape).
   struct Found {
@@ -92,6 +96,7 @@ struct PerfModel::Impl {
   };
 
   Accelerator target;
+  SiblingSearch search = SiblingSearch::by_coverage;
   std::vector<std::filesystem::path> perf_dirs;  // search order
   std::filesystem::path accelerators_dir;        // empty: the search path
   Source own;
@@ -118,17 +123,21 @@ struct PerfModel::Impl {
   };
   std::unordered_map<MemoKey, Found, KeyHash, KeyEqual> memo;
 
+  /// The device's folder (the first search folder that has one) and its table files.
+  void list(Source& s) {
+    if (s.listed) return;
+    s.listed = true;
+    std::error_code ec;
+    for (const std::filesystem::path& dir : perf_dirs)
+      if (std::filesystem::is_directory(dir / s.device.name, ec)) {
+        s.folder = dir / s.device.name;
+        s.stems = list_table_stems(s.folder);
+        break;
+      }
+  }
+
   void load_class(Source& s, KernelClass k) {
-    if (!s.listed) {
-      s.listed = true;
-      std::error_code ec;
-      for (const std::filesystem::path& dir : perf_dirs)
-        if (std::filesystem::is_directory(dir / s.device.name, ec)) {
-          s.folder = dir / s.device.name;
-          s.stems = list_table_stems(s.folder);
-          break;
-        }
-    }
+    list(s);
     if (s.loaded[static_cast<int>(k)]) return;
     s.loaded[static_cast<int>(k)] = true;
     for (const std::string& stem : s.stems)
@@ -163,24 +172,68 @@ struct PerfModel::Impl {
       }
   }
 
-  /// Siblings of the target's vendor with a table of class k, nearest first (by BF16 peak and HBM
-  /// bandwidth).
-  std::array<std::optional<std::vector<Source*>>, kNumKernelClasses> siblings_by_class;
-
-  /// siblings_with(), listed once per class: every lookup the device's own tables miss asks.
-  const std::vector<Source*>& siblings_for(KernelClass k) {
-    auto& slot = siblings_by_class[static_cast<std::size_t>(k)];
-    if (!slot) slot = siblings_with(k);
-    return *slot;
+  /// Whether a table of `s` could serve collective call `c`: a collective table serves only
+  /// within a factor of two of the call's group (evaluate_prepared), so a device none of whose
+  /// tables of the class has such a group is passed over without loading them. Loaded classes
+  /// and unreadable CSVs answer yes (the tables themselves decide, and the strict loader reports
+  /// a defect).
+  bool may_cover(Source& s, const KernelCall& c) {
+    if (search == SiblingSearch::exhaustive || !is_communication(c.kernel)) return true;
+    const auto k = static_cast<std::size_t>(c.kernel);
+    if (s.loaded[k]) return true;
+    list(s);
+    auto& sizes = s.group_sizes[k];
+    if (!sizes) {
+      sizes.emplace();
+      for (const std::string& stem : s.stems) {
+        if (!stem_names_class(stem, c.kernel)) continue;
+        const std::vector<double> values =
+            read_first_column(s.folder, stem, columns_of(c.kernel).keys.front());
+        if (values.empty()) {
+          sizes->clear();
+          break;
+        }
+        sizes->insert(sizes->end(), values.begin(), values.end());
+      }
+    }
+    if (sizes->empty()) return true;
+    const double want = c.kernel == KernelClass::all_reduce ? c.ranks : c.ep;
+    if (!(want > 0)) return true;
+    return std::any_of(sizes->begin(), sizes->end(), [&](double g) {
+      return std::abs(std::log(want / g)) <= std::log(2.0) + 1e-9;  // as evaluate_prepared
+    });
   }
 
-  std::vector<Source*> siblings_with(KernelClass k) {
+  /// Siblings of the target's vendor with a table of class k that may serve `c`, nearest first
+  /// (by BF16 peak and HBM bandwidth). An accelerator file is read only for a sibling that
+  /// passes may_cover(): the order of the others among themselves is the same as in the list of
+  /// all siblings (a stable sort of a subsequence).
+  /// siblings_with(), listed once per class and (collectives) group size: every lookup the
+  /// device's own tables miss asks. A list stays right when a class is loaded later: it leaves
+  /// out only siblings none of whose tables can serve the group.
+  std::map<std::pair<KernelClass, double>, std::vector<Source*>> siblings_by_class;
+  const std::vector<Source*>& siblings_for(const KernelCall& c) {
+    const double group = c.kernel == KernelClass::all_reduce ? c.ranks
+                         : is_communication(c.kernel)        ? c.ep
+                                                             : 0.0;
+    const auto key = std::make_pair(c.kernel, group);
+    auto it = siblings_by_class.find(key);
+    if (it == siblings_by_class.end()) it = siblings_by_class.emplace(key, siblings_with(c)).first;
+    return it->second;
+  }
+
+  std::vector<Source*> siblings_with(const KernelCall& c) {
     list_siblings();
     std::vector<Source*> out;
     for (auto& s : siblings) {
       if (std::none_of(s->stems.begin(), s->stems.end(),
-                       [&](const std::string& stem) { return stem_names_class(stem, k); }))
+                       [&](const std::string& stem) { return stem_names_class(stem, c.kernel); }))
         continue;
+      if (!may_cover(*s, c)) continue;
+      if (!s->device_loaded && search == SiblingSearch::by_coverage) {
+        if (s->vendor.empty()) s->vendor = peek_vendor(s->device.name, accelerators_dir);
+        if (!s->vendor.empty() && s->vendor != target.vendor) continue;
+      }
       if (!s->device_loaded) {
         s->device = load_accelerator(s->device.name, accelerators_dir);
         s->device_loaded = true;
@@ -273,10 +326,11 @@ struct PerfModel::Impl {
   Found lookup(const KernelCall& call) {
     if (call.kernel == KernelClass::mla_decode || call.kernel == KernelClass::dsa_decode)
       if (auto f = best_attention(own, call, true)) return *f;
-    for (bool same_precision : {true, false})
-      if (const int i = find(own, call, same_precision); i >= 0)
-        if (auto f = evaluate(own, i, call, true)) return *f;
-    const std::vector<Source*>& candidates = siblings_for(call.kernel);
+    if (may_cover(own, call))
+      for (bool same_precision : {true, false})
+        if (const int i = find(own, call, same_precision); i >= 0)
+          if (auto f = evaluate(own, i, call, true)) return *f;
+    const std::vector<Source*>& candidates = siblings_for(call);
     for (bool same_precision : {true, false})
       for (Source* s : candidates)
         if (const int i = find(*s, call, same_precision); i >= 0)
@@ -286,9 +340,10 @@ struct PerfModel::Impl {
 };
 
 PerfModel::PerfModel(const Accelerator& target, std::filesystem::path perf_dir,
-                     std::filesystem::path accelerators_dir)
+                     std::filesystem::path accelerators_dir, SiblingSearch search)
     : impl_(std::make_unique<Impl>()) {
   impl_->target = target;
+  impl_->search = search;
   impl_->perf_dirs = data::dirs_or(perf_dir, "hardware/perf");
   impl_->accelerators_dir = std::move(accelerators_dir);
   impl_->own.device = target;

@@ -103,6 +103,14 @@ struct PerfEstimate {
 using LookupKey = std::array<double, 28>;
 LookupKey lookup_key(const KernelCall& call);
 
+/// How PerfModel finds the nearest measured sibling that serves a call its device's own tables
+/// do not. `by_coverage` passes over, without loading them, siblings of another vendor (read with
+/// peek_vendor()) and, for a collective, siblings none of whose tables' group sizes (read from
+/// their CSVs) is within the factor of two a table serves; it reads accelerator files only of the
+/// rest. `exhaustive` loads every sibling's accelerator file and tables of the class, nearest
+/// first, until one serves: the reference the first must equal (tests/hardware/perf_lookup_test.cpp).
+enum class SiblingSearch { by_coverage, exhaustive };
+
 /// The measured tables a run may draw on: the target device's own and those of the other measured
 /// accelerators of its vendor, nearest first. Tables load one kernel class at a time when first
 /// asked for, and lookups are memoised by shape (an op repeated in 61 layers is looked up once).
@@ -115,7 +123,8 @@ class PerfModel {
  public:
   /// Empty folders: the search path.
   PerfModel(const Accelerator& target, std::filesystem::path perf_dir = {},
-            std::filesystem::path accelerators_dir = {});
+            std::filesystem::path accelerators_dir = {},
+            SiblingSearch search = SiblingSearch::by_coverage);
   ~PerfModel();
   PerfModel(PerfModel&&) noexcept;
   PerfModel& operator=(PerfModel&&) noexcept;

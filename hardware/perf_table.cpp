@@ -283,8 +283,10 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
                          "[-...].yaml, not " + t.name + ".yaml (lookups load files by class)");
   }
   const std::string data = m.string("data");
-  if (data.find('/') != std::string::npos || !data.ends_with(".csv"))
-    m.fail("data", "'" + data + "': expected a .csv file name beside this file");
+  if (data != t.name + ".csv")
+    m.fail("data", "'" + data + "': expected " + t.name +
+                       ".csv, the file beside this one with its name (lookups read a collective "
+                       "table's group sizes from it before this file)");
   m.finish();
   read_csv(yaml_file.parent_path() / data, t);
   // Words that select behaviour must be ones the model knows.
@@ -345,6 +347,31 @@ PerfTables load_perf_tables(std::string_view accelerator, const std::filesystem:
   for (const std::string& stem : list_table_stems(folder))
     out.tables.push_back(load_perf_table(folder / (stem + ".yaml")));
   return out;
+}
+
+std::vector<double> read_first_column(const std::filesystem::path& folder, std::string_view stem,
+                                      std::string_view column) {
+  const std::filesystem::path path = folder / (std::string(stem) + ".csv");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxCsvBytes) return {};
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return {};
+  std::vector<std::string_view> cells;
+  split_csv_line(line, cells);
+  if (cells.empty() || cells.front() != column) return {};
+  std::vector<double> values;
+  while (std::getline(in, line)) {
+    if (line.empty() || line == "\r") continue;
+    split_csv_line(line, cells);
+    const std::string_view c = cells.front();
+    double v = 0;
+    const auto [end, err] = std::from_chars(c.data(), c.data() + c.size(), v);
+    if (c.empty() || end != c.data() + c.size() || err != std::errc() || !(v > 0)) return {};
+    values.push_back(v);
+  }
+  return values;
 }
 
 std::vector<std::string> list_table_stems(const std::filesystem::path& folder) {

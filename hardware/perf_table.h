@@ -85,7 +85,7 @@ struct PerfTables {
 /// hardware/perf of this source tree.
 std::filesystem::path default_perf_dir();
 
-/// Loads dir/<accelerator>/*.yaml and the CSV each names. Any defect (unknown class or key,
+/// Loads dir/<accelerator>/*.yaml and the CSV each names (<stem>.csv). Any defect (unknown class or key,
 /// missing source/conditions, a CSV whose header does not match the class, a non-numeric or
 /// non-positive cell, fewer than one row) throws InputError naming file:line:col and the field.
 PerfTables load_perf_tables(std::string_view accelerator,
@@ -93,6 +93,14 @@ PerfTables load_perf_tables(std::string_view accelerator,
 
 /// One table file on its own (tests, calibrate's output check).
 PerfTable load_perf_table(const std::filesystem::path& yaml_file);
+
+/// The values of the first column of `folder/<stem>.csv` when its header starts with `column`
+/// (a collective table's group sizes: `ep` or `ranks`), read without the table's YAML so that a
+/// lookup can tell which tables could serve a collective before loading any. Empty when the file
+/// is missing, larger than a table may be, or not numbers in that column: the strict loader then
+/// says why.
+std::vector<double> read_first_column(const std::filesystem::path& folder, std::string_view stem,
+                                      std::string_view column);
 
 /// Table files (stems of *.yaml) of one accelerator's folder, sorted.
 std::vector<std::string> list_table_stems(const std::filesystem::path& folder);

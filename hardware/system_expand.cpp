@@ -72,9 +72,15 @@ std::int64_t links_of(const LinkGroup& g, std::int64_t na, std::int64_t nb) {
   return 0;
 }
 
+struct Size {
+  std::int64_t vertices = 0;
+  std::int64_t links = 0;
+};
+
 /// Refuses an expansion bigger than kMaxLinks before allocating it. A connected graph has at most
-/// links + 1 vertices, so the vertex count is checked against the same bound.
-void check_size(const SystemSpec& s, int nodes) {
+/// links + 1 vertices, so the vertex count is checked against the same bound. Returns the counts,
+/// which expand() reserves (an 8,192-device SuperPoD has 24,000 links).
+Size check_size(const SystemSpec& s, int nodes) {
   std::map<std::string, std::int64_t> size{{"device", s.devices_per_node}};
   std::map<std::string, bool> fabric;
   std::int64_t vertices = std::int64_t{nodes} * s.devices_per_node;
@@ -96,6 +102,7 @@ void check_size(const SystemSpec& s, int nodes) {
                      std::to_string(nodes) + " nodes has " + std::to_string(vertices) +
                      " vertices and " + std::to_string(links) + " links; v4sim models at most " +
                      std::to_string(kMaxLinks) + " links");
+  return {vertices + (s.scale_out ? 1 : 0), links};  // the scale-out switch
 }
 
 }  // namespace
@@ -113,10 +120,12 @@ Netlist expand(const SystemSpec& s, int nodes) {
     throw InputError(s.nodes_where + ": system '" + s.name + "' takes " +
                      std::to_string(s.min_nodes) + " to " + std::to_string(s.max_nodes) +
                      " nodes (field 'nodes'); asked for " + std::to_string(nodes));
-  check_size(s, nodes);
+  const Size size = check_size(s, nodes);
   Netlist net;
   net.name = s.name;
   net.nodes = nodes;
+  net.vertices.reserve(static_cast<std::size_t>(size.vertices));
+  net.links.reserve(static_cast<std::size_t>(size.links));
   Placed placed;
   placed.node.resize(nodes);
   for (int k = 0; k < nodes; ++k)

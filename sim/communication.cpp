@@ -22,10 +22,22 @@ CommLine fit(const CommTime& at_probe, const CommTime& at_double) {
   return line;
 }
 
+/// A one-step direct transfer at twice the bytes: every flow doubles, so every arc load doubles
+/// exactly (binary floating point scales by 2 without rounding) and the same arc is the
+/// bottleneck; only the transfer part changes. The same CommTime as routing the doubled flows,
+/// at no cost (tests/hardware/collectives_test.cpp checks the doubling).
+CommTime at_twice_the_bytes(CommTime t) {
+  t.transfer_s *= 2;
+  t.bottleneck_bytes *= 2;
+  t.total_s = t.transfer_s + t.latency_s;
+  return t;
+}
+
 CommLine moe_line(const Topology& topo, int group) {
   const std::vector<int> ranks = first_ranks(group);
-  const std::vector<double> one(ranks.size(), kProbeBytes), two(ranks.size(), 2 * kProbeBytes);
-  return fit(moe_all_to_all(topo, ranks, one), moe_all_to_all(topo, ranks, two));
+  const std::vector<double> one(ranks.size(), kProbeBytes);
+  const CommTime at_probe = moe_all_to_all(topo, ranks, one);
+  return fit(at_probe, at_twice_the_bytes(at_probe));
 }
 
 CommLine all_gather_line(const Topology& topo, int group) {
@@ -45,8 +57,8 @@ CommLine all_reduce_line(const Topology& topo, int tp) {
 }
 
 CommLine hop_line(const Topology& topo, int stage) {
-  return fit(point_to_point(topo, 0, stage, kProbeBytes),
-             point_to_point(topo, 0, stage, 2 * kProbeBytes));
+  const CommTime at_probe = point_to_point(topo, 0, stage, kProbeBytes);
+  return fit(at_probe, at_twice_the_bytes(at_probe));
 }
 
 /// The group that exchanges MoE tokens: the stage's ranks, or the ep group when smaller.
@@ -84,8 +96,8 @@ bool CommPlanner::share_tables(CommPlanner& other) {
 }
 
 CommLine CommPlanner::transfer(int src, int dst) {
-  return fit(point_to_point(*topo_, src, dst, kProbeBytes),
-             point_to_point(*topo_, src, dst, 2 * kProbeBytes));
+  const CommTime at_probe = point_to_point(*topo_, src, dst, kProbeBytes);
+  return fit(at_probe, at_twice_the_bytes(at_probe));
 }
 
 CommModel CommPlanner::model(const Layout& layout, MoeExchange exchange) {

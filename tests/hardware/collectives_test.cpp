@@ -11,6 +11,9 @@
 //                  with h = (n-1)/2; reduce-scatter (ring) (n-1) (S / (2n) / B + a).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+
 #include "hardware/collectives.h"
 #include "hardware/system.h"
 #include "hardware/topology.h"
@@ -180,6 +183,63 @@ TEST(CollectivesShipped, HgxClusterKeepsIntraNodeTrafficOnNvlink) {
   const CommTime inter = point_to_point(t, 0, 8, 1e9);
   EXPECT_NEAR(inter.total_s, 1e9 / 50e9 + 3e-6, 1e-9);
   EXPECT_NE(inter.bottleneck.find("scale_out"), std::string::npos);
+}
+
+// Pruned routing skips only vertices on no shortest path to a destination, so it must give the
+// same doubles as routing over the whole graph: every shipped system, MoE groups from two ranks to
+// a few nodes (and past a node boundary), and random point-to-point flows.
+TEST(CollectivesShipped, PrunedRoutingEqualsFullRouting) {
+  const auto same = [](const CommTime& a, const CommTime& b, const std::string& what) {
+    EXPECT_EQ(a.total_s, b.total_s) << what;
+    EXPECT_EQ(a.transfer_s, b.transfer_s) << what;
+    EXPECT_EQ(a.latency_s, b.latency_s) << what;
+    EXPECT_EQ(a.bottleneck, b.bottleneck) << what;
+    EXPECT_EQ(a.bottleneck_bytes, b.bottleneck_bytes) << what;
+  };
+  const unsigned seed = 20261206;
+  std::mt19937 rng(seed);
+  for (const std::string& name : list_systems()) {
+    const SystemSpec s = load_system(name);
+    const int nodes = std::min(s.max_nodes, std::max(s.default_nodes, 2));
+    const Topology t = build_topology(expand(s, nodes));
+    const int per_node = s.devices_per_node;
+    for (int group : {2, per_node, per_node + 3, 3 * per_node, 96}) {
+      if (group < 2 || group > t.num_devices) continue;
+      const std::string what = name + " x" + std::to_string(nodes) + ", group " +
+                               std::to_string(group) + ", seed " + std::to_string(seed);
+      const std::vector<int> ranks = first_ranks(group);
+      std::vector<double> bytes(ranks.size());
+      for (double& b : bytes) b = std::uniform_real_distribution<double>(1e6, 1e8)(rng);
+      same(moe_all_to_all(t, ranks, bytes), moe_all_to_all(t, ranks, bytes, Routing::full), what);
+    }
+    std::uniform_int_distribution<int> rank(0, t.num_devices - 1);
+    std::vector<Flow> flows;
+    for (int i = 0; i < 20; ++i) flows.push_back({rank(rng), rank(rng), 1e6 * (i + 1)});
+    same(transfer_time(t, flows), transfer_time(t, flows, Routing::full),
+         name + " random flows, seed " + std::to_string(seed));
+  }
+}
+
+// sim/communication.cpp times a one-step transfer at twice the bytes by doubling its transfer
+// part: every arc load doubles exactly, so the bottleneck and the latency stay.
+TEST(CollectivesShipped, DoubleTheBytesDoublesTheTransferExactly) {
+  for (const char* name : {"cloudmatrix384", "gb200-nvl72", "hgx-h800"}) {
+    const SystemSpec s = load_system(name);
+    const Topology t = build_topology(expand(s, std::min(s.max_nodes, 4)));
+    const std::vector<int> ranks = first_ranks(std::min(t.num_devices, 40));
+    const std::vector<double> one(ranks.size(), 64.0 * 1024 * 1024);
+    const std::vector<double> two(ranks.size(), 2 * 64.0 * 1024 * 1024);
+    const CommTime a = moe_all_to_all(t, ranks, one);
+    const CommTime b = moe_all_to_all(t, ranks, two);
+    EXPECT_EQ(b.transfer_s, 2 * a.transfer_s) << name;
+    EXPECT_EQ(b.latency_s, a.latency_s) << name;
+    EXPECT_EQ(b.total_s, 2 * a.transfer_s + a.latency_s) << name;
+    EXPECT_EQ(b.bottleneck, a.bottleneck) << name;
+    const CommTime p = point_to_point(t, 0, ranks.back(), 1e9);
+    const CommTime q = point_to_point(t, 0, ranks.back(), 2e9);
+    EXPECT_EQ(q.transfer_s, 2 * p.transfer_s) << name;
+    EXPECT_EQ(q.latency_s, p.latency_s) << name;
+  }
 }
 
 }  // namespace

@@ -394,6 +394,31 @@ TEST_F(BadTable, NamesItsFileAfterItsClass) {
   }
 }
 
+// Lookups read a collective table's group sizes from <stem>.csv before its YAML, so the YAML
+// must name that file.
+TEST_F(BadTable, NamesItsDataAfterItself) {
+  const std::string e = error(
+      "kernel: gemm\nprecision: fp8\nsource: \"a paper\"\nconditions: \"c\"\n"
+      "activation_quantisation: excluded\ndata: other.csv\n",
+      "m,n,k,latency_us\n1,2,3,4\n");
+  EXPECT_NE(e.find("gemm.yaml:6"), std::string::npos) << e;
+  EXPECT_NE(e.find("field 'data'"), std::string::npos) << e;
+  EXPECT_NE(e.find("expected gemm.csv"), std::string::npos) << e;
+}
+
+// The group sizes of a table, read without its YAML: the first column when the header starts
+// with the expected name; nothing (the strict loader decides) for anything else.
+TEST_F(BadTable, ReadsTheGroupSizesOfACollectiveFromItsCsv) {
+  std::ofstream(dir / "dispatch.csv") << "ep,tokens_per_rank,latency_us\n8,128,30\n 16 ,128,40\n";
+  EXPECT_EQ(read_first_column(dir, "dispatch", "ep"), (std::vector<double>{8, 16}));
+  EXPECT_TRUE(read_first_column(dir, "dispatch", "ranks").empty());
+  EXPECT_TRUE(read_first_column(dir, "missing", "ep").empty());
+  std::ofstream(dir / "bad.csv") << "ep,tokens_per_rank,latency_us\n8,128,30\nx,128,40\n";
+  EXPECT_TRUE(read_first_column(dir, "bad", "ep").empty());
+  std::ofstream(dir / "zero.csv") << "ep,tokens_per_rank,latency_us\n0,128,30\n";
+  EXPECT_TRUE(read_first_column(dir, "zero", "ep").empty());
+}
+
 TEST_F(BadTable, RejectsAnUnknownAllReduceImplementation) {
   std::ofstream(dir / "all-reduce.yaml")
       << "kernel: all_reduce\nsource: \"a paper\"\nconditions: \"graph\"\n"

@@ -1,0 +1,132 @@
+// PerfModel passes over the siblings of other vendors (peek_vendor) and those whose tables cannot
+// serve a collective (SiblingSearch::by_coverage, reading group sizes from the CSVs) instead of
+// loading every sibling's accelerator file and tables of the class until one serves
+// (exhaustive). Both must choose the same table and give the same time, for every catalogue
+// accelerator as the target, a call of every shipped compute table, and collectives of every
+// group size a deployment asks for: one node, a rack, a SuperPoD's expert-parallel group.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "hardware/accelerator.h"
+#include "hardware/perf_model.h"
+#include "hardware/perf_table.h"
+
+namespace v4sim {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<KernelCall> collective_calls() {
+  std::vector<KernelCall> calls;
+  for (KernelClass k : {KernelClass::dispatch, KernelClass::combine})
+    for (bool low_latency : {true, false})
+      for (bool spans_nodes : {false, true})
+        for (double ep : {2, 4, 8, 12, 16, 32, 36, 64, 72, 128, 144, 256, 384, 768, 8192}) {
+          KernelCall c;
+          c.kernel = k;
+          c.low_latency = low_latency;
+          c.spans_nodes = spans_nodes;
+          c.ep = ep;
+          c.hidden = 7168;
+          c.topk = 8;
+          c.payload_bytes_per_token = 7168 * 8 * (k == KernelClass::dispatch ? 1 : 2);
+          c.tokens_per_rank = 128;
+          c.link_latency_s = 1e-6;
+          calls.push_back(c);
+        }
+  for (bool custom : {true, false})
+    for (bool graph : {true, false})
+      for (double ranks : {2, 4, 8, 16, 72}) {
+        KernelCall c;
+        c.kernel = KernelClass::all_reduce;
+        c.custom_all_reduce = custom;
+        c.cuda_graph = graph;
+        c.ranks = ranks;
+        c.message_bytes = 7168 * 2 * 64;
+        c.link_latency_s = 1e-6;
+        calls.push_back(c);
+      }
+  return calls;
+}
+
+/// A compute call of every shipped compute table (its first row): the classes a device may lack
+/// and borrow from the nearest sibling of its vendor.
+std::vector<KernelCall> compute_calls() {
+  std::vector<KernelCall> calls;
+  for (const std::string& name : list_measured_accelerators())
+    for (const PerfTable& t : load_perf_tables(name).tables)
+      if (!is_communication(t.kernel)) calls.push_back(call_for_row(t, t.rows.front()));
+  return calls;
+}
+
+TEST(PerfLookup, SkippingSiblingsThatCannotServeChoosesTheSameTable) {
+  int transferred = 0, not_found = 0;
+  const std::vector<KernelCall> compute = compute_calls();
+  for (const std::string& name : list_accelerators()) {
+    const Accelerator target = load_accelerator(name);
+    const PerfModel fast(target);
+    const PerfModel full(target, {}, {}, SiblingSearch::exhaustive);
+    std::vector<KernelCall> calls = collective_calls();
+    for (const KernelCall& c : compute) calls.push_back(c);
+    for (const KernelCall& c : calls) {
+      const PerfEstimate a = fast.estimate(c);
+      const PerfEstimate b = full.estimate(c);
+      const std::string what = name + " " + std::string(to_string(c.kernel)) + " key " +
+                               std::to_string(c.kernel == KernelClass::all_reduce ? c.ranks : c.ep);
+      ASSERT_EQ(a.found, b.found) << what;
+      EXPECT_EQ(a.time_s, b.time_s) << what;
+      EXPECT_EQ(a.device, b.device) << what;
+      EXPECT_EQ(a.table, b.table) << what;
+      EXPECT_EQ(a.source, b.source) << what;
+      EXPECT_EQ(a.extrapolated, b.extrapolated) << what;
+      transferred += a.source == TimeSource::transferred;
+      not_found += !a.found;
+    }
+  }
+  // Both kinds of answer occur, so the comparison covers skipped and chosen siblings.
+  EXPECT_GT(transferred, 0);
+  EXPECT_GT(not_found, 0);
+}
+
+// GB200's own dispatch tables are 4-GPU measurements; a 72-rank group takes the nearest sibling
+// measured at 36-144 ranks, whichever way the siblings are searched.
+TEST(PerfLookup, ARackWideGroupTakesASiblingThatCoversIt) {
+  KernelCall c;
+  c.kernel = KernelClass::dispatch;
+  c.low_latency = false;
+  c.ep = 72;
+  c.hidden = 7168;
+  c.topk = 8;
+  c.payload_bytes_per_token = 7168 * 8;
+  c.tokens_per_rank = 128;
+  const PerfEstimate e = PerfModel(load_accelerator("gb200")).estimate(c);
+  ASSERT_TRUE(e.found);
+  EXPECT_EQ(e.source, TimeSource::transferred);
+  EXPECT_NE(e.device, "gb200");
+}
+
+// The vendor read from a file's text is the loader's, for every catalogue accelerator; a file
+// whose vendor line is not one plain word, or that has two, gives nothing (the caller loads it).
+TEST(PeekVendor, MatchesTheLoaderOrSaysNothing) {
+  for (const std::string& name : list_accelerators())
+    EXPECT_EQ(peek_vendor(name), load_accelerator(name).vendor) << name;
+  const fs::path dir = fs::temp_directory_path() / ("v4sim-vendor-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  std::ofstream(dir / "quoted.yaml") << "name: quoted\nvendor: \"nvidia\"\n";
+  std::ofstream(dir / "twice.yaml") << "vendor: amd\nnote: |\nvendor: nvidia\n";
+  std::ofstream(dir / "plain.yaml") << "name: plain\nvendor: amd  \nrank: {}\n";
+  EXPECT_EQ(peek_vendor("quoted", dir), "");
+  EXPECT_EQ(peek_vendor("twice", dir), "");
+  EXPECT_EQ(peek_vendor("plain", dir), "amd");
+  EXPECT_EQ(peek_vendor("missing", dir), "");
+  fs::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace v4sim
