@@ -404,11 +404,17 @@ CaseRun compressor_run(const AttentionLayerShape& layer, bool indexer) {
   options.kind = indexer ? EntryKind::indexer_key : EntryKind::attention;
   return [d, options, indexer](Cost* counted) {
     CompressorState& state = indexer ? d->cache.indexer_compressor : d->cache.compressor;
-    EntryTable& entries = indexer ? d->cache.indexer_keys : d->cache.compressed;
-    const std::int64_t rows = entries.rows;
-    compressor_forward(d->shape, d->w, options, d->rope, d->x, state, entries, counted);
+    const auto run = [&](auto& entries) {
+      const std::int64_t rows = entries.rows;
+      compressor_forward(d->shape, d->w, options, d->rope, d->x, state, entries, counted);
+      entries.rows = rows;
+    };
+    if (indexer) {
+      run(d->cache.indexer_keys);
+    } else {
+      run(d->cache.compressed);
+    }
     state.next_pos = d->shape.start_pos;  // every run compresses the same tokens
-    entries.rows = rows;
   };
 }
 
