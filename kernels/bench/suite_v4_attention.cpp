@@ -365,7 +365,8 @@ TableSpec indexer_table(const V4Dims& m, SuiteMode mode, const Inputs& in) {
              {"kv_dtype", "fp4"}};
   t.what =
       "indexer_topk (V4 lightning indexer: float32 scores of one query over the compressed "
-      "indexer keys, held in float32, priced as MXFP4 as cost() names them, then the top-k)";
+      "indexer keys, stored as MXFP4 as cost() counts them and decoded to float32 block by "
+      "block, then the top-k)";
   for (std::int64_t kv : table_kv_lens(mode)) {
     const AttentionLayerShape s = layer_shape(m, AttentionLayerKind::csa, kv - 1, 1);
     t.points.push_back(
