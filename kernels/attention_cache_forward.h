@@ -1,9 +1,11 @@
 // Storage the V4 attention kernels share: row-major float matrices, a growable table of cached
-// entries (compressed K=V entries, indexer keys) and the sliding-window ring buffer.
+// entries (compressed K=V entries), the indexer's key table and the sliding-window ring buffer.
 //
-// Values are held as float32 (after the optional quantisation round trips of the cache format,
-// see kernels/quant.h); the bytes the kernels COUNT are those of the shapes' storage formats
-// (kernels/storage.h), i.e. what a deployment moves, not these float copies.
+// K=V entries are held as float32 (after the optional quantisation round trips of the cache
+// format, see kernels/quant.h); the bytes the kernels COUNT are those of the shapes' storage
+// formats (kernels/storage.h), i.e. what a deployment moves, not these float copies. The indexer
+// keys are held in their counted format (MXFP4), so the indexer pays the decode that format
+// implies, as V3.2's pays for its FP8 keys (kernels/dsa_indexer_forward.h).
 #pragma once
 
 #include <Eigen/Core>
@@ -29,6 +31,32 @@ struct EntryTable {
   /// Room for `n` rows without reallocation (use before filling a 1M-token cache).
   void reserve(std::int64_t n) { data.reserve(static_cast<std::size_t>(n * dim)); }
   Eigen::Map<const RowMatrixXf> view() const { return {data.data(), rows, dim}; }  // [rows, dim]
+};
+
+/// The lightning indexer's keys, entry i is row i. Quantised mode (the default) holds what a
+/// deployment holds: each key in the MXFP4 layout of kernels/kv_entry.h (128 dims -> 68 B, equal
+/// to kv_entry_bytes(mxfp4, dim, 0)), encoded as it is appended. Exact mode (reference tests)
+/// holds the float keys.
+struct IndexerKeyTable {
+  std::int64_t dim = 0;
+  bool exact = false;
+  std::int64_t rows = 0;            // the first `rows` entries are valid
+  std::vector<std::uint8_t> bytes;  // [capacity, entry_bytes()] quantised mode
+  std::vector<float> values;        // [capacity, dim] exact mode
+
+  IndexerKeyTable() = default;
+  explicit IndexerKeyTable(std::int64_t width, bool exact_mode = false)
+      : dim(width), exact(exact_mode) {}
+  /// Bytes of one stored key in quantised mode.
+  std::int64_t entry_bytes() const;
+  /// Appends one key (v.size() == dim), MXFP4-encoded unless exact.
+  void append(std::span<const float> v);
+  /// Room for `n` rows without reallocation (use before filling a 1M-token cache).
+  void reserve(std::int64_t n);
+  /// Rows [first, first + n) as floats into out [n * dim] (exact: a copy).
+  void decode(std::int64_t first, std::int64_t n, float* out) const;
+  /// Key s as the scorer sees it.
+  std::vector<float> key(std::int64_t s) const;
 };
 
 /// The raw K=V entries of the last `window` tokens: slot = position mod window.

@@ -51,6 +51,17 @@ void fill_entries(EntryTable& t, std::int64_t n, std::uint64_t seed) {
   t.rows = n;
 }
 
+// Random indexer keys, encoded as the table stores them (the same values as fill_entries draws).
+void fill_keys(IndexerKeyTable& t, std::int64_t n, std::uint64_t seed) {
+  std::vector<float> values(static_cast<std::size_t>(n * t.dim));
+  fill_uniform(values, uniform_half_width(1.0), seed);
+  t.rows = 0;
+  t.reserve(n);
+  for (std::int64_t i = 0; i < n; ++i)
+    t.append(std::span<const float>(values).subspan(static_cast<std::size_t>(i * t.dim),
+                                                    static_cast<std::size_t>(t.dim)));
+}
+
 }  // namespace
 
 RopeTable layer_rope_table(const AttentionLayerShape& s) {
@@ -86,7 +97,7 @@ AttentionLayerCache make_layer_cache(const AttentionLayerShape& s) {
   AttentionLayerCache c;
   c.window = WindowRing(s.window, s.head_dim);
   c.compressed = EntryTable(s.head_dim);
-  c.indexer_keys = EntryTable(s.indexer_dim);
+  c.indexer_keys = IndexerKeyTable(s.indexer_dim);
   if (s.kind != AttentionLayerKind::swa) c.compressor = make_compressor_state(compressor_shape(s));
   if (s.kind == AttentionLayerKind::csa)
     c.indexer_compressor = make_compressor_state(indexer_compressor_shape(s));
@@ -104,7 +115,7 @@ AttentionLayerCache random_layer_cache(const AttentionLayerShape& s, std::int64_
   fill_entries(c.compressed, context / compress_ratio(s), seed + 1);
   fill_state(c.compressor, context, seed + 2);
   if (s.kind != AttentionLayerKind::csa) return c;
-  fill_entries(c.indexer_keys, context / s.csa_ratio, seed + 3);
+  fill_keys(c.indexer_keys, context / s.csa_ratio, seed + 3);
   fill_state(c.indexer_compressor, context, seed + 4);
   return c;
 }

@@ -58,7 +58,7 @@ struct AttentionLayerCache {
   WindowRing window;                   // [window, d]
   EntryTable compressed;               // [n, d]   CSA/HCA
   CompressorState compressor;          //          CSA/HCA
-  EntryTable indexer_keys;             // [n, d_I] CSA
+  IndexerKeyTable indexer_keys;        // [n, d_I] CSA, MXFP4 (exact in reference tests)
   CompressorState indexer_compressor;  //          CSA
   std::int64_t length() const { return window.length; }
 };

@@ -49,10 +49,15 @@ CompressorState make_compressor_state(const CompressorShape& s) {
   return st;
 }
 
-void compressor_forward(const CompressorShape& shape, const CompressorWeights& w,
-                        const CompressorOptions& options, const RopeTable& rope,
-                        const Eigen::Ref<const RowMatrixXf>& x, CompressorState& state,
-                        EntryTable& entries, Cost* cost) {
+namespace {
+
+// The compressor over either table: Table has dim, rows and append(span) (EntryTable for K=V
+// entries, IndexerKeyTable for indexer keys, which encodes them as it stores them).
+template <class Table>
+void compress_into(const CompressorShape& shape, const CompressorWeights& w,
+                   const CompressorOptions& options, const RopeTable& rope,
+                   const Eigen::Ref<const RowMatrixXf>& x, CompressorState& state, Table& entries,
+                   Cost* cost) {
   const std::int64_t T = shape.num_tokens, s = shape.start_pos, e = s + T;
   const std::int64_t m = shape.ratio, d = shape.head_dim, width = projection_width(shape);
   const std::int64_t ring = ring_rows(shape);
@@ -134,6 +139,22 @@ void compressor_forward(const CompressorShape& shape, const CompressorWeights& w
     cost->written(MemClass::state) += T * 2 * width * 4;          // c and z rows, fp32
     cost->read(MemClass::state) += slots_from_state * 2 * d * 4;  // c and z halves, fp32
   }
+}
+
+}  // namespace
+
+void compressor_forward(const CompressorShape& shape, const CompressorWeights& w,
+                        const CompressorOptions& options, const RopeTable& rope,
+                        const Eigen::Ref<const RowMatrixXf>& x, CompressorState& state,
+                        EntryTable& entries, Cost* cost) {
+  compress_into(shape, w, options, rope, x, state, entries, cost);
+}
+
+void compressor_forward(const CompressorShape& shape, const CompressorWeights& w,
+                        const CompressorOptions& options, const RopeTable& rope,
+                        const Eigen::Ref<const RowMatrixXf>& x, CompressorState& state,
+                        IndexerKeyTable& entries, Cost* cost) {
+  compress_into(shape, w, options, rope, x, state, entries, cost);
 }
 
 void finish_entry(EntryKind kind, bool qat, std::int64_t rope_dim, std::span<float> entry) {

@@ -63,6 +63,11 @@ void compressor_forward(const CompressorShape& shape, const CompressorWeights& w
                         const CompressorOptions& options, const RopeTable& rope,
                         const Eigen::Ref<const RowMatrixXf>& x,  // [T, D]
                         CompressorState& state, EntryTable& entries, Cost* cost = nullptr);
+/// The same into the indexer's key table (which stores each entry in its own format).
+void compressor_forward(const CompressorShape& shape, const CompressorWeights& w,
+                        const CompressorOptions& options, const RopeTable& rope,
+                        const Eigen::Ref<const RowMatrixXf>& x,  // [T, D]
+                        CompressorState& state, IndexerKeyTable& entries, Cost* cost = nullptr);
 
 /// Applies an entry kind's finish (Hadamard and/or round trips) to one emitted, rotated entry.
 void finish_entry(EntryKind kind, bool qat, std::int64_t rope_dim, std::span<float> entry);

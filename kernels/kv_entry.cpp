@@ -1,13 +1,20 @@
 #include "kernels/kv_entry.h"
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "kernels/host_isa.h"
 #include "kernels/precondition.h"
 #include "kernels/quant.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#define V4SIM_KV_ENTRY_ISA 1
+#endif
 
 namespace v4sim {
 namespace {
@@ -61,7 +68,69 @@ Fp8Layout fp8_layout(KvEntryFormat f, std::size_t dim, std::size_t rope) {
   return l;
 }
 
+// Value of every E2M1 code and every UE8M0 scale byte, so that decoding is two lookups and the
+// product mxfp4_dequantize forms.
+struct Mxfp4Tables {
+  std::array<float, 16> code{};
+  std::array<float, 256> scale{};
+};
+Mxfp4Tables mxfp4_tables() {
+  Mxfp4Tables t;
+  for (int c = 0; c < 16; ++c) t.code[c] = fp4_e2m1_decode(static_cast<std::uint8_t>(c));
+  for (int b = 0; b < 256; ++b) t.scale[b] = ue8m0_decode(static_cast<std::uint8_t>(b));
+  return t;
+}
+
+#ifdef V4SIM_KV_ENTRY_ISA
+// Sixteen values per step: eight packed bytes widened to 16-bit lanes, each lane's two nibbles
+// spread into its two bytes (low nibble first, the element order), widened to 32-bit indices into
+// the 16-entry code table held in one register, times the block's scale.
+__attribute__((target("avx512f"))) void decode_mxfp4_avx512(const std::uint8_t* entries,
+                                                            std::int64_t n, std::int64_t dim,
+                                                            const Mxfp4Tables& t, float* out) {
+  const std::int64_t half = dim / 2, eb = half + dim / kMxfp4Block;
+  const __m512 table = _mm512_loadu_ps(t.code.data());
+  const __m128i low = _mm_set1_epi16(0x0F);
+  for (std::int64_t r = 0; r < n; ++r) {
+    const std::uint8_t* packed = entries + r * eb;
+    const std::uint8_t* scales = packed + half;
+    float* dst = out + r * dim;
+    for (std::int64_t j = 0; j < half; j += 8) {
+      const __m128i w =
+          _mm_cvtepu8_epi16(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(packed + j)));
+      const __m128i nibbles =
+          _mm_or_si128(_mm_and_si128(w, low), _mm_slli_epi16(_mm_srli_epi16(w, 4), 8));
+      const __m512 v = _mm512_permutexvar_ps(_mm512_cvtepu8_epi32(nibbles), table);
+      const __m512 s = _mm512_set1_ps(t.scale[scales[2 * j / kMxfp4Block]]);
+      _mm512_storeu_ps(dst + 2 * j, _mm512_mul_ps(v, s));
+    }
+  }
+}
+#endif
+
 }  // namespace
+
+void decode_mxfp4_entries(const std::uint8_t* entries, std::int64_t n, std::int64_t dim,
+                          float* out) {
+  check_kv_entry_dims(KvEntryFormat::mxfp4, dim, 0);
+  const Mxfp4Tables t = mxfp4_tables();
+#ifdef V4SIM_KV_ENTRY_ISA
+  if (use_avx512()) {
+    decode_mxfp4_avx512(entries, n, dim, t, out);
+    return;
+  }
+#endif
+  const std::int64_t half = dim / 2, eb = half + dim / kMxfp4Block;
+  for (std::int64_t r = 0; r < n; ++r) {
+    const std::uint8_t* packed = entries + r * eb;
+    const std::uint8_t* scales = packed + half;
+    float* dst = out + r * dim;
+    for (std::int64_t i = 0; i < dim; ++i) {
+      const std::uint8_t byte = packed[i / 2];
+      dst[i] = t.code[i % 2 == 0 ? byte & 0x0F : byte >> 4] * t.scale[scales[i / kMxfp4Block]];
+    }
+  }
+}
 
 int kv_fp8_block(KvEntryFormat f) {
   return f == KvEntryFormat::v4_fp8_sparse ? 64 : 128;

@@ -47,6 +47,12 @@ void encode_kv_entry(KvEntryFormat f, std::span<const float> x, std::int64_t rop
 /// [dim].
 void decode_kv_entry(KvEntryFormat f, std::span<const std::uint8_t> bytes, std::int64_t rope_dim,
                      std::span<float> out);
+/// Decodes n consecutive mxfp4 entries of `dim` dims (dim % 32 == 0), stored back to back at
+/// `entries` (n * kv_entry_bytes(mxfp4, dim, 0) bytes), into out [n, dim] row-major: the same
+/// values as decode_kv_entry, bit for bit. Block decode of the V4 indexer's key table; takes an
+/// AVX-512 path on hosts that have it (kernels/host_isa.h).
+void decode_mxfp4_entries(const std::uint8_t* entries, std::int64_t n, std::int64_t dim,
+                          float* out);
 /// The float-only simulation of storing x [dim] in format f (the official demo's quantise ->
 /// dequantise round trips), in place. Equals decode_kv_entry(encode_kv_entry(x)) exactly.
 void simulate_kv_entry(KvEntryFormat f, std::span<float> x, std::int64_t rope_dim);

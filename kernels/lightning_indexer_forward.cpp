@@ -18,35 +18,43 @@ namespace {
 
 constexpr const char* kKernel = "lightning_indexer";  // names the kernel in precondition errors
 
-// Keys scored per block: 4096 x 128 floats (2 MiB) against all heads at once. Blocks are fixed by
-// the key count and independent, so they may run on any thread (kernels/parallel.h).
-constexpr std::int64_t kScoreBlock = 4096;
+// Keys are scored in blocks as V3.2's indexer scores them (kernels/dsa_indexer_forward.cpp): each
+// block of 2048 keys is decoded from its MXFP4 bytes into a float buffer of the thread (1 MiB, in
+// L2) and then scored by indexer_head_sum. Blocks are fixed by the key count and independent, so
+// they may run on any thread (kernels/parallel.h).
+constexpr std::int64_t kKeyBlock = 2048;
 
-// Scores of query i over keys [b, b + 4096): the keys read where they are stored, the head sum in
-// registers (kernels/indexer_head_sum.h).
+// Scores of query i over keys [b, b + 2048) into out + b, the block decoded into `buffer`.
 void score_block(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                 const EntryTable& keys, std::int64_t i, std::int64_t b, std::int64_t n,
-                 float* out) {
-  const std::int64_t nb = std::min(kScoreBlock, n - b);
-  indexer_head_sum(queries.q.row(i).data(), queries.w.row(i).data(), shape.num_heads,
-                   shape.head_dim, keys.row(b), nb, out + b);
+                 const IndexerKeyTable& keys, std::int64_t i, std::int64_t b, std::int64_t n,
+                 std::vector<float>& buffer, float* out) {
+  const std::int64_t nb = std::min(kKeyBlock, n - b), d = shape.head_dim;
+  buffer.resize(static_cast<std::size_t>(kKeyBlock * d));
+  keys.decode(b, nb, buffer.data());
+  indexer_head_sum(queries.q.row(i).data(), queries.w.row(i).data(), shape.num_heads, d,
+                   buffer.data(), nb, out + b);
 }
 
+// A thread's buffers: the decoded key block and (several queries) one query's scores.
+struct Scratch {
+  std::vector<float> keys, scores;
+};
+
 // Scores of query i over keys [0, n) into `out` (resized to n), blocks in parallel when
-// `parallel` (a single query); otherwise on the calling thread.
+// `parallel` (a single query); otherwise on the calling thread with its `keys` buffer.
 void score_query(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                 const EntryTable& keys, std::int64_t i, std::int64_t n, std::vector<float>& out,
-                 bool parallel) {
+                 const IndexerKeyTable& keys, std::int64_t i, std::int64_t n,
+                 std::vector<float>& out, std::vector<float>& buffer, bool parallel) {
   out.resize(static_cast<std::size_t>(n));
-  const std::int64_t blocks = (n + kScoreBlock - 1) / kScoreBlock;
+  const std::int64_t blocks = (n + kKeyBlock - 1) / kKeyBlock;
   if (parallel) {
-    detail::parallel_pieces<char>(blocks, [&](std::int64_t j, char&) {
-      score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data());
+    detail::parallel_pieces<std::vector<float>>(blocks, [&](std::int64_t j, std::vector<float>& b) {
+      score_block(shape, queries, keys, i, j * kKeyBlock, n, b, out.data());
     });
     return;
   }
   for (std::int64_t j = 0; j < blocks; ++j)
-    score_block(shape, queries, keys, i, j * kScoreBlock, n, out.data());
+    score_block(shape, queries, keys, i, j * kKeyBlock, n, buffer, out.data());
 }
 
 }  // namespace
@@ -76,11 +84,12 @@ IndexerQueries indexer_queries(const IndexerScoringShape& shape,
 }
 
 std::vector<float> indexer_scores(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                                  const EntryTable& keys, std::int64_t i) {
+                                  const IndexerKeyTable& keys, std::int64_t i) {
   const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
   V4SIM_REQUIRE(kKernel, visible <= keys.rows, "the key table lacks visible entries");
-  std::vector<float> scores;
-  score_query(shape, queries, keys, i, visible, scores, /*parallel=*/true);
+  V4SIM_REQUIRE(kKernel, keys.dim == shape.head_dim, "keys must be head_dim wide");
+  std::vector<float> scores, unused;
+  score_query(shape, queries, keys, i, visible, scores, unused, /*parallel=*/true);
   return scores;
 }
 
@@ -90,7 +99,7 @@ std::vector<std::int64_t> top_k_indices(const std::vector<float>& scores, std::i
 }
 
 EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                            const EntryTable& keys, std::int64_t topk, Cost* cost) {
+                            const IndexerKeyTable& keys, std::int64_t topk, Cost* cost) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
   V4SIM_REQUIRE(kKernel, queries.q.rows() == T && queries.q.cols() == H * d,
                 "queries do not match the shape");
@@ -104,16 +113,17 @@ EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueri
   // One query: its key blocks in parallel; several: whole queries in parallel. Either way each
   // query's scores and top-k are computed the same way, so the bits do not depend on threads.
   std::vector<std::vector<std::int64_t>> chosen(static_cast<std::size_t>(T));
-  const auto select = [&](std::int64_t i, std::vector<float>& scores, bool parallel) {
-    score_query(shape, queries, keys, i, (shape.start_pos + i + 1) / shape.ratio, scores, parallel);
-    chosen[static_cast<std::size_t>(i)] = top_k_indices(scores, topk);
+  const auto select = [&](std::int64_t i, Scratch& scratch, bool parallel) {
+    score_query(shape, queries, keys, i, (shape.start_pos + i + 1) / shape.ratio, scratch.scores,
+                scratch.keys, parallel);
+    chosen[static_cast<std::size_t>(i)] = top_k_indices(scratch.scores, topk);
   };
   if (T == 1) {
-    std::vector<float> scores;
-    select(0, scores, /*parallel=*/true);
+    Scratch scratch;
+    select(0, scratch, /*parallel=*/true);
   } else {
-    detail::parallel_pieces<std::vector<float>>(
-        T, [&](std::int64_t i, std::vector<float>& scores) { select(i, scores, false); });
+    detail::parallel_pieces<Scratch>(
+        T, [&](std::int64_t i, Scratch& scratch) { select(i, scratch, false); });
   }
   EntrySelection sel;
   for (const std::vector<std::int64_t>& c : chosen) {

@@ -49,17 +49,20 @@ IndexerQueries indexer_queries(const IndexerScoringShape& shape,
                                const Eigen::Ref<const RowMatrixXf>& x,    // [T, D]
                                Cost* cost = nullptr);
 
+/// The keys are read in their stored format (MXFP4 unless the table is exact) and decoded block
+/// by block into a float buffer before they are scored, as V3.2's FP8 keys are.
+///
 /// I(t, s) of query i (t = start_pos + i) for its visible entries s = 0 .. floor((t+1)/ratio)-1.
 /// No counting (indexer_topk counts).
 std::vector<float> indexer_scores(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                                  const EntryTable& keys, std::int64_t i);
+                                  const IndexerKeyTable& keys, std::int64_t i);
 
 /// The top-k selection of every query of the shape over `keys` (which must hold every entry
 /// visible to the last query). Counts per scored (query, key): 2*n_I*d_I FLOPs at shape.compute
 /// and 2*n_I in fp32, one key read in shape.key_format and one fp32 score written; the queries
 /// once at compute precision (kernels/indexer_scoring.h).
 EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueries& queries,
-                            const EntryTable& keys, std::int64_t topk, Cost* cost = nullptr);
+                            const IndexerKeyTable& keys, std::int64_t topk, Cost* cost = nullptr);
 
 /// The k highest of `scores` (ties: lower index first), returned in increasing index order; all
 /// indices if k >= scores.size() (kernels/top_k.h: top_k_positions).

@@ -30,10 +30,11 @@ constexpr int rows_tile(int v) {
 // Rows [n0, n0 + R) of w against the panel xt [in][16 V]: t[i][m] (+)= sum_k w[n0 + i][k]
 // xt[k][m], continuing the sums in t when `resume` (the next block of k). One fused multiply-add
 // per (row, vector, k) in k order. Several row streams at once defeat the hardware prefetcher
-// (kernels/fp8_linear.cpp measured the same), so each row is fetched ahead.
+// (kernels/fp8_linear.cpp measured the same), so each row is fetched ahead. `rows_after`: how
+// many rows w has after the tile's R (only those are fetched ahead).
 template <int V, int R>
 V4SIM_TARGET_AVX512 void tile(const float* xt, std::int64_t in, const float* w, std::int64_t ldw,
-                              float* t, bool resume) {
+                              std::int64_t rows_after, float* t, bool resume) {
   __m512 acc[R][V];
   const float* row[R];
   for (int i = 0; i < R; ++i) {
@@ -46,9 +47,11 @@ V4SIM_TARGET_AVX512 void tile(const float* xt, std::int64_t in, const float* w, 
     // The last kPrefetch columns fetch the start of the next tile's rows (the next R rows of
     // w, or the next block of k for them: the same offset), which would otherwise start cold:
     // 2-5 % on 44-54 tokens through 2048 x 4096 and 4096 x 2048 weights (Xeon VM, load 3-5).
-    // Past w's last row this fetches addresses it never reads; a prefetch does not fault.
-    const std::int64_t ahead = k + kPrefetch < in ? k + kPrefetch : R * ldw + k + kPrefetch - in;
-    for (int i = 0; i < R; ++i)
+    // Rows past w's last one are not fetched: their address would lie outside w.
+    const bool next = k + kPrefetch >= in;
+    const std::int64_t ahead = next ? R * ldw + k + kPrefetch - in : k + kPrefetch;
+    const std::int64_t fetched = next ? std::min<std::int64_t>(R, rows_after) : R;
+    for (std::int64_t i = 0; i < fetched; ++i)
       _mm_prefetch(reinterpret_cast<const char*>(row[i] + ahead), _MM_HINT_T0);
 #pragma GCC unroll 4
     for (int u = 0; u < kLanes; ++u) {
@@ -186,15 +189,16 @@ V4SIM_TARGET_AVX512 void chunk(const Eigen::Ref<const RowMatrixXf>& x, std::int6
     const std::int64_t tiles = std::min<std::int64_t>(kTiles, (out - n) / kRows);
     for (std::int64_t k0 = 0; k0 < in; k0 += kc)
       for (std::int64_t b = 0; b < tiles; ++b) {
-        tile<V, kRows>(xt + k0 * width, std::min(kc, in - k0),
-                       w.data() + (n + b * kRows) * ldw + k0, ldw, t + b * kRows * width, k0 > 0);
+        const std::int64_t n0 = n + b * kRows;
+        tile<V, kRows>(xt + k0 * width, std::min(kc, in - k0), w.data() + n0 * ldw + k0, ldw,
+                       out - n0 - kRows, t + b * kRows * width, k0 > 0);
         if (rem > 0 && k0 + kc >= in) remainder_rows(x, m0 + m, rem, w, n + b * kRows, kRows, y);
       }
     for (std::int64_t b = 0; b < tiles; ++b) put(n + b * kRows, kRows, t + b * kRows * width);
     n += tiles * kRows;
   }
   for (; n < out; ++n) {
-    tile<V, 1>(xt, in, w.data() + n * ldw, ldw, t, false);
+    tile<V, 1>(xt, in, w.data() + n * ldw, ldw, out - n - 1, t, false);
     put(n, 1, t);
     if (rem > 0) remainder_rows(x, m0 + m, rem, w, n, 1, y);
   }

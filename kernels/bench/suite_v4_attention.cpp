@@ -365,7 +365,8 @@ TableSpec indexer_table(const V4Dims& m, SuiteMode mode, const Inputs& in) {
              {"kv_dtype", "fp4"}};
   t.what =
       "indexer_topk (V4 lightning indexer: float32 scores of one query over the compressed "
-      "indexer keys, held in float32, priced as MXFP4 as cost() names them, then the top-k)";
+      "indexer keys, stored as MXFP4 as cost() counts them and decoded to float32 block by "
+      "block, then the top-k)";
   for (std::int64_t kv : table_kv_lens(mode)) {
     const AttentionLayerShape s = layer_shape(m, AttentionLayerKind::csa, kv - 1, 1);
     t.points.push_back(
@@ -404,11 +405,17 @@ CaseRun compressor_run(const AttentionLayerShape& layer, bool indexer) {
   options.kind = indexer ? EntryKind::indexer_key : EntryKind::attention;
   return [d, options, indexer](Cost* counted) {
     CompressorState& state = indexer ? d->cache.indexer_compressor : d->cache.compressor;
-    EntryTable& entries = indexer ? d->cache.indexer_keys : d->cache.compressed;
-    const std::int64_t rows = entries.rows;
-    compressor_forward(d->shape, d->w, options, d->rope, d->x, state, entries, counted);
+    const auto run = [&](auto& entries) {
+      const std::int64_t rows = entries.rows;
+      compressor_forward(d->shape, d->w, options, d->rope, d->x, state, entries, counted);
+      entries.rows = rows;
+    };
+    if (indexer) {
+      run(d->cache.indexer_keys);
+    } else {
+      run(d->cache.compressed);
+    }
     state.next_pos = d->shape.start_pos;  // every run compresses the same tokens
-    entries.rows = rows;
   };
 }
 

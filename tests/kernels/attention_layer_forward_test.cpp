@@ -68,6 +68,8 @@ SequenceRun run_sequence(const AttentionLayerShape& base, const AttentionLayerWe
                          const RowMatrixXf& x, const std::vector<std::int64_t>& chunks) {
   SequenceRun r{RowMatrixXf(x.rows(), base.hidden), {}, {}, {}};
   AttentionLayerCache cache = make_layer_cache(base);
+  // The reference is exact float arithmetic: the indexer keys too (deployed tables hold MXFP4).
+  cache.indexer_keys = IndexerKeyTable(base.indexer_dim, /*exact_mode=*/true);
   std::int64_t start = 0;
   for (std::int64_t T : chunks) {
     const AttentionLayerShape s = chunk(base, start, T);

@@ -193,5 +193,29 @@ TEST(KvEntry, RejectsDimsThatDoNotFitTheBlocks) {
   EXPECT_NO_THROW(check_kv_entry_dims(KvEntryFormat::v4_fp8_sparse, 128 + 64, 64));
 }
 
+TEST(KvEntry, Mxfp4BlockDecodeEqualsEntryDecode) {
+  // Every byte value in every position (random bytes, so every nibble and every scale byte
+  // including the NaN byte 255 and the large ones whose products overflow to Inf), 37 entries
+  // of 128 dims back to back: decode_mxfp4_entries equals decode_kv_entry bit for bit.
+  const std::int64_t n = 37, dim = 128, eb = kv_entry_bytes(KvEntryFormat::mxfp4, dim, 0);
+  std::mt19937 gen(4242);
+  std::vector<std::uint8_t> bytes(static_cast<std::size_t>(n * eb));
+  for (std::uint8_t& b : bytes) b = static_cast<std::uint8_t>(gen() & 0xFF);
+  const std::uint8_t large[4] = {252, 253, 254, 255};  // entry 0's scales
+  std::memcpy(bytes.data() + 64, large, sizeof large);
+  std::vector<float> block(static_cast<std::size_t>(n * dim));
+  decode_mxfp4_entries(bytes.data(), n, dim, block.data());
+  for (std::int64_t r = 0; r < n; ++r) {
+    std::vector<float> one(static_cast<std::size_t>(dim));
+    decode_kv_entry(KvEntryFormat::mxfp4,
+                    std::span<const std::uint8_t>(bytes).subspan(static_cast<std::size_t>(r * eb),
+                                                                 static_cast<std::size_t>(eb)),
+                    0, one);
+    EXPECT_EQ(0, std::memcmp(one.data(), block.data() + r * dim, one.size() * sizeof(float)))
+        << "entry " << r;
+  }
+  EXPECT_THROW(decode_mxfp4_entries(bytes.data(), 1, 100, block.data()), std::invalid_argument);
+}
+
 }  // namespace
 }  // namespace v4sim

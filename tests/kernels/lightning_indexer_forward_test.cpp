@@ -2,8 +2,11 @@
 // Flash and Pro widths (n_I = 64, d_I = 128, q_lora_rank 1024 / 1536, D 4096 / 7168), the
 // causality rule, top-k edge cases, the Hadamard invariant and counted work == cost.
 //
-// Tolerances (float32 vs double): queries and head weights <= 2e-5 of their max |value| (1024- to
-// 7168-term dot products); scores <= 2e-5 of the max |score|. Top-k is compared up to ties: every
+// Keys are stored as the deployment stores them, MXFP4 (kernels/attention_cache_forward.h:
+// IndexerKeyTable); the reference scores the same FP4-rounded keys, rounded independently by the
+// float simulation (simulate_kv_entry), so the FP4 error is common to both and the tolerance stays
+// that of float32 vs double. Tolerances: queries and head weights <= 2e-5 of their max |value|
+// (1024- to 7168-term dot products); scores <= 2e-5 of the max |score|. Top-k is compared up to ties: every
 // kernel pick scores at least the reference's k-th best minus 1e-5 of the max |score|.
 #include <gtest/gtest.h>
 
@@ -12,6 +15,7 @@
 #include <numeric>
 #include <vector>
 
+#include "kernels/kv_entry.h"
 #include "kernels/lightning_indexer_forward.h"
 #include "kernels/projection_forward.h"
 #include "kernels/quant.h"
@@ -51,15 +55,22 @@ IndexerWeights random_indexer(const Dims& d, std::uint64_t seed) {
   return w;
 }
 
-EntryTable random_keys(SeededRng& rng, std::int64_t n) {
-  EntryTable t(128);
-  const RowMatrixXf k = rng.normal(n, 128);
-  for (std::int64_t i = 0; i < n; ++i) t.append(std::span<const float>(k.row(i).data(), 128));
-  return t;
-}
-
-Eigen::MatrixXd as_matrix(const EntryTable& t) {
-  return t.view().cast<double>();
+// n random keys as the indexer stores them (MXFP4) and, for the reference, the same keys rounded
+// by the float simulation of that format.
+struct Keys {
+  IndexerKeyTable table;
+  Eigen::MatrixXd rounded;  // [n, 128]
+};
+Keys random_keys(SeededRng& rng, std::int64_t n) {
+  Keys k{IndexerKeyTable(128), Eigen::MatrixXd(n, 128)};
+  RowMatrixXf v = rng.normal(n, 128);
+  for (std::int64_t i = 0; i < n; ++i) {
+    std::span<float> row(v.row(i).data(), 128);
+    k.table.append(row);
+    simulate_kv_entry(KvEntryFormat::mxfp4, row, 0);
+  }
+  k.rounded = v.cast<double>();
+  return k;
 }
 
 TEST(LightningIndexer, QueriesAndScoresMatchReference) {
@@ -70,7 +81,7 @@ TEST(LightningIndexer, QueriesAndScoresMatchReference) {
     const IndexerScoringShape s = scoring(4093, 3);  // t = 4093..4095: 1023, 1023, 1024 visible
     const RowMatrixXf c_q = rng.normal(3, d.q_lora_rank), x = rng.normal(3, d.hidden);
     const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
-    const EntryTable keys = random_keys(rng, 1024);
+    const Keys keys = random_keys(rng, 1024);
     for (std::int64_t i = 0; i < 3; ++i) {
       const std::int64_t t = s.start_pos + i;
       const reference::IndexerRefQuery rq = reference::indexer_query_ref(
@@ -78,9 +89,8 @@ TEST(LightningIndexer, QueriesAndScoresMatchReference) {
       const Eigen::Map<const RowMatrixXf> qi(q.q.row(i).data(), 64, 128);
       EXPECT_TRUE(relatively_close("indexer q", qi, rq.q, 2e-5));
       EXPECT_TRUE(relatively_close("indexer w", q.w.row(i), rq.w.transpose(), 2e-5));
-      const std::vector<float> sk = indexer_scores(s, q, keys, i);
-      const std::vector<double> sr =
-          reference::indexer_scores_ref(rq, as_matrix(keys), (t + 1) / 4);
+      const std::vector<float> sk = indexer_scores(s, q, keys.table, i);
+      const std::vector<double> sr = reference::indexer_scores_ref(rq, keys.rounded, (t + 1) / 4);
       ASSERT_EQ(sk.size(), sr.size());
       EXPECT_TRUE(relatively_close("indexer scores",
                                    Eigen::Map<const Eigen::VectorXf>(sk.data(), sk.size()),
@@ -90,19 +100,19 @@ TEST(LightningIndexer, QueriesAndScoresMatchReference) {
 }
 
 TEST(LightningIndexer, ScoresOverSeveralKeyBlocksMatchReference) {
-  // 9001 visible keys: two full blocks of 4096 and a partial one, each scored by gemm_weight_t.
+  // 9001 visible keys: four full blocks of 2048 and a partial one, each decoded and scored.
   const RopeTable rope = make_rope_table(v4_compressed_rope());
   SeededRng rng("indexer.blocks", 505);
   const IndexerWeights w = random_indexer(kFlash, 5050);
   const IndexerScoringShape s = scoring(4 * 9001 + 2, 1);
   const RowMatrixXf c_q = rng.normal(1, kFlash.q_lora_rank), x = rng.normal(1, kFlash.hidden);
   const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
-  const EntryTable keys = random_keys(rng, 9001);
+  const Keys keys = random_keys(rng, 9001);
   const reference::IndexerRefQuery rq =
       reference::indexer_query_ref(w, c_q.row(0).transpose().cast<double>(), x.row(0).data(),
                                    s.start_pos, 64, 128, rope.frequencies);
-  const std::vector<float> sk = indexer_scores(s, q, keys, 0);
-  const std::vector<double> sr = reference::indexer_scores_ref(rq, as_matrix(keys), 9001);
+  const std::vector<float> sk = indexer_scores(s, q, keys.table, 0);
+  const std::vector<double> sr = reference::indexer_scores_ref(rq, keys.rounded, 9001);
   ASSERT_EQ(sk.size(), sr.size());
   EXPECT_TRUE(relatively_close("indexer scores, 3 blocks",
                                Eigen::Map<const Eigen::VectorXf>(sk.data(), sk.size()),
@@ -132,15 +142,15 @@ TEST(LightningIndexer, TopkCausalityAndEdgeCases) {
   const IndexerScoringShape s = scoring(0, 40);
   const RowMatrixXf c_q = rng.normal(40, kFlash.q_lora_rank), x = rng.normal(40, kFlash.hidden);
   const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
-  const EntryTable keys = random_keys(rng, 10);
+  const Keys keys = random_keys(rng, 10);
   std::vector<std::vector<double>> ref_scores;
   for (std::int64_t i = 0; i < 40; ++i) {
     const reference::IndexerRefQuery rq = reference::indexer_query_ref(
         w, c_q.row(i).transpose().cast<double>(), x.row(i).data(), i, 64, 128, rope.frequencies);
-    ref_scores.push_back(reference::indexer_scores_ref(rq, as_matrix(keys), (i + 1) / 4));
+    ref_scores.push_back(reference::indexer_scores_ref(rq, keys.rounded, (i + 1) / 4));
   }
   for (std::int64_t k : {1, 4, 10, 512}) {
-    const EntrySelection sel = indexer_topk(s, q, keys, k);
+    const EntrySelection sel = indexer_topk(s, q, keys.table, k);
     ASSERT_EQ(sel.queries(), 40);
     for (std::int64_t i = 0; i < 40; ++i) {
       const std::int64_t visible = (i + 1) / 4;
@@ -156,6 +166,40 @@ TEST(LightningIndexer, TopkCausalityAndEdgeCases) {
       }
     }
   }
+}
+
+TEST(LightningIndexer, KeysAreStoredAsMxfp4AndScoredAsRounded) {
+  // 68 B per 128-d key (kv_entry_bytes, what cost() counts); the scores are those of the
+  // FP4-rounded keys, not of the exact ones, and an exact table scores the exact keys.
+  const RopeTable rope = make_rope_table(v4_compressed_rope());
+  SeededRng rng("indexer.mxfp4", 506);
+  const IndexerWeights w = random_indexer(kFlash, 5060);
+  const IndexerScoringShape s = scoring(4 * 300 + 1, 1);
+  const RowMatrixXf c_q = rng.normal(1, kFlash.q_lora_rank), x = rng.normal(1, kFlash.hidden);
+  const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
+  const RowMatrixXf v = rng.normal(300, 128);
+  IndexerKeyTable packed(128), exact(128, /*exact_mode=*/true);
+  for (std::int64_t i = 0; i < 300; ++i) {
+    packed.append(std::span<const float>(v.row(i).data(), 128));
+    exact.append(std::span<const float>(v.row(i).data(), 128));
+  }
+  EXPECT_EQ(packed.bytes.size(), 300u * 68u);
+  EXPECT_EQ(packed.entry_bytes(), kv_entry_bytes(KvEntryFormat::mxfp4, 128, 0));
+  EXPECT_TRUE(packed.values.empty());
+  const reference::IndexerRefQuery rq =
+      reference::indexer_query_ref(w, c_q.row(0).transpose().cast<double>(), x.row(0).data(),
+                                   s.start_pos, 64, 128, rope.frequencies);
+  const std::vector<float> sp = indexer_scores(s, q, packed, 0),
+                           se = indexer_scores(s, q, exact, 0);
+  const std::vector<double> re = reference::indexer_scores_ref(rq, v.cast<double>(), 300);
+  const Eigen::Map<const Eigen::VectorXf> mp(sp.data(), 300), me(se.data(), 300);
+  const Eigen::Map<const Eigen::VectorXd> mr(re.data(), 300);
+  EXPECT_TRUE(relatively_close("exact table", me, mr, 2e-5));
+  // FP4 keeps about one significant bit per element: the rounded keys move the scores by far
+  // more than float rounding, and by less than the scores themselves.
+  const double err = relative_max_error(mp, mr);
+  EXPECT_GT(err, 1e-3);
+  EXPECT_LT(err, 0.5);
 }
 
 TEST(LightningIndexer, TopkIndicesTiesAndOrder) {
@@ -211,7 +255,7 @@ TEST(LightningIndexer, CountedWorkEqualsCost) {
   SeededRng rng("indexer.counting", 540);
   const RopeTable rope = make_rope_table(v4_compressed_rope());
   const IndexerWeights w = random_indexer(kFlash, 5400);
-  const EntryTable keys = random_keys(rng, 1100);
+  const Keys keys = random_keys(rng, 1100);
   const IndexerProjectionFormats f{WeightFormat::fp8_block128_ue8m0, WeightFormat::bf16,
                                    Precision::fp8};
   struct Case {
@@ -239,7 +283,7 @@ TEST(LightningIndexer, CountedWorkEqualsCost) {
         cost(LinearShape{c.tokens, kFlash.hidden, 64, 1, f.weights_proj, f.compute});
     EXPECT_EQ(counted, expected);
     Cost scored;
-    indexer_topk(s, q, keys, c.topk, &scored);
+    indexer_topk(s, q, keys.table, c.topk, &scored);
     EXPECT_EQ(scored, cost(s));
   }
 }

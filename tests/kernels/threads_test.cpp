@@ -116,11 +116,11 @@ TEST_F(KernelThreadsTest, V4CoreAttentionDecodeAndPrefill) {
 
 TEST_F(KernelThreadsTest, LightningIndexerDecodeAndPrefill) {
   SeededRng rng("threads.lightning", 12);
-  IndexerScoringShape s;  // 64 heads x 128, ratio 4
-  EntryTable keys(s.head_dim);
-  const RowMatrixXf k = rng.normal(20000, s.head_dim);  // 5 blocks of 4096
-  keys.data.assign(k.data(), k.data() + k.size());
-  keys.rows = k.rows();
+  IndexerScoringShape s;                                // 64 heads x 128, ratio 4
+  IndexerKeyTable keys(s.head_dim);                     // MXFP4, as deployed
+  const RowMatrixXf k = rng.normal(20000, s.head_dim);  // 10 blocks of 2048
+  for (std::int64_t i = 0; i < k.rows(); ++i)
+    keys.append(std::span<const float>(k.row(i).data(), static_cast<std::size_t>(s.head_dim)));
   for (std::int64_t T : {1, 4}) {
     s.num_tokens = T;
     s.start_pos = 4 * 20000 - T;
