@@ -35,26 +35,52 @@ void score_block(const IndexerScoringShape& shape, const IndexerQueries& queries
                    buffer.data(), nb, out + b);
 }
 
-// A thread's buffers: the decoded key block and (several queries) one query's scores.
-struct Scratch {
-  std::vector<float> keys, scores;
-};
-
-// Scores of query i over keys [0, n) into `out` (resized to n), blocks in parallel when
-// `parallel` (a single query); otherwise on the calling thread with its `keys` buffer.
+// Scores of query i over keys [0, n) into `out` (resized to n), its blocks in parallel: the path
+// of a single query (decode).
 void score_query(const IndexerScoringShape& shape, const IndexerQueries& queries,
                  const IndexerKeyTable& keys, std::int64_t i, std::int64_t n,
-                 std::vector<float>& out, std::vector<float>& buffer, bool parallel) {
+                 std::vector<float>& out) {
   out.resize(static_cast<std::size_t>(n));
   const std::int64_t blocks = (n + kKeyBlock - 1) / kKeyBlock;
-  if (parallel) {
-    detail::parallel_pieces<std::vector<float>>(blocks, [&](std::int64_t j, std::vector<float>& b) {
-      score_block(shape, queries, keys, i, j * kKeyBlock, n, b, out.data());
-    });
-    return;
+  detail::parallel_pieces<std::vector<float>>(blocks, [&](std::int64_t j, std::vector<float>& b) {
+    score_block(shape, queries, keys, i, j * kKeyBlock, n, b, out.data());
+  });
+}
+
+// Several queries (prefill) run in groups of this many on one thread: each key block is decoded
+// once per group, not once per query, as V3.2's indexer decodes a block once for all queries.
+// A group holds its queries' scores (16 x 256K floats, 16 MiB, at 1M tokens and ratio 4).
+// Groups are fixed by the query count, and a key's score does not depend on which queries share
+// its block, so the bits do not depend on threads.
+constexpr std::int64_t kQueryGroup = 16;
+
+// A thread's buffers: the decoded key block and its group's scores.
+struct Scratch {
+  std::vector<float> keys;
+  std::vector<std::vector<float>> scores;
+};
+
+// Scores of queries [i0, i1) over the keys each sees into scratch.scores[i - i0]: each block
+// decoded once, as far as the group's last query sees.
+void score_group(const IndexerScoringShape& shape, const IndexerQueries& queries,
+                 const IndexerKeyTable& keys, std::int64_t i0, std::int64_t i1, Scratch& scratch) {
+  const std::int64_t d = shape.head_dim;
+  const auto visible = [&](std::int64_t i) { return (shape.start_pos + i + 1) / shape.ratio; };
+  scratch.scores.resize(static_cast<std::size_t>(i1 - i0));
+  for (std::int64_t i = i0; i < i1; ++i)
+    scratch.scores[static_cast<std::size_t>(i - i0)].resize(static_cast<std::size_t>(visible(i)));
+  scratch.keys.resize(static_cast<std::size_t>(kKeyBlock * d));
+  const std::int64_t n = visible(i1 - 1);  // the group's widest view
+  for (std::int64_t b = 0; b < n; b += kKeyBlock) {
+    keys.decode(b, std::min(kKeyBlock, n - b), scratch.keys.data());
+    for (std::int64_t i = i0; i < i1; ++i) {
+      const std::int64_t m = std::min(kKeyBlock, visible(i) - b);  // keys of this block i sees
+      if (m <= 0) continue;
+      indexer_head_sum(queries.q.row(i).data(), queries.w.row(i).data(), shape.num_heads, d,
+                       scratch.keys.data(), m,
+                       scratch.scores[static_cast<std::size_t>(i - i0)].data() + b);
+    }
   }
-  for (std::int64_t j = 0; j < blocks; ++j)
-    score_block(shape, queries, keys, i, j * kKeyBlock, n, buffer, out.data());
 }
 
 }  // namespace
@@ -88,8 +114,8 @@ std::vector<float> indexer_scores(const IndexerScoringShape& shape, const Indexe
   const std::int64_t visible = (shape.start_pos + i + 1) / shape.ratio;
   V4SIM_REQUIRE(kKernel, visible <= keys.rows, "the key table lacks visible entries");
   V4SIM_REQUIRE(kKernel, keys.dim == shape.head_dim, "keys must be head_dim wide");
-  std::vector<float> scores, unused;
-  score_query(shape, queries, keys, i, visible, scores, unused, /*parallel=*/true);
+  std::vector<float> scores;
+  score_query(shape, queries, keys, i, visible, scores);
   return scores;
 }
 
@@ -110,20 +136,22 @@ EntrySelection indexer_topk(const IndexerScoringShape& shape, const IndexerQueri
     V4SIM_REQUIRE(kKernel, visible <= keys.rows, "the key table lacks visible entries");
     scored += visible;
   }
-  // One query: its key blocks in parallel; several: whole queries in parallel. Either way each
-  // query's scores and top-k are computed the same way, so the bits do not depend on threads.
+  // One query: its key blocks in parallel; several: groups of queries in parallel. Either way
+  // each query's scores and top-k are computed the same way, so the bits do not depend on threads.
   std::vector<std::vector<std::int64_t>> chosen(static_cast<std::size_t>(T));
-  const auto select = [&](std::int64_t i, Scratch& scratch, bool parallel) {
-    score_query(shape, queries, keys, i, (shape.start_pos + i + 1) / shape.ratio, scratch.scores,
-                scratch.keys, parallel);
-    chosen[static_cast<std::size_t>(i)] = top_k_indices(scratch.scores, topk);
-  };
   if (T == 1) {
-    Scratch scratch;
-    select(0, scratch, /*parallel=*/true);
+    std::vector<float> scores;
+    score_query(shape, queries, keys, 0, (shape.start_pos + 1) / shape.ratio, scores);
+    chosen[0] = top_k_indices(scores, topk);
   } else {
     detail::parallel_pieces<Scratch>(
-        T, [&](std::int64_t i, Scratch& scratch) { select(i, scratch, false); });
+        (T + kQueryGroup - 1) / kQueryGroup, [&](std::int64_t g, Scratch& scratch) {
+          const std::int64_t i0 = g * kQueryGroup, i1 = std::min(T, i0 + kQueryGroup);
+          score_group(shape, queries, keys, i0, i1, scratch);
+          for (std::int64_t i = i0; i < i1; ++i)
+            chosen[static_cast<std::size_t>(i)] =
+                top_k_indices(scratch.scores[static_cast<std::size_t>(i - i0)], topk);
+        });
   }
   EntrySelection sel;
   for (const std::vector<std::int64_t>& c : chosen) {

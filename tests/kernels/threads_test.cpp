@@ -121,7 +121,8 @@ TEST_F(KernelThreadsTest, LightningIndexerDecodeAndPrefill) {
   const RowMatrixXf k = rng.normal(20000, s.head_dim);  // 10 blocks of 2048
   for (std::int64_t i = 0; i < k.rows(); ++i)
     keys.append(std::span<const float>(k.row(i).data(), static_cast<std::size_t>(s.head_dim)));
-  for (std::int64_t T : {1, 4}) {
+  // 40 queries: groups of 16, 16 and 8 sharing each decoded block, the last group partial.
+  for (std::int64_t T : {1, 4, 40}) {
     s.num_tokens = T;
     s.start_pos = 4 * 20000 - T;
     IndexerQueries q{rng.normal(T, s.num_heads * s.head_dim), rng.normal(T, s.num_heads)};
@@ -130,6 +131,14 @@ TEST_F(KernelThreadsTest, LightningIndexerDecodeAndPrefill) {
     EXPECT_EQ(a.offsets, b.offsets) << "T=" << T;
     const auto [sa, sb] = one_and_two([&] { return indexer_scores(s, q, keys, T - 1); });
     EXPECT_EQ(0, std::memcmp(sa.data(), sb.data(), sa.size() * sizeof(float)));
+    // Each query of a group selects what it selects alone (one query's path, its blocks in
+    // parallel), so sharing a decoded block changes no score.
+    for (std::int64_t i = 0; i < T; ++i) {
+      const auto picks = a.of(i);
+      EXPECT_EQ(std::vector<std::int64_t>(picks.begin(), picks.end()),
+                top_k_indices(indexer_scores(s, q, keys, i), 512))
+          << "T=" << T << " query " << i;
+    }
   }
 }
 
