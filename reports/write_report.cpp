@@ -1,5 +1,12 @@
 #include "reports/write_report.h"
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
+#include <thread>
+#include <utility>
+#include <vector>
+
 #include "reports/data_files.h"
 #include "reports/file_names.h"
 #include "reports/html.h"
@@ -9,6 +16,43 @@
 namespace v4sim::report {
 namespace fs = std::filesystem;
 
+namespace {
+
+/// Every chart of `r`, drawn into `dir` by one gnuplot process each, up to one process per core
+/// at a time (gnuplot is single-threaded, and a report has a dozen charts). drawn[s][i] is chart
+/// i of section s whatever finished first; the first failure in that order is rethrown after
+/// every drawing has ended.
+std::vector<std::vector<DrawnChart>> draw_charts(const Report& r, const FileStems& stems,
+                                                 const fs::path& dir, const ChartStyle& style) {
+  std::vector<std::vector<DrawnChart>> drawn(r.sections.size());
+  std::vector<std::pair<std::size_t, std::size_t>> jobs;
+  for (std::size_t s = 0; s < r.sections.size(); ++s) {
+    drawn[s].resize(r.sections[s].charts.size());
+    for (std::size_t i = 0; i < r.sections[s].charts.size(); ++i) jobs.emplace_back(s, i);
+  }
+  std::vector<std::exception_ptr> failed(jobs.size());
+  std::atomic<std::size_t> next{0};
+  const auto work = [&] {
+    for (std::size_t j = next++; j < jobs.size(); j = next++) try {
+        const auto [s, i] = jobs[j];
+        drawn[s][i] = draw_chart(r.sections[s].charts[i], dir, stems.charts[s][i], style);
+      } catch (...) {
+        failed[j] = std::current_exception();
+      }
+  };
+  const std::size_t threads =
+      std::min<std::size_t>(jobs.size(), std::max(1u, std::thread::hardware_concurrency()));
+  std::vector<std::thread> helpers;
+  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+  work();
+  for (std::thread& t : helpers) t.join();
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
+  return drawn;
+}
+
+}  // namespace
+
 WrittenReport write_report(const Report& r, const fs::path& out_dir, const WriteOptions& options) {
   const FileStems stems = file_stems(r);
   for (const Section& s : r.sections) {
@@ -17,14 +61,14 @@ WrittenReport write_report(const Report& r, const fs::path& out_dir, const Write
   }
   WrittenReport result;
   replace_dir_atomically(out_dir, [&](const fs::path& dir) {
-    std::vector<std::vector<DrawnChart>> drawn(r.sections.size());
+    const std::vector<std::vector<DrawnChart>> drawn =
+        draw_charts(r, stems, dir, options.chart_style);
     for (std::size_t s = 0; s < r.sections.size(); ++s) {
       for (std::size_t i = 0; i < r.sections[s].charts.size(); ++i) {
         const std::string& stem = stems.charts[s][i];
-        drawn[s].push_back(draw_chart(r.sections[s].charts[i], dir, stem, options.chart_style));
         result.files.push_back(stem + ".png");
         result.files.push_back(stem + ".svg");
-        for (const std::string& w : drawn[s].back().warnings) result.warnings.push_back(w);
+        for (const std::string& w : drawn[s][i].warnings) result.warnings.push_back(w);
       }
     }
     auto write = [&](const std::string& name, const std::string& content) {
