@@ -1,12 +1,9 @@
 #include "reports/write_report.h"
 
-#include <algorithm>
-#include <atomic>
-#include <exception>
-#include <thread>
 #include <utility>
 #include <vector>
 
+#include "kernels/tasks_on_cores.h"
 #include "reports/data_files.h"
 #include "reports/file_names.h"
 #include "reports/html.h"
@@ -30,24 +27,12 @@ std::vector<std::vector<DrawnChart>> draw_charts(const Report& r, const FileStem
     drawn[s].resize(r.sections[s].charts.size());
     for (std::size_t i = 0; i < r.sections[s].charts.size(); ++i) jobs.emplace_back(s, i);
   }
-  std::vector<std::exception_ptr> failed(jobs.size());
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    for (std::size_t j = next++; j < jobs.size(); j = next++) try {
+  run_tasks(
+      jobs.size(), threads_for(jobs.size()), [] { return 0; },
+      [&](std::size_t j, int) {
         const auto [s, i] = jobs[j];
         drawn[s][i] = draw_chart(r.sections[s].charts[i], dir, stems.charts[s][i], style);
-      } catch (...) {
-        failed[j] = std::current_exception();
-      }
-  };
-  const std::size_t threads =
-      std::min<std::size_t>(jobs.size(), std::max(1u, std::thread::hardware_concurrency()));
-  std::vector<std::thread> helpers;
-  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
-  for (const std::exception_ptr& e : failed)
-    if (e) std::rethrow_exception(e);
+      });
   return drawn;
 }
 

@@ -1,15 +1,13 @@
 #include "sim/plan.h"
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdio>
-#include <exception>
 #include <limits>
 #include <map>
 #include <memory>
-#include <thread>
 
+#include "kernels/tasks_on_cores.h"
 #include "models/config/input_error.h"
 #include "sim/model_cache.h"
 #include "sim/optimize.h"
@@ -330,30 +328,17 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
   // the same order. Candidates sharing a cache (the same planner or search memo twice) run on one
   // thread, the caches not being thread-safe.
   std::vector<SystemPlan> plans(candidates.size());
-  std::vector<std::exception_ptr> failed(candidates.size());
-  std::atomic<std::size_t> next{0};
-  const auto work = [&] {
-    ModelCache model_cache(model);  // op lists and weights per rank, shared by the thread's plans
-    for (std::size_t i = next++; i < candidates.size(); i = next++) try {
+  run_tasks(
+      candidates.size(),
+      distinct(planners) && distinct(searches) ? threads_for(candidates.size()) : 1,
+      // Op lists and weights per rank, shared by the plans of one thread.
+      [&] { return ModelCache(model); },
+      [&](std::size_t i, ModelCache& model_cache) {
         plans[i] = plan_system(model, demand, candidates[i], prices,
                                planners.empty() ? nullptr : planners[i], max_devices,
                                searches.empty() ? nullptr : searches[i],
                                sizes_from.empty() ? nullptr : sizes_from[i], model_cache);
-      } catch (...) {
-        failed[i] = std::current_exception();
-      }
-  };
-  const std::size_t threads =
-      distinct(planners) && distinct(searches)
-          ? std::min<std::size_t>(candidates.size(),
-                                  std::max(1u, std::thread::hardware_concurrency()))
-          : 1;
-  std::vector<std::thread> helpers;
-  for (std::size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
-  work();
-  for (std::thread& t : helpers) t.join();
-  for (const std::exception_ptr& e : failed)
-    if (e) std::rethrow_exception(e);
+      });
   std::stable_sort(plans.begin(), plans.end(), [](const SystemPlan& a, const SystemPlan& b) {
     if (a.feasible != b.feasible) return a.feasible;
     return a.annual_cost_usd < b.annual_cost_usd;
