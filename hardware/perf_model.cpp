@@ -81,6 +81,9 @@ struct PerfModel::Impl {
     std::array<bool, kNumKernelClasses> loaded{};
     std::vector<std::unique_ptr<PerfTable>> tables;
     std::vector<std::unique_ptr<Prepared>> prepared;  // parallel to tables, filled on first use
+    /// Dispatch and combine tables of a loaded class not read yet: their shape from
+    /// peek_table_shape(), loaded when a call's nearest shapes include theirs (load_nearest).
+    std::vector<PerfTable> pending;
     /// The device's smallest measured GEMM time (else the table's own smallest): its launch and
     /// pipeline-fill floor, which no op goes below and which a transfer keeps.
     double floor_s = -1;
@@ -140,12 +143,61 @@ struct PerfModel::Impl {
     list(s);
     if (s.loaded[static_cast<int>(k)]) return;
     s.loaded[static_cast<int>(k)] = true;
-    for (const std::string& stem : s.stems)
-      if (stem_names_class(stem, k)) {
-        s.tables.push_back(
-            std::make_unique<PerfTable>(load_perf_table(s.folder / (stem + ".yaml"))));
-        s.prepared.emplace_back();
+    const bool peek = search == SiblingSearch::by_coverage &&
+                      (k == KernelClass::dispatch || k == KernelClass::combine);
+    for (const std::string& stem : s.stems) {
+      if (!stem_names_class(stem, k)) continue;
+      if (peek)
+        if (std::optional<PerfTable> shape = peek_table_shape(s.folder, stem, k)) {
+          s.pending.push_back(std::move(*shape));
+          continue;
+        }
+      s.tables.push_back(std::make_unique<PerfTable>(load_perf_table(s.folder / (stem + ".yaml"))));
+      s.prepared.emplace_back();
+    }
+  }
+
+  /// Loads the pending tables find() could choose for `c`. find() keeps the first table at the
+  /// smallest shape distance, and a later one only within 1e-9 of the distance kept so far, so
+  /// its answer lies among the fitting tables whose distances chain up from the smallest in
+  /// steps of at most 1e-9; a table beyond a larger gap is passed over wherever it stands in
+  /// the scan (every table of the chain is nearer by more than 1e-9). Loading the chain (with a
+  /// step of 1e-6 for margin), each table at its place in file order among its class, leaves
+  /// find() the same choice as loading every table. A peeked shape is the loader's own
+  /// (tests/hardware/perf_lookup_test.cpp).
+  void load_nearest(Source& s, const KernelCall& c) {
+    if (s.pending.empty()) return;
+    std::vector<double> d;
+    for (const auto& t : s.tables)
+      if (table_fits(*t, c, true)) d.push_back(fixed_distance(*t, c));
+    for (const PerfTable& t : s.pending)
+      if (table_fits(t, c, true)) d.push_back(fixed_distance(t, c));
+    if (d.empty()) return;
+    std::sort(d.begin(), d.end());
+    double reach = d.front();
+    for (double x : d)
+      if (x <= reach + 1e-6) reach = x;
+    for (std::size_t i = 0; i < s.pending.size();) {
+      const PerfTable& t = s.pending[i];
+      if (!table_fits(t, c, true) || fixed_distance(t, c) > reach) {
+        ++i;
+        continue;
       }
+      // Before the first loaded table of its class named after it, else after the class's last.
+      std::size_t at = s.tables.size();
+      for (std::size_t j = 0; j < s.tables.size(); ++j)
+        if (s.tables[j]->kernel == t.kernel) {
+          at = j + 1;
+          if (s.tables[j]->name > t.name) {
+            at = j;
+            break;
+          }
+        }
+      auto table = std::make_unique<PerfTable>(load_perf_table(s.folder / (t.name + ".yaml")));
+      s.tables.insert(s.tables.begin() + static_cast<std::ptrdiff_t>(at), std::move(table));
+      s.prepared.insert(s.prepared.begin() + static_cast<std::ptrdiff_t>(at), nullptr);
+      s.pending.erase(s.pending.begin() + static_cast<std::ptrdiff_t>(i));
+    }
   }
 
   /// Every other measured accelerator's folder, listed (cheap); an accelerator file is read only
@@ -257,6 +309,7 @@ struct PerfModel::Impl {
   /// may hold a single-node table (EP8) and a multi-node one (EP16-64) of one kernel.
   int find(Source& s, const KernelCall& c, bool same_precision) {
     load_class(s, c.kernel);
+    load_nearest(s, c);
     int best = -1;
     double best_d = std::numeric_limits<double>::infinity();
     double best_group = std::numeric_limits<double>::infinity();

@@ -374,6 +374,76 @@ std::vector<double> read_first_column(const std::filesystem::path& folder, std::
   return values;
 }
 
+namespace {
+
+bool plain_word(std::string_view w) {
+  return !w.empty() && std::all_of(w.begin(), w.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+  });
+}
+
+std::string_view trim_spaces(std::string_view v) {
+  while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+  while (!v.empty() && (v.back() == ' ' || v.back() == '\r')) v.remove_suffix(1);
+  return v;
+}
+
+/// A plain decimal (digits, at most one point, no sign, exponent or underscore): from_chars and
+/// the loader's stream read round it alike.
+std::optional<double> plain_decimal(std::string_view v) {
+  if (v.empty() || std::count(v.begin(), v.end(), '.') > 1 ||
+      !std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }))
+    return std::nullopt;
+  double x = 0;
+  const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), x);
+  if (err != std::errc() || end != v.data() + v.size() || !(x <= 1e18)) return std::nullopt;
+  return x;
+}
+
+}  // namespace
+
+std::optional<PerfTable> peek_table_shape(const std::filesystem::path& folder,
+                                          std::string_view stem, KernelClass k) {
+  const std::filesystem::path path = folder / (std::string(stem) + ".yaml");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxCsvBytes) return std::nullopt;
+  std::ifstream in(path);
+  std::string line, shape;
+  int found = 0;
+  while (std::getline(in, line))
+    if (line.starts_with("fixed:")) {
+      shape = line.substr(6);
+      ++found;
+    }
+  if (found != 1) return std::nullopt;
+  std::string_view body = trim_spaces(shape);
+  if (body.size() < 2 || body.front() != '{' || body.back() != '}') return std::nullopt;
+  body = body.substr(1, body.size() - 2);
+  PerfTable t;
+  t.name = std::string(stem);
+  t.kernel = k;
+  while (!trim_spaces(body).empty()) {
+    const std::size_t comma = body.find(',');
+    const std::string_view entry = body.substr(0, comma);
+    body = comma == std::string_view::npos ? std::string_view() : body.substr(comma + 1);
+    const std::size_t colon = entry.find(':');
+    if (colon == std::string_view::npos) return std::nullopt;
+    const std::string key(trim_spaces(entry.substr(0, colon)));
+    const std::string_view value = trim_spaces(entry.substr(colon + 1));
+    if (!plain_word(key) || t.fixed.count(key) || t.fixed_words.count(key)) return std::nullopt;
+    if (std::find(kWordParams.begin(), kWordParams.end(), key) != kWordParams.end()) {
+      if (!plain_word(value)) return std::nullopt;
+      t.fixed_words[key] = std::string(value);
+    } else {
+      const std::optional<double> x = plain_decimal(value);
+      if (!x) return std::nullopt;
+      t.fixed[key] = *x;
+    }
+  }
+  return t;
+}
+
 std::vector<std::string> list_table_stems(const std::filesystem::path& folder) {
   return hardware_yaml::list_yaml(folder);
 }

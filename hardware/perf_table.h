@@ -102,6 +102,15 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file);
 std::vector<double> read_first_column(const std::filesystem::path& folder, std::string_view stem,
                                       std::string_view column);
 
+/// The class and `fixed:` shape of `folder/<stem>.yaml` (a table without rows: name, kernel,
+/// fixed, fixed_words), read without YAML so that a lookup can pass over the tables of a class
+/// measured at another shape (another model's dispatch) without loading them. Only a file with
+/// exactly one line `fixed: {key: value, ...}` at the start of a line, every key a plain word,
+/// every value a plain word (the word parameters) or a plain decimal number in the loader's
+/// range, gives an answer; anything else gives nothing and the strict loader decides.
+std::optional<PerfTable> peek_table_shape(const std::filesystem::path& folder,
+                                          std::string_view stem, KernelClass k);
+
 /// Table files (stems of *.yaml) of one accelerator's folder, sorted.
 std::vector<std::string> list_table_stems(const std::filesystem::path& folder);
 

@@ -10,7 +10,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hardware/accelerator.h"
@@ -27,19 +29,22 @@ std::vector<KernelCall> collective_calls() {
   for (KernelClass k : {KernelClass::dispatch, KernelClass::combine})
     for (bool low_latency : {true, false})
       for (bool spans_nodes : {false, true})
-        for (double ep : {2, 4, 8, 12, 16, 32, 36, 64, 72, 128, 144, 256, 384, 768, 8192}) {
-          KernelCall c;
-          c.kernel = k;
-          c.low_latency = low_latency;
-          c.spans_nodes = spans_nodes;
-          c.ep = ep;
-          c.hidden = 7168;
-          c.topk = 8;
-          c.payload_bytes_per_token = 7168 * 8 * (k == KernelClass::dispatch ? 1 : 2);
-          c.tokens_per_rank = 128;
-          c.link_latency_s = 1e-6;
-          calls.push_back(c);
-        }
+        for (double ep : {2, 4, 8, 12, 16, 32, 36, 64, 72, 128, 144, 256, 384, 768, 8192})
+          // The shapes of V3 (7168, top-8), V4-Pro (7168, top-6), V4-Flash (4096, top-6) and one
+          // no table has: each takes its own variant where a device has one, else the nearest.
+          for (auto [hidden, topk] : {std::pair{7168, 8}, {7168, 6}, {4096, 6}, {5120, 4}}) {
+            KernelCall c;
+            c.kernel = k;
+            c.low_latency = low_latency;
+            c.spans_nodes = spans_nodes;
+            c.ep = ep;
+            c.hidden = hidden;
+            c.topk = topk;
+            c.payload_bytes_per_token = hidden * topk * (k == KernelClass::dispatch ? 1 : 2);
+            c.tokens_per_rank = 128;
+            c.link_latency_s = 1e-6;
+            calls.push_back(c);
+          }
   for (bool custom : {true, false})
     for (bool graph : {true, false})
       for (double ranks : {2, 4, 8, 16, 72}) {
@@ -65,6 +70,8 @@ std::vector<KernelCall> compute_calls() {
   return calls;
 }
 
+// The exhaustive search reads every table of a class; the default one reads a dispatch or
+// combine table only when its peeked shape is among the nearest to the call's.
 TEST(PerfLookup, SkippingSiblingsThatCannotServeChoosesTheSameTable) {
   int transferred = 0, not_found = 0;
   const std::vector<KernelCall> compute = compute_calls();
@@ -109,6 +116,50 @@ TEST(PerfLookup, ARackWideGroupTakesASiblingThatCoversIt) {
   ASSERT_TRUE(e.found);
   EXPECT_EQ(e.source, TimeSource::transferred);
   EXPECT_NE(e.device, "gb200");
+}
+
+// The shape read from a table file's text is the loader's, for every shipped dispatch and
+// combine table (the files whose loading waits on it); a `fixed:` line that is not one flow
+// mapping of plain words and decimals, or that appears twice, gives nothing.
+TEST(PeekTableShape, MatchesTheLoaderOrSaysNothing) {
+  int peeked = 0;
+  for (const std::string& name : list_measured_accelerators()) {
+    const fs::path folder = default_perf_dir() / name;
+    for (const std::string& stem : list_table_stems(folder))
+      for (KernelClass k : {KernelClass::dispatch, KernelClass::combine}) {
+        if (!stem_names_class(stem, k)) continue;
+        const std::optional<PerfTable> shape = peek_table_shape(folder, stem, k);
+        ASSERT_TRUE(shape) << name << "/" << stem;
+        const PerfTable t = load_perf_table(folder / (stem + ".yaml"));
+        EXPECT_EQ(shape->name, t.name);
+        EXPECT_EQ(shape->kernel, t.kernel);
+        EXPECT_EQ(shape->fixed, t.fixed) << name << "/" << stem;
+        EXPECT_EQ(shape->fixed_words, t.fixed_words) << name << "/" << stem;
+        ++peeked;
+      }
+  }
+  EXPECT_GT(peeked, 50);
+  const fs::path dir = fs::temp_directory_path() / ("v4sim-shape-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto peek = [&](const std::string& stem, const std::string& text) {
+    std::ofstream(dir / (stem + ".yaml")) << text;
+    return peek_table_shape(dir, stem, KernelClass::dispatch);
+  };
+  const auto plain =
+      peek("dispatch-a", "kernel: dispatch\nfixed: {mode: normal, hidden: 7168.5}\n");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->fixed_words.at("mode"), "normal");
+  EXPECT_EQ(plain->fixed.at("hidden"), 7168.5);
+  EXPECT_FALSE(peek("dispatch-b", "fixed:\n  mode: normal\n"));  // block mapping
+  EXPECT_FALSE(peek("dispatch-c", "fixed: {mode: normal}\nfixed: {mode: low_latency}\n"));
+  EXPECT_FALSE(peek("dispatch-d", "fixed: {mode: \"normal\", hidden: 7168}\n"));  // quoted
+  EXPECT_FALSE(peek("dispatch-e", "fixed: {mode: normal, hidden: 7_168}\n"));
+  EXPECT_FALSE(peek("dispatch-f", "fixed: {mode: normal, hidden: 7.2e3}\n"));
+  EXPECT_FALSE(peek("dispatch-g", "fixed: {hidden: 1, hidden: 2}\n"));
+  EXPECT_FALSE(peek("dispatch-h", "fixed: {mode: normal} # a comment\n"));
+  EXPECT_FALSE(peek("dispatch-i", "kernel: dispatch\n"));
+  EXPECT_FALSE(peek_table_shape(dir, "dispatch-missing", KernelClass::dispatch));
+  fs::remove_all(dir);
 }
 
 // The vendor read from a file's text is the loader's, for every catalogue accelerator; a file
