@@ -11,6 +11,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +86,11 @@ struct SystemSpec {
   std::string links_where;  // file:line:col of `node.links`, for a disconnected expansion
 
   Footprint per_node;
+
+  /// The loader's expansion at default_nodes (it checks links and connectivity there), shared by
+  /// the copies of the spec so that a planner at that size does not expand a second time (an
+  /// 8,192-device SuperPoD). Empty for a spec built by hand; see expanded().
+  std::shared_ptr<const Netlist> default_netlist;
 };
 
 /// The whole system at `nodes` nodes: nodes x per_node + devices x scale-out per device.
@@ -104,6 +110,16 @@ SystemTotals system_totals(const SystemSpec& system, int nodes);
 /// Expands the system at `nodes` nodes (InputError when outside [min_nodes, max_nodes], when a
 /// pattern does not fit its groups, or when the result is disconnected).
 Netlist expand(const SystemSpec& system, int nodes);
+
+/// The share of a link's nominal bandwidth a collective achieves on tier `t` of `acc`'s links.
+double link_usable_fraction(const Accelerator& acc, LinkTier t);
+
+/// expand(system, nodes), or the loader's expansion (`default_netlist`) when it is of that size
+/// and every link's usable fraction is still the one the accelerator gives its tier (the only
+/// figures an expansion takes from the accelerator, which a varied spec may change; the node,
+/// fabric and scale-out sections are not changed after loading). The same netlist either way
+/// (tests/hardware/catalogue_test.cpp).
+std::shared_ptr<const Netlist> expanded(const SystemSpec& system, int nodes);
 
 std::filesystem::path default_systems_dir();
 

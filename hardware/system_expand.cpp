@@ -115,6 +115,29 @@ std::optional<LinkPattern> parse_link_pattern(std::string_view text) {
   return config::parse_enum<LinkPattern>(kPatternNames, text);
 }
 
+double link_usable_fraction(const Accelerator& acc, LinkTier t) {
+  // Die-to-die links have no measurement (hardware.md §8) and are not derated.
+  return t == LinkTier::scale_up    ? acc.scale_up_usable_fraction
+         : t == LinkTier::scale_out ? acc.scale_out_usable_fraction
+                                    : 1.0;
+}
+
+namespace {
+
+/// "n<node>.<group>.<i>". Built by appending: GCC 12 warns falsely (-Wrestrict) on the
+/// `+`-chained expression once expand() inlines it.
+std::string node_switch_name(int node, const std::string& group, int i) {
+  std::string name = "n";
+  name += std::to_string(node);
+  name += '.';
+  name += group;
+  name += '.';
+  name += std::to_string(i);
+  return name;
+}
+
+}  // namespace
+
 Netlist expand(const SystemSpec& s, int nodes) {
   if (nodes < s.min_nodes || nodes > s.max_nodes)
     throw InputError(s.nodes_where + ": system '" + s.name + "' takes " +
@@ -135,21 +158,14 @@ Netlist expand(const SystemSpec& s, int nodes) {
   for (int k = 0; k < nodes; ++k)
     for (const SwitchGroup& g : s.node_switches)
       for (int i = 0; i < g.count; ++i)
-        placed.node[k][g.name].push_back(net.add_switch(
-            (std::string("n") + std::to_string(k) + "." + g.name + "." + std::to_string(i)), g.name,
-            k));
+        placed.node[k][g.name].push_back(net.add_switch(node_switch_name(k, g.name, i), g.name, k));
   for (const SwitchGroup& g : s.fabric_switches)
     for (int i = 0; i < g.count; ++i)
       placed.fabric[g.name].push_back(
           net.add_switch((g.name + "." + std::to_string(i)), g.name, -1));
 
   const Accelerator& acc = s.accelerator;
-  auto usable = [&](LinkTier t) {
-    // Die-to-die links have no measurement (hardware.md §8) and are not derated.
-    return t == LinkTier::scale_up    ? acc.scale_up_usable_fraction
-           : t == LinkTier::scale_out ? acc.scale_out_usable_fraction
-                                      : 1.0;
-  };
+  auto usable = [&](LinkTier t) { return link_usable_fraction(acc, t); };
   for (int k = 0; k < nodes; ++k)
     for (const LinkGroup& g : s.node_links)
       connect(net, g, placed.node[k][g.from], placed.node[k][g.to], usable(g.tier));

@@ -77,7 +77,7 @@ CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& la
 CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
     // `new T(prvalue)` constructs in place (guaranteed elision): the graph is never copied or
     // moved.
-    : topo_(new Topology(build_topology(expand(system, nodes)))),
+    : topo_(new Topology(build_topology(*expanded(system, nodes)))),
       accelerator_(system.accelerator),
       devices_per_node_(system.devices_per_node) {}
 
