@@ -2,12 +2,14 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <optional>
 #include <set>
-#include <unordered_map>
+#include <utility>
 
 #include "hardware/perf_internal.h"
 #include "models/config/data_paths.h"
@@ -106,25 +108,72 @@ struct PerfModel::Impl {
   bool siblings_listed = false;
   std::vector<std::unique_ptr<Source>> siblings;  // nearest first
   using MemoKey = LookupKey;                      // lookup_key(call): perf_model.h
-  // Bitwise hash and equality (a key is a copy of the call's fields, never NaN): independent
-  // multiplies that pipeline, and one memcmp.
-  struct KeyHash {
-    std::size_t operator()(const MemoKey& k) const {
+  /// The memoised lookups by key: open addressing with linear probing over a power-of-two array
+  /// of (hash, entry index) slots, the entries in a deque so that references to them stay valid
+  /// as it grows. A search asks it once per op and point, so a probe is an array read and one
+  /// hash compare, where a node-based map divided by its bucket count and chased two pointers.
+  class Memo {
+   public:
+    /// The entry of `key`, made by `make()` the first time it is asked for.
+    template <typename Make>
+    const Found& get(const MemoKey& key, Make&& make) {
+      if (2 * (entries_.size() + 1) > slots_.size()) grow();
+      const std::uint64_t h = hash(key);
+      for (std::size_t i = slot_of(h);; i = (i + 1) & (slots_.size() - 1)) {
+        Slot& s = slots_[i];
+        if (s.index == kEmpty) {
+          entries_.push_back({key, make()});
+          s = {h, static_cast<std::uint32_t>(entries_.size() - 1)};
+          return entries_.back().found;
+        }
+        // Bitwise equality: a key is a copy of the call's fields, never NaN.
+        if (s.hash == h &&
+            std::memcmp(entries_[s.index].key.data(), key.data(), sizeof(MemoKey)) == 0)
+          return entries_[s.index].found;
+      }
+    }
+
+   private:
+    static constexpr std::uint32_t kEmpty = ~std::uint32_t{0};
+    struct Slot {
+      std::uint64_t hash = 0;
+      std::uint32_t index = kEmpty;
+    };
+    struct Entry {
+      MemoKey key;
+      Found found;
+    };
+    // Independent multiplies that pipeline, one per field.
+    static std::uint64_t hash(const MemoKey& k) {
       std::uint64_t h = 0;
       for (std::size_t i = 0; i < k.size(); ++i) {
         std::uint64_t bits = 0;
         std::memcpy(&bits, &k[i], sizeof bits);
         h += (bits ^ (bits >> 31)) * (0x9E3779B97F4A7C15ull + 2 * i);
       }
-      return static_cast<std::size_t>(h ^ (h >> 29));
+      return h ^ (h >> 29);
     }
-  };
-  struct KeyEqual {
-    bool operator()(const MemoKey& a, const MemoKey& b) const {
-      return std::memcmp(a.data(), b.data(), sizeof(MemoKey)) == 0;
+    // The top bits of a Fibonacci product: every bit of the hash moves the slot.
+    std::size_t slot_of(std::uint64_t h) const {
+      return static_cast<std::size_t>((h * 0x9E3779B97F4A7C15ull) >> shift_);
     }
+    void grow() {
+      const std::size_t size = slots_.empty() ? 256 : 2 * slots_.size();
+      shift_ = 64 - std::countr_zero(size);
+      std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(size));
+      for (const Slot& s : old) {
+        if (s.index == kEmpty) continue;
+        std::size_t i = slot_of(s.hash);
+        while (slots_[i].index != kEmpty) i = (i + 1) & (size - 1);
+        slots_[i] = s;
+      }
+    }
+
+    std::vector<Slot> slots_;
+    std::deque<Entry> entries_;
+    int shift_ = 64;
   };
-  std::unordered_map<MemoKey, Found, KeyHash, KeyEqual> memo;
+  Memo memo;
 
   /// The device's folder (the first search folder that has one) and its table files.
   void list(Source& s) {
@@ -444,9 +493,7 @@ LookupKey lookup_key(const KernelCall& call) {
 const PerfEstimate& PerfModel::estimate(const KernelCall& call, double& time_s) const {
   Impl& m = *impl_;
   const Impl::MemoKey key = lookup_key(call);
-  auto it = m.memo.find(key);
-  if (it == m.memo.end()) it = m.memo.emplace(key, m.lookup(call)).first;
-  const Impl::Found& f = it->second;
+  const Impl::Found& f = m.memo.get(key, [&] { return m.lookup(call); });
   time_s = f.estimate.time_s;
   if (f.estimate.found && !is_communication(call.kernel)) {
     const double ideal = ideal_time_s(m.target, call.cost);

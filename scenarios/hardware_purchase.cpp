@@ -52,10 +52,13 @@ std::vector<SystemPlan> replan(const PreparedModel& m, const Scenario& sc,
   }
   // A varied system keeps its nominal instance sizes (layouts and batches are chosen again):
   // the sensitivity re-times the planned deployment, and one size instead of every size keeps
-  // the report fast. A system infeasible at nominal is searched in full.
+  // the report fast. A system infeasible at nominal is searched in full, its failing context
+  // lengths first: the report shows only whether a varied plan is feasible and what it costs, so a
+  // plan still failing one of them is not planned further (PurchaseVariant).
   const std::vector<SystemPlan> fresh =
       again.empty() ? std::vector<SystemPlan>{}
-                    : plan_purchase(m, sc.demand, again, sc.prices, again_planners, 0, {}, sizes);
+                    : plan_purchase(m, sc.demand, again, sc.prices, again_planners, 0, {}, sizes,
+                                    /*stop_at_infeasible=*/true);
   std::vector<SystemPlan> out;
   for (std::size_t k = 0; k < systems.size(); ++k) {
     if (const SystemPlan* p = find_plan(fresh, varied[k].name)) {

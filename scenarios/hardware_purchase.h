@@ -35,7 +35,10 @@ SystemSpec vary_system(const SystemSpec& system, const Sensitivity& what, RangeE
 struct PurchaseVariant {
   const Sensitivity* what = nullptr;  // nullptr: nominal (points into the scenario)
   RangeEnd bound = RangeEnd::low;
-  std::vector<std::vector<SystemPlan>> plans;  // per model, ranked as plan_purchase returns them
+  /// Per model, ranked as plan_purchase returns them. In a sensitivity run an infeasible plan
+  /// stops at its first failing context length (plan_purchase's stop_at_infeasible): its
+  /// feasibility is the full plan's, its buckets and reason are not all of them.
+  std::vector<std::vector<SystemPlan>> plans;
 };
 
 /// The study: every model's plans on every system, nominal and varied.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,7 +61,8 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
     const std::array<std::string_view, 5> parts = {name, ": outside the measured range of ",
                                                    e.device, "/", e.table};
     constexpr std::string_view tail = " (efficiency held at the nearest measured size)";
-    const auto reads = [&](std::string_view w) {
+    const auto reads = [&](const std::shared_ptr<const std::string>& text) {
+      std::string_view w = *text;
       for (std::string_view part : parts) {
         if (!w.starts_with(part)) return false;
         w.remove_prefix(part.size());
@@ -70,7 +72,7 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
     if (std::none_of(warnings.begin(), warnings.end(), reads)) {
       std::string w;
       for (std::string_view part : parts) w += part;
-      warnings.push_back(w += tail);
+      warnings.push_back(std::make_shared<const std::string>(w += tail));
     }
   }
   if (!detail) return;
@@ -108,8 +110,17 @@ void OpLedger::merge(const OpLedger& o, double times, double calls) {
   sources.measured_s += o.sources.measured_s * times;
   sources.transferred_s += o.sources.transferred_s * times;
   sources.roofline_s += o.sources.roofline_s * times;
-  for (const std::string& w : o.warnings)
-    if (std::find(warnings.begin(), warnings.end(), w) == warnings.end()) warnings.push_back(w);
+  for (const std::shared_ptr<const std::string>& w : o.warnings)
+    if (std::none_of(warnings.begin(), warnings.end(),
+                     [&](const auto& mine) { return mine == w || *mine == *w; }))
+      warnings.push_back(w);
+}
+
+std::vector<std::string> OpLedger::texts() const {
+  std::vector<std::string> out;
+  out.reserve(warnings.size());
+  for (const std::shared_ptr<const std::string>& w : warnings) out.push_back(*w);
+  return out;
 }
 
 }  // namespace v4sim::serving_detail

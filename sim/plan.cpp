@@ -6,6 +6,7 @@
 #include <limits>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "kernels/tasks_on_cores.h"
 #include "models/config/input_error.h"
@@ -220,12 +221,24 @@ std::vector<PoolPlan> make_pools(const std::vector<BucketPlan>& buckets, std::in
   return pools;
 }
 
+/// The order plan_system plans the buckets in: context order, or with `failing_first` the buckets
+/// `sizes` (an infeasible plan of the same demand) found infeasible first.
+std::vector<std::size_t> bucket_order(const Demand& demand, const SystemPlan* sizes,
+                                      bool failing_first) {
+  std::vector<std::size_t> order(demand.contexts.size());
+  for (std::size_t k = 0; k < order.size(); ++k) order[k] = k;
+  if (failing_first && sizes && sizes->buckets.size() == order.size())
+    std::stable_partition(order.begin(), order.end(),
+                          [&](std::size_t k) { return !sizes->buckets[k].feasible; });
+  return order;
+}
+
 /// One candidate's plan (plan_purchase's loop body): `planners` and `searches` may be null (then
 /// built here), `sizes` the nominal plan whose sizes a sensitivity run keeps (or null).
 SystemPlan plan_system(const PreparedModel& model, const Demand& demand, const SystemSpec& system,
                        const PriceAssumptions& prices, PlannerCache* planners,
                        std::int64_t max_devices, SearchMemo* searches, const SystemPlan* sizes,
-                       ModelCache& model_cache) {
+                       bool stop_at_infeasible, ModelCache& model_cache) {
   SystemPlan p;
   p.system = system.name;
   p.display_name = system.display_name;
@@ -238,18 +251,25 @@ SystemPlan plan_system(const PreparedModel& model, const Demand& demand, const S
   SearchMemo own_memo;
   SearchMemo& memo = searches ? *searches : own_memo;
   p.feasible = true;
-  for (std::size_t k = 0; k < demand.contexts.size(); ++k) {
-    const ContextShare& c = demand.contexts[k];
+  // Each bucket's plan depends on its own context and share alone, so the order they are planned
+  // in changes none of them.
+  std::vector<std::optional<BucketPlan>> planned(demand.contexts.size());
+  for (std::size_t k : bucket_order(demand, sizes, stop_at_infeasible)) {
     const BucketPlan* nominal =
         sizes && sizes->feasible && k < sizes->buckets.size() ? &sizes->buckets[k] : nullptr;
-    BucketPlan b = plan_bucket(model, demand, c, system, hour, p.max_devices, cache, model_cache,
-                               memo, nominal);
-    if (!b.feasible) {
+    planned[k] = plan_bucket(model, demand, demand.contexts[k], system, hour, p.max_devices, cache,
+                             model_cache, memo, nominal);
+    if (!planned[k]->feasible) {
       p.feasible = false;
-      if (p.reason.empty()) {
-        p.reason = std::to_string(c.context_tokens) + " tokens: " + b.reason;
-        p.why = b.why;
-      }
+      if (stop_at_infeasible) break;
+    }
+  }
+  for (std::size_t k = 0; k < planned.size(); ++k) {
+    if (!planned[k]) continue;
+    BucketPlan& b = *planned[k];
+    if (!b.feasible && p.reason.empty()) {
+      p.reason = std::to_string(b.context_tokens) + " tokens: " + b.reason;
+      p.why = b.why;
     }
     p.buckets.push_back(std::move(b));
   }
@@ -304,13 +324,11 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
   return plan_purchase(model, demand, candidates, prices, {});
 }
 
-std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
-                                      const std::vector<SystemSpec>& candidates,
-                                      const PriceAssumptions& prices,
-                                      std::span<PlannerCache* const> planners,
-                                      std::int64_t max_devices,
-                                      std::span<SearchMemo* const> searches,
-                                      std::span<const SystemPlan* const> sizes_from) {
+std::vector<SystemPlan> plan_purchase(
+    const PreparedModel& model, const Demand& demand, const std::vector<SystemSpec>& candidates,
+    const PriceAssumptions& prices, std::span<PlannerCache* const> planners,
+    std::int64_t max_devices, std::span<SearchMemo* const> searches,
+    std::span<const SystemPlan* const> sizes_from, bool stop_at_infeasible) {
   validate(demand);
   if (!sizes_from.empty() && sizes_from.size() != candidates.size())
     throw InputError("plan_purchase: " + std::to_string(sizes_from.size()) + " nominal plans for " +
@@ -334,10 +352,10 @@ std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& 
       // Op lists and weights per rank, shared by the plans of one thread.
       [&] { return ModelCache(model); },
       [&](std::size_t i, ModelCache& model_cache) {
-        plans[i] = plan_system(model, demand, candidates[i], prices,
-                               planners.empty() ? nullptr : planners[i], max_devices,
-                               searches.empty() ? nullptr : searches[i],
-                               sizes_from.empty() ? nullptr : sizes_from[i], model_cache);
+        plans[i] = plan_system(
+            model, demand, candidates[i], prices, planners.empty() ? nullptr : planners[i],
+            max_devices, searches.empty() ? nullptr : searches[i],
+            sizes_from.empty() ? nullptr : sizes_from[i], stop_at_infeasible, model_cache);
       });
   std::stable_sort(plans.begin(), plans.end(), [](const SystemPlan& a, const SystemPlan& b) {
     if (a.feasible != b.feasible) return a.feasible;

@@ -138,12 +138,15 @@ using SearchMemo = std::map<std::tuple<std::string, std::int64_t, Phase>, Deploy
 /// `sizes_from` (optional, one per candidate, entries may be null): a feasible plan of the same
 /// demand whose instance sizes the search keeps, re-choosing only layouts and batches (one size
 /// instead of every size: sensitivity runs re-time a planned deployment on varied hardware).
-std::vector<SystemPlan> plan_purchase(const PreparedModel& model, const Demand& demand,
-                                      const std::vector<SystemSpec>& candidates,
-                                      const PriceAssumptions& prices,
-                                      std::span<PlannerCache* const> planners,
-                                      std::int64_t max_devices = 0,
-                                      std::span<SearchMemo* const> searches = {},
-                                      std::span<const SystemPlan* const> sizes_from = {});
+/// `stop_at_infeasible`: a candidate's plan stops at its first infeasible context bucket, trying
+/// first the buckets its `sizes_from` plan (if infeasible) failed on. Whether a plan is feasible
+/// and every number of a feasible plan are unchanged (a bucket's plan does not depend on the
+/// others); an infeasible plan then holds only the buckets planned, its reason one failing
+/// bucket's (sensitivity runs, which report only whether a varied plan is feasible and its cost).
+std::vector<SystemPlan> plan_purchase(
+    const PreparedModel& model, const Demand& demand, const std::vector<SystemSpec>& candidates,
+    const PriceAssumptions& prices, std::span<PlannerCache* const> planners,
+    std::int64_t max_devices = 0, std::span<SearchMemo* const> searches = {},
+    std::span<const SystemPlan* const> sizes_from = {}, bool stop_at_infeasible = false);
 
 }  // namespace v4sim

@@ -54,10 +54,10 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.time_sources = p.ledger.sources;
     if (&p == &own) {
       r.ops = std::move(own.ledger.ops);
-      r.warnings = std::move(own.ledger.warnings);
+      r.warnings = own.ledger.texts();
     } else {
       r.ops = p.ledger.ops;
-      r.warnings = p.ledger.warnings;
+      r.warnings = p.ledger.texts();
     }
   } else {
     Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true, /*prefill=*/false);
@@ -83,7 +83,7 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     r.precision_fallbacks = p.work.fallback;
     r.time_sources = p.ledger.sources;
     r.ops = std::move(p.ledger.ops);
-    r.warnings = std::move(p.ledger.warnings);
+    r.warnings = p.ledger.texts();
   }
   r.precision_fallback = to_string(r.precision_fallbacks);
   // SLOs: a miss makes the point infeasible with the reason, never silently dropped.

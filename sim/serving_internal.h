@@ -42,7 +42,10 @@ struct OpLedger {
   bool detail = true;
   std::vector<OpTiming> ops;
   TimeSources sources;
-  std::vector<std::string> warnings;
+  /// Shared texts: ledgers are merged several times per step and prefill chunk, and a merge then
+  /// copies pointers instead of strings. texts() gives them as ServingResult::warnings.
+  std::vector<std::shared_ptr<const std::string>> warnings;
+  std::vector<std::string> texts() const;
 
   void add(std::string_view name, std::string_view component, double time_s, double repeats,
            const PerfEstimate& e);

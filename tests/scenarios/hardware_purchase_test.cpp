@@ -161,6 +161,89 @@ TEST(PlanPurchase, InfeasibleBucketsSayWhyAsAValue) {
   EXPECT_EQ(slow[0].why, Infeasible::tpot_slo) << slow[0].reason;
 }
 
+/// `stopped` (planned with stop_at_infeasible) against `full` (the same plan without): the same
+/// feasibility, every number of a feasible plan the same, and an infeasible one's buckets a subset
+/// of the full plan's, each the same.
+void expect_same_outcome(const SystemPlan& stopped, const SystemPlan& full) {
+  ASSERT_EQ(stopped.feasible, full.feasible) << full.system;
+  EXPECT_EQ(stopped.why == Infeasible::none, full.why == Infeasible::none) << full.system;
+  if (full.feasible) {
+    EXPECT_EQ(stopped.buckets.size(), full.buckets.size()) << full.system;
+    EXPECT_EQ(stopped.units, full.units) << full.system;
+    EXPECT_EQ(stopped.capex_usd, full.capex_usd) << full.system;
+    EXPECT_EQ(stopped.annual_cost_usd, full.annual_cost_usd) << full.system;
+    EXPECT_EQ(stopped.usd_per_million_tokens, full.usd_per_million_tokens) << full.system;
+    EXPECT_EQ(stopped.utilization, full.utilization) << full.system;
+  }
+  EXPECT_LE(stopped.buckets.size(), full.buckets.size()) << full.system;
+  for (const BucketPlan& b : stopped.buckets) {
+    const auto same = std::find_if(full.buckets.begin(), full.buckets.end(), [&](const auto& x) {
+      return x.context_tokens == b.context_tokens;
+    });
+    ASSERT_NE(same, full.buckets.end()) << full.system << " " << b.context_tokens;
+    EXPECT_EQ(b.feasible, same->feasible) << full.system << " " << b.context_tokens;
+    EXPECT_EQ(b.reason, same->reason) << full.system << " " << b.context_tokens;
+    EXPECT_EQ(b.decode_devices, same->decode_devices) << full.system << " " << b.context_tokens;
+    EXPECT_EQ(b.prefill_devices, same->prefill_devices) << full.system << " " << b.context_tokens;
+    EXPECT_EQ(b.decode_tokens_per_s_per_device, same->decode_tokens_per_s_per_device)
+        << full.system << " " << b.context_tokens;
+    EXPECT_EQ(b.fastest_ttft_s, same->fastest_ttft_s) << full.system << " " << b.context_tokens;
+  }
+}
+
+TEST(PlanPurchase, StoppingAtTheFirstInfeasibleBucketKeepsFeasibilityAndCosts) {
+  // The sensitivity runs plan a system infeasible at nominal with stop_at_infeasible, its failing
+  // context lengths first. A TTFT target halfway between H200's fastest 64K prefill at nominal and
+  // at 15 % higher efficiencies (both searched here) makes the nominal plan fail on its second
+  // bucket, the high end pass and the low end fail: each must match planning every bucket.
+  const Scenario s = small();
+  const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
+  const std::vector<SystemSpec> systems = {load_system("hgx-h200"), load_system("dgx-b200")};
+  const Sensitivity& efficiencies = s.sensitivities[2];
+  ASSERT_EQ(efficiencies.kind, SensitivityKind::efficiencies);
+  const SystemSpec h200_high = vary_system(systems[0], efficiencies, RangeEnd::high);
+  const SystemPlan at_nominal = plan_purchase(flash, s.demand, {systems[0]}, s.prices)[0];
+  const SystemPlan at_high = plan_purchase(flash, s.demand, {h200_high}, s.prices)[0];
+  ASSERT_EQ(at_nominal.buckets.size(), 2u);
+  ASSERT_EQ(at_high.buckets.size(), 2u);
+  const double slow_s = at_nominal.buckets[1].fastest_ttft_s;
+  const double fast_s = at_high.buckets[1].fastest_ttft_s;
+  ASSERT_LT(fast_s, slow_s);
+  ASSERT_LT(at_nominal.buckets[0].fastest_ttft_s, fast_s);  // 8K passes either way
+  Demand d = s.demand;
+  d.slo_ttft_s = 0.5 * (slow_s + fast_s);
+
+  const std::vector<SystemPlan> nominal = plan_purchase(flash, d, systems, s.prices);
+  const SystemPlan* h200 = find_plan(nominal, "hgx-h200");
+  ASSERT_NE(h200, nullptr);
+  ASSERT_FALSE(h200->feasible);
+  ASSERT_EQ(h200->buckets.size(), 2u);
+  EXPECT_TRUE(h200->buckets[0].feasible);
+  EXPECT_FALSE(h200->buckets[1].feasible);
+
+  int stopped_early = 0, became_feasible = 0;
+  for (const Sensitivity* what : {&s.sensitivities[1], &efficiencies})
+    for (RangeEnd b : {RangeEnd::low, RangeEnd::high}) {
+      std::vector<SystemSpec> varied;
+      std::vector<const SystemPlan*> sizes;
+      for (const SystemSpec& x : systems) {
+        varied.push_back(vary_system(x, *what, b));
+        sizes.push_back(find_plan(nominal, x.name));
+      }
+      const auto stopped = plan_purchase(flash, d, varied, s.prices, {}, 0, {}, sizes, true);
+      const auto full = plan_purchase(flash, d, varied, s.prices, {}, 0, {}, sizes, false);
+      ASSERT_EQ(stopped.size(), full.size());
+      for (std::size_t k = 0; k < full.size(); ++k) {
+        EXPECT_EQ(stopped[k].system, full[k].system);  // ranked alike
+        expect_same_outcome(stopped[k], full[k]);
+        stopped_early += stopped[k].buckets.size() < full[k].buckets.size() ? 1 : 0;
+        became_feasible += full[k].system == "hgx-h200" && full[k].feasible ? 1 : 0;
+      }
+    }
+  EXPECT_GT(stopped_early, 0);    // the shortcut was taken
+  EXPECT_GT(became_feasible, 0);  // and a plan infeasible at nominal was planned in full
+}
+
 TEST(PricePlan, RepricingEqualsPlanningAgain) {
   // Sizing does not depend on prices, so re-pricing a nominal plan for cheaper or dearer systems
   // gives exactly what a full re-plan gives (the runner relies on this for system_prices).
