@@ -162,12 +162,23 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_rows_avx512(const
                                                                            std::int64_t r,
                                                                            float* y) {
   const std::int64_t cols = w.cols();
+  const std::int64_t blocks_per_row = (cols + kBlock - 1) / kBlock;
   __m512 row[R];
   const std::uint8_t* codes[R];
+  const float* scales[R];  // the row's block scales (the index arithmetic hoisted out of the loop)
   for (int i = 0; i < R; ++i) {
     row[i] = _mm512_setzero_ps();
     codes[i] = w.row(r + i);
+    scales[i] = w.w->scales.data() + ((w.row0 + r + i) / kBlock) * blocks_per_row;
   }
+  // The group of R rows after the next, as offsets into the codes (no pointer is formed past
+  // the matrix): its R * cols contiguous bytes are fetched into L2 in step with this group's
+  // blocks, R * 128 bytes per block, so each block of the next group finds its lines already
+  // on their way. One thread keeps only as many L1 misses in flight as it has fill buffers; the
+  // L1 prefetches alone (below) reached 9.7-10.4 GB/s on 32768 x 1024 rows streamed from DRAM,
+  // with this 11.7-12.5 (same process, alternating, Xeon VM, 2026-12-06).
+  const std::int64_t ahead = (w.row0 + r + 2 * R) * cols;
+  const std::int64_t total = static_cast<std::int64_t>(w.w->codes.size());
   for (std::int64_t c0 = 0; c0 < cols; c0 += kBlock) {
     __m512 acc[R];
     for (int i = 0; i < R; ++i) {
@@ -179,6 +190,9 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_rows_avx512(const
       _mm_prefetch(reinterpret_cast<const char*>(codes[i] + R * cols + c0), _MM_HINT_T0);
       _mm_prefetch(reinterpret_cast<const char*>(codes[i] + R * cols + c0 + 64), _MM_HINT_T0);
     }
+    for (std::int64_t at = ahead + (c0 / kBlock) * R * kBlock, l = 0; l < 2 * R && at < total;
+         ++l, at += 64)
+      _mm_prefetch(reinterpret_cast<const char*>(w.w->codes.data() + at), _MM_HINT_T1);
     const std::int64_t len = std::min(kBlock, cols - c0);
     std::int64_t c = 0;
     for (; c + 32 <= len; c += 32) gemv_step32<R>(x + c0 + c, codes, c0 + c, acc);
@@ -187,7 +201,7 @@ __attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_rows_avx512(const
       gemv_step<R, false>(x + c0 + c, codes, c0 + c, static_cast<__mmask16>((1u << (len - c)) - 1u),
                           acc);
     for (int i = 0; i < R; ++i)
-      row[i] = _mm512_fmadd_ps(acc[i], _mm512_set1_ps(w.scale(r + i, c0) * 256.0f), row[i]);
+      row[i] = _mm512_fmadd_ps(acc[i], _mm512_set1_ps(scales[i][c0 / kBlock] * 256.0f), row[i]);
   }
   for (int i = 0; i < R; ++i) {
     alignas(64) float lanes[16];
