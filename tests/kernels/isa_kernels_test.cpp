@@ -83,6 +83,7 @@ TEST(HostIsa, AgreesWithProcCpuinfo) {
   EXPECT_EQ(h.avx512f, has("avx512f"));
   EXPECT_EQ(h.avx512_bf16, has("avx512_bf16"));
   EXPECT_EQ(h.avx512_vnni, has("avx512_vnni"));
+  EXPECT_EQ(h.avx512_vbmi, has("avx512vbmi"));
 }
 
 TEST(HostIsa, PortableGuardSelectsTheFallback) {
@@ -90,6 +91,7 @@ TEST(HostIsa, PortableGuardSelectsTheFallback) {
     PortableKernels guard;
     EXPECT_FALSE(use_avx512_bf16());
     EXPECT_FALSE(use_avx512_vnni());
+    EXPECT_FALSE(use_avx512_vbmi());
     EXPECT_EQ(bf16_path_name(), "portable");
     EXPECT_EQ(int8_path_name(), "portable");
   }
