@@ -234,14 +234,18 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void gemv_rows_a
     codes[i] = w.row(r + i);
     scales[i] = w.w->scales.data() + ((w.row0 + r + i) / kBlock) * blocks_per_row;
   }
-  // The group of R rows after the next, as offsets into the codes (no pointer is formed past
-  // the matrix): its R * cols contiguous bytes are fetched into L2 in step with this group's
-  // blocks, R * 128 bytes per block, so each block of the next group finds its lines already
-  // on their way. One thread keeps only as many L1 misses in flight as it has fill buffers; the
-  // L1 prefetches alone (below) reached 9.7-10.4 GB/s on 32768 x 1024 rows streamed from DRAM,
-  // with this 11.7-12.5 (same process, alternating, Xeon VM, 2026-12-06).
+  // Short rows (kFarRowBytes or less): the group of R rows after the next, as offsets into the
+  // codes (no pointer is formed past the matrix), is fetched into L2 in step with this group's
+  // blocks, R * 128 bytes per block, so each block of the next group finds its lines already on
+  // their way. Weights streamed from DRAM, one thread, the L1 prefetches alone (below) against
+  // both, medians of 7 alternating runs in one process (Xeon VM, 2026-12-06, load 2.7-4):
+  // 32768 x 1024 10.7 -> 12.5 GB/s, 7168 x 1536 11.2 -> 12.5, 8192 x 2048 11.7 -> 12.6; but
+  // 4096 x 4096 13.4 -> 12.1 and 1536 x 7168 13.7 -> 11.4 (long rows keep the hardware
+  // prefetcher going, and the extra requests only compete with it).
+  constexpr std::int64_t kFarRowBytes = 2048;
   const std::int64_t ahead = (w.row0 + r + 2 * R) * cols;
-  const std::int64_t total = static_cast<std::int64_t>(w.w->codes.size());
+  const std::int64_t total =
+      cols <= kFarRowBytes ? static_cast<std::int64_t>(w.w->codes.size()) : 0;
   for (std::int64_t c0 = 0; c0 < cols; c0 += kBlock) {
     __m512 acc[R];
     for (int i = 0; i < R; ++i) {
