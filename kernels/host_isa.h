@@ -51,6 +51,16 @@ class PortableKernels {
   PortableKernels& operator=(const PortableKernels&) = delete;
 };
 
+/// While alive, kernels with an AVX512_VBMI variant take their plain AVX-512 path
+/// (process-wide): checks the path a CPU with AVX-512 but without VBMI runs.
+class WithoutVbmi {
+ public:
+  WithoutVbmi();
+  ~WithoutVbmi();
+  WithoutVbmi(const WithoutVbmi&) = delete;
+  WithoutVbmi& operator=(const WithoutVbmi&) = delete;
+};
+
 /// "avx512_bf16" / "avx512_vnni" when the path is taken now, "portable" otherwise.
 std::string bf16_path_name();
 std::string int8_path_name();
