@@ -12,7 +12,11 @@
 // cache-resident buffer. On AVX512F CPUs the decode places the E4M3 bits into FP16 bit positions
 // and converts with VCVTPH2PS (an exact conversion; the factor 2^8 between the two exponent biases
 // is folded into the block scale), otherwise a 256-entry table: both give the same floats, so the
-// paths agree bit for bit. Output rows are split into fixed pieces of 256 (kernels/parallel.h).
+// paths agree bit for bit. The one-token product (a GEMV) decodes in registers; with AVX512_VBMI
+// it looks the codes up in 128-entry byte tables held in registers (fewer vector operations than
+// the FP16 conversion, where the decode, not memory, bounds the kernel), with the same
+// multiply-adds in the same order. Output rows are split into fixed pieces of 256
+// (kernels/parallel.h).
 #pragma once
 
 #include <cstdint>

@@ -11,6 +11,7 @@ namespace v4sim {
 namespace {
 
 std::atomic<int> portable_guards{0};
+std::atomic<int> no_vbmi_guards{0};
 
 HostIsa detect() {
   HostIsa h;
@@ -35,6 +36,7 @@ HostIsa detect() {
     h.avx512bw = (b >> 30) & 1;
     h.avx512vl = (b >> 31) & 1;
     h.avx512_vnni = h.avx512f && ((c >> 11) & 1);
+    h.avx512_vbmi = h.avx512f && ((c >> 1) & 1);
     unsigned a1 = 0, b1 = 0, c1 = 0, d1 = 0;
     __cpuid_count(7, 1, a1, b1, c1, d1);
     h.avx512_bf16 = h.avx512f && ((a1 >> 5) & 1);
@@ -59,6 +61,7 @@ std::string HostIsa::names() const {
   add(avx512vl, "AVX512VL");
   add(avx512_bf16, "AVX512_BF16");
   add(avx512_vnni, "AVX512_VNNI");
+  add(avx512_vbmi, "AVX512_VBMI");
   return s;
 }
 
@@ -82,6 +85,18 @@ bool use_avx512() {
   const HostIsa& h = host_isa();
   return h.avx512f && h.avx512bw && h.avx512vl &&
          portable_guards.load(std::memory_order_relaxed) == 0;
+}
+
+bool use_avx512_vbmi() {
+  return host_isa().avx512_vbmi && use_avx512() &&
+         no_vbmi_guards.load(std::memory_order_relaxed) == 0;
+}
+
+WithoutVbmi::WithoutVbmi() {
+  no_vbmi_guards.fetch_add(1);
+}
+WithoutVbmi::~WithoutVbmi() {
+  no_vbmi_guards.fetch_sub(1);
 }
 
 PortableKernels::PortableKernels() {

@@ -83,6 +83,7 @@ TEST(HostIsa, AgreesWithProcCpuinfo) {
   EXPECT_EQ(h.avx512f, has("avx512f"));
   EXPECT_EQ(h.avx512_bf16, has("avx512_bf16"));
   EXPECT_EQ(h.avx512_vnni, has("avx512_vnni"));
+  EXPECT_EQ(h.avx512_vbmi, has("avx512vbmi"));
 }
 
 TEST(HostIsa, PortableGuardSelectsTheFallback) {
@@ -90,11 +91,17 @@ TEST(HostIsa, PortableGuardSelectsTheFallback) {
     PortableKernels guard;
     EXPECT_FALSE(use_avx512_bf16());
     EXPECT_FALSE(use_avx512_vnni());
+    EXPECT_FALSE(use_avx512_vbmi());
     EXPECT_EQ(bf16_path_name(), "portable");
     EXPECT_EQ(int8_path_name(), "portable");
   }
   EXPECT_EQ(use_avx512_bf16(), host_isa().avx512_bf16 && host_isa().avx512bw);
   EXPECT_EQ(use_avx512_vnni(), host_isa().avx512_vnni && host_isa().avx512bw);
+  {
+    WithoutVbmi guard;
+    EXPECT_FALSE(use_avx512_vbmi());
+  }
+  EXPECT_EQ(use_avx512_vbmi(), host_isa().avx512_vbmi && use_avx512());
 }
 
 TEST(Bf16, RoundsToNearestEven) {
@@ -457,6 +464,13 @@ TEST(Fp8Weights, ProjectionMatchesDoubleReferenceAndPathsAgreeBitForBit) {
     ASSERT_EQ(isa.rows(), k.tokens);
     ASSERT_EQ(isa.cols(), k.out);
     EXPECT_TRUE(std::memcmp(isa.data(), port.data(), sizeof(float) * std::size_t(isa.size())) == 0);
+    {
+      // On a VBMI host, also the FP16 route that AVX-512 CPUs without VBMI take.
+      WithoutVbmi fp16_route;
+      const RowMatrixXf plain = run();
+      EXPECT_TRUE(
+          std::memcmp(plain.data(), port.data(), sizeof(float) * std::size_t(plain.size())) == 0);
+    }
     const Eigen::MatrixXd exact = x.cast<double>() * dequantize(q).cast<double>().transpose();
     const Eigen::MatrixXd mag =
         x.cast<double>().cwiseAbs() * dequantize(q).cast<double>().cwiseAbs().transpose();
