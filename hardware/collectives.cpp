@@ -35,25 +35,30 @@ class LoadAccumulator {
         n_(static_cast<int>(boost::num_vertices(topo.graph))),
         prune_(routing == Routing::pruned),
         arc_load_(boost::num_edges(topo.graph), 0.0),
-        first_arc_(n_ + 1, 0),
+        first_all_(n_ + 1, 0),
+        first_up_(n_ + 1, 0),
         dist_(n_, -1),
         sigma_(n_, 0.0),
         delta_(n_, 0.0),
         demand_(n_, 0.0),
         latency_(n_, 0.0),
         wanted_(n_, 0) {
-    // Arcs get dense ids in out-edge order so loads can live in a vector; an arc's target, tier
-    // and latency are copied into flat arrays for the BFS.
+    // Arcs get dense ids in out-edge order so loads can live in a vector. Each vertex's arcs are
+    // copied, in that order, into two flat lists for the BFS: all of them, and the scale-up ones
+    // (a route within a scale-up domain then needs no per-arc tier test).
     arcs_.reserve(arc_load_.size());
+    all_.reserve(arc_load_.size());
     for (int u = 0; u < n_; ++u) {
       for (auto [it, end] = boost::out_edges(u, topo.graph); it != end; ++it) {
         const TopoArc& arc = topo.graph[*it];
+        const Arc a{static_cast<int>(boost::target(*it, topo.graph)),
+                    static_cast<int>(arcs_.size()), arc.latency_s};
         arcs_.push_back(*it);
-        target_.push_back(static_cast<int>(boost::target(*it, topo.graph)));
-        scale_up_.push_back(is_scale_up(arc.tier) ? 1 : 0);
-        arc_latency_s_.push_back(arc.latency_s);
+        all_.push_back(a);
+        if (is_scale_up(arc.tier)) up_.push_back(a);
       }
-      first_arc_[u + 1] = arcs_.size();
+      first_all_[u + 1] = all_.size();
+      first_up_[u + 1] = up_.size();
     }
     if (prune_) {
       nearest_up_ = hops_to(destinations, true);
@@ -64,14 +69,15 @@ class LoadAccumulator {
   /// Adds the flows from `src` to the destinations in `demand` (rank -> bytes).
   void add_source(int src, const std::vector<std::pair<int, double>>& demand) {
     // Destinations in src's scale-up domain route over scale-up links only; the others over all.
-    std::vector<std::pair<int, double>> local, remote;
+    local_.clear();
+    remote_.clear();
     for (const auto& [dst, bytes] : demand) {
       if (dst == src || bytes <= 0) continue;
-      (topo_.scale_up_domain[dst] == topo_.scale_up_domain[src] ? local : remote)
+      (topo_.scale_up_domain[dst] == topo_.scale_up_domain[src] ? local_ : remote_)
           .emplace_back(dst, bytes);
     }
-    if (!local.empty()) route(src, local, true);
-    if (!remote.empty()) route(src, remote, false);
+    if (!local_.empty()) route(src, local_, true);
+    if (!remote_.empty()) route(src, remote_, false);
   }
 
   const std::vector<double>& loads() const { return arc_load_; }
@@ -91,11 +97,12 @@ class LoadAccumulator {
         hops[r] = 0;
         queue.push_back(r);
       }
+    const std::vector<Arc>& arcs = scale_up_only ? up_ : all_;
+    const std::vector<std::size_t>& first = scale_up_only ? first_up_ : first_all_;
     for (std::size_t head = 0; head < queue.size(); ++head) {
       const int u = queue[head];
-      for (std::size_t a = first_arc_[u]; a < first_arc_[u + 1]; ++a) {
-        if (scale_up_only && !scale_up_[a]) continue;
-        const int v = target_[a];
+      for (std::size_t a = first[u]; a < first[u + 1]; ++a) {
+        const int v = arcs[a].target;
         if (hops[v] != kFar) continue;
         hops[v] = hops[u] + 1;
         queue.push_back(v);
@@ -106,6 +113,8 @@ class LoadAccumulator {
 
   void route(int src, const std::vector<std::pair<int, double>>& demand, bool scale_up_only) {
     const std::vector<int>& nearest = scale_up_only ? nearest_up_ : nearest_all_;
+    const std::vector<Arc>& arcs = scale_up_only ? up_ : all_;
+    const std::vector<std::size_t>& first = scale_up_only ? first_up_ : first_all_;
     int pending = 0;  // destinations not reached yet
     for (const auto& d : demand)
       if (!wanted_[d.first]) {
@@ -115,33 +124,44 @@ class LoadAccumulator {
     int farthest = 0;  // hops to the farthest destination reached
     order_.clear();
     queue_.clear();
+    dag_.clear();
+    dag_first_.clear();
     dist_[src] = 0;
     sigma_[src] = 1;
     queue_.push_back(src);
     for (std::size_t head = 0; head < queue_.size(); ++head) {
       const int u = queue_[head];
+      const int du = dist_[u];
       if (prune_ && pending == 0) {
-        if (dist_[u] >= farthest) break;  // BFS order: every later vertex is as far
-        if (dist_[u] + nearest[u] > farthest) continue;
+        if (du >= farthest) break;  // BFS order: every later vertex is as far
+        if (du + nearest[u] > farthest) continue;
       }
       order_.push_back(u);
-      for (std::size_t a = first_arc_[u]; a < first_arc_[u + 1]; ++a) {
-        if (scale_up_only && !scale_up_[a]) continue;
-        const int v = target_[a];
+      // The arcs from u to the next BFS level are the shortest-path DAG's: recorded here, in
+      // out-edge order, so the reverse sweep visits exactly them (a vertex's distance is final
+      // once any neighbour has been expanded).
+      dag_first_.push_back(dag_.size());
+      const double sigma_u = sigma_[u];
+      const double latency_u = latency_[u];
+      for (std::size_t a = first[u]; a < first[u + 1]; ++a) {
+        const Arc& arc = arcs[a];
+        const int v = arc.target;
         if (dist_[v] < 0) {
-          dist_[v] = dist_[u] + 1;
+          dist_[v] = du + 1;
           queue_.push_back(v);
           if (wanted_[v]) {
             --pending;
-            farthest = std::max(farthest, dist_[v]);
+            farthest = std::max(farthest, du + 1);
           }
         }
-        if (dist_[v] == dist_[u] + 1) {
-          sigma_[v] += sigma_[u];
-          latency_[v] = std::max(latency_[v], latency_[u] + arc_latency_s_[a]);
+        if (dist_[v] == du + 1) {
+          sigma_[v] += sigma_u;
+          latency_[v] = std::max(latency_[v], latency_u + arc.latency_s);
+          dag_.push_back({v, arc.id});
         }
       }
     }
+    dag_first_.push_back(dag_.size());
     for (const auto& [dst, bytes] : demand) {
       if (dist_[dst] < 0) {
         reset(demand);
@@ -152,17 +172,18 @@ class LoadAccumulator {
       max_latency_s_ = std::max(max_latency_s_, latency_[dst]);
     }
     // Reverse BFS order: every vertex's successors are finished before it.
-    for (auto it = order_.rbegin(); it != order_.rend(); ++it) {
-      const int u = *it;
-      for (std::size_t a = first_arc_[u]; a < first_arc_[u + 1]; ++a) {
-        if (scale_up_only && !scale_up_[a]) continue;
-        const int v = target_[a];
-        if (dist_[v] != dist_[u] + 1) continue;
-        const double through = sigma_[u] / sigma_[v] * (demand_[v] + delta_[v]);
+    for (std::size_t i = order_.size(); i-- > 0;) {
+      const int u = order_[i];
+      const double sigma_u = sigma_[u];
+      double delta_u = delta_[u];
+      for (std::size_t k = dag_first_[i]; k < dag_first_[i + 1]; ++k) {
+        const int v = dag_[k].target;
+        const double through = sigma_u / sigma_[v] * (demand_[v] + delta_[v]);
         if (through == 0) continue;
-        arc_load_[a] += through;
-        delta_[u] += through;
+        arc_load_[dag_[k].id] += through;
+        delta_u += through;
       }
+      delta_[u] = delta_u;
     }
     reset(demand);
   }
@@ -180,16 +201,28 @@ class LoadAccumulator {
   int n_;
   bool prune_;
   std::vector<double> arc_load_;
-  std::vector<std::size_t> first_arc_;  // arcs of vertex u: [first_arc_[u], first_arc_[u + 1])
-  std::vector<TopologyGraph::edge_descriptor> arcs_;
-  std::vector<int> target_;
-  std::vector<char> scale_up_;
-  std::vector<double> arc_latency_s_;
+  /// An arc in a flat out-edge list: its head, its dense id (index into arc_load_ and arcs_) and
+  /// its latency, together so a BFS step touches one cache line.
+  struct Arc {
+    int target;
+    int id;
+    double latency_s;
+  };
+  struct DagArc {
+    int target;
+    int id;
+  };
+  std::vector<TopologyGraph::edge_descriptor> arcs_;  // by id
+  std::vector<Arc> all_, up_;  // out-arcs of u: [first_*_[u], first_*_[u + 1]); up_: scale-up only
+  std::vector<std::size_t> first_all_, first_up_;
   std::vector<int> nearest_up_, nearest_all_;  // hops to the nearest destination
   std::vector<int> dist_;
   std::vector<double> sigma_, delta_, demand_, latency_;
   std::vector<char> wanted_;
   std::vector<int> order_, queue_;
+  std::vector<DagArc> dag_;             // shortest-path DAG arcs of order_[i]: [dag_first_[i],
+  std::vector<std::size_t> dag_first_;  // dag_first_[i + 1])
+  std::vector<std::pair<int, double>> local_, remote_;  // add_source's split of a demand
   double max_latency_s_ = 0;
 };
 
@@ -261,15 +294,17 @@ CommTime scatter_or_gather(const Topology& topo, std::span<const int> ranks, dou
 
 namespace {
 
-/// Routes every source's demand (built on the fly by `demand_of(i)` for source ranks[i], so an
-/// all-to-all needs O(n) memory, not O(n^2)) and times the step by its most loaded arc.
+/// Routes every source's demand (written on the fly by `demand_of(i, demand)` for source
+/// ranks[i] into one reused vector, so an all-to-all needs O(n) memory, not O(n^2)) and times the step by its most loaded arc.
 /// `destinations`: every rank a demand may name.
 template <class DemandOf>
 CommTime route_step(const Topology& topo, std::span<const int> sources,
                     std::span<const int> destinations, Routing routing, DemandOf demand_of) {
   LoadAccumulator acc(topo, destinations, routing);
+  std::vector<std::pair<int, double>> demand;
   for (std::size_t i = 0; i < sources.size(); ++i) {
-    const std::vector<std::pair<int, double>> demand = demand_of(i);
+    demand.clear();
+    demand_of(i, demand);
     if (!demand.empty()) acc.add_source(sources[i], demand);
   }
   CommTime t;
@@ -317,7 +352,9 @@ CommTime transfer_time(const Topology& topo, std::span<const Flow> flows, Routin
   for (int r = 0; r < topo.num_devices; ++r)
     if (!by_source[r].empty()) sources.push_back(r);
   return route_step(topo, sources, destinations, routing,
-                    [&](std::size_t i) { return std::move(by_source[sources[i]]); });
+                    [&](std::size_t i, std::vector<std::pair<int, double>>& demand) {
+                      demand.swap(by_source[sources[i]]);
+                    });
 }
 
 CommTime point_to_point(const Topology& topo, int src, int dst, double bytes) {
@@ -329,13 +366,11 @@ CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double byt
                     Routing routing) {
   check_ranks(topo, ranks);
   if (bytes_per_pair < 0) throw InputError("all_to_all: negative bytes per pair");
-  return route_step(topo, ranks, ranks, routing, [&](std::size_t i) {
-    std::vector<std::pair<int, double>> demand;
-    demand.reserve(ranks.size());
-    for (std::size_t j = 0; j < ranks.size(); ++j)
-      if (j != i) demand.emplace_back(ranks[j], bytes_per_pair);
-    return demand;
-  });
+  return route_step(topo, ranks, ranks, routing,
+                    [&](std::size_t i, std::vector<std::pair<int, double>>& demand) {
+                      for (std::size_t j = 0; j < ranks.size(); ++j)
+                        if (j != i) demand.emplace_back(ranks[j], bytes_per_pair);
+                    });
 }
 
 CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
@@ -350,13 +385,11 @@ CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
   for (double b : bytes_per_rank)
     if (b < 0) throw InputError("moe_all_to_all: negative bytes for a rank");
   const double n = static_cast<double>(ranks.size());
-  return route_step(topo, ranks, ranks, routing, [&](std::size_t i) {
-    std::vector<std::pair<int, double>> demand;
-    demand.reserve(ranks.size());
-    for (std::size_t j = 0; j < ranks.size(); ++j)
-      if (j != i) demand.emplace_back(ranks[j], bytes_per_rank[i] / n);
-    return demand;
-  });
+  return route_step(topo, ranks, ranks, routing,
+                    [&](std::size_t i, std::vector<std::pair<int, double>>& demand) {
+                      for (std::size_t j = 0; j < ranks.size(); ++j)
+                        if (j != i) demand.emplace_back(ranks[j], bytes_per_rank[i] / n);
+                    });
 }
 
 CommTime reduce_scatter(const Topology& topo, std::span<const int> ranks, double bytes_per_rank) {
