@@ -47,19 +47,26 @@ class LoadAccumulator {
     // copied, in that order, into two flat lists for the BFS: all of them, and the scale-up ones
     // (a route within a scale-up domain then needs no per-arc tier test).
     arcs_.reserve(arc_load_.size());
+    arc_latency_s_.reserve(arc_load_.size());
     all_.reserve(arc_load_.size());
+    up_.reserve(arc_load_.size());
     for (int u = 0; u < n_; ++u) {
       for (auto [it, end] = boost::out_edges(u, topo.graph); it != end; ++it) {
         const TopoArc& arc = topo.graph[*it];
         const Arc a{static_cast<int>(boost::target(*it, topo.graph)),
-                    static_cast<int>(arcs_.size()), arc.latency_s};
+                    static_cast<int>(arcs_.size())};
         arcs_.push_back(*it);
+        arc_latency_s_.push_back(arc.latency_s);
         all_.push_back(a);
         if (is_scale_up(arc.tier)) up_.push_back(a);
       }
       first_all_[u + 1] = all_.size();
       first_up_[u + 1] = up_.size();
     }
+    order_.resize(n_);
+    queue_.resize(n_);
+    dag_first_.resize(n_ + 1);
+    dag_.resize(all_.size());
     if (prune_) {
       nearest_up_ = hops_to(destinations, true);
       nearest_all_ = hops_to(destinations, false);
@@ -112,9 +119,20 @@ class LoadAccumulator {
   }
 
   void route(int src, const std::vector<std::pair<int, double>>& demand, bool scale_up_only) {
-    const std::vector<int>& nearest = scale_up_only ? nearest_up_ : nearest_all_;
-    const std::vector<Arc>& arcs = scale_up_only ? up_ : all_;
-    const std::vector<std::size_t>& first = scale_up_only ? first_up_ : first_all_;
+    // Raw pointers: the loops below run ~10^7 times for a 384-rank all-to-all, and the compiler
+    // cannot keep vector internals in registers across the stores.
+    const int* nearest = (scale_up_only ? nearest_up_ : nearest_all_).data();
+    const Arc* arcs = (scale_up_only ? up_ : all_).data();
+    const std::size_t* first = (scale_up_only ? first_up_ : first_all_).data();
+    const double* arc_latency_s = arc_latency_s_.data();
+    int* dist = dist_.data();
+    double* sigma = sigma_.data();
+    double* latency = latency_.data();
+    const char* wanted = wanted_.data();
+    int* queue = queue_.data();
+    int* order = order_.data();
+    std::size_t* dag_first = dag_first_.data();
+    DagArc* dag = dag_.data();
     int pending = 0;  // destinations not reached yet
     for (const auto& d : demand)
       if (!wanted_[d.first]) {
@@ -122,75 +140,76 @@ class LoadAccumulator {
         ++pending;
       }
     int farthest = 0;  // hops to the farthest destination reached
-    order_.clear();
-    queue_.clear();
-    dag_.clear();
-    dag_first_.clear();
-    dist_[src] = 0;
-    sigma_[src] = 1;
-    queue_.push_back(src);
-    for (std::size_t head = 0; head < queue_.size(); ++head) {
-      const int u = queue_[head];
-      const int du = dist_[u];
+    std::size_t queued = 0, expanded = 0, dag_arcs = 0;
+    dist[src] = 0;
+    sigma[src] = 1;
+    queue[queued++] = src;
+    for (std::size_t head = 0; head < queued; ++head) {
+      const int u = queue[head];
+      const int du = dist[u];
       if (prune_ && pending == 0) {
         if (du >= farthest) break;  // BFS order: every later vertex is as far
         if (du + nearest[u] > farthest) continue;
       }
-      order_.push_back(u);
       // The arcs from u to the next BFS level are the shortest-path DAG's: recorded here, in
       // out-edge order, so the reverse sweep visits exactly them (a vertex's distance is final
       // once any neighbour has been expanded).
-      dag_first_.push_back(dag_.size());
-      const double sigma_u = sigma_[u];
-      const double latency_u = latency_[u];
+      order[expanded] = u;
+      dag_first[expanded++] = dag_arcs;
+      const double sigma_u = sigma[u];
+      const double latency_u = latency[u];
       for (std::size_t a = first[u]; a < first[u + 1]; ++a) {
-        const Arc& arc = arcs[a];
-        const int v = arc.target;
-        if (dist_[v] < 0) {
-          dist_[v] = du + 1;
-          queue_.push_back(v);
-          if (wanted_[v]) {
+        const int v = arcs[a].target;
+        if (dist[v] < 0) {
+          dist[v] = du + 1;
+          queue[queued++] = v;
+          if (wanted[v]) {
             --pending;
             farthest = std::max(farthest, du + 1);
           }
         }
-        if (dist_[v] == du + 1) {
-          sigma_[v] += sigma_u;
-          latency_[v] = std::max(latency_[v], latency_u + arc.latency_s);
-          dag_.push_back({v, arc.id});
+        if (dist[v] == du + 1) {
+          sigma[v] += sigma_u;
+          latency[v] = std::max(latency[v], latency_u + arc_latency_s[arcs[a].id]);
+          dag[dag_arcs++] = {v, arcs[a].id};
         }
       }
     }
-    dag_first_.push_back(dag_.size());
+    dag_first[expanded] = dag_arcs;
+    queued_ = queued;
     for (const auto& [dst, bytes] : demand) {
-      if (dist_[dst] < 0) {
+      if (dist[dst] < 0) {
         reset(demand);
         throw InputError("topology '" + topo_.name + "': no route from rank " +
                          std::to_string(src) + " to rank " + std::to_string(dst));
       }
       demand_[dst] += bytes;
-      max_latency_s_ = std::max(max_latency_s_, latency_[dst]);
+      max_latency_s_ = std::max(max_latency_s_, latency[dst]);
     }
     // Reverse BFS order: every vertex's successors are finished before it.
-    for (std::size_t i = order_.size(); i-- > 0;) {
-      const int u = order_[i];
-      const double sigma_u = sigma_[u];
-      double delta_u = delta_[u];
-      for (std::size_t k = dag_first_[i]; k < dag_first_[i + 1]; ++k) {
-        const int v = dag_[k].target;
-        const double through = sigma_u / sigma_[v] * (demand_[v] + delta_[v]);
+    const double* demand_bytes = demand_.data();
+    double* delta = delta_.data();
+    double* arc_load = arc_load_.data();
+    for (std::size_t i = expanded; i-- > 0;) {
+      const int u = order[i];
+      const double sigma_u = sigma[u];
+      double delta_u = delta[u];
+      for (std::size_t k = dag_first[i]; k < dag_first[i + 1]; ++k) {
+        const int v = dag[k].target;
+        const double through = sigma_u / sigma[v] * (demand_bytes[v] + delta[v]);
         if (through == 0) continue;
-        arc_load_[dag_[k].id] += through;
+        arc_load[dag[k].id] += through;
         delta_u += through;
       }
-      delta_[u] = delta_u;
+      delta[u] = delta_u;
     }
     reset(demand);
   }
 
   /// Clears what route() wrote: the vertices it reached (all of them are in the queue).
   void reset(const std::vector<std::pair<int, double>>& demand) {
-    for (int v : queue_) {
+    for (std::size_t i = 0; i < queued_; ++i) {
+      const int v = queue_[i];
       dist_[v] = -1;
       sigma_[v] = delta_[v] = demand_[v] = latency_[v] = 0;
     }
@@ -201,25 +220,26 @@ class LoadAccumulator {
   int n_;
   bool prune_;
   std::vector<double> arc_load_;
-  /// An arc in a flat out-edge list: its head, its dense id (index into arc_load_ and arcs_) and
-  /// its latency, together so a BFS step touches one cache line.
+  /// An arc in a flat out-edge list: its head and its dense id (index into arc_load_, arcs_ and
+  /// arc_latency_s_); 8 bytes, since the BFS streams the whole list once per source.
   struct Arc {
     int target;
     int id;
-    double latency_s;
   };
-  struct DagArc {
-    int target;
-    int id;
-  };
+  using DagArc = Arc;
   std::vector<TopologyGraph::edge_descriptor> arcs_;  // by id
   std::vector<Arc> all_, up_;  // out-arcs of u: [first_*_[u], first_*_[u + 1]); up_: scale-up only
   std::vector<std::size_t> first_all_, first_up_;
+  std::vector<double> arc_latency_s_;          // by id
   std::vector<int> nearest_up_, nearest_all_;  // hops to the nearest destination
   std::vector<int> dist_;
   std::vector<double> sigma_, delta_, demand_, latency_;
   std::vector<char> wanted_;
-  std::vector<int> order_, queue_;
+  // route()'s scratch, sized once: a vertex is reached at most once, an arc is in the DAG at
+  // most once.
+  std::vector<int> order_;  // expanded vertices, in BFS order
+  std::vector<int> queue_;  // reached vertices: [0, queued_)
+  std::size_t queued_ = 0;
   std::vector<DagArc> dag_;             // shortest-path DAG arcs of order_[i]: [dag_first_[i],
   std::vector<std::size_t> dag_first_;  // dag_first_[i + 1])
   std::vector<std::pair<int, double>> local_, remote_;  // add_source's split of a demand
