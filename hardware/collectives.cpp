@@ -32,9 +32,9 @@ class LoadAccumulator {
   /// `destinations`: every rank a flow may go to (h(u) is the distance to the nearest of them).
   LoadAccumulator(const Topology& topo, std::span<const int> destinations, Routing routing)
       : topo_(topo),
-        n_(static_cast<int>(boost::num_vertices(topo.graph))),
+        n_(topo.num_vertices()),
         prune_(routing == Routing::pruned),
-        arc_load_(boost::num_edges(topo.graph), 0.0),
+        arc_load_(topo.arcs.size(), 0.0),
         first_all_(n_ + 1, 0),
         first_up_(n_ + 1, 0),
         dist_(n_, -1),
@@ -43,19 +43,15 @@ class LoadAccumulator {
         demand_(n_, 0.0),
         latency_(n_, 0.0),
         wanted_(n_, 0) {
-    // Arcs get dense ids in out-edge order so loads can live in a vector. Each vertex's arcs are
-    // copied, in that order, into two flat lists for the BFS: all of them, and the scale-up ones
-    // (a route within a scale-up domain then needs no per-arc tier test).
-    arcs_.reserve(arc_load_.size());
+    // Each vertex's arcs are copied, in order, into two compact lists for the BFS: all of them,
+    // and the scale-up ones (a route within a scale-up domain then needs no per-arc tier test).
     arc_latency_s_.reserve(arc_load_.size());
     all_.reserve(arc_load_.size());
     up_.reserve(arc_load_.size());
     for (int u = 0; u < n_; ++u) {
-      for (auto [it, end] = boost::out_edges(u, topo.graph); it != end; ++it) {
-        const TopoArc& arc = topo.graph[*it];
-        const Arc a{static_cast<int>(boost::target(*it, topo.graph)),
-                    static_cast<int>(arcs_.size())};
-        arcs_.push_back(*it);
+      for (std::size_t id = topo.first_arc[u]; id < topo.first_arc[u + 1]; ++id) {
+        const TopoArc& arc = topo.arcs[id];
+        const Arc a{arc.target, static_cast<int>(id)};
         arc_latency_s_.push_back(arc.latency_s);
         all_.push_back(a);
         if (is_scale_up(arc.tier)) up_.push_back(a);
@@ -88,7 +84,6 @@ class LoadAccumulator {
   }
 
   const std::vector<double>& loads() const { return arc_load_; }
-  const std::vector<TopologyGraph::edge_descriptor>& arcs() const { return arcs_; }
   double max_latency_s() const { return max_latency_s_; }
 
  private:
@@ -220,14 +215,14 @@ class LoadAccumulator {
   int n_;
   bool prune_;
   std::vector<double> arc_load_;
-  /// An arc in a flat out-edge list: its head and its dense id (index into arc_load_, arcs_ and
-  /// arc_latency_s_); 8 bytes, since the BFS streams the whole list once per source.
+  /// An arc in a compact out-arc list: its head and its id (index into Topology::arcs,
+  /// arc_load_ and arc_latency_s_); 8 bytes, since the BFS streams the whole list once per
+  /// source.
   struct Arc {
     int target;
     int id;
   };
   using DagArc = Arc;
-  std::vector<TopologyGraph::edge_descriptor> arcs_;  // by id
   std::vector<Arc> all_, up_;  // out-arcs of u: [first_*_[u], first_*_[u + 1]); up_: scale-up only
   std::vector<std::size_t> first_all_, first_up_;
   std::vector<double> arc_latency_s_;          // by id
@@ -334,7 +329,7 @@ CommTime route_step(const Topology& topo, std::span<const int> sources,
   std::size_t worst = loads.size();
   for (std::size_t id = 0; id < loads.size(); ++id) {
     if (loads[id] <= 0) continue;
-    const TopoArc& arc = topo.graph[acc.arcs()[id]];
+    const TopoArc& arc = topo.arcs[id];
     const double s = loads[id] / (arc.usable_gb_per_s * 1e9);
     if (s > t.transfer_s) {
       t.transfer_s = s;
@@ -342,10 +337,10 @@ CommTime route_step(const Topology& topo, std::span<const int> sources,
     }
   }
   if (worst < loads.size()) {
-    const auto e = acc.arcs()[worst];
-    t.bottleneck = topo.graph[boost::source(e, topo.graph)].name;
-    t.bottleneck.append(" -> ").append(topo.graph[boost::target(e, topo.graph)].name);
-    t.bottleneck.append(" (").append(to_string(topo.graph[e].tier)).append(")");
+    const TopoArc& arc = topo.arcs[worst];
+    t.bottleneck = topo.vertices[arc.source].name;
+    t.bottleneck.append(" -> ").append(topo.vertices[arc.target].name);
+    t.bottleneck.append(" (").append(to_string(arc.tier)).append(")");
     t.bottleneck_bytes = loads[worst];
   }
   t.latency_s = acc.max_latency_s();

@@ -1,10 +1,10 @@
 #include "hardware/topology.h"
 
 #include <algorithm>
-#include <deque>
 #include <limits>
 #include <ostream>
 
+#include <boost/graph/adjacency_list.hpp>
 #include <boost/graph/push_relabel_max_flow.hpp>
 
 namespace v4sim {
@@ -25,7 +25,7 @@ double half_to_half_flow(const Topology& topo, Keep keep) {
           boost::edge_capacity_t, double,
           boost::property<boost::edge_residual_capacity_t, double,
                           boost::property<boost::edge_reverse_t, Traits::edge_descriptor>>>>;
-  const int n = static_cast<int>(boost::num_vertices(topo.graph));
+  const int n = topo.num_vertices();
   const int half = topo.num_devices / 2;
   if (half == 0) return 0.0;
   FlowGraph g(n + 2);
@@ -41,12 +41,8 @@ double half_to_half_flow(const Topology& topo, Keep keep) {
     reverse[e] = r;
     reverse[r] = e;
   };
-  for (auto [it, end] = boost::edges(topo.graph); it != end; ++it) {
-    const TopoArc& arc = topo.graph[*it];
-    if (!keep(arc)) continue;
-    add(static_cast<int>(boost::source(*it, topo.graph)),
-        static_cast<int>(boost::target(*it, topo.graph)), arc.gb_per_s);
-  }
+  for (const TopoArc& arc : topo.arcs)
+    if (keep(arc)) add(arc.source, arc.target, arc.gb_per_s);
   // A device's own links bound what it can send; the super-source adds no limit of its own.
   constexpr double kUnbounded = std::numeric_limits<double>::max() / 4;
   for (int r = 0; r < topo.num_devices; ++r) {
@@ -61,15 +57,14 @@ double half_to_half_flow(const Topology& topo, Keep keep) {
 /// Hop distances from `from` over the arcs passing `keep` (-1 = unreachable).
 template <class Keep>
 std::vector<int> hops_from(const Topology& topo, int from, Keep keep) {
-  std::vector<int> dist(boost::num_vertices(topo.graph), -1);
-  std::deque<int> queue{from};
+  std::vector<int> dist(topo.vertices.size(), -1);
+  std::vector<int> queue{from};
   dist[from] = 0;
-  while (!queue.empty()) {
-    const int u = queue.front();
-    queue.pop_front();
-    for (auto [it, end] = boost::out_edges(u, topo.graph); it != end; ++it) {
-      if (!keep(topo.graph[*it])) continue;
-      const int v = static_cast<int>(boost::target(*it, topo.graph));
+  for (std::size_t head = 0; head < queue.size(); ++head) {
+    const int u = queue[head];
+    for (std::size_t a = topo.first_arc[u]; a < topo.first_arc[u + 1]; ++a) {
+      if (!keep(topo.arcs[a])) continue;
+      const int v = topo.arcs[a].target;
       if (dist[v] >= 0) continue;
       dist[v] = dist[u] + 1;
       queue.push_back(v);
@@ -86,14 +81,27 @@ Topology build_topology(const Netlist& net) {
   topo.nodes = net.nodes;
   topo.num_devices = net.num_devices;
   topo.num_links = static_cast<int>(net.links.size());
+  const std::size_t n = net.vertices.size();
+  topo.vertices.reserve(n);
   for (const NetVertex& nv : net.vertices)
-    boost::add_vertex(TopoVertex{nv.name, nv.group, nv.rank, nv.node}, topo.graph);
+    topo.vertices.push_back(TopoVertex{nv.name, nv.group, nv.rank, nv.node});
+  // A counting sort of the arcs by source keeps each vertex's arcs in link order.
+  topo.first_arc.assign(n + 1, 0);
+  for (const NetLink& l : net.links) {
+    ++topo.first_arc[l.a + 1];
+    ++topo.first_arc[l.b + 1];
+  }
+  for (std::size_t u = 0; u < n; ++u) topo.first_arc[u + 1] += topo.first_arc[u];
+  topo.arcs.resize(2 * net.links.size());
+  std::vector<std::size_t> slot(topo.first_arc.begin(), topo.first_arc.end() - 1);
   for (std::size_t i = 0; i < net.links.size(); ++i) {
     const NetLink& l = net.links[i];
-    const TopoArc arc{l.gb_per_s, l.gb_per_s * l.usable_fraction, l.latency_s, l.tier,
-                      static_cast<int>(i)};
-    boost::add_edge(l.a, l.b, arc, topo.graph);
-    boost::add_edge(l.b, l.a, arc, topo.graph);
+    const TopoArc arc{
+        l.gb_per_s, l.gb_per_s * l.usable_fraction, l.latency_s, l.tier, static_cast<int>(i), l.a,
+        l.b};
+    topo.arcs[slot[l.a]++] = arc;
+    topo.arcs[slot[l.b]++] =
+        TopoArc{arc.gb_per_s, arc.usable_gb_per_s, arc.latency_s, arc.tier, arc.link, l.b, l.a};
   }
   // Scale-up domains: components over scale-up and die-to-die arcs, numbered by first rank.
   topo.scale_up_domain.assign(net.num_devices, -1);
@@ -111,7 +119,7 @@ Topology build_topology(const Netlist& net) {
 TopologySummary summarize(const Topology& topo) {
   TopologySummary s;
   s.devices = topo.num_devices;
-  s.switches = static_cast<int>(boost::num_vertices(topo.graph)) - topo.num_devices;
+  s.switches = topo.num_vertices() - topo.num_devices;
   s.links = topo.num_links;
   s.nodes = topo.nodes;
   std::vector<int> domain_size;
@@ -127,8 +135,8 @@ TopologySummary summarize(const Topology& topo) {
   double up = kNone, out = kNone, d2d = kNone;
   for (int r = 0; r < topo.num_devices; ++r) {
     double u = 0, o = 0, d = 0;
-    for (auto [it, end] = boost::out_edges(r, topo.graph); it != end; ++it) {
-      const TopoArc& arc = topo.graph[*it];
+    for (std::size_t a = topo.first_arc[r]; a < topo.first_arc[r + 1]; ++a) {
+      const TopoArc& arc = topo.arcs[a];
       (arc.tier == LinkTier::scale_up    ? u
        : arc.tier == LinkTier::scale_out ? o
                                          : d) += arc.gb_per_s;
@@ -153,19 +161,17 @@ TopologySummary summarize(const Topology& topo) {
 
 void write_dot(const Topology& topo, std::ostream& out) {
   out << "graph \"" << topo.name << "\" {\n  node [fontsize=9];\n";
-  for (auto [it, end] = boost::vertices(topo.graph); it != end; ++it) {
-    const TopoVertex& v = topo.graph[*it];
-    out << "  v" << *it << " [label=\"" << v.name
-        << "\", shape=" << (v.rank >= 0 ? "box" : "ellipse") << "];\n";
+  for (std::size_t i = 0; i < topo.vertices.size(); ++i) {
+    const TopoVertex& v = topo.vertices[i];
+    out << "  v" << i << " [label=\"" << v.name << "\", shape=" << (v.rank >= 0 ? "box" : "ellipse")
+        << "];\n";
   }
   // Two arcs per link: print each physical link once.
   std::vector<bool> printed(topo.num_links, false);
-  for (auto [it, end] = boost::edges(topo.graph); it != end; ++it) {
-    const TopoArc& arc = topo.graph[*it];
+  for (const TopoArc& arc : topo.arcs) {
     if (printed[arc.link]) continue;
     printed[arc.link] = true;
-    out << "  v" << boost::source(*it, topo.graph) << " -- v" << boost::target(*it, topo.graph)
-        << " [label=\"" << arc.gb_per_s << "\""
+    out << "  v" << arc.source << " -- v" << arc.target << " [label=\"" << arc.gb_per_s << "\""
         << (arc.tier == LinkTier::scale_out ? ", style=dashed" : "") << "];\n";
   }
   out << "}\n";

@@ -1,15 +1,15 @@
-// The system as a Boost.Graph: vertices are devices and switches, each full-duplex link is two
-// arcs (one per direction) carrying that direction's bandwidth and latency. Include only from .cpp
-// files (it pulls in Boost.Graph); widely included headers use the forward declaration
-// `struct Topology;` (hardware/collectives.h does).
+// The system as a graph: vertices are devices and switches, each full-duplex link is two arcs
+// (one per direction) carrying that direction's bandwidth and latency. Stored as flat arrays
+// (vertices, and arcs grouped by source vertex) rather than a Boost adjacency_list: routing reads
+// them directly, and an 8,192-device SuperPoD is built without one allocation per arc. Include
+// only from .cpp files; widely included headers use the forward declaration `struct Topology;`
+// (hardware/collectives.h does).
 #pragma once
 
+#include <cstddef>
 #include <iosfwd>
 #include <string>
-#include <utility>
 #include <vector>
-
-#include <boost/graph/adjacency_list.hpp>
 
 #include "hardware/netlist.h"
 
@@ -27,39 +27,26 @@ struct TopoArc {
   double usable_gb_per_s = 0;  // gb_per_s x the tier's usable fraction
   double latency_s = 0;
   LinkTier tier = LinkTier::scale_up;
-  int link = 0;  // index of the physical link in Netlist::links
+  int link = 0;    // index of the physical link in Netlist::links
+  int source = 0;  // vertex
+  int target = 0;  // vertex
 };
 
-using TopologyGraph =
-    boost::adjacency_list<boost::vecS, boost::vecS, boost::directedS, TopoVertex, TopoArc>;
-
 struct Topology {
-  Topology() = default;
-  // Moves swap the graph: Boost 1.74's adjacency_list has no move constructor, and its copy
-  // trips a false -Wmaybe-uninitialized in GCC 12. A built topology is never copied.
-  Topology(Topology&& other) noexcept { swap(other); }
-  Topology& operator=(Topology&& other) noexcept {
-    swap(other);
-    return *this;
-  }
-  Topology(const Topology&) = delete;
-  Topology& operator=(const Topology&) = delete;
-  void swap(Topology& other) noexcept {
-    name.swap(other.name);
-    std::swap(nodes, other.nodes);
-    std::swap(num_devices, other.num_devices);
-    std::swap(num_links, other.num_links);
-    graph.swap(other.graph);
-    scale_up_domain.swap(other.scale_up_domain);
-  }
-
   std::string name;
   int nodes = 0;
   int num_devices = 0;
-  int num_links = 0;    // physical (full-duplex) links
-  TopologyGraph graph;  // device rank r is vertex r
+  int num_links = 0;                 // physical (full-duplex) links
+  std::vector<TopoVertex> vertices;  // device rank r is vertex r
+  /// Two arcs per link, grouped by source vertex: the arcs leaving u are
+  /// arcs[first_arc[u]] .. arcs[first_arc[u + 1] - 1], in the order of their links in the
+  /// netlist. An arc's index is its id.
+  std::vector<TopoArc> arcs;
+  std::vector<std::size_t> first_arc;  // vertices.size() + 1 entries
   /// Scale-up domain of each rank: the component of its scale_up / die_to_die links.
   std::vector<int> scale_up_domain;
+
+  int num_vertices() const { return static_cast<int>(vertices.size()); }
 };
 
 Topology build_topology(const Netlist& net);
