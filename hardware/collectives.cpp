@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <limits>
+#include <memory>
 #include <numeric>
+#include <optional>
 
 #include "hardware/topology.h"
 #include "models/config/input_error.h"
@@ -35,39 +37,19 @@ class LoadAccumulator {
         n_(topo.num_vertices()),
         prune_(routing == Routing::pruned),
         arc_load_(topo.arcs.size(), 0.0),
-        first_all_(n_ + 1, 0),
-        first_up_(n_ + 1, 0),
+        destinations_(destinations),
         dist_(n_, -1),
         sigma_(n_, 0.0),
         delta_(n_, 0.0),
         demand_(n_, 0.0),
         latency_(n_, 0.0),
-        wanted_(n_, 0) {
-    // Each vertex's arcs are copied, in order, into two compact lists for the BFS: all of them,
-    // and the scale-up ones (a route within a scale-up domain then needs no per-arc tier test).
-    arc_latency_s_.reserve(arc_load_.size());
-    all_.reserve(arc_load_.size());
-    up_.reserve(arc_load_.size());
-    for (int u = 0; u < n_; ++u) {
-      for (std::size_t id = topo.first_arc[u]; id < topo.first_arc[u + 1]; ++id) {
-        const TopoArc& arc = topo.arcs[id];
-        const Arc a{arc.target, static_cast<int>(id)};
-        arc_latency_s_.push_back(arc.latency_s);
-        all_.push_back(a);
-        if (is_scale_up(arc.tier)) up_.push_back(a);
-      }
-      first_all_[u + 1] = all_.size();
-      first_up_[u + 1] = up_.size();
-    }
-    order_.resize(n_);
-    queue_.resize(n_);
-    dag_first_.resize(n_ + 1);
-    dag_.resize(all_.size());
-    if (prune_) {
-      nearest_up_ = hops_to(destinations, true);
-      nearest_all_ = hops_to(destinations, false);
-    }
-  }
+        wanted_(n_, 0),
+        order_(n_),
+        queue_(n_),
+        // Not zeroed: route() writes each entry before reading it, and the pages a pruned
+        // route never reaches (most of them on a SuperPoD) are never touched.
+        dag_(new DagArc[topo.arcs.size()]),
+        dag_first_(n_ + 1) {}
 
   /// Adds the flows from `src` to the destinations in `demand` (rank -> bytes).
   void add_source(int src, const std::vector<std::pair<int, double>>& demand) {
@@ -89,9 +71,46 @@ class LoadAccumulator {
  private:
   static constexpr int kFar = std::numeric_limits<int>::max() / 4;
 
-  /// Hops from each vertex to the nearest of `ranks` over the allowed arcs. Every link is two
+  /// An arc in a compact out-arc list: its head and its id (index into Topology::arcs and
+  /// arc_load_); 8 bytes, since the BFS streams the whole list once per source.
+  struct Arc {
+    int target;
+    int id;
+  };
+  using DagArc = Arc;
+
+  /// The arcs route() walks for one kind of flow, built on first use: a SuperPoD's all-to-all
+  /// stays in its scale-up domain and never needs the list of all arcs.
+  struct ArcList {
+    std::vector<Arc> arcs;  // each vertex's allowed arcs, in order: [first[u], first[u + 1])
+    std::vector<double> latency_s;  // of arcs[a]
+    std::vector<std::size_t> first;
+    std::vector<int> nearest;  // hops to the nearest destination (pruned routing only)
+  };
+
+  const ArcList& list(bool scale_up_only) {
+    std::optional<ArcList>& slot = scale_up_only ? up_ : all_;
+    if (slot) return *slot;
+    ArcList& l = slot.emplace();
+    l.first.assign(n_ + 1, 0);
+    l.arcs.reserve(topo_.arcs.size());
+    l.latency_s.reserve(topo_.arcs.size());
+    for (int u = 0; u < n_; ++u) {
+      for (std::size_t id = topo_.first_arc[u]; id < topo_.first_arc[u + 1]; ++id) {
+        const TopoArc& arc = topo_.arcs[id];
+        if (scale_up_only && !is_scale_up(arc.tier)) continue;
+        l.arcs.push_back({arc.target, static_cast<int>(id)});
+        l.latency_s.push_back(arc.latency_s);
+      }
+      l.first[u + 1] = l.arcs.size();
+    }
+    if (prune_) l.nearest = hops_to(destinations_, l);
+    return l;
+  }
+
+  /// Hops from each vertex to the nearest of `ranks` over the arcs of `l`. Every link is two
   /// arcs of one tier (build_topology), so a BFS from the ranks gives the distance to them.
-  std::vector<int> hops_to(std::span<const int> ranks, bool scale_up_only) const {
+  std::vector<int> hops_to(std::span<const int> ranks, const ArcList& l) const {
     std::vector<int> hops(n_, kFar);
     std::vector<int> queue;
     for (int r : ranks)
@@ -99,12 +118,10 @@ class LoadAccumulator {
         hops[r] = 0;
         queue.push_back(r);
       }
-    const std::vector<Arc>& arcs = scale_up_only ? up_ : all_;
-    const std::vector<std::size_t>& first = scale_up_only ? first_up_ : first_all_;
     for (std::size_t head = 0; head < queue.size(); ++head) {
       const int u = queue[head];
-      for (std::size_t a = first[u]; a < first[u + 1]; ++a) {
-        const int v = arcs[a].target;
+      for (std::size_t a = l.first[u]; a < l.first[u + 1]; ++a) {
+        const int v = l.arcs[a].target;
         if (hops[v] != kFar) continue;
         hops[v] = hops[u] + 1;
         queue.push_back(v);
@@ -116,10 +133,11 @@ class LoadAccumulator {
   void route(int src, const std::vector<std::pair<int, double>>& demand, bool scale_up_only) {
     // Raw pointers: the loops below run ~10^7 times for a 384-rank all-to-all, and the compiler
     // cannot keep vector internals in registers across the stores.
-    const int* nearest = (scale_up_only ? nearest_up_ : nearest_all_).data();
-    const Arc* arcs = (scale_up_only ? up_ : all_).data();
-    const std::size_t* first = (scale_up_only ? first_up_ : first_all_).data();
-    const double* arc_latency_s = arc_latency_s_.data();
+    const ArcList& l = list(scale_up_only);
+    const int* nearest = l.nearest.data();
+    const Arc* arcs = l.arcs.data();
+    const std::size_t* first = l.first.data();
+    const double* arc_latency_s = l.latency_s.data();
     int* dist = dist_.data();
     double* sigma = sigma_.data();
     double* latency = latency_.data();
@@ -127,7 +145,7 @@ class LoadAccumulator {
     int* queue = queue_.data();
     int* order = order_.data();
     std::size_t* dag_first = dag_first_.data();
-    DagArc* dag = dag_.data();
+    DagArc* dag = dag_.get();
     int pending = 0;  // destinations not reached yet
     for (const auto& d : demand)
       if (!wanted_[d.first]) {
@@ -165,7 +183,7 @@ class LoadAccumulator {
         }
         if (dist[v] == du + 1) {
           sigma[v] += sigma_u;
-          latency[v] = std::max(latency[v], latency_u + arc_latency_s[arcs[a].id]);
+          latency[v] = std::max(latency[v], latency_u + arc_latency_s[a]);
           dag[dag_arcs++] = {v, arcs[a].id};
         }
       }
@@ -215,18 +233,8 @@ class LoadAccumulator {
   int n_;
   bool prune_;
   std::vector<double> arc_load_;
-  /// An arc in a compact out-arc list: its head and its id (index into Topology::arcs,
-  /// arc_load_ and arc_latency_s_); 8 bytes, since the BFS streams the whole list once per
-  /// source.
-  struct Arc {
-    int target;
-    int id;
-  };
-  using DagArc = Arc;
-  std::vector<Arc> all_, up_;  // out-arcs of u: [first_*_[u], first_*_[u + 1]); up_: scale-up only
-  std::vector<std::size_t> first_all_, first_up_;
-  std::vector<double> arc_latency_s_;          // by id
-  std::vector<int> nearest_up_, nearest_all_;  // hops to the nearest destination
+  std::span<const int> destinations_;
+  std::optional<ArcList> up_, all_;  // scale-up arcs only; all arcs
   std::vector<int> dist_;
   std::vector<double> sigma_, delta_, demand_, latency_;
   std::vector<char> wanted_;
@@ -235,7 +243,7 @@ class LoadAccumulator {
   std::vector<int> order_;  // expanded vertices, in BFS order
   std::vector<int> queue_;  // reached vertices: [0, queued_)
   std::size_t queued_ = 0;
-  std::vector<DagArc> dag_;             // shortest-path DAG arcs of order_[i]: [dag_first_[i],
+  std::unique_ptr<DagArc[]> dag_;       // shortest-path DAG arcs of order_[i]: [dag_first_[i],
   std::vector<std::size_t> dag_first_;  // dag_first_[i + 1])
   std::vector<std::pair<int, double>> local_, remote_;  // add_source's split of a demand
   double max_latency_s_ = 0;
