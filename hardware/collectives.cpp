@@ -173,15 +173,16 @@ class LoadAccumulator {
       const double latency_u = latency[u];
       for (std::size_t a = first[u]; a < first[u + 1]; ++a) {
         const int v = arcs[a].target;
-        if (dist[v] < 0) {
-          dist[v] = du + 1;
+        int dv = dist[v];
+        if (dv < 0) {
+          dist[v] = dv = du + 1;
           queue[queued++] = v;
           if (wanted[v]) {
             --pending;
-            farthest = std::max(farthest, du + 1);
+            farthest = std::max(farthest, dv);
           }
         }
-        if (dist[v] == du + 1) {
+        if (dv == du + 1) {
           sigma[v] += sigma_u;
           latency[v] = std::max(latency[v], latency_u + arc_latency_s[a]);
           dag[dag_arcs++] = {v, arcs[a].id};
