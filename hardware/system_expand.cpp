@@ -3,6 +3,7 @@
 #include <array>
 #include <map>
 #include <optional>
+#include <utility>
 
 #include "hardware/system.h"
 #include "models/config/enum_names.h"
@@ -151,14 +152,25 @@ Netlist expand(const SystemSpec& s, int nodes) {
   net.links.reserve(static_cast<std::size_t>(size.links));
   Placed placed;
   placed.node.resize(nodes);
+  // Each group's list is looked up once, not once per member: an 8,192-device SuperPoD.
+  for (int k = 0; k < nodes; ++k) {
+    std::vector<int>& devices = placed.node[k]["device"];
+    devices.reserve(s.devices_per_node);
+    std::string prefix = "n";  // appended: GCC 12 warns falsely (-Wrestrict) on a `+` chain
+    prefix += std::to_string(k);
+    prefix += ".d";
+    for (int d = 0; d < s.devices_per_node; ++d) {
+      std::string name = prefix;
+      name += std::to_string(d);
+      devices.push_back(net.add_device(std::move(name), k));
+    }
+  }
   for (int k = 0; k < nodes; ++k)
-    for (int d = 0; d < s.devices_per_node; ++d)
-      placed.node[k]["device"].push_back(
-          net.add_device((std::string("n") + std::to_string(k) + ".d" + std::to_string(d)), k));
-  for (int k = 0; k < nodes; ++k)
-    for (const SwitchGroup& g : s.node_switches)
+    for (const SwitchGroup& g : s.node_switches) {
+      std::vector<int>& members = placed.node[k][g.name];
       for (int i = 0; i < g.count; ++i)
-        placed.node[k][g.name].push_back(net.add_switch(node_switch_name(k, g.name, i), g.name, k));
+        members.push_back(net.add_switch(node_switch_name(k, g.name, i), g.name, k));
+    }
   for (const SwitchGroup& g : s.fabric_switches)
     for (int i = 0; i < g.count; ++i)
       placed.fabric[g.name].push_back(
