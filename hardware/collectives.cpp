@@ -36,7 +36,7 @@ class LoadAccumulator {
       : topo_(topo),
         n_(topo.num_vertices()),
         prune_(routing == Routing::pruned),
-        arc_load_(topo.arcs.size(), 0.0),
+        arc_load_(boost::num_edges(topo.graph), 0.0),
         destinations_(destinations),
         dist_(n_, -1),
         sigma_(n_, 0.0),
@@ -48,7 +48,7 @@ class LoadAccumulator {
         queue_(n_),
         // Not zeroed: route() writes each entry before reading it, and the pages a pruned
         // route never reaches (most of them on a SuperPoD) are never touched.
-        dag_(new DagArc[topo.arcs.size()]),
+        dag_(new DagArc[boost::num_edges(topo.graph)]),
         dag_first_(n_ + 1) {}
 
   /// Adds the flows from `src` to the destinations in `demand` (rank -> bytes).
@@ -71,7 +71,7 @@ class LoadAccumulator {
  private:
   static constexpr int kFar = std::numeric_limits<int>::max() / 4;
 
-  /// An arc in a compact out-arc list: its head and its id (index into Topology::arcs and
+  /// An arc in a compact out-arc list: its head and its id (its edge_index in Topology::graph and
   /// arc_load_); 8 bytes, since the BFS streams the whole list once per source.
   struct Arc {
     int target;
@@ -93,13 +93,15 @@ class LoadAccumulator {
     if (slot) return *slot;
     ArcList& l = slot.emplace();
     l.first.assign(n_ + 1, 0);
-    l.arcs.reserve(topo_.arcs.size());
-    l.latency_s.reserve(topo_.arcs.size());
+    const TopologyGraph& g = topo_.graph;
+    l.arcs.reserve(boost::num_edges(g));
+    l.latency_s.reserve(boost::num_edges(g));
     for (int u = 0; u < n_; ++u) {
-      for (std::size_t id = topo_.first_arc[u]; id < topo_.first_arc[u + 1]; ++id) {
-        const TopoArc& arc = topo_.arcs[id];
+      for (auto [it, end] = boost::out_edges(static_cast<std::size_t>(u), g); it != end; ++it) {
+        const TopoArc& arc = g[*it];
         if (scale_up_only && !is_scale_up(arc.tier)) continue;
-        l.arcs.push_back({arc.target, static_cast<int>(id)});
+        l.arcs.push_back({static_cast<int>(boost::target(*it, g)),
+                          static_cast<int>(boost::get(boost::edge_index, g, *it))});
         l.latency_s.push_back(arc.latency_s);
       }
       l.first[u + 1] = l.arcs.size();
@@ -335,22 +337,22 @@ CommTime route_step(const Topology& topo, std::span<const int> sources,
   t.steps = 1;
   t.algorithm = "direct";
   const auto& loads = acc.loads();
-  std::size_t worst = loads.size();
-  for (std::size_t id = 0; id < loads.size(); ++id) {
-    if (loads[id] <= 0) continue;
-    const TopoArc& arc = topo.arcs[id];
-    const double s = loads[id] / (arc.usable_gb_per_s * 1e9);
+  const TopologyGraph& g = topo.graph;
+  std::optional<TopologyGraph::edge_descriptor> worst;
+  for (auto [it, end] = boost::edges(g); it != end; ++it) {  // in id order
+    const double load = loads[boost::get(boost::edge_index, g, *it)];
+    if (load <= 0) continue;
+    const double s = load / (g[*it].usable_gb_per_s * 1e9);
     if (s > t.transfer_s) {
       t.transfer_s = s;
-      worst = id;
+      worst = *it;
     }
   }
-  if (worst < loads.size()) {
-    const TopoArc& arc = topo.arcs[worst];
-    t.bottleneck = topo.vertices[arc.source].name;
-    t.bottleneck.append(" -> ").append(topo.vertices[arc.target].name);
-    t.bottleneck.append(" (").append(to_string(arc.tier)).append(")");
-    t.bottleneck_bytes = loads[worst];
+  if (worst) {
+    t.bottleneck = g[boost::source(*worst, g)].name;
+    t.bottleneck.append(" -> ").append(g[boost::target(*worst, g)].name);
+    t.bottleneck.append(" (").append(to_string(g[*worst].tier)).append(")");
+    t.bottleneck_bytes = loads[boost::get(boost::edge_index, g, *worst)];
   }
   t.latency_s = acc.max_latency_s();
   t.total_s = t.transfer_s + t.latency_s;

@@ -41,8 +41,11 @@ double half_to_half_flow(const Topology& topo, Keep keep) {
     reverse[e] = r;
     reverse[r] = e;
   };
-  for (const TopoArc& arc : topo.arcs)
-    if (keep(arc)) add(arc.source, arc.target, arc.gb_per_s);
+  const TopologyGraph& t = topo.graph;
+  for (auto [it, end] = boost::edges(t); it != end; ++it)
+    if (keep(t[*it]))
+      add(static_cast<int>(boost::source(*it, t)), static_cast<int>(boost::target(*it, t)),
+          t[*it].gb_per_s);
   // A device's own links bound what it can send; the super-source adds no limit of its own.
   constexpr double kUnbounded = std::numeric_limits<double>::max() / 4;
   for (int r = 0; r < topo.num_devices; ++r) {
@@ -57,14 +60,15 @@ double half_to_half_flow(const Topology& topo, Keep keep) {
 /// Hop distances from `from` over the arcs passing `keep` (-1 = unreachable).
 template <class Keep>
 std::vector<int> hops_from(const Topology& topo, int from, Keep keep) {
-  std::vector<int> dist(topo.vertices.size(), -1);
+  std::vector<int> dist(topo.num_vertices(), -1);
   std::vector<int> queue{from};
   dist[from] = 0;
   for (std::size_t head = 0; head < queue.size(); ++head) {
     const int u = queue[head];
-    for (std::size_t a = topo.first_arc[u]; a < topo.first_arc[u + 1]; ++a) {
-      if (!keep(topo.arcs[a])) continue;
-      const int v = topo.arcs[a].target;
+    for (auto [it, end] = boost::out_edges(static_cast<std::size_t>(u), topo.graph); it != end;
+         ++it) {
+      if (!keep(topo.graph[*it])) continue;
+      const int v = static_cast<int>(boost::target(*it, topo.graph));
       if (dist[v] >= 0) continue;
       dist[v] = dist[u] + 1;
       queue.push_back(v);
@@ -81,27 +85,26 @@ Topology build_topology(const Netlist& net) {
   topo.nodes = net.nodes;
   topo.num_devices = net.num_devices;
   topo.num_links = static_cast<int>(net.links.size());
-  const std::size_t n = net.vertices.size();
-  topo.vertices.reserve(n);
-  for (const NetVertex& nv : net.vertices)
-    topo.vertices.push_back(TopoVertex{nv.name, nv.group, nv.rank, nv.node});
-  // A counting sort of the arcs by source keeps each vertex's arcs in link order.
-  topo.first_arc.assign(n + 1, 0);
-  for (const NetLink& l : net.links) {
-    ++topo.first_arc[l.a + 1];
-    ++topo.first_arc[l.b + 1];
-  }
-  for (std::size_t u = 0; u < n; ++u) topo.first_arc[u + 1] += topo.first_arc[u];
-  topo.arcs.resize(2 * net.links.size());
-  std::vector<std::size_t> slot(topo.first_arc.begin(), topo.first_arc.end() - 1);
+  // Each link's two arcs in link order; the graph sorts them by source stably (a counting sort),
+  // so each vertex's out-arcs keep the order of its links.
+  std::vector<std::pair<std::size_t, std::size_t>> ends;
+  std::vector<TopoArc> arcs;
+  ends.reserve(2 * net.links.size());
+  arcs.reserve(2 * net.links.size());
   for (std::size_t i = 0; i < net.links.size(); ++i) {
     const NetLink& l = net.links[i];
-    const TopoArc arc{
-        l.gb_per_s, l.gb_per_s * l.usable_fraction, l.latency_s, l.tier, static_cast<int>(i), l.a,
-        l.b};
-    topo.arcs[slot[l.a]++] = arc;
-    topo.arcs[slot[l.b]++] =
-        TopoArc{arc.gb_per_s, arc.usable_gb_per_s, arc.latency_s, arc.tier, arc.link, l.b, l.a};
+    const TopoArc arc{l.gb_per_s, l.gb_per_s * l.usable_fraction, l.latency_s, l.tier,
+                      static_cast<int>(i)};
+    ends.emplace_back(l.a, l.b);
+    arcs.push_back(arc);
+    ends.emplace_back(l.b, l.a);
+    arcs.push_back(arc);
+  }
+  topo.graph = TopologyGraph(boost::edges_are_unsorted_multi_pass, ends.begin(), ends.end(),
+                             arcs.begin(), net.vertices.size());
+  for (std::size_t v = 0; v < net.vertices.size(); ++v) {
+    const NetVertex& nv = net.vertices[v];
+    topo.graph[v] = TopoVertex{nv.name, nv.group, nv.rank, nv.node};
   }
   // Scale-up domains: components over scale-up and die-to-die arcs, numbered by first rank.
   topo.scale_up_domain.assign(net.num_devices, -1);
@@ -135,8 +138,9 @@ TopologySummary summarize(const Topology& topo) {
   double up = kNone, out = kNone, d2d = kNone;
   for (int r = 0; r < topo.num_devices; ++r) {
     double u = 0, o = 0, d = 0;
-    for (std::size_t a = topo.first_arc[r]; a < topo.first_arc[r + 1]; ++a) {
-      const TopoArc& arc = topo.arcs[a];
+    for (auto [it, end] = boost::out_edges(static_cast<std::size_t>(r), topo.graph); it != end;
+         ++it) {
+      const TopoArc& arc = topo.graph[*it];
       (arc.tier == LinkTier::scale_up    ? u
        : arc.tier == LinkTier::scale_out ? o
                                          : d) += arc.gb_per_s;
@@ -161,17 +165,19 @@ TopologySummary summarize(const Topology& topo) {
 
 void write_dot(const Topology& topo, std::ostream& out) {
   out << "graph \"" << topo.name << "\" {\n  node [fontsize=9];\n";
-  for (std::size_t i = 0; i < topo.vertices.size(); ++i) {
-    const TopoVertex& v = topo.vertices[i];
+  for (std::size_t i = 0; i < boost::num_vertices(topo.graph); ++i) {
+    const TopoVertex& v = topo.graph[i];
     out << "  v" << i << " [label=\"" << v.name << "\", shape=" << (v.rank >= 0 ? "box" : "ellipse")
         << "];\n";
   }
   // Two arcs per link: print each physical link once.
   std::vector<bool> printed(topo.num_links, false);
-  for (const TopoArc& arc : topo.arcs) {
+  for (auto [it, end] = boost::edges(topo.graph); it != end; ++it) {
+    const TopoArc& arc = topo.graph[*it];
     if (printed[arc.link]) continue;
     printed[arc.link] = true;
-    out << "  v" << arc.source << " -- v" << arc.target << " [label=\"" << arc.gb_per_s << "\""
+    out << "  v" << boost::source(*it, topo.graph) << " -- v" << boost::target(*it, topo.graph)
+        << " [label=\"" << arc.gb_per_s << "\""
         << (arc.tier == LinkTier::scale_out ? ", style=dashed" : "") << "];\n";
   }
   out << "}\n";

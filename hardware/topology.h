@@ -1,15 +1,17 @@
-// The system as a graph: vertices are devices and switches, each full-duplex link is two arcs
-// (one per direction) carrying that direction's bandwidth and latency. Stored as flat arrays
-// (vertices, and arcs grouped by source vertex) rather than a Boost adjacency_list: routing reads
-// them directly, and an 8,192-device SuperPoD is built without one allocation per arc. Include
-// only from .cpp files; widely included headers use the forward declaration `struct Topology;`
+// The system as a Boost.Graph: vertices are devices and switches, each full-duplex link is two
+// arcs (one per direction) carrying that direction's bandwidth and latency. A compressed sparse
+// row graph: an 8,192-device SuperPoD is built in a few allocations (an adjacency_list made one
+// per arc), a vertex's out-arcs are contiguous, in the order of their links in the netlist, and
+// an arc's edge_index is its dense id (loads live in vectors). Include only from .cpp files (it
+// pulls in Boost.Graph); widely included headers use the forward declaration `struct Topology;`
 // (hardware/collectives.h does).
 #pragma once
 
-#include <cstddef>
 #include <iosfwd>
 #include <string>
 #include <vector>
+
+#include <boost/graph/compressed_sparse_row_graph.hpp>
 
 #include "hardware/netlist.h"
 
@@ -27,26 +29,21 @@ struct TopoArc {
   double usable_gb_per_s = 0;  // gb_per_s x the tier's usable fraction
   double latency_s = 0;
   LinkTier tier = LinkTier::scale_up;
-  int link = 0;    // index of the physical link in Netlist::links
-  int source = 0;  // vertex
-  int target = 0;  // vertex
+  int link = 0;  // index of the physical link in Netlist::links
 };
+
+using TopologyGraph = boost::compressed_sparse_row_graph<boost::directedS, TopoVertex, TopoArc>;
 
 struct Topology {
   std::string name;
   int nodes = 0;
   int num_devices = 0;
-  int num_links = 0;                 // physical (full-duplex) links
-  std::vector<TopoVertex> vertices;  // device rank r is vertex r
-  /// Two arcs per link, grouped by source vertex: the arcs leaving u are
-  /// arcs[first_arc[u]] .. arcs[first_arc[u + 1] - 1], in the order of their links in the
-  /// netlist. An arc's index is its id.
-  std::vector<TopoArc> arcs;
-  std::vector<std::size_t> first_arc;  // vertices.size() + 1 entries
+  int num_links = 0;    // physical (full-duplex) links
+  TopologyGraph graph;  // device rank r is vertex r
   /// Scale-up domain of each rank: the component of its scale_up / die_to_die links.
   std::vector<int> scale_up_domain;
 
-  int num_vertices() const { return static_cast<int>(vertices.size()); }
+  int num_vertices() const { return static_cast<int>(boost::num_vertices(graph)); }
 };
 
 Topology build_topology(const Netlist& net);
