@@ -156,7 +156,7 @@ void remainder_rows(const Eigen::Ref<const RowMatrixXf>& x, std::int64_t m0, std
 // 16 x 16 blocks transposed in registers, each block reading 16 whole cache lines of x at once.
 // The scalar copy it replaces (k outer, one float of each of the m rows) kept m lines a multiple
 // of 4 KB apart, so in one L1 set, live at a time; this took 44-54 tokens through 8 weights of
-// 2048 x 4096 from 100-108 to 105-116 GFLOP/s (Xeon VM, alternating in one process).
+// 2048 x 4096 from 98-109 to 105-127 GFLOP/s (Xeon VM, alternating in one process).
 V4SIM_TARGET_AVX512 void transpose_panel(const float* x, std::int64_t ldx, std::int64_t m,
                                          std::int64_t in, std::int64_t width, float* xt) {
   for (std::int64_t j = 0; j < width; j += kLanes)
