@@ -81,11 +81,17 @@ CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
       accelerator_(system.accelerator),
       devices_per_node_(system.devices_per_node) {}
 
+struct CommPlanner::PerfModels {
+  std::vector<std::pair<Accelerator, std::unique_ptr<PerfModel>>> by_device;
+};
+
 CommPlanner::~CommPlanner() = default;
 
-const PerfModel& CommPlanner::perf() {
-  if (!perf_) perf_ = std::make_shared<PerfModel>(accelerator_);
-  return *perf_;
+const PerfModel& CommPlanner::perf(const Accelerator& device) {
+  if (!perf_) perf_ = std::make_shared<PerfModels>();
+  for (const auto& [d, model] : perf_->by_device)
+    if (d == device) return *model;
+  return *perf_->by_device.emplace_back(device, std::make_unique<PerfModel>(device)).second;
 }
 
 bool CommPlanner::share_tables(CommPlanner& other) {

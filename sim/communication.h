@@ -56,9 +56,14 @@ class CommPlanner {
   CommLine transfer(int src, int dst);
   /// The measured kernel tables of the system's accelerator (and its measured siblings), loaded
   /// on first use and kept for the planner's life.
-  const PerfModel& perf();
-  /// Takes `other`'s measured-table model (its loaded tables and memoised lookups) when both
-  /// planners are of the same accelerator, every field equal: the model depends on the device
+  const PerfModel& perf() { return perf(accelerator_); }
+  /// The same tables seen from `device`, a varied copy of the planner's accelerator (a
+  /// sensitivity's peaks or efficiencies): a model of its own, built on first use and kept, so
+  /// an op transferred from a sibling scales by the varied peaks. No variant changes a link, so
+  /// the topology and the lines are the planner's.
+  const PerfModel& perf(const Accelerator& device);
+  /// Takes `other`'s measured-table models (their loaded tables and memoised lookups) when both
+  /// planners are of the same accelerator, every field equal: a model depends on the device
   /// alone, not on the node count, so a search over sizes loads and looks up each table once.
   /// Returns whether it did; a planner of another (e.g. varied) device keeps its own.
   bool share_tables(CommPlanner& other);
@@ -69,7 +74,8 @@ class CommPlanner {
   std::unique_ptr<Topology> topo_;
   Accelerator accelerator_;
   int devices_per_node_ = 1;
-  std::shared_ptr<PerfModel> perf_;         // shared by the planners of one device (share_tables)
+  struct PerfModels;                        // by device: the planner's own, then varied copies
+  std::shared_ptr<PerfModels> perf_;        // shared by the planners of one device (share_tables)
   std::map<int, CommLine> all_to_all_;      // by group size
   std::map<int, CommLine> all_gather_;      // by group size
   std::map<int, CommLine> reduce_scatter_;  // by group size

@@ -164,14 +164,14 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   const Layout& l = config.layout;
   const std::int64_t stage_layers = (spec.num_layers + l.pp - 1) / l.pp;
   const std::int64_t experts = spec.moe.num_routed_experts;
-  p.setup.emplace(
-      Setup{m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
-            config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
-            static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
-            (moe_layers(spec) + l.pp - 1) / l.pp,
-            experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
-            planner->model(l, config.moe_exchange),
-            config.measured_tables ? &planner->perf() : nullptr, nullptr, CommLine{}});
+  p.setup.emplace(Setup{
+      m.spec, m.weights, system, nodes, config, workload, system.accelerator, l,
+      config.mtp_acceptance > 0, config.mtp_acceptance > 0 ? 1 + config.mtp_tokens : 1,
+      static_cast<double>(stage_layers) / static_cast<double>(spec.num_layers), stage_layers,
+      (moe_layers(spec) + l.pp - 1) / l.pp,
+      experts > 0 ? (experts + l.ep - 1) / l.ep + config.redundant_experts_per_device : 0,
+      planner->model(l, config.moe_exchange),
+      config.measured_tables ? &planner->perf(system.accelerator) : nullptr, nullptr, CommLine{}});
   for (const LayerGroup& g : layer_groups(spec)) {
     p.setup->layer_representatives.push_back(g.first);
     p.setup->layer_repeats.resize(static_cast<std::size_t>(spec.num_layers), 0.0);
