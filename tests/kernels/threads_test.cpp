@@ -162,7 +162,7 @@ TEST_F(KernelThreadsTest, DsaIndexerDecodeAndPrefill) {
 TEST_F(KernelThreadsTest, MlaCoreDecodeAndPrefill) {
   SeededRng rng("threads.mla", 14);
   MlaAttentionShape s;
-  s.num_heads = 40;  // head groups of 16, 16 and 8
+  s.num_heads = 40;  // decode: 2048 selected keys in 8 pieces of 256, spread over the threads
   const std::int64_t E = s.latent_dim + s.rope_dim, n = 3000;
   const RowMatrixXf cache = rng.normal(n, E);
   for (std::int64_t T : {1, 3}) {
