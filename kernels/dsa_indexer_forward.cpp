@@ -134,12 +134,15 @@ std::int64_t score_all(const DsaQueries& q, const DsaKeyCache& cache,
     for (std::int64_t b = 0; b < blocks; ++b) {
       const std::int64_t b0 = b * kKeyBlock, n = std::min(kKeyBlock, last - b0);
       decode_block(cache, lut, b0, n, keys, scales);
+      // The next block's FP8 codes, fetched while the first query scores this one.
+      const std::int64_t next_keys = cache.exact ? 0 : std::min(kKeyBlock, last - b0 - n);
+      const std::uint8_t* next = next_keys > 0 ? cache.codes.data() + (b0 + n) * d : nullptr;
       for (std::int64_t i = 0; i < T; ++i) {
         const std::int64_t m = std::min(n, q.start_pos + i + 1 - b0);  // keys of this block <= t
         if (m <= 0) continue;
         head_sum.resize(m);
         indexer_head_sum(q.q.row(i).data(), q.w.row(i).data(), H, d, keys.data(), m,
-                         head_sum.data());
+                         head_sum.data(), i == 0 ? next : nullptr, next_keys * d);
         Eigen::Map<Eigen::VectorXf>(scores[i].data() + b0, m) =
             head_sum.cwiseProduct(scales.head(m));
         pairs += m;

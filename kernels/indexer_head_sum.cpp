@@ -60,7 +60,8 @@ V4SIM_TARGET_AVX512 void tile(const float* qt, std::int64_t d, const float* key,
 
 template <int V>
 V4SIM_TARGET_AVX512 void head_sum_avx512(const float* q, const float* w, std::int64_t d,
-                                         const float* keys, std::int64_t n, float* out) {
+                                         const float* keys, std::int64_t n, float* out,
+                                         const std::uint8_t* next, std::int64_t next_bytes) {
   constexpr int H = kLanes * V;
   // The panel starts on a cache line, so no vector load of it straddles two.
   std::vector<float> buf(static_cast<std::size_t>(d * H + kLanes));
@@ -72,30 +73,40 @@ V4SIM_TARGET_AVX512 void head_sum_avx512(const float* q, const float* w, std::in
   for (int j = 0; j < V; ++j) wv[j] = _mm512_loadu_ps(w + j * kLanes);
   // Two tiles ahead (a tile takes about 0.5 us at 64 heads, a line from memory about 0.1).
   constexpr std::int64_t kAhead = 2 * kKeys;
+  // The lines of `next`, an equal share before each tile (the rest after the last).
+  const std::int64_t lines = next == nullptr ? 0 : (next_bytes + 63) / 64;
+  const std::int64_t per_tile = n >= kKeys ? (lines + n / kKeys - 1) / (n / kKeys) : 0;
+  std::int64_t line = 0;
   std::int64_t s = 0;
-  for (; s + kKeys <= n; s += kKeys)
+  for (; s + kKeys <= n; s += kKeys) {
+    for (std::int64_t j = 0; j < per_tile && line < lines; ++j, ++line)
+      _mm_prefetch(reinterpret_cast<const char*>(next + 64 * line), _MM_HINT_T1);
     tile<V, kKeys>(qt, d, keys + s * d, d, wv, out + s,
                    s + kAhead + kKeys <= n ? keys + (s + kAhead) * d : nullptr);
+  }
   for (; s < n; ++s) tile<V, 1>(qt, d, keys + s * d, d, wv, out + s, nullptr);
+  for (; line < lines; ++line)
+    _mm_prefetch(reinterpret_cast<const char*>(next + 64 * line), _MM_HINT_T1);
 }
 #endif
 
 }  // namespace
 
 void indexer_head_sum(const float* q, const float* w, std::int64_t H, std::int64_t d,
-                      const float* keys, std::int64_t n, float* out) {
+                      const float* keys, std::int64_t n, float* out, const std::uint8_t* next,
+                      std::int64_t next_bytes) {
   if (n <= 0) return;
 #ifdef V4SIM_HEAD_SUM_ISA
   if (H % kLanes == 0 && H > 0 && H <= 4 * kLanes && use_avx512()) {
     switch (H / kLanes) {
       case 1:
-        return head_sum_avx512<1>(q, w, d, keys, n, out);
+        return head_sum_avx512<1>(q, w, d, keys, n, out, next, next_bytes);
       case 2:
-        return head_sum_avx512<2>(q, w, d, keys, n, out);
+        return head_sum_avx512<2>(q, w, d, keys, n, out, next, next_bytes);
       case 3:
-        return head_sum_avx512<3>(q, w, d, keys, n, out);
+        return head_sum_avx512<3>(q, w, d, keys, n, out, next, next_bytes);
       default:
-        return head_sum_avx512<4>(q, w, d, keys, n, out);
+        return head_sum_avx512<4>(q, w, d, keys, n, out, next, next_bytes);
     }
   }
 #endif

@@ -18,7 +18,12 @@
 namespace v4sim {
 
 /// out[s] (s < n) = sum_h w[h] max(q[h, :] . keys[s, :], 0); q [H, d] and keys [n, d] row-major.
+/// `next` (null, or next_bytes long) is memory the caller reads after this call, fetched into L2
+/// meanwhile: the packed codes of the next block of keys, which the indexers decode into `keys`
+/// between calls. The scoring is compute-bound and the decode reads its codes from memory, so
+/// without this the two do not overlap as they do on a GPU (a hint only: no effect on results).
 void indexer_head_sum(const float* q, const float* w, std::int64_t H, std::int64_t d,
-                      const float* keys, std::int64_t n, float* out);
+                      const float* keys, std::int64_t n, float* out,
+                      const std::uint8_t* next = nullptr, std::int64_t next_bytes = 0);
 
 }  // namespace v4sim

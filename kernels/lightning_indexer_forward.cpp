@@ -24,6 +24,18 @@ constexpr const char* kKernel = "lightning_indexer";  // names the kernel in pre
 // they may run on any thread (kernels/parallel.h).
 constexpr std::int64_t kKeyBlock = 2048;
 
+// The MXFP4 bytes of keys [b, min(b + 2048, n)), which indexer_head_sum fetches into L2 while it
+// scores the block before (none in exact mode or past n).
+struct NextBlock {
+  const std::uint8_t* bytes = nullptr;
+  std::int64_t count = 0;
+};
+NextBlock next_block(const IndexerKeyTable& keys, std::int64_t b, std::int64_t n) {
+  if (keys.exact || b >= n) return {};
+  return {keys.bytes.data() + b * keys.entry_bytes(),
+          std::min(kKeyBlock, n - b) * keys.entry_bytes()};
+}
+
 // Scores of query i over keys [b, b + 2048) into out + b, the block decoded into `buffer`.
 void score_block(const IndexerScoringShape& shape, const IndexerQueries& queries,
                  const IndexerKeyTable& keys, std::int64_t i, std::int64_t b, std::int64_t n,
@@ -31,8 +43,9 @@ void score_block(const IndexerScoringShape& shape, const IndexerQueries& queries
   const std::int64_t nb = std::min(kKeyBlock, n - b), d = shape.head_dim;
   buffer.resize(static_cast<std::size_t>(kKeyBlock * d));
   keys.decode(b, nb, buffer.data());
+  const NextBlock next = next_block(keys, b + nb, n);
   indexer_head_sum(queries.q.row(i).data(), queries.w.row(i).data(), shape.num_heads, d,
-                   buffer.data(), nb, out + b);
+                   buffer.data(), nb, out + b, next.bytes, next.count);
 }
 
 // Scores of query i over keys [0, n) into `out` (resized to n), its blocks in parallel: the path
@@ -73,12 +86,14 @@ void score_group(const IndexerScoringShape& shape, const IndexerQueries& queries
   const std::int64_t n = visible(i1 - 1);  // the group's widest view
   for (std::int64_t b = 0; b < n; b += kKeyBlock) {
     keys.decode(b, std::min(kKeyBlock, n - b), scratch.keys.data());
+    const NextBlock next = next_block(keys, b + kKeyBlock, n);
     for (std::int64_t i = i0; i < i1; ++i) {
       const std::int64_t m = std::min(kKeyBlock, visible(i) - b);  // keys of this block i sees
       if (m <= 0) continue;
       indexer_head_sum(queries.q.row(i).data(), queries.w.row(i).data(), shape.num_heads, d,
                        scratch.keys.data(), m,
-                       scratch.scores[static_cast<std::size_t>(i - i0)].data() + b);
+                       scratch.scores[static_cast<std::size_t>(i - i0)].data() + b,
+                       i == i0 ? next.bytes : nullptr, next.count);
     }
   }
 }

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <type_traits>
@@ -123,16 +124,54 @@ void mla_absorb_output(const MlaAttentionShape& s, const Eigen::Ref<const RowMat
 
 namespace {
 
-// Heads per group of the attention core: 16 of V3.2's 128 heads make an [16, 576] x [576, 2048]
-// score product per group at a top-2048 decode, large enough to run near the GEMM rate.
-constexpr Eigen::Index kHeadGroup = 16;
+// The core attends a query's keys block by block with an online softmax over all its heads at
+// once, as V4's sparse attention core does (kernels/sparse_attention_forward.cpp): a block of 128
+// entries of 576 floats (288 KiB) stays in L2 while both products read it. Attending groups of
+// 16 heads over the whole key set instead gathered V3.2's 2048 selected latents into 4.7 MB (past
+// L2) and packed them twice per group, 16 times per decode: at 1M context the MLA core ran at
+// about a third of the indexer's rate per counted FLOP (perf, Xeon VM, one thread).
+constexpr std::int64_t kKeyBlock = 128;
+// Keys per piece: a query's keys are attended piece by piece (running max, sum and weighted
+// latents per head, as split-K flash-decoding does) and the pieces merged in order, so one decode
+// query's keys spread over threads with the same bits for any thread count (kernels/parallel.h).
+constexpr std::int64_t kPieceKeys = 2 * kKeyBlock;
+
+// One piece's softmax state per head: max logit m, sum of e^(a - m), sum of e^(a - m) latent.
+struct Partial {
+  Eigen::ArrayXf max, sum;
+  RowMatrixXf acc;
+};
+
+// Buffers a thread reuses across pieces and queries.
+struct Scratch {
+  RowMatrixXf gathered, scores;
+  std::vector<Partial> parts;
+};
+
+// O [H, L] from the pieces, merged in order; no pieces (no keys): zeros.
+void merge_pieces(std::span<const Partial> parts, Eigen::Ref<RowMatrixXf> O) {
+  O.setZero();
+  if (parts.empty()) return;
+  for (Eigen::Index h = 0; h < O.rows(); ++h) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (const Partial& p : parts) m = std::max(m, p.max(h));
+    float denom = 0;
+    for (const Partial& p : parts) {
+      const float w = std::exp(p.max(h) - m);
+      denom += p.sum(h) * w;
+      O.row(h) += w * p.acc.row(h);
+    }
+    O.row(h) /= denom;
+  }
+}
 
 // The core over any cache: `rows` entries of E floats; copy_row(s, dst) writes entry s to dst;
-// contiguous(n) is either null (entries must be gathered) or the first n entries as a matrix.
-template <class CopyRow, class Contiguous>
+// row_data(s) is either null (entries must be gathered) or entry s in place, rows `stride`
+// floats apart.
+template <class CopyRow, class RowData>
 void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
-               std::int64_t rows, std::int64_t width, CopyRow copy_row, Contiguous contiguous,
-               const TokenSelection* selection, float softmax_scale,
+               std::int64_t rows, std::int64_t width, CopyRow copy_row, RowData row_data,
+               std::int64_t stride, const TokenSelection* selection, float softmax_scale,
                Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
   const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, E = L + s.rope_dim;
   V4SIM_REQUIRE(kKernel, H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
@@ -146,81 +185,99 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
   if (selection != nullptr)
     V4SIM_REQUIRE(kKernel, selection->rows() == T, "selection must have one row per query");
 
-  // A query's heads are attended in fixed groups of kHeadGroup: the groups of one decode query run
-  // on any thread with the same bits (kernels/parallel.h); prefill runs whole queries in parallel.
-  struct Scratch {
-    RowMatrixXf gathered, scores;
-  };
-  const auto attend_group = [&](Eigen::Index i, const auto& k, Eigen::Index group,
-                                RowMatrixXf& scores) {
-    const Eigen::Index h0 = group * kHeadGroup, hn = std::min(kHeadGroup, H - h0);
-    Eigen::Map<RowMatrixXf> o(latent_out.row(i).data() + h0 * L, hn, L);
-    if (k.rows() == 0) {
-      o.setZero();
-      return;
-    }
-    scores.noalias() = heads_of(q_abs, i, H).middleRows(h0, hn) * k.transpose();  // [hn, m]
-    scores *= softmax_scale;
-    for (Eigen::Index h = 0; h < hn; ++h) {
-      auto row = scores.row(h);
-      row = (row.array() - row.maxCoeff()).exp();
-      row /= row.sum();
-    }
-    o.noalias() = scores * k.leftCols(L);  // [hn, latent]
-  };
-  const Eigen::Index groups = (H + kHeadGroup - 1) / kHeadGroup;
-  // One query: its keys (gathered once), then its head groups, in parallel when `parallel`.
-  const auto attend = [&](Eigen::Index i, const auto& k, Scratch& scratch, bool parallel) {
-    if (parallel) {
-      detail::parallel_pieces<RowMatrixXf>(
-          groups, [&](std::int64_t g, RowMatrixXf& scores) { attend_group(i, k, g, scores); });
-    } else {
-      for (Eigen::Index g = 0; g < groups; ++g) attend_group(i, k, g, scratch.scores);
-    }
-  };
-  std::vector<std::int64_t> keys_of(static_cast<std::size_t>(T));
-  const auto query = [&](Eigen::Index i, Scratch& scratch, bool parallel) {
+  // The entries each query attends, in order: its valid selected indices, or 0 .. t.
+  std::vector<std::int64_t> offsets(static_cast<std::size_t>(T) + 1, 0), keys;
+  for (Eigen::Index i = 0; i < T; ++i) {
     const std::int64_t t = s.start_pos + i;
-    RowMatrixXf& gathered = scratch.gathered;
     if (selection == nullptr) {
-      keys_of[static_cast<std::size_t>(i)] = t + 1;
-      if constexpr (!std::is_same_v<Contiguous, std::nullptr_t>) {
-        attend(i, contiguous(t + 1), scratch, parallel);
-      } else {
-        gathered.resize(t + 1, E);
-        for (std::int64_t j = 0; j <= t; ++j) copy_row(j, gathered.row(j).data());
-        attend(i, gathered, scratch, parallel);
+      for (std::int64_t j = 0; j <= t; ++j) keys.push_back(j);
+    } else {
+      for (Eigen::Index j = 0; j < selection->cols(); ++j) {
+        const std::int32_t idx = (*selection)(i, j);
+        if (idx < 0) continue;
+        V4SIM_REQUIRE(kKernel, idx <= t, "selection holds a token after its query (causality)");
+        keys.push_back(idx);
       }
-      return;
     }
-    const auto sel = selection->row(i);
-    Eigen::Index m = 0;
-    for (Eigen::Index j = 0; j < sel.size(); ++j) m += sel(j) >= 0 ? 1 : 0;
-    gathered.resize(m, E);
-    m = 0;
-    for (Eigen::Index j = 0; j < sel.size(); ++j) {
-      const std::int32_t idx = sel(j);
-      if (idx < 0) continue;
-      V4SIM_REQUIRE(kKernel, idx <= t, "selection holds a token after its query (causality)");
-      copy_row(idx, gathered.row(m++).data());
+    offsets[static_cast<std::size_t>(i) + 1] = static_cast<std::int64_t>(keys.size());
+  }
+
+  // Online softmax of query i over keys[b, end) (one piece) into p.
+  const auto attend = [&](Eigen::Index i, std::int64_t b, std::int64_t end, Partial& p,
+                          Scratch& scratch) {
+    const Eigen::Map<const RowMatrixXf> Q = heads_of(q_abs, i, H);  // [H, E]
+    p.max.setConstant(H, -std::numeric_limits<float>::infinity());
+    p.sum.setZero(H);
+    p.acc.setZero(H, L);
+    scratch.gathered.resize(kKeyBlock, E);
+    scratch.scores.resize(H, kKeyBlock);
+    for (; b < end; b += kKeyBlock) {
+      const std::int64_t nb = std::min(kKeyBlock, end - b);
+      const std::int64_t* r = keys.data() + b;
+      const float* base = scratch.gathered.data();
+      std::int64_t ld = E;
+      bool in_place = false;
+      if constexpr (!std::is_same_v<RowData, std::nullptr_t>) {
+        in_place = true;
+        for (std::int64_t j = 1; j < nb && in_place; ++j) in_place = r[j] == r[0] + j;
+        if (in_place) {
+          base = row_data(r[0]);
+          ld = stride;
+        }
+      }
+      if (!in_place)
+        for (std::int64_t j = 0; j < nb; ++j) copy_row(r[j], scratch.gathered.row(j).data());
+      const Eigen::Map<const RowMatrixXf, 0, Eigen::OuterStride<>> K(base, nb, E,
+                                                                     Eigen::OuterStride<>(ld));
+      auto S = scratch.scores.leftCols(nb);
+      S.noalias() = Q * K.transpose();  // [H, nb]
+      S *= softmax_scale;
+      for (Eigen::Index h = 0; h < H; ++h) {
+        const float new_max = std::max(p.max(h), S.row(h).maxCoeff());
+        const float rescale = std::exp(p.max(h) - new_max);  // 0 on the first block
+        S.row(h) = (S.row(h).array() - new_max).exp().matrix();
+        p.sum(h) = p.sum(h) * rescale + S.row(h).sum();
+        p.acc.row(h) *= rescale;
+        p.max(h) = new_max;
+      }
+      p.acc.noalias() += S * K.leftCols(L);  // [H, L]
     }
-    keys_of[static_cast<std::size_t>(i)] = m;
-    attend(i, gathered, scratch, parallel);
+  };
+  const auto pieces_of = [&](Eigen::Index i) {
+    const std::int64_t n = offsets[static_cast<std::size_t>(i) + 1] - offsets[i];
+    return (n + kPieceKeys - 1) / kPieceKeys;
+  };
+  const auto output = [&](Eigen::Index i) {
+    return Eigen::Map<RowMatrixXf>(latent_out.row(i).data(), H, L);
   };
   if (T == 1) {
-    Scratch scratch;
-    query(0, scratch, /*parallel=*/true);
+    const std::int64_t n = pieces_of(0);
+    std::vector<Partial> parts(static_cast<std::size_t>(n));
+    detail::parallel_pieces<Scratch>(n, [&](std::int64_t j, Scratch& scratch) {
+      const std::int64_t b = j * kPieceKeys;
+      attend(0, b, std::min(b + kPieceKeys, offsets[1]), parts[static_cast<std::size_t>(j)],
+             scratch);
+    });
+    merge_pieces(parts, output(0));
   } else {
-    detail::parallel_pieces<Scratch>(
-        T, [&](std::int64_t i, Scratch& scratch) { query(i, scratch, /*parallel=*/false); });
+    detail::parallel_pieces<Scratch>(T, [&](std::int64_t i, Scratch& scratch) {
+      const std::int64_t begin = offsets[i], end = offsets[i + 1], n = pieces_of(i);
+      if (static_cast<std::int64_t>(scratch.parts.size()) < n)
+        scratch.parts.resize(static_cast<std::size_t>(n));
+      for (std::int64_t j = 0; j < n; ++j) {
+        const std::int64_t b = begin + j * kPieceKeys;
+        attend(i, b, std::min(b + kPieceKeys, end), scratch.parts[static_cast<std::size_t>(j)],
+               scratch);
+      }
+      merge_pieces(std::span<const Partial>(scratch.parts.data(), static_cast<std::size_t>(n)),
+                   output(i));
+    });
   }
-  std::int64_t keys = 0;
-  for (std::int64_t m : keys_of) keys += m;
 
   if (counted != nullptr) {
     Cost c;
-    c.flops_at(s.compute) = 2 * H * (E + L) * keys;
-    c.read(MemClass::kv_cache) = keys * kv_entry_bytes(s.kv_format, E, s.rope_dim);
+    c.flops_at(s.compute) = 2 * H * (E + L) * offsets.back();
+    c.read(MemClass::kv_cache) = offsets.back() * kv_entry_bytes(s.kv_format, E, s.rope_dim);
     c.read(MemClass::activations) = activation_bytes(Precision::bf16, T * H * E);
     c.written(MemClass::activations) = activation_bytes(Precision::bf16, T * H * L);
     *counted += c;
@@ -235,9 +292,9 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
   const auto copy_row = [&](std::int64_t r, float* dst) {
     Eigen::Map<Eigen::RowVectorXf>(dst, cache.cols()) = cache.row(r);
   };
-  const auto contiguous = [&](std::int64_t n) { return cache.topRows(n); };
-  core_impl(s, q_abs, cache.rows(), cache.cols(), copy_row, contiguous, selection, softmax_scale,
-            latent_out, counted);
+  const auto row_data = [&](std::int64_t r) { return cache.row(r).data(); };
+  core_impl(s, q_abs, cache.rows(), cache.cols(), copy_row, row_data, cache.outerStride(),
+            selection, softmax_scale, latent_out, counted);
 }
 
 void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
@@ -251,7 +308,7 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
     const auto copy_row = [&](std::int64_t r, float* dst) {
       cache.decode(r, std::span<float>(dst, static_cast<std::size_t>(cache.dim)));
     };
-    core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, selection, softmax_scale,
+    core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, 0, selection, softmax_scale,
               latent_out, counted);
     return;
   }
@@ -278,7 +335,7 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
       dst[nope + j] = bf16_decode(bits);
     }
   };
-  core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, selection, softmax_scale,
+  core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, 0, selection, softmax_scale,
             latent_out, counted);
 }
 

@@ -18,14 +18,18 @@ namespace {
 
 constexpr const char* kKernel = "sparse_attention";  // names the kernel in precondition errors
 
-// Keys per block of the online softmax: 128 entries of 512 floats = 256 KiB, cache resident.
-constexpr std::int64_t kKeyBlock = 128;
+// Keys per block of the online softmax: 256 entries of 512 floats = 512 KiB, in L2. Eigen packs
+// the query [H, d] again for every block, as much as a 128-entry block's keys: with 128-entry
+// blocks and pieces of 256 keys the 1M-context V4-Pro HCA core spent 17 % of its profile packing
+// (Xeon VM, one thread), and these blocks took it from 24.5 to 21.5 ms (median of alternating
+// runs, same process).
+constexpr std::int64_t kKeyBlock = 256;
 // Keys per piece. A query's keys are attended piece by piece, each piece on its own (running max,
 // sum and weighted keys per head, as split-K flash-decoding does), and the pieces are merged in
 // order; so one decode query's long key set can spread over threads, with the same bits for any
-// thread count (kernels/parallel.h). Two blocks: a 1M-context HCA decode (8320 keys) makes 33
-// pieces, a CSA decode (640 to 1152 keys) 3 to 5; merging costs H*d per piece, under 1 % of the
-// piece's 4*H*d*256 FLOPs.
+// thread count (kernels/parallel.h). Two blocks: a 1M-context HCA decode (8320 keys) makes 17
+// pieces, a CSA decode (640 to 1152 keys) 2 to 3; merging costs H*d per piece, under 1 % of the
+// piece's 4*H*d*512 FLOPs. (One block per piece was slower: 22.8 against 21.5 ms.)
 constexpr std::int64_t kPieceKeys = 2 * kKeyBlock;
 
 std::int64_t pieces_of(std::int64_t keys) {

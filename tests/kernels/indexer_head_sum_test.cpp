@@ -2,7 +2,7 @@
 // double reference, at head counts of 1 to 4 vectors of 16 and one the AVX-512 path does not take
 // (20), widths off the unrolled loop and the 16-column prefetch step (37), key counts off the
 // 6-key tile and at the edge of the tiles that fetch two tiles ahead (18, 19: 12 + 6 keys), and
-// a NaN key.
+// a NaN key; and that the range it prefetches changes nothing.
 //
 // Tolerance: a dot of d float32 products is off from the exact one by at most
 // (d + 2) 2^-24 sum_k |q k|, ReLU does not widen it, and the weighted sum of H terms adds at most
@@ -63,6 +63,25 @@ TEST(IndexerHeadSum, BothPathsWithinTheSummationBound) {
         PortableKernels guard;
         EXPECT_LE(worst_over_bound(q, w, k, run(q, w, k)), 1.0);
       }
+}
+
+// The range to prefetch is a hint: the same bits with one of any length (more lines than tiles,
+// fewer, none), whatever the key count (no tile at all below 6 keys).
+TEST(IndexerHeadSum, PrefetchRangeLeavesTheBitsAlone) {
+  test_support::SeededRng rng("indexer_head_sum.prefetch", 23);
+  const std::vector<std::uint8_t> next(5000, 1);
+  for (std::int64_t n : {1, 5, 6, 19, 100}) {
+    SCOPED_TRACE(::testing::Message() << "n " << n);
+    const RowMatrixXf q = rng.normal(64, 128), k = rng.normal(n, 128);
+    const RowMatrixXf wm = rng.normal(1, 64);
+    const std::vector<float> w(wm.data(), wm.data() + 64);
+    const std::vector<float> plain = run(q, w, k);
+    for (std::int64_t bytes : {std::int64_t{1}, std::int64_t{64}, std::int64_t{5000}}) {
+      std::vector<float> out(static_cast<std::size_t>(n));
+      indexer_head_sum(q.data(), w.data(), 64, 128, k.data(), n, out.data(), next.data(), bytes);
+      EXPECT_EQ(out, plain) << bytes << " bytes";
+    }
+  }
 }
 
 TEST(IndexerHeadSum, NanKeyGivesNanScoreOnBothPaths) {

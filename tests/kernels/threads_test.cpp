@@ -89,7 +89,7 @@ TEST_F(KernelThreadsTest, V4CoreAttentionDecodeAndPrefill) {
     s.start_pos = 4000;
     s.num_tokens = T;
     const RowMatrixXf q = rng.normal(T, H * d, 3.0);
-    KeySets keys;  // 2100 contiguous keys then 300 scattered ones per query: 10 pieces
+    KeySets keys;  // 2100 contiguous keys then 300 scattered ones per query: 5 pieces
     for (std::int64_t i = 0; i < T; ++i) {
       for (int j = 0; j < 2100; ++j) keys.add(table.row(10 * i + j).data());
       for (int j = 0; j < 300; ++j) keys.add(table.row(rng.uniform_int(0, 2999)).data());
@@ -162,7 +162,7 @@ TEST_F(KernelThreadsTest, DsaIndexerDecodeAndPrefill) {
 TEST_F(KernelThreadsTest, MlaCoreDecodeAndPrefill) {
   SeededRng rng("threads.mla", 14);
   MlaAttentionShape s;
-  s.num_heads = 40;  // head groups of 16, 16 and 8
+  s.num_heads = 40;  // decode: 2048 selected keys in 8 pieces of 256, spread over the threads
   const std::int64_t E = s.latent_dim + s.rope_dim, n = 3000;
   const RowMatrixXf cache = rng.normal(n, E);
   for (std::int64_t T : {1, 3}) {
