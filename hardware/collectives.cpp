@@ -67,30 +67,12 @@ class LoadAccumulator {
 
   /// Adds the flows from `src` to the destinations in `demand` (rank -> bytes).
   void add_source(int src, const std::vector<std::pair<int, double>>& demand) {
-    ++routed_;  // undone by a replay
-    if (!prune_) return add_flows(src, demand, nullptr);
-    if (!swap_) {
-      // The first source is recorded aside: build the node map only for a second.
-      if (first_.src < 0) return add_flows(src, demand, &first_);
-      swap_.emplace(topo_);
-      if (swap_->node_of(first_.src) >= 0) {
-        records_.resize(swap_->index_in_node(first_.src) + 1);
-        records_.back() = std::move(first_);
-      }
-    }
-    const int node = swap_->node_of(src);
-    if (node < 0) return add_flows(src, demand, nullptr);
-    const auto place = static_cast<std::size_t>(swap_->index_in_node(src));
-    if (place >= records_.size()) records_.resize(place + 1);
-    Record& rec = records_[place];
-    if (rec.src < 0) return add_flows(src, demand, &rec);
-    if (swap_->set(swap_->node_of(rec.src), node) && replay(rec, src, demand)) {
-      --routed_;
-      ++replayed_;
-      return;
-    }
-    add_flows(src, demand, nullptr);
+    add(src, &demand, 0);
   }
+
+  /// Adds `bytes` from `src` to every destination but itself (a row of an all-to-all): the same
+  /// loads as add_source with that demand in destination order, which a replay checks at once.
+  void add_source_to_all(int src, double bytes) { add(src, nullptr, bytes); }
 
   /// The loads and counts so far (the accumulator is spent).
   StepLoads take() {
@@ -110,6 +92,8 @@ class LoadAccumulator {
     int src = -1;
     std::vector<std::pair<int, double>> demand;  // dst != src, bytes > 0; local ones first
     bool distinct = true;                        // no destination twice
+    bool to_all = false;                         // recorded by add_source_to_all
+    double to_all_bytes = 0;                     // its bytes
     bool exact_counts = true;                    // every path count below 2^53
     // The additions to the loads, in order: arcs, and their bytes as runs of equal values (one
     // vertex's shares often are), each run's bytes and the end of its arcs in add_arcs.
@@ -118,6 +102,46 @@ class LoadAccumulator {
     std::vector<int> mixed;  // expanded vertices whose nonzero shares are not all equal
     double max_latency_s = 0;
   };
+
+  /// add_source (`demand`) or add_source_to_all (`demand` null, `to_all_bytes`).
+  void add(int src, const std::vector<std::pair<int, double>>* demand, double to_all_bytes) {
+    ++routed_;  // undone by a replay
+    const auto flows = [&]() -> const std::vector<std::pair<int, double>>& {
+      if (demand) return *demand;
+      row_.clear();
+      for (int dst : destinations_)
+        if (dst != src) row_.emplace_back(dst, to_all_bytes);
+      return row_;
+    };
+    const auto record = [&](Record& rec) {
+      add_flows(src, flows(), &rec);
+      rec.to_all = demand == nullptr;
+      rec.to_all_bytes = to_all_bytes;
+    };
+    if (!prune_) return add_flows(src, flows(), nullptr);
+    if (!swap_) {
+      // The first source is recorded aside: build the node map only for a second.
+      if (first_.src < 0) return record(first_);
+      swap_.emplace(topo_);
+      if (swap_->node_of(first_.src) >= 0) {
+        records_.resize(swap_->index_in_node(first_.src) + 1);
+        records_.back() = std::move(first_);
+      }
+    }
+    const int node = swap_->node_of(src);
+    if (node < 0) return add_flows(src, flows(), nullptr);
+    const auto place = static_cast<std::size_t>(swap_->index_in_node(src));
+    if (place >= records_.size()) records_.resize(place + 1);
+    Record& rec = records_[place];
+    if (rec.src < 0) return record(rec);
+    if (swap_->set(swap_->node_of(rec.src), node) &&
+        (demand ? replay(rec, src, *demand) : replay_to_all(rec, src, to_all_bytes))) {
+      --routed_;
+      ++replayed_;
+      return;
+    }
+    add_flows(src, flows(), nullptr);
+  }
 
   /// Routes the flows from `src` (recording them in `rec` when given).
   void add_flows(int src, const std::vector<std::pair<int, double>>& demand, Record* rec) {
@@ -147,9 +171,7 @@ class LoadAccumulator {
   /// rec's demand onto src's; false (nothing added) otherwise.
   bool replay(const Record& rec, int src, const std::vector<std::pair<int, double>>& demand) {
     const NodeSwap& swap = *swap_;
-    if (!rec.distinct || !rec.exact_counts || swap.vertex(rec.src) != src) return false;
-    for (int u : rec.mixed)
-      if (!swap.keeps_order(u)) return false;
+    if (!maps_onto(rec, src)) return false;
     // src's demand by destination (bytes > 0, so 0 means none), then rec's mapped onto it.
     std::size_t count = 0;
     bool same = true;
@@ -170,13 +192,49 @@ class LoadAccumulator {
     }
     for (const auto& d : demand) demand_at_[d.first] = 0;
     if (!same) return false;
+    apply(rec);
+    return true;
+  }
+
+  /// replay() for add_source_to_all: the same bytes, and the exchange maps the destinations onto
+  /// themselves (so rec's row onto src's). Domains need no check: the exchange keeps tiers, so it
+  /// maps scale-up components onto scale-up components.
+  bool replay_to_all(const Record& rec, int src, double bytes) {
+    if (!rec.to_all || rec.to_all_bytes != bytes || !maps_onto(rec, src)) return false;
+    const NodeSwap& swap = *swap_;
+    if (is_destination_.empty()) {
+      is_destination_.assign(n_, 0);
+      for (int dst : destinations_) is_destination_[dst] = 1;
+    }
+    if (swap.swapped() != invariant_for_) {
+      invariant_for_ = swap.swapped();
+      invariant_ = std::all_of(destinations_.begin(), destinations_.end(),
+                               [&](int dst) { return is_destination_[swap.vertex(dst)] != 0; });
+    }
+    if (!invariant_) return false;
+    apply(rec);
+    return true;
+  }
+
+  /// What every replay needs: the exchange maps rec's source to `src`, and the sums of rec's route
+  /// come out the same in the mapped order.
+  bool maps_onto(const Record& rec, int src) const {
+    const NodeSwap& swap = *swap_;
+    if (!rec.distinct || !rec.exact_counts || swap.vertex(rec.src) != src) return false;
+    for (int u : rec.mixed)
+      if (!swap.keeps_order(u)) return false;
+    return true;
+  }
+
+  /// Adds rec's loads, mapped by the exchange.
+  void apply(const Record& rec) {
+    const NodeSwap& swap = *swap_;
     double* arc_load = arc_load_.data();
     const int* ids = rec.add_arcs.data();
     std::size_t k = 0;
     for (const auto& [bytes, end] : rec.runs)
       for (; k < end; ++k) arc_load[swap.arc(ids[k])] += bytes;
     max_latency_s_ = std::max(max_latency_s_, rec.max_latency_s);
-    return true;
   }
 
   /// An arc in a compact out-arc list: its head and its id (its edge_index in Topology::graph and
@@ -388,7 +446,12 @@ class LoadAccumulator {
   int routed_ = 0, replayed_ = 0;
   std::vector<Record> records_;
   std::vector<double> demand_at_;
-  std::size_t record_size_ = 0;  // of the largest record so far: the next one's reserve
+  std::size_t record_size_ = 0;
+  std::vector<std::pair<int, double>> row_;    // add_source_to_all's demand
+  std::vector<char> is_destination_;           // by vertex, built on first use
+  std::pair<int, int> invariant_for_{-2, -2};  // the exchange invariant_ is for
+  bool invariant_ =
+      false;  // whether it maps the destinations onto themselves  // of the largest record so far: the next one's reserve
 };
 
 void check_rank(const Topology& topo, int r) {
@@ -475,6 +538,16 @@ StepLoads step_loads(const Topology& topo, std::span<const int> sources,
   return acc.take();
 }
 
+/// step_loads for rows of an all-to-all: sources[i] sends bytes_of(i) to each other rank.
+template <class BytesOf>
+StepLoads step_loads_to_all(const Topology& topo, std::span<const int> ranks, Routing routing,
+                            BytesOf bytes_of) {
+  LoadAccumulator acc(topo, ranks, routing);
+  if (ranks.size() > 1)
+    for (std::size_t i = 0; i < ranks.size(); ++i) acc.add_source_to_all(ranks[i], bytes_of(i));
+  return acc.take();
+}
+
 /// Times a step by its most loaded arc (the first in id order on a tie).
 CommTime time_step(const Topology& topo, const StepLoads& step) {
   CommTime t;
@@ -540,11 +613,8 @@ CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double byt
                     Routing routing) {
   check_ranks(topo, ranks);
   if (bytes_per_pair < 0) throw InputError("all_to_all: negative bytes per pair");
-  return time_step(topo, step_loads(topo, ranks, ranks, routing,
-                                    [&](std::size_t i, std::vector<std::pair<int, double>>& d) {
-                                      for (std::size_t j = 0; j < ranks.size(); ++j)
-                                        if (j != i) d.emplace_back(ranks[j], bytes_per_pair);
-                                    }));
+  return time_step(
+      topo, step_loads_to_all(topo, ranks, routing, [&](std::size_t) { return bytes_per_pair; }));
 }
 
 StepLoads moe_all_to_all_loads(const Topology& topo, std::span<const int> ranks,
@@ -559,11 +629,8 @@ StepLoads moe_all_to_all_loads(const Topology& topo, std::span<const int> ranks,
   for (double b : bytes_per_rank)
     if (b < 0) throw InputError("moe_all_to_all: negative bytes for a rank");
   const double n = static_cast<double>(ranks.size());
-  return step_loads(topo, ranks, ranks, routing,
-                    [&](std::size_t i, std::vector<std::pair<int, double>>& demand) {
-                      for (std::size_t j = 0; j < ranks.size(); ++j)
-                        if (j != i) demand.emplace_back(ranks[j], bytes_per_rank[i] / n);
-                    });
+  return step_loads_to_all(topo, ranks, routing,
+                           [&](std::size_t i) { return bytes_per_rank[i] / n; });
 }
 
 CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,

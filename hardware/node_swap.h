@@ -5,6 +5,7 @@
 // why the mapped loads are the same doubles). Include from .cpp files only (topology.h).
 #pragma once
 
+#include <utility>
 #include <vector>
 
 #include "hardware/topology.h"
@@ -30,6 +31,8 @@ class NodeSwap {
     return node_[v] == a_ ? members_[b_][index_[v]] : node_[v] == b_ ? members_[a_][index_[v]] : v;
   }
   int arc(int id) const { return arc_[id]; }
+  /// The two nodes exchanged ({-1, -1} for the identity).
+  std::pair<int, int> swapped() const { return {a_, b_}; }
   /// Whether v's out-arcs map, in their order, onto out-arcs of vertex(v) in their order.
   bool keeps_order(int v) const { return !reordered_[v]; }
 

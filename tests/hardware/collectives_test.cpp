@@ -271,7 +271,10 @@ TEST(CollectivesShipped, ReplayedLoadsEqualRoutedLoads) {
     const std::vector<double> partial_bytes(partial.size(), 1e7);
     const StepLoads q = pruned(partial, partial_bytes);
     same(q, full(partial, partial_bytes), sys + " partial node");
-    EXPECT_EQ(q.routed_sources + q.replayed_sources, static_cast<int>(partial.size())) << sys;
+    // At most the full nodes after the first replay: the partial node's ranks do not map onto
+    // node 0's. (CloudMatrix replays none: node 0's shares at the L2 switches differ, the
+    // partial node's L1 chips passing on fewer bytes, and every exchange reorders those sums.)
+    EXPECT_LE(q.replayed_sources, (nodes - 2) * per_node) << sys;
 
     std::vector<Flow> ring;
     for (int i = 0; i < whole; ++i) {
