@@ -118,7 +118,8 @@ class LoadAccumulator {
       rec.to_all = demand == nullptr;
       rec.to_all_bytes = to_all_bytes;
     };
-    if (!prune_) return add_flows(src, flows(), nullptr);
+    // One node has no twins to replay for: route without recording.
+    if (!prune_ || topo_.nodes < 2) return add_flows(src, flows(), nullptr);
     if (!swap_) {
       // The first source is recorded aside: build the node map only for a second.
       if (first_.src < 0) return record(first_);
