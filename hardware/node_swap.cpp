@@ -51,6 +51,10 @@ bool NodeSwap::set(int a, int b) {
   if (a == a_ && b == b_) return true;
   clear();
   if (a == b) return true;
+  // A node's sources come in a row and each asks for the same exchange: refuse again at once.
+  if (a == refused_a_ && b == refused_b_) return false;
+  refused_a_ = a;
+  refused_b_ = b;
   const int nodes = static_cast<int>(members_.size());
   if (a < 0 || b < 0 || a >= nodes || b >= nodes || members_[a].size() != members_[b].size())
     return false;
@@ -116,6 +120,7 @@ bool NodeSwap::set(int a, int b) {
         break;
       }
   }
+  refused_a_ = refused_b_ = -1;
   return true;
 }
 

@@ -47,6 +47,7 @@ class NodeSwap {
   std::vector<double> latency_s_;
   std::vector<LinkTier> tier_;
   int a_ = -1, b_ = -1;
+  int refused_a_ = -1, refused_b_ = -1;  // the last pair set() refused
   std::vector<int> arc_;                 // image of each arc: identity except changed_
   std::vector<int> changed_;             // arcs whose image is not themselves
   std::vector<int> taken_;               // arcs that are an image (used_ set)

@@ -62,6 +62,7 @@ TEST(NodeSwap, AcceptsOnlyAutomorphisms) {
   EXPECT_EQ(swap.vertex(1), 1);
   expect_automorphism(t, swap);
   EXPECT_FALSE(swap.set(0, 1));
+  EXPECT_FALSE(swap.set(0, 1));  // remembered
   // A refused exchange leaves the identity.
   EXPECT_EQ(swap.vertex(0), 0);
   for (int id = 0; id < static_cast<int>(boost::num_edges(t.graph)); ++id)
