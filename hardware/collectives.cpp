@@ -6,6 +6,7 @@
 #include <numeric>
 #include <optional>
 
+#include "hardware/node_swap.h"
 #include "hardware/topology.h"
 #include "models/config/input_error.h"
 
@@ -29,6 +30,18 @@ bool is_scale_up(LinkTier t) {
 /// latency is the same double as without pruning (tests/hardware/collectives_test.cpp compares
 /// them on the shipped systems). A 256-rank all-to-all on an 8,192-device SuperPoD then visits
 /// the cabinets of its ranks instead of all 128.
+///
+/// Replay (Routing::pruned): a system of identical nodes is usually symmetric under exchanging two
+/// nodes (NodeSwap checks the exchange is an automorphism). The first source at each place in a
+/// node is routed and its additions to the loads recorded; a later source at the same place in
+/// another node, with the mapped demand (same bytes to the images of the same destinations), adds
+/// the recorded bytes to the images of the arcs instead of routing. That gives the same doubles
+/// as routing it, because every value of its route is computed from the same operands in the same
+/// order: distances and DAG arcs map; path counts are integers below 2^53 (checked), so their
+/// sums do not depend on the order of the terms; latencies are maxima; and a vertex's share sum
+/// runs over its out-arcs, whose order the exchange keeps except at some shared switches: there
+/// the recorded source's nonzero shares must all be equal (checked), so the order is moot. Each
+/// arc gets at most one addition per route, so the loads, added in source order, are the same.
 class LoadAccumulator {
  public:
   /// `destinations`: every rank a flow may go to (h(u) is the distance to the nearest of them).
@@ -49,10 +62,90 @@ class LoadAccumulator {
         // Not zeroed: route() writes each entry before reading it, and the pages a pruned
         // route never reaches (most of them on a SuperPoD) are never touched.
         dag_(new DagArc[boost::num_edges(topo.graph)]),
-        dag_first_(n_ + 1) {}
+        dag_first_(n_ + 1),
+        demand_at_(n_, 0.0) {}
 
   /// Adds the flows from `src` to the destinations in `demand` (rank -> bytes).
   void add_source(int src, const std::vector<std::pair<int, double>>& demand) {
+    add(src, &demand, 0);
+  }
+
+  /// Adds `bytes` from `src` to every destination but itself (a row of an all-to-all): the same
+  /// loads as add_source with that demand in destination order, which a replay checks at once.
+  void add_source_to_all(int src, double bytes) { add(src, nullptr, bytes); }
+
+  /// The loads and counts so far (the accumulator is spent).
+  StepLoads take() {
+    StepLoads step;
+    step.arc_bytes = std::move(arc_load_);
+    step.latency_s = max_latency_s_;
+    step.routed_sources = routed_;
+    step.replayed_sources = replayed_;
+    return step;
+  }
+
+ private:
+  static constexpr int kFar = std::numeric_limits<int>::max() / 4;
+
+  /// What routing one source added (add_source's replay).
+  struct Record {
+    int src = -1;
+    std::vector<std::pair<int, double>> demand;  // dst != src, bytes > 0; local ones first
+    bool distinct = true;                        // no destination twice
+    bool to_all = false;                         // recorded by add_source_to_all
+    double to_all_bytes = 0;                     // its bytes
+    bool exact_counts = true;                    // every path count below 2^53
+    // The additions to the loads, in order: arcs, and their bytes as runs of equal values (one
+    // vertex's shares often are), each run's bytes and the end of its arcs in add_arcs.
+    std::vector<int> add_arcs;
+    std::vector<std::pair<double, std::size_t>> runs;
+    std::vector<int> mixed;  // expanded vertices whose nonzero shares are not all equal
+    double max_latency_s = 0;
+  };
+
+  /// add_source (`demand`) or add_source_to_all (`demand` null, `to_all_bytes`).
+  void add(int src, const std::vector<std::pair<int, double>>* demand, double to_all_bytes) {
+    ++routed_;  // undone by a replay
+    const auto flows = [&]() -> const std::vector<std::pair<int, double>>& {
+      if (demand) return *demand;
+      row_.clear();
+      for (int dst : destinations_)
+        if (dst != src) row_.emplace_back(dst, to_all_bytes);
+      return row_;
+    };
+    const auto record = [&](Record& rec) {
+      add_flows(src, flows(), &rec);
+      rec.to_all = demand == nullptr;
+      rec.to_all_bytes = to_all_bytes;
+    };
+    // One node has no twins to replay for: route without recording.
+    if (!prune_ || topo_.nodes < 2) return add_flows(src, flows(), nullptr);
+    if (!swap_) {
+      // The first source is recorded aside: build the node map only for a second.
+      if (first_.src < 0) return record(first_);
+      swap_.emplace(topo_);
+      if (swap_->node_of(first_.src) >= 0) {
+        records_.resize(swap_->index_in_node(first_.src) + 1);
+        records_.back() = std::move(first_);
+      }
+    }
+    const int node = swap_->node_of(src);
+    if (node < 0) return add_flows(src, flows(), nullptr);
+    const auto place = static_cast<std::size_t>(swap_->index_in_node(src));
+    if (place >= records_.size()) records_.resize(place + 1);
+    Record& rec = records_[place];
+    if (rec.src < 0) return record(rec);
+    if (swap_->set(swap_->node_of(rec.src), node) &&
+        (demand ? replay(rec, src, *demand) : replay_to_all(rec, src, to_all_bytes))) {
+      --routed_;
+      ++replayed_;
+      return;
+    }
+    add_flows(src, flows(), nullptr);
+  }
+
+  /// Routes the flows from `src` (recording them in `rec` when given).
+  void add_flows(int src, const std::vector<std::pair<int, double>>& demand, Record* rec) {
     // Destinations in src's scale-up domain route over scale-up links only; the others over all.
     local_.clear();
     remote_.clear();
@@ -61,15 +154,89 @@ class LoadAccumulator {
       (topo_.scale_up_domain[dst] == topo_.scale_up_domain[src] ? local_ : remote_)
           .emplace_back(dst, bytes);
     }
-    if (!local_.empty()) route(src, local_, true);
-    if (!remote_.empty()) route(src, remote_, false);
+    if (rec) {
+      rec->src = src;
+      rec->add_arcs.reserve(record_size_);
+      rec->demand = local_;
+      rec->demand.insert(rec->demand.end(), remote_.begin(), remote_.end());
+      if (!local_.empty()) route<true>(src, local_, true, rec);
+      if (!remote_.empty()) route<true>(src, remote_, false, rec);
+      record_size_ = std::max(record_size_, rec->add_arcs.size());
+    } else {
+      if (!local_.empty()) route<false>(src, local_, true, nullptr);
+      if (!remote_.empty()) route<false>(src, remote_, false, nullptr);
+    }
   }
 
-  const std::vector<double>& loads() const { return arc_load_; }
-  double max_latency_s() const { return max_latency_s_; }
+  /// Adds `rec`'s loads mapped by the node exchange set in swap_, if it maps rec.src to `src` and
+  /// rec's demand onto src's; false (nothing added) otherwise.
+  bool replay(const Record& rec, int src, const std::vector<std::pair<int, double>>& demand) {
+    const NodeSwap& swap = *swap_;
+    if (!maps_onto(rec, src)) return false;
+    // src's demand by destination (bytes > 0, so 0 means none), then rec's mapped onto it.
+    std::size_t count = 0;
+    bool same = true;
+    for (const auto& [dst, bytes] : demand) {
+      if (dst == src || bytes <= 0) continue;
+      if (demand_at_[dst] != 0) same = false;  // a destination twice
+      demand_at_[dst] = bytes;
+      ++count;
+    }
+    same = same && count == rec.demand.size();
+    const int domain = topo_.scale_up_domain[src];
+    const int rec_domain = topo_.scale_up_domain[rec.src];
+    for (std::size_t k = 0; same && k < rec.demand.size(); ++k) {
+      const auto& [dst, bytes] = rec.demand[k];
+      const int image = swap.vertex(dst);
+      same = demand_at_[image] == bytes &&
+             (topo_.scale_up_domain[image] == domain) == (topo_.scale_up_domain[dst] == rec_domain);
+    }
+    for (const auto& d : demand) demand_at_[d.first] = 0;
+    if (!same) return false;
+    apply(rec);
+    return true;
+  }
 
- private:
-  static constexpr int kFar = std::numeric_limits<int>::max() / 4;
+  /// replay() for add_source_to_all: the same bytes, and the exchange maps the destinations onto
+  /// themselves (so rec's row onto src's). Domains need no check: the exchange keeps tiers, so it
+  /// maps scale-up components onto scale-up components.
+  bool replay_to_all(const Record& rec, int src, double bytes) {
+    if (!rec.to_all || rec.to_all_bytes != bytes || !maps_onto(rec, src)) return false;
+    const NodeSwap& swap = *swap_;
+    if (is_destination_.empty()) {
+      is_destination_.assign(n_, 0);
+      for (int dst : destinations_) is_destination_[dst] = 1;
+    }
+    if (swap.swapped() != invariant_for_) {
+      invariant_for_ = swap.swapped();
+      invariant_ = std::all_of(destinations_.begin(), destinations_.end(),
+                               [&](int dst) { return is_destination_[swap.vertex(dst)] != 0; });
+    }
+    if (!invariant_) return false;
+    apply(rec);
+    return true;
+  }
+
+  /// What every replay needs: the exchange maps rec's source to `src`, and the sums of rec's route
+  /// come out the same in the mapped order.
+  bool maps_onto(const Record& rec, int src) const {
+    const NodeSwap& swap = *swap_;
+    if (!rec.distinct || !rec.exact_counts || swap.vertex(rec.src) != src) return false;
+    for (int u : rec.mixed)
+      if (!swap.keeps_order(u)) return false;
+    return true;
+  }
+
+  /// Adds rec's loads, mapped by the exchange.
+  void apply(const Record& rec) {
+    const NodeSwap& swap = *swap_;
+    double* arc_load = arc_load_.data();
+    const int* ids = rec.add_arcs.data();
+    std::size_t k = 0;
+    for (const auto& [bytes, end] : rec.runs)
+      for (; k < end; ++k) arc_load[swap.arc(ids[k])] += bytes;
+    max_latency_s_ = std::max(max_latency_s_, rec.max_latency_s);
+  }
 
   /// An arc in a compact out-arc list: its head and its id (its edge_index in Topology::graph and
   /// arc_load_); 8 bytes, since the BFS streams the whole list once per source.
@@ -132,7 +299,9 @@ class LoadAccumulator {
     return hops;
   }
 
-  void route(int src, const std::vector<std::pair<int, double>>& demand, bool scale_up_only) {
+  template <bool kRecord>
+  void route(int src, const std::vector<std::pair<int, double>>& demand, bool scale_up_only,
+             Record* rec) {
     // Raw pointers: the loops below run ~10^7 times for a 384-rank all-to-all, and the compiler
     // cannot keep vector internals in registers across the stores.
     const ArcList& l = list(scale_up_only);
@@ -149,11 +318,14 @@ class LoadAccumulator {
     std::size_t* dag_first = dag_first_.data();
     DagArc* dag = dag_.get();
     int pending = 0;  // destinations not reached yet
-    for (const auto& d : demand)
+    for (const auto& d : demand) {
       if (!wanted_[d.first]) {
         wanted_[d.first] = 1;
         ++pending;
+      } else if constexpr (kRecord) {
+        rec->distinct = false;
       }
+    }
     int farthest = 0;  // hops to the farthest destination reached
     std::size_t queued = 0, expanded = 0, dag_arcs = 0;
     dist[src] = 0;
@@ -201,6 +373,12 @@ class LoadAccumulator {
       }
       demand_[dst] += bytes;
       max_latency_s_ = std::max(max_latency_s_, latency[dst]);
+      if constexpr (kRecord) rec->max_latency_s = std::max(rec->max_latency_s, latency[dst]);
+    }
+    if constexpr (kRecord) {
+      constexpr double kExact = 9007199254740992.0;  // 2^53
+      for (std::size_t i = 0; i < queued; ++i)
+        if (!(sigma[queue[i]] < kExact)) rec->exact_counts = false;
     }
     // Reverse BFS order: every vertex's successors are finished before it.
     const double* demand_bytes = demand_.data();
@@ -210,13 +388,25 @@ class LoadAccumulator {
       const int u = order[i];
       const double sigma_u = sigma[u];
       double delta_u = delta[u];
+      [[maybe_unused]] double first_share = 0;
+      [[maybe_unused]] bool mixed = false;
       for (std::size_t k = dag_first[i]; k < dag_first[i + 1]; ++k) {
         const int v = dag[k].target;
         const double through = sigma_u / sigma[v] * (demand_bytes[v] + delta[v]);
         if (through == 0) continue;
         arc_load[dag[k].id] += through;
         delta_u += through;
+        if constexpr (kRecord) {
+          rec->add_arcs.push_back(dag[k].id);
+          if (rec->runs.empty() || rec->runs.back().first != through)
+            rec->runs.emplace_back(through, 0);
+          rec->runs.back().second = rec->add_arcs.size();
+          if (first_share == 0) first_share = through;
+          mixed = mixed || through != first_share;
+        }
       }
+      if constexpr (kRecord)
+        if (mixed) rec->mixed.push_back(u);
       delta[u] = delta_u;
     }
     reset(demand);
@@ -250,6 +440,19 @@ class LoadAccumulator {
   std::vector<std::size_t> dag_first_;  // dag_first_[i + 1])
   std::vector<std::pair<int, double>> local_, remote_;  // add_source's split of a demand
   double max_latency_s_ = 0;
+  // Replay: the node exchanges (built at the second source), one record per place in a node, and
+  // scratch for comparing demands (zeroed after each use).
+  std::optional<NodeSwap> swap_;
+  Record first_;
+  int routed_ = 0, replayed_ = 0;
+  std::vector<Record> records_;
+  std::vector<double> demand_at_;
+  std::size_t record_size_ = 0;
+  std::vector<std::pair<int, double>> row_;    // add_source_to_all's demand
+  std::vector<char> is_destination_;           // by vertex, built on first use
+  std::pair<int, int> invariant_for_{-2, -2};  // the exchange invariant_ is for
+  bool invariant_ =
+      false;  // whether it maps the destinations onto themselves  // of the largest record so far: the next one's reserve
 };
 
 void check_rank(const Topology& topo, int r) {
@@ -321,11 +524,11 @@ CommTime scatter_or_gather(const Topology& topo, std::span<const int> ranks, dou
 namespace {
 
 /// Routes every source's demand (written on the fly by `demand_of(i, demand)` for source
-/// ranks[i] into one reused vector, so an all-to-all needs O(n) memory, not O(n^2)) and times the step by its most loaded arc.
+/// sources[i] into one reused vector, so an all-to-all needs O(n) memory, not O(n^2)).
 /// `destinations`: every rank a demand may name.
 template <class DemandOf>
-CommTime route_step(const Topology& topo, std::span<const int> sources,
-                    std::span<const int> destinations, Routing routing, DemandOf demand_of) {
+StepLoads step_loads(const Topology& topo, std::span<const int> sources,
+                     std::span<const int> destinations, Routing routing, DemandOf demand_of) {
   LoadAccumulator acc(topo, destinations, routing);
   std::vector<std::pair<int, double>> demand;
   for (std::size_t i = 0; i < sources.size(); ++i) {
@@ -333,10 +536,25 @@ CommTime route_step(const Topology& topo, std::span<const int> sources,
     demand_of(i, demand);
     if (!demand.empty()) acc.add_source(sources[i], demand);
   }
+  return acc.take();
+}
+
+/// step_loads for rows of an all-to-all: sources[i] sends bytes_of(i) to each other rank.
+template <class BytesOf>
+StepLoads step_loads_to_all(const Topology& topo, std::span<const int> ranks, Routing routing,
+                            BytesOf bytes_of) {
+  LoadAccumulator acc(topo, ranks, routing);
+  if (ranks.size() > 1)
+    for (std::size_t i = 0; i < ranks.size(); ++i) acc.add_source_to_all(ranks[i], bytes_of(i));
+  return acc.take();
+}
+
+/// Times a step by its most loaded arc (the first in id order on a tie).
+CommTime time_step(const Topology& topo, const StepLoads& step) {
   CommTime t;
   t.steps = 1;
   t.algorithm = "direct";
-  const auto& loads = acc.loads();
+  const std::vector<double>& loads = step.arc_bytes;
   const TopologyGraph& g = topo.graph;
   std::optional<TopologyGraph::edge_descriptor> worst;
   for (auto [it, end] = boost::edges(g); it != end; ++it) {  // in id order
@@ -354,14 +572,14 @@ CommTime route_step(const Topology& topo, std::span<const int> sources,
     t.bottleneck.append(" (").append(to_string(g[*worst].tier)).append(")");
     t.bottleneck_bytes = loads[boost::get(boost::edge_index, g, *worst)];
   }
-  t.latency_s = acc.max_latency_s();
+  t.latency_s = step.latency_s;
   t.total_s = t.transfer_s + t.latency_s;
   return t;
 }
 
 }  // namespace
 
-CommTime transfer_time(const Topology& topo, std::span<const Flow> flows, Routing routing) {
+StepLoads transfer_loads(const Topology& topo, std::span<const Flow> flows, Routing routing) {
   // Group flows by source so each source needs one routing pass.
   std::vector<std::vector<std::pair<int, double>>> by_source(topo.num_devices);
   std::vector<int> destinations;
@@ -377,10 +595,14 @@ CommTime transfer_time(const Topology& topo, std::span<const Flow> flows, Routin
   std::vector<int> sources;
   for (int r = 0; r < topo.num_devices; ++r)
     if (!by_source[r].empty()) sources.push_back(r);
-  return route_step(topo, sources, destinations, routing,
+  return step_loads(topo, sources, destinations, routing,
                     [&](std::size_t i, std::vector<std::pair<int, double>>& demand) {
                       demand.swap(by_source[sources[i]]);
                     });
+}
+
+CommTime transfer_time(const Topology& topo, std::span<const Flow> flows, Routing routing) {
+  return time_step(topo, transfer_loads(topo, flows, routing));
 }
 
 CommTime point_to_point(const Topology& topo, int src, int dst, double bytes) {
@@ -392,15 +614,12 @@ CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double byt
                     Routing routing) {
   check_ranks(topo, ranks);
   if (bytes_per_pair < 0) throw InputError("all_to_all: negative bytes per pair");
-  return route_step(topo, ranks, ranks, routing,
-                    [&](std::size_t i, std::vector<std::pair<int, double>>& demand) {
-                      for (std::size_t j = 0; j < ranks.size(); ++j)
-                        if (j != i) demand.emplace_back(ranks[j], bytes_per_pair);
-                    });
+  return time_step(
+      topo, step_loads_to_all(topo, ranks, routing, [&](std::size_t) { return bytes_per_pair; }));
 }
 
-CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
-                        std::span<const double> bytes_per_rank, Routing routing) {
+StepLoads moe_all_to_all_loads(const Topology& topo, std::span<const int> ranks,
+                               std::span<const double> bytes_per_rank, Routing routing) {
   check_ranks(topo, ranks);
   if (bytes_per_rank.size() != ranks.size()) {
     std::string msg("moe_all_to_all: ");
@@ -411,11 +630,13 @@ CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
   for (double b : bytes_per_rank)
     if (b < 0) throw InputError("moe_all_to_all: negative bytes for a rank");
   const double n = static_cast<double>(ranks.size());
-  return route_step(topo, ranks, ranks, routing,
-                    [&](std::size_t i, std::vector<std::pair<int, double>>& demand) {
-                      for (std::size_t j = 0; j < ranks.size(); ++j)
-                        if (j != i) demand.emplace_back(ranks[j], bytes_per_rank[i] / n);
-                    });
+  return step_loads_to_all(topo, ranks, routing,
+                           [&](std::size_t i) { return bytes_per_rank[i] / n; });
+}
+
+CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
+                        std::span<const double> bytes_per_rank, Routing routing) {
+  return time_step(topo, moe_all_to_all_loads(topo, ranks, bytes_per_rank, routing));
 }
 
 CommTime reduce_scatter(const Topology& topo, std::span<const int> ranks, double bytes_per_rank) {

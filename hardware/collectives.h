@@ -41,13 +41,27 @@ struct CommTime {
 };
 
 /// How a step routes each source's flows: `pruned` skips the vertices that lie on no shortest path
-/// to one of its destinations, which gives the same loads, bit for bit, as routing over the whole
-/// graph (`full`, kept as the reference the tests compare against).
+/// to one of its destinations, and takes a source's loads from its twin in another node when
+/// exchanging the two nodes is a symmetry of the graph and of the demand (the twin's additions to
+/// the arc loads, mapped); that gives the same loads, bit for bit, as routing every source over the
+/// whole graph (`full`, kept as the reference the tests compare against).
 enum class Routing { pruned, full };
+
+/// One step's arc loads, before they are reduced to a time: what the tests compare arc by arc.
+struct StepLoads {
+  std::vector<double> arc_bytes;  // by arc id (Topology::graph's edge_index)
+  double latency_s = 0;           // the largest sum of link latencies along any flow's path
+  int routed_sources = 0;         // sources routed over the graph
+  int replayed_sources = 0;       // sources whose loads were mapped from a twin (Routing::pruned)
+};
 
 /// One step: all flows at once. Ranks must be devices of the topology (InputError otherwise).
 CommTime transfer_time(const Topology& topo, std::span<const Flow> flows,
                        Routing routing = Routing::pruned);
+
+/// transfer_time's loads.
+StepLoads transfer_loads(const Topology& topo, std::span<const Flow> flows,
+                         Routing routing = Routing::pruned);
 
 /// `bytes` from one rank to another (e.g. KV cache from a prefill to a decode instance).
 CommTime point_to_point(const Topology& topo, int src, int dst, double bytes);
@@ -60,6 +74,11 @@ CommTime all_to_all(const Topology& topo, std::span<const int> ranks, double byt
 /// ranks (uniform expert routing); the share addressed to itself stays local.
 CommTime moe_all_to_all(const Topology& topo, std::span<const int> ranks,
                         std::span<const double> bytes_per_rank, Routing routing = Routing::pruned);
+
+/// moe_all_to_all's loads.
+StepLoads moe_all_to_all_loads(const Topology& topo, std::span<const int> ranks,
+                               std::span<const double> bytes_per_rank,
+                               Routing routing = Routing::pruned);
 
 /// Each rank holds `bytes_per_rank` of input and ends with its 1/n reduced share.
 CommTime reduce_scatter(const Topology& topo, std::span<const int> ranks, double bytes_per_rank);

@@ -220,6 +220,98 @@ TEST(CollectivesShipped, PrunedRoutingEqualsFullRouting) {
   }
 }
 
+// Routing::pruned maps a routed source's loads onto its twin in another node when exchanging the
+// two nodes is a symmetry of the graph and of the demand: every arc's load must be the same double
+// as routing each source over the whole graph. Bytes the same for every rank and bytes that depend
+// only on the place in a node replay every source after the first node; bytes that differ per
+// rank replay none; a group ending inside a node replays only where the demand maps; ring flows
+// (each rank to its neighbours) replay the ranks inside a node. HGX nodes reach each other over
+// the scale-out network, so their sources route twice (inside and outside their scale-up domain).
+TEST(CollectivesShipped, ReplayedLoadsEqualRoutedLoads) {
+  const auto same = [](const StepLoads& a, const StepLoads& b, const std::string& what) {
+    EXPECT_EQ(a.arc_bytes, b.arc_bytes) << what;
+    EXPECT_EQ(a.latency_s, b.latency_s) << what;
+    EXPECT_EQ(b.replayed_sources, 0) << what;  // Routing::full routes every source
+  };
+  const unsigned seed = 20261206;
+  std::mt19937 rng(seed);
+  for (auto [name, nodes] :
+       {std::pair{"cloudmatrix384", 5}, std::pair{"hgx-h800", 4}, std::pair{"atlas-800-a3", 3}}) {
+    const SystemSpec s = load_system(name);
+    const Topology t = build_topology(expand(s, nodes));
+    const int per_node = s.devices_per_node;
+    const int whole = per_node * nodes;
+    const std::string sys = std::string(name) + " x" + std::to_string(nodes);
+    const std::vector<int> ranks = first_ranks(whole);
+
+    const std::vector<double> uniform(ranks.size(), 64.0 * 1024 * 1024);
+    std::vector<double> by_place(ranks.size()), random(ranks.size());
+    const std::vector<double>& by_place_ref = by_place;
+    for (std::size_t i = 0; i < ranks.size(); ++i) {
+      by_place[i] = 1e6 * static_cast<double>(1 + i % per_node) / 3;
+      random[i] = std::uniform_real_distribution<double>(1e6, 1e8)(rng);
+    }
+    const auto pruned = [&](std::span<const int> r, const std::vector<double>& b) {
+      return moe_all_to_all_loads(t, r, b);
+    };
+    const auto full = [&](std::span<const int> r, const std::vector<double>& b) {
+      return moe_all_to_all_loads(t, r, b, Routing::full);
+    };
+    for (const std::vector<double>* bytes : {&uniform, &by_place_ref}) {
+      const StepLoads p = pruned(ranks, *bytes);
+      same(p, full(ranks, *bytes), sys + (bytes == &uniform ? " uniform" : " by place"));
+      EXPECT_EQ(p.routed_sources, per_node) << sys;
+      EXPECT_EQ(p.replayed_sources, whole - per_node) << sys;
+    }
+    const StepLoads p = pruned(ranks, random);
+    same(p, full(ranks, random), sys + " random bytes, seed " + std::to_string(seed));
+    EXPECT_EQ(p.replayed_sources, 0) << sys;
+
+    const std::vector<int> partial = first_ranks(whole - per_node / 2);
+    const std::vector<double> partial_bytes(partial.size(), 1e7);
+    const StepLoads q = pruned(partial, partial_bytes);
+    same(q, full(partial, partial_bytes), sys + " partial node");
+    // At most the full nodes after the first replay: the partial node's ranks do not map onto
+    // node 0's. (CloudMatrix replays none: node 0's shares at the L2 switches differ, the
+    // partial node's L1 chips passing on fewer bytes, and every exchange reorders those sums.)
+    EXPECT_LE(q.replayed_sources, (nodes - 2) * per_node) << sys;
+
+    std::vector<Flow> ring;
+    for (int i = 0; i < whole; ++i) {
+      ring.push_back({i, (i + 1) % whole, 3e6});
+      ring.push_back({i, (i + whole - 1) % whole, 3e6});
+    }
+    const StepLoads r = transfer_loads(t, ring);
+    same(r, transfer_loads(t, ring, Routing::full), sys + " ring");
+    EXPECT_GT(r.replayed_sources, 0) << sys;
+  }
+}
+
+// Four one-device nodes on one switch: exchanging nodes 0 and 3 is a symmetry, but it reorders the
+// switch's arcs, so the switch sums rank 3's shares in another order than rank 0's. With shares of
+// 1, 1 and 1e16 bytes the order shows ((1 + 1) + 1e16 is 1e16 + 2; (1e16 + 1) + 1 rounds to 1e16),
+// so rank 3 must be routed, not replayed; with equal shares the order is moot and it is replayed.
+TEST(CollectivesReplay, KeepsTheOrderOfEachSum) {
+  Netlist net;
+  net.name = "star";
+  net.nodes = 4;
+  for (int i = 0; i < 4; ++i) net.add_device(device_name(i), i);
+  const int sw = net.add_switch("sw", "sw", -1);
+  for (int i = 0; i < 4; ++i)
+    net.links.push_back({i, sw, kGbPerS, 1.0, kA, LinkTier::scale_up, "l"});
+  const Topology t = build_topology(net);
+  for (double big : {1e16, 1.0}) {
+    const std::vector<Flow> flows{{0, 1, 1}, {0, 2, 1}, {0, 3, big},
+                                  {3, 1, 1}, {3, 2, 1}, {3, 0, big}};
+    const StepLoads pruned = transfer_loads(t, flows);
+    const StepLoads full = transfer_loads(t, flows, Routing::full);
+    EXPECT_EQ(pruned.arc_bytes, full.arc_bytes) << big;
+    EXPECT_EQ(pruned.replayed_sources, big == 1.0 ? 1 : 0) << big;
+  }
+  // The order matters for these shares: a replay would have given rank 3's arc 1e16 + 2.
+  EXPECT_NE((1e16 + 1) + 1, (1.0 + 1) + 1e16);
+}
+
 // sim/communication.cpp times a one-step transfer at twice the bytes by doubling its transfer
 // part: every arc load doubles exactly, so the bottleneck and the latency stay.
 TEST(CollectivesShipped, DoubleTheBytesDoublesTheTransferExactly) {
