@@ -89,17 +89,27 @@ V4SIM_TARGET_AVX512 void remainder_tile(const float* x, std::int64_t ldx, const 
   __m512 acc[R][T];
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) acc[i][t] = _mm512_setzero_ps();
-  const auto step = [&](std::int64_t k, __mmask16 mask) V4SIM_TARGET_AVX512 {
+  // Written out, not as a lambda over acc: GCC kept the lambda's accumulators in registers but
+  // also stored all R T of them to the stack after every step (R T 64-byte stores per 16
+  // columns: the store port was the bound, and 5 tokens took as long as 15 of the tile's).
+  std::int64_t k = 0;
+  for (; k + kLanes <= in; k += kLanes) {
+    __m512 wv[R];
+    for (int i = 0; i < R; ++i) wv[i] = _mm512_loadu_ps(w + i * ldw + k);
+    for (int t = 0; t < T; ++t) {
+      const __m512 xv = _mm512_loadu_ps(x + t * ldx + k);
+      for (int i = 0; i < R; ++i) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);
+    }
+  }
+  if (k < in) {
+    const auto mask = static_cast<__mmask16>((1u << (in - k)) - 1u);
     __m512 wv[R];
     for (int i = 0; i < R; ++i) wv[i] = _mm512_maskz_loadu_ps(mask, w + i * ldw + k);
     for (int t = 0; t < T; ++t) {
       const __m512 xv = _mm512_maskz_loadu_ps(mask, x + t * ldx + k);
       for (int i = 0; i < R; ++i) acc[i][t] = _mm512_fmadd_ps(wv[i], xv, acc[i][t]);
     }
-  };
-  std::int64_t k = 0;
-  for (; k + kLanes <= in; k += kLanes) step(k, 0xFFFF);
-  if (k < in) step(k, static_cast<__mmask16>((1u << (in - k)) - 1u));
+  }
   for (int i = 0; i < R; ++i)
     for (int t = 0; t < T; ++t) {
       // Halves added lane by lane down to one (a fixed tree): 16 -> 8 -> 4 -> 2 -> 1.
@@ -115,7 +125,7 @@ template <int T>
 V4SIM_TARGET_AVX512 void remainder_rows_t(const float* x, std::int64_t ldx, const float* w,
                                           std::int64_t ldw, std::int64_t rows, std::int64_t in,
                                           float* y, std::int64_t ldy) {
-  constexpr int R = 4;  // 4 T accumulators (at most 20), 4 + T loads per 4 T multiply-adds
+  constexpr int R = 4;  // 4 T accumulators (at most 24), 4 + T loads per 4 T multiply-adds
   const std::int64_t tiles = rows / R;
   for (std::int64_t b = 0; b < tiles; ++b)
     remainder_tile<R, T>(x, ldx, w + b * R * ldw, ldw, in, y + b * R, ldy);
@@ -123,11 +133,13 @@ V4SIM_TARGET_AVX512 void remainder_rows_t(const float* x, std::int64_t ldx, cons
     remainder_tile<1, T>(x, ldx, w + i * ldw, ldw, in, y + i, ldy);
 }
 
-// Tokens past the last full vector taken by remainder_tile. On the Xeon VM (8 weights of 2048 x
-// 4096, alternating runs in one process, load 5-7): 49 tokens 108-126 -> 137-147 GFLOP/s, 50
-// 114-118 -> 129-140, 52 118-128 -> 126-132, 53 even, 54 and 56 slower (the remainder reads
-// its rows and tokens from L2 at about 2 loads per 3 multiply-adds).
-constexpr int kMaxRemainder = 5;
+// Tokens past the last full vector taken by remainder_tile (at most 6: 4 x 6 accumulators). On
+// the Xeon VM (8 weights of 2048 x 4096, alternating runs in one process, load 5-7): 49 tokens
+// 108-126 -> 137-147 GFLOP/s, 50 114-118 -> 129-140, 52 118-128 -> 126-132. Since the
+// remainder keeps its accumulators in registers (above; 4 + 4 of 4096 x 2048 and 2048 x 4096
+// weights, cold, load 3-4): 53 tokens 124-125 -> 136-143, and 54 tokens, padded to 64 lanes
+// before, 119-124 -> 138-141 (padded with the same fix: 125-133).
+constexpr int kMaxRemainder = 6;
 
 // y(t, n0 + i) for i < rows and the `tokens` (<= kMaxRemainder) tokens starting at x's row m0.
 void remainder_rows(const Eigen::Ref<const RowMatrixXf>& x, std::int64_t m0, std::int64_t tokens,
@@ -147,8 +159,10 @@ void remainder_rows(const Eigen::Ref<const RowMatrixXf>& x, std::int64_t m0, std
       return remainder_rows_t<3>(xr, ldx, wr, ldw, rows, in, yr, ldy);
     case 4:
       return remainder_rows_t<4>(xr, ldx, wr, ldw, rows, in, yr, ldy);
-    default:
+    case 5:
       return remainder_rows_t<5>(xr, ldx, wr, ldw, rows, in, yr, ldy);
+    default:
+      return remainder_rows_t<6>(xr, ldx, wr, ldw, rows, in, yr, ldy);
   }
 }
 

@@ -7,7 +7,7 @@
 // pass as long as the arithmetic; this kernel instead streams each weight row once per chunk of
 // up to 96 tokens, straight from its storage. x is transposed into a [in, 16 V] panel (V <= 6
 // vectors of 16 tokens) that stays in cache; a few weight rows at a time are broadcast against
-// it into about 24 AVX-512 accumulators. A last vector of at most 5 tokens (49 tokens: 3 vectors
+// it into about 24 AVX-512 accumulators. A last vector of at most 6 tokens (49 tokens: 3 vectors
 // and 1) is not padded to 16 lanes: those tokens take the rows with k in the lanes instead.
 //
 // The AVX-512 path (kernels/host_isa.h: use_avx512()) takes two or more rows, in equal chunks of

@@ -7,11 +7,14 @@
 // equals cost(), as `v4sim bench` does; then it times runs. Counters: flop_per_s of cost() (what
 // the kernel counts) and host_bytes_per_s of host_cost (the bytes the kernel moves on this host).
 // Kernels run on one thread unless OMP_NUM_THREADS says otherwise (OMP_NUM_THREADS=2: both
-// cores, same bits, kernels/parallel.h); every benchmark reports real time.
+// cores, same bits, kernels/parallel.h); every benchmark reports real time. As in `v4sim bench`,
+// quick and full read a buffer larger than the last-level cache before each iteration, with the
+// timer paused (cache_eviction.h): the case's data comes from DRAM.
 #include <benchmark/benchmark.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string_view>
 
 #include "kernels/bench/suite.h"
@@ -43,10 +46,10 @@ bool take_suite_mode(int& argc, char** argv, SuiteMode& mode) {
   return ok;
 }
 
-void register_case(const SuiteCase& c) {
+void register_case(const SuiteCase& c, const std::shared_ptr<CacheEvictor>& evictor) {
   benchmark::RegisterBenchmark(
       c.name.c_str(),
-      [c](benchmark::State& state) {
+      [c, evictor](benchmark::State& state) {
         const CaseRun run = c.prepare();
         Cost counted;
         run(&counted);
@@ -54,7 +57,14 @@ void register_case(const SuiteCase& c) {
           state.SkipWithError("the counted work differs from cost()");
           return;
         }
-        for (auto _ : state) run(nullptr);
+        for (auto _ : state) {
+          if (evictor) {
+            state.PauseTiming();
+            evictor->evict();
+            state.ResumeTiming();
+          }
+          run(nullptr);
+        }
         using benchmark::Counter;
         state.counters["flop_per_s"] =
             Counter(static_cast<double>(c.cost.total_flops()), Counter::kIsIterationInvariantRate);
@@ -76,7 +86,8 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "v4sim_kernel_bench: --suite takes smoke, quick or full\n");
     return 1;
   }
-  for (const SuiteCase& c : suite_cases(mode)) register_case(c);
+  const std::shared_ptr<CacheEvictor> evictor = suite_timing_policy(mode).evictor;
+  for (const SuiteCase& c : suite_cases(mode)) register_case(c, evictor);
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   benchmark::RunSpecifiedBenchmarks();

@@ -1,5 +1,7 @@
 #include "kernels/bench/host_calibration.h"
 
+#include "kernels/bench/cache_eviction.h"
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -44,22 +46,6 @@ std::string cpu_model_name() {
   return "";
 }
 
-// The kernel's view first (sysfs, what lscpu shows); glibc's sysconf reads cpuid, which in a
-// virtual machine can describe the whole host package (e.g. 384 MiB instead of 32 MiB).
-double llc_bytes() {
-  std::ifstream in("/sys/devices/system/cpu/cpu0/cache/index3/size");  // e.g. "32768K"
-  std::string text;
-  if (in >> text && !text.empty()) {
-    const double n = std::atof(text.c_str());
-    return text.back() == 'M' ? n * 1048576 : text.back() == 'K' ? n * 1024 : n;
-  }
-#ifdef _SC_LEVEL3_CACHE_SIZE
-  const long l3 = sysconf(_SC_LEVEL3_CACHE_SIZE);
-  if (l3 > 0) return static_cast<double>(l3);
-#endif
-  return 0;
-}
-
 }  // namespace
 
 HostInfo current_host_info() {
@@ -77,7 +63,7 @@ HostInfo current_host_info() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGE_SIZE);
   if (pages > 0 && page > 0)
     h.memory_bytes = static_cast<double>(pages) * static_cast<double>(page);
-  h.llc_bytes = llc_bytes();
+  h.llc_bytes = static_cast<double>(last_level_cache_bytes());
   return h;
 }
 
@@ -144,7 +130,7 @@ void write_host_yaml(std::ostream& out, const HostCalibration& c) {
         << "\n";
   out << "#   streams over " << num(static_cast<double>(m.stream_bytes) / 1e6) << " MB: read "
       << num(m.read_bytes_per_s / 1e9) << " GB/s, copy (2N) " << num(m.copy_bytes_per_s / 1e9)
-      << " GB/s";
+      << " GB/s (" << m.stream_cache << ")";
   if (m.read_bytes_per_s_2threads > 0)
     out << "; 2 threads (wall): read " << num(m.read_bytes_per_s_2threads / 1e9) << ", copy "
         << num(m.copy_bytes_per_s_2threads / 1e9) << " GB/s";

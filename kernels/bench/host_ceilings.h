@@ -73,6 +73,7 @@ struct HostCeilings {
   bool gemm_2threads_bitwise_equal = false;  // split_product == one-thread product, bit for bit
 
   std::int64_t stream_bytes = 0;         // array size of the streams
+  std::string stream_cache;              // the streams' cache state (timing.h cache_note)
   double read_bytes_per_s = 0;           // one thread
   double copy_bytes_per_s = 0;           // one thread, 2N counted
   double read_bytes_per_s_2threads = 0;  // wall clock (0: one thread only)

@@ -234,8 +234,8 @@ fs::path write_host_table(const fs::path& folder, const MeasuredTable& table,
   cond << "host CPU, " << p.threads << " kernel thread" << (p.threads == 1 ? "" : "s") << "; "
        << s.what << "; ISA path: " << p.isa << "; latency_us = fastest repetition of thread "
        << "CPU time after one untimed run, at least " << p.policy.min_reps << " and at most "
-       << p.policy.max_reps << " repetitions over at least " << p.policy.min_time_s
-       << " s; inputs random, built before timing";
+       << p.policy.max_reps << " repetitions over at least " << p.policy.min_time_s << " s; caches "
+       << cache_note(p.policy) << "; inputs random, built before timing";
   yaml << "conditions: " << quoted(cond.str()) << '\n';
   if (!s.fixed.empty()) {
     yaml << "fixed: {";

@@ -1,5 +1,6 @@
 // The kernel suite behind `v4sim bench`, `calibrate` and `validate`: a list of kernel cases at
-// production shapes, each timed with a plain std::chrono / thread-CPU-clock loop (timing.h). The
+// production shapes, each timed with a plain std::chrono / thread-CPU-clock loop (timing.h), the
+// caches displaced before every repetition outside the smoke mode (cache_eviction.h). The
 // same list is v4sim_kernel_bench's (bench_main.cpp registers every case with Google Benchmark),
 // so a case is written once. The CLI keeps its own loop rather than Google Benchmark's runner: it
 // needs, per case, the whole Cost (FLOPs by precision, bytes by class) to predict a time with the

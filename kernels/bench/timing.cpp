@@ -26,11 +26,22 @@ double wall_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+std::string cache_note(const TimingPolicy& policy) {
+  if (!policy.evictor) return "warm: repetitions back to back";
+  const auto mb = static_cast<long long>(policy.evictor->bytes() >> 20);
+  return "cold: " + std::to_string(mb) + " MiB read before each repetition (untimed)";
+}
+
 Timing time_repeated(const std::function<void()>& run, const TimingPolicy& policy) {
   std::vector<double> cpu, wall;
   double total = 0;
   while (static_cast<int>(cpu.size()) < policy.max_reps &&
          (static_cast<int>(cpu.size()) < policy.min_reps || total < policy.min_time_s)) {
+    if (policy.evictor) {
+      const double e0 = wall_seconds();
+      policy.evictor->evict();
+      total += wall_seconds() - e0;
+    }
     const double w0 = wall_seconds(), c0 = thread_cpu_seconds();
     run();
     const double c1 = thread_cpu_seconds(), w1 = wall_seconds();

@@ -135,6 +135,7 @@ Json ceilings_json(const bench::HostCeilings& c) {
       {"gemm_fp32_flop_per_s_2threads", c.gemm_flop_per_s_2threads},
       {"gemm_2threads_bitwise_equal", c.gemm_2threads_bitwise_equal},
       {"stream_bytes", c.stream_bytes},
+      {"stream_cache", c.stream_cache},
       {"read_bytes_per_s", c.read_bytes_per_s},
       {"copy_bytes_per_s", c.copy_bytes_per_s},
       {"read_bytes_per_s_2threads", c.read_bytes_per_s_2threads},
@@ -221,11 +222,14 @@ void require_valid_threads(int threads) {
     throw InputError("--threads 2: this build of the kernels has no OpenMP");
 }
 
-std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& cases,
-                                         bench::SuiteMode mode, int threads) {
+namespace {
+
+// The suite under `policy` (its evictor shared with the ceilings' when measure_host_and_suite
+// runs both: one eviction buffer per process).
+std::vector<bench::CaseResult> run_cases_with(const std::vector<bench::SuiteCase>& cases,
+                                              bench::TimingPolicy policy, int threads) {
   require_valid_threads(threads);
   const KernelThreads guard(threads);
-  bench::TimingPolicy policy = bench::suite_timing_policy(mode);
   policy.wall_clock = threads > 1;
   report::Progress progress =
       report::Progress::on_stderr("kernel suite", static_cast<std::int64_t>(cases.size()));
@@ -237,6 +241,13 @@ std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& ca
   return results;
 }
 
+}  // namespace
+
+std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& cases,
+                                         bench::SuiteMode mode, int threads) {
+  return run_cases_with(cases, bench::suite_timing_policy(mode), threads);
+}
+
 HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
                                     bench::SuiteMode mode, int threads) {
   const bench::CeilingOptions options = bench::ceiling_options(mode);
@@ -244,7 +255,9 @@ HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
   const bench::HostCeilings before = bench::measure_host_ceilings(options);
   if (threads > 1 && before.gemm_flop_per_s_2threads <= 0)
     throw InputError("--threads 2: the host has one hardware thread");
-  h.results = run_cases(cases, mode, threads);
+  bench::TimingPolicy policy = bench::suite_timing_policy(mode);
+  policy.evictor = options.policy.evictor;
+  h.results = run_cases_with(cases, policy, threads);
   h.ceilings = bench::best_of(before, bench::measure_host_ceilings(options));
   return h;
 }
@@ -276,7 +289,8 @@ Json bench_json(const BenchRun& run) {
                 {"date_utc", run.info.date_utc},
                 {"threads_used", run.threads},
                 {"timer", run.threads > 1 ? "wall clock, fastest repetition"
-                                          : "thread CPU time, fastest repetition"}}},
+                                          : "thread CPU time, fastest repetition"},
+                {"cache", bench::cache_note(bench::suite_timing_policy(run.mode))}}},
               {"ceilings", ceilings_json(run.ceilings)},
               {"cases", cases},
               {"ratios", ratios},
@@ -381,6 +395,8 @@ void print_bench(std::ostream& out, const BenchRun& run) {
            "max(FLOPs / GEMM rate, as-run bytes / read rate))\n";
     write_text(out, t);
   }
+  out << "\nCaches: " << bench::cache_note(bench::suite_timing_policy(run.mode))
+      << " (the cases and the stream ceilings; the GEMM ceilings run warm).\n";
   out << "\n"
       << run.results.size() << " cases, mode " << bench::to_string(run.mode) << ", "
       << fmt(run.seconds, "%.1f") << " s in total.\n";

@@ -53,11 +53,13 @@ TEST_F(BenchCli, BenchJsonHasTheDocumentedKeys) {
     EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j["mode"], "smoke");
   EXPECT_EQ(j["host"]["threads_used"], 1);
+  EXPECT_EQ(j["host"]["cache"],
+            "warm: repetitions back to back");  // smoke: toy shapes, no eviction
   for (const char* k :
        {"precisions", "simd", "gemm_fp32_flop_per_s", "gemm_sweep", "gemm_fp32_flop_per_s_2threads",
-        "gemm_2threads_bitwise_equal", "stream_bytes", "read_bytes_per_s", "copy_bytes_per_s",
-        "read_bytes_per_s_2threads", "copy_bytes_per_s_2threads", "best_stream_bytes_per_s",
-        "gemv_bytes_per_s", "tiny_call_s", "theoretical_fp32_flop_per_s",
+        "gemm_2threads_bitwise_equal", "stream_bytes", "stream_cache", "read_bytes_per_s",
+        "copy_bytes_per_s", "read_bytes_per_s_2threads", "copy_bytes_per_s_2threads",
+        "best_stream_bytes_per_s", "gemv_bytes_per_s", "tiny_call_s", "theoretical_fp32_flop_per_s",
         "theoretical_fp32_flop_per_s_per_core", "peak", "gemm_fp32_fraction_of_theoretical"})
     EXPECT_TRUE(j["ceilings"].contains(k)) << k;
   // One entry per measured arithmetic: fp32 (Eigen), bf16 and int8 (their kernels, whichever

@@ -43,7 +43,8 @@ TEST(GemmWeightT, BothPathsWithinTheSummationBound) {
   };
   // rows: 1 (Eigen's matrix-vector product), 2..96 (one chunk of 1..6 vectors), 100 and 200
   // (two and three equal chunks); 17, 49, 53, 100 (two chunks of 50) and 85: 1, 1, 5, 2 and 5
-  // tokens past the last full vector (the k-in-lanes remainder), 38 and 55: 6 and 7 (padded);
+  // tokens past the last full vector (the k-in-lanes remainder), 22, 38 and 54: 6 (its widest),
+  // 55: 7 (padded);
   // in 37 and 70: the unrolled loop's remainder; out 13, 29: a partial tile of every tile size;
   // in 300: rows longer than the prefetch distance (128), which fetch their own row ahead and
   // then the next tile's (the last tile: past w).
@@ -51,7 +52,8 @@ TEST(GemmWeightT, BothPathsWithinTheSummationBound) {
        {Shape{1, 70, 13}, Shape{2, 37, 29}, Shape{16, 64, 13}, Shape{17, 70, 29}, Shape{38, 37, 29},
         Shape{40, 37, 29}, Shape{49, 70, 13}, Shape{53, 37, 29}, Shape{55, 70, 13},
         Shape{64, 33, 29}, Shape{77, 70, 29}, Shape{85, 70, 13}, Shape{96, 48, 13},
-        Shape{100, 70, 29}, Shape{200, 37, 13}, Shape{49, 300, 29}, Shape{90, 300, 13}}) {
+        Shape{100, 70, 29}, Shape{200, 37, 13}, Shape{49, 300, 29}, Shape{90, 300, 13},
+        Shape{54, 70, 29}, Shape{22, 300, 29}}) {
     const RowMatrixXf x = rng.normal(s.rows, s.in), w = rng.normal(s.out, s.in);
     RowMatrixXf fast, portable;
     gemm_weight_t(x, w, fast);
