@@ -377,13 +377,38 @@ struct PerfModel::Impl {
     return best;
   }
 
-  double floor_of(Source& s, const PerfTable& fallback) {
-    if (s.floor_s < 0) {
-      load_class(s, KernelClass::gemm);
-      s.floor_s = std::numeric_limits<double>::infinity();
-      for (const auto& t : s.tables)
-        if (t->kernel == KernelClass::gemm) s.floor_s = std::min(s.floor_s, smallest_latency_s(*t));
+  /// The smallest latency of the device's GEMM tables. Read from their CSVs while the class is
+  /// not loaded: a sibling's GEMM tables are often wanted for this floor only (a rack's own
+  /// tables serve its GEMMs while a sibling's serve its experts), and parsing their YAML and
+  /// every row was a good part of a predict call's start-up. The same number as loading them
+  /// (tests/hardware/perf_lookup_test.cpp: the exhaustive search loads them); a CSV the text
+  /// read cannot take loads the class.
+  double smallest_gemm_s(Source& s) {
+    list(s);
+    const auto gemm = KernelClass::gemm;
+    double least = std::numeric_limits<double>::infinity();
+    if (search == SiblingSearch::by_coverage && !s.loaded[static_cast<int>(gemm)]) {
+      bool read = true;
+      for (const std::string& stem : s.stems) {
+        if (!stem_names_class(stem, gemm)) continue;
+        const std::optional<double> smallest = peek_smallest_latency_s(s.folder, stem);
+        if (!smallest) {
+          read = false;
+          break;
+        }
+        least = std::min(least, *smallest);
+      }
+      if (read) return least;
+      least = std::numeric_limits<double>::infinity();
     }
+    load_class(s, gemm);
+    for (const auto& t : s.tables)
+      if (t->kernel == gemm) least = std::min(least, smallest_latency_s(*t));
+    return least;
+  }
+
+  double floor_of(Source& s, const PerfTable& fallback) {
+    if (s.floor_s < 0) s.floor_s = smallest_gemm_s(s);
     return std::isfinite(s.floor_s) ? s.floor_s : smallest_latency_s(fallback);
   }
 

@@ -162,6 +162,39 @@ TEST(PeekTableShape, MatchesTheLoaderOrSaysNothing) {
   fs::remove_all(dir);
 }
 
+// A device's launch floor read from its GEMM tables' CSVs is the loader's smallest latency, for
+// every shipped GEMM table (the tables whose loading it spares); a CSV that is not a header
+// ending in latency_us over rows of positive numbers gives nothing.
+TEST(PeekSmallestLatency, MatchesTheLoaderOrSaysNothing) {
+  int peeked = 0;
+  for (const std::string& name : list_measured_accelerators()) {
+    const fs::path folder = default_perf_dir() / name;
+    for (const std::string& stem : list_table_stems(folder)) {
+      if (!stem_names_class(stem, KernelClass::gemm)) continue;
+      const std::optional<double> smallest = peek_smallest_latency_s(folder, stem);
+      ASSERT_TRUE(smallest) << name << "/" << stem;
+      EXPECT_EQ(*smallest, smallest_latency_s(load_perf_table(folder / (stem + ".yaml"))))
+          << name << "/" << stem;
+      ++peeked;
+    }
+  }
+  EXPECT_GT(peeked, 10);
+  const fs::path dir = fs::temp_directory_path() / ("v4sim-floor-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto peek = [&](const std::string& stem, const std::string& text) {
+    std::ofstream(dir / (stem + ".csv")) << text;
+    return peek_smallest_latency_s(dir, stem);
+  };
+  EXPECT_EQ(peek("gemm-a", "m,n,k,latency_us\n1,2,3,4.5\n\n 8 ,2,3, 2.25\r\n"), 2.25e-6);
+  EXPECT_FALSE(peek("gemm-b", "m,n,k,latency_us\n"));                    // no rows
+  EXPECT_FALSE(peek("gemm-c", "m,n,k,time_us\n1,2,3,4\n"));              // not latency_us
+  EXPECT_FALSE(peek("gemm-d", "m,n,k,latency_us\n1,2,3\n"));             // a cell short
+  EXPECT_FALSE(peek("gemm-e", "m,n,k,latency_us\n1,2,3,4\n0,2,3,1\n"));  // not positive
+  EXPECT_FALSE(peek("gemm-f", "m,n,k,latency_us\n1,2,3,4\n1,2,x,1\n"));  // not a number
+  EXPECT_FALSE(peek_smallest_latency_s(dir, "gemm-missing"));
+  fs::remove_all(dir);
+}
+
 // The vendor read from a file's text is the loader's, for every catalogue accelerator; a file
 // whose vendor line is not one plain word, or that has two, gives nothing (the caller loads it).
 TEST(PeekVendor, MatchesTheLoaderOrSaysNothing) {
