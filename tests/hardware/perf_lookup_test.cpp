@@ -212,5 +212,48 @@ TEST(PeekVendor, MatchesTheLoaderOrSaysNothing) {
   fs::remove_all(dir);
 }
 
+// The speeds that rank siblings, read from a file's text, are the loader's for every catalogue
+// accelerator; a file whose lines are not plain single numbers in their blocks gives nothing.
+TEST(PeekSpeeds, MatchesTheLoaderOrSaysNothing) {
+  int peeked = 0;
+  for (const std::string& name : list_accelerators()) {
+    const std::optional<DeviceSpeeds> s = peek_speeds(name);
+    if (!s) continue;
+    const Accelerator a = load_accelerator(name);
+    EXPECT_EQ(s->bf16_flops_per_s, a.peak_flops_per_s(ComputePath::bf16)) << name;
+    EXPECT_EQ(s->hbm_bytes_per_s, a.hbm_bytes_per_s()) << name;
+    ++peeked;
+  }
+  // Every measured sibling a lookup may rank is read this way.
+  for (const std::string& name : list_measured_accelerators())
+    EXPECT_TRUE(peek_speeds(name)) << name;
+  EXPECT_GT(peeked, 10);
+  const fs::path dir = fs::temp_directory_path() / ("v4sim-speeds-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto peek = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / (name + ".yaml")) << text;
+    return peek_speeds(name, dir);
+  };
+  const std::string peaks = "peak_tflops:\n  source: \"s\"\n  bf16: 148.5\n";
+  const std::string memory = "memory:\n  hbm_capacity_gb: 96\n  hbm_bandwidth_tb_per_s: 4.0\n";
+  const auto plain = peek("plain", "# bf16: 1\nname: plain\n" + peaks + memory);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->bf16_flops_per_s, 148.5e12);
+  EXPECT_EQ(plain->hbm_bytes_per_s, 4.0e12);
+  const auto range =
+      peek("range", "peak_tflops:\n  bf16: {nominal: 2, low: 1, high: 3}\n" + memory);
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->bf16_flops_per_s, 2e12);
+  EXPECT_FALSE(peek("partial", "peak_tflops:\n  bf16: {nominal: 2, low: 1}\n" + memory));
+  EXPECT_FALSE(peek("block", "peak_tflops:\n  bf16:\n    nominal: 2\n" + memory));
+  EXPECT_FALSE(peek("comment", "peak_tflops:\n  bf16: 1  # dense\n" + memory));
+  EXPECT_FALSE(peek("twice", peaks + memory + peaks));
+  EXPECT_FALSE(peek("nested", "peak_tflops:\n  fp8:\n    bf16: 1\n" + memory));
+  EXPECT_FALSE(peek("elsewhere", "other:\n  bf16: 1\n" + memory));
+  EXPECT_FALSE(peek("exponent", "peak_tflops:\n  bf16: 1e3\n" + memory));
+  EXPECT_FALSE(peek_speeds("missing", dir));
+  fs::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace v4sim
