@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <fstream>
 
 #include "hardware/catalogue.h"
@@ -230,6 +231,91 @@ std::string peek_vendor(std::string_view name, const std::filesystem::path& dir)
     ++found;
   }
   return found == 1 ? vendor : "";
+}
+
+std::optional<DeviceSpeeds> peek_speeds(std::string_view name, const std::filesystem::path& dir) {
+  std::filesystem::path file;
+  try {
+    file = hardware_yaml::resolve(name, data::dirs_or(dir, "hardware/accelerators"), "accelerator");
+  } catch (const InputError&) {
+    return std::nullopt;
+  }
+  // A plain decimal (digits, at most one point): from_chars and the loader's stream read round
+  // it alike.
+  const auto plain_decimal = [](std::string_view v) -> std::optional<double> {
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\r')) v.remove_suffix(1);
+    if (v.empty() || std::count(v.begin(), v.end(), '.') > 1 ||
+        !std::all_of(v.begin(), v.end(), [](char c) { return (c >= '0' && c <= '9') || c == '.'; }))
+      return std::nullopt;
+    double x = 0;
+    const auto [end, err] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (err != std::errc() || end != v.data() + v.size()) return std::nullopt;
+    return x;
+  };
+  // A plain decimal, or the nominal of a one-line range {nominal: x, low: y, high: z}.
+  const auto nominal = [&](std::string_view v) -> std::optional<double> {
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\r')) v.remove_suffix(1);
+    if (!v.starts_with('{')) return plain_decimal(v);
+    if (!v.ends_with('}')) return std::nullopt;
+    v = v.substr(1, v.size() - 2);
+    std::optional<double> out;
+    int parts = 0;
+    while (!v.empty()) {
+      const std::size_t comma = v.find(',');
+      std::string_view entry = v.substr(0, comma);
+      v = comma == std::string_view::npos ? std::string_view() : v.substr(comma + 1);
+      while (!entry.empty() && entry.front() == ' ') entry.remove_prefix(1);
+      const std::size_t colon = entry.find(':');
+      if (colon == std::string_view::npos) return std::nullopt;
+      const std::string_view key = entry.substr(0, colon);
+      std::string_view value = entry.substr(colon + 1);
+      while (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+      const std::optional<double> x = plain_decimal(value);
+      if (!x || (key != "nominal" && key != "low" && key != "high")) return std::nullopt;
+      if (key == "nominal") {
+        if (out) return std::nullopt;
+        out = x;
+      }
+      ++parts;
+    }
+    return parts == 3 ? out : std::nullopt;
+  };
+  std::ifstream in(file);
+  std::string line, block;
+  std::size_t child_indent = 0;  // the indentation of the current block's keys, once seen
+  int peaks_blocks = 0, memory_blocks = 0, bf16_lines = 0, hbm_lines = 0;
+  std::optional<double> bf16_tflops, hbm_tb_per_s;
+  while (std::getline(in, line)) {
+    const std::size_t indent = line.find_first_not_of(' ');
+    if (indent == std::string::npos || line[indent] == '#' || line[indent] == '\r') continue;
+    if (indent == 0) {
+      block = line.substr(0, line.find(':'));
+      child_indent = 0;
+      peaks_blocks += line.starts_with("peak_tflops:");
+      memory_blocks += line.starts_with("memory:");
+      continue;
+    }
+    if (child_indent == 0) child_indent = indent;
+    if (indent != child_indent) continue;
+    const std::string_view key_value = std::string_view(line).substr(indent);
+    const auto value_of = [&](std::string_view key) {
+      std::string_view v = key_value.substr(key.size());
+      while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+      return nominal(v);
+    };
+    if (block == "peak_tflops" && key_value.starts_with("bf16:")) {
+      ++bf16_lines;
+      bf16_tflops = value_of("bf16:");
+    } else if (block == "memory" && key_value.starts_with("hbm_bandwidth_tb_per_s:")) {
+      ++hbm_lines;
+      hbm_tb_per_s = value_of("hbm_bandwidth_tb_per_s:");
+    }
+  }
+  if (peaks_blocks != 1 || memory_blocks != 1 || bf16_lines != 1 || hbm_lines != 1 ||
+      !bf16_tflops || !hbm_tb_per_s)
+    return std::nullopt;
+  // As peak_flops_per_s() and hbm_bytes_per_s() scale the nominal values.
+  return DeviceSpeeds{*bf16_tflops * 1e12, *hbm_tb_per_s * 1e12};
 }
 
 std::vector<std::string> list_accelerators(const std::filesystem::path& dir) {

@@ -119,6 +119,23 @@ Accelerator load_accelerator(std::string_view name_or_path, const std::filesyste
 /// be read): the caller then loads the file, whose strict loader decides.
 std::string peek_vendor(std::string_view name, const std::filesystem::path& dir = {});
 
+/// What ranks the siblings a measured-table lookup may borrow from (hardware/perf_model.h): the
+/// nominal BF16 peak and HBM bandwidth, as peak_flops_per_s(ComputePath::bf16) and
+/// hbm_bytes_per_s() give them.
+struct DeviceSpeeds {
+  double bf16_flops_per_s = 0;
+  double hbm_bytes_per_s = 0;
+};
+/// DeviceSpeeds of a catalogue accelerator read from its file's text without parsing it, so that
+/// a sibling ranked behind a nearer one is never loaded: the plain decimal (or the nominal of a
+/// one-line `{nominal: x, low: y, high: z}`) of the single `bf16:` line among the keys of its
+/// single top-level `peak_tflops:` block and of the single `hbm_bandwidth_tb_per_s:` line among
+/// those of its `memory:` block. Nothing when the file has no such lines (a block range, a
+/// comment after the number, ...) or cannot be read: the caller then loads the file, whose
+/// strict loader decides.
+std::optional<DeviceSpeeds> peek_speeds(std::string_view name,
+                                        const std::filesystem::path& dir = {});
+
 /// Catalogue names of every *.yaml in dir (no `dir`: the whole search path), sorted.
 std::vector<std::string> list_accelerators(const std::filesystem::path& dir = {});
 

@@ -36,13 +36,17 @@ bool table_fits(const PerfTable& t, const KernelCall& c, bool same_precision) {
   return true;
 }
 
+DeviceSpeeds speeds_of(const Accelerator& a) {
+  return {a.peak_flops_per_s(ComputePath::bf16), a.hbm_bytes_per_s()};
+}
+
 /// Ranks siblings by how alike their peaks and bandwidths are.
-double device_distance(const Accelerator& a, const Accelerator& b) {
+double device_distance(const DeviceSpeeds& a, const DeviceSpeeds& b) {
   const auto ratio = [](double x, double y) {
     return x > 0 && y > 0 ? std::abs(std::log(x / y)) : 10.0;
   };
-  return ratio(a.peak_flops_per_s(ComputePath::bf16), b.peak_flops_per_s(ComputePath::bf16)) +
-         ratio(a.hbm_bytes_per_s(), b.hbm_bytes_per_s());
+  return ratio(a.bf16_flops_per_s, b.bf16_flops_per_s) +
+         ratio(a.hbm_bytes_per_s, b.hbm_bytes_per_s);
 }
 
 }  // namespace
@@ -80,6 +84,9 @@ struct PerfModel::Impl {
     bool listed = false;
     bool device_loaded = false;  // siblings: the accelerator file is read when first needed
     std::string vendor;          // siblings: peek_vendor() before the file is read
+    /// Siblings: what ranks them, peek_speeds() before the file is read (by_coverage), else the
+    /// loaded device's.
+    std::optional<DeviceSpeeds> speeds;
     std::array<bool, kNumKernelClasses> loaded{};
     std::vector<std::unique_ptr<PerfTable>> tables;
     std::vector<std::unique_ptr<Prepared>> prepared;  // parallel to tables, filled on first use
@@ -334,22 +341,36 @@ struct PerfModel::Impl {
       if (!s->device_loaded && search == SiblingSearch::by_coverage) {
         if (s->vendor.empty()) s->vendor = peek_vendor(s->device.name, accelerators_dir);
         if (!s->vendor.empty() && s->vendor != target.vendor) continue;
+        // Ranked on its file's text: loaded only if a lookup reaches it (device()).
+        if (!s->vendor.empty() && !s->speeds)
+          s->speeds = peek_speeds(s->device.name, accelerators_dir);
+        if (!s->vendor.empty() && s->speeds) {
+          out.push_back(s.get());
+          continue;
+        }
       }
-      if (!s->device_loaded) {
-        s->device = load_accelerator(s->device.name, accelerators_dir);
-        s->device_loaded = true;
-      }
-      if (s->device.vendor == target.vendor) out.push_back(s.get());
+      if (device_of(*s).vendor == target.vendor) out.push_back(s.get());
     }
+    const DeviceSpeeds own_speeds = speeds_of(target);
     std::stable_sort(out.begin(), out.end(), [&](const Source* a, const Source* b) {
-      return device_distance(target, a->device) < device_distance(target, b->device);
+      return device_distance(own_speeds, *a->speeds) < device_distance(own_speeds, *b->speeds);
     });
     return out;
   }
 
+  /// The source's accelerator, a sibling's file read on first use (ranked before on its text).
+  const Accelerator& device_of(Source& s) {
+    if (!s.device_loaded) {
+      s.device = load_accelerator(s.device.name, accelerators_dir);
+      s.device_loaded = true;
+      if (!s.speeds) s.speeds = speeds_of(s.device);
+    }
+    return s.device;
+  }
+
   const Prepared& prepared(Source& s, std::size_t index) {
     auto& slot = s.prepared[index];
-    if (!slot) slot = std::make_unique<Prepared>(prepare_table(*s.tables[index], s.device));
+    if (!slot) slot = std::make_unique<Prepared>(prepare_table(*s.tables[index], device_of(s)));
     return *slot;
   }
 
@@ -377,13 +398,38 @@ struct PerfModel::Impl {
     return best;
   }
 
-  double floor_of(Source& s, const PerfTable& fallback) {
-    if (s.floor_s < 0) {
-      load_class(s, KernelClass::gemm);
-      s.floor_s = std::numeric_limits<double>::infinity();
-      for (const auto& t : s.tables)
-        if (t->kernel == KernelClass::gemm) s.floor_s = std::min(s.floor_s, smallest_latency_s(*t));
+  /// The smallest latency of the device's GEMM tables. Read from their CSVs while the class is
+  /// not loaded: a sibling's GEMM tables are often wanted for this floor only (a rack's own
+  /// tables serve its GEMMs while a sibling's serve its experts), and parsing their YAML and
+  /// every row was a good part of a predict call's start-up. The same number as loading them
+  /// (tests/hardware/perf_lookup_test.cpp: the exhaustive search loads them); a CSV the text
+  /// read cannot take loads the class.
+  double smallest_gemm_s(Source& s) {
+    list(s);
+    const auto gemm = KernelClass::gemm;
+    double least = std::numeric_limits<double>::infinity();
+    if (search == SiblingSearch::by_coverage && !s.loaded[static_cast<int>(gemm)]) {
+      bool read = true;
+      for (const std::string& stem : s.stems) {
+        if (!stem_names_class(stem, gemm)) continue;
+        const std::optional<double> smallest = peek_smallest_latency_s(s.folder, stem);
+        if (!smallest) {
+          read = false;
+          break;
+        }
+        least = std::min(least, *smallest);
+      }
+      if (read) return least;
+      least = std::numeric_limits<double>::infinity();
     }
+    load_class(s, gemm);
+    for (const auto& t : s.tables)
+      if (t->kernel == gemm) least = std::min(least, smallest_latency_s(*t));
+    return least;
+  }
+
+  double floor_of(Source& s, const PerfTable& fallback) {
+    if (s.floor_s < 0) s.floor_s = smallest_gemm_s(s);
     return std::isfinite(s.floor_s) ? s.floor_s : smallest_latency_s(fallback);
   }
 
@@ -392,7 +438,7 @@ struct PerfModel::Impl {
     const double floor_s = floor_of(s, table);  // may load the GEMM tables: before taking a slot
     const Prepared& p = prepared(s, static_cast<std::size_t>(index));
     // Efficiency = ideal / time: evaluate with the target's ideal time and invert.
-    PerfEstimate e = evaluate_prepared(p, s.device, target, c, own_device, floor_s);
+    PerfEstimate e = evaluate_prepared(p, device_of(s), target, c, own_device, floor_s);
     if (!e.found) return std::nullopt;
     Found f;
     f.estimate = e;
@@ -449,6 +495,7 @@ PerfModel::PerfModel(const Accelerator& target, std::filesystem::path perf_dir,
   impl_->perf_dirs = data::dirs_or(perf_dir, "hardware/perf");
   impl_->accelerators_dir = std::move(accelerators_dir);
   impl_->own.device = target;
+  impl_->own.device_loaded = true;
 }
 
 PerfModel::~PerfModel() = default;

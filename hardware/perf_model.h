@@ -107,7 +107,8 @@ LookupKey lookup_key(const KernelCall& call);
 /// do not. `by_coverage` passes over, without loading them, siblings of another vendor (read with
 /// peek_vendor()) and, for a collective, siblings none of whose tables' group sizes (read from
 /// their CSVs) is within the factor of two a table serves; it reads accelerator files only of the
-/// rest. `exhaustive` loads every sibling's accelerator file and tables of the class, nearest
+/// rest, and a device's launch floor (its smallest GEMM time) from its GEMM tables' CSVs until
+/// its GEMM tables are loaded for a lookup. `exhaustive` loads every sibling's accelerator file and tables of the class, nearest
 /// first, until one serves: the reference the first must equal (tests/hardware/perf_lookup_test.cpp).
 enum class SiblingSearch { by_coverage, exhaustive };
 

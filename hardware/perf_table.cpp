@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <fstream>
+#include <limits>
 
 #include "hardware/catalogue.h"
 #include "models/config/data_paths.h"
@@ -372,6 +373,41 @@ std::vector<double> read_first_column(const std::filesystem::path& folder, std::
     values.push_back(v);
   }
   return values;
+}
+
+std::optional<double> peek_smallest_latency_s(const std::filesystem::path& folder,
+                                              std::string_view stem) {
+  const std::filesystem::path path = folder / (std::string(stem) + ".csv");
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(path, ec);
+  if (ec || size > kMaxCsvBytes) return std::nullopt;
+  std::ifstream in(path);
+  std::string line;
+  if (!std::getline(in, line)) return std::nullopt;
+  std::vector<std::string_view> cells;
+  split_csv_line(line, cells);
+  if (cells.back() != "latency_us") return std::nullopt;
+  const std::size_t columns = cells.size();
+  double least = std::numeric_limits<double>::infinity();
+  bool any = false;
+  while (std::getline(in, line)) {
+    if (line.empty() || line == "\r") continue;
+    split_csv_line(line, cells);
+    if (cells.size() != columns) return std::nullopt;
+    for (std::string_view c : cells) {
+      double v = 0;
+      const auto [end, err] = std::from_chars(c.data(), c.data() + c.size(), v);
+      if (c.empty() || end != c.data() + c.size() || err != std::errc() || !std::isfinite(v) ||
+          !(v > 0))
+        return std::nullopt;
+    }
+    double latency_us = 0;
+    std::from_chars(cells.back().data(), cells.back().data() + cells.back().size(), latency_us);
+    least = std::min(least, latency_us * 1e-6);  // as smallest_latency_s()
+    any = true;
+  }
+  if (!any) return std::nullopt;
+  return least;
 }
 
 namespace {

@@ -102,6 +102,14 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file);
 std::vector<double> read_first_column(const std::filesystem::path& folder, std::string_view stem,
                                       std::string_view column);
 
+/// smallest_latency_s() of the table `folder/<stem>` read from its CSV alone, without its YAML:
+/// a device's launch floor (its smallest GEMM time) is wanted of a sibling whose GEMM tables
+/// serve nothing else. Nothing when the file is missing, larger than a table may be, has no rows,
+/// or is not a header ending in latency_us over rows of as many positive numbers: the strict
+/// loader then says why.
+std::optional<double> peek_smallest_latency_s(const std::filesystem::path& folder,
+                                              std::string_view stem);
+
 /// The class and `fixed:` shape of `folder/<stem>.yaml` (a table without rows: name, kernel,
 /// fixed, fixed_words), read without YAML so that a lookup can pass over the tables of a class
 /// measured at another shape (another model's dispatch) without loading them. Only a file with

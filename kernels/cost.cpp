@@ -1,5 +1,7 @@
 #include "kernels/cost.h"
 
+#include <bit>
+
 namespace v4sim {
 
 std::string_view to_string(Precision p) {
@@ -94,9 +96,28 @@ Cost& Cost::operator+=(const Cost& o) {
 }
 
 // Written into a fresh result (returned in place) rather than scaling a by-value copy: copying
-// the scaled copy out right after its scalar stores stalled on store forwarding.
+// the scaled copy out right after its scalar stores stalled on store forwarding. When every field
+// is below 2^wa in magnitude and `times` below 2^wt with wa + wt <= 62, no product can leave
+// int64: then the fields multiply without a check each (a branch-free loop the compiler
+// vectorises); otherwise each product is checked.
 Cost operator*(const Cost& a, std::int64_t times) {
+  // v for v >= 0, -v - 1 below: a magnitude below 2^w means |v| <= 2^w.
+  const auto magnitude = [](std::int64_t v) {
+    return static_cast<std::uint64_t>(v) ^ static_cast<std::uint64_t>(v >> 63);
+  };
+  std::uint64_t fields = 0;
+  for (std::int64_t f : a.flops) fields |= magnitude(f);
+  for (int i = 0; i < kNumMemClasses; ++i)
+    fields |= magnitude(a.bytes_read[i]) | magnitude(a.bytes_written[i]);
   Cost r;
+  if (std::bit_width(fields) + std::bit_width(magnitude(times)) <= 62) {
+    for (int i = 0; i < kNumPrecisions; ++i) r.flops[i] = a.flops[i] * times;
+    for (int i = 0; i < kNumMemClasses; ++i) {
+      r.bytes_read[i] = a.bytes_read[i] * times;
+      r.bytes_written[i] = a.bytes_written[i] * times;
+    }
+    return r;
+  }
   bool overflow = false;
   for (int i = 0; i < kNumPrecisions; ++i)
     overflow |= __builtin_mul_overflow(a.flops[i], times, &r.flops[i]);

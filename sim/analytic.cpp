@@ -1,6 +1,7 @@
 #include "sim/analytic.h"
 
 #include <algorithm>
+#include <span>
 
 #include "models/config/input_error.h"
 
@@ -43,34 +44,36 @@ AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query) {
 
 namespace {
 
-OpOptions op_options(const PreparedModel& model, const AnalyticQuery& query, OpSelect select) {
+OpOptions op_options(const AnalyticQuery& query, OpSelect select,
+                     std::span<const std::int64_t> layers) {
   OpOptions options;
   options.kv_format = query.kv_format;
   options.include_mtp = query.include_mtp;
   options.prefill = query.phase == Phase::prefill;
-  options.layers = model.representatives;
+  options.layers = layers;
   options.names = OpNames::none;
   options.select = select;
   return options;
 }
 
-/// Adds the ops of `pass` that `select` picks to their components, representatives scaled to
-/// their groups. (The pass's total is the sum of its components, taken once at the end: the same
-/// integers, and counts are non-negative, so it overflows exactly when a running total would.)
+/// Adds the ops of `pass` that `options` picks to their components, each main layer's scaled by
+/// `repeats[layer]`, the layers it stands for (model-level and MTP ops count once). (The pass's
+/// total is the sum of its components, taken once at the end: the same integers, and counts are
+/// non-negative, so it overflows exactly when a running total would.)
 void add_ops(std::array<Cost, kNumOpComponents>& by_component, const PreparedModel& model,
-             const AnalyticQuery& query, const Pass& pass, OpSelect select) {
-  const ModelSpec& spec = model.spec;
-  const auto add = [&](const Op& op) {
+             const OpOptions& options, std::span<const std::int64_t> repeats, const Pass& pass) {
+  // Two references: std::function keeps a capture of up to 16 bytes without allocating.
+  // `repeats` has one entry per main layer, so the MTP layers after them count once.
+  const auto add = [&by_component, &repeats](const Op& op) {
     Cost& sum = by_component[static_cast<int>(op.component)];
-    const bool main_layer = op.layer >= 0 && op.layer < spec.num_layers;
-    const std::int64_t repeats =
-        main_layer ? model.layer_repeats[static_cast<std::size_t>(op.layer)] : 1;
-    if (repeats == 1)
+    const auto layer = static_cast<std::size_t>(op.layer);
+    const std::int64_t times = op.layer >= 0 && layer < repeats.size() ? repeats[layer] : 1;
+    if (times == 1)
       sum += op.cost;
     else
-      sum += op.cost * repeats;
+      sum += op.cost * times;
   };
-  for_each_op(spec, model.weights, model.weight_index, pass, op_options(model, query, select), add);
+  for_each_op(model.spec, model.weights, model.weight_index, pass, options, add);
 }
 
 Cost sum_of(const std::array<Cost, kNumOpComponents>& by_component) {
@@ -79,9 +82,9 @@ Cost sum_of(const std::array<Cost, kNumOpComponents>& by_component) {
   return total;
 }
 
-/// analyze() with, when `fixed` is given, its ops already summed there.
+/// analyze(), through `sweep`'s precomputed parts when it is given.
 AnalyticResult evaluate(const PreparedModel& model, const AnalyticQuery& query,
-                        const ContextSweep* fixed) {
+                        const ContextSweep* sweep) {
   const ModelSpec& spec = model.spec;
   const std::int64_t n = query.context_tokens;
   if (n < 1) throw InputError("context " + std::to_string(n) + " must be at least 1 token");
@@ -94,12 +97,23 @@ AnalyticResult evaluate(const PreparedModel& model, const AnalyticQuery& query,
   r.query = query;
   r.pass = query.phase == Phase::decode ? Pass{n - 1, 1} : Pass{0, n};
   r.params = model.params;
-  const KvFormat& format = spec.kv_format(query.kv_format);
   try {
-    r.kv_cache = kv_cache_per_sequence(spec, n, format, query.include_mtp);
-    if (fixed) r.by_component = fixed->fixed_by_component;
-    add_ops(r.by_component, model, query, r.pass, fixed ? OpSelect::positional : OpSelect::all);
-    r.total = sum_of(r.by_component);
+    if (sweep) {
+      r.kv_cache = kv_cache_per_sequence(spec, sweep->kv_layers, n, *sweep->kv_format);
+      r.by_component = sweep->fixed_by_component;
+      add_ops(r.by_component, model,
+              op_options(query, OpSelect::positional, sweep->positional_layers),
+              sweep->positional_repeats, r.pass);
+      r.total = sweep->fixed_elsewhere;
+      for (int c = 0; c < kNumOpComponents; ++c)
+        if (sweep->positional_component[c]) r.total += r.by_component[c];
+    } else {
+      r.kv_cache =
+          kv_cache_per_sequence(spec, n, spec.kv_format(query.kv_format), query.include_mtp);
+      add_ops(r.by_component, model, op_options(query, OpSelect::all, model.representatives),
+              model.layer_repeats, r.pass);
+      r.total = sum_of(r.by_component);
+    }
     (void)r.total.total_flops();  // the totals callers print must fit too
     (void)r.total.total_bytes();
     (void)r.kv_cache.total();
@@ -124,14 +138,33 @@ ContextSweep compile_contexts(const PreparedModel& model, const AnalyticQuery& s
   s.model = &model;
   s.settings = settings;
   if (settings.phase != Phase::decode) return s;
+  const ModelSpec& spec = model.spec;
+  s.kv_format = &spec.kv_format(settings.kv_format);
+  s.kv_layers = kv_layer_groups(spec, settings.include_mtp);
+  s.positional_repeats.assign(static_cast<std::size_t>(spec.num_layers), 0);
+  for (const LayerGroup& g : positional_layer_groups(spec)) {
+    s.positional_layers.push_back(g.first);
+    s.positional_repeats[static_cast<std::size_t>(g.first)] = g.count;
+  }
+  std::sort(s.positional_layers.begin(), s.positional_layers.end());
+  // The positional ops are the same list at every position: see which components they add to.
+  OpOptions positional = op_options(settings, OpSelect::positional, s.positional_layers);
+  for_each_op(spec, model.weights, model.weight_index, Pass{0, 1}, positional, [&s](const Op& op) {
+    s.positional_component[static_cast<int>(op.component)] = true;
+  });
   // The fixed ops see one query token wherever it stands: build them at position 0.
   try {
-    add_ops(s.fixed_by_component, model, settings, Pass{0, 1}, OpSelect::fixed);
+    add_ops(s.fixed_by_component, model,
+            op_options(settings, OpSelect::fixed, model.representatives), model.layer_repeats,
+            Pass{0, 1});
     (void)sum_of(s.fixed_by_component);  // the fixed total must fit too
+    for (int c = 0; c < kNumOpComponents; ++c)
+      if (!s.positional_component[c]) s.fixed_elsewhere += s.fixed_by_component[c];
     s.fixed_summed = true;
   } catch (const CountOverflow&) {
     // Left to each context's full evaluation, which reports it with the context.
     s.fixed_by_component = {};
+    s.fixed_elsewhere = {};
   }
   return s;
 }

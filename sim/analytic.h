@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "kernels/cost.h"
 #include "models/model_spec.h"
@@ -62,14 +63,26 @@ AnalyticResult analyze(const ModelSpec& spec, const AnalyticQuery& query);
 
 /// analyze() compiled for many contexts of one model, phase, KV format and MTP setting. A decode
 /// pass has one query token at every context, so the ops that do not depend on its position
-/// (OpSelect::fixed: projections, FFNs, mHC, LM head; most of the ops) are summed once here and
-/// each context builds only its attention side. A prefill pass grows with the prompt, so every op
-/// is built per context. Results equal analyze()'s field for field (the counts are integers).
+/// (OpSelect::fixed: projections, FFNs, mHC, LM head; most of the ops) are summed once here, and
+/// each context builds only its attention side, once per positional group of layers
+/// (positional_layer_groups: layers that differ only in their FFN attend alike), and prices its
+/// KV cache once per layer kind. A prefill pass grows with the prompt, so every op is built per
+/// context. Results equal analyze()'s field for field (the counts are integers).
 struct ContextSweep {
   const PreparedModel* model = nullptr;  // the caller's; must outlive the sweep
   AnalyticQuery settings;                // all but context_tokens
   bool fixed_summed = false;             // decode, and the fixed sums fit in int64
   std::array<Cost, kNumOpComponents> fixed_by_component{};
+  /// Which components the positional ops add to, and the fixed sums of all the others: a
+  /// context's total is that plus its positional components.
+  std::array<bool, kNumOpComponents> positional_component{};
+  Cost fixed_elsewhere;
+  /// The first main layer of each positional group, and per main layer how many layers it
+  /// stands for (0 for the others).
+  std::vector<std::int64_t> positional_layers;
+  std::vector<std::int64_t> positional_repeats;
+  const KvFormat* kv_format = nullptr;  // the model's format named by settings.kv_format
+  std::vector<KvLayerGroup> kv_layers;  // kv_layer_groups(spec, settings.include_mtp)
 };
 ContextSweep compile_contexts(const PreparedModel& model, const AnalyticQuery& settings);
 /// analyze(*sweep.model, settings at `context_tokens`), with the same errors.

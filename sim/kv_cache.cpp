@@ -1,6 +1,6 @@
 #include "sim/kv_cache.h"
 
-#include <tuple>
+#include <algorithm>
 
 #include "kernels/compressor.h"
 #include "kernels/gqa_attention.h"
@@ -102,28 +102,37 @@ void add_scaled(KvCacheBytes& kv, const KvCacheBytes& one, std::int64_t times) {
 
 }  // namespace
 
-KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
-                                   const KvFormat& format, bool include_mtp) {
-  KvCacheBytes kv;
-  if (context <= 0) return kv;
-  // A model has a handful of layer kinds over up to a hundred layers: price each kind once
+std::vector<KvLayerGroup> kv_layer_groups(const ModelSpec& spec, bool include_mtp) {
+  // A model has a handful of layer kinds over up to a hundred layers: each kind is priced once
   // (cost and compare evaluate many contexts, and this was most of an evaluation's time).
-  constexpr std::size_t kKinds = std::tuple_size_v<decltype(KvCacheBytes::by_layer_kind)>;
-  std::array<std::int64_t, kKinds> count{};
-  std::array<const LayerSpec*, kKinds> first{};
+  std::vector<KvLayerGroup> groups;
   for (const LayerSpec& l : spec.layers) {
     if (l.mtp && !include_mtp) continue;
-    const auto k = static_cast<std::size_t>(l.attention);
-    if (first[k] == nullptr) first[k] = &l;
-    if (first[k]->compress_ratio == l.compress_ratio) {
-      ++count[k];
-    } else {
-      add_scaled(kv, layer_kv(spec, l, context, format), 1);  // a kind with mixed ratios
-    }
+    const auto same = [&l](const KvLayerGroup& g) {
+      return g.layer.attention == l.attention && g.layer.compress_ratio == l.compress_ratio;
+    };
+    const auto g = std::find_if(groups.begin(), groups.end(), same);
+    if (g != groups.end())
+      ++g->count;
+    else
+      groups.push_back({l, 1});
   }
-  for (std::size_t k = 0; k < kKinds; ++k)
-    if (count[k] > 0) add_scaled(kv, layer_kv(spec, *first[k], context, format), count[k]);
+  return groups;
+}
+
+KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::span<const KvLayerGroup> groups,
+                                   std::int64_t context, const KvFormat& format) {
+  KvCacheBytes kv;
+  if (context <= 0) return kv;
+  for (const KvLayerGroup& g : groups)
+    add_scaled(kv, layer_kv(spec, g.layer, context, format), g.count);
   return kv;
+}
+
+KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
+                                   const KvFormat& format, bool include_mtp) {
+  if (context <= 0) return {};
+  return kv_cache_per_sequence(spec, kv_layer_groups(spec, include_mtp), context, format);
 }
 
 std::int64_t gqa8_baseline_kv_bytes(std::int64_t layers, std::int64_t context) {

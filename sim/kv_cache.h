@@ -4,6 +4,8 @@
 
 #include <array>
 #include <cstdint>
+#include <span>
+#include <vector>
 
 #include "kernels/cost.h"
 #include "models/model_spec.h"
@@ -30,6 +32,18 @@ struct KvCacheBytes {
 /// include_mtp (their window when drafting).
 KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::int64_t context,
                                    const KvFormat& format, bool include_mtp = false);
+
+/// Layers whose cache is the same (attention kind and compression) and how many there are: the
+/// main layers, and the MTP blocks when include_mtp. kv_cache_per_sequence prices one layer of each.
+struct KvLayerGroup {
+  LayerSpec layer;
+  std::int64_t count = 0;
+};
+std::vector<KvLayerGroup> kv_layer_groups(const ModelSpec& spec, bool include_mtp = false);
+/// The same with the groups computed once (kv_layer_groups(spec, include_mtp)), for callers that
+/// evaluate one model at many contexts.
+KvCacheBytes kv_cache_per_sequence(const ModelSpec& spec, std::span<const KvLayerGroup> groups,
+                                   std::int64_t context, const KvFormat& format);
 
 /// The baseline the V4 report frames KV savings against: BF16 GQA with 8 KV heads of 128 dims over
 /// `layers` layers.

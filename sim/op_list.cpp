@@ -1,5 +1,6 @@
 #include "sim/op_list.h"
 
+#include <algorithm>
 #include <functional>
 
 #include "kernels/compressor.h"
@@ -29,13 +30,20 @@ struct OpBuilder {
   bool fixed_ops() const { return select != OpSelect::positional; }
   bool positional_ops() const { return select != OpSelect::fixed; }
 
+  /// The op handed to the sink, filled in place for each push: a fresh Op per push (its string,
+  /// and a copy of it into the sink) was much of an analytic evaluation's time.
+  Op op{};
+
   void push(std::string_view name, OpComponent component, const Cost& cost, OpKernel kernel = {}) {
-    std::string full;
+    op.name.clear();
     if (names == OpNames::full && layer >= 0)
-      full = (in_mtp ? "mtp." : "layers.") + std::to_string(layer) + ".";
-    if (names == OpNames::in_layer && in_mtp) full = "mtp.";
-    if (names != OpNames::none) full += name;
-    Op op{std::move(full), in_mtp ? OpComponent::mtp : component, layer, cost, kernel};
+      op.name.append(in_mtp ? "mtp." : "layers.").append(std::to_string(layer)).append(".");
+    if (names == OpNames::in_layer && in_mtp) op.name = "mtp.";
+    if (names != OpNames::none) op.name += name;
+    op.component = in_mtp ? OpComponent::mtp : component;
+    op.layer = layer;
+    op.cost = cost;
+    op.kernel = kernel;
     sink(op);
   }
 
@@ -321,6 +329,23 @@ std::vector<LayerGroup> layer_groups(const ModelSpec& spec) {
       }
     }
     if (!found) groups.push_back({i, 1});
+  }
+  return groups;
+}
+
+std::vector<LayerGroup> positional_layer_groups(const ModelSpec& spec) {
+  std::vector<LayerGroup> groups;
+  for (std::int64_t i = 0; i < spec.num_layers; ++i) {
+    const LayerSpec& l = spec.layers[i];
+    const auto same = [&](const LayerGroup& g) {
+      const LayerSpec& f = spec.layers[g.first];
+      return f.attention == l.attention && f.compress_ratio == l.compress_ratio;
+    };
+    const auto g = std::find_if(groups.begin(), groups.end(), same);
+    if (g != groups.end())
+      ++g->count;
+    else
+      groups.push_back({i, 1});
   }
   return groups;
 }

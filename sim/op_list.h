@@ -78,6 +78,10 @@ struct LayerGroup {
   std::int64_t count = 0;
 };
 std::vector<LayerGroup> layer_groups(const ModelSpec& spec);
+/// Main layers whose position-dependent ops (OpSelect::positional) are identical: the same
+/// attention kind and compression, whatever their FFN (the other positional inputs, widths,
+/// formats and the KV format, are the model's). A decode context sweep builds one of each.
+std::vector<LayerGroup> positional_layer_groups(const ModelSpec& spec);
 
 /// The kernel an op runs, as the measured tables index it (hardware/perf/README.md), per
 /// sequence: the serving model scales it to a rank's batch. Ops with no table class (the V4,

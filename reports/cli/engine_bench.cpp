@@ -1,5 +1,7 @@
 #include "reports/cli/engine_bench.h"
 
+#include <algorithm>
+#include <array>
 #include <chrono>
 #include <cstdio>
 #include <ostream>
@@ -29,7 +31,7 @@ double now_s() {
 /// Calls `f` until `budget_s` has passed (at least once); returns calls per second. `sink` keeps
 /// the optimiser from dropping the work.
 template <class F>
-double rate(F f, double budget_s = 0.25) {
+double calls_per_s(F& f, double budget_s) {
   volatile double sink = 0;
   const double start = now_s();
   std::int64_t calls = 0;
@@ -40,6 +42,20 @@ double rate(F f, double budget_s = 0.25) {
     elapsed = now_s() - start;
   } while (elapsed < budget_s);
   return static_cast<double>(calls) / elapsed;
+}
+
+constexpr double kWarmUpS = 0.05;      // caches, branch predictors, the CPU's clock
+constexpr double kRepetitionS = 0.05;  // one timed repetition
+constexpr int kRepetitions = 7;
+
+/// The median of kRepetitions timed rates of `f`, after kWarmUpS of untimed calls.
+template <class F>
+double rate(F f) {
+  (void)calls_per_s(f, kWarmUpS);
+  std::array<double, kRepetitions> rates{};
+  for (double& r : rates) r = calls_per_s(f, kRepetitionS);
+  std::sort(rates.begin(), rates.end());
+  return rates[kRepetitions / 2];
 }
 
 }  // namespace
@@ -111,7 +127,7 @@ void print_engine(std::ostream& out, const EngineBench& e) {
   char buf[1024];
   std::snprintf(
       buf, sizeof buf,
-      "engine (one core, wall clock)\n"
+      "engine (one core, wall clock; rates: median of 7 repetitions of 50 ms after a warm-up)\n"
       "  analytic evaluations   %12.0f /s  (deepseek-v4-pro, decode at 128K)\n"
       "  serving points         %12.0f /s  (deepseek-v4-flash, hgx-h200, 32K, batches 16..256 "
       "on a prepared layout)\n"

@@ -4,8 +4,10 @@
 // set-up and time to first token once per sweep, no op table; measured tables included), whole
 // predict calls (set-up, time to first token and op table every time) and one full device x
 // layout x batch search (optimize), and one synthetic serving simulation of 500,000 requests
-// (sim/simulate.h, step-time lookups included). Each rate repeats its call until a quarter second
-// has passed; the simulation runs once.
+// (sim/simulate.h, step-time lookups included). Each rate is the median of 7 timed repetitions,
+// each calling until 50 ms have passed, after 50 ms of untimed warm-up calls: the machine's other
+// work then moves a single slow repetition, not the figure. The optimisation and the simulation
+// run once.
 #pragma once
 
 #include <iosfwd>

@@ -162,6 +162,39 @@ TEST(PeekTableShape, MatchesTheLoaderOrSaysNothing) {
   fs::remove_all(dir);
 }
 
+// A device's launch floor read from its GEMM tables' CSVs is the loader's smallest latency, for
+// every shipped GEMM table (the tables whose loading it spares); a CSV that is not a header
+// ending in latency_us over rows of positive numbers gives nothing.
+TEST(PeekSmallestLatency, MatchesTheLoaderOrSaysNothing) {
+  int peeked = 0;
+  for (const std::string& name : list_measured_accelerators()) {
+    const fs::path folder = default_perf_dir() / name;
+    for (const std::string& stem : list_table_stems(folder)) {
+      if (!stem_names_class(stem, KernelClass::gemm)) continue;
+      const std::optional<double> smallest = peek_smallest_latency_s(folder, stem);
+      ASSERT_TRUE(smallest) << name << "/" << stem;
+      EXPECT_EQ(*smallest, smallest_latency_s(load_perf_table(folder / (stem + ".yaml"))))
+          << name << "/" << stem;
+      ++peeked;
+    }
+  }
+  EXPECT_GT(peeked, 10);
+  const fs::path dir = fs::temp_directory_path() / ("v4sim-floor-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto peek = [&](const std::string& stem, const std::string& text) {
+    std::ofstream(dir / (stem + ".csv")) << text;
+    return peek_smallest_latency_s(dir, stem);
+  };
+  EXPECT_EQ(peek("gemm-a", "m,n,k,latency_us\n1,2,3,4.5\n\n 8 ,2,3, 2.25\r\n"), 2.25e-6);
+  EXPECT_FALSE(peek("gemm-b", "m,n,k,latency_us\n"));                    // no rows
+  EXPECT_FALSE(peek("gemm-c", "m,n,k,time_us\n1,2,3,4\n"));              // not latency_us
+  EXPECT_FALSE(peek("gemm-d", "m,n,k,latency_us\n1,2,3\n"));             // a cell short
+  EXPECT_FALSE(peek("gemm-e", "m,n,k,latency_us\n1,2,3,4\n0,2,3,1\n"));  // not positive
+  EXPECT_FALSE(peek("gemm-f", "m,n,k,latency_us\n1,2,3,4\n1,2,x,1\n"));  // not a number
+  EXPECT_FALSE(peek_smallest_latency_s(dir, "gemm-missing"));
+  fs::remove_all(dir);
+}
+
 // The vendor read from a file's text is the loader's, for every catalogue accelerator; a file
 // whose vendor line is not one plain word, or that has two, gives nothing (the caller loads it).
 TEST(PeekVendor, MatchesTheLoaderOrSaysNothing) {
@@ -176,6 +209,49 @@ TEST(PeekVendor, MatchesTheLoaderOrSaysNothing) {
   EXPECT_EQ(peek_vendor("twice", dir), "");
   EXPECT_EQ(peek_vendor("plain", dir), "amd");
   EXPECT_EQ(peek_vendor("missing", dir), "");
+  fs::remove_all(dir);
+}
+
+// The speeds that rank siblings, read from a file's text, are the loader's for every catalogue
+// accelerator; a file whose lines are not plain single numbers in their blocks gives nothing.
+TEST(PeekSpeeds, MatchesTheLoaderOrSaysNothing) {
+  int peeked = 0;
+  for (const std::string& name : list_accelerators()) {
+    const std::optional<DeviceSpeeds> s = peek_speeds(name);
+    if (!s) continue;
+    const Accelerator a = load_accelerator(name);
+    EXPECT_EQ(s->bf16_flops_per_s, a.peak_flops_per_s(ComputePath::bf16)) << name;
+    EXPECT_EQ(s->hbm_bytes_per_s, a.hbm_bytes_per_s()) << name;
+    ++peeked;
+  }
+  // Every measured sibling a lookup may rank is read this way.
+  for (const std::string& name : list_measured_accelerators())
+    EXPECT_TRUE(peek_speeds(name)) << name;
+  EXPECT_GT(peeked, 10);
+  const fs::path dir = fs::temp_directory_path() / ("v4sim-speeds-" + std::to_string(::getpid()));
+  fs::create_directories(dir);
+  const auto peek = [&](const std::string& name, const std::string& text) {
+    std::ofstream(dir / (name + ".yaml")) << text;
+    return peek_speeds(name, dir);
+  };
+  const std::string peaks = "peak_tflops:\n  source: \"s\"\n  bf16: 148.5\n";
+  const std::string memory = "memory:\n  hbm_capacity_gb: 96\n  hbm_bandwidth_tb_per_s: 4.0\n";
+  const auto plain = peek("plain", "# bf16: 1\nname: plain\n" + peaks + memory);
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->bf16_flops_per_s, 148.5e12);
+  EXPECT_EQ(plain->hbm_bytes_per_s, 4.0e12);
+  const auto range =
+      peek("range", "peak_tflops:\n  bf16: {nominal: 2, low: 1, high: 3}\n" + memory);
+  ASSERT_TRUE(range);
+  EXPECT_EQ(range->bf16_flops_per_s, 2e12);
+  EXPECT_FALSE(peek("partial", "peak_tflops:\n  bf16: {nominal: 2, low: 1}\n" + memory));
+  EXPECT_FALSE(peek("block", "peak_tflops:\n  bf16:\n    nominal: 2\n" + memory));
+  EXPECT_FALSE(peek("comment", "peak_tflops:\n  bf16: 1  # dense\n" + memory));
+  EXPECT_FALSE(peek("twice", peaks + memory + peaks));
+  EXPECT_FALSE(peek("nested", "peak_tflops:\n  fp8:\n    bf16: 1\n" + memory));
+  EXPECT_FALSE(peek("elsewhere", "other:\n  bf16: 1\n" + memory));
+  EXPECT_FALSE(peek("exponent", "peak_tflops:\n  bf16: 1e3\n" + memory));
+  EXPECT_FALSE(peek_speeds("missing", dir));
   fs::remove_all(dir);
 }
 

@@ -147,5 +147,48 @@ TEST(OpSelect, FixedOpsDoNotMoveWithThePosition) {
   }
 }
 
+/// A context sweep builds one layer of each positional group: every layer of a group must build
+/// the same positional ops as its first, in decode and in prefill.
+TEST(OpSelect, PositionalGroupsBuildTheSameOps) {
+  for (const ModelSpec& spec : models()) {
+    const std::string& name = spec.name;
+    const std::vector<LayerGroup> groups = positional_layer_groups(spec);
+    std::int64_t layers = 0;
+    for (const LayerGroup& g : groups) layers += g.count;
+    EXPECT_EQ(layers, spec.num_layers) << name;
+    for (bool prefill : {false, true}) {
+      OpOptions positional;
+      positional.prefill = prefill;
+      positional.select = OpSelect::positional;
+      positional.names = OpNames::in_layer;
+      const Pass pass = prefill ? Pass{1000, 3000} : Pass{70000, 1};
+      const std::vector<Op> ops = build_ops(spec, pass, positional);
+      const auto of_layer = [&ops](std::int64_t layer) {
+        std::vector<const Op*> out;
+        for (const Op& op : ops)
+          if (op.layer == layer) out.push_back(&op);
+        return out;
+      };
+      for (std::int64_t i = 0; i < spec.num_layers; ++i) {
+        const LayerSpec& l = spec.layers[i];
+        const auto first = std::find_if(groups.begin(), groups.end(), [&](const LayerGroup& g) {
+          const LayerSpec& f = spec.layers[g.first];
+          return f.attention == l.attention && f.compress_ratio == l.compress_ratio;
+        });
+        ASSERT_NE(first, groups.end()) << name;
+        const std::vector<const Op*> mine = of_layer(i), theirs = of_layer(first->first);
+        ASSERT_EQ(mine.size(), theirs.size()) << name << " layer " << i;
+        ASSERT_FALSE(mine.empty()) << name << " layer " << i;
+        for (std::size_t k = 0; k < mine.size(); ++k) {
+          EXPECT_EQ(mine[k]->name, theirs[k]->name) << name << " layer " << i;
+          EXPECT_EQ(mine[k]->component, theirs[k]->component) << name << " layer " << i;
+          EXPECT_EQ(mine[k]->cost, theirs[k]->cost) << name << " layer " << i;
+          EXPECT_EQ(mine[k]->kernel.kv_len, theirs[k]->kernel.kv_len) << name << " layer " << i;
+        }
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace v4sim

@@ -35,6 +35,19 @@ TEST(CheckedCounts, ExactBelowTheLimitAndThrowAbove) {
   EXPECT_THROW(last += last, CountOverflow);
   last.written(MemClass::activations) = kMax / 2;
   EXPECT_EQ((last * 2).written(MemClass::activations), kMax - 1);
+  // Scaling skips the per-field checks when the widest field and the factor fit in 62 bits
+  // together (31 + 31 here), and checks each field otherwise; both are exact up to the limit.
+  Cost wide;
+  wide.flops_at(Precision::bf16) = (std::int64_t{1} << 31) - 1;
+  wide.read(MemClass::weights) = -(std::int64_t{1} << 31);
+  const Cost scaled = wide * ((std::int64_t{1} << 31) - 1);
+  EXPECT_EQ(scaled.flops_at(Precision::bf16), 4611686014132420609);  // (2^31 - 1)^2
+  EXPECT_EQ(scaled.read(MemClass::weights), -4611686016279904256);   // -2^31 (2^31 - 1)
+  wide.read(MemClass::weights) = std::int64_t{1} << 40;
+  EXPECT_EQ((wide * (std::int64_t{1} << 22)).read(MemClass::weights), std::int64_t{1} << 62);
+  EXPECT_THROW(wide * (std::int64_t{1} << 23), CountOverflow);
+  EXPECT_EQ((wide * -(std::int64_t{1} << 23)).read(MemClass::weights), -kMax - 1);
+  EXPECT_THROW(wide * -(std::int64_t{1} << 24), CountOverflow);
   // Sums over positions: n (n + 1) / 2 fits up to n of about 4.29e9.
   EXPECT_EQ(position_sums::range_identity(0, 1'000'000), 500'000'500'000);
   EXPECT_THROW(position_sums::range_identity(0, std::int64_t{1} << 40), CountOverflow);
