@@ -165,4 +165,42 @@ std::vector<SpeedRatio> v4_vs_v32_ratios(const std::vector<CaseResult>& results)
   return out;
 }
 
+std::vector<InterleavedRatio> interleaved_ratios(const std::vector<SuiteCase>& cases,
+                                                 const std::vector<SpeedRatio>& pairs,
+                                                 const TimingPolicy& policy, int rounds) {
+  std::map<std::string, CaseRun> runs;  // every case a pair names, prepared and run once
+  for (const SpeedRatio& p : pairs)
+    for (const std::string& name : {p.numerator, p.denominator})
+      for (const SuiteCase& c : cases)
+        if (c.name == name && !runs.count(name)) {
+          CaseRun run = c.prepare();
+          run(nullptr);
+          runs.emplace(name, std::move(run));
+        }
+  TimingPolicy one = policy;  // one repetition, the evictor (if any) before it
+  one.min_reps = one.max_reps = 1;
+  one.min_time_s = 0;
+  std::map<std::string, std::vector<double>> times;
+  for (int round = 0; round < rounds; ++round)
+    for (auto& [name, run] : runs)
+      times[name].push_back(time_repeated([&] { run(nullptr); }, one).min_s);
+  std::vector<InterleavedRatio> out;
+  for (const SpeedRatio& p : pairs) {
+    if (!runs.count(p.numerator) || !runs.count(p.denominator)) continue;
+    const std::vector<double>&num = times[p.numerator], &den = times[p.denominator];
+    std::vector<double> ratio;
+    for (int r = 0; r < rounds; ++r)
+      if (den[static_cast<std::size_t>(r)] > 0)
+        ratio.push_back(num[static_cast<std::size_t>(r)] / den[static_cast<std::size_t>(r)]);
+    if (ratio.empty()) continue;
+    std::sort(ratio.begin(), ratio.end());
+    const std::size_t n = ratio.size();
+    InterleavedRatio i{p.numerator, p.denominator,
+                       n % 2 ? ratio[n / 2] : (ratio[n / 2 - 1] + ratio[n / 2]) / 2,
+                       static_cast<int>(n)};
+    out.push_back(i);
+  }
+  return out;
+}
+
 }  // namespace v4sim::bench

@@ -126,6 +126,22 @@ double op_sum_roofline_s(const CaseResult& r, const std::array<double, kNumPreci
 /// largest context where both ran; also the whole-layer pairs when present.
 std::vector<SpeedRatio> v4_vs_v32_ratios(const std::vector<CaseResult>& results);
 
+/// A ratio of v4_vs_v32_ratios timed in alternation. A shared machine's speed drifts over
+/// seconds (on this project's VM one 1M-token core measured 135 and 230 ms, thread CPU time, two
+/// minutes apart), so two cases timed one after the other can differ for reasons that are not
+/// theirs; repetitions next to each other see the same machine.
+struct InterleavedRatio {
+  std::string numerator, denominator;  // case names
+  double median = 0;  // over the rounds: time(numerator) / time(denominator) of the same round
+  int rounds = 0;
+};
+/// Prepares every case the `pairs` name at once; each of `rounds` rounds times one repetition of
+/// each case in turn (`policy`'s evictor before each, as time_repeated does); a pair's ratio is
+/// the median over the rounds. A pair whose case is not in `cases` is left out.
+std::vector<InterleavedRatio> interleaved_ratios(const std::vector<SuiteCase>& cases,
+                                                 const std::vector<SpeedRatio>& pairs,
+                                                 const TimingPolicy& policy, int rounds);
+
 /// "4k", "64k", "1m" for powers of two from 1024; the number otherwise.
 std::string context_label(std::int64_t tokens);
 

@@ -248,6 +248,9 @@ std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& ca
   return run_cases_with(cases, bench::suite_timing_policy(mode), threads);
 }
 
+// Rounds of the alternating ratio pass: an odd count, so the median is one round's ratio.
+constexpr int kInterleavedRounds = 7;
+
 HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
                                     bench::SuiteMode mode, int threads) {
   const bench::CeilingOptions options = bench::ceiling_options(mode);
@@ -258,9 +261,25 @@ HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
   bench::TimingPolicy policy = bench::suite_timing_policy(mode);
   policy.evictor = options.policy.evictor;
   h.results = run_cases_with(cases, policy, threads);
+  const std::vector<bench::SpeedRatio> pairs = bench::v4_vs_v32_ratios(h.results);
+  if (!pairs.empty()) {
+    const KernelThreads guard(threads);
+    policy.wall_clock = threads > 1;
+    h.interleaved = bench::interleaved_ratios(cases, pairs, policy, kInterleavedRounds);
+  }
   h.ceilings = bench::best_of(before, bench::measure_host_ceilings(options));
   return h;
 }
+
+namespace {
+
+const bench::InterleavedRatio* interleaved_of(const BenchRun& run, const bench::SpeedRatio& s) {
+  for (const bench::InterleavedRatio& i : run.interleaved)
+    if (i.numerator == s.numerator && i.denominator == s.denominator) return &i;
+  return nullptr;
+}
+
+}  // namespace
 
 Json bench_json(const BenchRun& run) {
   const Yardstick y = yardstick(run.ceilings, run.threads);
@@ -273,13 +292,15 @@ Json bench_json(const BenchRun& run) {
       if (r.name == s.numerator) num = roofline_s(y, r);
       if (r.name == s.denominator) den = roofline_s(y, r);
     }
-    ratios.push_back({{"numerator", s.numerator},
-                      {"denominator", s.denominator},
-                      {"context", s.context},
-                      {"measured", s.measured},
-                      {"flops", s.flops},
-                      {"host_bytes", s.host_bytes},
-                      {"roofline", rate(num, den)}});
+    Json ratio = {{"numerator", s.numerator},  {"denominator", s.denominator},
+                  {"context", s.context},      {"measured", s.measured},
+                  {"flops", s.flops},          {"host_bytes", s.host_bytes},
+                  {"roofline", rate(num, den)}};
+    if (const bench::InterleavedRatio* i = interleaved_of(run, s)) {
+      ratio["measured_interleaved"] = i->median;
+      ratio["interleaved_rounds"] = i->rounds;
+    }
+    ratios.push_back(std::move(ratio));
   }
   return Json{{"command", "bench"},
               {"mode", bench::to_string(run.mode)},
@@ -378,21 +399,25 @@ void print_bench(std::ostream& out, const BenchRun& run) {
   const Yardstick y = yardstick(run.ceilings, run.threads);
   const auto ratios = bench::v4_vs_v32_ratios(run.results);
   if (!ratios.empty()) {
-    Table t{{"v3.2 / v4 decode time", "context", "measured", "cost_flops", "cost_bytes_as_run",
-             "roofline"},
+    Table t{{"v3.2 / v4 decode time", "context", "measured", "interleaved", "cost_flops",
+             "cost_bytes_as_run", "roofline"},
             {},
-            {false, true, true, true, true, true}};
+            {false, true, true, true, true, true, true}};
     for (const bench::SpeedRatio& s : ratios) {
       double num = 0, den = 0;
       for (const bench::CaseResult& r : run.results) {
         if (r.name == s.numerator) num = roofline_s(y, r);
         if (r.name == s.denominator) den = roofline_s(y, r);
       }
+      const bench::InterleavedRatio* i = interleaved_of(run, s);
       t.rows.push_back({s.numerator + " / " + s.denominator, bench::context_label(s.context),
-                        fmt(s.measured), fmt(s.flops), fmt(s.host_bytes), fmt(rate(num, den))});
+                        fmt(s.measured), i ? fmt(i->median) : "-", fmt(s.flops), fmt(s.host_bytes),
+                        fmt(rate(num, den))});
     }
-    out << "\nV4 vs V3.2 (ratio > 1: V4 faster; roofline = the sum over each case's ops of "
-           "max(FLOPs / GEMM rate, as-run bytes / read rate))\n";
+    out << "\nV4 vs V3.2 (ratio > 1: V4 faster; measured: fastest repetitions of the two cases; "
+           "interleaved: median over rounds alternating the two cases, one repetition each; "
+           "roofline = the sum over each case's ops of max(FLOPs / GEMM rate, as-run bytes / read "
+           "rate))\n";
     write_text(out, t);
   }
   out << "\nCaches: " << bench::cache_note(bench::suite_timing_policy(run.mode))

@@ -55,8 +55,11 @@ std::vector<bench::CaseResult> run_cases(const std::vector<bench::SuiteCase>& ca
 struct HostAndSuite {
   bench::HostCeilings ceilings;  // best of a pass before and a pass after the suite
   std::vector<bench::CaseResult> results;
+  /// The V4-vs-V3.2 ratios of `results` timed again, their cases in alternation.
+  std::vector<bench::InterleavedRatio> interleaved;
 };
-/// The host ceilings, the suite, the ceilings again (best_of the two passes).
+/// The host ceilings, the suite, the ratio cases in alternation (bench::interleaved_ratios), the
+/// ceilings again (best_of the two passes).
 HostAndSuite measure_host_and_suite(const std::vector<bench::SuiteCase>& cases,
                                     bench::SuiteMode mode, int threads = 1);
 
@@ -65,8 +68,9 @@ struct BenchRun {
   bench::HostInfo info;
   bench::HostCeilings ceilings;
   std::vector<bench::CaseResult> results;
-  int threads = 1;     // kernel threads the cases ran on
-  double seconds = 0;  // wall time of the whole command
+  std::vector<bench::InterleavedRatio> interleaved;  // HostAndSuite::interleaved
+  int threads = 1;                                   // kernel threads the cases ran on
+  double seconds = 0;                                // wall time of the whole command
 };
 
 nlohmann::ordered_json bench_json(const BenchRun& run);

@@ -52,6 +52,7 @@ void setup_bench(CLI::App& app) {
     HostAndSuite measured = measure_host_and_suite(cases, run.mode, run.threads);
     run.ceilings = std::move(measured.ceilings);
     run.results = std::move(measured.results);
+    run.interleaved = std::move(measured.interleaved);
     run.seconds = bench::wall_seconds() - start;
     if (format == OutputFormat::json)
       std::cout << bench_json(run).dump(2) << '\n';

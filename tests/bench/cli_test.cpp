@@ -111,8 +111,8 @@ TEST_F(BenchCli, BenchJsonHasTheDocumentedKeys) {
     EXPECT_TRUE(c["counted_equals_cost"].get<bool>()) << c["name"];
   }
   ASSERT_FALSE(j["ratios"].empty());
-  for (const char* k :
-       {"numerator", "denominator", "context", "measured", "flops", "host_bytes", "roofline"})
+  for (const char* k : {"numerator", "denominator", "context", "measured", "measured_interleaved",
+                        "interleaved_rounds", "flops", "host_bytes", "roofline"})
     EXPECT_TRUE(j["ratios"][0].contains(k)) << k;
 }
 

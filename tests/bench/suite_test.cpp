@@ -2,6 +2,7 @@
 // case's counted work equal to its cost (smoke run), and the V4 vs V3.2 ratio bookkeeping.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <string>
 
@@ -185,6 +186,44 @@ TEST(Suite, RatiosPairTheLargestCommonContext) {
   EXPECT_EQ(r[1].numerator, "v3.2-mla-dsa-core/4k");
   EXPECT_EQ(r[1].denominator, "v4-pro-hca-core/4k");
   EXPECT_DOUBLE_EQ(r[1].measured, 4.0);
+}
+
+// The alternating pass prepares each named case once, runs it once untimed and once per round,
+// and gives every pair whose cases it has one median over all the rounds.
+TEST(Suite, InterleavedRatiosRunEachCaseOncePerRound) {
+  std::map<std::string, int> prepared, runs;
+  const auto make = [&](const std::string& name, int work) {
+    SuiteCase c;
+    c.name = name;
+    c.prepare = [&, name, work] {
+      ++prepared[name];
+      return CaseRun([&, name, work](Cost*) {
+        ++runs[name];
+        volatile double x = 0;
+        for (int i = 0; i < work; ++i) x = x + 1.0;
+      });
+    };
+    return c;
+  };
+  const std::vector<SuiteCase> cases = {make("v3.2-mla-dsa-core/4k", 40000),
+                                        make("v4-pro-csa-core/4k", 10000),
+                                        make("unrelated/4k", 10)};
+  std::vector<SpeedRatio> pairs(2);
+  pairs[0].numerator = "v3.2-mla-dsa-core/4k";
+  pairs[0].denominator = "v4-pro-csa-core/4k";
+  pairs[1].numerator = "v3.2-mla-dsa-core/4k";
+  pairs[1].denominator = "v4-pro-hca-core/4k";  // not among the cases: left out
+  const int rounds = 5;
+  const std::vector<InterleavedRatio> r = interleaved_ratios(cases, pairs, TimingPolicy{}, rounds);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_EQ(r[0].numerator, "v3.2-mla-dsa-core/4k");
+  EXPECT_EQ(r[0].denominator, "v4-pro-csa-core/4k");
+  EXPECT_EQ(r[0].rounds, rounds);
+  EXPECT_GT(r[0].median, 0);
+  EXPECT_EQ(prepared,
+            (std::map<std::string, int>{{"v3.2-mla-dsa-core/4k", 1}, {"v4-pro-csa-core/4k", 1}}));
+  EXPECT_EQ(runs, (std::map<std::string, int>{{"v3.2-mla-dsa-core/4k", rounds + 1},
+                                              {"v4-pro-csa-core/4k", rounds + 1}}));
 }
 
 }  // namespace
