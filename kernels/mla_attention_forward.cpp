@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "kernels/kv_entry.h"
+#include "kernels/online_softmax.h"
 #include "kernels/parallel_for.h"
 #include "kernels/precondition.h"
 #include "kernels/projection_forward.h"
@@ -136,11 +137,7 @@ constexpr std::int64_t kKeyBlock = 128;
 // query's keys spread over threads with the same bits for any thread count (kernels/parallel.h).
 constexpr std::int64_t kPieceKeys = 2 * kKeyBlock;
 
-// One piece's softmax state per head: max logit m, sum of e^(a - m), sum of e^(a - m) latent.
-struct Partial {
-  Eigen::ArrayXf max, sum;
-  RowMatrixXf acc;
-};
+using Partial = detail::SoftmaxPartial;  // one piece's softmax state per head
 
 // Buffers a thread reuses across pieces and queries.
 struct Scratch {
@@ -148,21 +145,9 @@ struct Scratch {
   std::vector<Partial> parts;
 };
 
-// O [H, L] from the pieces, merged in order; no pieces (no keys): zeros.
+// O [H, L] from the pieces, merged in order (no sink); no pieces (no keys): zeros.
 void merge_pieces(std::span<const Partial> parts, Eigen::Ref<RowMatrixXf> O) {
-  O.setZero();
-  if (parts.empty()) return;
-  for (Eigen::Index h = 0; h < O.rows(); ++h) {
-    float m = -std::numeric_limits<float>::infinity();
-    for (const Partial& p : parts) m = std::max(m, p.max(h));
-    float denom = 0;
-    for (const Partial& p : parts) {
-      const float w = std::exp(p.max(h) - m);
-      denom += p.sum(h) * w;
-      O.row(h) += w * p.acc.row(h);
-    }
-    O.row(h) /= denom;
-  }
+  detail::merge_partials(parts, {}, O);
 }
 
 // The core over any cache: `rows` entries of E floats; copy_row(s, dst) writes entry s to dst;
@@ -206,9 +191,7 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
   const auto attend = [&](Eigen::Index i, std::int64_t b, std::int64_t end, Partial& p,
                           Scratch& scratch) {
     const Eigen::Map<const RowMatrixXf> Q = heads_of(q_abs, i, H);  // [H, E]
-    p.max.setConstant(H, -std::numeric_limits<float>::infinity());
-    p.sum.setZero(H);
-    p.acc.setZero(H, L);
+    p.reset(H, L);
     scratch.gathered.resize(kKeyBlock, E);
     scratch.scores.resize(H, kKeyBlock);
     for (; b < end; b += kKeyBlock) {
@@ -232,14 +215,7 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
       auto S = scratch.scores.leftCols(nb);
       S.noalias() = Q * K.transpose();  // [H, nb]
       S *= softmax_scale;
-      for (Eigen::Index h = 0; h < H; ++h) {
-        const float new_max = std::max(p.max(h), S.row(h).maxCoeff());
-        const float rescale = std::exp(p.max(h) - new_max);  // 0 on the first block
-        S.row(h) = (S.row(h).array() - new_max).exp().matrix();
-        p.sum(h) = p.sum(h) * rescale + S.row(h).sum();
-        p.acc.row(h) *= rescale;
-        p.max(h) = new_max;
-      }
+      detail::absorb_block(p, S);
       p.acc.noalias() += S * K.leftCols(L);  // [H, L]
     }
   };

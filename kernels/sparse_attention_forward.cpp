@@ -10,6 +10,7 @@
 
 #include "kernels/bf16_gemm.h"
 #include "kernels/linear.h"
+#include "kernels/online_softmax.h"
 #include "kernels/parallel_for.h"
 #include "kernels/precondition.h"
 
@@ -36,11 +37,7 @@ std::int64_t pieces_of(std::int64_t keys) {
   return (keys + kPieceKeys - 1) / kPieceKeys;
 }
 
-// One piece's softmax state per head: max logit m, sum of e^(a - m), and sum of e^(a - m) k.
-struct Partial {
-  Eigen::ArrayXf max, sum;
-  RowMatrixXf acc;
-};
+using Partial = detail::SoftmaxPartial;  // one piece's softmax state per head
 
 // Buffers a thread reuses across pieces and queries.
 struct Scratch {
@@ -52,9 +49,7 @@ struct Scratch {
 void attend_piece(const Eigen::Ref<const RowMatrixXf>& Q, const KeySets& keys, std::int64_t b,
                   std::int64_t end, float scale, Partial& p, Scratch& s) {
   const std::int64_t H = Q.rows(), d = Q.cols();
-  p.max.setConstant(H, -std::numeric_limits<float>::infinity());
-  p.sum.setZero(H);
-  p.acc.setZero(H, d);
+  p.reset(H, d);
   s.gathered.resize(kKeyBlock, d);
   s.scores.resize(H, kKeyBlock);
   for (; b < end; b += kKeyBlock) {
@@ -72,35 +67,8 @@ void attend_piece(const Eigen::Ref<const RowMatrixXf>& Q, const KeySets& keys, s
     auto S = s.scores.leftCols(nb);
     S.noalias() = Q * K.transpose();
     S *= scale;
-    for (std::int64_t h = 0; h < H; ++h) {
-      const float new_max = std::max(p.max(h), S.row(h).maxCoeff());
-      const float rescale = std::exp(p.max(h) - new_max);  // 0 on the first block
-      S.row(h) = (S.row(h).array() - new_max).exp().matrix();
-      p.sum(h) = p.sum(h) * rescale + S.row(h).sum();
-      p.acc.row(h) *= rescale;
-      p.max(h) = new_max;
-    }
+    detail::absorb_block(p, S);
     p.acc.noalias() += S * K;
-  }
-}
-
-// Merges the pieces in order into O [H, d]. The sink is one more logit with a zero value: it only
-// enlarges the denominator. No pieces (no keys): O = 0, as e^(sink - (-inf)) is infinite.
-void merge_pieces(std::span<const Partial> parts, std::span<const float> sink,
-                  Eigen::Ref<RowMatrixXf> O) {
-  const std::int64_t H = O.rows();
-  O.setZero();
-  for (std::int64_t h = 0; h < H; ++h) {
-    float m = -std::numeric_limits<float>::infinity();
-    for (const Partial& p : parts) m = std::max(m, p.max(h));
-    float denom = 0;
-    for (const Partial& p : parts) {
-      const float w = std::exp(p.max(h) - m);
-      denom += p.sum(h) * w;
-      O.row(h) += w * p.acc.row(h);
-    }
-    denom += std::exp(sink[static_cast<std::size_t>(h)] - m);
-    O.row(h) /= denom;
   }
 }
 
@@ -139,9 +107,7 @@ void round_query(const Eigen::Ref<const RowMatrixXf>& q, std::int64_t i, std::in
 // attend_piece in BF16 arithmetic over keys [b, end); the query rows are in s.query_rows.
 void attend_piece_bf16(std::int64_t H, std::int64_t d, const Bf16KeySets& keys, std::int64_t b,
                        std::int64_t end, float scale, Partial& p, Bf16Scratch& s) {
-  p.max.setConstant(H, -std::numeric_limits<float>::infinity());
-  p.sum.setZero(H);
-  p.acc.setZero(H, d);
+  p.reset(H, d);
   s.scores.resize(H, kKeyBlock);
   s.probs.resize(static_cast<std::size_t>(H * kKeyBlock));
   for (; b < end; b += kKeyBlock) {
@@ -199,7 +165,7 @@ void run_core(const SparseAttentionShape& shape, const Eigen::Ref<const RowMatri
   const float scale = 1.0f / std::sqrt(static_cast<float>(d));
   const auto finish = [&](std::int64_t i, std::span<const Partial> parts) {
     Eigen::Map<RowMatrixXf> O(out.row(i).data(), H, d);
-    merge_pieces(parts, sink, O);
+    detail::merge_partials(parts, sink, O);
     rope_rotate_rows(std::span<float>(O.data(), static_cast<std::size_t>(H * d)), d,
                      rope_angles(rope, shape.start_pos + i), /*inverse=*/true);
   };

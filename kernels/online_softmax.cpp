@@ -1,0 +1,47 @@
+#include "kernels/online_softmax.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace v4sim::detail {
+
+void SoftmaxPartial::reset(std::int64_t heads, std::int64_t width) {
+  max.setConstant(heads, -std::numeric_limits<float>::infinity());
+  sum.setZero(heads);
+  acc.setZero(heads, width);
+}
+
+void absorb_block(
+    SoftmaxPartial& p,
+    Eigen::Ref<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> scores) {
+  for (Eigen::Index h = 0; h < scores.rows(); ++h) {
+    const float new_max = std::max(p.max(h), scores.row(h).maxCoeff());
+    const float rescale = std::exp(p.max(h) - new_max);  // 0 on the first block
+    scores.row(h) = (scores.row(h).array() - new_max).exp().matrix();
+    p.sum(h) = p.sum(h) * rescale + scores.row(h).sum();
+    p.acc.row(h) *= rescale;
+    p.max(h) = new_max;
+  }
+}
+
+void merge_partials(
+    std::span<const SoftmaxPartial> parts, std::span<const float> sink,
+    Eigen::Ref<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> out) {
+  out.setZero();
+  if (parts.empty() && sink.empty()) return;
+  for (Eigen::Index h = 0; h < out.rows(); ++h) {
+    float m = -std::numeric_limits<float>::infinity();
+    for (const SoftmaxPartial& p : parts) m = std::max(m, p.max(h));
+    float denom = 0;
+    for (const SoftmaxPartial& p : parts) {
+      const float w = std::exp(p.max(h) - m);
+      denom += p.sum(h) * w;
+      out.row(h) += w * p.acc.row(h);
+    }
+    if (!sink.empty()) denom += std::exp(sink[static_cast<std::size_t>(h)] - m);
+    out.row(h) /= denom;
+  }
+}
+
+}  // namespace v4sim::detail
