@@ -182,8 +182,10 @@ std::vector<InterleavedRatio> interleaved_ratios(const std::vector<SuiteCase>& c
   one.min_time_s = 0;
   std::map<std::string, std::vector<double>> times;
   for (int round = 0; round < rounds; ++round)
-    for (auto& [name, run] : runs)
-      times[name].push_back(time_repeated([&] { run(nullptr); }, one).min_s);
+    for (auto& entry : runs) {  // not a structured binding: clang cannot capture one
+      CaseRun& run = entry.second;
+      times[entry.first].push_back(time_repeated([&] { run(nullptr); }, one).min_s);
+    }
   std::vector<InterleavedRatio> out;
   for (const SpeedRatio& p : pairs) {
     if (!runs.count(p.numerator) || !runs.count(p.denominator)) continue;
