@@ -189,16 +189,8 @@ BucketPlan plan_bucket(const PreparedModel& model, const Demand& demand, const C
   return b;
 }
 
-/// Nodes a pool of `instances` instances of `size` ranks occupies: instances smaller than a
-/// node pack into whole nodes, larger ones take whole nodes each.
-std::int64_t pool_nodes(std::int64_t instances, std::int64_t size, std::int64_t per_node) {
-  if (size >= per_node) return instances * ((size + per_node - 1) / per_node);
-  const std::int64_t per = per_node / size;
-  return (instances + per - 1) / per;
-}
-
-/// Groups the buckets' peak loads into pools by phase and instance size.
-std::vector<PoolPlan> make_pools(const std::vector<BucketPlan>& buckets, std::int64_t per_node) {
+/// Groups the buckets' peak loads into pools by phase and instance size (nodes not yet set).
+std::vector<PoolPlan> make_pools(const std::vector<BucketPlan>& buckets) {
   std::vector<PoolPlan> pools;
   for (Phase phase : {Phase::prefill, Phase::decode}) {
     std::map<std::int64_t, PoolPlan> by_size;
@@ -214,12 +206,54 @@ std::vector<PoolPlan> make_pools(const std::vector<BucketPlan>& buckets, std::in
       if (!(p.peak_devices > 0)) continue;  // no tokens of this phase
       p.instances = std::max<std::int64_t>(
           1, static_cast<std::int64_t>(std::ceil(p.peak_devices / static_cast<double>(size))));
-      p.nodes = pool_nodes(p.instances, size, per_node);
       pools.push_back(std::move(p));
     }
   }
   return pools;
 }
+
+}  // namespace
+
+std::int64_t pack_pools(std::span<PoolPlan> pools, std::int64_t per_node) {
+  std::int64_t whole = 0;
+  for (PoolPlan& p : pools) {
+    p.nodes = 0;
+    if (p.instance_devices < per_node) continue;
+    p.nodes = p.instances * ((p.instance_devices + per_node - 1) / per_node);
+    whole += p.nodes;
+  }
+  // Slices, largest first (prefill before decode at equal size: the pools' order); identical
+  // instances placed one after another fill the nodes in order, which is what first fit does
+  // with each of them.
+  std::vector<std::size_t> order;
+  for (std::size_t i = 0; i < pools.size(); ++i)
+    if (pools[i].instance_devices < per_node && pools[i].instances > 0) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    return pools[a].instance_devices > pools[b].instance_devices;
+  });
+  std::vector<std::int64_t> free;  // free ranks of each shared node, in the order opened
+  for (std::size_t i : order) {
+    PoolPlan& p = pools[i];
+    const std::int64_t size = p.instance_devices;
+    std::int64_t left = p.instances;
+    for (std::int64_t& f : free) {
+      const std::int64_t take = std::min(left, f / size);
+      if (take == 0) continue;
+      f -= take * size;
+      left -= take;
+      ++p.nodes;
+      if (left == 0) break;
+    }
+    const std::int64_t per = per_node / size;
+    for (; left > 0; left -= std::min(left, per)) {
+      free.push_back(per_node - std::min(left, per) * size);
+      ++p.nodes;
+    }
+  }
+  return whole + static_cast<std::int64_t>(free.size());
+}
+
+namespace {
 
 /// The order plan_system plans the buckets in: context order, or with `failing_first` the buckets
 /// `sizes` (an infeasible plan of the same demand) found infeasible first.
@@ -291,13 +325,13 @@ bool distinct(std::span<T* const> list) {
 void price_plan(SystemPlan& p, const SystemSpec& system, const Demand& demand,
                 const PriceAssumptions& prices) {
   constexpr double kHoursPerYear = 8760.0;
-  p.pools = make_pools(p.buckets, system.devices_per_node);
+  p.pools = make_pools(p.buckets);
+  p.units = pack_pools(p.pools, system.devices_per_node);
   p.average_devices = 0;
-  p.units = p.prefill_devices = p.decode_devices = 0;
+  p.prefill_devices = p.decode_devices = 0;
   for (const BucketPlan& b : p.buckets)
     p.average_devices += (b.decode_peak_devices + b.prefill_peak_devices) / demand.peak_to_average;
   for (const PoolPlan& pool : p.pools) {
-    p.units += pool.nodes;
     (pool.phase == Phase::prefill ? p.prefill_devices : p.decode_devices) +=
         pool.instances * pool.instance_devices;
   }

@@ -13,9 +13,10 @@
 // idle). A bucket's peak load in busy ranks is tokens per second at peak
 // (average x peak-to-average) over the instance's tokens per second per rank; buckets whose
 // instances have the same phase and size share a pool, whose instance count is that load over
-// the instance size, rounded up. Units are bought as sold: a pool of instances smaller than a
-// node packs as many as fit in one node, an instance of n nodes takes n whole nodes (servers,
-// racks or supernode cabinets); pools do not share nodes.
+// the instance size, rounded up. Units are bought as sold (servers, racks or supernode
+// cabinets): an instance of n nodes takes n whole nodes, and instances smaller than a node (a
+// server's GPUs, trays of a rack, boards of a cabinet) share nodes whatever their pool, as
+// disaggregated engines place prefill and decode instances side by side (pack_pools).
 #pragma once
 
 #include <map>
@@ -82,8 +83,9 @@ struct PoolPlan {
   Phase phase = Phase::decode;
   std::int64_t instance_devices = 0;
   std::int64_t instances = 0;
-  std::int64_t nodes = 0;              // units bought for this pool
-  double peak_devices = 0;             // busy ranks at peak
+  std::int64_t nodes = 0;   // units holding its instances (a node shared with other pools counts
+                            // in each of them; the plan's `units` counts it once)
+  double peak_devices = 0;  // busy ranks at peak
   std::vector<std::int64_t> contexts;  // context buckets the pool serves
 };
 
@@ -118,6 +120,14 @@ struct SystemPlan {
 /// be re-priced for other system prices or price assumptions without searching again.
 void price_plan(SystemPlan& plan, const SystemSpec& system, const Demand& demand,
                 const PriceAssumptions& prices);
+
+/// Sets each pool's `nodes` and returns the units all the pools occupy together, with nodes of
+/// `per_node` ranks. An instance of per_node ranks or more takes whole nodes of its own (ranks
+/// left in its last node stay unused); smaller instances are placed first fit, largest first, into
+/// nodes shared by every pool. The search's slices are powers of two below a node, each dividing
+/// the next, for which first fit decreasing is known to use the fewest nodes (Coffman, Garey and
+/// Johnson, "Bin packing with divisible item sizes", J. Complexity 3, 1987).
+std::int64_t pack_pools(std::span<PoolPlan> pools, std::int64_t per_node);
 
 /// Plans every candidate and returns them ranked by annual cost (infeasible ones last, with the
 /// reason). Throws InputError for a malformed demand.

@@ -280,13 +280,15 @@ void setup_plan(CLI::App& app) {
                 << f.demand.peak_to_average << ", price basis " << to_string(f.prices.basis)
                 << "\n\n";
       write_text(std::cout, t);
-      std::cout << "\nAssumptions: amortisation " << f.prices.amortization_years << " years, "
-                << f.prices.usd_per_kwh << " USD/kWh, PUE " << f.prices.pue << ", hosting "
-                << f.prices.hosting_usd_per_kw_month << " USD/kW-month; source: " << f.source
-                << "\nInstances: prefill and decode pools (count x ranks), each instance the "
-                   "cheapest meeting its target among slices of a node and whole nodes up to "
-                << (plans.empty() ? 0 : plans.front().max_devices)
-                << " ranks (as `v4sim optimize` searches); units are whole nodes as sold.\n";
+      std::cout
+          << "\nAssumptions: amortisation " << f.prices.amortization_years << " years, "
+          << f.prices.usd_per_kwh << " USD/kWh, PUE " << f.prices.pue << ", hosting "
+          << f.prices.hosting_usd_per_kw_month << " USD/kW-month; source: " << f.source
+          << "\nInstances: prefill and decode pools (count x ranks), each instance the "
+             "cheapest meeting its target among slices of a node and whole nodes up to "
+          << (plans.empty() ? 0 : plans.front().max_devices)
+          << " ranks (as `v4sim optimize` searches); units are whole nodes as sold, instances "
+             "smaller than a node sharing nodes across pools.\n";
       if (opt->sim.enabled) {
         Table st{{"system", "replica", "mean_load_replicas", "replicas", "devices", "units",
                   "ttft_p", "tpot_p", "slo_attainment", "note"},

@@ -235,8 +235,9 @@ report::Section demand_section(const Scenario& sc, const PurchaseStudy& pl) {
       "Atlas 800, one NVL72 rack, one cabinet of a CloudMatrix384 or Atlas 950 SuperPoD at its "
       "share of the supernode's price. Instances of a phase and size form a pool: its busy ranks "
       "at peak (average x peak-to-average) over the instance size, rounded up to whole "
-      "instances; smaller instances pack into whole nodes, larger ones take whole nodes; pools "
-      "do not share nodes.",
+      "instances. An instance of one node or more takes whole nodes; smaller instances (a "
+      "server's GPUs, trays of a rack, boards of a cabinet) share nodes whatever their pool, "
+      "prefill beside decode, placed first fit, largest first.",
       "A day's work in device-seconds is the sum over context lengths of tokens over tokens per "
       "second per device (prefill computes only the cache misses); utilisation is that average "
       "load over the ranks bought.",
