@@ -1,5 +1,7 @@
 #include "models/weights.h"
 
+#include <utility>
+
 namespace v4sim {
 namespace {
 
@@ -23,7 +25,7 @@ struct Builder {
     w.format = format;
     w.mtp = mtp;
     w.layer = layer_index;
-    out.push_back(w);
+    out.push_back(std::move(w));
   }
   void linear(const std::string& name, C component, std::int64_t rows, std::int64_t cols,
               WeightFormat format, std::int64_t groups = 1) {
@@ -227,8 +229,12 @@ std::vector<WeightTensor> enumerate_weights(const ModelSpec& spec) {
 }
 
 ParamTotals count_parameters(const ModelSpec& spec) {
+  return count_parameters(enumerate_weights(spec));
+}
+
+ParamTotals count_parameters(const std::vector<WeightTensor>& weights) {
   ParamTotals t;
-  for (const WeightTensor& w : enumerate_weights(spec)) {
+  for (const WeightTensor& w : weights) {
     auto add = [](std::int64_t& sum, std::int64_t v) { sum = checked_add(sum, v); };
     if (w.mtp) {
       add(t.mtp_params, w.parameters());

@@ -79,5 +79,7 @@ struct ParamTotals {
 };
 
 ParamTotals count_parameters(const ModelSpec& spec);
+/// The same totals from the model's enumerate_weights(), when the caller has them already.
+ParamTotals count_parameters(const std::vector<WeightTensor>& weights);
 
 }  // namespace v4sim

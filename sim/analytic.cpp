@@ -23,7 +23,7 @@ PreparedModel prepare(ModelSpec spec) {
   PreparedModel m{std::move(spec), {}, {}, {}, {}, {}};
   try {
     m.weights = enumerate_weights(m.spec);
-    m.params = count_parameters(m.spec);
+    m.params = count_parameters(m.weights);
     m.weight_index = index_weights(m.spec, m.weights);
   } catch (const CountOverflow&) {
     throw InputError(m.spec.file + ": model " + m.spec.name +
