@@ -3,12 +3,20 @@
 // maps that to exit code 2.
 #pragma once
 
+#include <string_view>
+#include <vector>
+
 #include <CLI/CLI.hpp>
 
 namespace v4sim::cli {
 
 /// Adds every subcommand below, in the order --help lists them.
-void setup_commands(CLI::App& app);
+/// Registers every command, or only the command named `only` (a name of command_names(); any
+/// other name registers none). A run uses one command, and building every command's options and
+/// validators was a good part of a short command's time (a `predict` process).
+void setup_commands(CLI::App& app, std::string_view only = {});
+/// The commands' names, in the order --help lists them.
+std::vector<std::string_view> command_names();
 
 void setup_models(CLI::App& app);
 void setup_hardware(CLI::App& app);

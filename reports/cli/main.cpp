@@ -1,7 +1,9 @@
 // v4sim: cost and performance of long-context LLM inference, from first principles.
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -75,18 +77,17 @@ int main(int argc, char** argv) {
       "scenarios/ in front. Both go anywhere on the command line.");
   app.set_version_flag("--version", std::string("v4sim ") + V4SIM_VERSION);
   app.require_subcommand(1);
-  v4sim::cli::setup_commands(app);
-  auto is_command = [&](const std::string& name) {
-    for (const CLI::App* sub : app.get_subcommands({}))
-      if (sub->get_name() == name) return true;
-    return false;
-  };
-  if (argc > 1 && argv[1][0] != '-' && !is_command(argv[1])) {
+  const std::vector<std::string_view> commands = v4sim::cli::command_names();
+  const bool named = argc > 1 && argv[1][0] != '-';
+  if (named && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
     std::cerr << "v4sim: error: unknown command '" << argv[1] << "'; commands:";
-    for (const CLI::App* sub : app.get_subcommands({})) std::cerr << ' ' << sub->get_name();
+    for (std::string_view name : commands) std::cerr << ' ' << name;
     std::cerr << "\nRun with --help for more information.\n";
     return 2;
   }
+  // The command the run names is the only one it can run (one subcommand is required, and the
+  // first word is it); --help and --version without a command list every one.
+  v4sim::cli::setup_commands(app, named ? std::string_view(argv[1]) : std::string_view());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
