@@ -337,10 +337,16 @@ struct PerfModel::Impl {
       if (std::none_of(s->stems.begin(), s->stems.end(),
                        [&](const std::string& stem) { return stem_names_class(stem, c.kernel); }))
         continue;
-      if (!may_cover(*s, c)) continue;
-      if (!s->device_loaded && search == SiblingSearch::by_coverage) {
+      // Another vendor's device is passed over on one line of its file before may_cover() reads
+      // its tables' CSVs (an Ascend rack read every NVIDIA sibling's dispatch and combine CSVs):
+      // the same siblings pass, as both checks must.
+      const bool unloaded = !s->device_loaded && search == SiblingSearch::by_coverage;
+      if (unloaded) {
         if (s->vendor.empty()) s->vendor = peek_vendor(s->device.name, accelerators_dir);
         if (!s->vendor.empty() && s->vendor != target.vendor) continue;
+      }
+      if (!may_cover(*s, c)) continue;
+      if (unloaded) {
         // Ranked on its file's text: loaded only if a lookup reaches it (device()).
         if (!s->vendor.empty() && !s->speeds)
           s->speeds = peek_speeds(s->device.name, accelerators_dir);
