@@ -1,4 +1,5 @@
 // v4sim: cost and performance of long-context LLM inference, from first principles.
+#include <malloc.h>
 #include <algorithm>
 #include <cstdlib>
 #include <iostream>
@@ -65,6 +66,12 @@ bool take_data_options(int& argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Large blocks from the heap, and freed memory kept: a command allocates and frees topology-
+  // sized buffers (a 768-die rack's arc loads, routing scratch, netlists) several times, and
+  // glibc's defaults give each to the kernel and take it back, a page fault per 4 KiB touched
+  // again. A short-lived process gains more from reuse than it loses by keeping the memory.
+  mallopt(M_MMAP_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   if (!take_data_options(argc, argv)) return 2;
   CLI::App app{
       "v4sim: cost and performance simulator for long-context LLM inference "
