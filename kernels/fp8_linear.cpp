@@ -94,14 +94,14 @@ void decode_rows(const Fp8View& w, std::int64_t r0, std::int64_t n, RowMatrixXf&
 }
 
 // One token (decode): y[r] = sum over 128-column scale blocks b of s_b * (sum_{c in b} v'_c x'_c)
-// with v' = E4M3 value * 2^-8 and x' = 256 x (so v' x' = v x exactly), never stored. The block
-// sums run in 16 lanes: column c goes to lane (c mod 32) / 2, and each lane adds its columns in
-// ascending order, one fused multiply-add each (lane l takes 32 t + 2 l, then 32 t + 2 l + 1, for
-// t = 0, 1, ...; a block's last 32 columns, if it has fewer, are padded with 0 * 0). Each block's
-// lane sum is added into the row's lane sum with one more fused multiply-add by s_b, and the 16
-// lanes are added in lane order at the end. The portable path takes the same steps with std::fma,
-// so both give the same bits. (The lane order is the one the AVX-512 decode below produces: the
-// even and the odd columns of 32 codes come out as two vectors.)
+// with v' = E4M3 value * 2^-8 and x' = 256 x (so v' x' = v x exactly, for |x| < 2^120), never
+// stored. The block sums run in 16 lanes: column c goes to lane (c mod 32) / 2, and each lane
+// adds its columns in ascending order, one fused multiply-add each (lane l takes 32 t + 2 l, then
+// 32 t + 2 l + 1, for t = 0, 1, ...; a block's last 32 columns, if it has fewer, are padded with
+// 0 * 0). Each block's lane sum is added into the row's lane sum with one more fused multiply-add
+// by s_b, and the 16 lanes are added in lane order at the end. The portable path takes the same
+// steps with std::fma, so both give the same bits. (The lane order is the one the AVX-512 decode
+// below produces: the even and the odd columns of 32 codes come out as two vectors.)
 void gemv_portable(const Fp8View& w, const float* x, std::int64_t r0, std::int64_t n, float* y) {
   const std::array<float, 256>& t = e4m3_table();
   const std::int64_t cols = w.cols();
