@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <cstring>
+#include <vector>
 
 #include "kernels/host_isa.h"
 #include "kernels/parallel_for.h"
@@ -93,12 +93,15 @@ void decode_rows(const Fp8View& w, std::int64_t r0, std::int64_t n, RowMatrixXf&
   }
 }
 
-// One token (decode): y[r] = sum over 128-blocks b of (s_b 2^8) * (sum_{c in b} v'_c x_c) with
-// v' = E4M3 value * 2^-8, decoded in registers and never stored. The sums run in 16 lanes (lane i
-// takes columns c = 16 j + i of a block, one fused multiply-add per step, a missing column adding
-// 0 * 0), each block's lane sum is added into the row's lane sum with one more fused
-// multiply-add by s_b 2^8, and the 16 lanes are added in lane order at the end. The portable path
-// takes the same steps with std::fma, so both give the same bits.
+// One token (decode): y[r] = sum over 128-column scale blocks b of s_b * (sum_{c in b} v'_c x'_c)
+// with v' = E4M3 value * 2^-8 and x' = 256 x (so v' x' = v x exactly, for |x| < 2^120), never
+// stored. The block sums run in 16 lanes: column c goes to lane (c mod 32) / 2, and each lane
+// adds its columns in ascending order, one fused multiply-add each (lane l takes 32 t + 2 l, then
+// 32 t + 2 l + 1, for t = 0, 1, ...; a block's last 32 columns, if it has fewer, are padded with
+// 0 * 0). Each block's lane sum is added into the row's lane sum with one more fused multiply-add
+// by s_b, and the 16 lanes are added in lane order at the end. The portable path takes the same
+// steps with std::fma, so both give the same bits. (The lane order is the one the AVX-512 decode
+// below produces: the even and the odd columns of 32 codes come out as two vectors.)
 void gemv_portable(const Fp8View& w, const float* x, std::int64_t r0, std::int64_t n, float* y) {
   const std::array<float, 256>& t = e4m3_table();
   const std::int64_t cols = w.cols();
@@ -107,11 +110,14 @@ void gemv_portable(const Fp8View& w, const float* x, std::int64_t r0, std::int64
     std::array<float, 16> row{};
     for (std::int64_t c0 = 0; c0 < cols; c0 += kBlock) {
       std::array<float, 16> acc{};
-      const std::int64_t len = std::min(kBlock, cols - c0);
-      for (std::int64_t c = 0; c < len; ++c)
-        acc[static_cast<std::size_t>(c % 16)] =
-            std::fma(t[codes[c0 + c]] * 0x1p-8f, x[c0 + c], acc[static_cast<std::size_t>(c % 16)]);
-      const float s = w.scale(r, c0) * 256.0f;
+      const std::int64_t len = std::min(kBlock, cols - c0), padded = (len + 31) / 32 * 32;
+      for (std::int64_t c = 0; c < padded; ++c) {
+        const float v = c < len ? t[codes[c0 + c]] * 0x1p-8f : 0.0f;
+        const float xv = c < len ? x[c0 + c] * 256.0f : 0.0f;
+        float& lane = acc[static_cast<std::size_t>((c % 32) / 2)];
+        lane = std::fma(v, xv, lane);
+      }
+      const float s = w.scale(r, c0);
       for (std::size_t i = 0; i < 16; ++i) row[i] = std::fma(acc[i], s, row[i]);
     }
     float sum = 0;
@@ -121,109 +127,123 @@ void gemv_portable(const Fp8View& w, const float* x, std::int64_t r0, std::int64
 }
 
 #ifdef V4SIM_FP8_ISA
-// Four rows at a time share the loads of x; each has its own chains. Decode of 16 codes:
-// sign-extend to 16 bits, shift left 7 (exponent and mantissa into FP16 positions, the sign to
-// bit 15), clear bit 14 (a copy of the sign) and the low bits, convert FP16 -> FP32 (exact).
-// 16 columns of R rows: acc[i] += decode(codes[i][at .. at + 16)) * x[0 .. 16) (the first
-// popcount(m) columns when not Full; a lambda here would not inherit the target attribute).
-template <int R, bool Full>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void gemv_step(
-    const float* x, const std::uint8_t* const* codes, std::int64_t at, __mmask16 m, __m512* acc) {
-  const __m256i keep = _mm256_set1_epi16(static_cast<short>(0xBF80));
-  const __m512 xv = Full ? _mm512_loadu_ps(x) : _mm512_maskz_loadu_ps(m, x);
-  for (int i = 0; i < R; ++i) {
-    const __m128i b = Full ? _mm_loadu_si128(reinterpret_cast<const __m128i*>(codes[i] + at))
-                           : _mm_maskz_loadu_epi8(m, codes[i] + at);
-    const __m256i h = _mm256_and_si256(_mm256_slli_epi16(_mm256_cvtepi8_epi16(b), 7), keep);
-    acc[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(h), xv, acc[i]);
-  }
-}
-
-// 32 columns at once, the same two steps as gemv_step<R, true> at `at` and `at + 16` (the same
-// multiply-adds in the same order, so the same bits) with one sign-extension, shift and mask per
-// 32 codes: 5 vector-port operations per 16 codes instead of 6 (VCVTPH2PS is two), where the
-// decode, not the memory, set the rate (11.6-13 GB/s with the codes in L2, Xeon VM).
-template <int R>
-__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void gemv_step32(
-    const float* x, const std::uint8_t* const* codes, std::int64_t at, __m512* acc) {
-  const __m512i keep = _mm512_set1_epi16(static_cast<short>(0xBF80));
-  const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-  for (int i = 0; i < R; ++i) {
-    const __m256i b = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes[i] + at));
-    const __m512i h = _mm512_and_si512(_mm512_slli_epi16(_mm512_cvtepi8_epi16(b), 7), keep);
-    acc[i] = _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_castsi512_si256(h)), x0, acc[i]);
-    acc[i] =
-        _mm512_fmadd_ps(_mm512_cvtph_ps(_mm512_maskz_extracti64x4_epi64(0xFF, h, 1)), x1, acc[i]);
-  }
-}
-
-// The VBMI decode, 64 codes per row at once, 8 vector-port operations per 64 codes before the
-// four multiply-adds instead of 16 (the FP16 route's VCVTPH2PS is two each): a 128-entry byte
-// table lookup (VPERMI2B, the code's low 7 bits) gives each of the upper two bytes of the float32
-// of the magnitude times 2^-8 (every E4M3 value has at most 4 significant bits, so the low 16
-// bits are zero; subnormals come out exact as normal floats), the sign is or-ed in, and shifts
-// and masks assemble the floats. The codes are first permuted (VPERMB) so that the four vectors
-// of floats are columns [0, 16), [16, 32), [32, 48), [48, 64) in lane order: the same
-// multiply-adds in the same order as four gemv_step<R, true>, so the same bits.
-struct Fp8ByteTables {
-  alignas(64) std::uint8_t lo[128];    // bits 16-23 of the float32 of E4M3 magnitude c times 2^-8
-  alignas(64) std::uint8_t hi[128];    // bits 24-31
-  alignas(64) std::uint8_t order[64];  // byte 4k + q takes code 16q + k
-};
-
-const Fp8ByteTables& fp8_byte_tables() {
-  static const Fp8ByteTables tables = [] {
-    Fp8ByteTables t{};
-    for (int c = 0; c < 128; ++c) {
-      const float v = e4m3_table()[static_cast<std::size_t>(c)] * 0x1p-8f;
-      std::uint32_t bits = 0;
-      std::memcpy(&bits, &v, sizeof bits);
-      t.lo[c] = static_cast<std::uint8_t>(bits >> 16);
-      t.hi[c] = static_cast<std::uint8_t>(bits >> 24);
+// x' = 256 x in the lanes' order: for each 32 columns, the 16 even ones, then the 16 odd ones;
+// zeros past cols, up to a multiple of 32.
+std::vector<float> lane_ordered_x(const float* x, std::int64_t cols) {
+  std::vector<float> xp(static_cast<std::size_t>((cols + 31) / 32 * 32), 0.0f);
+  for (std::int64_t t = 0; t < cols; t += 32) {
+    float* out = xp.data() + t;
+    for (std::int64_t l = 0; l < 16 && t + 2 * l < cols; ++l) {
+      out[l] = x[t + 2 * l] * 256.0f;
+      if (t + 2 * l + 1 < cols) out[16 + l] = x[t + 2 * l + 1] * 256.0f;
     }
-    for (int k = 0; k < 16; ++k)
-      for (int q = 0; q < 4; ++q) t.order[4 * k + q] = static_cast<std::uint8_t>(16 * q + k);
-    return t;
-  }();
-  return tables;
+  }
+  return xp;
 }
 
-struct VbmiDecode {
-  __m512i order, lo0, lo1, hi0, hi1;
+// The decode of 32 codes, sign-extended to 16 bits, into the upper halves of float32 (a BF16
+// value): shifted left 4, the magnitude's exponent and mantissa bits land on the BF16 exponent's
+// low 4 bits and the mantissa's top 3, and the sign on bit 15; the exponent's high 4 bits (copies
+// of the sign) are replaced by 0111. That is E4M3 value * 2^-8 exactly for every normal code
+// (exponent e + 112): one sign extension, one shift and one VPTERNLOG per 32 codes, then a shift
+// (even codes) or a mask (odd codes) per 16 floats, 7 micro-operations on the two 512-bit vector
+// ports per 32 codes with the two multiply-adds, where the FP16 conversion took 10 (VCVTPH2PS is
+// two) and the VBMI byte tables 9 (VPERMI2B is two). The decode, not the memory, had bounded the
+// kernel: with the weights in L2 (1024 x 1024, 256 x 4096, 128 x 8192; Xeon VM, one thread,
+// 2026-12-07) the VBMI tables ran at 13.2-14.9 GB/s, this at 16.8-18.9, while the read stream
+// from DRAM measured 13.4-17.4 GB/s in the runs of 2026-12-06. A code with exponent 0 (a
+// subnormal or zero) would come out as 2^-15 (1 + m / 8): each group of codes is tested first
+// (all_normal, one VPTESTMB per 64 codes and row) and one that holds such a code takes the FP16
+// conversion (subnormal_step32), which is exact for them, in the same lane order (weights
+// quantised from a uniform / normal distribution: 4e-5 / 1.5e-4 of the codes, 1.1 / 3.7 % of the
+// groups of 4 rows x 64 codes). Codes 0x7F / 0xFF (E4M3 NaN) decode as 480 / -480; weights never
+// hold them (quantize_fp8_weight saturates at 448).
+struct Bf16Decode {
+  __m512i keep, exponent, high_word, exponent_bits;
+};
+
+// The block sums of R rows, one vector of 16 lanes each.
+template <int R>
+struct Lanes {
+  __m512 v[R];
 };
 
 template <int R>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) inline void gemv_step64_vbmi(
-    const float* x, const std::uint8_t* const* codes, std::int64_t at, const VbmiDecode& d,
-    __m512* acc) {
-  const __m512i sign = _mm512_set1_epi8(static_cast<char>(0x80));
-  const __m512i low_byte = _mm512_set1_epi16(0x00FF), high_byte = _mm512_set1_epi16(-256);
-  const __m512i high_word = _mm512_set1_epi32(-65536);
-  constexpr int kOrOfAnd = 0xF8;  // VPTERNLOG: a | (b & c)
-  const __m512 x0 = _mm512_loadu_ps(x), x1 = _mm512_loadu_ps(x + 16);
-  const __m512 x2 = _mm512_loadu_ps(x + 32), x3 = _mm512_loadu_ps(x + 48);
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline void normal_step32(
+    const float* xp, const std::uint8_t* const* codes, std::int64_t at, const Bf16Decode& d,
+    Lanes<R>& acc) {
+  constexpr int kAndOr = 0xEA;  // VPTERNLOG: (a & b) | c
+  const __m512 x_even = _mm512_loadu_ps(xp), x_odd = _mm512_loadu_ps(xp + 16);
   for (int i = 0; i < R; ++i) {
-    const __m512i b = _mm512_permutexvar_epi8(d.order, _mm512_loadu_si512(codes[i] + at));
-    const __m512i lo = _mm512_permutex2var_epi8(d.lo0, b, d.lo1);
-    const __m512i hi =
-        _mm512_ternarylogic_epi32(_mm512_permutex2var_epi8(d.hi0, b, d.hi1), b, sign, kOrOfAnd);
-    // Words of the even bytes (hi << 8 | lo) and of the odd ones.
-    const __m512i even =
-        _mm512_ternarylogic_epi32(_mm512_slli_epi16(hi, 8), lo, low_byte, kOrOfAnd);
-    const __m512i odd =
-        _mm512_ternarylogic_epi32(_mm512_srli_epi16(lo, 8), hi, high_byte, kOrOfAnd);
-    acc[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(even, 16)), x0, acc[i]);
-    acc[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(odd, 16)), x1, acc[i]);
-    acc[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(even, high_word)), x2, acc[i]);
-    acc[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(odd, high_word)), x3, acc[i]);
+    const __m512i s =
+        _mm512_cvtepi8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes[i] + at)));
+    const __m512i h =
+        _mm512_ternarylogic_epi32(_mm512_slli_epi16(s, 4), d.keep, d.exponent, kAndOr);
+    acc.v[i] = _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_slli_epi32(h, 16)), x_even, acc.v[i]);
+    acc.v[i] =
+        _mm512_fmadd_ps(_mm512_castsi512_ps(_mm512_and_si512(h, d.high_word)), x_odd, acc.v[i]);
   }
 }
 
-// Vbmi: full 64-column steps through gemv_step64_vbmi (the target attribute only lets the
-// compiler emit the instructions; the function runs only where use_avx512_vbmi() holds).
-template <int R, bool Vbmi>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void gemv_rows_avx512(
-    const Fp8View& w, const float* x, std::int64_t r, float* y, const VbmiDecode& vbmi) {
+// The same lanes for codes with exponent 0 too (or a last group of n < 32 codes, the rest taken as
+// 0 * 0): FP16 bits of E4M3 value * 2^-8 (sign-extended code shifted left 7, bit 14 and the low
+// bits cleared), even words to the low half and odd ones to the high half, converted exactly.
+// Rare, so out of line; the sums go in and out by value, so that the common path keeps them in
+// registers.
+template <int R>
+__attribute__((target("avx512f,avx512bw,avx512vl"), noinline)) Lanes<R> subnormal_step32(
+    const float* xp, const std::uint8_t* const* codes, std::int64_t at, int n, Lanes<R> acc) {
+  alignas(64) static constexpr std::uint16_t kDeinterleave[32] = {
+      0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30,
+      1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+  const __m512i order = _mm512_load_si512(kDeinterleave);
+  const __m512i keep = _mm512_set1_epi16(static_cast<short>(0xBF80));
+  const __mmask32 m = n >= 32 ? ~__mmask32{0} : (__mmask32{1} << n) - 1;
+  const __m512 x_even = _mm512_loadu_ps(xp), x_odd = _mm512_loadu_ps(xp + 16);
+  for (int i = 0; i < R; ++i) {
+    const __m512i s = _mm512_cvtepi8_epi16(_mm256_maskz_loadu_epi8(m, codes[i] + at));
+    const __m512i h =
+        _mm512_permutexvar_epi16(order, _mm512_and_si512(_mm512_slli_epi16(s, 7), keep));
+    // (Zero-masking forms: GCC 12 warns that the plain ones read an uninitialised register.)
+    const __m512 even = _mm512_maskz_cvtph_ps(0xFFFF, _mm512_maskz_extracti64x4_epi64(0xFF, h, 0));
+    const __m512 odd = _mm512_maskz_cvtph_ps(0xFFFF, _mm512_maskz_extracti64x4_epi64(0xFF, h, 1));
+    acc.v[i] = _mm512_fmadd_ps(even, x_even, acc.v[i]);
+    acc.v[i] = _mm512_fmadd_ps(odd, x_odd, acc.v[i]);
+  }
+  return acc;
+}
+
+// True when no code in [at, at + Bytes) of the R rows has exponent 0 (Bytes 32 or 64).
+template <int R, int Bytes>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) inline bool all_normal(
+    const std::uint8_t* const* codes, std::int64_t at, const Bf16Decode& d) {
+  if constexpr (Bytes == 64) {
+    __mmask64 k = ~__mmask64{0};
+    for (int i = 0; i < R; ++i)
+      k = _mm512_mask_test_epi8_mask(k, _mm512_loadu_si512(codes[i] + at), d.exponent_bits);
+    return _kortestc_mask64_u8(k, k);
+  } else {
+    __mmask32 k = ~__mmask32{0};
+    for (int i = 0; i < R; ++i)
+      k = _mm256_mask_test_epi8_mask(
+          k, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(codes[i] + at)),
+          _mm512_castsi512_si256(d.exponent_bits));
+    return _kortestc_mask32_u8(k, k);
+  }
+}
+
+// Rows [r, r + R): the block sums of the portable path, R rows at a time (they share the loads of
+// x'; each has its own chains).
+template <int R>
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_rows_avx512(const Fp8View& w,
+                                                                           const float* xp,
+                                                                           std::int64_t r,
+                                                                           float* y) {
+  Bf16Decode d{_mm512_set1_epi16(static_cast<short>(0x87FF)), _mm512_set1_epi16(0x3800),
+               _mm512_set1_epi32(static_cast<int>(0xFFFF0000u)), _mm512_set1_epi8(0x78)};
+  // Opaque to the compiler, so that it keeps them in registers instead of broadcasting them
+  // again inside the loop (on the shuffle port the decode needs).
+  __asm__("" : "+v"(d.keep), "+v"(d.exponent), "+v"(d.high_word), "+v"(d.exponent_bits));
   const std::int64_t cols = w.cols();
   const std::int64_t blocks_per_row = (cols + kBlock - 1) / kBlock;
   __m512 row[R];
@@ -247,9 +267,9 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void gemv_rows_a
   const std::int64_t total =
       cols <= kFarRowBytes ? static_cast<std::int64_t>(w.w->codes.size()) : 0;
   for (std::int64_t c0 = 0; c0 < cols; c0 += kBlock) {
-    __m512 acc[R];
+    Lanes<R> acc;
     for (int i = 0; i < R; ++i) {
-      acc[i] = _mm512_setzero_ps();
+      acc.v[i] = _mm512_setzero_ps();
       // Several row streams at once defeat the hardware prefetcher (about 6 GB/s measured
       // without this): fetch the same block of the next R rows (one group ahead; the rows are
       // contiguous). Four blocks (512 bytes) ahead in each row gave 7.2-11.2 GB/s (short rows
@@ -261,16 +281,27 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void gemv_rows_a
          ++l, at += 64)
       _mm_prefetch(reinterpret_cast<const char*>(w.w->codes.data() + at), _MM_HINT_T1);
     const std::int64_t len = std::min(kBlock, cols - c0);
+    const float* xb = xp + c0;
     std::int64_t c = 0;
-    if constexpr (Vbmi)
-      for (; c + 64 <= len; c += 64) gemv_step64_vbmi<R>(x + c0 + c, codes, c0 + c, vbmi, acc);
-    for (; c + 32 <= len; c += 32) gemv_step32<R>(x + c0 + c, codes, c0 + c, acc);
-    for (; c + 16 <= len; c += 16) gemv_step<R, true>(x + c0 + c, codes, c0 + c, 0xFFFF, acc);
-    if (c < len)
-      gemv_step<R, false>(x + c0 + c, codes, c0 + c, static_cast<__mmask16>((1u << (len - c)) - 1u),
-                          acc);
+    for (; c + 64 <= len; c += 64) {
+      if (all_normal<R, 64>(codes, c0 + c, d)) {
+        normal_step32<R>(xb + c, codes, c0 + c, d, acc);
+        normal_step32<R>(xb + c + 32, codes, c0 + c + 32, d, acc);
+      } else {
+        acc = subnormal_step32<R>(xb + c, codes, c0 + c, 32, acc);
+        acc = subnormal_step32<R>(xb + c + 32, codes, c0 + c + 32, 32, acc);
+      }
+    }
+    for (; c + 32 <= len; c += 32) {
+      if (all_normal<R, 32>(codes, c0 + c, d)) {
+        normal_step32<R>(xb + c, codes, c0 + c, d, acc);
+      } else {
+        acc = subnormal_step32<R>(xb + c, codes, c0 + c, 32, acc);
+      }
+    }
+    if (c < len) acc = subnormal_step32<R>(xb + c, codes, c0 + c, static_cast<int>(len - c), acc);
     for (int i = 0; i < R; ++i)
-      row[i] = _mm512_fmadd_ps(acc[i], _mm512_set1_ps(scales[i][c0 / kBlock] * 256.0f), row[i]);
+      row[i] = _mm512_fmadd_ps(acc.v[i], _mm512_set1_ps(scales[i][c0 / kBlock]), row[i]);
   }
   for (int i = 0; i < R; ++i) {
     alignas(64) float lanes[16];
@@ -281,16 +312,14 @@ __attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void gemv_rows_a
   }
 }
 
-template <bool Vbmi>
-__attribute__((target("avx512f,avx512bw,avx512vl,avx512vbmi"))) void gemv_avx512(
-    const Fp8View& w, const float* x, std::int64_t r0, std::int64_t n, float* y) {
-  const Fp8ByteTables& t = fp8_byte_tables();
-  const VbmiDecode d{_mm512_load_si512(t.order), _mm512_load_si512(t.lo),
-                     _mm512_load_si512(t.lo + 64), _mm512_load_si512(t.hi),
-                     _mm512_load_si512(t.hi + 64)};
+// xp: lane_ordered_x of the product's x.
+__attribute__((target("avx512f,avx512bw,avx512vl"))) void gemv_avx512(const Fp8View& w,
+                                                                      const float* xp,
+                                                                      std::int64_t r0,
+                                                                      std::int64_t n, float* y) {
   std::int64_t r = r0;
-  for (; r + 4 <= r0 + n; r += 4) gemv_rows_avx512<4, Vbmi>(w, x, r, y + (r - r0), d);
-  for (; r < r0 + n; ++r) gemv_rows_avx512<1, Vbmi>(w, x, r, y + (r - r0), d);
+  for (; r + 4 <= r0 + n; r += 4) gemv_rows_avx512<4>(w, xp, r, y + (r - r0));
+  for (; r < r0 + n; ++r) gemv_rows_avx512<1>(w, xp, r, y + (r - r0));
 }
 #endif
 
@@ -332,16 +361,21 @@ namespace {
 void project_view(const Eigen::Ref<const RowMatrixXf>& x, const Fp8View& w, RowMatrixXf& y) {
   y.resize(x.rows(), w.rows);
   const std::int64_t pieces = (w.rows + kOutPiece - 1) / kOutPiece;
-  const bool isa = use_avx512(), vbmi = use_avx512_vbmi();
+  const bool isa = use_avx512();
+#ifdef V4SIM_FP8_ISA
+  // One token: x' in the decode's lane order, once for all pieces (x is contiguous: a row of a
+  // row-major matrix).
+  const std::vector<float> xp =
+      isa && x.rows() == 1 ? lane_ordered_x(x.data(), w.cols()) : std::vector<float>{};
+#endif
   detail::parallel_pieces<RowMatrixXf>(pieces, [&](std::int64_t p, RowMatrixXf& buf) {
     const std::int64_t end = std::min(w.rows, (p + 1) * kOutPiece);
     const std::int64_t begin = p * kOutPiece;
     if (x.rows() == 1) {
-      // x is contiguous (a row of a row-major matrix): the fused decode-and-dot.
+      // The fused decode-and-dot.
       float* out = y.data() + begin;
 #ifdef V4SIM_FP8_ISA
-      if (isa && vbmi) return gemv_avx512<true>(w, x.data(), begin, end - begin, out);
-      if (isa) return gemv_avx512<false>(w, x.data(), begin, end - begin, out);
+      if (isa) return gemv_avx512(w, xp.data(), begin, end - begin, out);
 #endif
       return gemv_portable(w, x.data(), begin, end - begin, out);
     }

@@ -8,15 +8,17 @@
 // kernel moves the bytes it counts.
 //
 // Arithmetic: y = x W^T with W = decode(code) * scale exactly (a power-of-two scale of an E4M3
-// value is a float32), summed in float32 by Eigen over rows decoded in tiles of 16 into a
-// cache-resident buffer. On AVX512F CPUs the decode places the E4M3 bits into FP16 bit positions
+// value is a float32). A chunk of tokens: rows decoded in tiles of 16 into a cache-resident buffer
+// and multiplied by Eigen; on AVX512F CPUs the decode places the E4M3 bits into FP16 bit positions
 // and converts with VCVTPH2PS (an exact conversion; the factor 2^8 between the two exponent biases
-// is folded into the block scale), otherwise a 256-entry table: both give the same floats, so the
-// paths agree bit for bit. The one-token product (a GEMV) decodes in registers; with AVX512_VBMI
-// it looks the codes up in 128-entry byte tables held in registers (fewer vector operations than
-// the FP16 conversion, where the decode, not memory, bounds the kernel), with the same
-// multiply-adds in the same order. Output rows are split into fixed pieces of 256
-// (kernels/parallel.h).
+// is folded into the block scale), otherwise a 256-entry table: both give the same floats. One
+// token (a GEMV) decodes in registers, 16 lanes per 128-column scale block in a fixed order (the
+// .cpp states it), fused multiply-adds in float32; on AVX-512 (F, BW, VL) CPUs a normal code is
+// decoded with one shift and one bitwise select per 32 codes (its float32's upper half, a BF16
+// value, is the code's bits shifted into place), where the decode, not memory, had bounded the
+// kernel, and a group of codes holding a subnormal or zero takes the exact FP16 conversion; the
+// portable path takes the same steps with std::fma, so the paths agree bit for bit. Output rows
+// are split into fixed pieces of 256 (kernels/parallel.h).
 #pragma once
 
 #include <cstdint>

@@ -20,9 +20,12 @@
 //                   acc * sx * sw in double.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -33,6 +36,7 @@
 #include "kernels/int8_gemm.h"
 #include "kernels/linear.h"
 #include "kernels/parallel.h"
+#include "kernels/quant.h"
 #include "kernels/sparse_attention_forward.h"
 #include "tests/kernels/reference/v4_core_attention_ref.h"
 #include "tests/support/closeness.h"
@@ -464,13 +468,6 @@ TEST(Fp8Weights, ProjectionMatchesDoubleReferenceAndPathsAgreeBitForBit) {
     ASSERT_EQ(isa.rows(), k.tokens);
     ASSERT_EQ(isa.cols(), k.out);
     EXPECT_TRUE(std::memcmp(isa.data(), port.data(), sizeof(float) * std::size_t(isa.size())) == 0);
-    {
-      // On a VBMI host, also the FP16 route that AVX-512 CPUs without VBMI take.
-      WithoutVbmi fp16_route;
-      const RowMatrixXf plain = run();
-      EXPECT_TRUE(
-          std::memcmp(plain.data(), port.data(), sizeof(float) * std::size_t(plain.size())) == 0);
-    }
     const Eigen::MatrixXd exact = x.cast<double>() * dequantize(q).cast<double>().transpose();
     const Eigen::MatrixXd mag =
         x.cast<double>().cwiseAbs() * dequantize(q).cast<double>().cwiseAbs().transpose();
@@ -478,6 +475,93 @@ TEST(Fp8Weights, ProjectionMatchesDoubleReferenceAndPathsAgreeBitForBit) {
       for (Eigen::Index o = 0; o < exact.cols(); ++o)
         EXPECT_LE(std::fabs(isa(t, o) - exact(t, o)),
                   double(k.in + 2) * std::ldexp(1.0, -24) * mag(t, o));
+  }
+}
+
+// Codes drawn directly (not through quantisation): a share of them with exponent 0 (subnormals
+// and zeros, which the one-token AVX-512 decode sends to its FP16 conversion) and the rest any
+// normal code; scales any power of two from 2^-20 to 2^5. Shapes with row counts off the 4-row
+// groups, the 128-row scale blocks and the 256-row pieces, and column counts off the 32-column
+// groups and the 128-column blocks. Each path against the other bit for bit and against the
+// double reference within the float32 summation bound (k + 2) 2^-24 sum |x w|.
+Fp8Weight random_codes(SeededRng& rng, std::int64_t rows, std::int64_t cols,
+                       double subnormal_share) {
+  Fp8Weight w;
+  w.rows = rows;
+  w.cols = cols;
+  w.codes.resize(static_cast<std::size_t>(rows * cols));
+  std::bernoulli_distribution subnormal(subnormal_share);
+  for (std::uint8_t& c : w.codes) {
+    const auto sign = static_cast<std::uint8_t>(rng.uniform_int(0, 1) << 7);
+    c = subnormal(rng.gen()) ? static_cast<std::uint8_t>(sign | rng.uniform_int(0, 7))
+                             : static_cast<std::uint8_t>(sign | rng.uniform_int(8, 0x7E));
+  }
+  w.scales.resize(static_cast<std::size_t>(((rows + 127) / 128) * ((cols + 127) / 128)));
+  for (float& s : w.scales) s = std::ldexp(1.0f, static_cast<int>(rng.uniform_int(-20, 5)));
+  return w;
+}
+
+TEST(Fp8Weights, OneTokenProjectionOverAnyCodesAgreesAcrossPathsAndWithDouble) {
+  SeededRng rng("fp8.gemv_codes", 1510);
+  struct Case {
+    std::int64_t rows, cols;
+    double subnormal_share;
+  };
+  for (const Case k :
+       {Case{1, 1, 0.5}, Case{3, 31, 0.0}, Case{5, 33, 0.02}, Case{9, 64, 0.0}, Case{4, 95, 0.3},
+        Case{7, 128, 0.01}, Case{13, 129, 1.0}, Case{6, 200, 0.001}, Case{17, 1000, 0.05},
+        Case{258, 300, 0.002}, Case{131, 4096, 0.0005}}) {
+    SCOPED_TRACE(::testing::Message()
+                 << k.rows << " x " << k.cols << ", exponent-0 share " << k.subnormal_share);
+    const Fp8Weight w = random_codes(rng, k.rows, k.cols, k.subnormal_share);
+    const RowMatrixXf x = rng.normal(1, k.cols);
+    const auto [isa, port] = both_paths([&] {
+      RowMatrixXf y;
+      fp8_project_rows(x, w, y);
+      return y;
+    });
+    ASSERT_EQ(isa.cols(), k.rows);
+    EXPECT_TRUE(std::memcmp(isa.data(), port.data(), sizeof(float) * std::size_t(isa.size())) == 0);
+    const Eigen::MatrixXd d = dequantize(w).cast<double>();
+    const Eigen::VectorXd exact = d * x.cast<double>().transpose();
+    const Eigen::VectorXd mag = d.cwiseAbs() * x.cast<double>().cwiseAbs().transpose();
+    for (Eigen::Index o = 0; o < exact.size(); ++o)
+      EXPECT_LE(std::fabs(isa(0, o) - exact(o)), double(k.cols + 2) * std::ldexp(1.0, -24) * mag(o))
+          << "row " << o;
+  }
+}
+
+// Every code but the two NaNs, at a shuffled column of one 256-wide row (a second row holds the
+// same codes in reverse, so both rows of a 4-row group differ): multiplied by a one-hot x, each
+// output is the code's E4M3 value times the scale, exactly, on both paths.
+TEST(Fp8Weights, OneTokenProjectionDecodesEveryCodeExactly) {
+  SeededRng rng("fp8.gemv_every_code", 1511);
+  Fp8Weight w;
+  w.rows = 2;
+  w.cols = 256;
+  std::vector<std::uint8_t> codes;
+  for (int c = 0; c < 256; ++c)
+    if ((c & 0x7F) != 0x7F) codes.push_back(static_cast<std::uint8_t>(c));
+  codes.push_back(0x00);
+  codes.push_back(0x80);
+  std::shuffle(codes.begin(), codes.end(), rng.gen());
+  w.codes = codes;
+  w.codes.insert(w.codes.end(), codes.rbegin(), codes.rend());
+  w.scales = {0.25f, 8.0f};
+  for (const bool portable : {false, true}) {
+    std::unique_ptr<PortableKernels> guard;
+    if (portable) guard = std::make_unique<PortableKernels>();
+    for (std::int64_t j = 0; j < w.cols; ++j) {
+      RowMatrixXf x = RowMatrixXf::Zero(1, w.cols), y;
+      x(0, j) = 3.0f;
+      fp8_project_rows(x, w, y);
+      const std::uint8_t first = w.codes[static_cast<std::size_t>(j)];
+      const std::uint8_t second = w.codes[static_cast<std::size_t>(w.cols + j)];
+      EXPECT_EQ(y(0, 0), fp8_e4m3_decode(first) * w.scale(0, j) * 3.0f)
+          << "code " << int(first) << (portable ? " portable" : " isa");
+      EXPECT_EQ(y(0, 1), fp8_e4m3_decode(second) * w.scale(1, j) * 3.0f)
+          << "code " << int(second) << (portable ? " portable" : " isa");
+    }
   }
 }
 
