@@ -25,6 +25,23 @@ void absorb_block(
   }
 }
 
+void absorb_block_keys_major(
+    SoftmaxPartial& p,
+    Eigen::Ref<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> scores_t) {
+  const Eigen::Index H = p.max.size(), n = scores_t.rows();
+  auto S = scores_t.leftCols(H);
+  Eigen::ArrayXf new_max = p.max;
+  for (Eigen::Index j = 0; j < n; ++j) new_max = new_max.max(S.row(j).transpose().array());
+  for (Eigen::Index h = 0; h < H; ++h) {
+    const float rescale = std::exp(p.max(h) - new_max(h));  // 0 on the first block
+    p.sum(h) *= rescale;
+    p.acc.row(h) *= rescale;
+  }
+  p.max = new_max;
+  S = (S.array().rowwise() - new_max.transpose()).exp().matrix();
+  for (Eigen::Index j = 0; j < n; ++j) p.sum += S.row(j).transpose().array();
+}
+
 void merge_partials(
     std::span<const SoftmaxPartial> parts, std::span<const float> sink,
     Eigen::Ref<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> out) {
