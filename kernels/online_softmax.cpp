@@ -28,18 +28,24 @@ void absorb_block(
 void absorb_block_keys_major(
     SoftmaxPartial& p,
     Eigen::Ref<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> scores_t) {
+  // Row by row, each a contiguous run of heads: Eigen vectorises these (a broadcast over the
+  // whole block took its scalar exp, 13 % of the 1M-context V4-Pro HCA core).
   const Eigen::Index H = p.max.size(), n = scores_t.rows();
-  auto S = scores_t.leftCols(H);
-  Eigen::ArrayXf new_max = p.max;
-  for (Eigen::Index j = 0; j < n; ++j) new_max = new_max.max(S.row(j).transpose().array());
+  Eigen::Array<float, 1, Eigen::Dynamic> new_max = p.max.transpose(), sum(H);
+  for (Eigen::Index j = 0; j < n; ++j) new_max = new_max.max(scores_t.row(j).leftCols(H).array());
   for (Eigen::Index h = 0; h < H; ++h) {
     const float rescale = std::exp(p.max(h) - new_max(h));  // 0 on the first block
     p.sum(h) *= rescale;
     p.acc.row(h) *= rescale;
   }
-  p.max = new_max;
-  S = (S.array().rowwise() - new_max.transpose()).exp().matrix();
-  for (Eigen::Index j = 0; j < n; ++j) p.sum += S.row(j).transpose().array();
+  p.max = new_max.transpose();
+  sum.setZero();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    auto row = scores_t.row(j).leftCols(H).array();
+    row = (row - new_max).exp();
+    sum += row;
+  }
+  p.sum += sum.transpose();
 }
 
 void merge_partials(
