@@ -1,8 +1,8 @@
 // KeyBlockKernel (kernels/key_block.h), the V4 core's block products, on the AVX-512 path and the
 // portable one against a double reference: head counts of 1, 20 (off the 16 lanes and the
 // 8-head tiles), 64, 128 (V4-Flash / V4-Pro) and 144 (two head groups, the second of one
-// vector); widths 512 (V4) and small ones off the 16 lanes, the 48-column tiles and the 32-wide
-// chunks (37, 64); key counts off every key tile (1, 2, 7, 19, 100) and a full block (256); keys
+// vector); widths 512 (V4) and small ones off the 16 lanes, the 48-column tiles and the 64-wide
+// chunks (37; 64, one chunk; 100, a chunk and a part); key counts off every key tile (1, 2, 7, 19, 100) and a full block (256); keys
 // in one contiguous run and scattered. The fetch hint for the next block leaves the bits alone.
 //
 // Tolerances: a score is a sum of d float32 products, off from the exact dot by at most
@@ -106,7 +106,7 @@ TEST(KeyBlock, BothPathsWithinTheSummationBounds) {
     std::int64_t H, d;
   };
   for (const Shape& s : {Shape{128, 512}, Shape{64, 512}, Shape{20, 37}, Shape{144, 64},
-                         Shape{1, 37}, Shape{20, 512}})
+                         Shape{1, 37}, Shape{20, 512}, Shape{20, 100}})
     for (std::int64_t n : {1, 2, 7, 19, 100, 256})
       for (bool scattered : {false, true}) {
         SCOPED_TRACE(::testing::Message() << "H " << s.H << " d " << s.d << " n " << n
