@@ -21,7 +21,11 @@ using RowMatrixXf = Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::
 struct EntryTable {
   std::int64_t dim = 0;
   std::int64_t rows = 0;
-  std::vector<float> data;  // [capacity, dim]; the first `rows` rows are valid
+  // [capacity, dim]; the first `rows` rows are valid. Aligned as Eigen's matrices are (64 bytes
+  // with AVX-512), so rows of a multiple of 16 floats start on a cache line: the core's weighted
+  // sum loads them in place 16 floats at a time (kernels/key_block.h), and from a malloc'd vector
+  // (16 bytes past a line) every load straddled two lines.
+  std::vector<float, Eigen::aligned_allocator<float>> data;
 
   explicit EntryTable(std::int64_t width = 0) : dim(width) {}
   const float* row(std::int64_t i) const { return data.data() + i * dim; }

@@ -28,6 +28,14 @@ void absorb_block(
     SoftmaxPartial& p,
     Eigen::Ref<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> scores);
 
+/// absorb_block for logits stored key by key: row j of `scores_t` [keys, >= heads] holds key j's
+/// logit of every head (already scaled; columns past the partial's heads are left alone), as
+/// kernels/key_block.h writes them. The same steps per head, vectorised over the heads; each
+/// head's weights are summed in key order.
+void absorb_block_keys_major(
+    SoftmaxPartial& p,
+    Eigen::Ref<Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>> scores_t);
+
 /// out [heads, width] = the pieces merged in order: each head's acc over its sum, both rescaled
 /// to the largest max. `sink` (one logit per head, or empty) is one more logit with a zero value:
 /// it only enlarges the denominator. No pieces and no sink: zeros (with a sink too, as

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "kernels/bf16_gemm.h"
+#include "kernels/key_block.h"
 #include "kernels/linear.h"
 #include "kernels/online_softmax.h"
 #include "kernels/parallel_for.h"
@@ -19,11 +20,11 @@ namespace {
 
 constexpr const char* kKernel = "sparse_attention";  // names the kernel in precondition errors
 
-// Keys per block of the online softmax: 256 entries of 512 floats = 512 KiB, in L2. Eigen packs
-// the query [H, d] again for every block, as much as a 128-entry block's keys: with 128-entry
-// blocks and pieces of 256 keys the 1M-context V4-Pro HCA core spent 17 % of its profile packing
-// (Xeon VM, one thread), and these blocks took it from 24.5 to 21.5 ms (median of alternating
-// runs, same process).
+// Keys per block of the online softmax: 256 entries of 512 floats = 512 KiB, in L2 with the
+// query's panel (256 KiB at 128 heads), the block's scores (128 KiB) and the piece's weighted
+// sums (256 KiB). When Eigen's products ran the blocks it packed the query again for every block,
+// and 256-entry blocks beat 128 (21.5 against 24.5 ms for the 1M-context V4-Pro HCA core);
+// kernels/key_block.h now packs it once per query.
 constexpr std::int64_t kKeyBlock = 256;
 // Keys per piece. A query's keys are attended piece by piece, each piece on its own (running max,
 // sum and weighted keys per head, as split-K flash-decoding does), and the pieces are merged in
@@ -41,34 +42,29 @@ using Partial = detail::SoftmaxPartial;  // one piece's softmax state per head
 
 // Buffers a thread reuses across pieces and queries.
 struct Scratch {
-  RowMatrixXf gathered, scores;
+  KeyBlockKernel kernel;          // holds the query being attended, packed
+  std::int64_t query_index = -1;  // which query of the call `kernel` holds
+  RowMatrixXf scores;             // [block, kernel.stride()]: logits, then weights, key by key
   std::vector<Partial> parts;
 };
 
-// Online softmax over keys [b, end) of a KeySets (one piece) into `p`.
-void attend_piece(const Eigen::Ref<const RowMatrixXf>& Q, const KeySets& keys, std::int64_t b,
-                  std::int64_t end, float scale, Partial& p, Scratch& s) {
-  const std::int64_t H = Q.rows(), d = Q.cols();
+// Online softmax over keys [b, end) of a KeySets (one piece) into `p`, for the query in s.kernel.
+// Keys are read in place (kernels/key_block.h); the next block's first lines are fetched while
+// the current one is scored.
+void attend_piece(const KeySets& keys, std::int64_t b, std::int64_t end, float scale, Partial& p,
+                  Scratch& s) {
+  const std::int64_t H = s.kernel.heads(), d = s.kernel.dim();
   p.reset(H, d);
-  s.gathered.resize(kKeyBlock, d);
-  s.scores.resize(H, kKeyBlock);
+  s.scores.resize(kKeyBlock, s.kernel.stride());
   for (; b < end; b += kKeyBlock) {
     const std::int64_t nb = std::min(kKeyBlock, end - b);
-    bool contiguous = true;
-    for (std::int64_t j = 1; j < nb && contiguous; ++j)
-      contiguous = keys.rows[b + j] == keys.rows[b] + j * d;
-    const float* base = keys.rows[b];
-    if (!contiguous) {
-      for (std::int64_t j = 0; j < nb; ++j)
-        std::copy_n(keys.rows[b + j], d, s.gathered.row(j).data());
-      base = s.gathered.data();
-    }
-    const Eigen::Map<const RowMatrixXf> K(base, nb, d);
-    auto S = s.scores.leftCols(nb);
-    S.noalias() = Q * K.transpose();
-    S *= scale;
-    detail::absorb_block(p, S);
-    p.acc.noalias() += S * K;
+    const std::int64_t next_n = std::min(kKeyBlock, end - b - nb);
+    const float* const* rows = keys.rows.data() + b;
+    s.kernel.scores(rows, nb, s.scores.data(), rows + nb, next_n);
+    auto St = s.scores.topRows(nb);
+    St.leftCols(H) *= scale;
+    detail::absorb_block_keys_major(p, St);
+    s.kernel.accumulate(s.scores.data(), rows, nb, p.acc.data());
   }
 }
 
@@ -257,8 +253,12 @@ void sparse_attention_core(const SparseAttentionShape& shape,
   run_core<Scratch>(
       shape, q, keys.offsets, sink, rope, out, cost,
       [&](std::int64_t i, std::int64_t b, std::int64_t end, float scale, Partial& p, Scratch& s) {
-        const Eigen::Map<const RowMatrixXf> Q(q.row(i).data(), H, d);
-        attend_piece(Q, keys, b, end, scale, p, s);
+        // Each thread packs the query it attends itself: the same bits, and no shared buffer.
+        if (s.query_index != i) {
+          s.kernel.set_query(q.row(i).data(), H, d);
+          s.query_index = i;
+        }
+        attend_piece(keys, b, end, scale, p, s);
       });
 }
 

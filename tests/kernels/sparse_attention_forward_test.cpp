@@ -11,8 +11,10 @@
 #include <cmath>
 #include <limits>
 #include <numeric>
+#include <optional>
 #include <vector>
 
+#include "kernels/host_isa.h"
 #include "kernels/sparse_attention_forward.h"
 #include "tests/kernels/reference/v4_core_attention_ref.h"
 #include "tests/support/closeness.h"
@@ -64,26 +66,32 @@ Eigen::MatrixXd reference_of(const SparseAttentionShape& s, const RowMatrixXf& q
 
 TEST(SparseAttentionForward, CoreMatchesReferenceAtFlashAndProWidths) {
   const RopeTable rope = make_rope_table(v4_compressed_rope());
-  for (std::int64_t heads : {64, 128}) {
-    SeededRng rng(heads == 64 ? "core.flash" : "core.pro", 200 + heads);
-    const RowMatrixXf table = rng.normal(700, 512);
-    const SparseAttentionShape s = shape_of(heads, 4, 512, 2790, 3);
-    // Queries scaled so logits spread over a few units: softmax neither flat nor one-hot.
-    const RowMatrixXf q = rng.normal(3, heads * 512, 3.0);
-    KeySets keys;
-    // Query 0: a contiguous run crossing blocks; 1: scattered rows; 2: one key.
-    for (int j = 0; j < 300; ++j) keys.add(table.row(100 + j).data());
-    keys.end_query();
-    for (int j = 0; j < 257; ++j) keys.add(table.row(rng.uniform_int(0, 699)).data());
-    keys.end_query();
-    keys.add(table.row(5).data());
-    keys.end_query();
-    const std::vector<double> sink = sinks(rng, heads);
-    RowMatrixXf out(3, heads * 512);
-    sparse_attention_core(s, q, keys, as_float(sink), rope, out);
-    EXPECT_TRUE(relatively_close("core vs reference", out, reference_of(s, q, keys, sink, rope),
-                                 kTolerance));
-  }
+  // The block products' AVX-512 path (when the host has it) and their portable path
+  // (kernels/key_block.h).
+  for (bool portable : {false, true})
+    for (std::int64_t heads : {64, 128}) {
+      SCOPED_TRACE(portable ? "portable" : (use_avx512() ? "avx512" : "portable (host)"));
+      std::optional<PortableKernels> guard;
+      if (portable) guard.emplace();
+      SeededRng rng(heads == 64 ? "core.flash" : "core.pro", 200 + heads);
+      const RowMatrixXf table = rng.normal(700, 512);
+      const SparseAttentionShape s = shape_of(heads, 4, 512, 2790, 3);
+      // Queries scaled so logits spread over a few units: softmax neither flat nor one-hot.
+      const RowMatrixXf q = rng.normal(3, heads * 512, 3.0);
+      KeySets keys;
+      // Query 0: a contiguous run crossing blocks; 1: scattered rows; 2: one key.
+      for (int j = 0; j < 300; ++j) keys.add(table.row(100 + j).data());
+      keys.end_query();
+      for (int j = 0; j < 257; ++j) keys.add(table.row(rng.uniform_int(0, 699)).data());
+      keys.end_query();
+      keys.add(table.row(5).data());
+      keys.end_query();
+      const std::vector<double> sink = sinks(rng, heads);
+      RowMatrixXf out(3, heads * 512);
+      sparse_attention_core(s, q, keys, as_float(sink), rope, out);
+      EXPECT_TRUE(relatively_close("core vs reference", out, reference_of(s, q, keys, sink, rope),
+                                   kTolerance));
+    }
 }
 
 TEST(SparseAttentionForward, SinkLimits) {

@@ -5,11 +5,13 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "kernels/bf16_gemm.h"
 #include "kernels/dsa_indexer_forward.h"
 #include "kernels/fp8_linear.h"
+#include "kernels/host_isa.h"
 #include "kernels/int8_gemm.h"
 #include "kernels/lightning_indexer_forward.h"
 #include "kernels/mla_attention_forward.h"
@@ -83,7 +85,15 @@ TEST_F(KernelThreadsTest, V4CoreAttentionDecodeAndPrefill) {
   const RopeTable rope = make_rope_table(v4_compressed_rope());
   const RowMatrixXf sink_m = rng.normal(1, H);
   const std::vector<float> sink(sink_m.data(), sink_m.data() + H);
-  for (std::int64_t T : {1, 5}) {
+  // A prefill also on the block products' portable path (kernels/key_block.h).
+  struct Run {
+    std::int64_t tokens;
+    bool portable;
+  };
+  for (const Run& run : {Run{1, false}, Run{5, false}, Run{5, true}}) {
+    const std::int64_t T = run.tokens;
+    std::optional<PortableKernels> guard;
+    if (run.portable) guard.emplace();
     SparseAttentionShape s;
     s.num_heads = H;
     s.start_pos = 4000;
