@@ -11,7 +11,6 @@ namespace v4sim {
 namespace {
 
 std::atomic<int> portable_guards{0};
-std::atomic<int> no_vbmi_guards{0};
 
 HostIsa detect() {
   HostIsa h;
@@ -85,18 +84,6 @@ bool use_avx512() {
   const HostIsa& h = host_isa();
   return h.avx512f && h.avx512bw && h.avx512vl &&
          portable_guards.load(std::memory_order_relaxed) == 0;
-}
-
-bool use_avx512_vbmi() {
-  return host_isa().avx512_vbmi && use_avx512() &&
-         no_vbmi_guards.load(std::memory_order_relaxed) == 0;
-}
-
-WithoutVbmi::WithoutVbmi() {
-  no_vbmi_guards.fetch_add(1);
-}
-WithoutVbmi::~WithoutVbmi() {
-  no_vbmi_guards.fetch_sub(1);
 }
 
 PortableKernels::PortableKernels() {

@@ -23,7 +23,7 @@ struct HostIsa {
   bool avx512vl = false;
   bool avx512_bf16 = false;
   bool avx512_vnni = false;
-  bool avx512_vbmi = false;  // byte permutes (VPERMB, VPERMI2B)
+  bool avx512_vbmi = false;  // byte permutes (VPERMB, VPERMI2B): reported, no kernel needs it
   /// e.g. "AVX2 FMA AVX512F AVX512BW AVX512VL AVX512_BF16 AVX512_VNNI AVX512_VBMI" ("" when
   /// none).
   std::string names() const;
@@ -39,8 +39,6 @@ bool use_avx512_bf16();
 bool use_avx512_vnni();
 /// True when kernels with a plain AVX-512 path (F, BW, VL) take it (the FP8 weight decode).
 bool use_avx512();
-/// True when use_avx512() and the CPU has AVX512_VBMI (the FP8 GEMV's table decode).
-bool use_avx512_vbmi();
 
 /// While alive, every kernel with an ISA path takes its portable path (process-wide).
 class PortableKernels {
@@ -49,16 +47,6 @@ class PortableKernels {
   ~PortableKernels();
   PortableKernels(const PortableKernels&) = delete;
   PortableKernels& operator=(const PortableKernels&) = delete;
-};
-
-/// While alive, kernels with an AVX512_VBMI variant take their plain AVX-512 path
-/// (process-wide): checks the path a CPU with AVX-512 but without VBMI runs.
-class WithoutVbmi {
- public:
-  WithoutVbmi();
-  ~WithoutVbmi();
-  WithoutVbmi(const WithoutVbmi&) = delete;
-  WithoutVbmi& operator=(const WithoutVbmi&) = delete;
 };
 
 /// "avx512_bf16" / "avx512_vnni" when the path is taken now, "portable" otherwise.

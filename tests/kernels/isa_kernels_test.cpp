@@ -95,17 +95,13 @@ TEST(HostIsa, PortableGuardSelectsTheFallback) {
     PortableKernels guard;
     EXPECT_FALSE(use_avx512_bf16());
     EXPECT_FALSE(use_avx512_vnni());
-    EXPECT_FALSE(use_avx512_vbmi());
+    EXPECT_FALSE(use_avx512());
     EXPECT_EQ(bf16_path_name(), "portable");
     EXPECT_EQ(int8_path_name(), "portable");
   }
   EXPECT_EQ(use_avx512_bf16(), host_isa().avx512_bf16 && host_isa().avx512bw);
   EXPECT_EQ(use_avx512_vnni(), host_isa().avx512_vnni && host_isa().avx512bw);
-  {
-    WithoutVbmi guard;
-    EXPECT_FALSE(use_avx512_vbmi());
-  }
-  EXPECT_EQ(use_avx512_vbmi(), host_isa().avx512_vbmi && use_avx512());
+  EXPECT_EQ(use_avx512(), host_isa().avx512f && host_isa().avx512bw && host_isa().avx512vl);
 }
 
 TEST(Bf16, RoundsToNearestEven) {
