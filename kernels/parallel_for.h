@@ -5,6 +5,11 @@
 
 #include <cstdint>
 #include <exception>
+#include <vector>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 namespace v4sim::detail {
 
@@ -22,6 +27,43 @@ void parallel_pieces(std::int64_t n, Body&& body) {
     Scratch scratch;
 #ifdef _OPENMP
 #pragma omp for schedule(dynamic, 1)
+#endif
+    for (std::int64_t i = 0; i < n; ++i) {
+      try {
+        body(i, scratch);
+      } catch (...) {
+#ifdef _OPENMP
+#pragma omp critical(v4sim_parallel_pieces_error)
+#endif
+        if (!error) error = std::current_exception();
+      }
+    }
+  }
+  if (error) std::rethrow_exception(error);
+}
+
+/// parallel_pieces with thread t's Scratch taken from per_thread[t] (resized to the thread count
+/// first), so its buffers outlive the call and the next call finds them allocated. The body must
+/// not rely on what a Scratch held before (a Scratch may serve any thread's pieces next time).
+template <class Scratch, class Body>
+void parallel_pieces(std::int64_t n, std::vector<Scratch>& per_thread, Body&& body) {
+  std::exception_ptr error;
+#ifdef _OPENMP
+  const int threads = omp_get_max_threads();
+#else
+  const int threads = 1;
+#endif
+  if (static_cast<int>(per_thread.size()) < threads)
+    per_thread.resize(static_cast<std::size_t>(threads));
+#ifdef _OPENMP
+#pragma omp parallel if (n > 1)
+#endif
+  {
+#ifdef _OPENMP
+    Scratch& scratch = per_thread[static_cast<std::size_t>(omp_get_thread_num())];
+#pragma omp for schedule(dynamic, 1)
+#else
+    Scratch& scratch = per_thread[0];
 #endif
     for (std::int64_t i = 0; i < n; ++i) {
       try {
