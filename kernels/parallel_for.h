@@ -13,38 +13,12 @@
 
 namespace v4sim::detail {
 
-/// Calls body(i, scratch) for i in [0, n), pieces handed out one at a time to the threads; each
-/// thread owns one default-constructed Scratch for all its pieces (so large buffers are allocated
-/// once per thread, not per piece). The body must write only to piece i's own outputs. The first
-/// exception a body throws is rethrown here after the loop (OpenMP would otherwise terminate).
-template <class Scratch, class Body>
-void parallel_pieces(std::int64_t n, Body&& body) {
-  std::exception_ptr error;
-#ifdef _OPENMP
-#pragma omp parallel if (n > 1)
-#endif
-  {
-    Scratch scratch;
-#ifdef _OPENMP
-#pragma omp for schedule(dynamic, 1)
-#endif
-    for (std::int64_t i = 0; i < n; ++i) {
-      try {
-        body(i, scratch);
-      } catch (...) {
-#ifdef _OPENMP
-#pragma omp critical(v4sim_parallel_pieces_error)
-#endif
-        if (!error) error = std::current_exception();
-      }
-    }
-  }
-  if (error) std::rethrow_exception(error);
-}
-
-/// parallel_pieces with thread t's Scratch taken from per_thread[t] (resized to the thread count
-/// first), so its buffers outlive the call and the next call finds them allocated. The body must
-/// not rely on what a Scratch held before (a Scratch may serve any thread's pieces next time).
+/// Calls body(i, scratch) for i in [0, n), pieces handed out one at a time to the threads; thread
+/// t uses per_thread[t] (resized to the thread count first) for all its pieces, so large buffers
+/// are allocated once per thread, not per piece, and outlive the call: the next call finds them
+/// allocated. The body must write only to piece i's own outputs and must not rely on what a
+/// Scratch held before (a Scratch may serve any piece next time). The first exception a body
+/// throws is rethrown here after the loop (OpenMP would otherwise terminate).
 template <class Scratch, class Body>
 void parallel_pieces(std::int64_t n, std::vector<Scratch>& per_thread, Body&& body) {
   std::exception_ptr error;
@@ -77,6 +51,13 @@ void parallel_pieces(std::int64_t n, std::vector<Scratch>& per_thread, Body&& bo
     }
   }
   if (error) std::rethrow_exception(error);
+}
+
+/// parallel_pieces with scratch for this call only (default-constructed, one per thread).
+template <class Scratch, class Body>
+void parallel_pieces(std::int64_t n, Body&& body) {
+  std::vector<Scratch> per_thread;
+  parallel_pieces(n, per_thread, body);
 }
 
 }  // namespace v4sim::detail
