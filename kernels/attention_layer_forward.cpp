@@ -203,7 +203,8 @@ RowMatrixXf attention_layer_forward(const AttentionLayerShape& shape,
   RowMatrixXf o(T, H * d), v, y;
   const bool compressed = shape.kind != AttentionLayerKind::swa;
   sparse_attention_forward(core, q, kv, cache.window, compressed ? &cache.compressed : nullptr,
-                           compressed ? &selection : nullptr, w.sink, rope, o, cost);
+                           compressed ? &selection : nullptr, w.sink, rope, o, cost,
+                           &cache.core_buffers);
   lin(o, w.wo_a, f ? &f->wo_a : nullptr, proj[3], v);
   lin(v, w.wo_b, f ? &f->wo_b : nullptr, proj[4], y);
   if (selection_out) {

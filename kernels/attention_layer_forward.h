@@ -60,6 +60,7 @@ struct AttentionLayerCache {
   CompressorState compressor;          //          CSA/HCA
   IndexerKeyTable indexer_keys;        // [n, d_I] CSA, MXFP4 (exact in reference tests)
   CompressorState indexer_compressor;  //          CSA
+  AttentionWorkspace core_buffers;     // the core's scratch, kept from step to step (no state)
   std::int64_t length() const { return window.length; }
 };
 /// An empty cache (position 0).

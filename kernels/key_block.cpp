@@ -2,7 +2,10 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "kernels/host_isa.h"
@@ -21,6 +24,16 @@ namespace v4sim {
 namespace {
 
 constexpr std::int64_t kLanes = 16;  // floats per AVX-512 register
+
+// {make(1), ..., make(N)}: the instances of a template over a count, so a run-time count c in
+// [1, N] picks its instance as table[c - 1]. `make` takes std::integral_constant<int, c>.
+template <int N, class Make>
+constexpr auto instances(Make make) {
+  return [&]<int... I>(std::integer_sequence<int, I...>) {
+    return std::array{make(std::integral_constant<int, I + 1>{})...};
+  }
+  (std::make_integer_sequence<int, N>{});
+}
 
 bool contiguous(const float* const* rows, std::int64_t n, std::int64_t d) {
   for (std::int64_t j = 1; j < n; ++j)
@@ -130,42 +143,20 @@ V4SIM_TARGET_AVX512 void score_group(const float* panel, std::int64_t ld, std::i
   }
 }
 
+constexpr std::int64_t kGroup = 8;  // head vectors per group: 128 heads
+constexpr auto kScoreGroups =
+    instances<kGroup>([](auto v) { return &score_group<decltype(v)::value>; });
+
 V4SIM_TARGET_AVX512 void scores_avx512(const float* panel, std::int64_t ld, std::int64_t d,
                                        const float* const* rows, std::int64_t n, float* st,
                                        const float* const* next, std::int64_t next_n) {
-  constexpr std::int64_t kGroup = 8;  // head vectors per group: 128 heads
   const std::int64_t vectors = ld / kLanes;
   for (std::int64_t g = 0; g < vectors; g += kGroup) {
     const bool own = g == 0, last = g + kGroup >= vectors;
     const float* p = panel + g * kLanes;
     float* s = st + g * kLanes;
     const float* const* nx = last ? next : nullptr;
-    switch (std::min(kGroup, vectors - g)) {
-      case 1:
-        score_group<1>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-      case 2:
-        score_group<2>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-      case 3:
-        score_group<3>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-      case 4:
-        score_group<4>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-      case 5:
-        score_group<5>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-      case 6:
-        score_group<6>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-      case 7:
-        score_group<7>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-      default:
-        score_group<8>(p, ld, d, rows, n, s, own, nx, next_n);
-        break;
-    }
+    kScoreGroups[std::min(kGroup, vectors - g) - 1](p, ld, d, rows, n, s, own, nx, next_n);
   }
 }
 
@@ -230,22 +221,14 @@ V4SIM_TARGET_AVX512 void acc_group(const float* pt, std::int64_t ld, std::int64_
   if (vectors - v == 1) acc_tile<M, 1>(w.data(), rows, n, v * kLanes, tail, out, d);
 }
 
-// acc_group<m> for a run-time m in [1, M].
-template <int M>
-V4SIM_TARGET_AVX512 void acc_group_of(std::int64_t m, const float* pt, std::int64_t ld,
-                                      std::int64_t h0, const float* const* rows, std::int64_t n,
-                                      std::int64_t d, float* acc, std::vector<float>& w) {
-  if constexpr (M > 1) {
-    if (m < M) return acc_group_of<M - 1>(m, pt, ld, h0, rows, n, d, acc, w);
-  }
-  acc_group<M>(pt, ld, h0, rows, n, d, acc, w);
-}
+constexpr auto kAccGroups =
+    instances<kHeads>([](auto m) { return &acc_group<decltype(m)::value>; });
 
 V4SIM_TARGET_AVX512 void accumulate_avx512(const float* pt, std::int64_t ld, std::int64_t H,
                                            const float* const* rows, std::int64_t n, std::int64_t d,
                                            float* acc, std::vector<float>& w) {
   for (std::int64_t h0 = 0; h0 < H; h0 += kHeads)
-    acc_group_of<kHeads>(std::min<std::int64_t>(kHeads, H - h0), pt, ld, h0, rows, n, d, acc, w);
+    kAccGroups[std::min<std::int64_t>(kHeads, H - h0) - 1](pt, ld, h0, rows, n, d, acc, w);
 }
 
 #endif

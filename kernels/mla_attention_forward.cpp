@@ -12,6 +12,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "kernels/attention_buffers.h"
 #include "kernels/kv_entry.h"
 #include "kernels/online_softmax.h"
 #include "kernels/parallel_for.h"
@@ -139,11 +140,7 @@ constexpr std::int64_t kPieceKeys = 2 * kKeyBlock;
 
 using Partial = detail::SoftmaxPartial;  // one piece's softmax state per head
 
-// Buffers a thread reuses across pieces and queries.
-struct Scratch {
-  RowMatrixXf gathered, scores;
-  std::vector<Partial> parts;
-};
+using Scratch = detail::MlaCoreScratch;  // a thread's buffers
 
 // O [H, L] from the pieces, merged in order (no sink); no pieces (no keys): zeros.
 void merge_pieces(std::span<const Partial> parts, Eigen::Ref<RowMatrixXf> O) {
@@ -157,7 +154,9 @@ template <class CopyRow, class RowData>
 void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
                std::int64_t rows, std::int64_t width, CopyRow copy_row, RowData row_data,
                std::int64_t stride, const TokenSelection* selection, float softmax_scale,
-               Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
+               Eigen::Ref<RowMatrixXf> latent_out, Cost* counted, AttentionWorkspace* workspace) {
+  AttentionWorkspace local;  // buffers for this call only, when the caller keeps none
+  detail::AttentionBuffers& buf = (workspace ? *workspace : local).buffers();
   const Eigen::Index H = s.num_heads, T = s.num_tokens, L = s.latent_dim, E = L + s.rope_dim;
   V4SIM_REQUIRE(kKernel, H > 0 && T >= 0 && s.start_pos >= 0, "bad shape");
   V4SIM_REQUIRE(kKernel, q_abs.rows() == T && q_abs.cols() == H * E,
@@ -228,15 +227,16 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
   };
   if (T == 1) {
     const std::int64_t n = pieces_of(0);
-    std::vector<Partial> parts(static_cast<std::size_t>(n));
-    detail::parallel_pieces<Scratch>(n, [&](std::int64_t j, Scratch& scratch) {
+    std::vector<Partial>& parts = buf.pieces;
+    if (static_cast<std::int64_t>(parts.size()) < n) parts.resize(static_cast<std::size_t>(n));
+    detail::parallel_pieces(n, buf.mla, [&](std::int64_t j, Scratch& scratch) {
       const std::int64_t b = j * kPieceKeys;
       attend(0, b, std::min(b + kPieceKeys, offsets[1]), parts[static_cast<std::size_t>(j)],
              scratch);
     });
-    merge_pieces(parts, output(0));
+    merge_pieces(std::span<const Partial>(parts.data(), static_cast<std::size_t>(n)), output(0));
   } else {
-    detail::parallel_pieces<Scratch>(T, [&](std::int64_t i, Scratch& scratch) {
+    detail::parallel_pieces(T, buf.mla, [&](std::int64_t i, Scratch& scratch) {
       const std::int64_t begin = offsets[i], end = offsets[i + 1], n = pieces_of(i);
       if (static_cast<std::int64_t>(scratch.parts.size()) < n)
         scratch.parts.resize(static_cast<std::size_t>(n));
@@ -264,18 +264,20 @@ void core_impl(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& 
 
 void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
                       const Eigen::Ref<const RowMatrixXf>& cache, const TokenSelection* selection,
-                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
+                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted,
+                      AttentionWorkspace* workspace) {
   const auto copy_row = [&](std::int64_t r, float* dst) {
     Eigen::Map<Eigen::RowVectorXf>(dst, cache.cols()) = cache.row(r);
   };
   const auto row_data = [&](std::int64_t r) { return cache.row(r).data(); };
   core_impl(s, q_abs, cache.rows(), cache.cols(), copy_row, row_data, cache.outerStride(),
-            selection, softmax_scale, latent_out, counted);
+            selection, softmax_scale, latent_out, counted, workspace);
 }
 
 void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
                       const MlaPackedCache& cache, const TokenSelection* selection,
-                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted) {
+                      float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out, Cost* counted,
+                      AttentionWorkspace* workspace) {
   V4SIM_REQUIRE(kKernel, cache.format == s.kv_format,
                 "packed cache format differs from the shape's kv_format");
   V4SIM_REQUIRE(kKernel, cache.rope_dim == s.rope_dim,
@@ -285,7 +287,7 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
       cache.decode(r, std::span<float>(dst, static_cast<std::size_t>(cache.dim)));
     };
     core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, 0, selection, softmax_scale,
-              latent_out, counted);
+              latent_out, counted, workspace);
     return;
   }
   // Gathering dominates a top-2048 decode, so V32_FP8Sparse entries are decoded here with a code
@@ -312,7 +314,7 @@ void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
     }
   };
   core_impl(s, q_abs, cache.rows, cache.dim, copy_row, nullptr, 0, selection, softmax_scale,
-            latent_out, counted);
+            latent_out, counted, workspace);
 }
 
 MlaPackedCache::MlaPackedCache(KvEntryFormat f, std::int64_t entry_dim, std::int64_t rope)

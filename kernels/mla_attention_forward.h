@@ -26,6 +26,7 @@
 
 #include <Eigen/Core>
 
+#include "kernels/attention_workspace.h"
 #include "kernels/cost.h"
 #include "kernels/linear.h"
 #include "kernels/mla_attention.h"
@@ -92,16 +93,18 @@ void mla_absorb_query(const MlaAttentionShape& s, const Eigen::Ref<const RowMatr
 ///   selection: nullptr -> dense causal (every s <= t); else [T, k] indices (-1 padding), each
 ///   index must be <= its query's position (throws std::invalid_argument otherwise);
 ///   latent_out [T, H*latent] receives ō_h. A query with no valid index gets zeros.
+///   workspace: if given, lends the buffers and keeps them for the next call
+///   (kernels/attention_workspace.h); results do not depend on it.
 void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
                       const Eigen::Ref<const RowMatrixXf>& cache, const TokenSelection* selection,
                       float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out,
-                      Cost* counted = nullptr);
+                      Cost* counted = nullptr, AttentionWorkspace* workspace = nullptr);
 /// The same over a packed cache (cache.format must equal s.kv_format): identical results to the
 /// float cache holding the decoded entries.
 void mla_core_forward(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& q_abs,
                       const MlaPackedCache& cache, const TokenSelection* selection,
                       float softmax_scale, Eigen::Ref<RowMatrixXf> latent_out,
-                      Cost* counted = nullptr);
+                      Cost* counted = nullptr, AttentionWorkspace* workspace = nullptr);
 
 /// out[t] = per head W_UV,h ō_h. latent_out [T, H*latent], w_uv [H*v, latent], out [T, H*v].
 void mla_absorb_output(const MlaAttentionShape& s, const Eigen::Ref<const RowMatrixXf>& latent_out,

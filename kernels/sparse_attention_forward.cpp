@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/attention_buffers.h"
 #include "kernels/bf16_gemm.h"
 #include "kernels/key_block.h"
 #include "kernels/linear.h"
@@ -40,13 +41,8 @@ std::int64_t pieces_of(std::int64_t keys) {
 
 using Partial = detail::SoftmaxPartial;  // one piece's softmax state per head
 
-// Buffers a thread reuses across pieces and queries.
-struct Scratch {
-  KeyBlockKernel kernel;          // holds the query being attended, packed
-  std::int64_t query_index = -1;  // which query of the call `kernel` holds
-  RowMatrixXf scores;             // [block, kernel.stride()]: logits, then weights, key by key
-  std::vector<Partial> parts;
-};
+using Scratch = detail::SparseCoreScratch;  // a thread's buffers
+using Bf16Scratch = detail::Bf16CoreScratch;
 
 // Online softmax over keys [b, end) of a KeySets (one piece) into `p`, for the query in s.kernel.
 // Keys are read in place (kernels/key_block.h); the next block's first lines are fetched while
@@ -78,17 +74,6 @@ void count_core(const SparseAttentionShape& shape, std::int64_t total_keys, Cost
   cost.read(MemClass::activations) += activation_bytes(Precision::bf16, T * H * d);
   cost.written(MemClass::activations) += activation_bytes(Precision::bf16, T * H * d);
 }
-
-// Buffers of the BF16 path a thread reuses across pieces and queries.
-struct Bf16Scratch {
-  RowMatrixXf scores;                // [H, block] float32 logits, then probabilities
-  std::vector<std::uint16_t> probs;  // [H, block] BF16 probabilities
-  std::vector<std::uint16_t> query;  // [H, d] BF16 query (prefill: the current one)
-  std::vector<const std::uint16_t*> query_rows;
-  std::int64_t query_index = -1;  // the query row held in `query`
-  Bf16Pairs pairs;                // the block's keys, paired for the weighted sum
-  std::vector<Partial> parts;
-};
 
 // The BF16 query rows of q's row i in s (H rows of d).
 void round_query(const Eigen::Ref<const RowMatrixXf>& q, std::int64_t i, std::int64_t H,
@@ -150,11 +135,13 @@ void check_core_args(const SparseAttentionShape& shape, const Eigen::Ref<const R
 // parallel. Prefill: whole queries in parallel, each attending its pieces in turn.
 // attend(i, b, end, scale, part, scratch) fills query i's partial over keys [b, end) (`offsets`
 // as in KeySets); the pieces then merge with the sink and the output turns back by the query's
-// RoPE angles.
+// RoPE angles. The threads' scratch and the decode pieces come from `per_thread` and `pieces`
+// (a workspace's, kept for the next call).
 template <class ScratchT, class Attend>
 void run_core(const SparseAttentionShape& shape, const Eigen::Ref<const RowMatrixXf>& q,
               const std::vector<std::int64_t>& offsets, std::span<const float> sink,
               const RopeTable& rope, Eigen::Ref<RowMatrixXf> out, Cost* cost,
+              std::vector<ScratchT>& per_thread, std::vector<Partial>& pieces,
               const Attend& attend) {
   check_core_args(shape, q, out, static_cast<std::int64_t>(offsets.size()) - 1, sink, rope);
   const std::int64_t H = shape.num_heads, d = shape.head_dim, T = shape.num_tokens;
@@ -165,17 +152,18 @@ void run_core(const SparseAttentionShape& shape, const Eigen::Ref<const RowMatri
     rope_rotate_rows(std::span<float>(O.data(), static_cast<std::size_t>(H * d)), d,
                      rope_angles(rope, shape.start_pos + i), /*inverse=*/true);
   };
+  detail::forget_queries(per_thread);
   if (T == 1) {
     const std::int64_t begin = offsets[0], n = pieces_of(offsets[1] - offsets[0]);
-    std::vector<Partial> parts(static_cast<std::size_t>(n));
-    detail::parallel_pieces<ScratchT>(n, [&](std::int64_t j, ScratchT& s) {
+    if (static_cast<std::int64_t>(pieces.size()) < n) pieces.resize(static_cast<std::size_t>(n));
+    detail::parallel_pieces(n, per_thread, [&](std::int64_t j, ScratchT& s) {
       const std::int64_t b = begin + j * kPieceKeys;
-      attend(0, b, std::min(b + kPieceKeys, offsets[1]), scale, parts[static_cast<std::size_t>(j)],
+      attend(0, b, std::min(b + kPieceKeys, offsets[1]), scale, pieces[static_cast<std::size_t>(j)],
              s);
     });
-    finish(0, parts);
+    finish(0, std::span<const Partial>(pieces.data(), static_cast<std::size_t>(n)));
   } else {
-    detail::parallel_pieces<ScratchT>(T, [&](std::int64_t i, ScratchT& s) {
+    detail::parallel_pieces(T, per_thread, [&](std::int64_t i, ScratchT& s) {
       const std::int64_t begin = offsets[i], end = offsets[i + 1];
       const std::int64_t n = pieces_of(end - begin);
       if (static_cast<std::int64_t>(s.parts.size()) < n)
@@ -195,10 +183,13 @@ void run_core(const SparseAttentionShape& shape, const Eigen::Ref<const RowMatri
 void sparse_attention_core_bf16(const SparseAttentionShape& shape,
                                 const Eigen::Ref<const RowMatrixXf>& q, const Bf16KeySets& keys,
                                 std::span<const float> sink, const RopeTable& rope,
-                                Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+                                Eigen::Ref<RowMatrixXf> out, Cost* cost,
+                                AttentionWorkspace* workspace) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim;
+  AttentionWorkspace local;  // buffers for this call only, when the caller keeps none
+  detail::AttentionBuffers& buf = (workspace ? *workspace : local).buffers();
   // Each thread rounds the query it attends itself: the same bits, and no shared buffer.
-  run_core<Bf16Scratch>(shape, q, keys.offsets, sink, rope, out, cost,
+  run_core<Bf16Scratch>(shape, q, keys.offsets, sink, rope, out, cost, buf.bf16, buf.pieces,
                         [&](std::int64_t i, std::int64_t b, std::int64_t end, float scale,
                             Partial& p, Bf16Scratch& s) {
                           if (s.query_index != i) round_query(q, i, H, d, s);
@@ -248,10 +239,12 @@ EntrySelection all_visible_selection(const SparseAttentionShape& shape) {
 void sparse_attention_core(const SparseAttentionShape& shape,
                            const Eigen::Ref<const RowMatrixXf>& q, const KeySets& keys,
                            std::span<const float> sink, const RopeTable& rope,
-                           Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+                           Eigen::Ref<RowMatrixXf> out, Cost* cost, AttentionWorkspace* workspace) {
   const std::int64_t H = shape.num_heads, d = shape.head_dim;
+  AttentionWorkspace local;  // buffers for this call only, when the caller keeps none
+  detail::AttentionBuffers& buf = (workspace ? *workspace : local).buffers();
   run_core<Scratch>(
-      shape, q, keys.offsets, sink, rope, out, cost,
+      shape, q, keys.offsets, sink, rope, out, cost, buf.sparse, buf.pieces,
       [&](std::int64_t i, std::int64_t b, std::int64_t end, float scale, Partial& p, Scratch& s) {
         // Each thread packs the query it attends itself: the same bits, and no shared buffer.
         if (s.query_index != i) {
@@ -301,9 +294,10 @@ void sparse_attention_forward(const SparseAttentionShape& shape,
                               const Eigen::Ref<const RowMatrixXf>& chunk_kv, WindowRing& ring,
                               const EntryTable* compressed, const EntrySelection* selection,
                               std::span<const float> sink, const RopeTable& rope,
-                              Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+                              Eigen::Ref<RowMatrixXf> out, Cost* cost,
+                              AttentionWorkspace* workspace) {
   const KeySets keys = model_key_sets(shape, ring, chunk_kv, compressed, selection);
-  sparse_attention_core(shape, q, keys, sink, rope, out, cost);
+  sparse_attention_core(shape, q, keys, sink, rope, out, cost, workspace);
   for (std::int64_t j = 0; j < shape.num_tokens; ++j)
     ring.append(
         std::span<const float>(chunk_kv.row(j).data(), static_cast<std::size_t>(shape.head_dim)));
@@ -314,14 +308,15 @@ void sparse_attention_decode(const SparseAttentionShape& shape,
                              const Eigen::Ref<const RowMatrixXf>& kv, WindowRing& ring,
                              const EntryTable* compressed, std::span<const std::int64_t> selected,
                              std::span<const float> sink, const RopeTable& rope,
-                             Eigen::Ref<RowMatrixXf> out, Cost* cost) {
+                             Eigen::Ref<RowMatrixXf> out, Cost* cost,
+                             AttentionWorkspace* workspace) {
   V4SIM_REQUIRE(kKernel, shape.num_tokens == 1, "decode is one token");
   EntrySelection sel;
   sel.indices.assign(selected.begin(), selected.end());
   sel.offsets.push_back(static_cast<std::int64_t>(sel.indices.size()));
   const bool has_compressed = shape.compress_ratio > 0;
   sparse_attention_forward(shape, q, kv, ring, has_compressed ? compressed : nullptr,
-                           has_compressed ? &sel : nullptr, sink, rope, out, cost);
+                           has_compressed ? &sel : nullptr, sink, rope, out, cost, workspace);
 }
 
 }  // namespace v4sim

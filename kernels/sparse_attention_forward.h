@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "kernels/attention_cache_forward.h"
+#include "kernels/attention_workspace.h"
 #include "kernels/cost.h"
 #include "kernels/rope.h"
 #include "kernels/sparse_attention.h"
@@ -79,14 +80,16 @@ EntrySelection all_visible_selection(const SparseAttentionShape& shape);
 /// Core attention over explicit key sets. Query i is at position shape.start_pos + i; its
 /// output's last rope_dim dims of every head are de-rotated by that position. Counts, per key of
 /// every query, 4*H*d FLOPs at shape.compute and one entry read in shape.kv_format; the queries
-/// and outputs as BF16 activations (kernels/sparse_attention.h).
+/// and outputs as BF16 activations (kernels/sparse_attention.h). `workspace`, if given, lends the
+/// buffers and keeps them for the next call (kernels/attention_workspace.h); results do not depend
+/// on it.
 void sparse_attention_core(const SparseAttentionShape& shape,
                            const Eigen::Ref<const RowMatrixXf>& q,  // [T, H*d], RoPE applied
                            const KeySets& keys,
                            std::span<const float> sink,  // [H]
                            const RopeTable& rope,
                            Eigen::Ref<RowMatrixXf> out,  // [T, H*d]
-                           Cost* cost = nullptr);
+                           Cost* cost = nullptr, AttentionWorkspace* workspace = nullptr);
 
 /// The core attention in BF16 arithmetic, as the deployed kernels run it (shape.compute = bf16):
 /// queries rounded to BF16; scores q.k from exact BF16 products summed in float32
@@ -102,7 +105,7 @@ void sparse_attention_core_bf16(const SparseAttentionShape& shape,
                                 std::span<const float> sink,  // [H]
                                 const RopeTable& rope,
                                 Eigen::Ref<RowMatrixXf> out,  // [T, H*d]
-                                Cost* cost = nullptr);
+                                Cost* cost = nullptr, AttentionWorkspace* workspace = nullptr);
 
 /// The key sets the model uses: query t attends its window W(t) = {max(0, t-window+1) .. t}
 /// (positions before start_pos from `ring`, which must hold them, the rest from `chunk_kv`) and
@@ -123,7 +126,7 @@ void sparse_attention_forward(const SparseAttentionShape& shape,
                               std::span<const float> sink,  // [H]
                               const RopeTable& rope,
                               Eigen::Ref<RowMatrixXf> out,  // [T, H*d]
-                              Cost* cost = nullptr);
+                              Cost* cost = nullptr, AttentionWorkspace* workspace = nullptr);
 
 /// Decode of the token at position ring.length (shape.start_pos, num_tokens 1): appends its entry
 /// `kv` [1, d] to the ring and attends the window plus `selected` compressed entries (ignored for
@@ -136,6 +139,6 @@ void sparse_attention_decode(const SparseAttentionShape& shape,
                              std::span<const float> sink,  // [H]
                              const RopeTable& rope,
                              Eigen::Ref<RowMatrixXf> out,  // [1, H*d]
-                             Cost* cost = nullptr);
+                             Cost* cost = nullptr, AttentionWorkspace* workspace = nullptr);
 
 }  // namespace v4sim

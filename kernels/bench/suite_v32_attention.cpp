@@ -143,6 +143,7 @@ SuiteCase core_case(const V32Dims& m, std::int64_t context, const Inputs& in) {
     struct Data {
       DsaQueries q;
       RowMatrixXf q_abs, out;
+      AttentionWorkspace buffers;  // the core's scratch, kept from run to run
     };
     auto d = std::make_shared<Data>();
     d->q = random_queries(m, context - 1);
@@ -150,7 +151,8 @@ SuiteCase core_case(const V32Dims& m, std::int64_t context, const Inputs& in) {
     d->out.resize(1, m.heads * kLatent);
     return [m, scoring, mla, caches, d](Cost* counted) {
       const TokenSelection sel = dsa_indexer_topk(scoring, d->q, caches->keys, m.topk, counted);
-      mla_core_forward(mla, d->q_abs, caches->latents, &sel, mla_softmax_scale(), d->out, counted);
+      mla_core_forward(mla, d->q_abs, caches->latents, &sel, mla_softmax_scale(), d->out, counted,
+                       &d->buffers);
     };
   };
   return c;
@@ -198,6 +200,7 @@ SuiteCase attention_case(const V32Dims& m, std::int64_t context, const Inputs& i
       DsaIndexerWeights w;
       RopeTable rope;
       RowMatrixXf w_uk, w_uv, x, c_q, q_nope, q_rope, entry, q_abs, latent, out;
+      AttentionWorkspace buffers;  // the core's scratch, kept from run to run
     };
     auto d = std::make_shared<Data>();
     d->w.wq_b =
@@ -223,7 +226,7 @@ SuiteCase attention_case(const V32Dims& m, std::int64_t context, const Inputs& i
           dsa_indexer_forward(cfg, fmt, d->w, d->rope, d->c_q, d->x, caches->keys, counted);
       mla_absorb_query(mla, d->q_nope, d->q_rope, d->w_uk, d->q_abs, absorb, counted);
       mla_core_forward(mla, d->q_abs, caches->latents, &sel, mla_softmax_scale(), d->latent,
-                       counted);
+                       counted, &d->buffers);
       mla_absorb_output(mla, d->latent, d->w_uv, d->out, absorb, counted);
       caches->keys.truncate(context);  // undo the step: every run decodes the same position
       caches->latents.truncate(context);
@@ -333,6 +336,7 @@ void add_v32_tables(SuiteMode mode, std::vector<TableSpec>& out) {
            struct Data {
              TokenSelection sel;
              RowMatrixXf q_abs, out;
+             AttentionWorkspace buffers;  // the core's scratch, kept from run to run
            };
            auto d = std::make_shared<Data>();
            d->sel = dsa_indexer_topk(shape, random_queries(m, kv - 1), caches->keys, m.topk);
@@ -340,7 +344,7 @@ void add_v32_tables(SuiteMode mode, std::vector<TableSpec>& out) {
            d->out.resize(1, m.heads * kLatent);
            return [core, caches, d](Cost* counted) {
              mla_core_forward(core, d->q_abs, caches->latents, &d->sel, mla_softmax_scale(), d->out,
-                              counted);
+                              counted, &d->buffers);
            };
          }});
     scoring.points.push_back({keys, [m, kv, shape, in]() -> CaseRun {

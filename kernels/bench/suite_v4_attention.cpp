@@ -188,6 +188,7 @@ struct CoreInputs {
   RowMatrixXf q, kv, out;
   std::vector<float> sink;
   std::unique_ptr<Bf16KeyCopies> copies;
+  AttentionWorkspace buffers;  // the core's scratch, kept from run to run
 };
 std::shared_ptr<CoreInputs> core_inputs(const V4Dims& m, const AttentionLayerShape& s,
                                         const AttentionLayerCache& cache, bool bf16) {
@@ -226,12 +227,12 @@ void run_core(CoreInputs& d, AttentionLayerCache& cache, const EntrySelection* s
   if (d.copies) {
     const KeySets keys = model_key_sets(d.core, cache.window, d.kv, compressed, selection);
     sparse_attention_core_bf16(d.core, d.q, d.copies->key_sets(keys), d.sink, d.rope, d.out,
-                               counted);
+                               counted, &d.buffers);
     return;
   }
   const std::int64_t context = cache.window.length;
   sparse_attention_forward(d.core, d.q, d.kv, cache.window, compressed, selection, d.sink, d.rope,
-                           d.out, counted);
+                           d.out, counted, &d.buffers);
   cache.window.length = context;
 }
 

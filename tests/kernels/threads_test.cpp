@@ -192,6 +192,67 @@ TEST_F(KernelThreadsTest, MlaCoreDecodeAndPrefill) {
   }
 }
 
+// A workspace (kernels/attention_workspace.h) lent to call after call - other queries, head
+// counts, key sets, token counts and thread counts - gives the bits of calls without one: no
+// buffer carries anything from one call into the next (say, the query a thread packed last time).
+TEST_F(KernelThreadsTest, AttentionWorkspaceReusedAcrossCalls) {
+  SeededRng rng("threads.workspace", 18);
+  const std::int64_t d = 512;
+  const RowMatrixXf table = rng.normal(2600, d);
+  std::vector<std::uint16_t> copy(static_cast<std::size_t>(table.size()));
+  to_bf16(std::span<const float>(table.data(), copy.size()), copy);
+  const RopeTable rope = make_rope_table(v4_compressed_rope());
+  AttentionWorkspace ws;
+  struct Call {
+    std::int64_t heads, tokens, keys;
+    int threads;
+  };
+  for (const Call& c : {Call{64, 1, 2400, 2}, Call{64, 1, 2400, 1}, Call{16, 3, 900, 2},
+                        Call{64, 1, 700, 1}, Call{32, 1, 1300, 2}}) {
+    SparseAttentionShape s;
+    s.num_heads = c.heads;
+    s.start_pos = 5000;
+    s.num_tokens = c.tokens;
+    const RowMatrixXf q = rng.normal(c.tokens, c.heads * d, 3.0);
+    const RowMatrixXf sink_m = rng.normal(1, c.heads);
+    const std::vector<float> sink(sink_m.data(), sink_m.data() + c.heads);
+    KeySets keys;
+    Bf16KeySets bkeys;
+    for (std::int64_t i = 0; i < c.tokens; ++i) {
+      for (std::int64_t j = 0; j < c.keys; ++j) {
+        const std::int64_t r = j < c.keys / 2 ? j : rng.uniform_int(0, 2599);
+        keys.add(table.row(r).data());
+        bkeys.add(copy.data() + r * d);
+      }
+      keys.end_query();
+      bkeys.end_query();
+    }
+    KernelThreads threads(c.threads);
+    RowMatrixXf fresh(c.tokens, c.heads * d), reused(c.tokens, c.heads * d);
+    sparse_attention_core(s, q, keys, sink, rope, fresh);
+    sparse_attention_core(s, q, keys, sink, rope, reused, nullptr, &ws);
+    EXPECT_TRUE(same_bits(fresh, reused)) << "float32, H " << c.heads << ", T " << c.tokens;
+    sparse_attention_core_bf16(s, q, bkeys, sink, rope, fresh);
+    sparse_attention_core_bf16(s, q, bkeys, sink, rope, reused, nullptr, &ws);
+    EXPECT_TRUE(same_bits(fresh, reused)) << "bf16, H " << c.heads << ", T " << c.tokens;
+
+    MlaAttentionShape m;
+    m.num_heads = c.heads;
+    m.num_tokens = c.tokens;
+    m.start_pos = 2000 - c.tokens;
+    const std::int64_t E = m.latent_dim + m.rope_dim;
+    const RowMatrixXf cache = rng.normal(2000, E);
+    const RowMatrixXf qm = rng.normal(c.tokens, c.heads * E, 0.2);
+    TokenSelection sel(c.tokens, c.keys / 2);
+    for (Eigen::Index i = 0; i < sel.size(); ++i)
+      sel.data()[i] = static_cast<std::int32_t>(rng.uniform_int(-1, 2000 - c.tokens));
+    RowMatrixXf mf(c.tokens, c.heads * m.latent_dim), mr(c.tokens, c.heads * m.latent_dim);
+    mla_core_forward(m, qm, cache, &sel, 0.05f, mf);
+    mla_core_forward(m, qm, cache, &sel, 0.05f, mr, nullptr, &ws);
+    EXPECT_TRUE(same_bits(mf, mr)) << "MLA, H " << c.heads << ", T " << c.tokens;
+  }
+}
+
 TEST_F(KernelThreadsTest, MlaExpandedPrefill) {
   SeededRng rng("threads.mla_expanded", 16);
   MlaExpandedShape s;
