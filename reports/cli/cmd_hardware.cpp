@@ -18,7 +18,7 @@ namespace {
 using Json = nlohmann::ordered_json;
 
 /// 4 significant digits; whole numbers from 10,000 up; "M" from a million (prices, power).
-std::string num(double v) {
+std::string spec_value(double v) {
   char buf[64];
   if (std::fabs(v) >= 1e6) {
     std::snprintf(buf, sizeof buf, "%.4g M", v / 1e6);
@@ -30,8 +30,8 @@ std::string num(double v) {
 
 /// "752" or "752 (708-800)".
 std::string range_text(const Range& r, double scale = 1.0) {
-  std::string s = num(r.nominal * scale);
-  if (!r.is_exact()) s += " (" + num(r.low * scale) + "-" + num(r.high * scale) + ")";
+  std::string s = spec_value(r.nominal * scale);
+  if (!r.is_exact()) s += " (" + spec_value(r.low * scale) + "-" + spec_value(r.high * scale) + ")";
   return s;
 }
 
@@ -100,19 +100,20 @@ void print_accelerator(const Accelerator& a) {
   row("hbm_bandwidth_tb_per_s", a.hbm_bandwidth_tb_per_s);
   row("last_level_cache_mb", a.last_level_cache_mb);
   row("scale_up_gb_per_s (per direction)", a.scale_up_gb_per_s);
-  t.rows.push_back({"scale_up_usable_fraction", num(a.scale_up_usable_fraction)});
+  t.rows.push_back({"scale_up_usable_fraction", spec_value(a.scale_up_usable_fraction)});
   row("scale_out_gb_per_s (per direction)", a.scale_out_gb_per_s);
-  t.rows.push_back({"scale_out_usable_fraction", num(a.scale_out_usable_fraction)});
-  if (multi) t.rows.push_back({"die_to_die_gb_per_s (per direction)", num(a.die_to_die_gb_per_s)});
+  t.rows.push_back({"scale_out_usable_fraction", spec_value(a.scale_out_usable_fraction)});
+  if (multi)
+    t.rows.push_back({"die_to_die_gb_per_s (per direction)", spec_value(a.die_to_die_gb_per_s)});
   row("tdp_w", a.tdp_w);
   t.rows.push_back({"launch_year", std::to_string(a.launch_year)});
   row("purchase_price_usd", a.purchase_price_usd);
   row("rental_usd_per_hour", a.rental_usd_per_hour);
-  t.rows.push_back({"compute_efficiency", "max " + num(a.compute_efficiency.max_fraction) +
-                                              ", ramp " + num(a.compute_efficiency.ramp_s * 1e6) +
-                                              " us"});
-  t.rows.push_back({"memory_efficiency", num(a.memory_efficiency)});
-  t.rows.push_back({"launch_overhead_s", num(a.launch_overhead_s)});
+  t.rows.push_back(
+      {"compute_efficiency", "max " + spec_value(a.compute_efficiency.max_fraction) + ", ramp " +
+                                 spec_value(a.compute_efficiency.ramp_s * 1e6) + " us"});
+  t.rows.push_back({"memory_efficiency", spec_value(a.memory_efficiency)});
+  t.rows.push_back({"launch_overhead_s", spec_value(a.launch_overhead_s)});
   t.rows.push_back({"file", a.file});
   write_text(std::cout, t);
 }
@@ -183,20 +184,21 @@ void print_system(const SystemSpec& s) {
   row("devices per node", std::to_string(s.devices_per_node));
   for (const auto& g : s.node_switches) row("node switches: " + g.name, std::to_string(g.count));
   for (const auto& l : s.node_links)
-    row("node link: " + l.name, "[" + l.from + ", " + l.to + "] " +
-                                    std::string(to_string(l.pattern)) + ", " + num(l.gb_per_s) +
-                                    " GB/s per direction, " + num(l.latency_s * 1e6) + " us, " +
-                                    std::string(to_string(l.tier)));
+    row("node link: " + l.name,
+        "[" + l.from + ", " + l.to + "] " + std::string(to_string(l.pattern)) + ", " +
+            spec_value(l.gb_per_s) + " GB/s per direction, " + spec_value(l.latency_s * 1e6) +
+            " us, " + std::string(to_string(l.tier)));
   for (const auto& g : s.fabric_switches)
     row("fabric switches: " + g.name, std::to_string(g.count));
   for (const auto& l : s.fabric_links)
     row("fabric link: " + l.name,
         "[" + l.from + ", " + l.to + "] " + std::string(to_string(l.pattern)) +
             (l.pattern == LinkPattern::planes ? " x" + std::to_string(l.planes) : "") + ", " +
-            num(l.gb_per_s) + " GB/s per direction, " + num(l.latency_s * 1e6) + " us");
+            spec_value(l.gb_per_s) + " GB/s per direction, " + spec_value(l.latency_s * 1e6) +
+            " us");
   if (s.scale_out)
-    row("scale-out", num(s.scale_out->gb_per_s) + " GB/s per device per direction, " +
-                         num(s.scale_out->latency_s * 1e6) + " us per hop");
+    row("scale-out", spec_value(s.scale_out->gb_per_s) + " GB/s per device per direction, " +
+                         spec_value(s.scale_out->latency_s * 1e6) + " us per hop");
   row("nodes (default, min-max)", std::to_string(s.default_nodes) + ", " +
                                       std::to_string(s.min_nodes) + "-" +
                                       std::to_string(s.max_nodes));
@@ -204,11 +206,12 @@ void print_system(const SystemSpec& s) {
   row("power_w", range_text(t.power_w));
   row("price_usd", range_text(t.price_usd));
   row("floor_m2", range_text(t.floor_m2));
-  row("hbm_capacity_gb", num(t.hbm_capacity_gb));
-  row("hbm_bandwidth_tb_per_s", num(t.hbm_bandwidth_tb_per_s));
+  row("hbm_capacity_gb", spec_value(t.hbm_capacity_gb));
+  row("hbm_bandwidth_tb_per_s", spec_value(t.hbm_bandwidth_tb_per_s));
   for (ComputePath p : kAllComputePaths)
     if (t.peak_pflops[static_cast<int>(p)] > 0)
-      row("peak_pflops." + std::string(to_string(p)), num(t.peak_pflops[static_cast<int>(p)]));
+      row("peak_pflops." + std::string(to_string(p)),
+          spec_value(t.peak_pflops[static_cast<int>(p)]));
   row("file", s.file);
   write_text(std::cout, tab);
 }
@@ -221,17 +224,19 @@ void list_all(bool json) {
       {},
       {false, false, true, true, true, true, true, true, true, true, true, true, true}};
   auto peak = [](const Accelerator& a, ComputePath p) {
-    return a.supports(p) ? num(a.peak_tflops[static_cast<int>(p)]->nominal) : std::string("-");
+    return a.supports(p) ? spec_value(a.peak_tflops[static_cast<int>(p)]->nominal)
+                         : std::string("-");
   };
   for (const std::string& name : list_accelerators()) {
     const Accelerator a = load_accelerator(name);
     out["accelerators"].push_back(accelerator_json(a));
     acc.rows.push_back({a.name, a.rank_unit, peak(a, ComputePath::bf16), peak(a, ComputePath::fp8),
                         peak(a, ComputePath::fp4), peak(a, ComputePath::int8),
-                        num(a.hbm_capacity_gb.nominal), num(a.hbm_bandwidth_tb_per_s.nominal),
-                        num(a.scale_up_gb_per_s.nominal), num(a.tdp_w.nominal),
-                        std::to_string(a.launch_year), num(a.purchase_price_usd.nominal),
-                        num(a.rental_usd_per_hour.nominal)});
+                        spec_value(a.hbm_capacity_gb.nominal),
+                        spec_value(a.hbm_bandwidth_tb_per_s.nominal),
+                        spec_value(a.scale_up_gb_per_s.nominal), spec_value(a.tdp_w.nominal),
+                        std::to_string(a.launch_year), spec_value(a.purchase_price_usd.nominal),
+                        spec_value(a.rental_usd_per_hour.nominal)});
   }
   Table sys{{"system", "accelerator", "devices", "nodes", "power_kw", "price_usd", "floor_m2"},
             {},
@@ -241,8 +246,8 @@ void list_all(bool json) {
     const SystemTotals t = system_totals(s, s.default_nodes);
     out["systems"].push_back(system_json(s));
     sys.rows.push_back({s.name, s.accelerator.name, std::to_string(t.devices),
-                        std::to_string(t.nodes), num(t.power_w.nominal / 1e3),
-                        num(t.price_usd.nominal), num(t.floor_m2.nominal)});
+                        std::to_string(t.nodes), spec_value(t.power_w.nominal / 1e3),
+                        spec_value(t.price_usd.nominal), spec_value(t.floor_m2.nominal)});
   }
   if (json) {
     std::cout << out.dump(2) << '\n';

@@ -17,7 +17,7 @@
 namespace v4sim::cli {
 namespace {
 
-std::string num(double v) {
+std::string four_digits(double v) {
   char buf[64];
   std::snprintf(buf, sizeof buf, std::fabs(v) >= 1e4 ? "%.0f" : "%.4g", v);
   return buf;
@@ -90,12 +90,15 @@ void setup_topology(CLI::App& app) {
     row("scale-up domains (largest, devices)", std::to_string(s.scale_up_domains) + " (" +
                                                    std::to_string(s.largest_scale_up_domain) + ")");
     row("max scale-up hops between devices", std::to_string(s.max_scale_up_hops));
-    row("scale-up injection per device, GB/s per direction", num(s.scale_up_injection_gb_per_s));
-    row("scale-out injection per device, GB/s per direction", num(s.scale_out_injection_gb_per_s));
+    row("scale-up injection per device, GB/s per direction",
+        four_digits(s.scale_up_injection_gb_per_s));
+    row("scale-out injection per device, GB/s per direction",
+        four_digits(s.scale_out_injection_gb_per_s));
     if (s.die_to_die_gb_per_s > 0)
-      row("die-to-die per device, GB/s per direction", num(s.die_to_die_gb_per_s));
-    row("bisection, all links, GB/s per direction", num(s.bisection_gb_per_s));
-    row("bisection, scale-up links, GB/s per direction", num(s.scale_up_bisection_gb_per_s));
+      row("die-to-die per device, GB/s per direction", four_digits(s.die_to_die_gb_per_s));
+    row("bisection, all links, GB/s per direction", four_digits(s.bisection_gb_per_s));
+    row("bisection, scale-up links, GB/s per direction",
+        four_digits(s.scale_up_bisection_gb_per_s));
     write_text(std::cout, t);
     std::cout << "(bisection = max flow from the first half of the devices to the second half, "
                  "node order; nominal link rates)\n";
