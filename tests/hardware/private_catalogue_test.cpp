@@ -40,7 +40,7 @@ std::string replaced(std::string text, const std::string& from, const std::strin
   return text;
 }
 
-Outcome run(const std::string& line) {
+Outcome run_line(const std::string& line) {
   return run_command(line + " 2>&1");
 }
 
@@ -69,10 +69,10 @@ class PrivateCatalogue : public ::testing::Test {
   fs::path tables() const { return dir_ / "hardware" / "perf" / "acme-x1"; }
 
   nlohmann::json predict(const std::string& how) {
-    const Outcome r = run(how + " " + V4SIM_CLI_PATH +
-                          " predict --model deepseek-v4-flash --system acme-pod --context 4k "
-                          "--batch 8 --format json" +
-                          (how.empty() ? " --catalogue " + dir_.string() : std::string()));
+    const Outcome r = run_line(how + " " + V4SIM_CLI_PATH +
+                               " predict --model deepseek-v4-flash --system acme-pod --context 4k "
+                               "--batch 8 --format json" +
+                               (how.empty() ? " --catalogue " + dir_.string() : std::string()));
     EXPECT_EQ(r.code, 0) << r.out;
     return r.code == 0 ? nlohmann::json::parse(r.out) : nlohmann::json::object();
   }
@@ -105,10 +105,10 @@ TEST_F(PrivateCatalogue, ItsKernelTablesAreUsedFromOutsideTheTree) {
 
 TEST_F(PrivateCatalogue, ADefectiveTableThereIsAnErrorNamingIt) {
   std::ofstream(tables() / "gemm-fp8.csv") << "m,n,k,latency_us\n1,512,512,0\n";
-  const Outcome r = run(std::string(V4SIM_CLI_PATH) +
-                        " predict --model deepseek-v4-flash --system acme-pod --context 4k "
-                        "--batch 8 --catalogue " +
-                        dir_.string());
+  const Outcome r = run_line(std::string(V4SIM_CLI_PATH) +
+                             " predict --model deepseek-v4-flash --system acme-pod --context 4k "
+                             "--batch 8 --catalogue " +
+                             dir_.string());
   EXPECT_EQ(r.code, 2) << r.out;
   EXPECT_NE(r.out.find("gemm-fp8.csv"), std::string::npos) << r.out;
 }

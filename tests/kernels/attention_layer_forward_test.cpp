@@ -27,10 +27,11 @@
 namespace v4sim {
 namespace {
 
+using test_support::random_chunks;
 using test_support::relatively_close;
 using test_support::SeededRng;
 
-constexpr double kTolerance = 1e-4;
+constexpr double kLayerTolerance = 1e-4;
 
 // Narrow dims with the production window, ratios, RoPE width and indexer head width (Hadamard-128).
 AttentionLayerShape small(AttentionLayerKind kind) {
@@ -86,15 +87,6 @@ SequenceRun run_sequence(const AttentionLayerShape& base, const AttentionLayerWe
   return r;
 }
 
-std::vector<std::int64_t> random_chunks(SeededRng& rng, std::int64_t n, std::int64_t max_len) {
-  std::vector<std::int64_t> out;
-  for (std::int64_t left = n; left > 0;) {
-    out.push_back(std::min(left, rng.uniform_int(1, max_len)));
-    left -= out.back();
-  }
-  return out;
-}
-
 TEST(AttentionLayerForward, MatchesReferenceForEveryLayerKindAndChunking) {
   const std::int64_t N = 300;
   for (AttentionLayerKind kind :
@@ -119,7 +111,7 @@ TEST(AttentionLayerForward, MatchesReferenceForEveryLayerKindAndChunking) {
           }
           return got;
         });
-    EXPECT_TRUE(relatively_close(name_of(kind), decode.y, ref.y, kTolerance));
+    EXPECT_TRUE(relatively_close(name_of(kind), decode.y, ref.y, kLayerTolerance));
     EXPECT_EQ(decode.counted, decode.expected);
     for (int trial = 0; trial < 3; ++trial) {
       const std::vector<std::int64_t> chunks =

@@ -22,6 +22,7 @@
 namespace v4sim {
 namespace {
 
+using test_support::random_chunks;
 using test_support::relatively_close;
 using test_support::SeededRng;
 
@@ -124,16 +125,6 @@ std::vector<std::int64_t> chunks_of_mask(std::int64_t n, std::uint32_t mask) {
       len = 0;
     }
   out.push_back(len);
-  return out;
-}
-
-std::vector<std::int64_t> random_chunks(SeededRng& rng, std::int64_t n, std::int64_t max_len) {
-  std::vector<std::int64_t> out;
-  for (std::int64_t left = n; left > 0;) {
-    const std::int64_t len = std::min(left, rng.uniform_int(1, max_len));
-    out.push_back(len);
-    left -= len;
-  }
   return out;
 }
 

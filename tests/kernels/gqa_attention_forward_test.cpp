@@ -17,7 +17,7 @@ namespace {
 using test_support::relatively_close;
 using test_support::SeededRng;
 
-constexpr double kTolerance = 2e-5;
+constexpr double kGqaTolerance = 2e-5;
 
 struct GqaCase {
   const char* name;
@@ -56,7 +56,7 @@ TEST(GqaForward, MatchesDoubleReferenceAndCountsCost) {
     gqa_attention_forward(s, q, k, v, out, &counted);
     const Eigen::MatrixXd ref =
         reference::gqa_ref(c.q_heads, c.kv_heads, c.head_dim, c.start_pos, q, k, v);
-    EXPECT_TRUE(relatively_close("vs ref", out, ref, kTolerance));
+    EXPECT_TRUE(relatively_close("vs ref", out, ref, kGqaTolerance));
     EXPECT_EQ(counted, cost(s));
     // The same run in another cache format and precision still counts its own shape.
     s.kv_format = KvEntryFormat::fp8_fp32_scale;

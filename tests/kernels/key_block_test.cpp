@@ -25,14 +25,14 @@ namespace {
 
 using test_support::SeededRng;
 
-struct Keys {
+struct KeyRows {
   RowMatrixXf table;
   std::vector<const float*> rows;
 };
 
 // n keys of width d: rows 3 .. 3+n of a table, or n rows picked at random (repeats allowed).
-Keys make_keys(SeededRng& rng, std::int64_t n, std::int64_t d, bool scattered) {
-  Keys k{rng.normal(n + 40, d), {}};
+KeyRows make_keys(SeededRng& rng, std::int64_t n, std::int64_t d, bool scattered) {
+  KeyRows k{rng.normal(n + 40, d), {}};
   for (std::int64_t j = 0; j < n; ++j)
     k.rows.push_back(k.table.row(scattered ? rng.uniform_int(0, n + 39) : 3 + j).data());
   return k;
@@ -80,7 +80,7 @@ double accumulate_over_bound(const std::vector<float>& pt, std::int64_t stride, 
 // Both products of one shape on the path in force, checked against the bounds.
 void check_shape(SeededRng& rng, std::int64_t H, std::int64_t d, std::int64_t n, bool scattered) {
   const RowMatrixXf q = rng.normal(H, d);
-  const Keys keys = make_keys(rng, n, d, scattered);
+  const KeyRows keys = make_keys(rng, n, d, scattered);
   KeyBlockKernel kernel;
   kernel.set_query(q.data(), H, d);
   EXPECT_EQ(kernel.avx512(), use_avx512());
@@ -125,7 +125,7 @@ TEST(KeyBlock, NextBlockHintLeavesTheBitsAlone) {
   const RowMatrixXf q = rng.normal(H, d);
   for (std::int64_t n : {1, 19, 256}) {
     SCOPED_TRACE(::testing::Message() << "n " << n);
-    const Keys keys = make_keys(rng, n, d, false), next = make_keys(rng, 300, d, true);
+    const KeyRows keys = make_keys(rng, n, d, false), next = make_keys(rng, 300, d, true);
     KeyBlockKernel kernel;
     kernel.set_query(q.data(), H, d);
     std::vector<float> plain(static_cast<std::size_t>(n * kernel.stride()));
@@ -145,7 +145,7 @@ TEST(KeyBlock, NextBlockHintLeavesTheBitsAlone) {
 TEST(KeyBlock, SetQueryReplacesThePanel) {
   SeededRng rng("key_block.requery", 43);
   const std::int64_t d = 64, n = 5;
-  const Keys keys = make_keys(rng, n, d, false);
+  const KeyRows keys = make_keys(rng, n, d, false);
   const RowMatrixXf a = rng.normal(128, d), b = rng.normal(20, d);
   KeyBlockKernel reused, fresh;
   reused.set_query(a.data(), 128, d);

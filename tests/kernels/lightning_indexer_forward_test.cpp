@@ -57,12 +57,12 @@ IndexerWeights random_indexer(const Dims& d, std::uint64_t seed) {
 
 // n random keys as the indexer stores them (MXFP4) and, for the reference, the same keys rounded
 // by the float simulation of that format.
-struct Keys {
+struct IndexerKeys {
   IndexerKeyTable table;
   Eigen::MatrixXd rounded;  // [n, 128]
 };
-Keys random_keys(SeededRng& rng, std::int64_t n) {
-  Keys k{IndexerKeyTable(128), Eigen::MatrixXd(n, 128)};
+IndexerKeys random_keys(SeededRng& rng, std::int64_t n) {
+  IndexerKeys k{IndexerKeyTable(128), Eigen::MatrixXd(n, 128)};
   RowMatrixXf v = rng.normal(n, 128);
   for (std::int64_t i = 0; i < n; ++i) {
     std::span<float> row(v.row(i).data(), 128);
@@ -81,7 +81,7 @@ TEST(LightningIndexer, QueriesAndScoresMatchReference) {
     const IndexerScoringShape s = scoring(4093, 3);  // t = 4093..4095: 1023, 1023, 1024 visible
     const RowMatrixXf c_q = rng.normal(3, d.q_lora_rank), x = rng.normal(3, d.hidden);
     const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
-    const Keys keys = random_keys(rng, 1024);
+    const IndexerKeys keys = random_keys(rng, 1024);
     for (std::int64_t i = 0; i < 3; ++i) {
       const std::int64_t t = s.start_pos + i;
       const reference::IndexerRefQuery rq = reference::indexer_query_ref(
@@ -107,7 +107,7 @@ TEST(LightningIndexer, ScoresOverSeveralKeyBlocksMatchReference) {
   const IndexerScoringShape s = scoring(4 * 9001 + 2, 1);
   const RowMatrixXf c_q = rng.normal(1, kFlash.q_lora_rank), x = rng.normal(1, kFlash.hidden);
   const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
-  const Keys keys = random_keys(rng, 9001);
+  const IndexerKeys keys = random_keys(rng, 9001);
   const reference::IndexerRefQuery rq =
       reference::indexer_query_ref(w, c_q.row(0).transpose().cast<double>(), x.row(0).data(),
                                    s.start_pos, 64, 128, rope.frequencies);
@@ -142,7 +142,7 @@ TEST(LightningIndexer, TopkCausalityAndEdgeCases) {
   const IndexerScoringShape s = scoring(0, 40);
   const RowMatrixXf c_q = rng.normal(40, kFlash.q_lora_rank), x = rng.normal(40, kFlash.hidden);
   const IndexerQueries q = indexer_queries(s, {}, w, false, rope, c_q, x);
-  const Keys keys = random_keys(rng, 10);
+  const IndexerKeys keys = random_keys(rng, 10);
   std::vector<std::vector<double>> ref_scores;
   for (std::int64_t i = 0; i < 40; ++i) {
     const reference::IndexerRefQuery rq = reference::indexer_query_ref(
@@ -255,7 +255,7 @@ TEST(LightningIndexer, CountedWorkEqualsCost) {
   SeededRng rng("indexer.counting", 540);
   const RopeTable rope = make_rope_table(v4_compressed_rope());
   const IndexerWeights w = random_indexer(kFlash, 5400);
-  const Keys keys = random_keys(rng, 1100);
+  const IndexerKeys keys = random_keys(rng, 1100);
   const IndexerProjectionFormats f{WeightFormat::fp8_block128_ue8m0, WeightFormat::bf16,
                                    Precision::fp8};
   struct Case {

@@ -24,7 +24,7 @@ using reference::MlaRefDims;
 using test_support::relatively_close;
 using test_support::SeededRng;
 
-constexpr double kTolerance = 2e-5;
+constexpr double kMlaTolerance = 2e-5;
 
 struct MlaInputs {
   MlaRefDims dims;
@@ -105,7 +105,7 @@ TEST(MlaForward, DenseMatchesDoubleReferenceAndCountsCost) {
     const RowMatrixXf out = run_forward(in, s, nullptr, &counted);
     const auto ref = reference::mla_ref_absorbed(d, in.q_nope, in.q_rope, in.cache, in.w_uk,
                                                  in.w_uv, nullptr, mla_softmax_scale());
-    EXPECT_TRUE(relatively_close("vs absorbed ref", out, ref, kTolerance));
+    EXPECT_TRUE(relatively_close("vs absorbed ref", out, ref, kMlaTolerance));
     EXPECT_EQ(counted, mla_attention_cost(s, d.nope, d.v, MlaAbsorptionFormat{}));
   }
 }
@@ -124,7 +124,7 @@ TEST(MlaForward, AbsorbedEqualsExpandedPerHeadAttention) {
                                                     in.w_uv, nullptr, scale);
   EXPECT_TRUE(relatively_close("absorbed vs expanded (double)", absorbed, expanded, 1e-10));
   const RowMatrixXf out = run_forward(in, shape_of(d, tokens, 0), nullptr, nullptr);
-  EXPECT_TRUE(relatively_close("vs expanded ref", out, expanded, kTolerance));
+  EXPECT_TRUE(relatively_close("vs expanded ref", out, expanded, kMlaTolerance));
 }
 
 MlaExpandedShape expanded_shape_of(const MlaRefDims& d, std::int64_t tokens) {
@@ -157,7 +157,7 @@ TEST(MlaForward, ExpandedFormMatchesReferenceAndCountsCost) {
                          out, &counted);
     const auto ref = reference::mla_ref_expanded(d, in.q_nope, in.q_rope, in.cache, in.w_uk,
                                                  in.w_uv, nullptr, mla_softmax_scale());
-    EXPECT_TRUE(relatively_close("vs expanded ref", out, ref, kTolerance));
+    EXPECT_TRUE(relatively_close("vs expanded ref", out, ref, kMlaTolerance));
     const RowMatrixXf absorbed = run_forward(in, shape_of(d, c.tokens, 0), nullptr, nullptr);
     EXPECT_LE((out - absorbed).cwiseAbs().maxCoeff(), 1e-4f * absorbed.cwiseAbs().maxCoeff());
     EXPECT_EQ(counted, expansion_cost(s) + cost(s));
@@ -205,10 +205,10 @@ TEST(MlaForward, SelectedTokensMatchReferenceAndCountCost) {
     const RowMatrixXf out = run_forward(in, s, &sel, &counted);
     const auto ref = reference::mla_ref_absorbed(d, in.q_nope, in.q_rope, in.cache, in.w_uk,
                                                  in.w_uv, &sel, mla_softmax_scale());
-    EXPECT_TRUE(relatively_close("vs absorbed ref", out, ref, kTolerance));
+    EXPECT_TRUE(relatively_close("vs absorbed ref", out, ref, kMlaTolerance));
     const auto expanded = reference::mla_ref_expanded(d, in.q_nope, in.q_rope, in.cache, in.w_uk,
                                                       in.w_uv, &sel, mla_softmax_scale());
-    EXPECT_TRUE(relatively_close("vs expanded ref", out, expanded, kTolerance));
+    EXPECT_TRUE(relatively_close("vs expanded ref", out, expanded, kMlaTolerance));
     EXPECT_EQ(counted, mla_attention_cost(s, d.nope, d.v, MlaAbsorptionFormat{}));
   }
 }
@@ -222,7 +222,7 @@ TEST(MlaForward, FullSelectionEqualsDense) {
   const TokenSelection sel = random_selection(rng, d.start_pos, tokens, 2048);
   const RowMatrixXf sparse = run_forward(in, shape_of(d, tokens, 2048), &sel, nullptr);
   const RowMatrixXf dense = run_forward(in, shape_of(d, tokens, 0), nullptr, nullptr);
-  EXPECT_TRUE(relatively_close("full selection vs dense", sparse, dense, kTolerance));
+  EXPECT_TRUE(relatively_close("full selection vs dense", sparse, dense, kMlaTolerance));
 }
 
 // Each step counts its own shape's cost, in other storage formats too.
@@ -253,7 +253,7 @@ TEST(MlaForward, StepsCountTheirOwnShapes) {
   reference::RowMatrixd latent_ref;
   reference::mla_ref_absorbed(d, in.q_nope, in.q_rope, in.cache, in.w_uk, in.w_uv, &sel, 0.3,
                               &latent_ref);
-  EXPECT_TRUE(relatively_close("latent vs ref", latent, latent_ref, kTolerance));
+  EXPECT_TRUE(relatively_close("latent vs ref", latent, latent_ref, kMlaTolerance));
 }
 
 // The packed V32_FP8Sparse cache (656 B per token) gives the results of a float cache holding its

@@ -26,7 +26,7 @@ namespace {
 using test_support::relatively_close;
 using test_support::SeededRng;
 
-constexpr double kTolerance = 2e-5;
+constexpr double kSparseTolerance = 2e-5;
 
 SparseAttentionShape shape_of(std::int64_t heads, std::int64_t ratio, std::int64_t topk,
                               std::int64_t start, std::int64_t tokens) {
@@ -90,7 +90,7 @@ TEST(SparseAttentionForward, CoreMatchesReferenceAtFlashAndProWidths) {
       RowMatrixXf out(3, heads * 512);
       sparse_attention_core(s, q, keys, as_float(sink), rope, out);
       EXPECT_TRUE(relatively_close("core vs reference", out, reference_of(s, q, keys, sink, rope),
-                                   kTolerance));
+                                   kSparseTolerance));
     }
 }
 
@@ -108,7 +108,7 @@ TEST(SparseAttentionForward, SinkLimits) {
   const std::vector<double> none(64, -std::numeric_limits<double>::infinity());
   sparse_attention_core(s, q, keys, as_float(none), rope, out);
   EXPECT_TRUE(relatively_close("sink -inf vs plain softmax", out,
-                               reference_of(s, q, keys, none, rope), kTolerance));
+                               reference_of(s, q, keys, none, rope), kSparseTolerance));
   // A huge sink takes all the probability mass: the output tends to 0.
   const std::vector<float> huge(64, 1e30f);
   sparse_attention_core(s, q, keys, huge, rope, out);
@@ -270,7 +270,7 @@ TEST(SparseAttentionForward, PrefillChunksEqualDecodeAndReference) {
       expected += cost(s);
       start += T;
     }
-    EXPECT_TRUE(relatively_close("chunked vs reference", out, ref, kTolerance))
+    EXPECT_TRUE(relatively_close("chunked vs reference", out, ref, kSparseTolerance))
         << "trial " << trial;
     EXPECT_EQ(counted, expected);
   }

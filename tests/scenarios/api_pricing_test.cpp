@@ -19,7 +19,7 @@ using testing_files::kSmallApi;
 using testing_files::table;
 using testing_files::TempScenarios;
 
-Scenario small() {
+Scenario small_api() {
   TempScenarios dir;
   return load_scenario(dir.write("api", kSmallApi));
 }
@@ -36,7 +36,7 @@ std::size_t column(const report::TableBlock& t, const std::string& name) {
 }
 
 TEST(ApiPricing, SmallScenarioHasEverySectionTableAndChart) {
-  const Scenario s = small();
+  const Scenario s = small_api();
   const report::Report r = run_api_pricing(s);
   ASSERT_EQ(r.sections.size(), 4u);
   for (const char* name : {"api-prices", "workloads", "monthly-bills", "self-hosted",
@@ -70,7 +70,7 @@ TEST(ApiPricing, SmallScenarioHasEverySectionTableAndChart) {
 }
 
 TEST(ApiPricing, BillsMatchTheFormula) {
-  const Scenario s = small();
+  const Scenario s = small_api();
   const report::Report r = run_api_pricing(s);
   const report::TableBlock& bills = *table(r, "monthly-bills");
   // Flash, chat: 1000 x (200 x 0.14 + 500 x 0.28) / 1e6 = 0.168 USD.
@@ -81,7 +81,7 @@ TEST(ApiPricing, BillsMatchTheFormula) {
 }
 
 TEST(ApiPricing, MarginIsBillMinusCost) {
-  const report::Report r = run_api_pricing(small());
+  const report::Report r = run_api_pricing(small_api());
   const report::TableBlock& t = *table(r, "margin-monthly");
   const std::size_t bill = column(t, "bill"), cost = column(t, "self_hosted_cost"),
                     margin = column(t, "margin"), share = column(t, "margin_share");
@@ -96,7 +96,7 @@ TEST(ApiPricing, MarginIsBillMinusCost) {
 }
 
 TEST(ApiPricing, RunsAreDeterministic) {
-  const Scenario s = small();
+  const Scenario s = small_api();
   EXPECT_EQ(flatten(run_api_pricing(s)), flatten(run_api_pricing(s)));
 }
 

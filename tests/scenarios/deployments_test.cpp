@@ -56,8 +56,8 @@ deployments:
 )";
 
 /// Loading `text` fails with an InputError naming the file at `line`, the field and `what`.
-void expect_error(const std::string& text, int line, const std::string& field,
-                  const std::string& what) {
+void expect_deployments_error(const std::string& text, int line, const std::string& field,
+                              const std::string& what) {
   testing_files::expect_load_error([](const std::string& path) { (void)load_deployments(path); },
                                    text, line, field, what);
 }
@@ -156,52 +156,55 @@ TEST(Deployments, ReadsEveryField) {
 
 TEST(Deployments, MalformedFilesNameFileLineAndField) {
   // Missing measured value.
-  expect_error(edit(kSmall, "{metric: output_tokens_per_s_per_device, value: 1000}",
-                    "{metric: output_tokens_per_s_per_device}"),
-               18, "deployments[0].measured.value", "missing required field");
+  expect_deployments_error(edit(kSmall, "{metric: output_tokens_per_s_per_device, value: 1000}",
+                                "{metric: output_tokens_per_s_per_device}"),
+                           18, "deployments[0].measured.value", "missing required field");
   // Unknown key in a row, with a suggestion.
-  expect_error(
+  expect_deployments_error(
       edit(kSmall, "    model: deepseek-v3\n    system", "    modle: deepseek-v3\n    system"), 6,
       "deployments[0].model", "modle");
   // Unknown model and system names are reported at the field naming them.
-  expect_error(edit(kSmall, "model: deepseek-v3", "model: deepseek-v9"), 6, "deployments[0].model",
-               "deepseek-v9");
-  expect_error(edit(kSmall, "system: hgx-h200", "system: hgx-h900"), 7, "deployments[0].system",
-               "hgx-h900");
+  expect_deployments_error(edit(kSmall, "model: deepseek-v3", "model: deepseek-v9"), 6,
+                           "deployments[0].model", "deepseek-v9");
+  expect_deployments_error(edit(kSmall, "system: hgx-h200", "system: hgx-h900"), 7,
+                           "deployments[0].system", "hgx-h900");
   // Bad values.
-  expect_error(edit(kSmall, "phase: decode", "phase: serving"), 9, "deployments[0].phase",
-               "expected decode, prefill or aggregated");
-  expect_error(edit(kSmall, "{tp: 1, dp: 8, ep: 8, pp: 1}", "{tp: 1, dp: 4, ep: 4, pp: 1}"), 10,
-               "deployments[0].layout", "tp*dp*pp = 4 ranks, but the row has 8 devices");
-  expect_error(edit(kSmall, "value: 1000", "value: -3"), 18, "deployments[0].measured.value",
-               "must be in");
-  expect_error(edit(kSmall, "metric: output_tokens_per_s_per_device, value: 1000",
-                    "metric: input_tokens_per_s_per_device, value: 1000"),
-               18, "deployments[0].measured.metric", "does not fit phase decode");
-  expect_error(edit(kSmall, "kv_format: bf16", "kv_format: fp8"), 13, "deployments[0].kv_format",
-               "expected deploy or bf16");
-  expect_error(edit(kSmall, "weights: fp8", "weights: fp6"), 31, "deployments[1].weights",
-               "expected fp8, int8, fp4, fp4_ffn or bf16");
-  expect_error(edit(kSmall, "    mtp_acceptance: 0.8\n", ""), 3, "deployments[0].mtp_acceptance",
-               "missing required field");
-  expect_error(edit(kSmall, "mtp_tokens: 0", "mtp_tokens: 0\n    mtp_acceptance: 0.5"), 34,
-               "deployments[1].mtp_acceptance", "given without draft tokens");
-  expect_error(edit(kSmall, "overlap: true", "overlap: maybe"), 16, "deployments[0].overlap", "");
-  expect_error(edit(kSmall, "moe_exchange: all_gather", "moe_exchange: broadcast"), 36,
-               "deployments[1].moe_exchange", "expected all_to_all or all_gather");
+  expect_deployments_error(edit(kSmall, "phase: decode", "phase: serving"), 9,
+                           "deployments[0].phase", "expected decode, prefill or aggregated");
+  expect_deployments_error(
+      edit(kSmall, "{tp: 1, dp: 8, ep: 8, pp: 1}", "{tp: 1, dp: 4, ep: 4, pp: 1}"), 10,
+      "deployments[0].layout", "tp*dp*pp = 4 ranks, but the row has 8 devices");
+  expect_deployments_error(edit(kSmall, "value: 1000", "value: -3"), 18,
+                           "deployments[0].measured.value", "must be in");
+  expect_deployments_error(edit(kSmall, "metric: output_tokens_per_s_per_device, value: 1000",
+                                "metric: input_tokens_per_s_per_device, value: 1000"),
+                           18, "deployments[0].measured.metric", "does not fit phase decode");
+  expect_deployments_error(edit(kSmall, "kv_format: bf16", "kv_format: fp8"), 13,
+                           "deployments[0].kv_format", "expected deploy or bf16");
+  expect_deployments_error(edit(kSmall, "weights: fp8", "weights: fp6"), 31,
+                           "deployments[1].weights", "expected fp8, int8, fp4, fp4_ffn or bf16");
+  expect_deployments_error(edit(kSmall, "    mtp_acceptance: 0.8\n", ""), 3,
+                           "deployments[0].mtp_acceptance", "missing required field");
+  expect_deployments_error(edit(kSmall, "mtp_tokens: 0", "mtp_tokens: 0\n    mtp_acceptance: 0.5"),
+                           34, "deployments[1].mtp_acceptance", "given without draft tokens");
+  expect_deployments_error(edit(kSmall, "overlap: true", "overlap: maybe"), 16,
+                           "deployments[0].overlap", "");
+  expect_deployments_error(edit(kSmall, "moe_exchange: all_gather", "moe_exchange: broadcast"), 36,
+                           "deployments[1].moe_exchange", "expected all_to_all or all_gather");
   // Lengths that do not fit the phase.
-  expect_error(edit(kSmall, "    input_tokens: 1024\n", "    context_tokens: 1024\n"), 29,
-               "deployments[1].context_tokens", "aggregated row gives input_tokens");
-  expect_error(edit(kSmall, "    context_tokens: 4096\n", "    input_tokens: 4096\n"), 12,
-               "deployments[0].input_tokens", "only aggregated rows");
+  expect_deployments_error(edit(kSmall, "    input_tokens: 1024\n", "    context_tokens: 1024\n"),
+                           29, "deployments[1].context_tokens",
+                           "aggregated row gives input_tokens");
+  expect_deployments_error(edit(kSmall, "    context_tokens: 4096\n", "    input_tokens: 4096\n"),
+                           12, "deployments[0].input_tokens", "only aggregated rows");
   // A row without a source, an empty list, a duplicated id.
-  expect_error(edit(kSmall, "    source: \"https://example.org/decode\"\n", ""), 3,
-               "deployments[0].source", "needs a 'source:'");
-  expect_error("source: x\ndeployments: []\n", 2, "deployments", "non-empty list");
-  expect_error(edit(kSmall, "id: aggregated-row", "id: decode-row"), 19, "deployments[1].id",
-               "listed twice");
+  expect_deployments_error(edit(kSmall, "    source: \"https://example.org/decode\"\n", ""), 3,
+                           "deployments[0].source", "needs a 'source:'");
+  expect_deployments_error("source: x\ndeployments: []\n", 2, "deployments", "non-empty list");
+  expect_deployments_error(edit(kSmall, "id: aggregated-row", "id: decode-row"), 19,
+                           "deployments[1].id", "listed twice");
   // Unknown top-level key.
-  expect_error(edit(kSmall, "deployments:", "deployment:"), 2, "deployments", "");
+  expect_deployments_error(edit(kSmall, "deployments:", "deployment:"), 2, "deployments", "");
 }
 
 }  // namespace

@@ -24,13 +24,13 @@ using testing_files::kSmallPurchase;
 using testing_files::table;
 using testing_files::TempScenarios;
 
-Scenario small() {
+Scenario small_purchase() {
   TempScenarios dir;
   return load_scenario(dir.write("purchase", kSmallPurchase));
 }
 
 TEST(HardwarePurchase, SmallScenarioHasEverySectionTableAndChart) {
-  const Scenario s = small();
+  const Scenario s = small_purchase();
   const report::Report r = run_hardware_purchase(s);
   std::vector<std::string> headings;
   for (const report::Section& sec : r.sections) headings.push_back(sec.heading);
@@ -76,12 +76,12 @@ TEST(HardwarePurchase, SmallScenarioHasEverySectionTableAndChart) {
 }
 
 TEST(HardwarePurchase, RunsAreDeterministic) {
-  const Scenario s = small();
+  const Scenario s = small_purchase();
   EXPECT_EQ(flatten(run_hardware_purchase(s)), flatten(run_hardware_purchase(s)));
 }
 
 TEST(HardwarePurchase, KvFormatOtherThanDeployIsRefused) {
-  Scenario s = small();
+  Scenario s = small_purchase();
   s.kv_format = "bf16";
   EXPECT_THROW((void)run_hardware_purchase(s), InputError);
 }
@@ -141,7 +141,7 @@ TEST(VarySystem, PricesStayOrderedForEveryCatalogueSystem) {
 
 TEST(PlanPurchase, InfeasibleBucketsSayWhyAsAValue) {
   // V3.2 is trained to 163,840 tokens: a 256K bucket is beyond it, whatever the hardware.
-  const Scenario s = small();
+  const Scenario s = small_purchase();
   const PreparedModel v32 = prepare(load_model("deepseek-v3.2"));
   Demand d = s.demand;
   ContextShare beyond;
@@ -196,7 +196,7 @@ TEST(PlanPurchase, StoppingAtTheFirstInfeasibleBucketKeepsFeasibilityAndCosts) {
   // context lengths first. A TTFT target halfway between H200's fastest 64K prefill at nominal and
   // at 15 % higher efficiencies (both searched here) makes the nominal plan fail on its second
   // bucket, the high end pass and the low end fail: each must match planning every bucket.
-  const Scenario s = small();
+  const Scenario s = small_purchase();
   const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
   const std::vector<SystemSpec> systems = {load_system("hgx-h200"), load_system("dgx-b200")};
   const Sensitivity& efficiencies = s.sensitivities[2];
@@ -247,7 +247,7 @@ TEST(PlanPurchase, StoppingAtTheFirstInfeasibleBucketKeepsFeasibilityAndCosts) {
 TEST(PricePlan, RepricingEqualsPlanningAgain) {
   // Sizing does not depend on prices, so re-pricing a nominal plan for cheaper or dearer systems
   // gives exactly what a full re-plan gives (the runner relies on this for system_prices).
-  const Scenario s = small();
+  const Scenario s = small_purchase();
   const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
   const std::vector<SystemSpec> systems = {load_system("hgx-h200"), load_system("dgx-b200")};
   const std::vector<SystemPlan> nominal = plan_purchase(flash, s.demand, systems, s.prices);
@@ -275,7 +275,7 @@ TEST(PricePlan, RepricingEqualsPlanningAgain) {
 }
 
 TEST(PricePlan, DearerSystemsNeverCostLess) {
-  const Scenario s = small();
+  const Scenario s = small_purchase();
   SystemSpec h200 = load_system("hgx-h200");
   SystemPlan p;
   p.feasible = true;

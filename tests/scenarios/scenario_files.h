@@ -11,6 +11,7 @@
 
 #include "models/config/input_error.h"
 #include "reports/report.h"
+#include "scenarios/scenario.h"
 
 #include <unistd.h>
 
@@ -174,6 +175,14 @@ void expect_load_error(Load load, const std::string& text, int line, const std::
     EXPECT_NE(msg.find(field), std::string::npos) << msg;
     EXPECT_NE(msg.find(what), std::string::npos) << msg;
   }
+}
+
+/// load_scenario of `text` fails with an InputError naming the file at `line`, the quoted field
+/// and `what`.
+inline void expect_scenario_error(const std::string& text, int line, const std::string& field,
+                                  const std::string& what) {
+  expect_load_error([](const std::string& path) { (void)load_scenario(path); }, text, line,
+                    "'" + field + "'", what);
 }
 
 }  // namespace v4sim::testing_files

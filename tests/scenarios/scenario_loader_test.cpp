@@ -11,16 +11,10 @@ namespace v4sim {
 namespace {
 
 using testing_files::edit;
+using testing_files::expect_scenario_error;
 using testing_files::kSmallApi;
 using testing_files::kSmallPurchase;
 using testing_files::TempScenarios;
-
-/// Loading `text` fails with an InputError naming the file at `line`, the field and `what`.
-void expect_error(const std::string& text, int line, const std::string& field,
-                  const std::string& what) {
-  testing_files::expect_load_error([](const std::string& path) { (void)load_scenario(path); }, text,
-                                   line, "'" + field + "'", what);
-}
 
 TEST(ScenarioLoader, ReadsAPurchaseScenario) {
   TempScenarios dir;
@@ -70,74 +64,77 @@ TEST(ScenarioLoader, KindAndSensitivityNames) {
 }
 
 TEST(ScenarioLoader, UnknownKind) {
-  expect_error(edit(kSmallPurchase, "kind: hardware_purchase", "kind: hardware_buying"), 3, "kind",
-               "expected long_context, hardware_purchase, api_pricing or serving_simulation");
+  expect_scenario_error(
+      edit(kSmallPurchase, "kind: hardware_purchase", "kind: hardware_buying"), 3, "kind",
+      "expected long_context, hardware_purchase, api_pricing or serving_simulation");
 }
 
 TEST(ScenarioLoader, ContextSharesMustAddUpToOne) {
-  expect_error(edit(kSmallPurchase, "share: 0.25", "share: 0.2"), 17, "demand.contexts",
-               "add up to");
+  expect_scenario_error(edit(kSmallPurchase, "share: 0.25", "share: 0.2"), 17, "demand.contexts",
+                        "add up to");
 }
 
 TEST(ScenarioLoader, UnknownSensitivity) {
-  expect_error(edit(kSmallPurchase, "  - accelerator_peaks", "  - accelerator_peak"), 21,
-               "sensitivities[1]", "expected system_prices, accelerator_peaks or efficiencies");
+  expect_scenario_error(edit(kSmallPurchase, "  - accelerator_peaks", "  - accelerator_peak"), 21,
+                        "sensitivities[1]",
+                        "expected system_prices, accelerator_peaks or efficiencies");
 }
 
 TEST(ScenarioLoader, SensitivityListedTwice) {
-  expect_error(edit(kSmallPurchase, "  - accelerator_peaks", "  - system_prices"), 21,
-               "sensitivities[1]", "listed twice");
+  expect_scenario_error(edit(kSmallPurchase, "  - accelerator_peaks", "  - system_prices"), 21,
+                        "sensitivities[1]", "listed twice");
 }
 
 TEST(ScenarioLoader, EfficiencyRangeNeedsItsSize) {
-  expect_error(
+  expect_scenario_error(
       edit(kSmallPurchase, "{name: efficiencies, relative: 0.15, estimate: \"test range\"}",
            "{name: efficiencies, estimate: \"test range\"}"),
       22, "sensitivities[2].relative", "");
 }
 
 TEST(ScenarioLoader, EfficiencyRangeNeedsASource) {
-  expect_error(edit(kSmallPurchase, ", estimate: \"test range\"}", "}"), 22,
-               "sensitivities[2].source", "source");
+  expect_scenario_error(edit(kSmallPurchase, ", estimate: \"test range\"}", "}"), 22,
+                        "sensitivities[2].source", "source");
 }
 
 TEST(ScenarioLoader, ApiPriceNeedsASource) {
-  expect_error(edit(kSmallApi, ", source: \"test list\"", ""), 12, "api_prices[0].source", "");
+  expect_scenario_error(edit(kSmallApi, ", source: \"test list\"", ""), 12, "api_prices[0].source",
+                        "");
 }
 
 TEST(ScenarioLoader, CnyPriceNeedsAnExchangeRate) {
-  expect_error(edit(kSmallApi,
-                    "exchange_rate: {estimate: \"test rate\", cny_per_usd: 7.2, date: "
-                    "\"2026-04\"}\n",
-                    ""),
-               12, "api_prices[1].output_cny_per_m", "exchange_rate");
+  expect_scenario_error(edit(kSmallApi,
+                             "exchange_rate: {estimate: \"test rate\", cny_per_usd: 7.2, date: "
+                             "\"2026-04\"}\n",
+                             ""),
+                        12, "api_prices[1].output_cny_per_m", "exchange_rate");
 }
 
 TEST(ScenarioLoader, ApiPriceInOneCurrency) {
-  expect_error(edit(kSmallApi, "{model: Other, ", "{model: Other, output_usd_per_m: 2, "), 13,
-               "api_prices[1].output_cny_per_m", "one currency");
+  expect_scenario_error(edit(kSmallApi, "{model: Other, ", "{model: Other, output_usd_per_m: 2, "),
+                        13, "api_prices[1].output_cny_per_m", "one currency");
 }
 
 TEST(ScenarioLoader, SelfHostedModelMustBeListed) {
-  expect_error(
+  expect_scenario_error(
       edit(kSmallApi, "self_hosted_model: deepseek-v4-flash", "self_hosted_model: deepseek-v4-pro"),
       12, "api_prices[0].self_hosted_model", "not in the scenario's models");
 }
 
 TEST(ScenarioLoader, CacheHitCannotCostMoreThanAMiss) {
-  expect_error(
+  expect_scenario_error(
       edit(kSmallApi, "input_cache_hit_usd_per_m: 0.028", "input_cache_hit_usd_per_m: 0.5"), 12,
       "api_prices[0].input_cache_hit_usd_per_m", "cannot cost more");
 }
 
 TEST(ScenarioLoader, WorkloadNeedsASource) {
-  expect_error(edit(kSmallApi, "{estimate: \"test\", name: chat", "{name: chat"), 15,
-               "workloads[0].source", "source");
+  expect_scenario_error(edit(kSmallApi, "{estimate: \"test\", name: chat", "{name: chat"), 15,
+                        "workloads[0].source", "source");
 }
 
 TEST(ScenarioLoader, ExchangeRateNeedsADate) {
-  expect_error(edit(kSmallApi, ", date: \"2026-04\"}\napi_prices", "}\napi_prices"), 10,
-               "exchange_rate.date", "");
+  expect_scenario_error(edit(kSmallApi, ", date: \"2026-04\"}\napi_prices", "}\napi_prices"), 10,
+                        "exchange_rate.date", "");
 }
 
 }  // namespace

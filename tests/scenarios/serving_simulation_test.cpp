@@ -16,15 +16,9 @@ namespace v4sim {
 namespace {
 
 using testing_files::edit;
+using testing_files::expect_scenario_error;
 using testing_files::kSmallServing;
 using testing_files::TempScenarios;
-
-/// Loading `text` fails with an InputError naming the file at `line`, the field and `what`.
-void expect_error(const std::string& text, int line, const std::string& field,
-                  const std::string& what) {
-  testing_files::expect_load_error([](const std::string& path) { (void)load_scenario(path); }, text,
-                                   line, "'" + field + "'", what);
-}
 
 TEST(ServingSimulationLoader, ReadsTheSection) {
   TempScenarios dir;
@@ -48,43 +42,45 @@ TEST(ServingSimulationLoader, ReadsTheSection) {
 }
 
 TEST(ServingSimulationLoader, SectionNeedsASource) {
-  expect_error(edit(kSmallServing, "  estimate: \"test traffic\"\n", ""), 10, "simulation.source",
-               "source");
+  expect_scenario_error(edit(kSmallServing, "  estimate: \"test traffic\"\n", ""), 10,
+                        "simulation.source", "source");
 }
 
 TEST(ServingSimulationLoader, UnknownKey) {
-  expect_error(edit(kSmallServing, "  max_batch: 64\n", "  max_batch: 64\n  max_batches: 64\n"), 12,
-               "simulation.max_batches", "max_batch");
+  expect_scenario_error(
+      edit(kSmallServing, "  max_batch: 64\n", "  max_batch: 64\n  max_batches: 64\n"), 12,
+      "simulation.max_batches", "max_batch");
 }
 
 TEST(ServingSimulationLoader, WrongType) {
-  expect_error(edit(kSmallServing, "requests: 200", "requests: many"), 15,
-               "simulation.arrivals.requests", "expected an integer");
+  expect_scenario_error(edit(kSmallServing, "requests: 200", "requests: many"), 15,
+                        "simulation.arrivals.requests", "expected an integer");
 }
 
 TEST(ServingSimulationLoader, InvertedLengths) {
-  expect_error(edit(kSmallServing, "{min: 256, max: 2048}", "{min: 2048, max: 256}"), 16,
-               "simulation.arrivals.input_tokens.max", "must not be below 'min'");
+  expect_scenario_error(edit(kSmallServing, "{min: 256, max: 2048}", "{min: 2048, max: 256}"), 16,
+                        "simulation.arrivals.input_tokens.max", "must not be below 'min'");
 }
 
 TEST(ServingSimulationLoader, SweepMustIncrease) {
-  expect_error(edit(kSmallServing, "[1, 4, 500]", "[1, 500, 4]"), 19,
-               "simulation.sweep_rates_per_s", "rates must increase");
+  expect_scenario_error(edit(kSmallServing, "[1, 4, 500]", "[1, 500, 4]"), 19,
+                        "simulation.sweep_rates_per_s", "rates must increase");
 }
 
 TEST(ServingSimulationLoader, SweepRateOutOfRange) {
-  expect_error(edit(kSmallServing, "[1, 4, 500]", "[1, -4, 500]"), 19,
-               "simulation.sweep_rates_per_s[1]", "must be in");
+  expect_scenario_error(edit(kSmallServing, "[1, 4, 500]", "[1, -4, 500]"), 19,
+                        "simulation.sweep_rates_per_s[1]", "must be in");
 }
 
 TEST(ServingSimulationLoader, MissingTraceFile) {
-  expect_error(edit(kSmallServing, "    requests: 200\n", "    trace: nowhere.jsonl\n"), 15,
-               "simulation.arrivals.trace", "no such file");
+  expect_scenario_error(edit(kSmallServing, "    requests: 200\n", "    trace: nowhere.jsonl\n"),
+                        15, "simulation.arrivals.trace", "no such file");
 }
 
 TEST(ServingSimulationLoader, NeedsAnSlo) {
-  expect_error(edit(kSmallServing, "slo: {estimate: \"test\", tpot_ms: 50, ttft_ms: 300}\n", ""), 1,
-               "slo", "needs an slo section");
+  expect_scenario_error(
+      edit(kSmallServing, "slo: {estimate: \"test\", tpot_ms: 50, ttft_ms: 300}\n", ""), 1, "slo",
+      "needs an slo section");
 }
 
 TEST(ServingSimulationStudy, CdfQuantilesAreNearestRank) {

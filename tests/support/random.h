@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -59,6 +60,17 @@ class SeededRng {
   std::mt19937_64 gen_;
   std::uint64_t seed_;
 };
+
+/// Random chunk lengths of 1..max_len tokens summing to n (chunked prefill in the layer tests).
+inline std::vector<std::int64_t> random_chunks(SeededRng& rng, std::int64_t n,
+                                               std::int64_t max_len) {
+  std::vector<std::int64_t> out;
+  for (std::int64_t left = n; left > 0;) {
+    out.push_back(std::min(left, rng.uniform_int(1, max_len)));
+    left -= out.back();
+  }
+  return out;
+}
 
 }  // namespace v4sim::test_support
 
