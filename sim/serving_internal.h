@@ -92,6 +92,7 @@ struct Setup {
   std::vector<std::int64_t> layer_representatives{};
   std::vector<double> layer_repeats{};
   const WeightIndex* weight_index = nullptr;  // of `weights`
+  const WeightSums* weight_sums = nullptr;    // of `weights`
   /// Capacity terms that do not depend on the batch (fill_capacity).
   double weights_bytes_per_rank = 0;
   double kv_bytes_per_sequence = 0;
