@@ -106,8 +106,9 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
                             OpSelect select) {
   const auto key = std::make_tuple(pass.start_pos, pass.num_tokens, logits_all, prefill, select);
   CompiledPass& p = s.compiled->passes[key];
-  if (++p.uses == 1) return nullptr;
-  if (p.uses > 2) return &p;
+  ++p.uses;
+  if (p.ready) return &p;
+  if (p.uses < s.compiled->compile_at_use) return nullptr;
   const OpOptions options = setup_op_options(s, prefill, logits_all, select);
   std::vector<Op> own;
   const std::vector<Op>& ops = setup_ops(s, pass, options, own);
@@ -124,7 +125,12 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
     p.compiled.push_back(c);
   }
   p.priced.resize(p.compiled.size());
+  p.ready = true;
   return &p;
+}
+
+void compile_sweeps(const Setup& s) {
+  if (s.compiled) s.compiled->compile_at_use = 1;
 }
 
 }  // namespace v4sim::serving_detail

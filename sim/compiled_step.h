@@ -87,6 +87,7 @@ std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const Kernel
 /// The compiled ops of one pass, in op-list order.
 struct CompiledPass {
   int uses = 0;  // times priced; compiled from the second (a pass priced once is not worth it)
+  bool ready = false;  // compiled
   std::vector<Op> ops;
   std::vector<CompiledOp> compiled;
   /// One point's prices, by op (the storage a point reuses; filled by the step timing).
@@ -96,13 +97,20 @@ struct CompiledPass {
 /// A setup's compiled passes, compiled when first priced. Owned by the setup (one per layout).
 struct CompiledSteps {
   std::map<std::tuple<std::int64_t, std::int64_t, bool, bool, OpSelect>, CompiledPass> passes;
+  /// The use of a pass that compiles it: the second by default, the first once the caller knows
+  /// the pass recurs (a sweep of several batches: compile_sweeps()).
+  int compile_at_use = 2;
 };
 
-/// The pass compiled for `s` (from its cache, or compiled now and kept there), or null the first
-/// time a pass is asked for: the direct pricing costs less than compiling a pass used once (the
+/// The pass compiled for `s` (from its cache, or compiled now and kept there), or null before
+/// its compile_at_use-th use: the direct pricing costs less than compiling a pass used once (the
 /// chunks of one prompt's prefill), and gives the same numbers.
 CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select);
+
+/// From now on, compile the setup's passes on their first use: the caller prices each of them
+/// again (a sweep's batches). No-op without a compiled model.
+void compile_sweeps(const Setup& s);
 
 /// The rank's cost of a compiled op: on_rank() of its per-sequence cost, on its non-zero terms.
 Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share);
