@@ -4,7 +4,7 @@
 #include <cmath>
 
 #include "sim/activation_quant.h"
-
+#include "sim/ffn_activation.h"
 #include "sim/op_on_rank.h"
 
 namespace v4sim::serving_detail {
@@ -39,6 +39,7 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
   if (c.main_layer) c.repeats = s.layer_repeats[static_cast<std::size_t>(op.layer)];
   c.routed = op.component == OpComponent::routed_experts;
   c.table = s.perf && op.kernel.has_class;
+  c.gemm = op.kernel.has_class && op.kernel.kernel == KernelClass::gemm;
   c.weight_share = tp_split(op.component) ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
   for (int i = 0; i < kCostSlots; ++i)
     if (const std::int64_t v = slot(op.cost, i); v != 0)
@@ -127,6 +128,29 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
   p.priced.resize(p.compiled.size());
   p.ready = true;
   return &p;
+}
+
+const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
+  CompiledSteps& steps = *s.compiled;
+  if (steps.elementwise_ready) return steps.elementwise;
+  steps.elementwise_ready = true;
+  const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats,
+                       bool per_pair) {
+    for (const ElementwiseKernel& k : kernels)
+      steps.elementwise.push_back({k.component, repeats, per_pair,
+                                   k.cost.read(MemClass::activations),
+                                   k.cost.written(MemClass::activations)});
+  };
+  // One row of each: every kernel's bytes are its bytes per row times its rows (element-wise
+  // kernels touch activations only).
+  for (const std::int64_t layer : s.layer_representatives) {
+    const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
+    const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
+    add(elementwise_kernels(s.spec, spec, 1), repeats, false);
+    add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false);
+    add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true);
+  }
+  return steps.elementwise;
 }
 
 void compile_sweeps(const Setup& s) {

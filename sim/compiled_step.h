@@ -51,6 +51,7 @@ struct CompiledOp {
   double repeats = 1.0;  // layers this representative stands for (1 for model-level ops)
   bool routed = false;   // routed experts: the stage's routed work, priced once per pass
   bool table = false;    // looked up in the measured tables (else the roofline alone)
+  bool gemm = false;     // a GEMM: its input may need quantising (input_quant)
   double weight_share = 1.0;
   std::array<CostTerm, kCostSlots> terms{};
   int num_terms = 0;
@@ -70,13 +71,16 @@ struct InputQuant {
   double time_s = 0;
 };
 
-/// A compiled op priced at one point: its rank's cost, roofline and table time.
+/// A compiled op priced at one point: its rank's cost, roofline and table time, and the input
+/// quantisation after it (activation bytes only, timed as an element-wise kernel) when it has one.
 struct PricedOp {
   Cost cost;
-  OpTime roofline;
+  RooflineTotal roofline;
   const PerfEstimate* estimate = nullptr;
   double time_s = 0;
-  std::optional<InputQuant> quant;
+  bool quant = false;
+  Cost quant_cost;
+  double quant_s = 0;
 };
 
 /// The input quantisation GEMM `op` needs at `call` after its table lookup `e` (none for other
@@ -94,12 +98,27 @@ struct CompiledPass {
   std::vector<PricedOp> priced;
 };
 
+/// An element-wise kernel between a layer's ops (sim/elementwise.h, sim/ffn_activation.h) by its
+/// bytes per row: the rows are the group's tokens, or the rank's routed token-expert pairs. Its
+/// bytes at n rows are these times n, the integers elementwise_kernels() and
+/// ffn_activation_kernels() give for n.
+struct CompiledElementwise {
+  OpComponent component = OpComponent::attention_projections;
+  double repeats = 1.0;   // layers its layer representative stands for
+  bool per_pair = false;  // rows: routed token-expert pairs (else tokens)
+  std::int64_t read_per_row = 0;
+  std::int64_t written_per_row = 0;
+};
+
 /// A setup's compiled passes, compiled when first priced. Owned by the setup (one per layout).
 struct CompiledSteps {
   std::map<std::tuple<std::int64_t, std::int64_t, bool, bool, OpSelect>, CompiledPass> passes;
   /// The use of a pass that compiles it: the second by default, the first once the caller knows
   /// the pass recurs (a sweep of several batches: compile_sweeps()).
   int compile_at_use = 2;
+  /// compiled_elementwise(), built on first request.
+  std::vector<CompiledElementwise> elementwise;
+  bool elementwise_ready = false;
 };
 
 /// The pass compiled for `s` (from its cache, or compiled now and kept there), or null before
@@ -107,6 +126,10 @@ struct CompiledSteps {
 /// chunks of one prompt's prefill), and gives the same numbers.
 CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select);
+
+/// The setup's element-wise kernels (it has a compiled model), layer representative by
+/// representative in the order the direct pricing adds them (step_time.cpp).
+const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s);
 
 /// From now on, compile the setup's passes on their first use: the caller prices each of them
 /// again (a sweep's batches). No-op without a compiled model.

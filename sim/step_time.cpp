@@ -57,8 +57,11 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
   const PerfEstimate roofline;  // what an op without a table is timed from
   if (compiled) {
-    // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept.
+    // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept. A setup
+    // has compiled passes only without a per-op table, so the ledgers keep sources and warnings
+    // (OpLedger::detail is false): the names passed for a GEMM's input quantisation are unused.
     CompiledPass& pass_ops = *compiled;
+    const RooflineRates& rates = s.rates;
     for (std::size_t i = 0; i < pass_ops.compiled.size(); ++i) {
       const CompiledOp& op = pass_ops.compiled[i];
       PricedOp& priced = pass_ops.priced[i];
@@ -71,15 +74,22 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         } else {
           c = compiled_cost(op, token_share, seqs);
         }
-        priced.roofline = op_time(s.device, c);
+        priced.roofline = roofline_total(rates, c);
         priced.estimate = &roofline;
         double table_s = 0;
-        priced.quant.reset();
+        priced.quant = false;
         if (op.table) {
           KernelCall call = op.call;
           place_call(call, s, *op.op, c, seqs, stage_tokens);
           priced.estimate = &s.perf->estimate(call, table_s);
-          priced.quant = input_quant(s, *op.op, call, *priced.estimate);
+          // input_quant()'s kernel, by its cost alone.
+          if (op.gemm)
+            if (const std::optional<Cost> q = activation_quant_cost(
+                    std::llround(call.m), std::llround(call.k), call.precision, *priced.estimate)) {
+              priced.quant = true;
+              priced.quant_cost = *q;
+              priced.quant_s = std::max(s.smallest_kernel_s, roofline_total(rates, *q).total_s);
+            }
         }
         const PerfEstimate& e = *priced.estimate;
         const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
@@ -87,11 +97,18 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       }
       const PricedOp& p =
           op.same_as < 0 ? priced : pass_ops.priced[static_cast<std::size_t>(op.same_as)];
-      add_time(op.main_layer ? main : rest, op.op->component, p.time_s * op.repeats);
-      (op.main_layer ? main_work : rest_work).add(s.device, p.cost, p.roofline, op.repeats);
-      (op.main_layer ? main_ops : rest_ops)
-          .add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
-      if (p.quant) add_quant(sums, s.device, *p.quant, op.main_layer, op.repeats);
+      StepBreakdown& b = op.main_layer ? main : rest;
+      Work& work = op.main_layer ? main_work : rest_work;
+      OpLedger& ops = op.main_layer ? main_ops : rest_ops;
+      add_time(b, op.op->component, p.time_s * op.repeats);
+      work.add(rates, p.cost, p.roofline.fallback_used, op.repeats);
+      ops.add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
+      if (p.quant) {
+        // add_quant() of the kernel: element-wise, on the roofline, no FLOPs.
+        add_time(b, op.op->component, p.quant_s * op.repeats);
+        work.add(rates, p.quant_cost, false, op.repeats);
+        ops.add(op.op->name, op.component_name, p.quant_s, op.repeats, roofline);
+      }
     }
   } else {
     const OpOptions options = setup_op_options(s, prefill, logits_all, select);
@@ -136,6 +153,23 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   if (select == OpSelect::positional) return;
   const double floor_s = s.smallest_kernel_s;
   const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
+  if (s.compiled) {
+    // The same kernels, compiled (sim/compiled_step.h): no per-op table, so no names.
+    const RooflineRates& rates = s.rates;
+    const std::int64_t pairs = std::llround(pairs_on_rank(s, stage_tokens));
+    for (const CompiledElementwise& k : compiled_elementwise(s)) {
+      const std::int64_t rows = k.per_pair ? pairs : group_tokens;
+      if (rows <= 0) continue;
+      Cost c;
+      c.read(MemClass::activations) = k.read_per_row * rows;
+      c.written(MemClass::activations) = k.written_per_row * rows;
+      const double time_s = std::max(floor_s, roofline_total(rates, c).total_s);
+      add_time(main, k.component, time_s * k.repeats);
+      main_work.add(rates, c, false, k.repeats);
+      main_ops.add({}, {}, time_s, k.repeats, roofline);
+    }
+    return;
+  }
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
