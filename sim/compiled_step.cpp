@@ -45,7 +45,10 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
     if (const std::int64_t v = slot(op.cost, i); v != 0)
       c.terms[static_cast<std::size_t>(c.num_terms++)] =
           CostTerm{static_cast<std::uint8_t>(i), share_of(i), v};
-  if (c.table) c.call = call_shape(s, op, prefill);
+  if (c.table) {
+    c.call = call_shape(s, op, prefill);
+    c.shape = s.perf->shape(c.call);
+  }
   // FNV-1a over the fields same_prices() compares first; equal ops have equal digests.
   const auto mix = [&c](std::uint64_t v) { c.digest = (c.digest ^ v) * 0x100000001b3ull; };
   c.digest = 0xcbf29ce484222325ull;

@@ -81,7 +81,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         if (op.table) {
           KernelCall call = op.call;
           place_call(call, s, *op.op, c, seqs, stage_tokens);
-          priced.estimate = &s.perf->estimate(call, table_s);
+          priced.estimate = &s.perf->estimate(op.shape, call, table_s);
           // input_quant()'s kernel, by its cost alone.
           if (op.gemm)
             if (const std::optional<Cost> q = activation_quant_cost(
