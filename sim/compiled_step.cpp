@@ -1,7 +1,9 @@
 // The compiled cost model: a pass's ops with their batch-independent parts worked out once.
 #include "sim/compiled_step.h"
 
+#include <bit>
 #include <cmath>
+#include <cstddef>
 
 #include "sim/activation_quant.h"
 #include "sim/ffn_activation.h"
@@ -84,14 +86,22 @@ bool same_prices(const CompiledOp& a, const CompiledOp& b) {
 
 }  // namespace
 
+// Cost's slots lie in slot order, one int64 each (FLOPs, bytes read, bytes written), so a cost
+// is its slots' bytes: compiled_cost fills them without slot()'s branches.
+static_assert(sizeof(Cost) == kCostSlots * sizeof(std::int64_t));
+static_assert(offsetof(Cost, flops) == 0);
+static_assert(offsetof(Cost, bytes_read) == kNumPrecisions * sizeof(std::int64_t));
+static_assert(offsetof(Cost, bytes_written) ==
+              (kNumPrecisions + kNumMemClasses) * sizeof(std::int64_t));
+
 Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
   const std::array<double, 3> shares{token_share, kv_share, op.weight_share};
-  Cost r;
+  std::array<std::int64_t, kCostSlots> slots{};
   for (int i = 0; i < op.num_terms; ++i) {
     const CostTerm& t = op.terms[static_cast<std::size_t>(i)];
-    slot(r, t.slot) = scaled(t.value, shares[static_cast<std::size_t>(t.share)]);
+    slots[t.slot] = scaled(t.value, shares[static_cast<std::size_t>(t.share)]);
   }
-  return r;
+  return std::bit_cast<Cost>(slots);
 }
 
 std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const KernelCall& call,

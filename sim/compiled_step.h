@@ -79,8 +79,13 @@ struct PricedOp {
   RooflineTotal roofline;
   const PerfEstimate* estimate = nullptr;
   double time_s = 0;
+  /// Work::add's terms of the cost (for this op and those reusing its price): FLOPs over peak of
+  /// each precision it adds, in precision order, and the bytes.
+  std::array<double, kNumPrecisions> ideal_s{};
+  int ideal_terms = 0;
+  double bytes = 0;
   bool quant = false;
-  Cost quant_cost;
+  double quant_bytes = 0;
   double quant_s = 0;
 };
 

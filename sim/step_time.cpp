@@ -75,6 +75,17 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
           c = compiled_cost(op, token_share, seqs);
         }
         priced.roofline = roofline_total(rates, c);
+        // Work::add's operations on the cost, kept for each time it is added.
+        priced.ideal_terms = 0;
+        for (int q = 0; q < kNumPrecisions; ++q) {
+          const std::int64_t flops = c.flops[static_cast<std::size_t>(q)];
+          if (flops <= 0) continue;
+          const double peak = rates.peak_flops_per_s[static_cast<std::size_t>(q)];
+          if (peak > 0)
+            priced.ideal_s[static_cast<std::size_t>(priced.ideal_terms++)] =
+                static_cast<double>(flops) / peak;
+        }
+        priced.bytes = static_cast<double>(c.total_bytes());
         priced.estimate = &roofline;
         double table_s = 0;
         priced.quant = false;
@@ -87,7 +98,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
             if (const std::optional<Cost> q = activation_quant_cost(
                     std::llround(call.m), std::llround(call.k), call.precision, *priced.estimate)) {
               priced.quant = true;
-              priced.quant_cost = *q;
+              priced.quant_bytes = static_cast<double>(q->total_bytes());
               priced.quant_s = std::max(s.smallest_kernel_s, roofline_total(rates, *q).total_s);
             }
         }
@@ -101,12 +112,19 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       Work& work = op.main_layer ? main_work : rest_work;
       OpLedger& ops = op.main_layer ? main_ops : rest_ops;
       add_time(b, op.op->component, p.time_s * op.repeats);
-      work.add(rates, p.cost, p.roofline.fallback_used, op.repeats);
+      if (p.roofline.fallback_used) {
+        work.add(rates, p.cost, true, op.repeats);
+      } else {
+        for (int q = 0; q < p.ideal_terms; ++q)
+          work.ideal_compute_s += p.ideal_s[static_cast<std::size_t>(q)] * op.repeats;
+        work.bytes += p.bytes * op.repeats;
+      }
       ops.add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
       if (p.quant) {
-        // add_quant() of the kernel: element-wise, on the roofline, no FLOPs.
+        // add_quant() of the kernel: element-wise, on the roofline, no FLOPs (Work::add adds its
+        // bytes alone).
         add_time(b, op.op->component, p.quant_s * op.repeats);
-        work.add(rates, p.quant_cost, false, op.repeats);
+        work.bytes += p.quant_bytes * op.repeats;
         ops.add(op.op->name, op.component_name, p.quant_s, op.repeats, roofline);
       }
     }
@@ -248,8 +266,32 @@ struct CommTimes {
   double total_s() const { return dispatch_s + combine_s + other_s; }
 };
 
-CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill,
-                     OpLedger& ledger) {
+/// A stage's communication and its ledger entries, in the order it books them: the ledger is
+/// filled by book() (twice for two microbatches of the same pass, priced once).
+struct CommPricing {
+  struct Entry {
+    std::string_view name;
+    double t = 0;
+    double repeats = 0;
+    const PerfEstimate* e = nullptr;
+  };
+  CommTimes times;
+  std::array<Entry, 5> entries{};
+  int size = 0;
+};
+
+void book(OpLedger& ledger, const CommPricing& c) {
+  for (int i = 0; i < c.size; ++i) {
+    const CommPricing::Entry& e = c.entries[static_cast<std::size_t>(i)];
+    ledger.add(e.name, "communication", e.t, e.repeats, *e.e);
+  }
+}
+
+/// `none`: the estimate of a time from the topology (not found in a table), kept by the caller
+/// as long as the result.
+CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill,
+                       const PerfEstimate& none) {
+  CommPricing priced;
   const double D = static_cast<double>(s.spec.hidden_size);
   const double tp = static_cast<double>(s.layout.tp);
   const double rank_tokens = seqs * static_cast<double>(pass.num_tokens) / tp;
@@ -258,8 +300,8 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const double k = static_cast<double>(s.spec.moe.experts_per_token);
   const CommModel& net = s.comm;
   const int per_node = s.system.devices_per_node;
-  CommTimes out;
-  const PerfEstimate graph;  // what a collective without a table is timed from: the topology
+  CommTimes& out = priced.times;
+  const PerfEstimate& graph = none;  // what a collective without a table is timed from
   // One call's time (from its table, else the line) and where it came from.
   struct Timed {
     double t = 0;
@@ -275,7 +317,7 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const auto book = [&](std::string_view name, const Timed& timed, double repeats, double& comm) {
     if (timed.t <= 0) return;
     comm += timed.t * repeats;
-    ledger.add(name, "communication", timed.t, repeats, *timed.e);
+    priced.entries[static_cast<std::size_t>(priced.size++)] = {name, timed.t, repeats, timed.e};
   };
   const auto table_or_graph =
       [&](std::string_view name, const KernelCall& call, const CommLine& line, double bytes,
@@ -352,9 +394,9 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
       net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
   if (hop > 0) {
     out.other_s += hop;
-    ledger.add("stage_hop", "communication", hop, 1.0, PerfEstimate{});
+    priced.entries[static_cast<std::size_t>(priced.size++)] = {"stage_hop", hop, 1.0, &none};
   }
-  return out;
+  return priced;
 }
 
 }  // namespace
@@ -372,7 +414,10 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   const bool split_tokens = !split_seqs && prefill && pass.num_tokens >= 2;
   if (!s.config.overlap || !has_comm || !(split_seqs || split_tokens)) {
     Pricing p = price_compute(s, pass, seqs, logits_all, prefill, fixed);
-    const double comm = price_comm(s, pass, seqs, prefill, p.ledger).total_s();
+    const PerfEstimate none;
+    const CommPricing c = price_comm(s, pass, seqs, prefill, none);
+    book(p.ledger, c);
+    const double comm = c.times.total_s();
     p.breakdown.communication_s = comm;
     p.breakdown.exposed_communication_s = comm;
     p.breakdown.total_s = p.breakdown.compute_s + comm;
@@ -394,6 +439,8 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   // Halves of the sequences are the same pass: their compute is priced once and counted twice
   // (the same sums as pricing it twice, bit for bit).
   std::optional<Pricing> first;
+  const PerfEstimate none;
+  CommPricing c;
   for (int i = 0; i < 2; ++i) {
     if (i == 0 || split_tokens)
       first = price_compute(s, passes[i], half[i], logits_all, prefill, fixed);
@@ -403,10 +450,12 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
     out.work.bytes += p.work.bytes;
     out.work.merge_fallback(p.work.fallback);
     compute_ops.merge(p.ledger, 1.0, 1.0);
-    const CommTimes c = price_comm(s, passes[i], half[i], prefill, comm_ops);
-    comm.dispatch_s += c.dispatch_s;
-    comm.combine_s += c.combine_s;
-    comm.other_s += c.other_s;
+    // Halves of the sequences: their communication too.
+    if (i == 0 || split_tokens) c = price_comm(s, passes[i], half[i], prefill, none);
+    book(comm_ops, c);
+    comm.dispatch_s += c.times.dispatch_s;
+    comm.combine_s += c.times.combine_s;
+    comm.other_s += c.times.other_s;
   }
   // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
   const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
