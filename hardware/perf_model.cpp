@@ -185,7 +185,8 @@ struct PerfModel::Impl {
   Memo<MemoKey, Found> memo;
   /// Shapes (lookup_key() with the fields a point sets zeroed) by id, and the memoised lookups
   /// by (shape, the fields a point sets): pointers into `memo`.
-  std::map<MemoKey, std::uint32_t> shapes;
+  Memo<MemoKey, std::uint32_t> shapes;
+  std::uint32_t num_shapes = 0;
   using PointKey = std::array<double, 5>;
   Memo<PointKey, const Found*> by_shape;
   /// ideal_time_s()'s figures of the target: the peak each precision runs at, and HBM bandwidth.
@@ -602,8 +603,7 @@ KernelCall shape_of(KernelCall call) {
 
 PerfModel::Shape PerfModel::shape(const KernelCall& call) const {
   Impl& m = *impl_;
-  const auto next = static_cast<std::uint32_t>(m.shapes.size());
-  return Shape{m.shapes.emplace(lookup_key(shape_of(call)), next).first->second};
+  return Shape{m.shapes.get(lookup_key(shape_of(call)), [&] { return m.num_shapes++; })};
 }
 
 const PerfEstimate& PerfModel::estimate(Shape shape, const KernelCall& call, double& time_s) const {

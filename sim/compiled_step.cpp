@@ -149,10 +149,17 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   steps.elementwise_ready = true;
   const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats,
                        bool per_pair) {
-    for (const ElementwiseKernel& k : kernels)
-      steps.elementwise.push_back({k.component, repeats, per_pair,
-                                   k.cost.read(MemClass::activations),
-                                   k.cost.written(MemClass::activations)});
+    for (const ElementwiseKernel& k : kernels) {
+      CompiledElementwise c{k.component, repeats, per_pair, k.cost.read(MemClass::activations),
+                            k.cost.written(MemClass::activations), steps.elementwise.size()};
+      for (const CompiledElementwise& e : steps.elementwise)
+        if (e.per_pair == c.per_pair && e.read_per_row == c.read_per_row &&
+            e.written_per_row == c.written_per_row) {
+          c.same_as = e.same_as;
+          break;
+        }
+      steps.elementwise.push_back(c);
+    }
   };
   // One row of each: every kernel's bytes are its bytes per row times its rows (element-wise
   // kernels touch activations only).
@@ -163,6 +170,8 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
     add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false);
     add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true);
   }
+  steps.elementwise_s.resize(steps.elementwise.size());
+  steps.elementwise_bytes.resize(steps.elementwise.size());
   return steps.elementwise;
 }
 

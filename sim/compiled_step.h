@@ -114,6 +114,9 @@ struct CompiledElementwise {
   bool per_pair = false;  // rows: routed token-expert pairs (else tokens)
   std::int64_t read_per_row = 0;
   std::int64_t written_per_row = 0;
+  /// The first kernel of the list with the same rows and bytes (this one's index if none): its
+  /// time and bytes at a point are this one's.
+  std::size_t same_as = 0;
 };
 
 /// A setup's compiled passes, compiled when first priced. Owned by the setup (one per layout).
@@ -125,6 +128,8 @@ struct CompiledSteps {
   /// compiled_elementwise(), built on first request.
   std::vector<CompiledElementwise> elementwise;
   bool elementwise_ready = false;
+  /// One point's time and bytes of each element-wise kernel (by same_as; the storage reused).
+  std::vector<double> elementwise_s, elementwise_bytes;
 };
 
 /// The pass compiled for `s` (from its cache, or compiled now and kept there), or null before

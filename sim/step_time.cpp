@@ -175,15 +175,23 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     // The same kernels, compiled (sim/compiled_step.h): no per-op table, so no names.
     const RooflineRates& rates = s.rates;
     const std::int64_t pairs = std::llround(pairs_on_rank(s, stage_tokens));
-    for (const CompiledElementwise& k : compiled_elementwise(s)) {
+    const std::vector<CompiledElementwise>& kernels = compiled_elementwise(s);
+    std::vector<double>& times_s = s.compiled->elementwise_s;
+    std::vector<double>& bytes = s.compiled->elementwise_bytes;
+    for (std::size_t i = 0; i < kernels.size(); ++i) {
+      const CompiledElementwise& k = kernels[i];
       const std::int64_t rows = k.per_pair ? pairs : group_tokens;
       if (rows <= 0) continue;
-      Cost c;
-      c.read(MemClass::activations) = k.read_per_row * rows;
-      c.written(MemClass::activations) = k.written_per_row * rows;
-      const double time_s = std::max(floor_s, roofline_total(rates, c).total_s);
+      if (k.same_as == i) {
+        Cost c;
+        c.read(MemClass::activations) = k.read_per_row * rows;
+        c.written(MemClass::activations) = k.written_per_row * rows;
+        times_s[i] = std::max(floor_s, roofline_total(rates, c).total_s);
+        bytes[i] = static_cast<double>(c.total_bytes());  // Work::add of a cost without FLOPs
+      }
+      const double time_s = times_s[k.same_as];
       add_time(main, k.component, time_s * k.repeats);
-      main_work.add(rates, c, false, k.repeats);
+      main_work.bytes += bytes[k.same_as] * k.repeats;
       main_ops.add({}, {}, time_s, k.repeats, roofline);
     }
     return;
