@@ -104,18 +104,6 @@ Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
   return std::bit_cast<Cost>(slots);
 }
 
-std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const KernelCall& call,
-                                      const PerfEstimate& e) {
-  if (!op.kernel.has_class || op.kernel.kernel != KernelClass::gemm) return std::nullopt;
-  std::optional<ElementwiseKernel> q = activation_quant_kernel(
-      op.name, op.component, std::llround(call.m), std::llround(call.k), call.precision, e);
-  if (!q) return std::nullopt;
-  InputQuant out{std::move(*q), {}, 0.0};
-  out.roofline = op_time(s.device, out.kernel.cost);
-  out.time_s = elementwise_time_s(s.device, out.kernel.cost, s.smallest_kernel_s);
-  return out;
-}
-
 CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select) {
   const auto key = std::make_tuple(pass.start_pos, pass.num_tokens, logits_all, prefill, select);
@@ -150,8 +138,12 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats,
                        bool per_pair) {
     for (const ElementwiseKernel& k : kernels) {
-      CompiledElementwise c{k.component, repeats, per_pair, k.cost.read(MemClass::activations),
-                            k.cost.written(MemClass::activations), steps.elementwise.size()};
+      CompiledElementwise c{k.component,
+                            repeats,
+                            per_pair,
+                            k.cost.read(MemClass::activations),
+                            k.cost.written(MemClass::activations),
+                            steps.elementwise.size()};
       for (const CompiledElementwise& e : steps.elementwise)
         if (e.per_pair == c.per_pair && e.read_per_row == c.read_per_row &&
             e.written_per_row == c.written_per_row) {

@@ -51,7 +51,7 @@ struct CompiledOp {
   double repeats = 1.0;  // layers this representative stands for (1 for model-level ops)
   bool routed = false;   // routed experts: the stage's routed work, priced once per pass
   bool table = false;    // looked up in the measured tables (else the roofline alone)
-  bool gemm = false;     // a GEMM: its input may need quantising (input_quant)
+  bool gemm = false;     // a GEMM: its input may need quantising (sim/activation_quant.h)
   double weight_share = 1.0;
   std::array<CostTerm, kCostSlots> terms{};
   int num_terms = 0;
@@ -62,14 +62,6 @@ struct CompiledOp {
   int same_as = -1;
   /// A digest of what same_as compares, so that finding it is one integer compare per op.
   std::uint64_t digest = 0;
-};
-
-/// The kernel that quantises a GEMM's input, when its table leaves it out (sim/activation_quant.h),
-/// timed as an element-wise kernel.
-struct InputQuant {
-  ElementwiseKernel kernel;
-  OpTime roofline;
-  double time_s = 0;
 };
 
 /// A compiled op priced at one point: its rank's cost, roofline and table time, and the input
@@ -88,11 +80,6 @@ struct PricedOp {
   double quant_bytes = 0;
   double quant_s = 0;
 };
-
-/// The input quantisation GEMM `op` needs at `call` after its table lookup `e` (none for other
-/// ops, the roofline, tables of another precision or tables that time it). Both paths call it.
-std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const KernelCall& call,
-                                      const PerfEstimate& e);
 
 /// The compiled ops of one pass, in op-list order.
 struct CompiledPass {

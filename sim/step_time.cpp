@@ -30,15 +30,6 @@ struct ComputeSums {
 
 namespace {
 
-/// A GEMM's input quantisation (sim/activation_quant.h) into the sums, beside its GEMM.
-void add_quant(ComputeSums& sums, const Accelerator& device, const InputQuant& q, bool main_layer,
-               double repeats) {
-  add_time(main_layer ? sums.main : sums.rest, q.kernel.component, q.time_s * repeats);
-  (main_layer ? sums.main_work : sums.rest_work).add(device, q.kernel.cost, q.roofline, repeats);
-  (main_layer ? sums.main_ops : sums.rest_ops)
-      .add(q.kernel.name, to_string(q.kernel.component), q.time_s, repeats, PerfEstimate{});
-}
-
 /// Adds the ops `select` picks of `seqs` sequences per dp group, each contributing the queries of
 /// `pass`, to `sums`: time by component, roofline work and where each op's time came from. The
 /// element-wise kernels between them count with the fixed ops (they see only the tokens).
@@ -93,7 +84,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
           KernelCall call = op.call;
           place_call(call, s, *op.op, c, seqs, stage_tokens);
           priced.estimate = &s.perf->estimate(op.shape, call, table_s);
-          // input_quant()'s kernel, by its cost alone.
+          // The GEMM's input quantisation, as the direct pricing below adds it.
           if (op.gemm)
             if (const std::optional<Cost> q = activation_quant_cost(
                     std::llround(call.m), std::llround(call.k), call.precision, *priced.estimate)) {
@@ -121,7 +112,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       }
       ops.add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
       if (p.quant) {
-        // add_quant() of the kernel: element-wise, on the roofline, no FLOPs (Work::add adds its
+        // The quantisation: element-wise, on the roofline, no FLOPs (Work::add adds its
         // bytes alone).
         add_time(b, op.op->component, p.quant_s * op.repeats);
         work.bytes += p.quant_bytes * op.repeats;
@@ -145,7 +136,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       } else {
         c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
       }
-      const OpTime t = op_time(s.device, c);
+      const RooflineTotal t = roofline_total(s.rates, c);
       const PerfEstimate* found = &roofline;
       double table_s = 0;
       KernelCall call;
@@ -159,11 +150,23 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
       const double time_s = e.found ? table_s + gap_s : t.total_s;
       const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
-      add_time(main_layer ? main : rest, op.component, time_s * repeats);
-      (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
-      (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
-      if (const std::optional<InputQuant> q = input_quant(s, op, call, e))
-        add_quant(sums, s.device, *q, main_layer, repeats);
+      StepBreakdown& b = main_layer ? main : rest;
+      Work& work = main_layer ? main_work : rest_work;
+      OpLedger& ops = main_layer ? main_ops : rest_ops;
+      add_time(b, op.component, time_s * repeats);
+      work.add(s.rates, c, t.fallback_used, repeats);
+      ops.add(op.name, to_string(op.component), time_s, repeats, e);
+      // The GEMM's input quantisation (sim/activation_quant.h), beside it: an element-wise kernel
+      // on the roofline, named after its GEMM.
+      if (op.kernel.has_class && op.kernel.kernel == KernelClass::gemm)
+        if (const std::optional<Cost> q = activation_quant_cost(
+                std::llround(call.m), std::llround(call.k), call.precision, e)) {
+          const double q_s = std::max(s.smallest_kernel_s, roofline_total(s.rates, *q).total_s);
+          add_time(b, op.component, q_s * repeats);
+          work.add(s.rates, *q, false, repeats);
+          ops.add(ops.detail ? op.name + ".quant" : std::string(), to_string(op.component), q_s,
+                  repeats, roofline);
+        }
     }
   }
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
