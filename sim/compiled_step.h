@@ -56,7 +56,7 @@ struct CompiledOp {
   std::array<CostTerm, kCostSlots> terms{};
   int num_terms = 0;
   KernelCall call;         // call_shape(): the batch's fields are filled per point
-  PerfModel::Shape shape;  // of `call`, for the table lookups
+  PerfModel::Shape shape;  // of `call`, for the table lookups (ops priced once: same_as < 0)
   /// An earlier op of the pass whose cost, time and table lookup are this one's at every batch
   /// (the same projection or FFN in layers of another attention kind), or -1: priced once.
   int same_as = -1;
