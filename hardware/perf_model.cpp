@@ -115,15 +115,17 @@ struct PerfModel::Impl {
   bool siblings_listed = false;
   std::vector<std::unique_ptr<Source>> siblings;  // nearest first
   using MemoKey = LookupKey;                      // lookup_key(call): perf_model.h
-  /// The memoised lookups by key: open addressing with linear probing over a power-of-two array
-  /// of (hash, entry index) slots, the entries in a deque so that references to them stay valid
-  /// as it grows. A search asks it once per op and point, so a probe is an array read and one
-  /// hash compare, where a node-based map divided by its bucket count and chased two pointers.
+  /// Memo<Key, Value>: values by key, made the first time a key is asked for. Open addressing
+  /// with linear probing over a power-of-two array of (hash, entry index) slots, the entries in a
+  /// deque so that references to them stay valid as it grows. A search asks it once per op and
+  /// point, so a probe is an array read and one hash compare, where a node-based map divided by
+  /// its bucket count and chased two pointers.
+  template <typename Key, typename Value>
   class Memo {
    public:
     /// The entry of `key`, made by `make()` the first time it is asked for.
     template <typename Make>
-    const Found& get(const MemoKey& key, Make&& make) {
+    const Value& get(const Key& key, Make&& make) {
       if (2 * (entries_.size() + 1) > slots_.size()) grow();
       const std::uint64_t h = hash(key);
       for (std::size_t i = slot_of(h);; i = (i + 1) & (slots_.size() - 1)) {
@@ -131,12 +133,11 @@ struct PerfModel::Impl {
         if (s.index == kEmpty) {
           entries_.push_back({key, make()});
           s = {h, static_cast<std::uint32_t>(entries_.size() - 1)};
-          return entries_.back().found;
+          return entries_.back().value;
         }
         // Bitwise equality: a key is a copy of the call's fields, never NaN.
-        if (s.hash == h &&
-            std::memcmp(entries_[s.index].key.data(), key.data(), sizeof(MemoKey)) == 0)
-          return entries_[s.index].found;
+        if (s.hash == h && std::memcmp(entries_[s.index].key.data(), key.data(), sizeof(Key)) == 0)
+          return entries_[s.index].value;
       }
     }
 
@@ -147,11 +148,11 @@ struct PerfModel::Impl {
       std::uint32_t index = kEmpty;
     };
     struct Entry {
-      MemoKey key;
-      Found found;
+      Key key;
+      Value value;
     };
     // Independent multiplies that pipeline, one per field.
-    static std::uint64_t hash(const MemoKey& k) {
+    static std::uint64_t hash(const Key& k) {
       std::uint64_t h = 0;
       for (std::size_t i = 0; i < k.size(); ++i) {
         std::uint64_t bits = 0;
@@ -180,7 +181,40 @@ struct PerfModel::Impl {
     std::deque<Entry> entries_;
     int shift_ = 64;
   };
-  Memo memo;
+  /// The memoised lookups by lookup_key().
+  Memo<MemoKey, Found> memo;
+  /// Shapes (lookup_key() with the fields a point sets zeroed) by id, and the memoised lookups
+  /// by (shape, the fields a point sets): pointers into `memo`.
+  Memo<MemoKey, std::uint32_t> shapes;
+  std::uint32_t num_shapes = 0;
+  using PointKey = std::array<double, 5>;
+  Memo<PointKey, const Found*> by_shape;
+  /// ideal_time_s()'s figures of the target: the peak each precision runs at, and HBM bandwidth.
+  std::array<double, kNumPrecisions> ideal_peak_flops_per_s{};
+  double ideal_hbm_bytes_per_s = 0;
+
+  /// ideal_time_s(target, cost), on the figures above (the same operations on the same operands).
+  double ideal_s(const Cost& cost) const {
+    double compute = 0;
+    for (int p = 0; p < kNumPrecisions; ++p) {
+      const double flops = static_cast<double>(cost.flops[static_cast<std::size_t>(p)]);
+      if (flops <= 0) continue;
+      const double peak = ideal_peak_flops_per_s[static_cast<std::size_t>(p)];
+      if (peak > 0) compute += flops / peak;
+    }
+    const double memory = static_cast<double>(cost.total_bytes()) / ideal_hbm_bytes_per_s;
+    return std::max(compute, memory);
+  }
+
+  /// The call's time from its memoised lookup (estimate(call, time_s)).
+  const PerfEstimate& time_of(const Found& f, const KernelCall& call, double& time_s) const {
+    time_s = f.estimate.time_s;
+    if (f.estimate.found && !is_communication(call.kernel)) {
+      const double ideal = ideal_s(call.cost);
+      time_s = f.efficiency > 0 ? std::max(ideal / f.efficiency, f.floor_s) : f.floor_s;
+    }
+    return f.estimate;
+  }
 
   /// The device's folder (the first search folder that has one) and its table files.
   void list(Source& s) {
@@ -502,6 +536,10 @@ PerfModel::PerfModel(const Accelerator& target, std::filesystem::path perf_dir,
   impl_->accelerators_dir = std::move(accelerators_dir);
   impl_->own.device = target;
   impl_->own.device_loaded = true;
+  for (Precision p : kAllPrecisions)
+    impl_->ideal_peak_flops_per_s[static_cast<int>(p)] =
+        target.peak_flops_per_s(target.path_for[static_cast<int>(p)]);
+  impl_->ideal_hbm_bytes_per_s = target.hbm_bytes_per_s();
 }
 
 PerfModel::~PerfModel() = default;
@@ -546,13 +584,35 @@ LookupKey lookup_key(const KernelCall& call) {
 const PerfEstimate& PerfModel::estimate(const KernelCall& call, double& time_s) const {
   Impl& m = *impl_;
   const Impl::MemoKey key = lookup_key(call);
-  const Impl::Found& f = m.memo.get(key, [&] { return m.lookup(call); });
-  time_s = f.estimate.time_s;
-  if (f.estimate.found && !is_communication(call.kernel)) {
-    const double ideal = ideal_time_s(m.target, call.cost);
-    time_s = f.efficiency > 0 ? std::max(ideal / f.efficiency, f.floor_s) : f.floor_s;
-  }
-  return f.estimate;
+  return m.time_of(m.memo.get(key, [&] { return m.lookup(call); }), call, time_s);
+}
+
+namespace {
+
+/// A call with the fields a point sets (place_call) cleared: its shape.
+KernelCall shape_of(KernelCall call) {
+  call.cost = Cost{};
+  call.precision = Precision::bf16;
+  call.m = 0;
+  call.batch = 0;
+  call.tokens_per_expert = 0;
+  return call;
+}
+
+}  // namespace
+
+PerfModel::Shape PerfModel::shape(const KernelCall& call) const {
+  Impl& m = *impl_;
+  return Shape{m.shapes.get(lookup_key(shape_of(call)), [&] { return m.num_shapes++; })};
+}
+
+const PerfEstimate& PerfModel::estimate(Shape shape, const KernelCall& call, double& time_s) const {
+  Impl& m = *impl_;
+  const Impl::PointKey key = {static_cast<double>(shape.id), static_cast<double>(call.precision),
+                              call.m, call.batch, call.tokens_per_expert};
+  const Impl::Found* f = m.by_shape.get(
+      key, [&] { return &m.memo.get(lookup_key(call), [&] { return m.lookup(call); }); });
+  return m.time_of(*f, call, time_s);
 }
 
 PerfEstimate PerfModel::estimate(const KernelCall& call) const {

@@ -138,6 +138,18 @@ class PerfModel {
   /// collectives), and the call's own time in `time_s`. The reference lives as long as the model.
   const PerfEstimate& estimate(const KernelCall& call, double& time_s) const;
 
+  /// A call's shape: every field a lookup depends on but those a search's point sets (cost,
+  /// precision, m, batch, tokens_per_expert; sim/op_on_rank.h place_call), interned.
+  struct Shape {
+    std::uint32_t id = 0;
+  };
+  Shape shape(const KernelCall& call) const;
+
+  /// estimate(call, time_s) for a call whose other fields are those of `shape` (made from a call
+  /// differing at most in the fields a point sets): the same memoised lookup and time, found
+  /// by a key of five fields instead of lookup_key()'s 28.
+  const PerfEstimate& estimate(Shape shape, const KernelCall& call, double& time_s) const;
+
   const Accelerator& target() const;
 
   struct Impl;

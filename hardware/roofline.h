@@ -37,4 +37,26 @@ struct OpTime {
 
 OpTime op_time(const Accelerator& device, const Cost& cost);
 
+/// op_time's figures of one device worked out once, for callers that time many ops on it (a
+/// search's points, sim/compiled_step.h): roofline_total() then does op_time's arithmetic on them,
+/// operation for operation, without building an OpTime.
+struct RooflineRates {
+  const Accelerator* device = nullptr;
+  /// peak_flops_per_s() of the path each precision runs on (path_for), and whether that path is
+  /// not the precision's own.
+  std::array<double, kNumPrecisions> peak_flops_per_s{};
+  std::array<bool, kNumPrecisions> remapped{};
+  double memory_bytes_per_s = 0;  // hbm_bytes_per_s() x memory_efficiency
+  double launch_overhead_s = 0;
+};
+RooflineRates roofline_rates(const Accelerator& device);
+
+/// op_time(device, cost)'s total_s and fallback_used, bit for bit (and its InputError when a
+/// precision with FLOPs has no peak).
+struct RooflineTotal {
+  double total_s = 0;
+  bool fallback_used = false;
+};
+RooflineTotal roofline_total(const RooflineRates& rates, const Cost& cost);
+
 }  // namespace v4sim

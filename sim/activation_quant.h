@@ -36,6 +36,11 @@ std::optional<ElementwiseKernel> activation_quant_kernel(const std::string& gemm
                                                          std::int64_t width, Precision compute,
                                                          const PerfEstimate& e);
 
+/// The same kernel's cost alone (activation bytes read and written), for callers that need no
+/// name (a search's points, sim/compiled_step.h).
+std::optional<Cost> activation_quant_cost(std::int64_t rows, std::int64_t width, Precision compute,
+                                          const PerfEstimate& e);
+
 /// Bytes written per row when a `width`-wide BF16 row is quantised for a `compute` product.
 std::int64_t quantised_row_bytes(std::int64_t width, Precision compute);
 

@@ -20,11 +20,12 @@ double AnalyticResult::fp8_equivalent_flops_per_token() const {
 }
 
 PreparedModel prepare(ModelSpec spec) {
-  PreparedModel m{std::move(spec), {}, {}, {}, {}, {}};
+  PreparedModel m{std::move(spec), {}, {}, {}, {}, {}, {}};
   try {
     m.weights = enumerate_weights(m.spec);
     m.params = count_parameters(m.weights);
     m.weight_index = index_weights(m.spec, m.weights);
+    m.weight_sums = weight_sums(m.spec, m.weights);
   } catch (const CountOverflow&) {
     throw InputError(m.spec.file + ": model " + m.spec.name +
                      ": its widths give more than 2^63 parameters or weight bytes");

@@ -12,6 +12,7 @@
 #include "models/weights.h"
 #include "sim/kv_cache.h"
 #include "sim/op_list.h"
+#include "sim/weight_sums.h"
 
 namespace v4sim {
 
@@ -53,6 +54,7 @@ struct PreparedModel {
   std::vector<std::int64_t> representatives;
   std::vector<std::int64_t> layer_repeats;
   WeightIndex weight_index;  // index_weights(spec, weights)
+  WeightSums weight_sums;    // weight_sums(spec, weights): a serving setup's weights per rank
 };
 PreparedModel prepare(ModelSpec spec);
 

@@ -1,10 +1,12 @@
 // The compiled cost model: a pass's ops with their batch-independent parts worked out once.
 #include "sim/compiled_step.h"
 
+#include <bit>
 #include <cmath>
+#include <cstddef>
 
 #include "sim/activation_quant.h"
-
+#include "sim/ffn_activation.h"
 #include "sim/op_on_rank.h"
 
 namespace v4sim::serving_detail {
@@ -39,6 +41,7 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
   if (c.main_layer) c.repeats = s.layer_repeats[static_cast<std::size_t>(op.layer)];
   c.routed = op.component == OpComponent::routed_experts;
   c.table = s.perf && op.kernel.has_class;
+  c.gemm = op.kernel.has_class && op.kernel.kernel == KernelClass::gemm;
   c.weight_share = tp_split(op.component) ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
   for (int i = 0; i < kCostSlots; ++i)
     if (const std::int64_t v = slot(op.cost, i); v != 0)
@@ -80,34 +83,31 @@ bool same_prices(const CompiledOp& a, const CompiledOp& b) {
 
 }  // namespace
 
+// Cost's slots lie in slot order, one int64 each (FLOPs, bytes read, bytes written), so a cost
+// is its slots' bytes: compiled_cost fills them without slot()'s branches.
+static_assert(sizeof(Cost) == kCostSlots * sizeof(std::int64_t));
+static_assert(offsetof(Cost, flops) == 0);
+static_assert(offsetof(Cost, bytes_read) == kNumPrecisions * sizeof(std::int64_t));
+static_assert(offsetof(Cost, bytes_written) ==
+              (kNumPrecisions + kNumMemClasses) * sizeof(std::int64_t));
+
 Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share) {
   const std::array<double, 3> shares{token_share, kv_share, op.weight_share};
-  Cost r;
+  std::array<std::int64_t, kCostSlots> slots{};
   for (int i = 0; i < op.num_terms; ++i) {
     const CostTerm& t = op.terms[static_cast<std::size_t>(i)];
-    slot(r, t.slot) = scaled(t.value, shares[static_cast<std::size_t>(t.share)]);
+    slots[t.slot] = scaled(t.value, shares[static_cast<std::size_t>(t.share)]);
   }
-  return r;
-}
-
-std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const KernelCall& call,
-                                      const PerfEstimate& e) {
-  if (!op.kernel.has_class || op.kernel.kernel != KernelClass::gemm) return std::nullopt;
-  std::optional<ElementwiseKernel> q = activation_quant_kernel(
-      op.name, op.component, std::llround(call.m), std::llround(call.k), call.precision, e);
-  if (!q) return std::nullopt;
-  InputQuant out{std::move(*q), {}, 0.0};
-  out.roofline = op_time(s.device, out.kernel.cost);
-  out.time_s = elementwise_time_s(s.device, out.kernel.cost, s.smallest_kernel_s);
-  return out;
+  return std::bit_cast<Cost>(slots);
 }
 
 CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select) {
   const auto key = std::make_tuple(pass.start_pos, pass.num_tokens, logits_all, prefill, select);
   CompiledPass& p = s.compiled->passes[key];
-  if (++p.uses == 1) return nullptr;
-  if (p.uses > 2) return &p;
+  ++p.uses;
+  if (p.ready) return &p;
+  if (p.uses < s.compiled->compile_at_use) return nullptr;
   const OpOptions options = setup_op_options(s, prefill, logits_all, select);
   std::vector<Op> own;
   const std::vector<Op>& ops = setup_ops(s, pass, options, own);
@@ -121,10 +121,53 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
       if (p.compiled[j].digest == c.digest && same_prices(p.compiled[j], c) &&
           p.compiled[j].op->name == op.name && p.compiled[j].op->component == op.component)
         c.same_as = static_cast<int>(j);
+    // Looked up by shape only where priced.
+    if (c.table && c.same_as < 0) c.shape = s.perf->shape(c.call);
     p.compiled.push_back(c);
   }
   p.priced.resize(p.compiled.size());
+  p.ready = true;
   return &p;
+}
+
+const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
+  CompiledSteps& steps = *s.compiled;
+  if (steps.elementwise_ready) return steps.elementwise;
+  steps.elementwise_ready = true;
+  const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats,
+                       bool per_pair) {
+    for (const ElementwiseKernel& k : kernels) {
+      CompiledElementwise c{k.component,
+                            repeats,
+                            per_pair,
+                            k.cost.read(MemClass::activations),
+                            k.cost.written(MemClass::activations),
+                            steps.elementwise.size()};
+      for (const CompiledElementwise& e : steps.elementwise)
+        if (e.per_pair == c.per_pair && e.read_per_row == c.read_per_row &&
+            e.written_per_row == c.written_per_row) {
+          c.same_as = e.same_as;
+          break;
+        }
+      steps.elementwise.push_back(c);
+    }
+  };
+  // One row of each: every kernel's bytes are its bytes per row times its rows (element-wise
+  // kernels touch activations only).
+  for (const std::int64_t layer : s.layer_representatives) {
+    const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
+    const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
+    add(elementwise_kernels(s.spec, spec, 1), repeats, false);
+    add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false);
+    add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true);
+  }
+  steps.elementwise_s.resize(steps.elementwise.size());
+  steps.elementwise_bytes.resize(steps.elementwise.size());
+  return steps.elementwise;
+}
+
+void compile_sweeps(const Setup& s) {
+  if (s.compiled) s.compiled->compile_at_use = 1;
 }
 
 }  // namespace v4sim::serving_detail

@@ -51,10 +51,12 @@ struct CompiledOp {
   double repeats = 1.0;  // layers this representative stands for (1 for model-level ops)
   bool routed = false;   // routed experts: the stage's routed work, priced once per pass
   bool table = false;    // looked up in the measured tables (else the roofline alone)
+  bool gemm = false;     // a GEMM: its input may need quantising (sim/activation_quant.h)
   double weight_share = 1.0;
   std::array<CostTerm, kCostSlots> terms{};
   int num_terms = 0;
-  KernelCall call;  // call_shape(): the batch's fields are filled per point
+  KernelCall call;         // call_shape(): the batch's fields are filled per point
+  PerfModel::Shape shape;  // of `call`, for the table lookups (ops priced once: same_as < 0)
   /// An earlier op of the pass whose cost, time and table lookup are this one's at every batch
   /// (the same projection or FFN in layers of another attention kind), or -1: priced once.
   int same_as = -1;
@@ -62,47 +64,74 @@ struct CompiledOp {
   std::uint64_t digest = 0;
 };
 
-/// The kernel that quantises a GEMM's input, when its table leaves it out (sim/activation_quant.h),
-/// timed as an element-wise kernel.
-struct InputQuant {
-  ElementwiseKernel kernel;
-  OpTime roofline;
-  double time_s = 0;
-};
-
-/// A compiled op priced at one point: its rank's cost, roofline and table time.
+/// A compiled op priced at one point: its rank's cost, roofline and table time, and the input
+/// quantisation after it (activation bytes only, timed as an element-wise kernel) when it has one.
 struct PricedOp {
   Cost cost;
-  OpTime roofline;
+  RooflineTotal roofline;
   const PerfEstimate* estimate = nullptr;
   double time_s = 0;
-  std::optional<InputQuant> quant;
+  /// Work::add's terms of the cost (for this op and those reusing its price): FLOPs over peak of
+  /// each precision it adds, in precision order, and the bytes.
+  std::array<double, kNumPrecisions> ideal_s{};
+  int ideal_terms = 0;
+  double bytes = 0;
+  bool quant = false;
+  double quant_bytes = 0;
+  double quant_s = 0;
 };
-
-/// The input quantisation GEMM `op` needs at `call` after its table lookup `e` (none for other
-/// ops, the roofline, tables of another precision or tables that time it). Both paths call it.
-std::optional<InputQuant> input_quant(const Setup& s, const Op& op, const KernelCall& call,
-                                      const PerfEstimate& e);
 
 /// The compiled ops of one pass, in op-list order.
 struct CompiledPass {
   int uses = 0;  // times priced; compiled from the second (a pass priced once is not worth it)
+  bool ready = false;  // compiled
   std::vector<Op> ops;
   std::vector<CompiledOp> compiled;
   /// One point's prices, by op (the storage a point reuses; filled by the step timing).
   std::vector<PricedOp> priced;
 };
 
+/// An element-wise kernel between a layer's ops (sim/elementwise.h, sim/ffn_activation.h) by its
+/// bytes per row: the rows are the group's tokens, or the rank's routed token-expert pairs. Its
+/// bytes at n rows are these times n, the integers elementwise_kernels() and
+/// ffn_activation_kernels() give for n.
+struct CompiledElementwise {
+  OpComponent component = OpComponent::attention_projections;
+  double repeats = 1.0;   // layers its layer representative stands for
+  bool per_pair = false;  // rows: routed token-expert pairs (else tokens)
+  std::int64_t read_per_row = 0;
+  std::int64_t written_per_row = 0;
+  /// The first kernel of the list with the same rows and bytes (this one's index if none): its
+  /// time and bytes at a point are this one's.
+  std::size_t same_as = 0;
+};
+
 /// A setup's compiled passes, compiled when first priced. Owned by the setup (one per layout).
 struct CompiledSteps {
   std::map<std::tuple<std::int64_t, std::int64_t, bool, bool, OpSelect>, CompiledPass> passes;
+  /// The use of a pass that compiles it: the second by default, the first once the caller knows
+  /// the pass recurs (a sweep of several batches: compile_sweeps()).
+  int compile_at_use = 2;
+  /// compiled_elementwise(), built on first request.
+  std::vector<CompiledElementwise> elementwise;
+  bool elementwise_ready = false;
+  /// One point's time and bytes of each element-wise kernel (by same_as; the storage reused).
+  std::vector<double> elementwise_s, elementwise_bytes;
 };
 
-/// The pass compiled for `s` (from its cache, or compiled now and kept there), or null the first
-/// time a pass is asked for: the direct pricing costs less than compiling a pass used once (the
+/// The pass compiled for `s` (from its cache, or compiled now and kept there), or null before
+/// its compile_at_use-th use: the direct pricing costs less than compiling a pass used once (the
 /// chunks of one prompt's prefill), and gives the same numbers.
 CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, bool prefill,
                             OpSelect select);
+
+/// The setup's element-wise kernels (it has a compiled model), layer representative by
+/// representative in the order the direct pricing adds them (step_time.cpp).
+const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s);
+
+/// From now on, compile the setup's passes on their first use: the caller prices each of them
+/// again (a sweep's batches). No-op without a compiled model.
+void compile_sweeps(const Setup& s);
 
 /// The rank's cost of a compiled op: on_rank() of its per-sequence cost, on its non-zero terms.
 Cost compiled_cost(const CompiledOp& op, double token_share, double kv_share);

@@ -12,10 +12,7 @@ WeightBytesOnRank weight_bytes_on_rank(const ModelSpec& spec,
     double bytes = static_cast<double>(w.bytes());
     if (w.component == ParamComponent::routed_experts) {
       bytes = bytes / static_cast<double>(w.copies) * static_cast<double>(local_experts);
-    } else if (w.component == ParamComponent::attention || w.component == ParamComponent::indexer ||
-               w.component == ParamComponent::lm_head || w.component == ParamComponent::embedding ||
-               w.component == ParamComponent::shared_experts ||
-               w.component == ParamComponent::dense_ffn) {
+    } else if (split_over_tp(w.component)) {
       bytes /= ranks;  // split over tensor-parallel ranks (heads, FFN columns, or vocabulary)
     }
     const bool main_layer = w.layer >= 0 && w.layer < spec.num_layers;

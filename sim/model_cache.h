@@ -19,15 +19,9 @@
 
 #include "sim/analytic.h"
 #include "sim/op_list.h"
+#include "sim/weight_sums.h"
 
 namespace v4sim {
-
-/// A model's weight bytes on one rank, before the pipeline stage's share of the main layers
-/// scales them: the main layers' and the rest (embedding, LM head, MTP block).
-struct WeightBytesOnRank {
-  double main_layers = 0;
-  double model_level = 0;
-};
 
 /// The model's weights on one rank of `tp`-way tensor parallelism holding `local_experts` routed
 /// experts per layer, with or without the MTP block: routed experts by the rank's share of each

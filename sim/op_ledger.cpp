@@ -32,6 +32,24 @@ void Work::add(const Accelerator& d, const Cost& c, const OpTime& t, double time
   }
 }
 
+void Work::add(const RooflineRates& r, const Cost& c, bool fallback_used, double times) {
+  // add() above on its own operands: op_time runs each precision on path_for, whose peak r holds.
+  for (int p = 0; p < kNumPrecisions; ++p) {
+    const std::int64_t flops = c.flops[static_cast<std::size_t>(p)];
+    if (flops <= 0) continue;
+    const double peak = r.peak_flops_per_s[static_cast<std::size_t>(p)];
+    if (peak > 0) ideal_compute_s += static_cast<double>(flops) / peak * times;
+  }
+  bytes += static_cast<double>(c.total_bytes()) * times;
+  if (!fallback_used) return;
+  for (Precision p : kAllPrecisions) {
+    const PrecisionFallback f{p, r.device->path_for[static_cast<int>(p)]};
+    if (c.flops_at(p) > 0 && r.remapped[static_cast<int>(p)] &&
+        std::find(fallback.begin(), fallback.end(), f) == fallback.end())
+      fallback.push_back(f);
+  }
+}
+
 void Work::merge_fallback(const std::vector<PrecisionFallback>& list) {
   for (const PrecisionFallback& f : list)
     if (std::find(fallback.begin(), fallback.end(), f) == fallback.end()) fallback.push_back(f);

@@ -13,6 +13,7 @@
 #include <tuple>
 #include <vector>
 
+#include "hardware/roofline.h"
 #include "sim/serving.h"
 
 namespace v4sim {
@@ -32,6 +33,8 @@ struct Work {
   /// Precisions that ran on another path, in the order first met (typed: formatted by writers).
   std::vector<PrecisionFallback> fallback;
   void add(const Accelerator& d, const Cost& c, const OpTime& t, double times = 1.0);
+  /// The same from the device's rates and roofline_total()'s fallback_used, bit for bit.
+  void add(const RooflineRates& r, const Cost& c, bool fallback_used, double times);
   /// Adds the fallbacks of `list` not yet present.
   void merge_fallback(const std::vector<PrecisionFallback>& list);
 };
@@ -92,6 +95,7 @@ struct Setup {
   std::vector<std::int64_t> layer_representatives{};
   std::vector<double> layer_repeats{};
   const WeightIndex* weight_index = nullptr;  // of `weights`
+  const WeightSums* weight_sums = nullptr;    // of `weights`
   /// Capacity terms that do not depend on the batch (fill_capacity).
   double weights_bytes_per_rank = 0;
   double kv_bytes_per_sequence = 0;
@@ -107,6 +111,8 @@ struct Setup {
   /// smallest_kernel_s(perf, device) (sim/elementwise.h): the floor of every element-wise kernel,
   /// a table lookup asked once here rather than per kernel per point.
   double smallest_kernel_s = 0;
+  /// roofline_rates(device): op_time's figures, for the compiled passes' roofline_total().
+  RooflineRates rates{};
 };
 
 // Setup (serving_setup.cpp).

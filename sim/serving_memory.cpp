@@ -2,6 +2,7 @@
 // batch that fits.
 #include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "sim/kv_cache.h"
 #include "sim/model_cache.h"
@@ -11,9 +12,15 @@ namespace v4sim::serving_detail {
 namespace {
 
 double weights_per_rank(const Setup& s) {
+  // The model's byte sums give the same numbers in a few operations when they are exact.
+  std::optional<WeightBytesOnRank> exact;
+  if (s.weight_sums)
+    exact = exact_weight_bytes_on_rank(*s.weight_sums, s.layout.tp, s.local_experts, s.mtp);
   const WeightBytesOnRank w =
-      s.model_cache ? s.model_cache->weights(s.layout.tp, s.local_experts, s.mtp)
-                    : weight_bytes_on_rank(s.spec, s.weights, s.layout.tp, s.local_experts, s.mtp);
+      exact ? *exact
+      : s.model_cache
+          ? s.model_cache->weights(s.layout.tp, s.local_experts, s.mtp)
+          : weight_bytes_on_rank(s.spec, s.weights, s.layout.tp, s.local_experts, s.mtp);
   return w.main_layers * s.stage_layer_share + w.model_level;
 }
 

@@ -178,7 +178,9 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     p.setup->layer_repeats[static_cast<std::size_t>(g.first)] = static_cast<double>(g.count);
   }
   p.setup->weight_index = &m.weight_index;
+  p.setup->weight_sums = &m.weight_sums;
   p.setup->smallest_kernel_s = smallest_kernel_s(p.setup->perf, p.setup->device);
+  p.setup->rates = roofline_rates(p.setup->device);
   if (cache && !p.overridden && cache->serves(model)) p.setup->model_cache = cache;
   if (memo && memo->serves(model, system)) p.setup->prefill_memo = memo;
   if (!config.op_timings) p.setup->compiled = std::make_shared<CompiledSteps>();

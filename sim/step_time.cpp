@@ -30,15 +30,6 @@ struct ComputeSums {
 
 namespace {
 
-/// A GEMM's input quantisation (sim/activation_quant.h) into the sums, beside its GEMM.
-void add_quant(ComputeSums& sums, const Accelerator& device, const InputQuant& q, bool main_layer,
-               double repeats) {
-  add_time(main_layer ? sums.main : sums.rest, q.kernel.component, q.time_s * repeats);
-  (main_layer ? sums.main_work : sums.rest_work).add(device, q.kernel.cost, q.roofline, repeats);
-  (main_layer ? sums.main_ops : sums.rest_ops)
-      .add(q.kernel.name, to_string(q.kernel.component), q.time_s, repeats, PerfEstimate{});
-}
-
 /// Adds the ops `select` picks of `seqs` sequences per dp group, each contributing the queries of
 /// `pass`, to `sums`: time by component, roofline work and where each op's time came from. The
 /// element-wise kernels between them count with the fixed ops (they see only the tokens).
@@ -57,8 +48,11 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
   const PerfEstimate roofline;  // what an op without a table is timed from
   if (compiled) {
-    // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept.
+    // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept. A setup
+    // has compiled passes only without a per-op table, so the ledgers keep sources and warnings
+    // (OpLedger::detail is false): the names passed for a GEMM's input quantisation are unused.
     CompiledPass& pass_ops = *compiled;
+    const RooflineRates& rates = s.rates;
     for (std::size_t i = 0; i < pass_ops.compiled.size(); ++i) {
       const CompiledOp& op = pass_ops.compiled[i];
       PricedOp& priced = pass_ops.priced[i];
@@ -71,15 +65,33 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         } else {
           c = compiled_cost(op, token_share, seqs);
         }
-        priced.roofline = op_time(s.device, c);
+        priced.roofline = roofline_total(rates, c);
+        // Work::add's operations on the cost, kept for each time it is added.
+        priced.ideal_terms = 0;
+        for (int q = 0; q < kNumPrecisions; ++q) {
+          const std::int64_t flops = c.flops[static_cast<std::size_t>(q)];
+          if (flops <= 0) continue;
+          const double peak = rates.peak_flops_per_s[static_cast<std::size_t>(q)];
+          if (peak > 0)
+            priced.ideal_s[static_cast<std::size_t>(priced.ideal_terms++)] =
+                static_cast<double>(flops) / peak;
+        }
+        priced.bytes = static_cast<double>(c.total_bytes());
         priced.estimate = &roofline;
         double table_s = 0;
-        priced.quant.reset();
+        priced.quant = false;
         if (op.table) {
           KernelCall call = op.call;
           place_call(call, s, *op.op, c, seqs, stage_tokens);
-          priced.estimate = &s.perf->estimate(call, table_s);
-          priced.quant = input_quant(s, *op.op, call, *priced.estimate);
+          priced.estimate = &s.perf->estimate(op.shape, call, table_s);
+          // The GEMM's input quantisation, as the direct pricing below adds it.
+          if (op.gemm)
+            if (const std::optional<Cost> q = activation_quant_cost(
+                    std::llround(call.m), std::llround(call.k), call.precision, *priced.estimate)) {
+              priced.quant = true;
+              priced.quant_bytes = static_cast<double>(q->total_bytes());
+              priced.quant_s = std::max(s.smallest_kernel_s, roofline_total(rates, *q).total_s);
+            }
         }
         const PerfEstimate& e = *priced.estimate;
         const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
@@ -87,11 +99,25 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       }
       const PricedOp& p =
           op.same_as < 0 ? priced : pass_ops.priced[static_cast<std::size_t>(op.same_as)];
-      add_time(op.main_layer ? main : rest, op.op->component, p.time_s * op.repeats);
-      (op.main_layer ? main_work : rest_work).add(s.device, p.cost, p.roofline, op.repeats);
-      (op.main_layer ? main_ops : rest_ops)
-          .add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
-      if (p.quant) add_quant(sums, s.device, *p.quant, op.main_layer, op.repeats);
+      StepBreakdown& b = op.main_layer ? main : rest;
+      Work& work = op.main_layer ? main_work : rest_work;
+      OpLedger& ops = op.main_layer ? main_ops : rest_ops;
+      add_time(b, op.op->component, p.time_s * op.repeats);
+      if (p.roofline.fallback_used) {
+        work.add(rates, p.cost, true, op.repeats);
+      } else {
+        for (int q = 0; q < p.ideal_terms; ++q)
+          work.ideal_compute_s += p.ideal_s[static_cast<std::size_t>(q)] * op.repeats;
+        work.bytes += p.bytes * op.repeats;
+      }
+      ops.add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
+      if (p.quant) {
+        // The quantisation: element-wise, on the roofline, no FLOPs (Work::add adds its
+        // bytes alone).
+        add_time(b, op.op->component, p.quant_s * op.repeats);
+        work.bytes += p.quant_bytes * op.repeats;
+        ops.add(op.op->name, op.component_name, p.quant_s, op.repeats, roofline);
+      }
     }
   } else {
     const OpOptions options = setup_op_options(s, prefill, logits_all, select);
@@ -110,7 +136,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       } else {
         c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
       }
-      const OpTime t = op_time(s.device, c);
+      const RooflineTotal t = roofline_total(s.rates, c);
       const PerfEstimate* found = &roofline;
       double table_s = 0;
       KernelCall call;
@@ -124,11 +150,23 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
       const double time_s = e.found ? table_s + gap_s : t.total_s;
       const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
-      add_time(main_layer ? main : rest, op.component, time_s * repeats);
-      (main_layer ? main_work : rest_work).add(s.device, c, t, repeats);
-      (main_layer ? main_ops : rest_ops).add(op.name, to_string(op.component), time_s, repeats, e);
-      if (const std::optional<InputQuant> q = input_quant(s, op, call, e))
-        add_quant(sums, s.device, *q, main_layer, repeats);
+      StepBreakdown& b = main_layer ? main : rest;
+      Work& work = main_layer ? main_work : rest_work;
+      OpLedger& ops = main_layer ? main_ops : rest_ops;
+      add_time(b, op.component, time_s * repeats);
+      work.add(s.rates, c, t.fallback_used, repeats);
+      ops.add(op.name, to_string(op.component), time_s, repeats, e);
+      // The GEMM's input quantisation (sim/activation_quant.h), beside it: an element-wise kernel
+      // on the roofline, named after its GEMM.
+      if (op.kernel.has_class && op.kernel.kernel == KernelClass::gemm)
+        if (const std::optional<Cost> q = activation_quant_cost(
+                std::llround(call.m), std::llround(call.k), call.precision, e)) {
+          const double q_s = std::max(s.smallest_kernel_s, roofline_total(s.rates, *q).total_s);
+          add_time(b, op.component, q_s * repeats);
+          work.add(s.rates, *q, false, repeats);
+          ops.add(ops.detail ? op.name + ".quant" : std::string(), to_string(op.component), q_s,
+                  repeats, roofline);
+        }
     }
   }
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
@@ -136,6 +174,31 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   if (select == OpSelect::positional) return;
   const double floor_s = s.smallest_kernel_s;
   const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
+  if (s.compiled) {
+    // The same kernels, compiled (sim/compiled_step.h): no per-op table, so no names.
+    const RooflineRates& rates = s.rates;
+    const std::int64_t pairs = std::llround(pairs_on_rank(s, stage_tokens));
+    const std::vector<CompiledElementwise>& kernels = compiled_elementwise(s);
+    std::vector<double>& times_s = s.compiled->elementwise_s;
+    std::vector<double>& bytes = s.compiled->elementwise_bytes;
+    for (std::size_t i = 0; i < kernels.size(); ++i) {
+      const CompiledElementwise& k = kernels[i];
+      const std::int64_t rows = k.per_pair ? pairs : group_tokens;
+      if (rows <= 0) continue;
+      if (k.same_as == i) {
+        Cost c;
+        c.read(MemClass::activations) = k.read_per_row * rows;
+        c.written(MemClass::activations) = k.written_per_row * rows;
+        times_s[i] = std::max(floor_s, roofline_total(rates, c).total_s);
+        bytes[i] = static_cast<double>(c.total_bytes());  // Work::add of a cost without FLOPs
+      }
+      const double time_s = times_s[k.same_as];
+      add_time(main, k.component, time_s * k.repeats);
+      main_work.bytes += bytes[k.same_as] * k.repeats;
+      main_ops.add({}, {}, time_s, k.repeats, roofline);
+    }
+    return;
+  }
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
@@ -214,8 +277,32 @@ struct CommTimes {
   double total_s() const { return dispatch_s + combine_s + other_s; }
 };
 
-CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill,
-                     OpLedger& ledger) {
+/// A stage's communication and its ledger entries, in the order it books them: the ledger is
+/// filled by book() (twice for two microbatches of the same pass, priced once).
+struct CommPricing {
+  struct Entry {
+    std::string_view name;
+    double t = 0;
+    double repeats = 0;
+    const PerfEstimate* e = nullptr;
+  };
+  CommTimes times;
+  std::array<Entry, 5> entries{};
+  int size = 0;
+};
+
+void book(OpLedger& ledger, const CommPricing& c) {
+  for (int i = 0; i < c.size; ++i) {
+    const CommPricing::Entry& e = c.entries[static_cast<std::size_t>(i)];
+    ledger.add(e.name, "communication", e.t, e.repeats, *e.e);
+  }
+}
+
+/// `none`: the estimate of a time from the topology (not found in a table), kept by the caller
+/// as long as the result.
+CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill,
+                       const PerfEstimate& none) {
+  CommPricing priced;
   const double D = static_cast<double>(s.spec.hidden_size);
   const double tp = static_cast<double>(s.layout.tp);
   const double rank_tokens = seqs * static_cast<double>(pass.num_tokens) / tp;
@@ -224,8 +311,8 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const double k = static_cast<double>(s.spec.moe.experts_per_token);
   const CommModel& net = s.comm;
   const int per_node = s.system.devices_per_node;
-  CommTimes out;
-  const PerfEstimate graph;  // what a collective without a table is timed from: the topology
+  CommTimes& out = priced.times;
+  const PerfEstimate& graph = none;  // what a collective without a table is timed from
   // One call's time (from its table, else the line) and where it came from.
   struct Timed {
     double t = 0;
@@ -241,7 +328,7 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
   const auto book = [&](std::string_view name, const Timed& timed, double repeats, double& comm) {
     if (timed.t <= 0) return;
     comm += timed.t * repeats;
-    ledger.add(name, "communication", timed.t, repeats, *timed.e);
+    priced.entries[static_cast<std::size_t>(priced.size++)] = {name, timed.t, repeats, timed.e};
   };
   const auto table_or_graph =
       [&](std::string_view name, const KernelCall& call, const CommLine& line, double bytes,
@@ -318,9 +405,9 @@ CommTimes price_comm(const Setup& s, const Pass& pass, double seqs, bool prefill
       net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
   if (hop > 0) {
     out.other_s += hop;
-    ledger.add("stage_hop", "communication", hop, 1.0, PerfEstimate{});
+    priced.entries[static_cast<std::size_t>(priced.size++)] = {"stage_hop", hop, 1.0, &none};
   }
-  return out;
+  return priced;
 }
 
 }  // namespace
@@ -338,7 +425,10 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   const bool split_tokens = !split_seqs && prefill && pass.num_tokens >= 2;
   if (!s.config.overlap || !has_comm || !(split_seqs || split_tokens)) {
     Pricing p = price_compute(s, pass, seqs, logits_all, prefill, fixed);
-    const double comm = price_comm(s, pass, seqs, prefill, p.ledger).total_s();
+    const PerfEstimate none;
+    const CommPricing c = price_comm(s, pass, seqs, prefill, none);
+    book(p.ledger, c);
+    const double comm = c.times.total_s();
     p.breakdown.communication_s = comm;
     p.breakdown.exposed_communication_s = comm;
     p.breakdown.total_s = p.breakdown.compute_s + comm;
@@ -360,6 +450,8 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   // Halves of the sequences are the same pass: their compute is priced once and counted twice
   // (the same sums as pricing it twice, bit for bit).
   std::optional<Pricing> first;
+  const PerfEstimate none;
+  CommPricing c;
   for (int i = 0; i < 2; ++i) {
     if (i == 0 || split_tokens)
       first = price_compute(s, passes[i], half[i], logits_all, prefill, fixed);
@@ -369,10 +461,12 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
     out.work.bytes += p.work.bytes;
     out.work.merge_fallback(p.work.fallback);
     compute_ops.merge(p.ledger, 1.0, 1.0);
-    const CommTimes c = price_comm(s, passes[i], half[i], prefill, comm_ops);
-    comm.dispatch_s += c.dispatch_s;
-    comm.combine_s += c.combine_s;
-    comm.other_s += c.other_s;
+    // Halves of the sequences: their communication too.
+    if (i == 0 || split_tokens) c = price_comm(s, passes[i], half[i], prefill, none);
+    book(comm_ops, c);
+    comm.dispatch_s += c.times.dispatch_s;
+    comm.combine_s += c.times.combine_s;
+    comm.other_s += c.times.other_s;
   }
   // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
   const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;

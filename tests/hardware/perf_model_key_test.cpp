@@ -12,7 +12,9 @@
 #include <utility>
 #include <vector>
 
+#include "hardware/accelerator.h"
 #include "hardware/perf_model.h"
+#include "hardware/perf_table.h"
 
 namespace v4sim {
 namespace {
@@ -106,6 +108,57 @@ TEST(PerfModelKey, CostIsNotPartOfTheKey) {
   KernelCall a, b;
   b.cost.flops_at(Precision::bf16) = 1000;
   EXPECT_EQ(lookup_key(a), lookup_key(b));
+}
+
+// The lookup by shape (PerfModel::shape, estimate(shape, call, time_s)) answers what the lookup by
+// the whole key does: the same memoised estimate and the same time, bit for bit, for a call of
+// every shipped compute table at several points (the fields a search's point sets varied), on
+// devices with their own tables, borrowed ones and another vendor's.
+TEST(PerfModelKey, TheLookupByShapeEqualsTheLookupByKey) {
+  std::vector<KernelCall> calls;
+  for (const std::string& name : list_measured_accelerators())
+    for (const PerfTable& t : load_perf_tables(name).tables)
+      if (!is_communication(t.kernel)) calls.push_back(call_for_row(t, t.rows.front()));
+  int found = 0;
+  for (const char* device : {"h200", "h20", "b300", "mi300x", "ascend-910c"}) {
+    const Accelerator target = load_accelerator(device);
+    const PerfModel by_shape(target), by_key(target);
+    for (const KernelCall& base : calls) {
+      const PerfModel::Shape shape = by_shape.shape(base);
+      for (double scale : {1.0, 0.5, 3.0, 1.0}) {  // the last asks the first point again
+        for (Precision p : {base.precision, Precision::fp8}) {
+          KernelCall c = base;
+          c.precision = p;
+          c.m = base.m * scale;
+          c.batch = base.batch * scale;
+          c.tokens_per_expert = base.tokens_per_expert * scale;
+          c.cost.flops_at(p) = static_cast<std::int64_t>(1e9 * scale);
+          c.cost.read(MemClass::weights) = static_cast<std::int64_t>(1e6 * scale);
+          EXPECT_EQ(by_shape.shape(c).id, shape.id);
+          double a_s = -1, b_s = -1, c_s = -1;
+          const PerfEstimate& a = by_shape.estimate(shape, c, a_s);
+          const PerfEstimate& b = by_key.estimate(c, b_s);
+          const PerfEstimate& again = by_shape.estimate(c, c_s);  // the same memo entry
+          const std::string what = std::string(device) + " " + std::string(to_string(c.kernel));
+          EXPECT_EQ(&again, &a) << what;
+          EXPECT_EQ(c_s, a_s) << what;
+          EXPECT_EQ(a_s, b_s) << what;
+          EXPECT_EQ(a.found, b.found) << what;
+          EXPECT_EQ(a.device, b.device) << what;
+          EXPECT_EQ(a.table, b.table) << what;
+          EXPECT_EQ(a.source, b.source) << what;
+          EXPECT_EQ(a.extrapolated, b.extrapolated) << what;
+          found += a.found;
+        }
+      }
+      // Another shape gets another id.
+      KernelCall other = base;
+      other.n = base.n + 1;
+      other.heads = base.heads + 1;
+      EXPECT_NE(by_shape.shape(other).id, shape.id);
+    }
+  }
+  EXPECT_GT(found, 100);
 }
 
 }  // namespace

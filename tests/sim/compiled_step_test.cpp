@@ -147,5 +147,59 @@ TEST(CompiledStep, BatchSweepEqualsEachPrediction) {
   }
 }
 
+// A decode step priced by the compiled model (a sweep: every batch compiled, the first included)
+// is the direct evaluation's bit for bit, not only to 1e-12: the compiled path does the direct
+// path's operations on the same operands, so a search's numbers are the ones predict prints.
+// (The time to first token is left out: a search's prefill sums its chunks' fixed ops once.)
+TEST(CompiledStep, DecodeStepsEqualTheDirectEvaluationBitForBit) {
+  const std::vector<PreparedModel> models = {prepare(load_model("deepseek-v4-flash")),
+                                             prepare(load_model("deepseek-v4-pro")),
+                                             prepare(load_model("deepseek-v3.2"))};
+  int compared = 0;
+  for (const char* system :
+       {"hgx-h200", "hgx-h800", "hgx-h20", "hgx-b300", "mi300x-platform", "atlas-800t-a2"}) {
+    const SystemSpec sys = load_system(system);
+    for (const PreparedModel& model : models)
+      for (const Layout& layout : {Layout{1, 8, 1, 8}, Layout{2, 4, 1, 8}, Layout{8, 1, 1, 8}}) {
+        ServingConfig on;
+        on.layout = layout;
+        on.mtp_acceptance = layout.tp == 2 ? 0.7 : 0.0;
+        ServingConfig off = on;
+        off.op_timings = false;
+        Workload w;
+        w.context_tokens = 32768;
+        const std::vector<std::int64_t> batches = {1, 16, 37, 64, 200};
+        const std::vector<ServingResult> sweep = sweep_batches(model, sys, 1, off, w, batches);
+        for (std::size_t i = 0; i < batches.size(); ++i) {
+          w.batch = batches[i];
+          const ServingResult direct = predict(model, sys, 1, on, w);
+          const ServingResult& a = sweep[i];
+          SCOPED_TRACE(model.spec.name + " on " + std::string(system) + " " + to_string(layout) +
+                       " batch " + std::to_string(w.batch));
+          ASSERT_EQ(a.feasible, direct.feasible);
+          EXPECT_EQ(a.step_s, direct.step_s);
+          EXPECT_EQ(a.tpot_s, direct.tpot_s);
+          EXPECT_EQ(a.mfu, direct.mfu);
+          EXPECT_EQ(a.mbu, direct.mbu);
+          EXPECT_EQ(a.breakdown.attention_s, direct.breakdown.attention_s);
+          EXPECT_EQ(a.breakdown.indexer_s, direct.breakdown.indexer_s);
+          EXPECT_EQ(a.breakdown.compressor_s, direct.breakdown.compressor_s);
+          EXPECT_EQ(a.breakdown.moe_s, direct.breakdown.moe_s);
+          EXPECT_EQ(a.breakdown.other_s, direct.breakdown.other_s);
+          EXPECT_EQ(a.breakdown.communication_s, direct.breakdown.communication_s);
+          EXPECT_EQ(a.breakdown.total_s, direct.breakdown.total_s);
+          EXPECT_EQ(a.time_sources.measured_s, direct.time_sources.measured_s);
+          EXPECT_EQ(a.time_sources.transferred_s, direct.time_sources.transferred_s);
+          EXPECT_EQ(a.time_sources.roofline_s, direct.time_sources.roofline_s);
+          EXPECT_EQ(a.precision_fallback, direct.precision_fallback);
+          EXPECT_EQ(a.warnings, direct.warnings);
+          EXPECT_EQ(a.memory.weights_bytes, direct.memory.weights_bytes);
+          compared += direct.step_s > 0;
+        }
+      }
+  }
+  EXPECT_GT(compared, 100);
+}
+
 }  // namespace
 }  // namespace v4sim
