@@ -1,8 +1,12 @@
 // Roofline timing on hand-derivable cases; comments show the arithmetic.
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+
 #include "hardware/accelerator.h"
 #include "hardware/roofline.h"
+#include "models/config/input_error.h"
 
 namespace v4sim {
 namespace {
@@ -119,6 +123,54 @@ TEST(DeviceRoofline, Shipped910cRunsFp8AsInt8) {
   // INT8 per die 752e12 x 0.80 = 601.6e12 -> 1e12 / 601.6e12 + 1 us ramp.
   EXPECT_NEAR(t.compute_s, 1e12 / 601.6e12 + 1e-6, 1e-12);
   EXPECT_EQ(t.fallback, "fp8 as int8");
+}
+
+// roofline_total (a search's points) does op_time's arithmetic on figures worked out once: the
+// same total and fallback bit for bit, on every shipped device and the toy, over random costs
+// from empty ops to compute- and memory-bound ones in any mix of precisions.
+TEST(DeviceRoofline, RatesGiveOpTimeBitForBit) {
+  std::vector<Accelerator> devices = {toy()};
+  for (const std::string& name : list_accelerators()) devices.push_back(load_accelerator(name));
+  std::mt19937_64 gen(20261207);
+  const auto draw = [&](int max_log10) {
+    // Zero a quarter of the time, else 10^[0, max_log10) with random digits.
+    if (std::uniform_int_distribution<int>(0, 3)(gen) == 0) return std::int64_t{0};
+    return static_cast<std::int64_t>(
+        std::pow(10.0, std::uniform_real_distribution<double>(0, max_log10)(gen)));
+  };
+  for (const Accelerator& d : devices) {
+    SCOPED_TRACE(d.name);
+    const RooflineRates rates = roofline_rates(d);
+    int compared = 0;
+    for (int trial = 0; trial < 200; ++trial) {
+      Cost c;
+      for (int p = 0; p < kNumPrecisions; ++p)
+        if (trial % 3 == 0 || p == trial % kNumPrecisions) c.flops[p] = draw(15);
+      for (int m = 0; m < kNumMemClasses; ++m) {
+        c.bytes_read[m] = draw(11);
+        c.bytes_written[m] = draw(9);
+      }
+      bool direct_threw = false, rates_threw = false;
+      OpTime t;
+      RooflineTotal r;
+      try {
+        t = op_time(d, c);
+      } catch (const InputError&) {
+        direct_threw = true;
+      }
+      try {
+        r = roofline_total(rates, c);
+      } catch (const InputError&) {
+        rates_threw = true;
+      }
+      ASSERT_EQ(direct_threw, rates_threw) << "trial " << trial;
+      if (direct_threw) continue;
+      EXPECT_EQ(r.total_s, t.total_s) << "trial " << trial;
+      EXPECT_EQ(r.fallback_used, t.fallback_used) << "trial " << trial;
+      ++compared;
+    }
+    EXPECT_GT(compared, 20);  // devices without some peak throw for costs using it
+  }
 }
 
 }  // namespace
