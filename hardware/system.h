@@ -11,7 +11,6 @@
 #pragma once
 
 #include <filesystem>
-#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -86,11 +85,6 @@ struct SystemSpec {
   std::string links_where;  // file:line:col of `node.links`, for a disconnected expansion
 
   Footprint per_node;
-
-  /// The loader's expansion at default_nodes (it checks links and connectivity there), shared by
-  /// the copies of the spec so that a planner at that size does not expand a second time (an
-  /// 8,192-device SuperPoD). Empty for a spec built by hand; see expanded().
-  std::shared_ptr<const Netlist> default_netlist;
 };
 
 /// The whole system at `nodes` nodes: nodes x per_node + devices x scale-out per device.
@@ -110,23 +104,22 @@ SystemTotals system_totals(const SystemSpec& system, int nodes);
 /// Expands the system at `nodes` nodes (InputError when outside [min_nodes, max_nodes], when a
 /// pattern does not fit its groups, or when the result is disconnected).
 Netlist expand(const SystemSpec& system, int nodes);
+/// expand()'s checks that need no expansion: the node count in range, and the netlist's size
+/// within what v4sim models (InputError naming the system file's field).
+void check_expansion(const SystemSpec& system, int nodes);
 
 /// The share of a link's nominal bandwidth a collective achieves on tier `t` of `acc`'s links.
 double link_usable_fraction(const Accelerator& acc, LinkTier t);
-
-/// expand(system, nodes), or the loader's expansion (`default_netlist`) when it is of that size
-/// and every link's usable fraction is still the one the accelerator gives its tier (the only
-/// figures an expansion takes from the accelerator, which a varied spec may change; the node,
-/// fabric and scale-out sections are not changed after loading). The same netlist either way
-/// (tests/hardware/catalogue_test.cpp).
-std::shared_ptr<const Netlist> expanded(const SystemSpec& system, int nodes);
 
 std::filesystem::path default_systems_dir();
 
 /// `name_or_path`: a catalogue name (dir/<name>.yaml) or a path. The accelerator named in the
 /// file is loaded from accelerators_dir (or as a path relative to the system file). Validates the
-/// topology at the default node count: patterns fit, links name existing groups, the graph is
-/// connected, and each device's scale-up / scale-out links add up to its accelerator's figures.
+/// topology: patterns fit, links name existing groups, the default node count's netlist is within
+/// size, the graph is connected, and each device's scale-up / scale-out links add up to its
+/// accelerator's figures. The last two are checked on the fewest nodes the system allows: every
+/// node is a copy joined to the same fabric, so the answer is the same at any node count (a path
+/// through another node has a copy through node 0).
 /// With no `dir` (or `accelerators_dir`), names resolve along the search path.
 SystemSpec load_system(std::string_view name_or_path, const std::filesystem::path& dir = {},
                        const std::filesystem::path& accelerators_dir = {});

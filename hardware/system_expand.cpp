@@ -106,6 +106,15 @@ Size check_size(const SystemSpec& s, int nodes) {
   return {vertices + (s.scale_out ? 1 : 0), links};  // the scale-out switch
 }
 
+/// check_size() after the node count's range.
+Size checked_size(const SystemSpec& s, int nodes) {
+  if (nodes < s.min_nodes || nodes > s.max_nodes)
+    throw InputError(s.nodes_where + ": system '" + s.name + "' takes " +
+                     std::to_string(s.min_nodes) + " to " + std::to_string(s.max_nodes) +
+                     " nodes (field 'nodes'); asked for " + std::to_string(nodes));
+  return check_size(s, nodes);
+}
+
 }  // namespace
 
 std::string_view to_string(LinkPattern p) {
@@ -139,12 +148,12 @@ std::string node_switch_name(int node, const std::string& group, int i) {
 
 }  // namespace
 
+void check_expansion(const SystemSpec& s, int nodes) {
+  checked_size(s, nodes);
+}
+
 Netlist expand(const SystemSpec& s, int nodes) {
-  if (nodes < s.min_nodes || nodes > s.max_nodes)
-    throw InputError(s.nodes_where + ": system '" + s.name + "' takes " +
-                     std::to_string(s.min_nodes) + " to " + std::to_string(s.max_nodes) +
-                     " nodes (field 'nodes'); asked for " + std::to_string(nodes));
-  const Size size = check_size(s, nodes);
+  const Size size = checked_size(s, nodes);
   Netlist net;
   net.name = s.name;
   net.nodes = nodes;

@@ -311,9 +311,8 @@ SystemSpec read_system(const config::Document& doc, const std::filesystem::path&
   s.per_node = read_footprint(footprint);
   root.finish();
 
-  auto net = std::make_shared<const Netlist>(expand(s, s.default_nodes));
-  check_device_links(s, *net);
-  s.default_netlist = std::move(net);
+  check_expansion(s, s.default_nodes);
+  check_device_links(s, expand(s, s.min_nodes));
   return s;
 }
 
@@ -328,16 +327,6 @@ SystemSpec load_system(std::string_view name_or_path, const std::filesystem::pat
   return read_system(config::load_file(hardware_yaml::resolve(
                          name_or_path, data::dirs_or(dir, "hardware/systems"), "system")),
                      accelerators_dir);
-}
-
-std::shared_ptr<const Netlist> expanded(const SystemSpec& s, int nodes) {
-  const auto& net = s.default_netlist;
-  if (net && nodes == s.default_nodes && net->nodes == nodes &&
-      std::all_of(net->links.begin(), net->links.end(), [&](const NetLink& l) {
-        return l.usable_fraction == link_usable_fraction(s.accelerator, l.tier);
-      }))
-    return net;
-  return std::make_shared<const Netlist>(expand(s, nodes));
 }
 
 std::vector<std::string> list_systems(const std::filesystem::path& dir) {

@@ -119,6 +119,67 @@ Topology build_topology(const Netlist& net) {
   return topo;
 }
 
+namespace {
+
+/// same_routes_with_more_nodes() for the routes over the arcs passing `keep`, between device
+/// pairs in one scale-up domain (`within`) or in different ones.
+template <class Keep>
+bool detours_are_longer(const Topology& topo, Keep keep, bool within) {
+  const int n = topo.num_vertices();
+  const int per_node = topo.num_devices / topo.nodes;
+  constexpr int kFar = std::numeric_limits<int>::max() / 4;
+  // Every node is a copy of node 0, so node 0's devices stand for all sources, and nodes 0 and 1
+  // for all destinations.
+  int longest = -1;
+  std::vector<int> nearest(n, kFar);  // a(X): hops from the nearest device
+  for (int src = 0; src < per_node; ++src) {
+    const std::vector<int> dist = hops_from(topo, src, keep);
+    for (int dst = 0; dst < std::min(topo.num_devices, 2 * per_node); ++dst) {
+      const bool same_domain = topo.scale_up_domain[dst] == topo.scale_up_domain[src];
+      if (dst != src && same_domain == within && dist[dst] >= 0)
+        longest = std::max(longest, dist[dst]);
+    }
+    for (int v = 0; v < n; ++v)
+      if (dist[v] >= 0) nearest[v] = std::min(nearest[v], dist[v]);
+  }
+  if (longest < 0) return true;  // no pair routes this way
+  const auto system_level = [&](int v) { return topo.graph[v].node < 0; };
+  for (int x = 0; x < n; ++x) {
+    if (!system_level(x) || nearest[x] == kFar) continue;
+    // T(X, .): hops from X to the other system-level vertices through node 0 alone.
+    std::vector<int> dist(n, -1);
+    std::vector<int> queue{x};
+    dist[x] = 0;
+    for (std::size_t head = 0; head < queue.size(); ++head) {
+      const int u = queue[head];
+      for (auto [it, end] = boost::out_edges(static_cast<std::size_t>(u), topo.graph); it != end;
+           ++it) {
+        if (!keep(topo.graph[*it])) continue;
+        const int v = static_cast<int>(boost::target(*it, topo.graph));
+        if (dist[v] >= 0) continue;
+        const bool in_node_0 = topo.graph[v].node == 0;
+        if (!in_node_0 && !(system_level(v) && u != x)) continue;
+        dist[v] = dist[u] + 1;
+        if (in_node_0) queue.push_back(v);  // a system-level vertex ends the detour
+      }
+    }
+    for (int y = 0; y < n; ++y)
+      if (y != x && system_level(y) && dist[y] > 0 && nearest[y] != kFar &&
+          nearest[x] + dist[y] + nearest[y] <= longest)
+        return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool same_routes_with_more_nodes(const Topology& topo) {
+  if (topo.nodes < 1 || topo.num_devices % topo.nodes != 0) return false;
+  const auto up = [](const TopoArc& a) { return is_scale_up(a.tier); };
+  const auto any = [](const TopoArc&) { return true; };
+  return detours_are_longer(topo, up, true) && detours_are_longer(topo, any, false);
+}
+
 TopologySummary summarize(const Topology& topo) {
   TopologySummary s;
   s.devices = topo.num_devices;

@@ -48,6 +48,22 @@ struct Topology {
 
 Topology build_topology(const Netlist& net);
 
+/// Whether `topo`, a system expanded at k nodes, routes between its devices exactly as the same
+/// system does at any larger node count, so that a collective over the first k nodes' ranks may
+/// be timed on the smaller graph (an 8,192-NPU SuperPoD's 256-rank expert group on 4 of its 128
+/// cabinets). Routing splits flows over every shortest path (hardware/collectives.h), so the
+/// question is whether a larger system offers new shortest paths. A new path must cross an added
+/// node between two system-level vertices X and Y (fabric switches, the scale-out switch): the
+/// nodes join nothing else, and each node is a copy of the others. Such a detour is at least
+/// a(X) + T(X, Y) + a(Y) long, where a is the distance from the nearest device and T the shortest
+/// way from X to Y through one node; when that exceeds the longest route between two devices
+/// (per tier mode: scale-up only within a scale-up domain, every tier across domains), no
+/// shortest route can take it, and distances are unchanged too, since a detour through an added
+/// node has a copy through node 0. True when every such bound holds; false otherwise, which
+/// keeps the whole system (a sufficient test, not a necessary one). Assumes the node copies and
+/// fabric that expand() builds (hardware/system.h).
+bool same_routes_with_more_nodes(const Topology& topo);
+
 /// Counts and bandwidths for `v4sim topology`. Bandwidths are nominal GB/s per direction.
 struct TopologySummary {
   int devices = 0;

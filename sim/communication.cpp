@@ -1,5 +1,6 @@
 #include "sim/communication.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "hardware/collectives.h"
@@ -75,11 +76,27 @@ CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& la
 }
 
 CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
-    // `new T(prvalue)` constructs in place (guaranteed elision): the graph is never copied or
-    // moved.
-    : topo_(new Topology(build_topology(*expanded(system, nodes)))),
+    : system_(system),
+      nodes_(nodes),
       accelerator_(system.accelerator),
-      devices_per_node_(system.devices_per_node) {}
+      devices_per_node_(system.devices_per_node) {
+  check_expansion(system, nodes);
+}
+
+const Topology& CommPlanner::topology(int ranks) {
+  const int per_node = std::max(devices_per_node_, 1);
+  const int needed = std::clamp((std::max(ranks, 1) + per_node - 1) / per_node,
+                                std::max(system_.min_nodes, 1), nodes_);
+  if (auto it = topologies_.find(needed); it != topologies_.end()) return *it->second;
+  // `new T(prvalue)` constructs in place (guaranteed elision): the graph is never copied or
+  // moved.
+  std::shared_ptr<const Topology> topo(new Topology(build_topology(expand(system_, needed))));
+  if (needed < nodes_ && !same_routes_with_more_nodes(*topo)) {
+    topology(nodes_ * per_node);  // the whole system, kept under its own count
+    topo = topologies_.at(nodes_);
+  }
+  return *topologies_.emplace(needed, std::move(topo)).first->second;
+}
 
 struct CommPlanner::PerfModels {
   std::vector<std::pair<Accelerator, std::unique_ptr<PerfModel>>> by_device;
@@ -102,7 +119,7 @@ bool CommPlanner::share_tables(CommPlanner& other) {
 }
 
 CommLine CommPlanner::transfer(int src, int dst) {
-  const CommTime at_probe = point_to_point(*topo_, src, dst, kProbeBytes);
+  const CommTime at_probe = point_to_point(topology(std::max(src, dst) + 1), src, dst, kProbeBytes);
   return fit(at_probe, at_twice_the_bytes(at_probe));
 }
 
@@ -111,29 +128,31 @@ CommModel CommPlanner::model(const Layout& layout, MoeExchange exchange) {
   const int group = moe_group(layout);
   if (group > 1 && exchange == MoeExchange::all_to_all) {
     auto it = all_to_all_.find(group);
-    if (it == all_to_all_.end()) it = all_to_all_.emplace(group, moe_line(*topo_, group)).first;
+    if (it == all_to_all_.end())
+      it = all_to_all_.emplace(group, moe_line(topology(group), group)).first;
     m.moe_all_to_all = it->second;
   }
   if (group > 1 && exchange == MoeExchange::all_gather) {
     auto ag = all_gather_.find(group);
     if (ag == all_gather_.end())
-      ag = all_gather_.emplace(group, all_gather_line(*topo_, group)).first;
+      ag = all_gather_.emplace(group, all_gather_line(topology(group), group)).first;
     m.moe_all_gather = ag->second;
     auto rs = reduce_scatter_.find(group);
     if (rs == reduce_scatter_.end())
-      rs = reduce_scatter_.emplace(group, reduce_scatter_line(*topo_, group)).first;
+      rs = reduce_scatter_.emplace(group, reduce_scatter_line(topology(group), group)).first;
     m.moe_reduce_scatter = rs->second;
   }
   const int tp = static_cast<int>(layout.tp);
   if (tp > 1) {
     auto it = all_reduce_.find(tp);
-    if (it == all_reduce_.end()) it = all_reduce_.emplace(tp, all_reduce_line(*topo_, tp)).first;
+    if (it == all_reduce_.end())
+      it = all_reduce_.emplace(tp, all_reduce_line(topology(tp), tp)).first;
     m.tp_all_reduce = it->second;
   }
   if (layout.pp > 1) {
     const int stage = static_cast<int>(layout.devices_per_stage());
     auto it = hop_.find(stage);
-    if (it == hop_.end()) it = hop_.emplace(stage, hop_line(*topo_, stage)).first;
+    if (it == hop_.end()) it = hop_.emplace(stage, hop_line(topology(stage + 1), stage)).first;
     m.stage_hop = it->second;
   }
   return m;

@@ -44,7 +44,9 @@ class PerfModel;  // hardware/perf_model.h
 
 /// Builds the topology once and remembers each group's line, for searches that try many layouts
 /// on one system (building CloudMatrix384's graph and timing a 256-rank all-to-all takes tens of
-/// ms).
+/// ms). A group is timed on the fewest nodes that hold its ranks when the routes there are the
+/// whole system's (same_routes_with_more_nodes, hardware/topology.h): the same times, bit for
+/// bit, without building an 8,192-NPU SuperPoD for a 256-rank expert group.
 class CommPlanner {
  public:
   CommPlanner(const SystemSpec& system, int nodes);
@@ -71,7 +73,13 @@ class CommPlanner {
   int devices_per_node() const { return devices_per_node_; }
 
  private:
-  std::unique_ptr<Topology> topo_;
+  /// The topology to time collectives among ranks [0, ranks) on: the fewest nodes that hold them
+  /// when that routes as the whole system does, else the whole system. Built on first use.
+  const Topology& topology(int ranks);
+
+  SystemSpec system_;
+  int nodes_ = 1;
+  std::map<int, std::shared_ptr<const Topology>> topologies_;  // by node count asked for
   Accelerator accelerator_;
   int devices_per_node_ = 1;
   struct PerfModels;                        // by device: the planner's own, then varied copies

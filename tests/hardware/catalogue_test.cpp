@@ -104,52 +104,6 @@ TEST(HardwareCatalogue, EverySystemLoadsExpandsAndIsConnected) {
   }
 }
 
-void expect_same_netlist(const Netlist& a, const Netlist& b, const std::string& what) {
-  EXPECT_EQ(a.name, b.name) << what;
-  EXPECT_EQ(a.nodes, b.nodes) << what;
-  EXPECT_EQ(a.num_devices, b.num_devices) << what;
-  ASSERT_EQ(a.vertices.size(), b.vertices.size()) << what;
-  for (std::size_t i = 0; i < a.vertices.size(); ++i) {
-    const NetVertex &x = a.vertices[i], &y = b.vertices[i];
-    ASSERT_TRUE(x.name == y.name && x.group == y.group && x.rank == y.rank && x.node == y.node)
-        << what << " vertex " << i;
-  }
-  ASSERT_EQ(a.links.size(), b.links.size()) << what;
-  for (std::size_t i = 0; i < a.links.size(); ++i) {
-    const NetLink &x = a.links[i], &y = b.links[i];
-    ASSERT_TRUE(x.a == y.a && x.b == y.b && x.gb_per_s == y.gb_per_s &&
-                x.usable_fraction == y.usable_fraction && x.latency_s == y.latency_s &&
-                x.tier == y.tier && x.name == y.name)
-        << what << " link " << i;
-  }
-}
-
-// A planner takes the loader's expansion at the default size instead of expanding again: it is
-// the expansion, and a spec whose accelerator's usable fractions were changed since gets a new one.
-TEST(HardwareCatalogue, TheLoadersExpansionIsReusedOnlyWhileItIsTheSame) {
-  for (const std::string& name : list_systems()) {
-    SystemSpec s = load_system(name);
-    ASSERT_TRUE(s.default_netlist) << name;
-    EXPECT_EQ(expanded(s, s.default_nodes), s.default_netlist) << name;
-    expect_same_netlist(*expanded(s, s.default_nodes), expand(s, s.default_nodes), name);
-    if (s.max_nodes > s.default_nodes) {
-      EXPECT_EQ(expanded(s, s.default_nodes + 1)->nodes, s.default_nodes + 1) << name;
-    }
-    for (LinkTier tier : {LinkTier::scale_up, LinkTier::scale_out}) {
-      const auto& links = s.default_netlist->links;
-      if (std::none_of(links.begin(), links.end(),
-                       [&](const NetLink& l) { return l.tier == tier; }))
-        continue;
-      SystemSpec varied = s;
-      (tier == LinkTier::scale_up ? varied.accelerator.scale_up_usable_fraction
-                                  : varied.accelerator.scale_out_usable_fraction) *= 0.5;
-      const auto net = expanded(varied, varied.default_nodes);
-      EXPECT_NE(net, s.default_netlist) << name;
-      expect_same_netlist(*net, expand(varied, varied.default_nodes), name + " varied");
-    }
-  }
-}
-
 TEST(HardwareCatalogue, FindHardwareTellsAcceleratorsFromSystems) {
   EXPECT_EQ(find_hardware("h100"), HardwareKind::accelerator);
   EXPECT_EQ(find_hardware("cloudmatrix384"), HardwareKind::system);
