@@ -85,17 +85,29 @@ CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
 
 const Topology& CommPlanner::topology(int ranks) {
   const int per_node = std::max(devices_per_node_, 1);
-  const int needed = std::clamp((std::max(ranks, 1) + per_node - 1) / per_node,
+  const int fewest = std::clamp((std::max(ranks, 1) + per_node - 1) / per_node,
                                 std::max(system_.min_nodes, 1), nodes_);
-  if (auto it = topologies_.find(needed); it != topologies_.end()) return *it->second;
+  if (auto it = topologies_.find(fewest); it != topologies_.end()) return *it->second;
+  const int nodes = fewest < nodes_ && !routes_alike(fewest) ? nodes_ : fewest;
+  std::shared_ptr<const Topology>& topo = topologies_[nodes];
   // `new T(prvalue)` constructs in place (guaranteed elision): the graph is never copied or
   // moved.
-  std::shared_ptr<const Topology> topo(new Topology(build_topology(expand(system_, needed))));
-  if (needed < nodes_ && !same_routes_with_more_nodes(*topo)) {
-    topology(nodes_ * per_node);  // the whole system, kept under its own count
-    topo = topologies_.at(nodes_);
-  }
-  return *topologies_.emplace(needed, std::move(topo)).first->second;
+  if (!topo) topo.reset(new Topology(build_topology(expand(system_, nodes))));
+  return *topologies_.emplace(fewest, topo).first->second;
+}
+
+bool CommPlanner::routes_alike(int nodes) {
+  // What same_routes_with_more_nodes() weighs (distances among two nodes' vertices and the
+  // fabric's, the longest route between devices of two nodes) is the same at every node count
+  // from two up: a path through a third node has a copy through node 0. So two nodes answer for
+  // every larger count, at the cost of a two-node graph.
+  const int probe = std::max(std::min(nodes, 2), system_.min_nodes);
+  auto it = routes_alike_.find(probe);
+  if (it == routes_alike_.end())
+    it = routes_alike_
+             .emplace(probe, same_routes_with_more_nodes(build_topology(expand(system_, probe))))
+             .first;
+  return it->second;
 }
 
 struct CommPlanner::PerfModels {

@@ -76,10 +76,13 @@ class CommPlanner {
   /// The topology to time collectives among ranks [0, ranks) on: the fewest nodes that hold them
   /// when that routes as the whole system does, else the whole system. Built on first use.
   const Topology& topology(int ranks);
+  /// same_routes_with_more_nodes() for the system at `nodes` nodes, worked out once.
+  bool routes_alike(int nodes);
 
   SystemSpec system_;
   int nodes_ = 1;
   std::map<int, std::shared_ptr<const Topology>> topologies_;  // by node count asked for
+  std::map<int, bool> routes_alike_;                           // by node count checked
   Accelerator accelerator_;
   int devices_per_node_ = 1;
   struct PerfModels;                        // by device: the planner's own, then varied copies
