@@ -57,9 +57,10 @@ double half_to_half_flow(const Topology& topo, Keep keep) {
   return boost::push_relabel_max_flow(g, source, sink);
 }
 
-/// Hop distances from `from` over the arcs passing `keep` (-1 = unreachable).
-template <class Keep>
-std::vector<int> hops_from(const Topology& topo, int from, Keep keep) {
+/// Hop distances from `from` over the arcs passing `keep` (-1 = unreachable), reaching a vertex
+/// v from u only when `reach(u, v)` and going on from it only when `expand(v)`.
+template <class Keep, class Reach, class Expand>
+std::vector<int> hops_from(const Topology& topo, int from, Keep keep, Reach reach, Expand expand) {
   std::vector<int> dist(topo.num_vertices(), -1);
   std::vector<int> queue{from};
   dist[from] = 0;
@@ -69,12 +70,18 @@ std::vector<int> hops_from(const Topology& topo, int from, Keep keep) {
          ++it) {
       if (!keep(topo.graph[*it])) continue;
       const int v = static_cast<int>(boost::target(*it, topo.graph));
-      if (dist[v] >= 0) continue;
+      if (dist[v] >= 0 || !reach(u, v)) continue;
       dist[v] = dist[u] + 1;
-      queue.push_back(v);
+      if (expand(v)) queue.push_back(v);
     }
   }
   return dist;
+}
+
+template <class Keep>
+std::vector<int> hops_from(const Topology& topo, int from, Keep keep) {
+  const auto always = [](auto...) { return true; };
+  return hops_from(topo, from, keep, always, always);
 }
 
 }  // namespace
@@ -146,23 +153,12 @@ bool detours_are_longer(const Topology& topo, Keep keep, bool within) {
   const auto system_level = [&](int v) { return topo.graph[v].node < 0; };
   for (int x = 0; x < n; ++x) {
     if (!system_level(x) || nearest[x] == kFar) continue;
-    // T(X, .): hops from X to the other system-level vertices through node 0 alone.
-    std::vector<int> dist(n, -1);
-    std::vector<int> queue{x};
-    dist[x] = 0;
-    for (std::size_t head = 0; head < queue.size(); ++head) {
-      const int u = queue[head];
-      for (auto [it, end] = boost::out_edges(static_cast<std::size_t>(u), topo.graph); it != end;
-           ++it) {
-        if (!keep(topo.graph[*it])) continue;
-        const int v = static_cast<int>(boost::target(*it, topo.graph));
-        if (dist[v] >= 0) continue;
-        const bool in_node_0 = topo.graph[v].node == 0;
-        if (!in_node_0 && !(system_level(v) && u != x)) continue;
-        dist[v] = dist[u] + 1;
-        if (in_node_0) queue.push_back(v);  // a system-level vertex ends the detour
-      }
-    }
+    // T(X, .): hops from X to the other system-level vertices through node 0 alone; a
+    // system-level vertex ends the detour.
+    const auto in_node_0 = [&](int v) { return topo.graph[v].node == 0; };
+    const std::vector<int> dist = hops_from(
+        topo, x, keep, [&](int u, int v) { return in_node_0(v) || (system_level(v) && u != x); },
+        in_node_0);
     for (int y = 0; y < n; ++y)
       if (y != x && system_level(y) && dist[y] > 0 && nearest[y] != kFar &&
           nearest[x] + dist[y] + nearest[y] <= longest)
