@@ -73,6 +73,11 @@ std::int64_t links_of(const LinkGroup& g, std::int64_t na, std::int64_t nb) {
   return 0;
 }
 
+/// "1 node", "4 nodes".
+std::string node_count(int nodes) {
+  return std::to_string(nodes) + (nodes == 1 ? " node" : " nodes");
+}
+
 struct Size {
   std::int64_t vertices = 0;
   std::int64_t links = 0;
@@ -100,8 +105,8 @@ Size check_size(const SystemSpec& s, int nodes) {
     links += (fabric[g.from] && fabric[g.to] ? 1 : nodes) * links_of(g, size[g.from], size[g.to]);
   if (links > kMaxLinks || vertices > kMaxLinks + 1)
     throw InputError(s.links_where + ": field 'node.links': system '" + s.name + "' at " +
-                     std::to_string(nodes) + " nodes has " + std::to_string(vertices) +
-                     " vertices and " + std::to_string(links) + " links; v4sim models at most " +
+                     node_count(nodes) + " has " + std::to_string(vertices) + " vertices and " +
+                     std::to_string(links) + " links; v4sim models at most " +
                      std::to_string(kMaxLinks) + " links");
   return {vertices + (s.scale_out ? 1 : 0), links};  // the scale-out switch
 }
@@ -209,7 +214,7 @@ Netlist expand(const SystemSpec& s, int nodes) {
   }
   if (const std::string why = disconnected_reason(net); !why.empty())
     throw InputError(s.links_where + ": field 'node.links': " + why + " (system '" + s.name +
-                     "' at " + std::to_string(nodes) + " nodes)");
+                     "' at " + node_count(nodes) + ")");
   return net;
 }
 

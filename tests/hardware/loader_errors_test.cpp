@@ -233,6 +233,7 @@ TEST_F(HardwareFiles, DisconnectedTopology) {
   EXPECT_NE(msg.find(file + ":11:"), std::string::npos) << msg;  // the links list
   EXPECT_NE(msg.find("node.links"), std::string::npos) << msg;
   EXPECT_NE(msg.find("disconnected"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("' at 1 node)"), std::string::npos) << msg;
 }
 
 TEST_F(HardwareFiles, LinkSumMustMatchAccelerator) {
