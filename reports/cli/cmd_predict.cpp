@@ -33,16 +33,15 @@ Json breakdown_json(const StepBreakdown& b) {
           {"stage_total_s", b.total_s}};
 }
 
-/// Shares of the step's op and communication time by where it came from (sum 1).
-Json time_sources_json(const TimeSources& t) {
+}  // namespace
+
+nlohmann::ordered_json time_sources_json(const TimeSources& t) {
   const double total = t.total_s();
   const auto share = [&](double v) { return total > 0 ? v / total : 0.0; };
   return {{"measured", share(t.measured_s)},
           {"transferred", share(t.transferred_s)},
           {"roofline", share(t.roofline_s)}};
 }
-
-}  // namespace
 
 nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& system,
                                     const Workload& w, const ServingConfig& c,

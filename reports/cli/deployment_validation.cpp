@@ -45,6 +45,14 @@ ServingResult run(const Deployment& row, Phase phase, std::int64_t context, std:
   return predict(req.model, req.system, req.nodes, req.config, req.workload);
 }
 
+/// `t` scaled so that its parts add up to `time_s`.
+TimeSources scaled_to(const TimeSources& t, double time_s) {
+  const double total = t.total_s();
+  if (!(total > 0)) return {};
+  const double k = time_s / total;
+  return {t.measured_s * k, t.transferred_s * k, t.roofline_s * k};
+}
+
 void not_evaluated(DeploymentPrediction& p, Infeasible why, const std::string& reason) {
   p.evaluated = false;
   p.why = why;
@@ -63,6 +71,7 @@ DeploymentPrediction evaluate(const Deployment& row) {
       return p;
     }
     p.prefill_s = r.step_s;
+    p.sources = r.time_sources;
     p.predicted = r.throughput_tokens_per_s_per_device;
   } else if (row.phase == DeploymentPhase::decode) {
     p.context_tokens = row.context_tokens;
@@ -73,6 +82,7 @@ DeploymentPrediction evaluate(const Deployment& row) {
     }
     p.step_s = r.step_s;
     p.tpot_s = r.tpot_s;
+    p.sources = r.time_sources;
     p.predicted =
         row.metric == DeploymentMetric::tpot_s ? r.tpot_s : r.throughput_tokens_per_s_per_device;
   } else {
@@ -103,6 +113,12 @@ DeploymentPrediction evaluate(const Deployment& row) {
     a.synchronised_groups = synchronised_dp_groups(d.layout);
     const AggregatedTime t = aggregated_time(a);
     p.skew_s = t.skew_s;
+    const TimeSources decode = scaled_to(d.time_sources, a.output_tokens * a.step_s);
+    const TimeSources prompts =
+        scaled_to(f.time_sources, a.batch * a.prefill_s + t.skew_s);  // the skew is prefill
+    p.sources = {decode.measured_s + prompts.measured_s,
+                 decode.transferred_s + prompts.transferred_s,
+                 decode.roofline_s + prompts.roofline_s};
     p.predicted = static_cast<double>(d.sequences) / static_cast<double>(d.devices) *
                   static_cast<double>(out) / t.total_s;
   }
@@ -152,6 +168,14 @@ std::string context_text(const Deployment& r) {
   if (r.phase == DeploymentPhase::aggregated)
     return std::to_string(r.input_tokens) + "+" + std::to_string(r.output_tokens);
   return std::to_string(r.context_tokens);
+}
+
+/// "62/35/3": percent of the priced time from measured tables, transfers and the roofline.
+std::string source_shares(const TimeSources& t) {
+  const double total = t.total_s();
+  if (!(total > 0)) return "-";
+  const auto pct = [&](double v) { return fixed(100 * v / total, 0); };
+  return pct(t.measured_s) + "/" + pct(t.transferred_s) + "/" + pct(t.roofline_s);
 }
 
 nlohmann::ordered_json number_or_null(double v) {
@@ -213,6 +237,7 @@ nlohmann::ordered_json deployment_validation_json(const DeploymentValidation& v)
                                 {"tpot_s", p.tpot_s},
                                 {"prefill_s", p.prefill_s},
                                 {"skew_s", p.skew_s},
+                                {"time_sources", time_sources_json(p.sources)},
                                 {"conditions", r.conditions},
                                 {"source", r.source},
                                 {"estimate", r.estimate}};
@@ -237,15 +262,16 @@ nlohmann::ordered_json deployment_validation_json(const DeploymentValidation& v)
 
 void print_deployment_validation(std::ostream& out, const DeploymentValidation& v) {
   Table t{{"id", "model", "system", "devices", "phase", "batch", "context", "metric", "predicted",
-           "measured", "error"},
+           "measured", "error", "m/t/r %"},
           {},
-          {false, false, false, true, false, true, true, false, true, true, true}};
+          {false, false, false, true, false, true, true, false, true, true, true, true}};
   for (const DeploymentPrediction& p : v.rows) {
     const Deployment& r = p.row;
     t.rows.push_back({r.id, r.model, r.system, std::to_string(r.devices), to_string(r.phase),
                       std::to_string(r.batch), context_text(r), unit_name(r.metric),
                       p.evaluated ? in_unit(r.metric, p.predicted) : "-",
-                      in_unit(r.metric, r.measured), percent(p.error)});
+                      in_unit(r.metric, r.measured), percent(p.error),
+                      p.evaluated ? source_shares(p.sources) : "-"});
   }
   out << "Predicted vs measured deployments (" << v.file << ")\n\n";
   write_text(out, t);
@@ -255,7 +281,10 @@ void print_deployment_validation(std::ostream& out, const DeploymentValidation& 
   for (const DeploymentPrediction& p : v.rows)
     if (!p.evaluated) out << "not evaluated: " << p.row.id << ": " << p.reason << '\n';
   out << "\nerror = predicted / measured - 1; batch per dp rank; context: KV length (decode), "
-         "prompt (prefill), input+output (aggregated).\n"
+         "prompt (prefill), input+output (aggregated); m/t/r %: shares of the priced op and "
+         "communication time from the device's measured tables, tables transferred from a "
+         "sibling device, and the roofline (aggregated rows: decode and prompts weighed by their "
+         "time).\n"
          "Aggregated rows: per dp group, B requests of I input and O output tokens take O decode "
          "steps at batch B at context I + O/2 plus B prefills of one I-token prompt on the same "
          "ranks, plus the stall when the G dp groups sharing the MoE layers admit prompts "

@@ -36,6 +36,11 @@ struct DeploymentPrediction {
   double step_s = 0, tpot_s = 0, prefill_s = 0;
   double skew_s = 0;  // aggregated rows: the attention-DP prefill stall (sim/aggregated.h)
   std::int64_t context_tokens = 0;  // the context the decode (or prefill) was priced at
+  /// How much of the prediction rests on measured tables, transfers and the roofline: the op
+  /// and communication time of the priced step or prefill by source; aggregated rows weigh the
+  /// decode's shares by the output tokens' decode time and the prefill's by the prompts' time
+  /// (prefills and skew).
+  TimeSources sources;
 };
 
 struct DeploymentValidation {

@@ -42,6 +42,10 @@ struct ServingRequest {
 /// full expert parallelism).
 ServingRequest resolve(const ServingOptions& o);
 
+/// Shares of a step's op and communication time by where it came from (measured, transferred,
+/// roofline; they sum to 1), as `predict` and `validate --deployments` print them.
+nlohmann::ordered_json time_sources_json(const TimeSources& t);
+
 /// The JSON object `predict` prints for one result (also used by optimize and reports).
 nlohmann::ordered_json serving_json(const ModelSpec& spec, const SystemSpec& system,
                                     const Workload& w, const ServingConfig& c,

@@ -503,11 +503,55 @@ TEST(CliValidateDeployments, JsonHasEveryRowAndTheSummary) {
   EXPECT_LE(j["median_abs_error"].get<double>(), j["worst_abs_error"].get<double>());
 }
 
+// Each row says how much of its prediction rests on measured tables: a decode row's shares are
+// `predict`'s for the same deployment, an aggregated row's weigh the decode's and the prompt's
+// shares by the time each takes in the row (O decode steps; B prefills and the skew).
+TEST(CliValidateDeployments, RowsShareTheirTimeBySource) {
+  const Outcome r = run("validate --deployments --format json");
+  ASSERT_EQ(r.code, 0) << r.out;
+  const auto rows = nlohmann::json::parse(r.out)["rows"];
+  const auto row = [&](const std::string& id) {
+    for (const auto& x : rows)
+      if (x["id"] == id) return x;
+    ADD_FAILURE() << id;
+    return nlohmann::json{};
+  };
+  for (const auto& x : rows) {
+    const auto& t = x["time_sources"];
+    EXPECT_NEAR(
+        t["measured"].get<double>() + t["transferred"].get<double>() + t["roofline"].get<double>(),
+        1.0, 1e-12)
+        << x["id"];
+  }
+  const std::string h200 =
+      "--model deepseek-v3 --system hgx-h200 --devices 8 --layout tp=1,dp=8,ep=8,pp=1 "
+      "--kv-format bf16 --no-overlap --moe-exchange all_gather --format json";
+  const auto decode = nlohmann::json::parse(
+      run("predict --phase decode --context 2048 --batch 128 " + h200).out)["time_sources"];
+  const auto prompt = nlohmann::json::parse(
+      run("predict --phase prefill --context 1024 --batch 1 " + h200).out)["time_sources"];
+  const auto agg = row("trtllm-h200-r1-fp8-adp8");
+  const double out_s = 2048 * agg["step_s"].get<double>();
+  const double in_s = 128 * agg["prefill_s"].get<double>() + agg["skew_s"].get<double>();
+  for (const char* source : {"measured", "transferred", "roofline"}) {
+    const double want =
+        (out_s * decode[source].get<double>() + in_s * prompt[source].get<double>()) /
+        (out_s + in_s);
+    EXPECT_NEAR(agg["time_sources"][source].get<double>(), want, 1e-12) << source;
+  }
+  const auto profile = nlohmann::json::parse(
+      run("predict --model deepseek-v3 --system hgx-h800 --devices 128 "
+          "--layout tp=1,dp=128,ep=128,pp=1 --batch 128 --context 4096 --kv-format bf16 "
+          "--imbalance 1 --format json")
+          .out)["time_sources"];
+  EXPECT_EQ(row("ds-profile-decode-h800")["time_sources"], profile);
+}
+
 TEST(CliValidateDeployments, TableAndBadInput) {
   const Outcome t = run("validate --deployments");
   ASSERT_EQ(t.code, 0) << t.out;
   for (const char* text : {"ds-profile-decode-h800", "vllm-v4pro-b300-c1", "median |error|",
-                           "worst |error|", "Conditions:"})
+                           "worst |error|", "Conditions:", "m/t/r %"})
     EXPECT_NE(t.out.find(text), std::string::npos) << text << "\n" << t.out;
   const Outcome named = run("validate --deployments dev --format json");
   EXPECT_EQ(named.code, 0) << named.out;
