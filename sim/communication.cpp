@@ -75,16 +75,12 @@ CommModel build_comm_model(const SystemSpec& system, int nodes, const Layout& la
   return planner.model(layout, exchange);
 }
 
-CommPlanner::CommPlanner(const SystemSpec& system, int nodes)
-    : system_(system),
-      nodes_(nodes),
-      accelerator_(system.accelerator),
-      devices_per_node_(system.devices_per_node) {
+CommPlanner::CommPlanner(const SystemSpec& system, int nodes) : system_(system), nodes_(nodes) {
   check_expansion(system, nodes);
 }
 
 const Topology& CommPlanner::topology(int ranks) {
-  const int per_node = std::max(devices_per_node_, 1);
+  const int per_node = std::max(system_.devices_per_node, 1);
   const int fewest = std::clamp((std::max(ranks, 1) + per_node - 1) / per_node,
                                 std::max(system_.min_nodes, 1), nodes_);
   if (auto it = topologies_.find(fewest); it != topologies_.end()) return *it->second;
@@ -124,7 +120,7 @@ const PerfModel& CommPlanner::perf(const Accelerator& device) {
 }
 
 bool CommPlanner::share_tables(CommPlanner& other) {
-  if (&other == this || !(other.accelerator_ == accelerator_)) return false;
+  if (&other == this || !(other.system_.accelerator == system_.accelerator)) return false;
   other.perf();
   perf_ = other.perf_;
   return true;

@@ -58,7 +58,7 @@ class CommPlanner {
   CommLine transfer(int src, int dst);
   /// The measured kernel tables of the system's accelerator (and its measured siblings), loaded
   /// on first use and kept for the planner's life.
-  const PerfModel& perf() { return perf(accelerator_); }
+  const PerfModel& perf() { return perf(system_.accelerator); }
   /// The same tables seen from `device`, a varied copy of the planner's accelerator (a
   /// sensitivity's peaks or efficiencies): a model of its own, built on first use and kept, so
   /// an op transferred from a sibling scales by the varied peaks. No variant changes a link, so
@@ -70,7 +70,7 @@ class CommPlanner {
   /// Returns whether it did; a planner of another (e.g. varied) device keeps its own.
   bool share_tables(CommPlanner& other);
   /// Ranks per node: a collective over more crosses the scale-out network.
-  int devices_per_node() const { return devices_per_node_; }
+  int devices_per_node() const { return system_.devices_per_node; }
 
  private:
   /// The topology to time collectives among ranks [0, ranks) on: the fewest nodes that hold them
@@ -83,8 +83,6 @@ class CommPlanner {
   int nodes_ = 1;
   std::map<int, std::shared_ptr<const Topology>> topologies_;  // by node count asked for
   std::map<int, bool> routes_alike_;                           // by node count checked
-  Accelerator accelerator_;
-  int devices_per_node_ = 1;
   struct PerfModels;                        // by device: the planner's own, then varied copies
   std::shared_ptr<PerfModels> perf_;        // shared by the planners of one device (share_tables)
   std::map<int, CommLine> all_to_all_;      // by group size
