@@ -20,6 +20,7 @@
 
 #include "scenarios/deployments.h"
 #include "sim/infeasible.h"
+#include "sim/serving.h"
 
 namespace v4sim::cli {
 
