@@ -113,9 +113,8 @@ DeploymentPrediction evaluate(const Deployment& row) {
     a.synchronised_groups = synchronised_dp_groups(d.layout);
     const AggregatedTime t = aggregated_time(a);
     p.skew_s = t.skew_s;
-    const TimeSources decode = scaled_to(d.time_sources, a.output_tokens * a.step_s);
-    const TimeSources prompts =
-        scaled_to(f.time_sources, a.batch * a.prefill_s + t.skew_s);  // the skew is prefill
+    const TimeSources decode = scaled_to(d.time_sources, t.decode_s);
+    const TimeSources prompts = scaled_to(f.time_sources, t.prefill_s + t.skew_s);  // skew: prefill
     p.sources = {decode.measured_s + prompts.measured_s,
                  decode.transferred_s + prompts.transferred_s,
                  decode.roofline_s + prompts.roofline_s};
