@@ -7,6 +7,7 @@
 
 #include "sim/activation_quant.h"
 #include "sim/ffn_activation.h"
+#include "sim/moe_permutation.h"
 #include "sim/op_on_rank.h"
 
 namespace v4sim::serving_detail {
@@ -134,18 +135,20 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   CompiledSteps& steps = *s.compiled;
   if (steps.elementwise_ready) return steps.elementwise;
   steps.elementwise_ready = true;
-  const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats,
-                       bool per_pair) {
+  const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats, bool per_pair,
+                       bool permutation = false) {
     for (const ElementwiseKernel& k : kernels) {
       CompiledElementwise c{k.component,
                             repeats,
                             per_pair,
+                            permutation,
                             k.cost.read(MemClass::activations),
                             k.cost.written(MemClass::activations),
                             steps.elementwise.size()};
+      // A kernel shares the times of an earlier one only when both run in the same phases.
       for (const CompiledElementwise& e : steps.elementwise)
-        if (e.per_pair == c.per_pair && e.read_per_row == c.read_per_row &&
-            e.written_per_row == c.written_per_row) {
+        if (e.per_pair == c.per_pair && e.permutation == c.permutation &&
+            e.read_per_row == c.read_per_row && e.written_per_row == c.written_per_row) {
           c.same_as = e.same_as;
           break;
         }
@@ -160,6 +163,7 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
     add(elementwise_kernels(s.spec, spec, 1), repeats, false);
     add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false);
     add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true);
+    add(moe_permutation_kernels(s.spec, spec, 1), repeats, true, true);
   }
   steps.elementwise_s.resize(steps.elementwise.size());
   steps.elementwise_bytes.resize(steps.elementwise.size());

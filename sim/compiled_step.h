@@ -91,7 +91,8 @@ struct CompiledPass {
   std::vector<PricedOp> priced;
 };
 
-/// An element-wise kernel between a layer's ops (sim/elementwise.h, sim/ffn_activation.h) by its
+/// An element-wise kernel between a layer's ops (sim/elementwise.h, sim/ffn_activation.h,
+/// sim/moe_permutation.h) by its
 /// bytes per row: the rows are the group's tokens, or the rank's routed token-expert pairs. Its
 /// bytes at n rows are these times n, the integers elementwise_kernels() and
 /// ffn_activation_kernels() give for n.
@@ -99,6 +100,8 @@ struct CompiledElementwise {
   OpComponent component = OpComponent::attention_projections;
   double repeats = 1.0;   // layers its layer representative stands for
   bool per_pair = false;  // rows: routed token-expert pairs (else tokens)
+  /// A permute or unpermute (sim/moe_permutation.h): only in the phases that run them.
+  bool permutation = false;
   std::int64_t read_per_row = 0;
   std::int64_t written_per_row = 0;
   /// The first kernel of the list with the same rows and bytes (this one's index if none): its

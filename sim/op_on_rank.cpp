@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "kernels/moe.h"
+#include "sim/moe_permutation.h"
 
 namespace v4sim::serving_detail {
 
@@ -53,6 +54,14 @@ void add_time(StepBreakdown& b, OpComponent c, double s) {
       b.other_s += s;
       break;
   }
+}
+
+std::int64_t moe_exchange_ranks(const Setup& s) {
+  return s.layout.ep <= s.layout.tp ? 1 : std::min(s.layout.ep, s.layout.devices_per_stage());
+}
+
+bool permutes_routed_pairs(const Setup& s, bool prefill) {
+  return moe_permutes(s.config.moe_exchange, moe_exchange_ranks(s), prefill);
 }
 
 double pairs_on_rank(const Setup& s, double stage_tokens) {

@@ -40,6 +40,16 @@ void add_time(StepBreakdown& b, OpComponent c, double s);
 /// Token-expert pairs on the busiest rank of a stage when `stage_tokens` tokens pass it.
 double pairs_on_rank(const Setup& s, double stage_tokens);
 
+/// The ranks a token's routed experts are exchanged over: 1 when experts spread over no more
+/// ranks than a tensor-parallel group (every rank of it holds all of its tokens after the
+/// attention all-reduce and runs its own experts on them: vLLM and SGLang TP + EP without DP
+/// attention), else the ep group, at most the stage's ranks.
+std::int64_t moe_exchange_ranks(const Setup& s);
+
+/// Whether the rank permutes its routed pairs around the grouped GEMM in this phase
+/// (sim/moe_permutation.h).
+bool permutes_routed_pairs(const Setup& s, bool prefill);
+
 /// Routed-expert work of one MoE layer on the busiest rank, when `stage_tokens` tokens pass the
 /// stage in one step.
 Cost routed_on_rank(const Setup& s, double stage_tokens);

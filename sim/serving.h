@@ -25,7 +25,9 @@
 //    below the device's smallest measured kernel; so is the activation pass between each FFN's
 //    two products (sim/ffn_activation.h), over the rank's token-expert pairs for routed experts,
 //    and the BF16 input's quantisation before an FP8/FP4 GEMM whose table does not time it
-//    (`activation_quantisation: excluded`, sim/activation_quant.h).
+//    (`activation_quantisation: excluded`, sim/activation_quant.h). The routed pairs are
+//    permuted into per-expert rows and their outputs summed back around the grouped GEMM except
+//    where DeepEP's low-latency dispatch lays them out (sim/moe_permutation.h).
 //  * MoE dispatch/combine come from measured DeepEP-style tables (low-latency mode in decode,
 //    normal mode in prefill) where they exist, else from the topology graph; TP all-reduces from
 //    measured all-reduce tables (their small-message latency floors), else the graph.

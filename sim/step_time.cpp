@@ -14,6 +14,7 @@
 #include "sim/elementwise.h"
 #include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
+#include "sim/moe_permutation.h"
 #include "sim/op_on_rank.h"
 #include "sim/prefill_memo.h"
 #include "sim/serving_internal.h"
@@ -174,6 +175,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   if (select == OpSelect::positional) return;
   const double floor_s = s.smallest_kernel_s;
   const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
+  const bool permutes = permutes_routed_pairs(s, prefill);
   if (s.compiled) {
     // The same kernels, compiled (sim/compiled_step.h): no per-op table, so no names.
     const RooflineRates& rates = s.rates;
@@ -183,6 +185,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     std::vector<double>& bytes = s.compiled->elementwise_bytes;
     for (std::size_t i = 0; i < kernels.size(); ++i) {
       const CompiledElementwise& k = kernels[i];
+      if (k.permutation && !permutes) continue;
       const std::int64_t rows = k.per_pair ? pairs : group_tokens;
       if (rows <= 0) continue;
       if (k.same_as == i) {
@@ -213,8 +216,9 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     add(elementwise_kernels(s.spec, spec, group_tokens));
     // The activation between each FFN's two products (sim/ffn_activation.h): the routed experts'
     // over the rank's token-expert pairs.
-    add(ffn_activation_kernels(s.spec, spec, group_tokens,
-                               std::llround(pairs_on_rank(s, stage_tokens)), s.layout.tp));
+    const std::int64_t pairs = std::llround(pairs_on_rank(s, stage_tokens));
+    add(ffn_activation_kernels(s.spec, spec, group_tokens, pairs, s.layout.tp));
+    if (permutes) add(moe_permutation_kernels(s.spec, spec, pairs));
   }
 }
 
@@ -333,12 +337,8 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
   const auto table_or_graph =
       [&](std::string_view name, const KernelCall& call, const CommLine& line, double bytes,
           double repeats, double& comm) { book(name, time_of(call, line, bytes), repeats, comm); };
-  // Experts spread over no more ranks than a tensor-parallel group: every rank of the group holds
-  // all of its tokens already (after the attention all-reduce), runs its own experts on them, and
-  // the FFN all-reduce sums the experts' outputs, so nothing is dispatched (vLLM and SGLang
-  // TP + EP without DP attention).
-  const std::int64_t group =
-      s.layout.ep <= s.layout.tp ? 1 : std::min(s.layout.ep, s.layout.devices_per_stage());
+  // With group 1 the FFN all-reduce sums the experts' outputs and nothing is dispatched.
+  const std::int64_t group = moe_exchange_ranks(s);
   if (s.stage_moe_layers > 0 && group > 1 && s.config.moe_exchange == MoeExchange::all_gather) {
     // Every rank gathers the group's tokens with their top-k expert ids (int32) and weights
     // (fp32), the hidden state in the experts' input format when it is FP4 (quantised before

@@ -9,6 +9,7 @@
 #include "models/model_loader.h"
 #include "sim/activation_quant.h"
 #include "sim/economics.h"
+#include "sim/moe_permutation.h"
 #include "sim/optimize.h"
 #include "sim/serving.h"
 
@@ -351,6 +352,54 @@ TEST(Serving, AllGatherExchangeGathersEveryRanksTokensAndReduceScattersTheOutput
   ASSERT_NE(fp4_ag, nullptr);
   EXPECT_NEAR(fp4_ag->time_s / static_cast<double>(fp4_ag->calls), fp4_s, 1e-12 * fp4_s);
   EXPECT_LT(fp4_s, ag_s);
+}
+
+TEST(Serving, RoutedPairsArePermutedUnlessTheLowLatencyDispatchLaysThemOut) {
+  // Flash (hidden 4096, top-6, FP8 experts) on 8 H200 ranks, 64 sequences each. DeepEP's
+  // low-latency dispatch writes the masked per-expert layout: nothing to permute in decode. The
+  // gathered exchange and a normal-mode prefill permute each token-expert pair's row and sum the
+  // outputs back (sim/moe_permutation.h): a decode step's 8 x 64 x 6 / 8 = 384 pairs per rank.
+  Fixture f;
+  ServingConfig c = full_ep(8);
+  c.overlap = false;
+  c.expert_imbalance = 1.0;
+  const ServingResult ll = predict(f.flash, f.h200, 1, c, decode(4096, 64));
+  ASSERT_TRUE(ll.feasible) << ll.reason;
+  EXPECT_EQ(find_op(ll, "ffn.permute"), nullptr);
+  EXPECT_EQ(find_op(ll, "ffn.unpermute"), nullptr);
+
+  c.moe_exchange = MoeExchange::all_gather;
+  const ServingResult gathered = predict(f.flash, f.h200, 1, c, decode(4096, 64));
+  ASSERT_TRUE(gathered.feasible) << gathered.reason;
+  const OpTiming* permute = find_op(gathered, "ffn.permute");
+  const OpTiming* unpermute = find_op(gathered, "ffn.unpermute");
+  const OpTiming* act = find_op(gathered, "ffn.routed_act");
+  ASSERT_NE(permute, nullptr);
+  ASSERT_NE(unpermute, nullptr);
+  ASSERT_NE(act, nullptr);
+  EXPECT_EQ(permute->calls, act->calls);  // once per MoE layer
+  EXPECT_EQ(permute->efficiency_source, "roofline");
+  const Accelerator& device = f.h200.accelerator;
+  const PerfModel tables(device);
+  const double floor_s = smallest_kernel_s(&tables, device);
+  const LayerSpec& moe_layer = f.flash.spec.layers.back();
+  const auto kernels = moe_permutation_kernels(f.flash.spec, moe_layer, 384);
+  ASSERT_EQ(kernels.size(), 2u);
+  const double permute_s = elementwise_time_s(device, kernels[0].cost, floor_s);
+  const double unpermute_s = elementwise_time_s(device, kernels[1].cost, floor_s);
+  EXPECT_NEAR(permute->time_s / static_cast<double>(permute->calls), permute_s, 1e-12 * permute_s);
+  EXPECT_NEAR(unpermute->time_s / static_cast<double>(unpermute->calls), unpermute_s,
+              1e-12 * unpermute_s);
+
+  Workload prompt;
+  prompt.phase = Phase::prefill;
+  prompt.context_tokens = 4096;
+  prompt.batch = 1;
+  c.moe_exchange = MoeExchange::all_to_all;
+  const ServingResult prefill = predict(f.flash, f.h200, 1, c, prompt);
+  ASSERT_TRUE(prefill.feasible) << prefill.reason;
+  EXPECT_NE(find_op(prefill, "ffn.permute"), nullptr);
+  EXPECT_NE(find_op(prefill, "ffn.unpermute"), nullptr);
 }
 
 TEST(Serving, TensorParallelAllReducesUseTheEnginesKernelAndLaunch) {
