@@ -43,10 +43,16 @@ void add_time(StepBreakdown& b, OpComponent c, double s) {
       b.compressor_s += s;
       break;
     case OpComponent::router:
+      b.moe_s += s;
+      break;
     case OpComponent::routed_experts:
+      b.moe_s += s;
+      b.routed_s += s;
+      break;
     case OpComponent::shared_experts:
     case OpComponent::dense_ffn:
       b.moe_s += s;
+      b.shared_s += s;
       break;
     case OpComponent::mhc:
     case OpComponent::lm_head:

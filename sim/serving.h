@@ -33,10 +33,12 @@
 //    measured all-reduce tables (their small-message latency floors), else the graph.
 //  * Two-microbatch overlap splits the rank's sequences (or, for one prompt, the chunk's tokens)
 //    into two halves: each op runs twice at half size (weights read twice, two launches), and
-//    communication of one half hides behind compute of the other: a stage costs
-//    max(2 x compute(half), 2 x comm(half)). In prefill the normal-mode all-to-all kernels occupy
-//    `normal_mode_compute_share` of the compute units meanwhile, slowing compute by
-//    1 / (1 - share). Without overlap (or with nothing to split) a stage costs compute + comm.
+//    communication of one half hides behind compute of the other as far as the layer's
+//    dependencies allow: a stage costs the steady-state period of the two halves' schedule on
+//    one compute and one communication stream (sim/overlap_schedule.h), between
+//    max(2 x compute(half), 2 x comm(half)) and their sum. In prefill the normal-mode all-to-all
+//    kernels occupy `normal_mode_compute_share` of the compute units meanwhile, slowing compute
+//    by 1 / (1 - share). Without overlap (or with nothing to split) a stage costs compute + comm.
 //  * MTP: K draft tokens per step (`mtp_tokens`), verified together with the step's token (K + 1
 //    query positions per sequence); each accepted with probability a given the previous ones
 //    were, so a step yields 1 + a + ... + a^K tokens.
@@ -165,6 +167,8 @@ struct StepBreakdown {
   double indexer_s = 0;    // lightning indexer projections and scoring
   double compressor_s = 0;
   double moe_s = 0;      // router + routed + shared experts (or dense FFN)
+  double routed_s = 0;   // of moe_s: routed experts (grouped GEMM, activation, permutation)
+  double shared_s = 0;   // of moe_s: shared experts and dense FFNs
   double other_s = 0;    // mHC, LM head, MTP block
   double compute_s = 0;  // sum of the above
   double communication_s = 0;

@@ -16,6 +16,7 @@
 #include "sim/kv_cache.h"
 #include "sim/moe_permutation.h"
 #include "sim/op_on_rank.h"
+#include "sim/overlap_schedule.h"
 #include "sim/prefill_memo.h"
 #include "sim/serving_internal.h"
 
@@ -235,6 +236,8 @@ Pricing finish_compute(const Setup& s, const ComputeSums& sums) {
   b.indexer_s = main.indexer_s * f + rest.indexer_s;
   b.compressor_s = main.compressor_s * f + rest.compressor_s;
   b.moe_s = main.moe_s * f + rest.moe_s;
+  b.routed_s = main.routed_s * f + rest.routed_s;
+  b.shared_s = main.shared_s * f + rest.shared_s;
   b.other_s = main.other_s * f + rest.other_s;
   b.compute_s = b.attention_s + b.indexer_s + b.compressor_s + b.moe_s + b.other_s;
   out.work.ideal_compute_s = main_work.ideal_compute_s * f + rest_work.ideal_compute_s;
@@ -410,14 +413,27 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
   return priced;
 }
 
+/// One microbatch's part of the overlap schedule from its compute and communication. The TP
+/// all-reduces are one call timed twice (price_comm): the attention output's precedes the
+/// dispatch, the FFN output's follows the combine. A pipeline hop, once a step, counts half on
+/// each side.
+MicrobatchWork microbatch_work(const StepBreakdown& compute, const CommTimes& comm) {
+  MicrobatchWork w;
+  w.experts_s = compute.routed_s;
+  w.shared_s = compute.shared_s;
+  w.attention_s = compute.compute_s - compute.routed_s - compute.shared_s;
+  w.dispatch_s = comm.dispatch_s + comm.other_s / 2;
+  w.combine_s = comm.combine_s + comm.other_s / 2;
+  return w;
+}
+
 }  // namespace
 
 /// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
 /// `pass`. With overlap, two microbatches (halves of the sequences, or of one prompt's chunk)
-/// each run every op, and one's communication hides behind the other's compute in two windows
-/// per layer, as DeepSeek schedules them (profile-data README; V3 report §3.4): the attention
-/// side of one microbatch against the other's combine (and TP all-reduce), its MoE against the
-/// other's dispatch. A window lasts as long as its longer side.
+/// each run every op, and one's communication hides behind the other's compute as the layer's
+/// dependencies allow (sim/overlap_schedule.h: DeepSeek's schedule, profile-data README and V3
+/// report §3.4; SGLang's two-batch overlap).
 Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill,
                     FixedCompute* fixed) {
   const bool has_comm = (s.stage_moe_layers > 0 && s.layout.ep > 1) || s.layout.tp > 1;
@@ -447,6 +463,7 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   OpLedger compute_ops, comm_ops;
   comm_ops.detail = s.config.op_timings;
   CommTimes comm;
+  std::array<MicrobatchWork, 2> work;
   // Halves of the sequences are the same pass: their compute is priced once and counted twice
   // (the same sums as pricing it twice, bit for bit).
   std::optional<Pricing> first;
@@ -467,19 +484,20 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
     comm.dispatch_s += c.times.dispatch_s;
     comm.combine_s += c.times.combine_s;
     comm.other_s += c.times.other_s;
+    work[static_cast<std::size_t>(i)] = microbatch_work(p.breakdown, c.times);
   }
   // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
   const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
   StepBreakdown& b = out.breakdown;
-  for (double* v :
-       {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.other_s, &b.compute_s})
+  for (double* v : {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.routed_s,
+                    &b.shared_s, &b.other_s, &b.compute_s})
     *v *= slowdown;
+  for (MicrobatchWork& w : work)
+    for (double* v : {&w.attention_s, &w.shared_s, &w.experts_s}) *v *= slowdown;
   out.ledger.merge(compute_ops, slowdown, 1.0);
   out.ledger.merge(comm_ops, 1.0, 1.0);
   b.communication_s = comm.total_s();
-  const double attention_side = b.compute_s - b.moe_s;
-  b.total_s =
-      std::max(attention_side, comm.combine_s + comm.other_s) + std::max(b.moe_s, comm.dispatch_s);
+  b.total_s = two_microbatch_period_s(work[0], work[1]);
   b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }

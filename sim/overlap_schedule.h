@@ -1,0 +1,47 @@
+// Two-microbatch overlap as a schedule: the time a layer takes when two microbatches a and b
+// share one compute stream and one communication stream, each waiting for what it depends on.
+//
+// Per microbatch a layer is a chain: attention (and the router) -> dispatch -> routed experts ->
+// combine -> the next layer's attention. The shared experts (or a dense FFN) need only the
+// layer's input and must finish before the next layer. With two microbatches on one compute
+// stream the only order that lets either's communication overlap the other's compute is
+//   compute:  A_a  A_b  M_a  M_b     (A attention, M routed experts)
+//   comm:     d_a  d_b  c_a  c_b     (d dispatch, c combine)
+// (starting with M or alternating A_a M_b A_b M_a leaves a microbatch's combine with nothing to
+// hide behind: A_a would wait for c_a, which waits for the M_a just before it). So while a
+// attends, b's combine runs; b's attention hides a's dispatch; a's experts hide b's dispatch; b's
+// experts hide a's combine: DeepSeek's prefill and decode overlap (profile-data README) and
+// SGLang's two-batch overlap issue the kernels in this order. Each microbatch's shared experts go
+// where they hide best: right after its attention (beside its own dispatch, as SGLang's decode
+// does) or right after its routed experts (beside its own combine).
+//
+// Every item starts when its stream is free and what it waits for has ended (the GPU runs the
+// kernels in issue order and a kernel that needs another's data waits on its event). The time
+// of a layer is the steady-state period of that schedule: the advance per layer once the pipeline
+// is full, found by running it until it repeats. The pipeline's fill and drain (one layer's
+// exposed communication per step) are left out, as the layers of a step are not told apart:
+// callers pass a step's sums and get the step's time.
+//
+// Bounds the period always meets: at least the compute of both microbatches, at least both
+// microbatches' communication, at least one microbatch's chain A + d + M + c; at most the two
+// run one after the other.
+#pragma once
+
+namespace v4sim {
+
+/// One microbatch's work in a layer (or a step's sums of it).
+struct MicrobatchWork {
+  double attention_s = 0;  // compute before the dispatch: attention, norms, router
+  double shared_s = 0;     // compute that needs only the layer input: shared experts, dense FFN
+  double experts_s = 0;    // compute between dispatch and combine: the routed experts
+  double dispatch_s = 0;   // communication from the attention to the experts
+  double combine_s = 0;    // communication from the experts to the next layer
+  double compute_s() const { return attention_s + shared_s + experts_s; }
+  double communication_s() const { return dispatch_s + combine_s; }
+};
+
+/// The steady-state time per layer of microbatches `a` and `b` overlapped as above, with the
+/// shared experts placed where the period is shortest.
+double two_microbatch_period_s(const MicrobatchWork& a, const MicrobatchWork& b);
+
+}  // namespace v4sim
