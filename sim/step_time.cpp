@@ -497,7 +497,8 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   out.ledger.merge(compute_ops, slowdown, 1.0);
   out.ledger.merge(comm_ops, 1.0, 1.0);
   b.communication_s = comm.total_s();
-  b.total_s = two_microbatch_period_s(work[0], work[1]);
+  // The period is never below the compute it schedules; the max keeps rounding from saying so.
+  b.total_s = std::max(b.compute_s, two_microbatch_period_s(work[0], work[1]));
   b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }
