@@ -1,7 +1,6 @@
 #include "sim/overlap_schedule.h"
 
 #include <algorithm>
-#include <array>
 #include <limits>
 
 namespace v4sim {
@@ -16,11 +15,6 @@ struct StreamState {
   double compute = 0, comm = 0, combined_a = 0, combined_b = 0;
   bool operator==(const StreamState&) const = default;
 };
-
-/// Layers run at most. The schedule is a max-plus recurrence over ten events: relative to each
-/// layer's start its state reaches a fixed point (or a cycle of two) within a few layers, from
-/// which every layer advances by the same time; without one, the mean advance of the last half.
-constexpr int kMaxLayers = 16;
 
 /// Runs one layer from `st`, which it leaves relative to the next layer's start; returns the
 /// time from this layer's start to the next's.
@@ -54,27 +48,35 @@ double run_layer(StreamState& st, const MicrobatchWork& a, const MicrobatchWork&
   return next;
 }
 
-double period_s(const MicrobatchWork& a, const MicrobatchWork& b, SharedSlot sa, SharedSlot sb) {
-  std::array<StreamState, kMaxLayers + 1> states{};
-  std::array<double, kMaxLayers> advance{};
-  for (int l = 0; l < kMaxLayers; ++l) {
-    states[l + 1] = states[l];
-    advance[l] = run_layer(states[l + 1], a, b, sa, sb);
-    if (l >= 1 && states[l + 1] == states[l]) return advance[l];
-    if (l >= 2 && states[l + 1] == states[l - 1]) return (advance[l] + advance[l - 1]) / 2;
+/// `layers` layers from an empty pipeline to the end of the last one's events, the shared experts
+/// placed as `sa` and `sb` say. Relative to each layer's start the state reaches a fixed point
+/// within a few layers; from there every layer advances by the same time, so the rest are added
+/// at once. (A state that cycles instead is run layer by layer.)
+double layers_s(const MicrobatchWork& a, const MicrobatchWork& b, SharedSlot sa, SharedSlot sb,
+                std::int64_t layers) {
+  StreamState st;
+  double start = 0;  // of the layer about to run
+  for (std::int64_t l = 0; l < layers; ++l) {
+    const StreamState before = st;
+    const double advance = run_layer(st, a, b, sa, sb);
+    start += advance;
+    if (st == before) {
+      start += advance * static_cast<double>(layers - 1 - l);
+      break;
+    }
   }
-  double sum = 0;
-  for (int l = kMaxLayers / 2; l < kMaxLayers; ++l) sum += advance[l];
-  return sum / (kMaxLayers / 2);
+  return start + std::max(st.compute, st.comm);
 }
 
 }  // namespace
 
-double two_microbatch_period_s(const MicrobatchWork& a, const MicrobatchWork& b) {
+double two_microbatch_time_s(const MicrobatchWork& a, const MicrobatchWork& b,
+                             std::int64_t layers) {
+  if (layers <= 0) return 0;
   double best = std::numeric_limits<double>::infinity();
   for (SharedSlot sa : {SharedSlot::after_attention, SharedSlot::after_experts})
     for (SharedSlot sb : {SharedSlot::after_attention, SharedSlot::after_experts})
-      best = std::min(best, period_s(a, b, sa, sb));
+      best = std::min(best, layers_s(a, b, sa, sb, layers));
   return best;
 }
 

@@ -16,16 +16,17 @@
 // does) or right after its routed experts (beside its own combine).
 //
 // Every item starts when its stream is free and what it waits for has ended (the GPU runs the
-// kernels in issue order and a kernel that needs another's data waits on its event). The time
-// of a layer is the steady-state period of that schedule: the advance per layer once the pipeline
-// is full, found by running it until it repeats. The pipeline's fill and drain (one layer's
-// exposed communication per step) are left out, as the layers of a step are not told apart:
-// callers pass a step's sums and get the step's time.
+// kernels in issue order and a kernel that needs another's data waits on its event). A step runs
+// its layers from an empty pipeline to the end of the last combine: the first layer's first
+// attention hides nothing, and the last layer's last transfer may be exposed. Once the pipeline
+// is full every layer advances by the same period.
 //
-// Bounds the period always meets: at least the compute of both microbatches, at least both
+// Bounds a layer's period always meets: at least the compute of both microbatches, at least both
 // microbatches' communication, at least one microbatch's chain A + d + M + c; at most the two
 // run one after the other.
 #pragma once
+
+#include <cstdint>
 
 namespace v4sim {
 
@@ -40,8 +41,9 @@ struct MicrobatchWork {
   double communication_s() const { return dispatch_s + combine_s; }
 };
 
-/// The steady-state time per layer of microbatches `a` and `b` overlapped as above, with the
-/// shared experts placed where the period is shortest.
-double two_microbatch_period_s(const MicrobatchWork& a, const MicrobatchWork& b);
+/// The time of `layers` layers, each with microbatches `a` and `b` overlapped as above, from an
+/// empty pipeline to the last event's end; each microbatch's shared experts are placed where
+/// that time is shortest. 0 for no layers.
+double two_microbatch_time_s(const MicrobatchWork& a, const MicrobatchWork& b, std::int64_t layers);
 
 }  // namespace v4sim

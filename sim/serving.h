@@ -34,9 +34,10 @@
 //  * Two-microbatch overlap splits the rank's sequences (or, for one prompt, the chunk's tokens)
 //    into two halves: each op runs twice at half size (weights read twice, two launches), and
 //    communication of one half hides behind compute of the other as far as the layer's
-//    dependencies allow: a stage costs the steady-state period of the two halves' schedule on
-//    one compute and one communication stream (sim/overlap_schedule.h), between
-//    max(2 x compute(half), 2 x comm(half)) and their sum. In prefill the normal-mode all-to-all
+//    dependencies allow: a stage costs the two halves' schedule on one compute and one
+//    communication stream, its layers run from an empty pipeline (sim/overlap_schedule.h; the
+//    stage's sums spread evenly over its layers), between max(2 x compute(half),
+//    2 x comm(half)) and their sum. In prefill the normal-mode all-to-all
 //    kernels occupy `normal_mode_compute_share` of the compute units meanwhile, slowing compute
 //    by 1 / (1 - share). Without overlap (or with nothing to split) a stage costs compute + comm.
 //  * MTP: K draft tokens per step (`mtp_tokens`), verified together with the step's token (K + 1

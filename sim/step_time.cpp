@@ -432,8 +432,8 @@ MicrobatchWork microbatch_work(const StepBreakdown& compute, const CommTimes& co
 /// One pipeline stage's time for `seqs` sequences per dp group, each contributing the queries of
 /// `pass`. With overlap, two microbatches (halves of the sequences, or of one prompt's chunk)
 /// each run every op, and one's communication hides behind the other's compute as the layer's
-/// dependencies allow (sim/overlap_schedule.h: DeepSeek's schedule, profile-data README and V3
-/// report §3.4; SGLang's two-batch overlap).
+/// dependencies allow, layer after layer from an empty pipeline (sim/overlap_schedule.h:
+/// DeepSeek's schedule, profile-data README and V3 report §3.4; SGLang's two-batch overlap).
 Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill,
                     FixedCompute* fixed) {
   const bool has_comm = (s.stage_moe_layers > 0 && s.layout.ep > 1) || s.layout.tp > 1;
@@ -492,13 +492,19 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   for (double* v : {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.routed_s,
                     &b.shared_s, &b.other_s, &b.compute_s})
     *v *= slowdown;
-  for (MicrobatchWork& w : work)
-    for (double* v : {&w.attention_s, &w.shared_s, &w.experts_s}) *v *= slowdown;
+  // The step's sums spread evenly over its layers (they are not told apart here).
+  const double layers = static_cast<double>(std::max<std::int64_t>(1, s.stage_layers));
+  for (MicrobatchWork& w : work) {
+    for (double* v : {&w.attention_s, &w.shared_s, &w.experts_s}) *v *= slowdown / layers;
+    for (double* v : {&w.dispatch_s, &w.combine_s}) *v /= layers;
+  }
   out.ledger.merge(compute_ops, slowdown, 1.0);
   out.ledger.merge(comm_ops, 1.0, 1.0);
   b.communication_s = comm.total_s();
-  // The period is never below the compute it schedules; the max keeps rounding from saying so.
-  b.total_s = std::max(b.compute_s, two_microbatch_period_s(work[0], work[1]));
+  // Never below the compute it schedules; the max keeps rounding from saying otherwise.
+  b.total_s =
+      std::max(b.compute_s,
+               two_microbatch_time_s(work[0], work[1], std::max<std::int64_t>(1, s.stage_layers)));
   b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }
