@@ -92,10 +92,9 @@ struct CompiledPass {
 };
 
 /// An element-wise kernel between a layer's ops (sim/elementwise.h, sim/ffn_activation.h,
-/// sim/moe_permutation.h) by its
-/// bytes per row: the rows are the group's tokens, or the rank's routed token-expert pairs. Its
-/// bytes at n rows are these times n, the integers elementwise_kernels() and
-/// ffn_activation_kernels() give for n.
+/// sim/moe_permutation.h) by its bytes per row: the rows are the group's tokens, or the rank's
+/// routed token-expert pairs. Its bytes at n rows are these times n, the integers
+/// elementwise_kernels(), ffn_activation_kernels() and moe_permutation_kernels() give for n.
 struct CompiledElementwise {
   OpComponent component = OpComponent::attention_projections;
   double repeats = 1.0;   // layers its layer representative stands for

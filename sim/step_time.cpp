@@ -493,18 +493,17 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
                     &b.shared_s, &b.other_s, &b.compute_s})
     *v *= slowdown;
   // The step's sums spread evenly over its layers (they are not told apart here).
-  const double layers = static_cast<double>(std::max<std::int64_t>(1, s.stage_layers));
+  const std::int64_t layers = std::max<std::int64_t>(1, s.stage_layers);
+  const double per_layer = 1.0 / static_cast<double>(layers);
   for (MicrobatchWork& w : work) {
-    for (double* v : {&w.attention_s, &w.shared_s, &w.experts_s}) *v *= slowdown / layers;
-    for (double* v : {&w.dispatch_s, &w.combine_s}) *v /= layers;
+    for (double* v : {&w.attention_s, &w.shared_s, &w.experts_s}) *v *= slowdown * per_layer;
+    for (double* v : {&w.dispatch_s, &w.combine_s}) *v *= per_layer;
   }
   out.ledger.merge(compute_ops, slowdown, 1.0);
   out.ledger.merge(comm_ops, 1.0, 1.0);
   b.communication_s = comm.total_s();
   // Never below the compute it schedules; the max keeps rounding from saying otherwise.
-  b.total_s =
-      std::max(b.compute_s,
-               two_microbatch_time_s(work[0], work[1], std::max<std::int64_t>(1, s.stage_layers)));
+  b.total_s = std::max(b.compute_s, two_microbatch_time_s(work[0], work[1], layers));
   b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }
