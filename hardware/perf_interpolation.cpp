@@ -127,6 +127,17 @@ double link_bytes_per_s(const Accelerator& a, bool spans_nodes) {
                      : a.scale_up_gb_per_s.nominal * a.scale_up_usable_fraction * 1e9;
 }
 
+/// Seconds per byte a collective of `group` ranks spends on `a`'s links when `domain` ranks share
+/// a scale-up domain (perf_model.h). A uniform all-to-all sends (group - domain) / group of a
+/// rank's bytes to other domains; a ring passes every byte through the slowest link.
+double seconds_per_byte(const Accelerator& a, KernelClass k, double group, double domain) {
+  const double up = link_bytes_per_s(a, false), out = link_bytes_per_s(a, true);
+  if (group <= domain) return 1.0 / up;
+  if (k != KernelClass::dispatch && k != KernelClass::combine) return 1.0 / out;
+  const double remote = 1.0 - domain / group;
+  return std::max(remote / out, (1.0 - remote) / up);
+}
+
 }  // namespace
 
 PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_device,
@@ -153,18 +164,34 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   e.extrapolated = lx < lo - 1e-9 || lx > hi + 1e-9;
   if (is_communication(c.kernel)) {
     double t = std::exp(g.at(std::clamp(lx, lo, hi)));
+    // The part of the time that does not shrink with faster links: the group's smallest
+    // measured latency, or the line's own latency when the group is one point.
+    double floor_s = g.floor_s;
     if (g.log_x.size() == 1) {
       const double alpha = std::min(c.link_latency_s, t);
       t = alpha + (t - alpha) * std::exp(lx - lo);
+      floor_s = alpha;
       lx = lo;  // the line covers every payload
       e.extrapolated = false;
     }
     // Beyond the largest payload: the last point's bandwidth (time linear in bytes).
     if (lx > hi) t *= std::exp(lx - hi);
-    if (!own_device) {
-      const double ratio =
-          link_bytes_per_s(table_device, c.spans_nodes) / link_bytes_per_s(target, c.spans_nodes);
-      if (std::isfinite(ratio) && ratio > 0) t = g.floor_s + (t - g.floor_s) * ratio;
+    // The links the row crossed (its group against the measured scale-up domain) and the links
+    // the call crosses may differ: an HGX table over InfiniBand serving 48 ranks of one NVL72
+    // rack, or an EP8 NVLink row serving a group split over two nodes.
+    const double row_group = g.keys.empty() ? 1.0 : g.keys.front();
+    const double row_s = seconds_per_byte(table_device, c.kernel, row_group,
+                                          p.table->scale_up_ranks);
+    const double call_group = c.kernel == KernelClass::dispatch || c.kernel == KernelClass::combine
+                                  ? c.ep
+                                  : c.ranks;
+    const double call_domain = c.scale_up_ranks > 0 ? c.scale_up_ranks
+                               : c.spans_nodes      ? 0.0
+                                                    : call_group;
+    const double call_s = seconds_per_byte(target, c.kernel, call_group, call_domain);
+    if (!own_device || call_s != row_s) {
+      const double ratio = call_s / row_s;
+      if (std::isfinite(ratio) && ratio > 0) t = floor_s + (t - floor_s) * ratio;
     }
     e.time_s = t;
     return e;

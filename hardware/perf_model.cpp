@@ -573,6 +573,7 @@ LookupKey lookup_key(const KernelCall& call) {
           call.kv_fp8 ? 1.0 : 0.0,
           call.cuda_graph ? 1.0 : 0.0,
           call.spans_nodes ? 1.0 : 0.0,
+          call.scale_up_ranks,
           call.link_latency_s,
           call.hidden,
           call.topk,

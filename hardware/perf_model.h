@@ -16,8 +16,12 @@
 // group (ep or ranks), at the op's payload expressed in the table's units (dispatch/combine:
 // tokens of the table's hidden x top-k x bytes); beyond the largest payload the last point's
 // bandwidth holds. A group measured at one payload x0 (time t0) is the alpha-beta line through it,
-// t = alpha + (t0 - alpha) x / x0, with alpha the links' own latency. A transfer scales the part
-// above the table's smallest latency by the ratio of the link bandwidths. All-reduce tables say
+// t = alpha + (t0 - alpha) x / x0, with alpha the links' own latency. The part above the
+// latency scales by the seconds per byte of the links the call crosses over those the row
+// crossed (on another device, or on the same one when the group leaves or stays in its
+// scale-up domain): inside a domain 1 / scale-up bandwidth; across domains an all-to-all sends
+// the share 1 - domain / group of its bytes over the scale-out network, max(remote / scale-out,
+// local / scale-up), and a ring collective all of them, 1 / scale-out. All-reduce tables say
 // which kernel they timed (implementation: nccl | custom) and how it was launched (launch:
 // graph | eager); a call prefers its own kind, then its own launch, then the nearest shape.
 #pragma once
@@ -73,6 +77,10 @@ struct KernelCall {
   /// (prefill); tables measured the other way serve when no table matches.
   bool cuda_graph = true;
   bool spans_nodes = false;  // collectives: the group crosses the scale-out network
+  /// Collectives: ranks of the scale-up domain the group's ranks sit in (0: unknown; a group
+  /// that spans nodes then sends everything over the scale-out network). An all-to-all over
+  /// two 8-GPU nodes keeps half its traffic on NVLink.
+  double scale_up_ranks = 0;
   /// Collectives: the fixed latency of the group's links (topology graph). A group measured at a
   /// single payload is read as the alpha-beta line through that point with this latency.
   double link_latency_s = 0;
@@ -100,7 +108,7 @@ struct PerfEstimate {
 /// through its ideal time (same shape and precision, same efficiency): PerfModel memoises lookups
 /// by it. A field added to KernelCall belongs here too (tests/hardware/perf_model_key_test.cpp
 /// counts them).
-using LookupKey = std::array<double, 28>;
+using LookupKey = std::array<double, 29>;
 LookupKey lookup_key(const KernelCall& call);
 
 /// How PerfModel finds the nearest measured sibling that serves a call its device's own tables
@@ -164,8 +172,8 @@ class PerfModel {
 PerfEstimate estimate_from_table(const PerfTable& table, const Accelerator& table_device,
                                  const Accelerator& target, const KernelCall& call);
 
-/// The kernel call a table row stands for (its keys, and for compute classes its cost()): what a
-/// re-prediction of the row asks.
+/// The kernel call a table row stands for (its keys, for compute classes its cost(), for
+/// collectives the links its group crossed): what a re-prediction of the row asks.
 KernelCall call_for_row(const PerfTable& table, const std::vector<double>& row);
 
 /// The smallest latency of a table's rows, in seconds.

@@ -254,6 +254,11 @@ KernelCall call_for_row(const PerfTable& t, const std::vector<double>& row) {
   c.payload_bytes_per_token =
       t.fixed_or("hidden", 1) * t.fixed_or("topk", 1) * t.fixed_or("bytes_per_element", 1);
   if (!is_communication(t.kernel)) c.cost = row_cost(t, row);
+  // The links the row itself crossed.
+  if (is_communication(t.kernel)) {
+    c.scale_up_ranks = t.scale_up_ranks;
+    c.spans_nodes = (c.ep > 0 ? c.ep : c.ranks) > t.scale_up_ranks;
+  }
   return c;
 }
 

@@ -263,6 +263,14 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
            "required on fp8 and fp4 gemm tables: included or excluded (does each row time the "
            "kernel quantising the BF16 input?)");
   }
+  // Which links a collective's rows crossed: a transfer to a device whose group stays inside
+  // (or leaves) its scale-up domain must know it, so collectives say and nothing else may.
+  m.allow("scale_up_ranks");
+  if (is_communication(t.kernel))
+    t.scale_up_ranks = static_cast<double>(m.integer("scale_up_ranks", 1, 1000000));
+  else if (m.has("scale_up_ranks"))
+    m.fail("scale_up_ranks", "only collective tables (dispatch, combine, all_reduce, all_gather, "
+                             "reduce_scatter) state it");
   m.allow("fixed");
   if (m.has("fixed")) {
     const YAML::Node f = m.node("fixed");

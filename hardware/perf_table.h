@@ -64,6 +64,10 @@ struct PerfTable {
   /// DeepGEMM path as aiconfigurator times it). `excluded`: the rows take inputs already
   /// quantised (DeepGEMM's and AITER's own benchmarks), so the caller prices that pass itself.
   bool includes_activation_quantisation = false;
+  /// Collectives (required there, nowhere else): ranks of the scale-up domain (NVLink, XGMI, UB)
+  /// the measurement ran in: one HGX node 8, an NVL72 rack 72, a CloudMatrix384 768 dies. A row
+  /// whose group (ep, ranks) is larger crossed the scale-out network, and its time says so.
+  double scale_up_ranks = 0;
   std::map<std::string, double> fixed;             // numeric shape parameters
   std::map<std::string, std::string> fixed_words;  // layout, mode, kv_dtype, ...
   std::vector<std::string> columns;                // the CSV header: keys..., latency_us

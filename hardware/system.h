@@ -101,6 +101,11 @@ struct SystemTotals {
 };
 SystemTotals system_totals(const SystemSpec& system, int nodes);
 
+/// Ranks of one scale-up domain of the system at `nodes` nodes: the whole system when a fabric
+/// joins the nodes' scale-up ports (CloudMatrix384's UB planes), else one node (an HGX server, an
+/// NVL72 rack). A group larger than this crosses the scale-out network.
+int scale_up_domain_devices(const SystemSpec& system, int nodes);
+
 /// Expands the system at `nodes` nodes (InputError when outside [min_nodes, max_nodes], when a
 /// pattern does not fit its groups, or when the result is disconnected).
 Netlist expand(const SystemSpec& system, int nodes);

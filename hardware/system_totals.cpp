@@ -2,6 +2,8 @@
 // scale-out network per device.
 #include "hardware/system.h"
 
+#include <algorithm>
+
 namespace v4sim {
 
 SystemTotals system_totals(const SystemSpec& s, int nodes) {
@@ -28,6 +30,11 @@ SystemTotals system_totals(const SystemSpec& s, int nodes) {
   for (ComputePath p : kAllComputePaths)
     t.peak_pflops[static_cast<int>(p)] = a.peak_flops_per_s(p) * t.devices / 1e15;
   return t;
+}
+
+int scale_up_domain_devices(const SystemSpec& system, int nodes) {
+  return system.fabric_switches.empty() ? system.devices_per_node
+                                        : system.devices_per_node * std::max(nodes, 1);
 }
 
 }  // namespace v4sim

@@ -317,7 +317,8 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
   const double moe_tokens = rank_tokens * s.config.expert_imbalance;
   const double k = static_cast<double>(s.spec.moe.experts_per_token);
   const CommModel& net = s.comm;
-  const int per_node = s.system.devices_per_node;
+  // A group wider than one scale-up domain crosses the scale-out network.
+  const int scale_up = scale_up_domain_devices(s.system, s.nodes);
   CommTimes& out = priced.times;
   const PerfEstimate& graph = none;  // what a collective without a table is timed from
   // One call's time (from its table, else the line) and where it came from.
@@ -358,7 +359,8 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     const double n = static_cast<double>(group);
     KernelCall call;
     call.ranks = n;
-    call.spans_nodes = group > per_node;
+    call.spans_nodes = group > scale_up;
+    call.scale_up_ranks = scale_up;
     call.cuda_graph = !prefill && s.config.cuda_graph;
     call.kernel = KernelClass::all_gather;
     call.message_bytes = n * rank_tokens * gathered_per_token;
@@ -374,7 +376,8 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     call.ep = static_cast<double>(group);
     call.tokens_per_rank = moe_tokens;
     call.low_latency = !prefill;
-    call.spans_nodes = group > per_node;
+    call.spans_nodes = group > scale_up;
+    call.scale_up_ranks = scale_up;
     call.kernel = KernelClass::dispatch;
     call.hidden = D;
     call.topk = k;
@@ -392,7 +395,8 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     call.kernel = KernelClass::all_reduce;
     call.ranks = tp;
     call.message_bytes = bytes;
-    call.spans_nodes = s.layout.tp > per_node;
+    call.spans_nodes = s.layout.tp > scale_up;
+    call.scale_up_ranks = scale_up;
     // Inside one scale-up domain the engines run their own one-shot/two-shot all-reduce, NCCL
     // across nodes; decode steps replay CUDA graphs, prefill launches eagerly.
     call.custom_all_reduce = !call.spans_nodes;

@@ -75,6 +75,7 @@ std::vector<Variation> variations() {
       {"custom_all_reduce", [](KernelCall& c) { c.custom_all_reduce = !c.custom_all_reduce; }},
       {"cuda_graph", [](KernelCall& c) { c.cuda_graph = !c.cuda_graph; }},
       {"spans_nodes", [](KernelCall& c) { c.spans_nodes = !c.spans_nodes; }},
+      {"scale_up_ranks", [](KernelCall& c) { c.scale_up_ranks = 3; }},
       {"link_latency_s", [](KernelCall& c) { c.link_latency_s = 3; }},
   };
 }

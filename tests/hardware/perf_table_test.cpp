@@ -194,6 +194,8 @@ TEST(PerfTables, OnePointCollectiveIsALineThroughIt) {
       });
   KernelCall c = call_for_row(ll, ll.rows.back());  // EP256, 128 tokens: 194 us
   c.link_latency_s = 4e-6;
+  c.spans_nodes = true;  // 256 H800s are 32 nodes, as the row's own group
+  c.scale_up_ranks = 8;
   c.tokens_per_rank = 64;  // half the payload: 4 + (194 - 4) / 2 = 99 us
   EXPECT_NEAR(estimate_from_table(ll, h800, h800, c).time_s, 99e-6, 1e-12);
   c.ep = 8 * 256;  // eight times the largest measured group: nothing to say
@@ -309,12 +311,66 @@ TEST(PerfTables, ACollectiveTakesTheTableOfItsGroupSize) {
   EXPECT_EQ(one_node.table, "dispatch-fp8-low-latency");
   EXPECT_NEAR(one_node.time_s, 36.721e-6, 1e-12);  // aiconfigurator's H100 EP8 row
   c.ep = 64;
+  c.spans_nodes = true;  // eight HGX nodes
+  c.scale_up_ranks = 8;
   const PerfEstimate nodes = model.estimate(c);
   EXPECT_EQ(nodes.source, TimeSource::measured);
   EXPECT_EQ(nodes.table, "dispatch-fp8-low-latency-multinode");
   EXPECT_NEAR(nodes.time_s, 225.1e-6, 1e-12);  // the PR's EP64 row
-  c.ep = 72;                                   // nearest measured group: EP64
-  EXPECT_NEAR(model.estimate(c).time_s, 225.1e-6, 1e-12);
+  // Nearest measured group: EP64, whose ranks sent 7/8 of their bytes to other nodes; 72 ranks
+  // send 8/9 of theirs (no link latency given: the single-payload line through the origin).
+  c.ep = 72;
+  EXPECT_NEAR(model.estimate(c).time_s, 225.1e-6 * (8.0 / 9.0) / (7.0 / 8.0), 1e-12);
+}
+
+// A collective's row crossed the links its group needed where it was measured: H100's EP32 row
+// ran over four 8-GPU nodes, sending 3/4 of its bytes over InfiniBand (50 GB/s). 32 GPUs of one
+// NVL72 rack send everything over NVLink (900 GB/s x 0.8 usable), so the row's time above its
+// latency scales by (1 / 720) / (0.75 / 50); over four 8-GPU domains of InfiniBand it stays.
+TEST(PerfTables, ATransferMovesTheRowToTheLinksOfTheCallsGroup) {
+  const PerfModel model(load_accelerator("gb200"));
+  KernelCall c;
+  c.kernel = KernelClass::dispatch;
+  c.low_latency = true;
+  c.hidden = 7168;
+  c.topk = 8;
+  c.payload_bytes_per_token = 7168 * 8;
+  c.tokens_per_rank = 128;
+  c.ep = 32;
+  c.scale_up_ranks = 72;
+  c.link_latency_s = 2e-6;
+  const PerfEstimate rack = model.estimate(c);
+  EXPECT_EQ(rack.source, TimeSource::transferred);
+  EXPECT_EQ(rack.table, "dispatch-fp8-low-latency-multinode");  // H100's EP32 row: 188.7 us
+  EXPECT_NEAR(rack.time_s, 2e-6 + (188.7e-6 - 2e-6) * (1.0 / 720.0) / (0.75 / 50.0), 1e-12);
+  c.spans_nodes = true;
+  c.scale_up_ranks = 8;
+  EXPECT_NEAR(model.estimate(c).time_s, 188.7e-6, 1e-12);
+  c.scale_up_ranks = 0;  // unknown: every byte over InfiniBand, 1 / 0.75 times the row's
+  EXPECT_NEAR(model.estimate(c).time_s, 2e-6 + (188.7e-6 - 2e-6) / 0.75, 1e-12);
+}
+
+// On the measured device too: H800's EP8 row ran over one node's NVLink (200 GB/s x 0.8). Eight
+// ranks on two nodes of four send half their bytes over InfiniBand: max(0.5 / 50, 0.5 / 160)
+// seconds per GB against 1 / 160, 1.6 times the row above its latency.
+TEST(PerfTables, AnOwnRowMovesToTheLinksOfTheCallsGroup) {
+  const PerfModel model(load_accelerator("h800"));
+  KernelCall c;
+  c.kernel = KernelClass::dispatch;
+  c.low_latency = true;
+  c.hidden = 7168;
+  c.topk = 8;
+  c.payload_bytes_per_token = 7168 * 8;
+  c.tokens_per_rank = 128;
+  c.ep = 8;
+  c.scale_up_ranks = 8;
+  c.link_latency_s = 2e-6;
+  EXPECT_NEAR(model.estimate(c).time_s, 77e-6, 1e-12);  // the row itself
+  c.spans_nodes = true;
+  c.scale_up_ranks = 4;
+  const PerfEstimate split = model.estimate(c);
+  EXPECT_EQ(split.source, TimeSource::measured);
+  EXPECT_NEAR(split.time_s, 2e-6 + (77e-6 - 2e-6) * 1.6, 1e-12);
 }
 
 class BadTable : public ::testing::Test {
@@ -338,6 +394,34 @@ class BadTable : public ::testing::Test {
            (kernel == "gemm" ? "activation_quantisation: excluded\n" : "");
   }
 };
+
+// A collective says which links its rows crossed; no other table does.
+TEST_F(BadTable, CollectivesNameTheirScaleUpDomain) {
+  const auto load = [&](const std::string& stem, const std::string& yaml,
+                        const std::string& csv) -> std::string {
+    std::ofstream(dir / (stem + ".yaml")) << yaml;
+    std::ofstream(dir / (stem + ".csv")) << csv;
+    try {
+      load_perf_table(dir / (stem + ".yaml"));
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string csv = "ep,tokens_per_rank,latency_us\n8,128,77\n";
+  const std::string body =
+      "source: \"a paper\"\nconditions: \"c\"\n"
+      "fixed: {mode: low_latency, hidden: 7168, topk: 8, bytes_per_element: 1}\n"
+      "data: dispatch.csv\n";
+  std::string e = load("dispatch", "kernel: dispatch\n" + body, csv);
+  EXPECT_NE(e.find("dispatch.yaml"), std::string::npos) << e;
+  EXPECT_NE(e.find("scale_up_ranks"), std::string::npos) << e;
+  e = load("dispatch", "kernel: dispatch\nscale_up_ranks: 0\n" + body, csv);
+  EXPECT_NE(e.find("dispatch.yaml:2"), std::string::npos) << e;
+  EXPECT_EQ(load("dispatch", "kernel: dispatch\nscale_up_ranks: 8\n" + body, csv), "");
+  e = error(meta() + "scale_up_ranks: 8\n", "m,n,k,latency_us\n1,2,3,4\n");
+  EXPECT_NE(e.find("only collective tables"), std::string::npos) << e;
+}
 
 TEST_F(BadTable, QuantisedGemmTablesSayWhetherTheyTimeTheQuantisation) {
   const std::string csv = "m,n,k,latency_us\n1,2,3,4\n";
@@ -421,7 +505,7 @@ TEST_F(BadTable, ReadsTheGroupSizesOfACollectiveFromItsCsv) {
 
 TEST_F(BadTable, RejectsAnUnknownAllReduceImplementation) {
   std::ofstream(dir / "all-reduce.yaml")
-      << "kernel: all_reduce\nsource: \"a paper\"\nconditions: \"graph\"\n"
+      << "kernel: all_reduce\nscale_up_ranks: 8\nsource: \"a paper\"\nconditions: \"graph\"\n"
          "fixed: {implementation: magic}\ndata: all-reduce.csv\n";
   std::ofstream(dir / "all-reduce.csv") << "ranks,message_bytes,latency_us\n8,256,5\n";
   try {
