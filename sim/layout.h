@@ -41,7 +41,9 @@ std::int64_t widest_ep(std::int64_t stage_devices, std::int64_t experts);
 Layout dp_attention_layout(std::int64_t devices, std::int64_t experts);
 
 /// Why `layout` cannot run on `devices` devices for a model with `layers` layers and `experts`
-/// routed experts, or "" when it can.
+/// routed experts, or "" when it can. An ep wider than the routed experts runs: every rank holds
+/// one expert slot and the ep - experts slots beyond the experts hold copies of them
+/// (CloudMatrix-Infer's EP320 decode of DeepSeek-R1's 256 routed experts, arXiv:2506.12708).
 std::string layout_problem(const Layout& layout, std::int64_t devices, std::int64_t layers,
                            std::int64_t experts, std::int64_t heads);
 

@@ -80,7 +80,10 @@ double pairs_on_rank(const Setup& s, double stage_tokens) {
 Cost routed_on_rank(const Setup& s, double stage_tokens) {
   const MoeSpec& m = s.spec.moe;
   const double ranks = static_cast<double>(s.layout.devices_per_stage());
-  const double replicas = ranks / static_cast<double>(s.layout.ep);
+  // Copies of each expert over the stage: its ep groups, and the redundant slots (or, with ep
+  // wider than the experts, the slots beyond them) that hold further copies.
+  const double replicas = ranks * static_cast<double>(s.local_experts) /
+                          static_cast<double>(m.num_routed_experts);
   const double pairs = pairs_on_rank(s, stage_tokens);
   // Distinct local experts touched: tokens pick experts near-uniformly (the load-balancing bias
   // aims for that), so a replica of an expert sees Poisson(lambda) tokens.

@@ -51,6 +51,31 @@ TEST(Serving, WeightsPerRankByHand) {
   EXPECT_DOUBLE_EQ(r.memory.kv_bytes, r.memory.kv_bytes_per_sequence);
 }
 
+// Expert parallelism wider than the routed experts (CloudMatrix-Infer's EP320 over DeepSeek's 256):
+// every rank holds one routed expert of each MoE layer, the slots beyond the 256 hold copies, and
+// the step is priced like any other (the busiest rank's pairs are the mean times the imbalance).
+TEST(Serving, ExpertParallelismWiderThanTheExpertsHoldsOneExpertPerRank) {
+  const PreparedModel v3 = prepare(load_model("deepseek-v3"));
+  const SystemSpec cm384 = load_system("cloudmatrix384");
+  ServingConfig c;
+  c.layout = Layout{1, 320, 1, 320};
+  c.devices = 320;
+  const ServingResult wide = predict(v3, cm384, 48, c, decode(4096, 32));
+  ASSERT_TRUE(wide.feasible) << wide.reason;
+  const double routed =
+      static_cast<double>(v3.params.bytes[static_cast<int>(ParamComponent::routed_experts)]);
+  const double others = static_cast<double>(v3.params.weight_bytes) - routed;
+  EXPECT_NEAR(wide.memory.weights_bytes, others + routed / 256.0, 1.0);
+  // Fewer routed weights per rank than at EP256 (one expert either way), the same pairs per rank
+  // up to the ranks' count: a rank's step is no slower than on 256 ranks.
+  c.layout = Layout{1, 256, 1, 256};
+  c.devices = 256;
+  const ServingResult narrow = predict(v3, cm384, 48, c, decode(4096, 32));
+  ASSERT_TRUE(narrow.feasible) << narrow.reason;
+  EXPECT_NEAR(narrow.memory.weights_bytes, wide.memory.weights_bytes, 1.0);
+  EXPECT_LE(wide.breakdown.moe_s, narrow.breakdown.moe_s * (1.0 + 1e-9));
+}
+
 TEST(Serving, LargestBatchFillsMemory) {
   Fixture f;
   const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(131072));
