@@ -14,6 +14,7 @@
 #include "sim/elementwise.h"
 #include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
+#include "sim/mla_key_assembly.h"
 #include "sim/moe_permutation.h"
 #include "sim/op_on_rank.h"
 #include "sim/overlap_schedule.h"
@@ -171,10 +172,29 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         }
     }
   }
+  const double floor_s = s.smallest_kernel_s;
+  // Dense MLA's expanded prefill assembles its queries' RoPE and every entry's key between the
+  // expansion and the core (sim/mla_key_assembly.h). The entries grow with the chunk's start, so
+  // these go with the positional ops.
+  if (prefill && select != OpSelect::fixed) {
+    const auto queries = std::llround(seqs * static_cast<double>(pass.num_tokens));
+    const auto entries =
+        std::llround(seqs * static_cast<double>(pass.start_pos + pass.num_tokens));
+    for (const std::int64_t layer : s.layer_representatives) {
+      const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
+      const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
+      for (const ElementwiseKernel& k :
+           mla_key_assembly_kernels(s.spec, spec, queries, entries, s.layout.tp)) {
+        const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
+        add_time(main, k.component, time_s * repeats);
+        main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
+        main_ops.add(k.name, to_string(k.component), time_s, repeats, roofline);
+      }
+    }
+  }
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
   // ranks each normalise all of them).
   if (select == OpSelect::positional) return;
-  const double floor_s = s.smallest_kernel_s;
   const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
   const bool permutes = permutes_routed_pairs(s, prefill);
   if (s.compiled) {

@@ -9,6 +9,7 @@
 #include "models/model_loader.h"
 #include "sim/activation_quant.h"
 #include "sim/economics.h"
+#include "sim/mla_key_assembly.h"
 #include "sim/moe_permutation.h"
 #include "sim/optimize.h"
 #include "sim/serving.h"
@@ -425,6 +426,47 @@ TEST(Serving, RoutedPairsArePermutedUnlessTheLowLatencyDispatchLaysThemOut) {
   ASSERT_TRUE(prefill.feasible) << prefill.reason;
   EXPECT_NE(find_op(prefill, "ffn.permute"), nullptr);
   EXPECT_NE(find_op(prefill, "ffn.unpermute"), nullptr);
+}
+
+TEST(Serving, DenseMlaPrefillAssemblesItsKeys) {
+  // DeepSeek-V3 on 8 H200 ranks with tp = 2: one 2,048-token prompt per dp group in two chunks of
+  // 1,024. Each chunk ropes its 1,024 queries and assembles the keys of every entry so far (1,024,
+  // then 2,048) on 64 heads a rank (sim/mla_key_assembly.h), once per layer. Decode attends the
+  // latent cache in the absorbed form and assembles nothing.
+  const PreparedModel v3 = prepare(load_model("deepseek-v3"));
+  const SystemSpec h200 = load_system("hgx-h200");
+  ServingConfig c;
+  c.layout = Layout{2, 4, 1, 8};
+  c.overlap = false;
+  c.prefill_chunk_tokens = 1024;
+  Workload prompt;
+  prompt.phase = Phase::prefill;
+  prompt.context_tokens = 2048;
+  prompt.batch = 1;
+  const ServingResult r = predict(v3, h200, 1, c, prompt);
+  ASSERT_TRUE(r.feasible) << r.reason;
+  const OpTiming* q_rope = find_op(r, "attn.q_rope");
+  const OpTiming* k_assemble = find_op(r, "attn.k_assemble");
+  ASSERT_NE(q_rope, nullptr);
+  ASSERT_NE(k_assemble, nullptr);
+  EXPECT_EQ(k_assemble->efficiency_source, "roofline");
+  const Accelerator& device = h200.accelerator;
+  const PerfModel tables(device);
+  const double floor_s = smallest_kernel_s(&tables, device);
+  const LayerSpec& layer = v3.spec.layers.front();
+  const double layers = static_cast<double>(v3.spec.num_layers);
+  double k_s = 0, q_s = 0;
+  for (const std::int64_t entries : {1024, 2048}) {
+    const auto ks = mla_key_assembly_kernels(v3.spec, layer, 1024, entries, 2);
+    ASSERT_EQ(ks.size(), 2u);
+    q_s += elementwise_time_s(device, ks[0].cost, floor_s) * layers;
+    k_s += elementwise_time_s(device, ks[1].cost, floor_s) * layers;
+  }
+  EXPECT_NEAR(q_rope->time_s, q_s, 1e-12 * q_s);
+  EXPECT_NEAR(k_assemble->time_s, k_s, 1e-12 * k_s);
+  const ServingResult step = predict(v3, h200, 1, c, decode(2048, 8));
+  ASSERT_TRUE(step.feasible) << step.reason;
+  EXPECT_EQ(find_op(step, "attn.k_assemble"), nullptr);
 }
 
 TEST(Serving, TensorParallelAllReducesUseTheEnginesKernelAndLaunch) {
