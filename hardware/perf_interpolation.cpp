@@ -180,11 +180,10 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
     // the call crosses may differ: an HGX table over InfiniBand serving 48 ranks of one NVL72
     // rack, or an EP8 NVLink row serving a group split over two nodes.
     const double row_group = g.keys.empty() ? 1.0 : g.keys.front();
-    const double row_s = seconds_per_byte(table_device, c.kernel, row_group,
-                                          p.table->scale_up_ranks);
-    const double call_group = c.kernel == KernelClass::dispatch || c.kernel == KernelClass::combine
-                                  ? c.ep
-                                  : c.ranks;
+    const double row_s =
+        seconds_per_byte(table_device, c.kernel, row_group, p.table->scale_up_ranks);
+    const double call_group =
+        c.kernel == KernelClass::dispatch || c.kernel == KernelClass::combine ? c.ep : c.ranks;
     const double call_domain = c.scale_up_ranks > 0 ? c.scale_up_ranks
                                : c.spans_nodes      ? 0.0
                                                     : call_group;

@@ -7,6 +7,7 @@
 
 #include "hardware/perf_internal.h"
 #include "hardware/perf_model.h"
+#include "kernels/attention_layer.h"
 #include "kernels/compressor.h"
 #include "kernels/gqa_attention.h"
 #include "kernels/indexer_scoring.h"
@@ -79,6 +80,10 @@ double fixed_distance(const PerfTable& t, const KernelCall& c) {
 
   // Compute classes with several fixed shapes on one device (the host's tables): a call that
   // states its shape takes the table of that shape first.
+  // A CSA module and an HCA module are different layers.
+  if (c.kernel == KernelClass::attention_module && c.compress_ratio > 0 &&
+      std::abs(std::log(c.compress_ratio / table_compress_ratio(t))) > 1e-9)
+    d += 10;
   if (c.compress_ratio > 0 &&
       (c.kernel == KernelClass::mla_decode || c.kernel == KernelClass::dsa_decode ||
        c.kernel == KernelClass::indexer_logits || c.kernel == KernelClass::compressor)) {
@@ -197,6 +202,53 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
       s.compute = t.precision;
       s.out_format = v4_kv_format_for(t, KvEntryFormat::v4_fp8_sparse);
       return cost(s);
+    }
+    case KernelClass::attention_module: {
+      // The V4 attention sublayer of the table's shape at the catalogue's deploy formats (the
+      // struct's defaults: FP8 projections and entries, MXFP4 indexer keys), for `batch`
+      // sequences on one rank of tp-way tensor parallelism, placed as the step model places
+      // its ops (sim/op_on_rank.h): every op's FLOPs and activations over tp, the cache read
+      // whole on each rank, the projections', core's and indexer's weights split over tp and the
+      // compressors' whole. A call's cost is the sum of those ops on its rank.
+      AttentionLayerShape s;
+      const std::int64_t ratio = std::llround(t.fixed_or("compress_ratio", 4));
+      // The model's heads over the row's (rank-local) heads: the row's tensor parallelism.
+      const std::int64_t local_heads = whole(col("heads", t.fixed_or("heads", 128)));
+      const std::int64_t tp =
+          std::max<std::int64_t>(1, whole(t.fixed_or("heads", 128)) / local_heads);
+      s.kind = ratio == 4 ? AttentionLayerKind::csa : AttentionLayerKind::hca;
+      s.csa_ratio = 4;
+      s.hca_ratio = ratio == 4 ? 128 : ratio;
+      s.hidden = whole(t.fixed_or("hidden", 7168));
+      s.num_heads = local_heads * tp;
+      s.head_dim = whole(t.fixed_or("head_dim", 512));
+      s.rope_dim = whole(t.fixed_or("rope_dim", 64));
+      s.q_lora_rank = whole(t.fixed_or("q_lora_rank", 1536));
+      s.o_groups = whole(t.fixed_or("o_groups", 16));
+      s.o_lora_rank = whole(t.fixed_or("o_lora_rank", 1024));
+      s.window = whole(t.fixed_or("window", 128));
+      s.indexer_heads = whole(t.fixed_or("indexer_heads", 64));
+      s.indexer_dim = whole(t.fixed_or("indexer_dim", 128));
+      s.topk = std::llround(t.fixed_or("topk", 0));
+      s.num_tokens = 1;
+      s.start_pos = whole(col("kv_len", 1)) - 1;
+      s.projections = t.precision;
+      // Each op placed on its own, as the step model rounds them.
+      const double batch = static_cast<double>(whole(col("batch", 1)));
+      const double token_share = batch / static_cast<double>(tp);
+      const auto split = [&](const Cost& c) {
+        return shared(c, token_share, batch, 1.0 / static_cast<double>(tp));
+      };
+      const auto whole_weights = [&](const Cost& c) { return shared(c, token_share, batch, 1.0); };
+      Cost sum;
+      for (const LinearShape& l : projection_shapes(s)) sum += split(cost(l));
+      sum += split(cost(core_shape(s)));
+      sum += whole_weights(cost(compressor_shape(s)));
+      if (s.kind == AttentionLayerKind::csa) {
+        sum += whole_weights(cost(indexer_compressor_shape(s)));
+        sum += split(cost(indexer_scoring_shape(s)));
+      }
+      return sum;
     }
     case KernelClass::mhc: {
       MhcShape s;

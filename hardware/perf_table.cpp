@@ -34,6 +34,7 @@ constexpr std::array<ClassName, kNumKernelClasses> kClassNames = {{
     {KernelClass::mhc, "mhc"},
     {KernelClass::all_gather, "all_gather"},
     {KernelClass::reduce_scatter, "reduce_scatter"},
+    {KernelClass::attention_module, "attention_module"},
 }};
 
 // Largest table we read (the biggest published sweep has a few thousand rows).
@@ -184,6 +185,7 @@ const ClassColumns& columns_of(KernelClass k) {
         {"ranks", "message_bytes"}, "message_bytes", {}};
     t[static_cast<int>(KernelClass::reduce_scatter)] = {
         {"ranks", "message_bytes"}, "message_bytes", {}};
+    t[static_cast<int>(KernelClass::attention_module)] = {{"batch", "kv_len"}, "kv_len", {"heads"}};
     return t;
   }();
   return table[static_cast<int>(k)];
@@ -269,8 +271,9 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
   if (is_communication(t.kernel))
     t.scale_up_ranks = static_cast<double>(m.integer("scale_up_ranks", 1, 1000000));
   else if (m.has("scale_up_ranks"))
-    m.fail("scale_up_ranks", "only collective tables (dispatch, combine, all_reduce, all_gather, "
-                             "reduce_scatter) state it");
+    m.fail("scale_up_ranks",
+           "only collective tables (dispatch, combine, all_reduce, all_gather, "
+           "reduce_scatter) state it");
   m.allow("fixed");
   if (m.has("fixed")) {
     const YAML::Node f = m.node("fixed");

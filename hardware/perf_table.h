@@ -32,8 +32,12 @@ enum class KernelClass : std::uint8_t {
   mhc,             // manifold-constrained hyper-connections around one sublayer
   all_gather,      // every rank ends with all ranks' buffers (attention-DP MoE input, no dispatch)
   reduce_scatter,  // every rank ends with its share of the ranks' summed buffers
+  /// A whole V4 attention sublayer on a rank (projections, compressors, indexer, sparse core),
+  /// timed as the engine runs it: its ideal time is cost(AttentionLayerShape), the sum of the ops
+  /// the step model composes the layer from.
+  attention_module,
 };
-inline constexpr int kNumKernelClasses = 14;
+inline constexpr int kNumKernelClasses = 15;
 std::string_view to_string(KernelClass k);
 bool parse_kernel_class(std::string_view text, KernelClass& out);
 bool is_communication(KernelClass k);

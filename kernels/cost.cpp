@@ -129,4 +129,18 @@ Cost operator*(const Cost& a, std::int64_t times) {
   return r;
 }
 
+Cost shared(const Cost& c, double token_share, double kv_share, double weight_share) {
+  Cost r;
+  for (int p = 0; p < kNumPrecisions; ++p) r.flops[p] = scaled(c.flops[p], token_share);
+  for (MemClass m :
+       {MemClass::weights, MemClass::kv_cache, MemClass::state, MemClass::activations}) {
+    const double f = m == MemClass::weights       ? weight_share
+                     : m == MemClass::activations ? token_share
+                                                  : kv_share;
+    r.read(m) = scaled(c.read(m), f);
+    r.written(m) = scaled(c.written(m), f);
+  }
+  return r;
+}
+
 }  // namespace v4sim

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <cstdint>
 #include <stdexcept>
 #include <string_view>
@@ -87,5 +88,23 @@ struct Cost {
   friend Cost operator*(const Cost& a, std::int64_t times);
   friend bool operator==(const Cost&, const Cost&) = default;
 };
+
+/// std::llround without the library call: round half away from zero. x - trunc(x) is exact in
+/// binary floating point, so the result equals std::llround's for every value in int64's range.
+inline std::int64_t round_half_away(double x) {
+  const double t = std::trunc(x);
+  const double frac = x - t;
+  return static_cast<std::int64_t>(t) + (frac >= 0.5 ? 1 : 0) - (frac <= -0.5 ? 1 : 0);
+}
+
+/// v times f, rounded half away from zero.
+inline std::int64_t scaled(std::int64_t v, double f) {
+  return round_half_away(static_cast<double>(v) * f);
+}
+
+/// `c` placed on one rank of a split: FLOPs and activation bytes times `token_share` (the rank's
+/// tokens), KV-cache and state bytes times `kv_share`, weight bytes times `weight_share`, each
+/// field rounded half away from zero (the step model's placement, sim/op_on_rank.h).
+Cost shared(const Cost& c, double token_share, double kv_share, double weight_share);
 
 }  // namespace v4sim

@@ -49,6 +49,7 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
       c.terms[static_cast<std::size_t>(c.num_terms++)] =
           CostTerm{static_cast<std::uint8_t>(i), share_of(i), v};
   if (c.table) c.call = call_shape(s, op, prefill);
+  c.module_slot = module_slot(s, op, prefill);
   // FNV-1a over the fields same_prices() compares first; equal ops have equal digests.
   const auto mix = [&c](std::uint64_t v) { c.digest = (c.digest ^ v) * 0x100000001b3ull; };
   c.digest = 0xcbf29ce484222325ull;
@@ -124,6 +125,7 @@ CompiledPass* compiled_pass(const Setup& s, const Pass& pass, bool logits_all, b
         c.same_as = static_cast<int>(j);
     // Looked up by shape only where priced.
     if (c.table && c.same_as < 0) c.shape = s.perf->shape(c.call);
+    if (c.module_slot >= 0) p.module_ops.push_back(p.compiled.size());
     p.compiled.push_back(c);
   }
   p.priced.resize(p.compiled.size());

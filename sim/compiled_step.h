@@ -27,6 +27,7 @@
 
 #include "hardware/perf_model.h"
 #include "hardware/roofline.h"
+#include "sim/attention_module.h"
 #include "sim/elementwise.h"
 #include "sim/op_list.h"
 #include "sim/serving_internal.h"
@@ -62,6 +63,9 @@ struct CompiledOp {
   int same_as = -1;
   /// A digest of what same_as compares, so that finding it is one integer compare per op.
   std::uint64_t digest = 0;
+  /// Its layer's slot when the op is part of a sublayer a module table may time, else -1
+  /// (sim/attention_module.h).
+  int module_slot = -1;
 };
 
 /// A compiled op priced at one point: its rank's cost, roofline and table time, and the input
@@ -89,6 +93,10 @@ struct CompiledPass {
   std::vector<CompiledOp> compiled;
   /// One point's prices, by op (the storage a point reuses; filled by the step timing).
   std::vector<PricedOp> priced;
+  /// The interned shapes of the pass's module calls, by slot (sim/attention_module.h).
+  std::array<std::optional<PerfModel::Shape>, kMaxModuleSlots> module_shapes{};
+  /// The ops with a module slot, in pass order: added once their module is asked for.
+  std::vector<std::size_t> module_ops;
 };
 
 /// An element-wise kernel between a layer's ops (sim/elementwise.h, sim/ffn_activation.h,

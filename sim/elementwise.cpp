@@ -32,19 +32,20 @@ std::vector<ElementwiseKernel> elementwise_kernels(const ModelSpec& spec, const 
   const std::int64_t tensors = spec.mhc.streams > 1 ? 1 : 2;
   for (const char* name : {"attn_norm", "ffn_norm"})
     out.push_back(kernel(name, OpComponent::attention_projections, tensors * row, tensors * row));
-  // V4 normalises its single KV head (head_dim wide) where MLA normalises the KV latent.
-  const std::int64_t kv = spec.attention.kv_lora_rank > 0         ? spec.attention.kv_lora_rank
-                          : spec.architecture == Architecture::v4 ? spec.attention.head_dim
-                                                                  : 0;
-  const std::int64_t latents = spec.attention.q_lora_rank + kv;
-  if (latents > 0) {
-    const std::int64_t bytes = latents * kBf16Bytes * tokens;
+  if (const std::int64_t bytes = latent_norm_bytes(spec, tokens); bytes > 0)
     out.push_back(kernel("attn.latent_norm", OpComponent::attention_projections, bytes, bytes));
-  }
   if (layer.ffn == FfnKind::moe_scored && spec.moe.num_routed_experts > 0)
     out.push_back(kernel("ffn.topk", OpComponent::router, 4 * spec.moe.num_routed_experts * tokens,
                          8 * spec.moe.experts_per_token * tokens));
   return out;
+}
+
+std::int64_t latent_norm_bytes(const ModelSpec& spec, std::int64_t tokens) {
+  // V4 normalises its single KV head (head_dim wide) where MLA normalises the KV latent.
+  const std::int64_t kv = spec.attention.kv_lora_rank > 0         ? spec.attention.kv_lora_rank
+                          : spec.architecture == Architecture::v4 ? spec.attention.head_dim
+                                                                  : 0;
+  return (spec.attention.q_lora_rank + kv) * kBf16Bytes * tokens;
 }
 
 double smallest_kernel_s(const PerfModel* perf, const Accelerator& device) {

@@ -39,6 +39,10 @@ struct ElementwiseKernel {
 std::vector<ElementwiseKernel> elementwise_kernels(const ModelSpec& spec, const LayerSpec& layer,
                                                    std::int64_t tokens);
 
+/// Bytes the latent RMSNorm (attn.latent_norm) reads, and writes, for `tokens` tokens: MLA's query
+/// and KV latents, V4's query latent and KV head; 0 for a model without them.
+std::int64_t latent_norm_bytes(const ModelSpec& spec, std::int64_t tokens);
+
 /// The device's smallest kernel: its measured (or transferred) time of the smallest GEMM in the
 /// tables, BF16 1 x 512 x 512 (aiconfigurator's CUDA-graph replays: 2.5 us on B300/GB200/GB300,
 /// 2.8 us on B200, 3.4 us on H200, 3.6 us on H100; kernel-data aic-gemm-bfloat16.csv), which is

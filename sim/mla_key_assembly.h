@@ -32,7 +32,7 @@ namespace v4sim {
 /// attn.k_assemble.
 std::vector<ElementwiseKernel> mla_key_assembly_kernels(const ModelSpec& spec,
                                                         const LayerSpec& layer,
-                                                        std::int64_t queries,
-                                                        std::int64_t entries, std::int64_t tp);
+                                                        std::int64_t queries, std::int64_t entries,
+                                                        std::int64_t tp);
 
 }  // namespace v4sim

@@ -67,13 +67,7 @@ std::size_t OpLedger::find(std::string_view name, std::string_view source) {
   return n;
 }
 
-void OpLedger::add(std::string_view name, std::string_view component, double time_s, double repeats,
-                   const PerfEstimate& e) {
-  const double t = time_s * repeats;
-  const TimeSource kind = e.found ? e.source : TimeSource::roofline;
-  (kind == TimeSource::roofline   ? sources.roofline_s
-   : kind == TimeSource::measured ? sources.measured_s
-                                  : sources.transferred_s) += t;
+void OpLedger::warn_if_extrapolated(std::string_view name, const PerfEstimate& e) {
   if (e.found && e.extrapolated) {
     // Every point of a search meets the same few warnings: compare before building the text.
     const std::array<std::string_view, 5> parts = {name, ": outside the measured range of ",
@@ -93,6 +87,16 @@ void OpLedger::add(std::string_view name, std::string_view component, double tim
       warnings.push_back(std::make_shared<const std::string>(w += tail));
     }
   }
+}
+
+void OpLedger::add(std::string_view name, std::string_view component, double time_s, double repeats,
+                   const PerfEstimate& e, bool warn) {
+  const double t = time_s * repeats;
+  const TimeSource kind = e.found ? e.source : TimeSource::roofline;
+  (kind == TimeSource::roofline   ? sources.roofline_s
+   : kind == TimeSource::measured ? sources.measured_s
+                                  : sources.transferred_s) += t;
+  if (warn) warn_if_extrapolated(name, e);
   if (!detail) return;
   std::string transferred;
   std::string_view source = "roofline";

@@ -16,17 +16,7 @@ bool tp_split(OpComponent c) {
 }
 
 Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share) {
-  Cost r;
-  for (int p = 0; p < kNumPrecisions; ++p) r.flops[p] = scaled(c.flops[p], token_share);
-  for (MemClass m :
-       {MemClass::weights, MemClass::kv_cache, MemClass::state, MemClass::activations}) {
-    const double f = m == MemClass::weights       ? weight_share
-                     : m == MemClass::activations ? token_share
-                                                  : kv_share;
-    r.read(m) = scaled(c.read(m), f);
-    r.written(m) = scaled(c.written(m), f);
-  }
-  return r;
+  return shared(c, token_share, kv_share, weight_share);
 }
 
 void add_time(StepBreakdown& b, OpComponent c, double s) {
@@ -82,8 +72,8 @@ Cost routed_on_rank(const Setup& s, double stage_tokens) {
   const double ranks = static_cast<double>(s.layout.devices_per_stage());
   // Copies of each expert over the stage: its ep groups, and the redundant slots (or, with ep
   // wider than the experts, the slots beyond them) that hold further copies.
-  const double replicas = ranks * static_cast<double>(s.local_experts) /
-                          static_cast<double>(m.num_routed_experts);
+  const double replicas =
+      ranks * static_cast<double>(s.local_experts) / static_cast<double>(m.num_routed_experts);
   const double pairs = pairs_on_rank(s, stage_tokens);
   // Distinct local experts touched: tokens pick experts near-uniformly (the load-balancing bias
   // aims for that), so a replica of an expert sees Poisson(lambda) tokens.
@@ -130,6 +120,9 @@ KernelCall call_shape(const Setup& s, const Op& op, bool prefill) {
     call.experts = static_cast<double>(std::max<std::int64_t>(1, s.local_experts));
     call.masked = !prefill;
   }
+  // Their tables' rows are grouped by the model width: V4-Flash's 4096 and V4-Pro's 7168.
+  if (k.kernel == KernelClass::mhc || k.kernel == KernelClass::compressor)
+    call.hidden = static_cast<double>(s.spec.hidden_size);
   return call;
 }
 

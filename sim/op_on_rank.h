@@ -19,18 +19,6 @@ namespace v4sim::serving_detail {
 /// the MoE output with the attention's kind of all-reduce).
 bool tp_split(OpComponent c);
 
-/// std::llround without the library call: round half away from zero. x - trunc(x) is exact in
-/// binary floating point, so the result equals std::llround's for every value in int64's range.
-inline std::int64_t round_half_away(double x) {
-  const double t = std::trunc(x);
-  const double frac = x - t;
-  return static_cast<std::int64_t>(t) + (frac >= 0.5 ? 1 : 0) - (frac <= -0.5 ? 1 : 0);
-}
-
-inline std::int64_t scaled(std::int64_t v, double f) {
-  return round_half_away(static_cast<double>(v) * f);
-}
-
 /// An op's cost on one rank: `token_share` of its FLOPs and activations (the rank's tokens),
 /// `kv_share` of its KV traffic and `weight_share` of its weights.
 Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share);

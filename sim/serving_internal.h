@@ -50,8 +50,12 @@ struct OpLedger {
   std::vector<std::shared_ptr<const std::string>> warnings;
   std::vector<std::string> texts() const;
 
+  /// `warn` false: the estimate's extrapolation is warned about elsewhere (once for the ops of a
+  /// measured module, sim/attention_module.h).
   void add(std::string_view name, std::string_view component, double time_s, double repeats,
-           const PerfEstimate& e);
+           const PerfEstimate& e, bool warn = true);
+  /// The warning that `name`'s estimate held a table's end, once per text.
+  void warn_if_extrapolated(std::string_view name, const PerfEstimate& e);
   /// Adds `o` with its times scaled by `times` and its call counts by `calls` (the stage's share
   /// of the layers scales both; a slowdown scales only the time).
   void merge(const OpLedger& o, double times, double calls);

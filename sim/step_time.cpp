@@ -5,11 +5,13 @@
 #include <array>
 #include <cmath>
 #include <optional>
+#include <vector>
 
 #include "hardware/perf_model.h"
 #include "hardware/roofline.h"
 #include "kernels/moe.h"
 #include "sim/activation_quant.h"
+#include "sim/attention_module.h"
 #include "sim/compiled_step.h"
 #include "sim/elementwise.h"
 #include "sim/ffn_activation.h"
@@ -50,12 +52,83 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   CompiledPass* compiled =
       s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
   const PerfEstimate roofline;  // what an op without a table is timed from
+  const double floor_s = s.smallest_kernel_s;
+  const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
+  // A V4 attention sublayer timed as a whole (sim/attention_module.h): per layer representative,
+  // the factor its sublayer ops' times take and the module's estimate, once every op is priced.
+  ModuleScales modules{};
+  bool any_module = false;
+  const auto sum_module = [&](int slot, double time_s, const Cost& c) {
+    if (slot < 0) return;
+    ModuleScale& m = modules[static_cast<std::size_t>(slot)];
+    m.composed_s += time_s;
+    m.cost += c;
+    any_module = true;
+  };
+  const auto scale_modules = [&](CompiledPass* shapes) {
+    if (!any_module) return;
+    Cost norm;
+    norm.read(MemClass::activations) = norm.written(MemClass::activations) =
+        latent_norm_bytes(s.spec, group_tokens);
+    const double norm_s = elementwise_time_s(s.device, norm, floor_s);
+    for (std::size_t r = 0; r < modules.size(); ++r) {
+      ModuleScale& m = modules[r];
+      if (!(m.composed_s > 0)) continue;
+      double module_s = 0;
+      m.estimate =
+          attention_module_estimate(s, pass, seqs, s.layer_representatives[r], m.cost, module_s,
+                                    shapes ? &shapes->module_shapes[r] : nullptr);
+      if (!m.estimate) continue;
+      m.factor = module_scale(module_s, norm_s, m.composed_s);
+      main_ops.warn_if_extrapolated("attention module", *m.estimate);
+    }
+  };
+  const auto module_of = [&](int slot) -> const ModuleScale* {
+    if (slot < 0) return nullptr;
+    const ModuleScale& m = modules[static_cast<std::size_t>(slot)];
+    return m.estimate ? &m : nullptr;
+  };
   if (compiled) {
     // The compiled ops (sim/compiled_step.h): the same steps as below on what was kept. A setup
     // has compiled passes only without a per-op table, so the ledgers keep sources and warnings
     // (OpLedger::detail is false): the names passed for a GEMM's input quantisation are unused.
     CompiledPass& pass_ops = *compiled;
     const RooflineRates& rates = s.rates;
+    const auto add_compiled = [&](std::size_t i) {
+      const CompiledOp& op = pass_ops.compiled[i];
+      const PricedOp& p = op.same_as < 0 ? pass_ops.priced[i]
+                                         : pass_ops.priced[static_cast<std::size_t>(op.same_as)];
+      const ModuleScale* m = module_of(op.module_slot);
+      const bool scaled_op = m != nullptr;
+      const double factor = scaled_op ? m->factor : 1.0;
+      StepBreakdown& b = op.main_layer ? main : rest;
+      Work& work = op.main_layer ? main_work : rest_work;
+      OpLedger& ops = op.main_layer ? main_ops : rest_ops;
+      // An op of a measured module carries its input quantisation in its own share.
+      const double quant_s = p.quant ? p.quant_s : 0.0;
+      const double time_s = scaled_op ? (p.time_s + quant_s) * factor : p.time_s;
+      add_time(b, op.op->component, time_s * op.repeats);
+      if (p.roofline.fallback_used) {
+        work.add(rates, p.cost, true, op.repeats);
+      } else {
+        for (int q = 0; q < p.ideal_terms; ++q)
+          work.ideal_compute_s += p.ideal_s[static_cast<std::size_t>(q)] * op.repeats;
+        work.bytes += p.bytes * op.repeats;
+      }
+      ops.add(op.op->name, op.component_name, time_s, op.repeats,
+              scaled_op ? *m->estimate : *p.estimate, !scaled_op);
+      if (p.quant) {
+        // The quantisation: element-wise, on the roofline, no FLOPs (Work::add adds its
+        // bytes alone).
+        work.bytes += p.quant_bytes * op.repeats;
+        if (!scaled_op) {
+          add_time(b, op.op->component, p.quant_s * op.repeats);
+          ops.add(op.op->name, op.component_name, p.quant_s, op.repeats, roofline);
+        }
+      }
+    };
+    // Every op priced and added as it comes, but a measured module's: those once the module is
+    // asked for, in the order of the pass.
     for (std::size_t i = 0; i < pass_ops.compiled.size(); ++i) {
       const CompiledOp& op = pass_ops.compiled[i];
       PricedOp& priced = pass_ops.priced[i];
@@ -102,32 +175,57 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       }
       const PricedOp& p =
           op.same_as < 0 ? priced : pass_ops.priced[static_cast<std::size_t>(op.same_as)];
-      StepBreakdown& b = op.main_layer ? main : rest;
-      Work& work = op.main_layer ? main_work : rest_work;
-      OpLedger& ops = op.main_layer ? main_ops : rest_ops;
-      add_time(b, op.op->component, p.time_s * op.repeats);
-      if (p.roofline.fallback_used) {
-        work.add(rates, p.cost, true, op.repeats);
-      } else {
-        for (int q = 0; q < p.ideal_terms; ++q)
-          work.ideal_compute_s += p.ideal_s[static_cast<std::size_t>(q)] * op.repeats;
-        work.bytes += p.bytes * op.repeats;
-      }
-      ops.add(op.op->name, op.component_name, p.time_s, op.repeats, *p.estimate);
-      if (p.quant) {
-        // The quantisation: element-wise, on the roofline, no FLOPs (Work::add adds its
-        // bytes alone).
-        add_time(b, op.op->component, p.quant_s * op.repeats);
-        work.bytes += p.quant_bytes * op.repeats;
-        ops.add(op.op->name, op.component_name, p.quant_s, op.repeats, roofline);
-      }
+      if (op.module_slot < 0)
+        add_compiled(i);
+      else
+        sum_module(op.module_slot, p.time_s + (p.quant ? p.quant_s : 0.0), p.cost);
     }
+    scale_modules(&pass_ops);
+    for (const std::size_t i : pass_ops.module_ops) add_compiled(i);
   } else {
     const OpOptions options = setup_op_options(s, prefill, logits_all, select);
     std::vector<Op> own;
-    for (const Op& op : setup_ops(s, pass, options, own)) {
+    // Each op priced: what the second loop adds.
+    struct PricedDirect {
+      const Op* op = nullptr;
+      int module_slot = -1;
+      Cost cost;
+      RooflineTotal roofline;
+      const PerfEstimate* estimate = nullptr;
+      double time_s = 0;
+      std::optional<Cost> quant;
+      double quant_s = 0;
+    };
+    std::vector<PricedDirect> deferred;  // a measured module's ops, added once it is asked for
+    const auto add_direct = [&](const PricedDirect& d) {
+      const Op& op = *d.op;
       const bool main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
-      Cost c;
+      const ModuleScale* m = module_of(d.module_slot);
+      const bool scaled_op = m != nullptr;
+      const double factor = scaled_op ? m->factor : 1.0;
+      const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
+      StepBreakdown& b = main_layer ? main : rest;
+      Work& work = main_layer ? main_work : rest_work;
+      OpLedger& ops = main_layer ? main_ops : rest_ops;
+      // An op of a measured module carries its input quantisation in its own share.
+      const double time_s = scaled_op ? (d.time_s + d.quant_s) * factor : d.time_s;
+      add_time(b, op.component, time_s * repeats);
+      work.add(s.rates, d.cost, d.roofline.fallback_used, repeats);
+      ops.add(op.name, to_string(op.component), time_s, repeats,
+              scaled_op ? *m->estimate : *d.estimate, !scaled_op);
+      if (d.quant) {
+        work.add(s.rates, *d.quant, false, repeats);
+        if (!scaled_op) {
+          add_time(b, op.component, d.quant_s * repeats);
+          ops.add(ops.detail ? op.name + ".quant" : std::string(), to_string(op.component),
+                  d.quant_s, repeats, roofline);
+        }
+      }
+    };
+    for (const Op& op : setup_ops(s, pass, options, own)) {
+      PricedDirect d;
+      d.op = &op;
+      Cost& c = d.cost;
       if (op.component == OpComponent::routed_experts) {
         if (!routed_done) routed = routed_on_rank(s, stage_tokens);
         routed_done = true;
@@ -139,47 +237,44 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       } else {
         c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
       }
-      const RooflineTotal t = roofline_total(s.rates, c);
-      const PerfEstimate* found = &roofline;
+      d.roofline = roofline_total(s.rates, c);
+      d.estimate = &roofline;
       double table_s = 0;
       KernelCall call;
       if (s.perf && op.kernel.has_class) {
         call = kernel_call(s, op, c, seqs, stage_tokens, prefill);
-        found = &s.perf->estimate(call, table_s);
+        d.estimate = &s.perf->estimate(call, table_s);
       }
-      const PerfEstimate& e = *found;
+      const PerfEstimate& e = *d.estimate;
       // A kernel-only table time still pays the gap before the next kernel; a graph-replay table
       // has it inside its rows.
       const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
-      const double time_s = e.found ? table_s + gap_s : t.total_s;
-      const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
-      StepBreakdown& b = main_layer ? main : rest;
-      Work& work = main_layer ? main_work : rest_work;
-      OpLedger& ops = main_layer ? main_ops : rest_ops;
-      add_time(b, op.component, time_s * repeats);
-      work.add(s.rates, c, t.fallback_used, repeats);
-      ops.add(op.name, to_string(op.component), time_s, repeats, e);
+      d.time_s = e.found ? table_s + gap_s : d.roofline.total_s;
       // The GEMM's input quantisation (sim/activation_quant.h), beside it: an element-wise kernel
       // on the roofline, named after its GEMM.
-      if (op.kernel.has_class && op.kernel.kernel == KernelClass::gemm)
-        if (const std::optional<Cost> q = activation_quant_cost(
-                std::llround(call.m), std::llround(call.k), call.precision, e)) {
-          const double q_s = std::max(s.smallest_kernel_s, roofline_total(s.rates, *q).total_s);
-          add_time(b, op.component, q_s * repeats);
-          work.add(s.rates, *q, false, repeats);
-          ops.add(ops.detail ? op.name + ".quant" : std::string(), to_string(op.component), q_s,
-                  repeats, roofline);
-        }
+      if (op.kernel.has_class && op.kernel.kernel == KernelClass::gemm) {
+        d.quant =
+            activation_quant_cost(std::llround(call.m), std::llround(call.k), call.precision, e);
+        if (d.quant)
+          d.quant_s = std::max(s.smallest_kernel_s, roofline_total(s.rates, *d.quant).total_s);
+      }
+      d.module_slot = module_slot(s, op, prefill);
+      if (d.module_slot < 0) {
+        add_direct(d);
+      } else {
+        sum_module(d.module_slot, d.time_s + d.quant_s, c);
+        deferred.push_back(std::move(d));
+      }
     }
+    scale_modules(nullptr);
+    for (const PricedDirect& d : deferred) add_direct(d);
   }
-  const double floor_s = s.smallest_kernel_s;
   // Dense MLA's expanded prefill assembles its queries' RoPE and every entry's key between the
   // expansion and the core (sim/mla_key_assembly.h). The entries grow with the chunk's start, so
   // these go with the positional ops.
   if (prefill && select != OpSelect::fixed) {
     const auto queries = std::llround(seqs * static_cast<double>(pass.num_tokens));
-    const auto entries =
-        std::llround(seqs * static_cast<double>(pass.start_pos + pass.num_tokens));
+    const auto entries = std::llround(seqs * static_cast<double>(pass.start_pos + pass.num_tokens));
     for (const std::int64_t layer : s.layer_representatives) {
       const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
       const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
@@ -195,7 +290,6 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   // The element-wise kernels between them (sim/elementwise.h), on every token of the group (tp
   // ranks each normalise all of them).
   if (select == OpSelect::positional) return;
-  const auto group_tokens = std::llround(seqs * static_cast<double>(pass.num_tokens));
   const bool permutes = permutes_routed_pairs(s, prefill);
   if (s.compiled) {
     // The same kernels, compiled (sim/compiled_step.h): no per-op table, so no names.

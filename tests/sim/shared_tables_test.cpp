@@ -50,15 +50,17 @@ TEST(SharedTables, APlannerGivesAVariedDeviceItsOwnModel) {
 }
 
 // What a sensitivity does (scenarios/hardware_purchase.cpp): plan a varied copy of a system on
-// the nominal system's planners. H20 times about a third of a V4-Flash step on tables
-// transferred from its siblings, so doubled peaks must shorten those ops as a planner of the
-// varied system would.
+// the nominal system's planners. H20 times a good part of a V4-Flash step on tables transferred
+// from its siblings (which keep their efficiency on the target's peaks and bandwidth), so a copy
+// with doubled peaks and HBM bandwidth must shorten those ops as a planner of the varied system
+// would.
 TEST(SharedTables, AVariedSystemOnNominalPlannersGivesItsOwnPoints) {
   const PreparedModel flash = prepare(load_model("deepseek-v4-flash"));
   const SystemSpec h20 = load_system("hgx-h20");
   SystemSpec faster = h20;
   for (auto& peak : faster.accelerator.peak_tflops)
     if (peak) peak->nominal *= 2;
+  faster.accelerator.hbm_bandwidth_tb_per_s.nominal *= 2;
   const DeviceHour hour = device_hour(h20, 1, PriceAssumptions{});
   ServingConfig config;
   Workload w;
