@@ -17,7 +17,9 @@
 //    stage.
 //  * Op times come from the accelerator's measured kernel tables where they cover the op's class,
 //    else from the nearest measured sibling's table (transferred), else the roofline
-//    (hardware/perf_model.h); each op, and the step's time shares, say which. An op timed from a
+//    (hardware/perf_model.h); each op, and the step's time shares, say which. A V4 CSA or HCA
+//    decode sublayer with a measured module table takes the module's time, shared among its ops
+//    (sim/attention_module.h). An op timed from a
 //    kernel-only table also pays the accelerator's launch_overhead_s (the gap between kernels);
 //    a table timed as a CUDA-graph replay of back-to-back calls has that gap inside its rows.
 //  * The element-wise kernels between them (residual-add RMSNorms, latent norms, router top-k;
