@@ -184,6 +184,20 @@ TEST(PerfTables, TransferScalesByPeaksAndBandwidth) {
   EXPECT_NEAR(there.time_s / here.time_s, 0.5, 1e-9);
 }
 
+/// A DeepEP low-latency dispatch of DeepSeek-V3's shape (hidden 7168, top-8, FP8) over `ep`
+/// ranks, 128 tokens each, as the step model asks for it.
+KernelCall v3_low_latency_dispatch(double ep) {
+  KernelCall c;
+  c.kernel = KernelClass::dispatch;
+  c.low_latency = true;
+  c.hidden = 7168;
+  c.topk = 8;
+  c.payload_bytes_per_token = 7168 * 8;
+  c.tokens_per_rank = 128;
+  c.ep = ep;
+  return c;
+}
+
 // A collective measured at one payload is the alpha-beta line through it.
 TEST(PerfTables, OnePointCollectiveIsALineThroughIt) {
   const Accelerator h800 = load_accelerator("h800");
@@ -299,14 +313,7 @@ TEST(PerfTables, GraphReplayTablesCarryTheirLaunchGap) {
 // H100 itself rather than transferred from H800.
 TEST(PerfTables, ACollectiveTakesTheTableOfItsGroupSize) {
   const PerfModel model(load_accelerator("h100"));
-  KernelCall c;
-  c.kernel = KernelClass::dispatch;
-  c.low_latency = true;
-  c.hidden = 7168;
-  c.topk = 8;
-  c.payload_bytes_per_token = 7168 * 8;
-  c.tokens_per_rank = 128;
-  c.ep = 8;
+  KernelCall c = v3_low_latency_dispatch(8);
   const PerfEstimate one_node = model.estimate(c);
   EXPECT_EQ(one_node.table, "dispatch-fp8-low-latency");
   EXPECT_NEAR(one_node.time_s, 36.721e-6, 1e-12);  // aiconfigurator's H100 EP8 row
@@ -329,14 +336,7 @@ TEST(PerfTables, ACollectiveTakesTheTableOfItsGroupSize) {
 // latency scales by (1 / 720) / (0.75 / 50); over four 8-GPU domains of InfiniBand it stays.
 TEST(PerfTables, ATransferMovesTheRowToTheLinksOfTheCallsGroup) {
   const PerfModel model(load_accelerator("gb200"));
-  KernelCall c;
-  c.kernel = KernelClass::dispatch;
-  c.low_latency = true;
-  c.hidden = 7168;
-  c.topk = 8;
-  c.payload_bytes_per_token = 7168 * 8;
-  c.tokens_per_rank = 128;
-  c.ep = 32;
+  KernelCall c = v3_low_latency_dispatch(32);
   c.scale_up_ranks = 72;
   c.link_latency_s = 2e-6;
   const PerfEstimate rack = model.estimate(c);
@@ -355,14 +355,7 @@ TEST(PerfTables, ATransferMovesTheRowToTheLinksOfTheCallsGroup) {
 // seconds per GB against 1 / 160, 1.6 times the row above its latency.
 TEST(PerfTables, AnOwnRowMovesToTheLinksOfTheCallsGroup) {
   const PerfModel model(load_accelerator("h800"));
-  KernelCall c;
-  c.kernel = KernelClass::dispatch;
-  c.low_latency = true;
-  c.hidden = 7168;
-  c.topk = 8;
-  c.payload_bytes_per_token = 7168 * 8;
-  c.tokens_per_rank = 128;
-  c.ep = 8;
+  KernelCall c = v3_low_latency_dispatch(8);
   c.scale_up_ranks = 8;
   c.link_latency_s = 2e-6;
   EXPECT_NEAR(model.estimate(c).time_s, 77e-6, 1e-12);  // the row itself
