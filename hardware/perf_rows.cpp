@@ -210,26 +210,26 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
       // its ops (sim/op_on_rank.h): every op's FLOPs and activations over tp, the cache read
       // whole on each rank, the projections', core's and indexer's weights split over tp and the
       // compressors' whole. A call's cost is the sum of those ops on its rank.
+      // Every dimension is required by the loader (hardware/perf_table.cpp).
+      const auto dim = [&t](const char* key) { return whole(t.fixed.at(key)); };
       AttentionLayerShape s;
-      const std::int64_t ratio = std::llround(t.fixed_or("compress_ratio", 4));
+      const std::int64_t ratio = dim("compress_ratio");
       // The model's heads over the row's (rank-local) heads: the row's tensor parallelism.
-      const std::int64_t local_heads = whole(col("heads", t.fixed_or("heads", 128)));
-      const std::int64_t tp =
-          std::max<std::int64_t>(1, whole(t.fixed_or("heads", 128)) / local_heads);
+      const std::int64_t local_heads = whole(col("heads", t.fixed.at("heads")));
+      const std::int64_t tp = std::max<std::int64_t>(1, dim("heads") / local_heads);
+      // 4 or 128 (the loader says): the struct's CSA and HCA ratios.
       s.kind = ratio == 4 ? AttentionLayerKind::csa : AttentionLayerKind::hca;
-      s.csa_ratio = 4;
-      s.hca_ratio = ratio == 4 ? 128 : ratio;
-      s.hidden = whole(t.fixed_or("hidden", 7168));
+      s.hidden = dim("hidden");
       s.num_heads = local_heads * tp;
-      s.head_dim = whole(t.fixed_or("head_dim", 512));
-      s.rope_dim = whole(t.fixed_or("rope_dim", 64));
-      s.q_lora_rank = whole(t.fixed_or("q_lora_rank", 1536));
-      s.o_groups = whole(t.fixed_or("o_groups", 16));
-      s.o_lora_rank = whole(t.fixed_or("o_lora_rank", 1024));
-      s.window = whole(t.fixed_or("window", 128));
-      s.indexer_heads = whole(t.fixed_or("indexer_heads", 64));
-      s.indexer_dim = whole(t.fixed_or("indexer_dim", 128));
-      s.topk = std::llround(t.fixed_or("topk", 0));
+      s.head_dim = dim("head_dim");
+      s.rope_dim = dim("rope_dim");
+      s.q_lora_rank = dim("q_lora_rank");
+      s.o_groups = dim("o_groups");
+      s.o_lora_rank = dim("o_lora_rank");
+      s.window = dim("window");
+      s.indexer_heads = dim("indexer_heads");
+      s.indexer_dim = dim("indexer_dim");
+      s.topk = std::llround(t.fixed_or("topk", 0));  // CSA only (required there)
       s.num_tokens = 1;
       s.start_pos = whole(col("kv_len", 1)) - 1;
       s.projections = t.precision;

@@ -337,6 +337,26 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
         throw InputError(doc.file + ": fixed." + key + " is required for " +
                          std::string(to_string(t.kernel)) + " tables");
   }
+  if (t.kernel == KernelClass::attention_module) {
+    // The row's ideal time is the sublayer's cost at this shape: every dimension is stated.
+    for (const char* key :
+         {"hidden", "heads", "head_dim", "rope_dim", "q_lora_rank", "o_groups", "o_lora_rank",
+          "window", "indexer_heads", "indexer_dim", "compress_ratio"})
+      if (!t.fixed.count(key))
+        throw InputError(doc.file + ": fixed." + key + " is required for attention_module tables");
+    const double ratio = t.fixed.at("compress_ratio");
+    if (ratio != 4 && ratio != 128)
+      throw InputError(doc.file + ": fixed.compress_ratio " + std::to_string(ratio) +
+                       ": expected 4 (CSA) or 128 (HCA)");
+    if (ratio == 4 && !t.fixed.count("topk"))
+      throw InputError(doc.file + ": fixed.topk is required for a CSA (compress_ratio 4) module");
+    if (const int heads = t.column("heads"); heads >= 0)
+      for (const std::vector<double>& row : t.rows)
+        if (std::fmod(t.fixed.at("heads"), row[static_cast<std::size_t>(heads)]) != 0)
+          throw InputError(
+              doc.file + ": a row's heads " + std::to_string(row[static_cast<std::size_t>(heads)]) +
+              " does not divide fixed.heads (the row is a rank of tensor parallelism)");
+  }
   if (t.kernel == KernelClass::all_reduce) {
     const std::string impl = t.word_or("implementation", "nccl");
     if (impl != "nccl" && impl != "custom")

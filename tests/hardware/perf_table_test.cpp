@@ -416,6 +416,38 @@ TEST_F(BadTable, CollectivesNameTheirScaleUpDomain) {
   EXPECT_NE(e.find("only collective tables"), std::string::npos) << e;
 }
 
+// A module's ideal time is its sublayer's cost at the table's shape: every dimension is stated, the
+// ratio is CSA's or HCA's, and each row's heads divide the model's.
+TEST_F(BadTable, AttentionModulesStateTheirShape) {
+  const auto load = [&](const std::string& fixed, const std::string& csv) -> std::string {
+    std::ofstream(dir / "attention-module.yaml")
+        << "kernel: attention_module\nprecision: fp8\nsource: \"a paper\"\nconditions: \"c\"\n"
+           "fixed: {"
+        << fixed << "}\ndata: attention-module.csv\n";
+    std::ofstream(dir / "attention-module.csv") << csv;
+    try {
+      load_perf_table(dir / "attention-module.yaml");
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  const std::string dims =
+      "hidden: 7168, heads: 128, head_dim: 512, rope_dim: 64, q_lora_rank: 1536, o_groups: 16, "
+      "o_lora_rank: 1024, window: 128, indexer_heads: 64, indexer_dim: 128";
+  const std::string csv = "batch,kv_len,heads,latency_us\n1,2,16,68.3\n";
+  EXPECT_EQ(load(dims + ", compress_ratio: 128", csv), "");
+  std::string e = load(dims + ", compress_ratio: 4", csv);
+  EXPECT_NE(e.find("fixed.topk"), std::string::npos) << e;
+  e = load(dims + ", compress_ratio: 16", csv);
+  EXPECT_NE(e.find("fixed.compress_ratio"), std::string::npos) << e;
+  e = load("hidden: 7168, compress_ratio: 128", csv);
+  EXPECT_NE(e.find("attention-module.yaml"), std::string::npos) << e;
+  EXPECT_NE(e.find("fixed.heads"), std::string::npos) << e;
+  e = load(dims + ", compress_ratio: 128", "batch,kv_len,heads,latency_us\n1,2,24,68.3\n");
+  EXPECT_NE(e.find("does not divide fixed.heads"), std::string::npos) << e;
+}
+
 TEST_F(BadTable, QuantisedGemmTablesSayWhetherTheyTimeTheQuantisation) {
   const std::string csv = "m,n,k,latency_us\n1,2,3,4\n";
   const std::string base =
