@@ -39,6 +39,7 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
   c.op = &op;
   c.component_name = to_string(op.component);
   c.main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
+  c.dense_layer = is_dense_layer(s.spec, op.layer);
   if (c.main_layer) c.repeats = s.layer_repeats[static_cast<std::size_t>(op.layer)];
   c.routed = op.component == OpComponent::routed_experts;
   c.table = s.perf && op.kernel.has_class;
@@ -138,11 +139,12 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   if (steps.elementwise_ready) return steps.elementwise;
   steps.elementwise_ready = true;
   const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats, bool per_pair,
-                       bool permutation = false) {
+                       bool dense_layer, bool permutation = false) {
     for (const ElementwiseKernel& k : kernels) {
       CompiledElementwise c{k.component,
                             repeats,
                             per_pair,
+                            dense_layer,
                             permutation,
                             k.cost.read(MemClass::activations),
                             k.cost.written(MemClass::activations),
@@ -162,10 +164,11 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
-    add(elementwise_kernels(s.spec, spec, 1), repeats, false);
-    add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false);
-    add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true);
-    add(moe_permutation_kernels(s.spec, spec, 1), repeats, true, true);
+    const bool dense = is_dense_layer(s.spec, layer);
+    add(elementwise_kernels(s.spec, spec, 1), repeats, false, dense);
+    add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false, dense);
+    add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true, dense);
+    add(moe_permutation_kernels(s.spec, spec, 1), repeats, true, dense, true);
   }
   steps.elementwise_s.resize(steps.elementwise.size());
   steps.elementwise_bytes.resize(steps.elementwise.size());

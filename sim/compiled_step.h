@@ -49,10 +49,11 @@ struct CompiledOp {
   const Op* op = nullptr;  // into CompiledPass::ops
   std::string_view component_name;
   bool main_layer = false;
-  double repeats = 1.0;  // layers this representative stands for (1 for model-level ops)
-  bool routed = false;   // routed experts: the stage's routed work, priced once per pass
-  bool table = false;    // looked up in the measured tables (else the roofline alone)
-  bool gemm = false;     // a GEMM: its input may need quantising (sim/activation_quant.h)
+  bool dense_layer = false;  // of a main layer without routed experts (is_dense_layer)
+  double repeats = 1.0;      // layers this representative stands for (1 for model-level ops)
+  bool routed = false;       // routed experts: the stage's routed work, priced once per pass
+  bool table = false;        // looked up in the measured tables (else the roofline alone)
+  bool gemm = false;         // a GEMM: its input may need quantising (sim/activation_quant.h)
   double weight_share = 1.0;
   std::array<CostTerm, kCostSlots> terms{};
   int num_terms = 0;
@@ -105,8 +106,9 @@ struct CompiledPass {
 /// elementwise_kernels(), ffn_activation_kernels() and moe_permutation_kernels() give for n.
 struct CompiledElementwise {
   OpComponent component = OpComponent::attention_projections;
-  double repeats = 1.0;   // layers its layer representative stands for
-  bool per_pair = false;  // rows: routed token-expert pairs (else tokens)
+  double repeats = 1.0;      // layers its layer representative stands for
+  bool per_pair = false;     // rows: routed token-expert pairs (else tokens)
+  bool dense_layer = false;  // its layer has no routed experts (is_dense_layer)
   /// A permute or unpermute (sim/moe_permutation.h): only in the phases that run them.
   bool permutation = false;
   std::int64_t read_per_row = 0;

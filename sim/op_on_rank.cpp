@@ -52,6 +52,11 @@ void add_time(StepBreakdown& b, OpComponent c, double s) {
   }
 }
 
+bool is_dense_layer(const ModelSpec& spec, std::int64_t layer) {
+  return layer >= 0 && layer < spec.num_layers &&
+         spec.layers[static_cast<std::size_t>(layer)].ffn == FfnKind::dense;
+}
+
 std::int64_t moe_exchange_ranks(const Setup& s) {
   return s.layout.ep <= s.layout.tp ? 1 : std::min(s.layout.ep, s.layout.devices_per_stage());
 }

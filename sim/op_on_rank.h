@@ -25,6 +25,10 @@ Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_s
 
 void add_time(StepBreakdown& b, OpComponent c, double s);
 
+/// Whether main layer `layer` has a dense FFN (no routed experts: nothing to dispatch or
+/// combine); false for model-level ops (layer -1 or past the main layers).
+bool is_dense_layer(const ModelSpec& spec, std::int64_t layer);
+
 /// Token-expert pairs on the busiest rank of a stage when `stage_tokens` tokens pass it.
 double pairs_on_rank(const Setup& s, double stage_tokens);
 

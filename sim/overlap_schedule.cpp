@@ -48,13 +48,13 @@ double run_layer(StreamState& st, const MicrobatchWork& a, const MicrobatchWork&
   return next;
 }
 
-/// `layers` layers from an empty pipeline to the end of the last one's events, the shared experts
-/// placed as `sa` and `sb` say. Relative to each layer's start the state reaches a fixed point
-/// within a few layers; from there every layer advances by the same time, so the rest are added
-/// at once. (A state that cycles instead is run layer by layer.)
-double layers_s(const MicrobatchWork& a, const MicrobatchWork& b, SharedSlot sa, SharedSlot sb,
-                std::int64_t layers) {
-  StreamState st;
+/// `layers` layers from `st` (relative to the start of the first), the shared experts placed as
+/// `sa` and `sb` say; leaves `st` relative to the start of the layer after them and returns the
+/// time to that start. Relative to each layer's start the state reaches a fixed point within a
+/// few layers; from there every layer advances by the same time, so the rest are added at once.
+/// (A state that cycles instead is run layer by layer.)
+double run_layers(StreamState& st, const MicrobatchWork& a, const MicrobatchWork& b, SharedSlot sa,
+                  SharedSlot sb, std::int64_t layers) {
   double start = 0;  // of the layer about to run
   for (std::int64_t l = 0; l < layers; ++l) {
     const StreamState before = st;
@@ -65,19 +65,41 @@ double layers_s(const MicrobatchWork& a, const MicrobatchWork& b, SharedSlot sa,
       break;
     }
   }
-  return start + std::max(st.compute, st.comm);
+  return start;
+}
+
+constexpr SharedSlot kSlots[] = {SharedSlot::after_attention, SharedSlot::after_experts};
+
+/// The shortest time from `st` through runs[r..] to the last event's end, over the placements of
+/// each run's shared experts. Where a placement cannot matter (no shared work, or nothing sent
+/// for it to hide beside) only one is tried.
+double best_from(const StreamState& st, std::span<const LayerRun> runs, std::size_t r) {
+  while (r < runs.size() && runs[r].layers <= 0) ++r;
+  if (r == runs.size()) return std::max(st.compute, st.comm);
+  const LayerRun& run = runs[r];
+  const bool sent = run.a.communication_s() > 0 || run.b.communication_s() > 0;
+  const int choices_a = sent && run.a.shared_s > 0 ? 2 : 1;
+  const int choices_b = sent && run.b.shared_s > 0 ? 2 : 1;
+  double best = std::numeric_limits<double>::infinity();
+  for (int i = 0; i < choices_a; ++i)
+    for (int j = 0; j < choices_b; ++j) {
+      StreamState next = st;
+      const double start = run_layers(next, run.a, run.b, kSlots[i], kSlots[j], run.layers);
+      best = std::min(best, start + best_from(next, runs, r + 1));
+    }
+  return best;
 }
 
 }  // namespace
 
+double two_microbatch_time_s(std::span<const LayerRun> runs) {
+  return best_from(StreamState{}, runs, 0);
+}
+
 double two_microbatch_time_s(const MicrobatchWork& a, const MicrobatchWork& b,
                              std::int64_t layers) {
-  if (layers <= 0) return 0;
-  double best = std::numeric_limits<double>::infinity();
-  for (SharedSlot sa : {SharedSlot::after_attention, SharedSlot::after_experts})
-    for (SharedSlot sb : {SharedSlot::after_attention, SharedSlot::after_experts})
-      best = std::min(best, layers_s(a, b, sa, sb, layers));
-  return best;
+  const LayerRun run{a, b, layers};
+  return two_microbatch_time_s(std::span<const LayerRun>(&run, 1));
 }
 
 }  // namespace v4sim

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 namespace v4sim {
 
@@ -45,5 +46,19 @@ struct MicrobatchWork {
 /// empty pipeline to the last event's end; each microbatch's shared experts are placed where
 /// that time is shortest. 0 for no layers.
 double two_microbatch_time_s(const MicrobatchWork& a, const MicrobatchWork& b, std::int64_t layers);
+
+/// `layers` consecutive layers of one kind: the same work per microbatch in each.
+struct LayerRun {
+  MicrobatchWork a, b;
+  std::int64_t layers = 0;
+};
+
+/// A step whose layers are not all alike, run by run in order through one pipeline: DeepSeek-V3's
+/// three dense layers have nothing to send, so their compute hides none of the MoE layers'
+/// exchanges, and the model-level ops (LM head) wait for the last combine. The pipeline carries
+/// over from one run to the next; within a run each microbatch's shared experts keep one place,
+/// chosen, over every run's choices together, for the shortest step. A single run is
+/// two_microbatch_time_s(a, b, layers).
+double two_microbatch_time_s(std::span<const LayerRun> runs);
 
 }  // namespace v4sim

@@ -39,8 +39,9 @@
 //    into two halves: each op runs twice at half size (weights read twice, two launches), and
 //    communication of one half hides behind compute of the other as far as the layer's
 //    dependencies allow: a stage costs the two halves' schedule on one compute and one
-//    communication stream, its layers run from an empty pipeline (sim/overlap_schedule.h; the
-//    stage's sums spread evenly over its layers), between max(2 x compute(half),
+//    communication stream, its layers run from an empty pipeline (sim/overlap_schedule.h): its
+//    dense-FFN layers (nothing to send), then its MoE layers, each kind's sums spread evenly over
+//    its layers, then the model-level ops once, between max(2 x compute(half),
 //    2 x comm(half)) and their sum. In prefill the normal-mode all-to-all
 //    kernels occupy `normal_mode_compute_share` of the compute units meanwhile, slowing compute
 //    by 1 / (1 - share). Without overlap (or with nothing to split) a stage costs compute + comm.

@@ -69,6 +69,9 @@ struct OpLedger {
 
 struct Pricing {
   StepBreakdown breakdown;  // one pipeline stage
+  /// Of `breakdown`'s compute, by where it runs (the overlap schedule's runs): the stage's dense
+  /// FFN layers, its MoE layers, and the model-level ops with the MTP block.
+  StepBreakdown dense_layers, moe_layers, model_level;
   Work work;
   OpLedger ledger;
 };

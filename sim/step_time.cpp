@@ -29,6 +29,8 @@ namespace v4sim::serving_detail {
 /// each kind, scaled to its group) and the rest (model-level ops and the MTP block).
 struct ComputeSums {
   StepBreakdown main, rest;
+  /// Of `main`: the layers without routed experts (dense FFNs), which send nothing to hide.
+  StepBreakdown dense;
   Work main_work, rest_work;
   OpLedger main_ops, rest_ops;
 };
@@ -47,6 +49,11 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   Work &main_work = sums.main_work, &rest_work = sums.rest_work;
   OpLedger &main_ops = sums.main_ops, &rest_ops = sums.rest_ops;
   main_ops.detail = rest_ops.detail = s.config.op_timings;
+  // A main layer's time, also kept apart when the layer is dense (ComputeSums::dense).
+  const auto add_main = [&](bool dense, OpComponent c, double t) {
+    add_time(main, c, t);
+    if (dense) add_time(sums.dense, c, t);
+  };
   Cost routed;
   bool routed_done = false;
   CompiledPass* compiled =
@@ -101,13 +108,18 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       const ModuleScale* m = module_of(op.module_slot);
       const bool scaled_op = m != nullptr;
       const double factor = scaled_op ? m->factor : 1.0;
-      StepBreakdown& b = op.main_layer ? main : rest;
+      const auto add = [&](double t) {
+        if (op.main_layer)
+          add_main(op.dense_layer, op.op->component, t);
+        else
+          add_time(rest, op.op->component, t);
+      };
       Work& work = op.main_layer ? main_work : rest_work;
       OpLedger& ops = op.main_layer ? main_ops : rest_ops;
       // An op of a measured module carries its input quantisation in its own share.
       const double quant_s = p.quant ? p.quant_s : 0.0;
       const double time_s = scaled_op ? (p.time_s + quant_s) * factor : p.time_s;
-      add_time(b, op.op->component, time_s * op.repeats);
+      add(time_s * op.repeats);
       if (p.roofline.fallback_used) {
         work.add(rates, p.cost, true, op.repeats);
       } else {
@@ -122,7 +134,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         // bytes alone).
         work.bytes += p.quant_bytes * op.repeats;
         if (!scaled_op) {
-          add_time(b, op.op->component, p.quant_s * op.repeats);
+          add(p.quant_s * op.repeats);
           ops.add(op.op->name, op.component_name, p.quant_s, op.repeats, roofline);
         }
       }
@@ -204,19 +216,25 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       const bool scaled_op = m != nullptr;
       const double factor = scaled_op ? m->factor : 1.0;
       const double repeats = main_layer ? s.layer_repeats[static_cast<std::size_t>(op.layer)] : 1.0;
-      StepBreakdown& b = main_layer ? main : rest;
+      const bool dense = is_dense_layer(s.spec, op.layer);
+      const auto add = [&](double t) {
+        if (main_layer)
+          add_main(dense, op.component, t);
+        else
+          add_time(rest, op.component, t);
+      };
       Work& work = main_layer ? main_work : rest_work;
       OpLedger& ops = main_layer ? main_ops : rest_ops;
       // An op of a measured module carries its input quantisation in its own share.
       const double time_s = scaled_op ? (d.time_s + d.quant_s) * factor : d.time_s;
-      add_time(b, op.component, time_s * repeats);
+      add(time_s * repeats);
       work.add(s.rates, d.cost, d.roofline.fallback_used, repeats);
       ops.add(op.name, to_string(op.component), time_s, repeats,
               scaled_op ? *m->estimate : *d.estimate, !scaled_op);
       if (d.quant) {
         work.add(s.rates, *d.quant, false, repeats);
         if (!scaled_op) {
-          add_time(b, op.component, d.quant_s * repeats);
+          add(d.quant_s * repeats);
           ops.add(ops.detail ? op.name + ".quant" : std::string(), to_string(op.component),
                   d.quant_s, repeats, roofline);
         }
@@ -281,7 +299,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       for (const ElementwiseKernel& k :
            mla_key_assembly_kernels(s.spec, spec, queries, entries, s.layout.tp)) {
         const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
-        add_time(main, k.component, time_s * repeats);
+        add_main(is_dense_layer(s.spec, layer), k.component, time_s * repeats);
         main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
         main_ops.add(k.name, to_string(k.component), time_s, repeats, roofline);
       }
@@ -311,7 +329,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         bytes[i] = static_cast<double>(c.total_bytes());  // Work::add of a cost without FLOPs
       }
       const double time_s = times_s[k.same_as];
-      add_time(main, k.component, time_s * k.repeats);
+      add_main(k.dense_layer, k.component, time_s * k.repeats);
       main_work.bytes += bytes[k.same_as] * k.repeats;
       main_ops.add({}, {}, time_s, k.repeats, roofline);
     }
@@ -320,10 +338,11 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   for (const std::int64_t layer : s.layer_representatives) {
     const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
+    const bool dense = is_dense_layer(s.spec, layer);
     const auto add = [&](const std::vector<ElementwiseKernel>& kernels) {
       for (const ElementwiseKernel& k : kernels) {
         const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
-        add_time(main, k.component, time_s * repeats);
+        add_main(dense, k.component, time_s * repeats);
         main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
         main_ops.add(k.name, to_string(k.component), time_s, repeats, roofline);
       }
@@ -335,6 +354,22 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     add(ffn_activation_kernels(s.spec, spec, group_tokens, pairs, s.layout.tp));
     if (permutes) add(moe_permutation_kernels(s.spec, spec, pairs));
   }
+}
+
+/// (`a` - `b`) x `f` component by component, `b` optional; compute_s their sum.
+StepBreakdown compute_share(const StepBreakdown& a, const StepBreakdown* b, double f) {
+  const StepBreakdown none;
+  const StepBreakdown& minus = b ? *b : none;
+  StepBreakdown out;
+  out.attention_s = (a.attention_s - minus.attention_s) * f;
+  out.indexer_s = (a.indexer_s - minus.indexer_s) * f;
+  out.compressor_s = (a.compressor_s - minus.compressor_s) * f;
+  out.moe_s = (a.moe_s - minus.moe_s) * f;
+  out.routed_s = (a.routed_s - minus.routed_s) * f;
+  out.shared_s = (a.shared_s - minus.shared_s) * f;
+  out.other_s = (a.other_s - minus.other_s) * f;
+  out.compute_s = out.attention_s + out.indexer_s + out.compressor_s + out.moe_s + out.other_s;
+  return out;
 }
 
 /// The stage's compute from its sums. The heaviest stage holds ceil(L / pp) of the L main layers,
@@ -360,6 +395,9 @@ Pricing finish_compute(const Setup& s, const ComputeSums& sums) {
   out.work.merge_fallback(rest_work.fallback);
   out.ledger.merge(sums.main_ops, f, f);
   out.ledger.merge(sums.rest_ops, 1.0, 1.0);
+  out.dense_layers = compute_share(sums.dense, nullptr, f);
+  out.moe_layers = compute_share(main, &sums.dense, f);
+  out.model_level = compute_share(rest, nullptr, 1.0);
   return out;
 }
 
@@ -394,8 +432,9 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
 struct CommTimes {
   double dispatch_s = 0;
   double combine_s = 0;
-  double other_s = 0;  // TP all-reduces and the pipeline hop
-  double total_s() const { return dispatch_s + combine_s + other_s; }
+  double all_reduce_s = 0;  // TP all-reduces, two in every layer
+  double hop_s = 0;         // the pipeline hop, once a step
+  double total_s() const { return dispatch_s + combine_s + all_reduce_s + hop_s; }
 };
 
 /// A stage's communication and its ledger entries, in the order it books them: the ledger is
@@ -516,33 +555,68 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     call.custom_all_reduce = !call.spans_nodes;
     call.cuda_graph = !prefill && s.config.cuda_graph;
     const Timed all_reduce = time_of(call, net.tp_all_reduce, bytes);
-    book("attn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.other_s);
+    book("attn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.all_reduce_s);
     // The FFN's output (shared experts or dense FFN, with the routed experts' combine) is
     // reduced over tp once more per layer: the same call, timed once.
-    book("ffn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.other_s);
+    book("ffn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.all_reduce_s);
   }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
   const double hop =
       net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
   if (hop > 0) {
-    out.other_s += hop;
+    out.hop_s += hop;
     priced.entries[static_cast<std::size_t>(priced.size++)] = {"stage_hop", hop, 1.0, &none};
   }
   return priced;
 }
 
-/// One microbatch's part of the overlap schedule from its compute and communication. The TP
-/// all-reduces are one call timed twice (price_comm): the attention output's precedes the
-/// dispatch, the FFN output's follows the combine. A pipeline hop, once a step, counts half on
-/// each side.
-MicrobatchWork microbatch_work(const StepBreakdown& compute, const CommTimes& comm) {
-  MicrobatchWork w;
-  w.experts_s = compute.routed_s;
-  w.shared_s = compute.shared_s;
-  w.attention_s = compute.compute_s - compute.routed_s - compute.shared_s;
-  w.dispatch_s = comm.dispatch_s + comm.other_s / 2;
-  w.combine_s = comm.combine_s + comm.other_s / 2;
-  return w;
+/// One microbatch's runs of the overlap schedule (sim/overlap_schedule.h LayerRun), from its
+/// compute by where it runs and its communication, compute times `slowdown`: the stage's dense
+/// layers, then its MoE layers, then the model-level ops once. Each kind's compute spreads evenly
+/// over its layers on the stage (a kind with no layer there hands its compute to the other).
+/// The TP all-reduces are one call timed twice in every layer (price_comm): the attention
+/// output's precedes the dispatch, the FFN output's follows the combine. Dispatch and combine run
+/// in the MoE layers only. The pipeline hop follows the model-level ops.
+struct MicrobatchRuns {
+  std::array<MicrobatchWork, 3> runs{};
+  std::array<std::int64_t, 3> layers{};
+};
+MicrobatchRuns microbatch_runs(const Setup& s, const Pricing& p, const CommTimes& comm,
+                               double slowdown) {
+  std::int64_t moe = s.stage_moe_layers;
+  std::int64_t dense = std::max<std::int64_t>(0, s.stage_layers - moe);
+  StepBreakdown dense_work = p.dense_layers, moe_work = p.moe_layers;
+  if (dense == 0) {
+    moe_work += dense_work;
+    dense_work = StepBreakdown{};
+  }
+  if (moe == 0) {
+    dense_work += moe_work;
+    moe_work = StepBreakdown{};
+    dense = std::max<std::int64_t>(1, s.stage_layers);
+  }
+  const auto work = [slowdown](const StepBreakdown& compute, std::int64_t layers) {
+    const double per_layer = slowdown / static_cast<double>(std::max<std::int64_t>(1, layers));
+    MicrobatchWork w;
+    w.experts_s = compute.routed_s * per_layer;
+    w.shared_s = compute.shared_s * per_layer;
+    w.attention_s = (compute.compute_s - compute.routed_s - compute.shared_s) * per_layer;
+    return w;
+  };
+  const double layers = static_cast<double>(std::max<std::int64_t>(1, s.stage_layers));
+  const double all_reduce = comm.all_reduce_s / layers / 2;
+  MicrobatchRuns out;
+  out.runs[0] = work(dense_work, dense);
+  out.runs[0].dispatch_s = out.runs[0].combine_s = all_reduce;
+  out.runs[1] = work(moe_work, moe);
+  if (moe > 0) {
+    out.runs[1].dispatch_s = comm.dispatch_s / static_cast<double>(moe) + all_reduce;
+    out.runs[1].combine_s = comm.combine_s / static_cast<double>(moe) + all_reduce;
+  }
+  out.runs[2] = work(p.model_level, 1);
+  out.runs[2].combine_s = comm.hop_s;
+  out.layers = {dense, moe, 1};
+  return out;
 }
 
 }  // namespace
@@ -581,7 +655,9 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
   OpLedger compute_ops, comm_ops;
   comm_ops.detail = s.config.op_timings;
   CommTimes comm;
-  std::array<MicrobatchWork, 2> work;
+  // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
+  const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
+  std::array<MicrobatchRuns, 2> work;
   // Halves of the sequences are the same pass: their compute is priced once and counted twice
   // (the same sums as pricing it twice, bit for bit).
   std::optional<Pricing> first;
@@ -601,27 +677,22 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
     book(comm_ops, c);
     comm.dispatch_s += c.times.dispatch_s;
     comm.combine_s += c.times.combine_s;
-    comm.other_s += c.times.other_s;
-    work[static_cast<std::size_t>(i)] = microbatch_work(p.breakdown, c.times);
+    comm.all_reduce_s += c.times.all_reduce_s;
+    comm.hop_s += c.times.hop_s;
+    work[static_cast<std::size_t>(i)] = microbatch_runs(s, p, c.times, slowdown);
   }
-  // Normal-mode all-to-all kernels hold a share of the compute units while they overlap.
-  const double slowdown = prefill ? 1.0 / (1.0 - s.config.normal_mode_compute_share) : 1.0;
   StepBreakdown& b = out.breakdown;
   for (double* v : {&b.attention_s, &b.indexer_s, &b.compressor_s, &b.moe_s, &b.routed_s,
                     &b.shared_s, &b.other_s, &b.compute_s})
     *v *= slowdown;
-  // The step's sums spread evenly over its layers (they are not told apart here).
-  const std::int64_t layers = std::max<std::int64_t>(1, s.stage_layers);
-  const double per_layer = 1.0 / static_cast<double>(layers);
-  for (MicrobatchWork& w : work) {
-    for (double* v : {&w.attention_s, &w.shared_s, &w.experts_s}) *v *= slowdown * per_layer;
-    for (double* v : {&w.dispatch_s, &w.combine_s}) *v *= per_layer;
-  }
+  std::array<LayerRun, 3> runs;
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    runs[r] = LayerRun{work[0].runs[r], work[1].runs[r], work[0].layers[r]};
   out.ledger.merge(compute_ops, slowdown, 1.0);
   out.ledger.merge(comm_ops, 1.0, 1.0);
   b.communication_s = comm.total_s();
   // Never below the compute it schedules; the max keeps rounding from saying otherwise.
-  b.total_s = std::max(b.compute_s, two_microbatch_time_s(work[0], work[1], layers));
+  b.total_s = std::max(b.compute_s, two_microbatch_time_s(runs));
   b.exposed_communication_s = b.total_s - b.compute_s;
   return out;
 }

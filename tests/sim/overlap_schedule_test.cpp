@@ -1,9 +1,11 @@
 // The two-microbatch overlap schedule (sim/overlap_schedule.h): step times derived by hand, the
-// early stop against the naive schedule, and the bounds every schedule meets on random work.
+// early stop against the naive schedule, and the bounds every schedule meets on random work; the
+// same for steps whose layers differ (runs of dense and MoE layers, then the model-level ops).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <random>
+#include <vector>
 
 #include "sim/overlap_schedule.h"
 
@@ -66,10 +68,9 @@ TEST(OverlapSchedule, NoLayersNoTime) {
 }
 
 /// The schedule run naively, layer by layer in absolute time, with one placement of the shared
-/// experts (beside the dispatch or beside the combine, per microbatch): the end of the last
-/// event of `layers` layers.
-double naive_time(const MicrobatchWork& a, const MicrobatchWork& b, bool a_late, bool b_late,
-                  int layers) {
+/// experts per run (beside the dispatch or beside the combine, per microbatch; bit r of `late_a`
+/// and `late_b` for run r): the end of the last event.
+double naive_time(std::span<const LayerRun> runs, unsigned late_a, unsigned late_b) {
   double compute = 0, comm = 0, combined_a = 0, combined_b = 0;
   const auto run = [&](double ready, double work) {
     compute = std::max(compute, ready) + work;
@@ -79,21 +80,36 @@ double naive_time(const MicrobatchWork& a, const MicrobatchWork& b, bool a_late,
     comm = std::max(comm, ready) + work;
     return comm;
   };
-  for (int l = 0; l < layers; ++l) {
-    const double attended_a = run(combined_a, a.attention_s);
-    if (!a_late) run(0, a.shared_s);
-    const double dispatched_a = send(attended_a, a.dispatch_s);
-    const double attended_b = run(combined_b, b.attention_s);
-    if (!b_late) run(0, b.shared_s);
-    const double dispatched_b = send(attended_b, b.dispatch_s);
-    const double experts_a = run(dispatched_a, a.experts_s);
-    if (a_late) run(0, a.shared_s);
-    const double experts_b = run(dispatched_b, b.experts_s);
-    if (b_late) run(0, b.shared_s);
-    combined_a = send(experts_a, a.combine_s);
-    combined_b = send(experts_b, b.combine_s);
-  }
+  for (std::size_t r = 0; r < runs.size(); ++r)
+    for (std::int64_t l = 0; l < runs[r].layers; ++l) {
+      const MicrobatchWork& a = runs[r].a;
+      const MicrobatchWork& b = runs[r].b;
+      const bool a_late = (late_a >> r) & 1u;
+      const bool b_late = (late_b >> r) & 1u;
+      const double attended_a = run(combined_a, a.attention_s);
+      if (!a_late) run(0, a.shared_s);
+      const double dispatched_a = send(attended_a, a.dispatch_s);
+      const double attended_b = run(combined_b, b.attention_s);
+      if (!b_late) run(0, b.shared_s);
+      const double dispatched_b = send(attended_b, b.dispatch_s);
+      const double experts_a = run(dispatched_a, a.experts_s);
+      if (a_late) run(0, a.shared_s);
+      const double experts_b = run(dispatched_b, b.experts_s);
+      if (b_late) run(0, b.shared_s);
+      combined_a = send(experts_a, a.combine_s);
+      combined_b = send(experts_b, b.combine_s);
+    }
   return std::max(compute, comm);
+}
+
+/// The best of every placement, naively.
+double naive_best(std::span<const LayerRun> runs) {
+  const unsigned placements = 1u << runs.size();
+  double best = 1e300;
+  for (unsigned late_a = 0; late_a < placements; ++late_a)
+    for (unsigned late_b = 0; late_b < placements; ++late_b)
+      best = std::min(best, naive_time(runs, late_a, late_b));
+  return best;
 }
 
 TEST(OverlapSchedule, EqualsTheNaiveScheduleLayerByLayer) {
@@ -105,10 +121,8 @@ TEST(OverlapSchedule, EqualsTheNaiveScheduleLayerByLayer) {
     const MicrobatchWork a = mb(u(gen), u(gen) * 0.3, u(gen), u(gen), u(gen));
     const MicrobatchWork b = mb(u(gen), u(gen) * 0.3, u(gen), u(gen), u(gen));
     for (int layers : {1, 2, 7, 61}) {
-      double naive = 1e300;
-      for (bool a_late : {false, true})
-        for (bool b_late : {false, true})
-          naive = std::min(naive, naive_time(a, b, a_late, b_late, layers));
+      const LayerRun run{a, b, layers};
+      const double naive = naive_best(std::span<const LayerRun>(&run, 1));
       EXPECT_NEAR(two_microbatch_time_s(a, b, layers), naive, 1e-9 * naive) << i << " " << layers;
     }
   }
@@ -133,6 +147,67 @@ TEST(OverlapSchedule, BoundsHoldOnRandomWork) {
     MicrobatchWork slower = a;
     slower.combine_s += u(gen);
     EXPECT_GE(two_microbatch_time_s(slower, b, kLayers), t - tol);
+  }
+}
+
+TEST(OverlapSchedule, DenseLayersHideNoExchange) {
+  // Three dense layers (A 2, S 1, nothing sent) then the communication-bound MoE layers of
+  // CommunicationBoundKeepsTheLinkBusy (49 for four from an empty pipeline). The dense layers
+  // leave the link idle: 3 x 2 x (2 + 1) = 18 of compute, then the MoE layers' 49 as if the
+  // pipeline were empty, 67 in all. Spread evenly over the seven layers instead, the same work
+  // would let the dense compute hide part of the exchanges.
+  const std::vector<LayerRun> runs{{mb(2, 1, 0, 0, 0), mb(2, 1, 0, 0, 0), 3},
+                                   {mb(1, 0, 1, 3, 3), mb(1, 0, 1, 3, 3), 4}};
+  EXPECT_DOUBLE_EQ(two_microbatch_time_s(runs), 67.0);
+  const MicrobatchWork even = mb((3 * 2 + 4 * 1) / 7.0, 3 / 7.0, 4 / 7.0, 12 / 7.0, 12 / 7.0);
+  EXPECT_LT(two_microbatch_time_s(even, even, 7), 67.0 - 10);
+  // The model-level ops after the last layer wait for their microbatch's last combine: a's
+  // ends at 64 (b's takes the link 64-67), so a's A 5 runs 64-69 and b's 69-74.
+  std::vector<LayerRun> with_head = runs;
+  with_head.push_back({mb(5, 0, 0, 0, 0), mb(5, 0, 0, 0, 0), 1});
+  EXPECT_DOUBLE_EQ(two_microbatch_time_s(with_head), 74.0);
+}
+
+TEST(OverlapSchedule, OneRunIsTheUniformStep) {
+  std::mt19937_64 gen(3);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int i = 0; i < 100; ++i) {
+    const MicrobatchWork a = mb(u(gen), u(gen) * 0.3, u(gen), u(gen), u(gen));
+    const MicrobatchWork b = mb(u(gen), u(gen) * 0.3, u(gen), u(gen), u(gen));
+    const LayerRun run{a, b, 61};
+    EXPECT_EQ(two_microbatch_time_s(std::span<const LayerRun>(&run, 1)),
+              two_microbatch_time_s(a, b, 61));
+  }
+  EXPECT_EQ(two_microbatch_time_s(std::span<const LayerRun>()), 0.0);
+}
+
+TEST(OverlapSchedule, RunsEqualTheNaiveScheduleAndMeetTheBounds) {
+  // Dense, MoE and model-level runs of random work, each run's shared experts placed on their
+  // own: equal to the best naive placement, between the larger of all compute and all
+  // communication and their sum, never shortened by more work.
+  std::mt19937_64 gen(1207);
+  std::uniform_real_distribution<double> u(0.0, 1.0);
+  for (int i = 0; i < 300; ++i) {
+    std::vector<LayerRun> runs;
+    for (const std::int64_t layers : {3, 58, 1}) {
+      const double send = layers == 58 ? 1.0 : 0.2;
+      runs.push_back({mb(u(gen), u(gen) * 0.3, u(gen), send * u(gen), send * u(gen)),
+                      mb(u(gen), u(gen) * 0.3, u(gen), send * u(gen), send * u(gen)), layers});
+    }
+    const double t = two_microbatch_time_s(runs);
+    EXPECT_NEAR(t, naive_best(runs), 1e-9 * t) << i;
+    double compute = 0, comm = 0;
+    for (const LayerRun& r : runs) {
+      const double n = static_cast<double>(r.layers);
+      compute += n * (r.a.compute_s() + r.b.compute_s());
+      comm += n * (r.a.communication_s() + r.b.communication_s());
+    }
+    const double tol = 1e-12 * (compute + comm);
+    EXPECT_GE(t, std::max(compute, comm) - tol);
+    EXPECT_LE(t, compute + comm + tol);
+    std::vector<LayerRun> slower = runs;
+    slower[1].a.combine_s += u(gen);
+    EXPECT_GE(two_microbatch_time_s(slower), t - tol);
   }
 }
 

@@ -280,6 +280,26 @@ TEST(Serving, OverlapNeverSlowerThanComputePlusCommunicationOfTwoHalves) {
   EXPECT_LE(b.total_s, b.compute_s + b.communication_s + 1e-15);
 }
 
+TEST(Serving, DenseLayersHideNoExchange) {
+  // DeepSeek-V3's first three layers have a dense FFN and send nothing; with two microbatches
+  // their compute runs before the first MoE layer's dispatch, so a step whose MoE layers are
+  // communication-bound (EP72 decode over nine H100 nodes) lasts at least every exchange plus
+  // those layers' FFNs (sim/overlap_schedule.h LayerRun).
+  const PreparedModel v3 = prepare(load_model("deepseek-v3"));
+  const SystemSpec h100 = load_system("hgx-h100");
+  ServingConfig c = full_ep(72);
+  c.kv_format = "bf16";
+  const ServingResult r = predict(v3, h100, 9, c, decode(2000, 256));
+  ASSERT_TRUE(r.feasible);
+  const StepBreakdown& b = r.breakdown;
+  ASSERT_GT(b.communication_s, b.compute_s);  // the case this is about
+  double dense_ffn_s = 0;
+  for (const OpTiming& op : r.ops)
+    if (op.component == "dense_ffn") dense_ffn_s += op.time_s;
+  ASSERT_GT(dense_ffn_s, 0);
+  EXPECT_GE(b.total_s, b.communication_s + dense_ffn_s);
+}
+
 TEST(Serving, ASliceOfAServerIsItsOwnDeployment) {
   // TP4 on 4 of the 8 GPUs of one HGX H200: four ranks, half the node's power, each rank holding
   // a quarter of the attention weights and of the routed experts.
