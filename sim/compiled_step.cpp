@@ -41,10 +41,10 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
   c.main_layer = op.layer >= 0 && op.layer < s.spec.num_layers;
   c.dense_layer = is_dense_layer(s.spec, op.layer);
   if (c.main_layer) c.repeats = s.layer_repeats[static_cast<std::size_t>(op.layer)];
-  c.routed = op.component == OpComponent::routed_experts;
+  c.routed = op.kind == OpComponent::routed_experts;
   c.table = s.perf && op.kernel.has_class;
   c.gemm = op.kernel.has_class && op.kernel.kernel == KernelClass::gemm;
-  c.weight_share = tp_split(op.component) ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
+  c.weight_share = tp_split(op.kind) ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
   for (int i = 0; i < kCostSlots; ++i)
     if (const std::int64_t v = slot(op.cost, i); v != 0)
       c.terms[static_cast<std::size_t>(c.num_terms++)] =
@@ -80,8 +80,7 @@ bool same_prices(const CompiledOp& a, const CompiledOp& b) {
   }
   if (!a.table) return true;
   return a.op->kernel.tokens == b.op->kernel.tokens &&
-         tp_split(a.op->component) == tp_split(b.op->component) &&
-         lookup_key(a.call) == lookup_key(b.call);
+         tp_split(a.op->kind) == tp_split(b.op->kind) && lookup_key(a.call) == lookup_key(b.call);
 }
 
 }  // namespace

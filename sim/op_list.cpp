@@ -41,6 +41,7 @@ struct OpBuilder {
     if (names == OpNames::in_layer && in_mtp) op.name = "mtp.";
     if (names != OpNames::none) op.name += name;
     op.component = in_mtp ? OpComponent::mtp : component;
+    op.kind = component;
     op.layer = layer;
     op.cost = cost;
     op.kernel = kernel;

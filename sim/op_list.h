@@ -102,7 +102,11 @@ struct OpKernel {
 
 struct Op {
   std::string name;  // e.g. "layers.2.core_attention"
+  /// What its time is booked as: `kind`, except in an MTP block, which books every op as mtp.
   OpComponent component = OpComponent::core_attention;
+  /// What the op computes, which decides how it is placed on a rank (tp split, routed experts
+  /// over the ep group): the same in an MTP block as in a main layer.
+  OpComponent kind = OpComponent::core_attention;
   std::int64_t layer = -1;  // -1 for model-level ops
   Cost cost;
   OpKernel kernel;

@@ -116,7 +116,7 @@ KernelCall call_shape(const Setup& s, const Op& op, bool prefill) {
   call.n = static_cast<double>(k.n);
   call.k = static_cast<double>(k.k);
   // Tensor-parallel GEMMs split their output over tp; replicated ones keep it whole.
-  if (tp_split(op.component)) call.n = std::max(1.0, call.n / tp);
+  if (tp_split(op.kind)) call.n = std::max(1.0, call.n / tp);
   call.heads = static_cast<double>(k.heads) / tp;
   call.kv_fp8 = k.kv_fp8;
   call.kv_len = static_cast<double>(k.kv_len);
@@ -137,7 +137,7 @@ void place_call(KernelCall& call, const Setup& s, const Op& op, const Cost& c, d
   call.cost = c;
   call.precision = main_precision(c);
   // Tensor-parallel GEMMs see every token of the group; replicated ones the rank's share.
-  if (tp_split(op.component))
+  if (tp_split(op.kind))
     call.m = static_cast<double>(k.tokens) * seqs;
   else
     call.m = std::max(1.0, static_cast<double>(k.tokens) * seqs / static_cast<double>(s.layout.tp));

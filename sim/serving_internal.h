@@ -120,6 +120,10 @@ struct Setup {
   double smallest_kernel_s = 0;
   /// roofline_rates(device): op_time's figures, for the compiled passes' roofline_total().
   RooflineRates rates{};
+  /// The MTP blocks the step runs (0 without MTP) and those of them with routed experts: they
+  /// exchange tokens and reduce over tp as a main layer does, counted on the heaviest stage.
+  std::int64_t mtp_layers = 0;
+  std::int64_t mtp_moe_layers = 0;
 };
 
 // Setup (serving_setup.cpp).

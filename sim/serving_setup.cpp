@@ -177,6 +177,12 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
     p.setup->layer_repeats.resize(static_cast<std::size_t>(spec.num_layers), 0.0);
     p.setup->layer_repeats[static_cast<std::size_t>(g.first)] = static_cast<double>(g.count);
   }
+  if (p.setup->mtp)
+    for (std::int64_t k = 0; k < spec.num_mtp_layers; ++k) {
+      ++p.setup->mtp_layers;
+      p.setup->mtp_moe_layers +=
+          spec.layers[static_cast<std::size_t>(spec.num_layers + k)].ffn != FfnKind::dense;
+    }
   p.setup->weight_index = &m.weight_index;
   p.setup->weight_sums = &m.weight_sums;
   p.setup->smallest_kernel_s = smallest_kernel_s(p.setup->perf, p.setup->device);

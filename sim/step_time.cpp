@@ -244,11 +244,11 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       PricedDirect d;
       d.op = &op;
       Cost& c = d.cost;
-      if (op.component == OpComponent::routed_experts) {
+      if (op.kind == OpComponent::routed_experts) {
         if (!routed_done) routed = routed_on_rank(s, stage_tokens);
         routed_done = true;
         c = routed;
-      } else if (tp_split(op.component)) {
+      } else if (tp_split(op.kind)) {
         // Heads and projection weights split over tp; with one shared KV head every TP rank reads
         // the whole KV of its dp group's sequences.
         c = on_rank(op.cost, token_share, seqs, 1.0 / tp);
@@ -430,11 +430,15 @@ Pricing price_compute(const Setup& s, const Pass& pass, double seqs, bool logits
 /// all-reduce of the attention output per layer when tp > 1, one hop to the next stage when
 /// pp > 1. Measured tables first (hardware/perf_model.h), else the topology graph.
 struct CommTimes {
-  double dispatch_s = 0;
+  double dispatch_s = 0;  // the main MoE layers'
   double combine_s = 0;
-  double all_reduce_s = 0;  // TP all-reduces, two in every layer
+  double mtp_dispatch_s = 0;  // the MTP blocks'
+  double mtp_combine_s = 0;
+  double all_reduce_s = 0;  // TP all-reduces, two in every layer and MTP block
   double hop_s = 0;         // the pipeline hop, once a step
-  double total_s() const { return dispatch_s + combine_s + all_reduce_s + hop_s; }
+  double total_s() const {
+    return dispatch_s + combine_s + mtp_dispatch_s + mtp_combine_s + all_reduce_s + hop_s;
+  }
 };
 
 /// A stage's communication and its ledger entries, in the order it books them: the ledger is
@@ -447,7 +451,7 @@ struct CommPricing {
     const PerfEstimate* e = nullptr;
   };
   CommTimes times;
-  std::array<Entry, 5> entries{};
+  std::array<Entry, 7> entries{};
   int size = 0;
 };
 
@@ -491,9 +495,15 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     comm += timed.t * repeats;
     priced.entries[static_cast<std::size_t>(priced.size++)] = {name, timed.t, repeats, timed.e};
   };
-  const auto table_or_graph =
-      [&](std::string_view name, const KernelCall& call, const CommLine& line, double bytes,
-          double repeats, double& comm) { book(name, time_of(call, line, bytes), repeats, comm); };
+  // A MoE exchange, once per main MoE layer and once per MTP block with routed experts.
+  const double mtp_moe = static_cast<double>(s.mtp_moe_layers);
+  const auto exchange = [&](std::string_view name, std::string_view mtp_name,
+                            const KernelCall& call, const CommLine& line, double bytes,
+                            double layers, double& comm, double& mtp_comm) {
+    const Timed timed = time_of(call, line, bytes);
+    book(name, timed, layers, comm);
+    if (mtp_moe > 0) book(mtp_name, timed, mtp_moe, mtp_comm);
+  };
   // With group 1 the FFN all-reduce sums the experts' outputs and nothing is dispatched.
   const std::int64_t group = moe_exchange_ranks(s);
   if (s.stage_moe_layers > 0 && group > 1 && s.config.moe_exchange == MoeExchange::all_gather) {
@@ -517,12 +527,12 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     call.cuda_graph = !prefill && s.config.cuda_graph;
     call.kernel = KernelClass::all_gather;
     call.message_bytes = n * rank_tokens * gathered_per_token;
-    table_or_graph("ffn.all_gather", call, net.moe_all_gather, rank_tokens * gathered_per_token,
-                   layers, out.dispatch_s);
+    exchange("ffn.all_gather", "mtp.ffn.all_gather", call, net.moe_all_gather,
+             rank_tokens * gathered_per_token, layers, out.dispatch_s, out.mtp_dispatch_s);
     call.kernel = KernelClass::reduce_scatter;
     call.message_bytes = n * rank_tokens * D * 2.0;
-    table_or_graph("ffn.reduce_scatter", call, net.moe_reduce_scatter, n * rank_tokens * D * 2.0,
-                   layers, out.combine_s);
+    exchange("ffn.reduce_scatter", "mtp.ffn.reduce_scatter", call, net.moe_reduce_scatter,
+             n * rank_tokens * D * 2.0, layers, out.combine_s, out.mtp_combine_s);
   } else if (s.stage_moe_layers > 0 && group > 1) {
     const double layers = static_cast<double>(s.stage_moe_layers);
     KernelCall call;
@@ -535,12 +545,12 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     call.hidden = D;
     call.topk = k;
     call.payload_bytes_per_token = k * D * 1.0;
-    table_or_graph("ffn.dispatch", call, net.moe_all_to_all, moe_tokens * k * D * 1.0, layers,
-                   out.dispatch_s);
+    exchange("ffn.dispatch", "mtp.ffn.dispatch", call, net.moe_all_to_all, moe_tokens * k * D * 1.0,
+             layers, out.dispatch_s, out.mtp_dispatch_s);
     call.kernel = KernelClass::combine;
     call.payload_bytes_per_token = k * D * 2.0;
-    table_or_graph("ffn.combine", call, net.moe_all_to_all, moe_tokens * k * D * 2.0, layers,
-                   out.combine_s);
+    exchange("ffn.combine", "mtp.ffn.combine", call, net.moe_all_to_all, moe_tokens * k * D * 2.0,
+             layers, out.combine_s, out.mtp_combine_s);
   }
   if (s.layout.tp > 1) {
     const double bytes = seqs * static_cast<double>(pass.num_tokens) * D * 2.0;
@@ -555,10 +565,12 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     call.custom_all_reduce = !call.spans_nodes;
     call.cuda_graph = !prefill && s.config.cuda_graph;
     const Timed all_reduce = time_of(call, net.tp_all_reduce, bytes);
-    book("attn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.all_reduce_s);
+    // In every layer and MTP block.
+    const double layers = static_cast<double>(s.stage_layers + s.mtp_layers);
+    book("attn.all_reduce", all_reduce, layers, out.all_reduce_s);
     // The FFN's output (shared experts or dense FFN, with the routed experts' combine) is
     // reduced over tp once more per layer: the same call, timed once.
-    book("ffn.all_reduce", all_reduce, static_cast<double>(s.stage_layers), out.all_reduce_s);
+    book("ffn.all_reduce", all_reduce, layers, out.all_reduce_s);
   }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
   const double hop =
@@ -574,9 +586,11 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
 /// compute by where it runs and its communication, compute times `slowdown`: the stage's dense
 /// layers, then its MoE layers, then the model-level ops once. Each kind's compute spreads evenly
 /// over its layers on the stage (a kind with no layer there hands its compute to the other).
-/// The TP all-reduces are one call timed twice in every layer (price_comm): the attention
-/// output's precedes the dispatch, the FFN output's follows the combine. Dispatch and combine run
-/// in the MoE layers only. The pipeline hop follows the model-level ops.
+/// The TP all-reduces are one call timed twice in every layer and MTP block (price_comm): the
+/// attention output's precedes the dispatch, the FFN output's follows the combine. Dispatch and
+/// combine run in the MoE layers only. The model-level run sends what its MTP blocks exchange and
+/// reduce after its compute (its MTP block's attention, LM head and experts are not told apart),
+/// then the pipeline hop.
 struct MicrobatchRuns {
   std::array<MicrobatchWork, 3> runs{};
   std::array<std::int64_t, 3> layers{};
@@ -603,8 +617,10 @@ MicrobatchRuns microbatch_runs(const Setup& s, const Pricing& p, const CommTimes
     w.attention_s = (compute.compute_s - compute.routed_s - compute.shared_s) * per_layer;
     return w;
   };
-  const double layers = static_cast<double>(std::max<std::int64_t>(1, s.stage_layers));
-  const double all_reduce = comm.all_reduce_s / layers / 2;
+  const double mtp = static_cast<double>(s.mtp_layers);
+  const double all_reduce = comm.all_reduce_s /
+                            (static_cast<double>(std::max<std::int64_t>(1, s.stage_layers)) + mtp) /
+                            2;
   MicrobatchRuns out;
   out.runs[0] = work(dense_work, dense);
   out.runs[0].dispatch_s = out.runs[0].combine_s = all_reduce;
@@ -614,7 +630,8 @@ MicrobatchRuns microbatch_runs(const Setup& s, const Pricing& p, const CommTimes
     out.runs[1].combine_s = comm.combine_s / static_cast<double>(moe) + all_reduce;
   }
   out.runs[2] = work(p.model_level, 1);
-  out.runs[2].combine_s = comm.hop_s;
+  out.runs[2].dispatch_s = comm.mtp_dispatch_s + mtp * all_reduce;
+  out.runs[2].combine_s = comm.mtp_combine_s + mtp * all_reduce + comm.hop_s;
   out.layers = {dense, moe, 1};
   return out;
 }
@@ -677,6 +694,8 @@ Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_a
     book(comm_ops, c);
     comm.dispatch_s += c.times.dispatch_s;
     comm.combine_s += c.times.combine_s;
+    comm.mtp_dispatch_s += c.times.mtp_dispatch_s;
+    comm.mtp_combine_s += c.times.mtp_combine_s;
     comm.all_reduce_s += c.times.all_reduce_s;
     comm.hop_s += c.times.hop_s;
     work[static_cast<std::size_t>(i)] = microbatch_runs(s, p, c.times, slowdown);

@@ -207,6 +207,31 @@ TEST(Serving, MtpRaisesTokensPerStep) {
   EXPECT_GT(mtp.step_s, base.step_s);  // the step verifies two positions and runs the MTP block
 }
 
+TEST(Serving, AnMtpBlockIsPlacedAsAMainLayer) {
+  // The MTP block's experts spread over the ep group and its tokens are dispatched and combined
+  // as a main MoE layer's: per call, the same times; at tp 2 its shared experts split as theirs
+  // do and it adds its two all-reduces. Booked under its own names.
+  Fixture f;
+  ServingConfig c;
+  c.layout = Layout{2, 4, 1, 8};
+  c.mtp_acceptance = 0.8;
+  const ServingResult r = predict(f.flash, f.h200, 1, c, decode(4096, 32));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  const auto per_call = [&r](const std::string& name) {
+    for (const OpTiming& op : r.ops)
+      if (op.name == name) return op.time_s / static_cast<double>(op.calls);
+    ADD_FAILURE() << name << " not booked";
+    return 0.0;
+  };
+  for (const std::string op :
+       {"ffn.routed_experts", "ffn.shared_experts", "ffn.dispatch", "ffn.combine"})
+    EXPECT_DOUBLE_EQ(per_call("mtp." + op), per_call(op)) << op;
+  std::int64_t reduces = 0;
+  for (const OpTiming& op : r.ops)
+    if (op.name == "attn.all_reduce") reduces = op.calls;
+  EXPECT_EQ(reduces, 2 * (f.flash.spec.num_layers + f.flash.spec.num_mtp_layers));
+}
+
 TEST(Serving, MtpDraftTokensEachNeedTheirPredecessors) {
   // K = 3 drafts at acceptance 0.5: 1 + 0.5 + 0.25 + 0.125 = 1.875 tokens per step, and the
   // step verifies 4 query positions per sequence, so it is no faster than with one draft.
