@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "sim/activation_quant.h"
+#include "sim/exchange_quant.h"
 #include "sim/ffn_activation.h"
 #include "sim/moe_permutation.h"
 #include "sim/op_on_rank.h"
@@ -138,20 +139,22 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   if (steps.elementwise_ready) return steps.elementwise;
   steps.elementwise_ready = true;
   const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats, bool per_pair,
-                       bool dense_layer, bool permutation = false) {
+                       bool dense_layer, bool permutation = false, bool exchange_quant = false) {
     for (const ElementwiseKernel& k : kernels) {
       CompiledElementwise c{k.component,
                             repeats,
                             per_pair,
                             dense_layer,
                             permutation,
+                            exchange_quant,
                             k.cost.read(MemClass::activations),
                             k.cost.written(MemClass::activations),
                             steps.elementwise.size()};
       // A kernel shares the times of an earlier one only when both run in the same phases.
       for (const CompiledElementwise& e : steps.elementwise)
         if (e.per_pair == c.per_pair && e.permutation == c.permutation &&
-            e.read_per_row == c.read_per_row && e.written_per_row == c.written_per_row) {
+            e.exchange_quant == c.exchange_quant && e.read_per_row == c.read_per_row &&
+            e.written_per_row == c.written_per_row) {
           c.same_as = e.same_as;
           break;
         }
@@ -168,6 +171,10 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
     add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false, dense);
     add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true, dense);
     add(moe_permutation_kernels(s.spec, spec, 1), repeats, true, dense, true);
+    // Compiled with the precision it has where it runs (an FP8 normal-mode dispatch runs in
+    // prefill only; an FP4 all-gather in both phases).
+    if (const std::optional<Precision> q = exchange_quant(s, /*prefill=*/true))
+      add(exchange_quant_kernels(s.spec, spec, 1, *q), repeats, false, dense, false, true);
   }
   steps.elementwise_s.resize(steps.elementwise.size());
   steps.elementwise_bytes.resize(steps.elementwise.size());

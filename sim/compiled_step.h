@@ -111,6 +111,9 @@ struct CompiledElementwise {
   bool dense_layer = false;  // its layer has no routed experts (is_dense_layer)
   /// A permute or unpermute (sim/moe_permutation.h): only in the phases that run them.
   bool permutation = false;
+  /// The quantisation before the MoE exchange (sim/exchange_quant.h): only in the phases whose
+  /// exchange runs it; rows: the tokens the rank sends.
+  bool exchange_quant = false;
   std::int64_t read_per_row = 0;
   std::int64_t written_per_row = 0;
   /// The first kernel of the list with the same rows and bytes (this one's index if none): its

@@ -3,8 +3,10 @@
 // before attention and before the FFN, the RMSNorms of MLA's compressed query and KV latents,
 // and the router's top-k selection. Every engine the catalogue models (SGLang, vLLM,
 // TensorRT-LLM) runs each of these as its own kernel in a DeepSeek layer. The FFN activation
-// (sim/ffn_activation.h) and a GEMM input's quantisation (sim/activation_quant.h: only where the
-// GEMM's measured table does not time it already) are priced by their own files.
+// (sim/ffn_activation.h), a GEMM input's quantisation (sim/activation_quant.h: only where the
+// GEMM's measured table does not time it already), the permutations around the routed experts
+// (sim/moe_permutation.h) and the quantisation before the MoE exchange (sim/exchange_quant.h) are
+// priced by their own files.
 //
 // Bytes per token (BF16 activations, 2 B per element, D = hidden size):
 //   attn_norm, ffn_norm: read the sublayer output and the residual, write the new residual and

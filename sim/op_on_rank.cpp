@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "kernels/moe.h"
+#include "sim/exchange_quant.h"
 #include "sim/moe_permutation.h"
 
 namespace v4sim::serving_detail {
@@ -59,6 +60,10 @@ bool is_dense_layer(const ModelSpec& spec, std::int64_t layer) {
 
 std::int64_t moe_exchange_ranks(const Setup& s) {
   return s.layout.ep <= s.layout.tp ? 1 : std::min(s.layout.ep, s.layout.devices_per_stage());
+}
+
+std::optional<Precision> exchange_quant(const Setup& s, bool prefill) {
+  return exchange_quant_precision(s.spec, s.config.moe_exchange, moe_exchange_ranks(s), prefill);
 }
 
 bool permutes_routed_pairs(const Setup& s, bool prefill) {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <optional>
 
 #include "hardware/perf_model.h"
 #include "sim/op_list.h"
@@ -41,6 +42,10 @@ std::int64_t moe_exchange_ranks(const Setup& s);
 /// Whether the rank permutes its routed pairs around the grouped GEMM in this phase
 /// (sim/moe_permutation.h).
 bool permutes_routed_pairs(const Setup& s, bool prefill);
+
+/// The precision a rank quantises its tokens to before the MoE exchange in this phase, when that
+/// is a kernel of its own (sim/exchange_quant.h).
+std::optional<Precision> exchange_quant(const Setup& s, bool prefill);
 
 /// Routed-expert work of one MoE layer on the busiest rank, when `stage_tokens` tokens pass the
 /// stage in one step.

@@ -14,6 +14,7 @@
 #include "sim/attention_module.h"
 #include "sim/compiled_step.h"
 #include "sim/elementwise.h"
+#include "sim/exchange_quant.h"
 #include "sim/ffn_activation.h"
 #include "sim/kv_cache.h"
 #include "sim/mla_key_assembly.h"
@@ -309,6 +310,9 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   // ranks each normalise all of them).
   if (select == OpSelect::positional) return;
   const bool permutes = permutes_routed_pairs(s, prefill);
+  // The tokens a rank sends to the MoE exchange, and whether it quantises them first.
+  const std::optional<Precision> send_quant = exchange_quant(s, prefill);
+  const auto send_tokens = std::llround(token_share * static_cast<double>(pass.num_tokens));
   if (s.compiled) {
     // The same kernels, compiled (sim/compiled_step.h): no per-op table, so no names.
     const RooflineRates& rates = s.rates;
@@ -319,7 +323,8 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     for (std::size_t i = 0; i < kernels.size(); ++i) {
       const CompiledElementwise& k = kernels[i];
       if (k.permutation && !permutes) continue;
-      const std::int64_t rows = k.per_pair ? pairs : group_tokens;
+      if (k.exchange_quant && !send_quant) continue;
+      const std::int64_t rows = k.per_pair ? pairs : k.exchange_quant ? send_tokens : group_tokens;
       if (rows <= 0) continue;
       if (k.same_as == i) {
         Cost c;
@@ -353,6 +358,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     const std::int64_t pairs = std::llround(pairs_on_rank(s, stage_tokens));
     add(ffn_activation_kernels(s.spec, spec, group_tokens, pairs, s.layout.tp));
     if (permutes) add(moe_permutation_kernels(s.spec, spec, pairs));
+    if (send_quant) add(exchange_quant_kernels(s.spec, spec, send_tokens, *send_quant));
   }
 }
 

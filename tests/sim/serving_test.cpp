@@ -9,6 +9,7 @@
 #include "models/model_loader.h"
 #include "sim/activation_quant.h"
 #include "sim/economics.h"
+#include "sim/exchange_quant.h"
 #include "sim/mla_key_assembly.h"
 #include "sim/moe_permutation.h"
 #include "sim/optimize.h"
@@ -471,6 +472,38 @@ TEST(Serving, RoutedPairsArePermutedUnlessTheLowLatencyDispatchLaysThemOut) {
   ASSERT_TRUE(prefill.feasible) << prefill.reason;
   EXPECT_NE(find_op(prefill, "ffn.permute"), nullptr);
   EXPECT_NE(find_op(prefill, "ffn.unpermute"), nullptr);
+}
+
+TEST(Serving, NormalModeDispatchSendsTokensQuantisedFirst) {
+  // Flash (FP8 experts) on 8 H200 ranks: a prefill of one 4096-token prompt per rank sends its
+  // 4096 tokens through DeepEP's normal dispatch as FP8 rows, quantised by a kernel of its own
+  // in each MoE layer (sim/exchange_quant.h); the low-latency decode dispatch casts inside.
+  Fixture f;
+  ServingConfig c = full_ep(8);
+  c.overlap = false;
+  Workload prompt;
+  prompt.phase = Phase::prefill;
+  prompt.context_tokens = 4096;
+  prompt.batch = 1;
+  const ServingResult prefill = predict(f.flash, f.h200, 1, c, prompt);
+  ASSERT_TRUE(prefill.feasible) << prefill.reason;
+  const OpTiming* quant = find_op(prefill, "ffn.exchange.quant");
+  const OpTiming* dispatch = find_op(prefill, "ffn.dispatch");
+  ASSERT_NE(quant, nullptr);
+  ASSERT_NE(dispatch, nullptr);
+  EXPECT_EQ(quant->calls, dispatch->calls);  // once per MoE layer
+  EXPECT_EQ(quant->component, "router");
+  const Accelerator& device = f.h200.accelerator;
+  const PerfModel tables(device);
+  const auto kernels =
+      exchange_quant_kernels(f.flash.spec, f.flash.spec.layers.back(), 4096, Precision::fp8);
+  ASSERT_EQ(kernels.size(), 1u);
+  const double quant_s =
+      elementwise_time_s(device, kernels[0].cost, smallest_kernel_s(&tables, device));
+  EXPECT_NEAR(quant->time_s / static_cast<double>(quant->calls), quant_s, 1e-12 * quant_s);
+  const ServingResult step = predict(f.flash, f.h200, 1, c, decode(4096, 64));
+  ASSERT_TRUE(step.feasible) << step.reason;
+  EXPECT_EQ(find_op(step, "ffn.exchange.quant"), nullptr);
 }
 
 TEST(Serving, DenseMlaPrefillAssemblesItsKeys) {
