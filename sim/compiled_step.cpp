@@ -139,7 +139,8 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   if (steps.elementwise_ready) return steps.elementwise;
   steps.elementwise_ready = true;
   const auto add = [&](const std::vector<ElementwiseKernel>& kernels, double repeats, bool per_pair,
-                       bool dense_layer, bool permutation = false, bool exchange_quant = false) {
+                       bool dense_layer, bool permutation = false, bool exchange_quant = false,
+                       bool mtp = false) {
     for (const ElementwiseKernel& k : kernels) {
       CompiledElementwise c{k.component,
                             repeats,
@@ -147,14 +148,15 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
                             dense_layer,
                             permutation,
                             exchange_quant,
+                            mtp,
                             k.cost.read(MemClass::activations),
                             k.cost.written(MemClass::activations),
                             steps.elementwise.size()};
       // A kernel shares the times of an earlier one only when both run in the same phases.
       for (const CompiledElementwise& e : steps.elementwise)
         if (e.per_pair == c.per_pair && e.permutation == c.permutation &&
-            e.exchange_quant == c.exchange_quant && e.read_per_row == c.read_per_row &&
-            e.written_per_row == c.written_per_row) {
+            e.exchange_quant == c.exchange_quant && e.mtp == c.mtp &&
+            e.read_per_row == c.read_per_row && e.written_per_row == c.written_per_row) {
           c.same_as = e.same_as;
           break;
         }
@@ -163,18 +165,21 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
   };
   // One row of each: every kernel's bytes are its bytes per row times its rows (element-wise
   // kernels touch activations only).
-  for (const std::int64_t layer : s.layer_representatives) {
-    const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
+  for (const std::int64_t layer : elementwise_layers(s)) {
+    const bool mtp = layer >= s.spec.num_layers;
+    const double repeats = mtp ? 1.0 : s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
     const bool dense = is_dense_layer(s.spec, layer);
-    add(elementwise_kernels(s.spec, spec, 1), repeats, false, dense);
-    add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false, dense);
-    add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true, dense);
-    add(moe_permutation_kernels(s.spec, spec, 1), repeats, true, dense, true);
+    add(elementwise_kernels(s.spec, spec, 1), repeats, false, dense, false, false, mtp);
+    add(ffn_activation_kernels(s.spec, spec, 1, 0, s.layout.tp), repeats, false, dense, false,
+        false, mtp);
+    add(ffn_activation_kernels(s.spec, spec, 0, 1, s.layout.tp), repeats, true, dense, false, false,
+        mtp);
+    add(moe_permutation_kernels(s.spec, spec, 1), repeats, true, dense, true, false, mtp);
     // Compiled with the precision it has where it runs (an FP8 normal-mode dispatch runs in
     // prefill only; an FP4 all-gather in both phases).
     if (const std::optional<Precision> q = exchange_quant(s, /*prefill=*/true))
-      add(exchange_quant_kernels(s.spec, spec, 1, *q), repeats, false, dense, false, true);
+      add(exchange_quant_kernels(s.spec, spec, 1, *q), repeats, false, dense, false, true, mtp);
   }
   steps.elementwise_s.resize(steps.elementwise.size());
   steps.elementwise_bytes.resize(steps.elementwise.size());

@@ -114,6 +114,8 @@ struct CompiledElementwise {
   /// The quantisation before the MoE exchange (sim/exchange_quant.h): only in the phases whose
   /// exchange runs it; rows: the tokens the rank sends.
   bool exchange_quant = false;
+  /// Of an MTP block: booked with the model-level ops as mtp.
+  bool mtp = false;
   std::int64_t read_per_row = 0;
   std::int64_t written_per_row = 0;
   /// The first kernel of the list with the same rows and bytes (this one's index if none): its

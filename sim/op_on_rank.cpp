@@ -62,6 +62,12 @@ std::int64_t moe_exchange_ranks(const Setup& s) {
   return s.layout.ep <= s.layout.tp ? 1 : std::min(s.layout.ep, s.layout.devices_per_stage());
 }
 
+std::vector<std::int64_t> elementwise_layers(const Setup& s) {
+  std::vector<std::int64_t> out = s.layer_representatives;
+  for (std::int64_t k = 0; k < s.mtp_layers; ++k) out.push_back(s.spec.num_layers + k);
+  return out;
+}
+
 std::optional<Precision> exchange_quant(const Setup& s, bool prefill) {
   return exchange_quant_precision(s.spec, s.config.moe_exchange, moe_exchange_ranks(s), prefill);
 }

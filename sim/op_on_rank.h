@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 #include "hardware/perf_model.h"
 #include "sim/op_list.h"
@@ -42,6 +43,10 @@ std::int64_t moe_exchange_ranks(const Setup& s);
 /// Whether the rank permutes its routed pairs around the grouped GEMM in this phase
 /// (sim/moe_permutation.h).
 bool permutes_routed_pairs(const Setup& s, bool prefill);
+
+/// The layers whose element-wise kernels a step prices: one main layer of each kind, then the
+/// MTP blocks the step runs.
+std::vector<std::int64_t> elementwise_layers(const Setup& s);
 
 /// The precision a rank quantises its tokens to before the MoE exchange in this phase, when that
 /// is a kernel of its own (sim/exchange_quant.h).

@@ -334,19 +334,35 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         bytes[i] = static_cast<double>(c.total_bytes());  // Work::add of a cost without FLOPs
       }
       const double time_s = times_s[k.same_as];
+      if (k.mtp) {
+        add_time(rest, OpComponent::mtp, time_s * k.repeats);
+        rest_work.bytes += bytes[k.same_as] * k.repeats;
+        rest_ops.add({}, {}, time_s, k.repeats, roofline);
+        continue;
+      }
       add_main(k.dense_layer, k.component, time_s * k.repeats);
       main_work.bytes += bytes[k.same_as] * k.repeats;
       main_ops.add({}, {}, time_s, k.repeats, roofline);
     }
     return;
   }
-  for (const std::int64_t layer : s.layer_representatives) {
-    const double repeats = s.layer_repeats[static_cast<std::size_t>(layer)];
+  // The main layers' (one of each kind), then the MTP blocks', booked as mtp with the
+  // model-level ops.
+  for (const std::int64_t layer : elementwise_layers(s)) {
+    const bool mtp = layer >= s.spec.num_layers;
+    const double repeats = mtp ? 1.0 : s.layer_repeats[static_cast<std::size_t>(layer)];
     const LayerSpec& spec = s.spec.layers[static_cast<std::size_t>(layer)];
     const bool dense = is_dense_layer(s.spec, layer);
     const auto add = [&](const std::vector<ElementwiseKernel>& kernels) {
       for (const ElementwiseKernel& k : kernels) {
         const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
+        if (mtp) {
+          add_time(rest, OpComponent::mtp, time_s);
+          rest_work.add(s.device, k.cost, op_time(s.device, k.cost), 1.0);
+          rest_ops.add(rest_ops.detail ? "mtp." + k.name : std::string(),
+                       to_string(OpComponent::mtp), time_s, 1.0, roofline);
+          continue;
+        }
         add_main(dense, k.component, time_s * repeats);
         main_work.add(s.device, k.cost, op_time(s.device, k.cost), repeats);
         main_ops.add(k.name, to_string(k.component), time_s, repeats, roofline);

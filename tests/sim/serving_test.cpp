@@ -210,8 +210,9 @@ TEST(Serving, MtpRaisesTokensPerStep) {
 
 TEST(Serving, AnMtpBlockIsPlacedAsAMainLayer) {
   // The MTP block's experts spread over the ep group and its tokens are dispatched and combined
-  // as a main MoE layer's: per call, the same times; at tp 2 its shared experts split as theirs
-  // do and it adds its two all-reduces. Booked under its own names.
+  // as a main MoE layer's: per call, the same times, its norms and activations too; at tp 2 its
+  // shared experts split as theirs do and it adds its two all-reduces. Booked under its own
+  // names.
   Fixture f;
   ServingConfig c;
   c.layout = Layout{2, 4, 1, 8};
@@ -224,8 +225,8 @@ TEST(Serving, AnMtpBlockIsPlacedAsAMainLayer) {
     ADD_FAILURE() << name << " not booked";
     return 0.0;
   };
-  for (const std::string op :
-       {"ffn.routed_experts", "ffn.shared_experts", "ffn.dispatch", "ffn.combine"})
+  for (const std::string op : {"ffn.routed_experts", "ffn.shared_experts", "ffn.dispatch",
+                               "ffn.combine", "ffn_norm", "ffn.routed_act"})
     EXPECT_DOUBLE_EQ(per_call("mtp." + op), per_call(op)) << op;
   std::int64_t reduces = 0;
   for (const OpTiming& op : r.ops)
