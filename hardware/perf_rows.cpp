@@ -239,7 +239,8 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
       const auto split = [&](const Cost& c) {
         return shared(c, token_share, batch, 1.0 / static_cast<double>(tp));
       };
-      const auto whole_weights = [&](const Cost& c) { return shared(c, token_share, batch, 1.0); };
+      // Replicated ops (the compressors) run on every token of the group on each rank.
+      const auto whole_weights = [&](const Cost& c) { return shared(c, batch, batch, 1.0); };
       Cost sum;
       for (const LinearShape& l : projection_shapes(s)) sum += split(cost(l));
       sum += split(cost(core_shape(s)));

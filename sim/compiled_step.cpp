@@ -45,7 +45,8 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
   c.routed = op.kind == OpComponent::routed_experts;
   c.table = s.perf && op.kernel.has_class;
   c.gemm = op.kernel.has_class && op.kernel.kernel == KernelClass::gemm;
-  c.weight_share = tp_split(op.kind) ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
+  c.tp_split = tp_split(op.kind);
+  c.weight_share = c.tp_split ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
   for (int i = 0; i < kCostSlots; ++i)
     if (const std::int64_t v = slot(op.cost, i); v != 0)
       c.terms[static_cast<std::size_t>(c.num_terms++)] =

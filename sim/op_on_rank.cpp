@@ -147,11 +147,10 @@ void place_call(KernelCall& call, const Setup& s, const Op& op, const Cost& c, d
   const OpKernel& k = op.kernel;
   call.cost = c;
   call.precision = main_precision(c);
-  // Tensor-parallel GEMMs see every token of the group; replicated ones the rank's share.
-  if (tp_split(op.kind))
-    call.m = static_cast<double>(k.tokens) * seqs;
-  else
-    call.m = std::max(1.0, static_cast<double>(k.tokens) * seqs / static_cast<double>(s.layout.tp));
+  // Every op sees every token of the group: a tensor-parallel GEMM its share of the output
+  // columns, a replicated op (router, compressor, mHC) the whole (engines run them on every tp
+  // rank; aiconfigurator's TP module rows do the same).
+  call.m = static_cast<double>(k.tokens) * seqs;
   call.batch = seqs;
   if (k.kernel == KernelClass::grouped_gemm)
     call.tokens_per_expert = pairs_on_rank(s, stage_tokens) / call.experts;

@@ -7,7 +7,8 @@
 //    (V4, MLA) every TP rank holds the whole KV of its group's sequences.
 //  * Attention projections, the indexer, the LM head, shared experts and dense FFNs are split over
 //    tp (each rank holds 1/tp of their weights and sees every token of its group); compressors,
-//    router and mHC are replicated and run on the rank's share of tokens (b / tp).
+//    router and mHC are replicated: every rank holds their whole weights and runs them on every
+//    token of its group (as the engines do, and aiconfigurator's TP module rows measure).
 //  * Routed experts spread over the stage's ep ranks (plus redundant copies); token-expert pairs
 //    reach a rank in proportion, times the load-imbalance factor.
 //  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks (or, with
@@ -47,7 +48,9 @@
 //    by 1 / (1 - share). Without overlap (or with nothing to split) a stage costs compute + comm.
 //  * MTP: K draft tokens per step (`mtp_tokens`), verified together with the step's token (K + 1
 //    query positions per sequence); each accepted with probability a given the previous ones
-//    were, so a step yields 1 + a + ... + a^K tokens.
+//    were, so a step yields 1 + a + ... + a^K tokens. The MTP block runs once per step and is
+//    placed like a main layer (its experts over the ep group, its tokens dispatched and combined,
+//    its projections split over tp); its time is booked as mtp.
 //  * The engine's per-step scheduling time (`scheduler_overhead_s`) adds to every step.
 #pragma once
 

@@ -44,7 +44,9 @@ namespace {
 void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seqs, bool logits_all,
                  bool prefill, OpSelect select) {
   const double tp = static_cast<double>(s.layout.tp);
-  const double token_share = seqs / tp;  // tokens of this rank for token-parallel work
+  // FLOPs and activations of this rank: a tensor-parallel op's share, a replicated op's all (every
+  // tp rank runs it on every token of the group).
+  const double token_share = seqs / tp;
   const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
   StepBreakdown &main = sums.main, &rest = sums.rest;
   Work &main_work = sums.main_work, &rest_work = sums.rest_work;
@@ -152,7 +154,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
           routed_done = true;
           c = routed;
         } else {
-          c = compiled_cost(op, token_share, seqs);
+          c = compiled_cost(op, op.tp_split ? token_share : seqs, seqs);
         }
         priced.roofline = roofline_total(rates, c);
         // Work::add's operations on the cost, kept for each time it is added.
@@ -254,7 +256,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         // the whole KV of its dp group's sequences.
         c = on_rank(op.cost, token_share, seqs, 1.0 / tp);
       } else {
-        c = on_rank(op.cost, token_share, seqs, 1.0);  // replicated weights, the rank's tokens
+        c = on_rank(op.cost, seqs, seqs, 1.0);  // replicated weights, every token of the group
       }
       d.roofline = roofline_total(s.rates, c);
       d.estimate = &roofline;

@@ -45,10 +45,14 @@ TEST(AttentionModule, ARowCostsWhatTheStepModelsOpsCostOnTheRank) {
           OpOptions options;
           const std::vector<Op> ops = build_ops(pro, Pass{kv_len - 1, 1}, options);
           Cost composed;
+          // A tensor-parallel op's share of the tokens' work and weights; a replicated op (the
+          // compressors) all of the group's tokens on every rank, with whole weights.
           for (const Op& op : ops)
-            if (op.layer == layer && in_attention_module(op.component))
-              composed += shared(op.cost, batch / static_cast<double>(tp), batch,
-                                 tp_split(op.component) ? 1.0 / static_cast<double>(tp) : 1.0);
+            if (op.layer == layer && in_attention_module(op.component)) {
+              const bool split = tp_split(op.component);
+              const double share = split ? 1.0 / static_cast<double>(tp) : 1.0;
+              composed += shared(op.cost, batch * share, batch, share);
+            }
           const std::vector<double> row = {batch, static_cast<double>(kv_len),
                                            static_cast<double>(128 / tp), 1.0};
           EXPECT_EQ(row_cost(t, row), composed)

@@ -83,7 +83,9 @@ bool tp_split(OpComponent c) {
 }
 
 /// The ops of one pass of tiny-v4 (kernels' cost()) for `seqs` sequences of the group, each
-/// priced on one of `tp` ranks; routed experts at the rank's pairs.
+/// priced on one of `tp` ranks: a tensor-parallel op's share of the work and weights, a replicated
+/// op (router, compressor, mHC) every token of the group with whole weights; routed experts at
+/// the rank's pairs.
 double ops_s(const ModelSpec& spec, const Pass& pass, std::int64_t seqs, bool prefill,
              const Cost& routed_layer, std::int64_t tp = 1) {
   OpOptions o;
@@ -94,8 +96,10 @@ double ops_s(const ModelSpec& spec, const Pass& pass, std::int64_t seqs, bool pr
   for (const Op& op : build_ops(spec, pass, o)) {
     if (op.component == OpComponent::routed_experts)
       sum += op_s(routed_layer, 1, 1);
+    else if (tp_split(op.component))
+      sum += op_s(op.cost, b / t, b, 1 / t);
     else
-      sum += op_s(op.cost, b / t, b, tp_split(op.component) ? 1 / t : 1);
+      sum += op_s(op.cost, b, b, 1);
   }
   return sum;
 }
