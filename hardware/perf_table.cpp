@@ -240,11 +240,12 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
   m.allow("timing");
   if (m.has("timing")) {
     const std::string timing = m.string("timing");
-    if (timing != "graph_replay" && timing != "kernel_only")
+    if (timing != "graph_replay" && timing != "eager_loop" && timing != "kernel_only")
       m.fail("timing", "'" + timing +
                            "': expected graph_replay (CUDA-graph replay of back-to-back calls, "
-                           "launch gap included) or kernel_only (kernel durations)");
-    t.includes_launch_gap = timing == "graph_replay";
+                           "launch gap included), eager_loop (wall clock of back-to-back eager "
+                           "calls, launch gap included) or kernel_only (kernel durations)");
+    t.includes_launch_gap = timing == "graph_replay" || timing == "eager_loop";
   }
   // Whether a quantised GEMM's rows time the activation quantisation: sources differ, and a
   // guessed default would silently double-count or drop a kernel, so fp8/fp4 gemm tables say.

@@ -308,6 +308,20 @@ TEST(PerfTables, GraphReplayTablesCarryTheirLaunchGap) {
   }
 }
 
+// InferSim's attention benchmarks time back-to-back eager calls on the wall clock
+// (torch.utils.benchmark), so the launch gap is inside their rows too; its GEMM benchmarks are
+// profiler kernel durations.
+TEST(PerfTables, EagerLoopTablesCarryTheirLaunchGap) {
+  for (const PerfTable& t : load_perf_tables("h800").tables) {
+    if (t.name == "mla-decode-bf16-kv-bf16" || t.name == "mla-prefill-bf16") {
+      EXPECT_TRUE(t.includes_launch_gap) << t.file;
+    }
+    if (t.name == "grouped-gemm-fp8-masked" || t.name == "grouped-gemm-fp8-contiguous") {
+      EXPECT_FALSE(t.includes_launch_gap) << t.file;
+    }
+  }
+}
+
 // H100 holds DeepEP tables of one node (aiconfigurator, EP8) and of several (DeepEP PR #521,
 // EP16-64): a call takes the table whose group is nearest its own, so an EP72 decode is measured on
 // H100 itself rather than transferred from H800.
