@@ -239,15 +239,22 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
       const auto split = [&](const Cost& c) {
         return shared(c, token_share, batch, 1.0 / static_cast<double>(tp));
       };
-      // Replicated ops (the compressors) run on every token of the group on each rank.
+      // Replicated ops run on every token of the group on each rank.
       const auto whole_weights = [&](const Cost& c) { return shared(c, batch, batch, 1.0); };
+      // As the engines (and the step model, sim/op_on_rank.h) place them: wq_b, wo_a and wo_b
+      // split over tp, wq_a and wkv replicated, and the indexer's projections and scoring
+      // replicated (projection_shapes' order: wq_a, wq_b, wkv, wo_a, wo_b, then the indexer's).
       Cost sum;
-      for (const LinearShape& l : projection_shapes(s)) sum += split(cost(l));
+      const std::vector<LinearShape> projections = projection_shapes(s);
+      for (std::size_t i = 0; i < projections.size(); ++i) {
+        const bool replicated = i == 0 || i == 2 || i >= 5;
+        sum += replicated ? whole_weights(cost(projections[i])) : split(cost(projections[i]));
+      }
       sum += split(cost(core_shape(s)));
       sum += whole_weights(cost(compressor_shape(s)));
       if (s.kind == AttentionLayerKind::csa) {
         sum += whole_weights(cost(indexer_compressor_shape(s)));
-        sum += split(cost(indexer_scoring_shape(s)));
+        sum += whole_weights(cost(indexer_scoring_shape(s)));
       }
       return sum;
     }

@@ -28,9 +28,10 @@ struct Builder {
     out.push_back(std::move(w));
   }
   void linear(const std::string& name, C component, std::int64_t rows, std::int64_t cols,
-              WeightFormat format, std::int64_t groups = 1) {
+              WeightFormat format, std::int64_t groups = 1, TpSplit tp = TpSplit::columns) {
     add(name, component, rows, cols, format, groups);
     out.back().linear = true;
+    out.back().tp = tp;
   }
   // Norm gains are BF16 and small vectors (sinks, biases, positional biases, mHC) fp32
   // (reference/kernels.md §6.5).
@@ -42,13 +43,15 @@ struct Builder {
     const AttentionSpec& a = spec.attention;
     const std::int64_t D = spec.hidden_size, H = a.num_heads, d = a.head_dim;
     const WeightFormat f = spec.weights.attention;
-    linear("attn.wq_a", C::attention, a.q_lora_rank, D, f);
+    // The engines replicate the low-rank query and the one KV head's projections (SGLang's
+    // MQALayer, vLLM's DeepseekV4 attention: ReplicatedLinear) and split wo_b by rows.
+    linear("attn.wq_a", C::attention, a.q_lora_rank, D, f, 1, TpSplit::replicated);
     norm("attn.q_norm", a.q_lora_rank);
     linear("attn.wq_b", C::attention, H * d, a.q_lora_rank, f);
-    linear("attn.wkv", C::attention, d, D, f);
+    linear("attn.wkv", C::attention, d, D, f, 1, TpSplit::replicated);
     norm("attn.kv_norm", d);
     linear("attn.wo_a", C::attention, a.o_groups * a.o_lora_rank, H * d, f, a.o_groups);
-    linear("attn.wo_b", C::attention, D, a.o_groups * a.o_lora_rank, f);
+    linear("attn.wo_b", C::attention, D, a.o_groups * a.o_lora_rank, f, 1, TpSplit::rows);
     add("attn.attn_sink", C::attention, 1, H, WeightFormat::fp32);
     if (layer.attention == AttentionKind::swa) return;
     const bool overlap = layer.attention == AttentionKind::csa;
@@ -74,20 +77,22 @@ struct Builder {
     const AttentionSpec& a = spec.attention;
     const std::int64_t D = spec.hidden_size, H = a.num_heads;
     const WeightFormat f = spec.weights.attention;
+    // The engines replicate the low-rank query and the latent KV projections (SGLang's
+    // fused_qkv_a_proj_with_mqa, vLLM's: ReplicatedLinear) and split wo by rows.
     if (a.q_lora_rank > 0) {
-      linear("attn.wq_a", C::attention, a.q_lora_rank, D, f);
+      linear("attn.wq_a", C::attention, a.q_lora_rank, D, f, 1, TpSplit::replicated);
       norm("attn.q_norm", a.q_lora_rank);
       linear("attn.wq_b", C::attention, H * a.head_dim, a.q_lora_rank, f);
     } else {
       linear("attn.wq", C::attention, H * a.head_dim, D, f);
     }
-    linear("attn.wkv_a", C::attention, a.kv_lora_rank + a.rope_dim, D, f);
+    linear("attn.wkv_a", C::attention, a.kv_lora_rank + a.rope_dim, D, f, 1, TpSplit::replicated);
     norm("attn.kv_norm", a.kv_lora_rank);
     // Absorbed (MQA) form: wkv_b's key half multiplies into each head's query (128 -> 512) and its
     // value half out of each head's output (512 -> 128): per token exactly one pass over the
     // matrix. (A dense-MLA prefill expands every cached entry through it instead: sim/op_list.cpp.)
     linear("attn.wkv_b", C::attention, H * (a.qk_nope_dim + a.v_head_dim), a.kv_lora_rank, f);
-    linear("attn.wo", C::attention, D, H * a.v_head_dim, f);
+    linear("attn.wo", C::attention, D, H * a.v_head_dim, f, 1, TpSplit::rows);
     if (!spec.indexer.present) return;
     const IndexerSpec& ix = spec.indexer;
     linear("attn.indexer.wq_b", C::indexer, ix.num_heads * ix.head_dim, a.q_lora_rank,
@@ -104,7 +109,7 @@ struct Builder {
     linear("attn.wq", C::attention, a.num_heads * a.head_dim, D, f);
     linear("attn.wk", C::attention, a.num_kv_heads * a.head_dim, D, f);
     linear("attn.wv", C::attention, a.num_kv_heads * a.head_dim, D, f);
-    linear("attn.wo", C::attention, D, a.num_heads * a.head_dim, f);
+    linear("attn.wo", C::attention, D, a.num_heads * a.head_dim, f, 1, TpSplit::rows);
   }
 
   void ffn(const LayerSpec& layer) {

@@ -37,6 +37,12 @@ enum class ParamComponent : std::uint8_t {
   mtp_projections,
 };
 inline constexpr int kNumParamComponents = 12;
+
+/// How tensor parallelism splits a projection of a component that it splits (sim/weight_sums.h):
+/// by output columns (each rank computes a slice of the outputs), by input rows (an output
+/// projection whose partial sums the all-reduce adds), or not at all (a small projection every
+/// rank holds and runs whole: SGLang's and vLLM's ReplicatedLinear).
+enum class TpSplit : std::uint8_t { columns, rows, replicated };
 std::string_view to_string(ParamComponent c);
 
 struct WeightTensor {
@@ -50,8 +56,9 @@ struct WeightTensor {
   WeightFormat format = WeightFormat::bf16;
   std::int64_t layer = -1;  // index into ModelSpec::layers; -1 for model-level tensors
   bool linear = false;      // a projection y = W x applied to every token (priced as a LinearShape)
-  bool mtp = false;         // belongs to an MTP block
-  bool active = true;       // multiplied with in a forward pass (false: the embedding table)
+  TpSplit tp = TpSplit::columns;  // how tp splits it, where its component is split
+  bool mtp = false;               // belongs to an MTP block
+  bool active = true;             // multiplied with in a forward pass (false: the embedding table)
 
   // Checked products (kernels/cost.h): hand-written widths must not wrap into wrong counts.
   std::int64_t parameters() const { return checked_mul(copies, rows, cols) / groups; }

@@ -45,7 +45,7 @@ CompiledOp compile_op(const Setup& s, const Op& op, bool prefill) {
   c.routed = op.kind == OpComponent::routed_experts;
   c.table = s.perf && op.kernel.has_class;
   c.gemm = op.kernel.has_class && op.kernel.kernel == KernelClass::gemm;
-  c.tp_split = tp_split(op.kind);
+  c.tp_split = split_over_tp(op);
   c.weight_share = c.tp_split ? 1.0 / static_cast<double>(s.layout.tp) : 1.0;
   for (int i = 0; i < kCostSlots; ++i)
     if (const std::int64_t v = slot(op.cost, i); v != 0)
@@ -81,8 +81,8 @@ bool same_prices(const CompiledOp& a, const CompiledOp& b) {
     if (x.slot != y.slot || x.share != y.share || x.value != y.value) return false;
   }
   if (!a.table) return true;
-  return a.op->kernel.tokens == b.op->kernel.tokens &&
-         tp_split(a.op->kind) == tp_split(b.op->kind) && lookup_key(a.call) == lookup_key(b.call);
+  return a.op->kernel.tokens == b.op->kernel.tokens && a.tp_split == b.tp_split &&
+         lookup_key(a.call) == lookup_key(b.call);
 }
 
 }  // namespace

@@ -54,7 +54,8 @@ struct CompiledOp {
   bool routed = false;       // routed experts: the stage's routed work, priced once per pass
   bool table = false;        // looked up in the measured tables (else the roofline alone)
   bool gemm = false;         // a GEMM: its input may need quantising (sim/activation_quant.h)
-  bool tp_split = false;     // split over tp (tp_split()): its share of the tokens' work, else all
+  bool tp_split =
+      false;  // split over tp (split_over_tp()): its share of the tokens' work, else all
   double weight_share = 1.0;
   std::array<CostTerm, kCostSlots> terms{};
   int num_terms = 0;

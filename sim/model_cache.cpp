@@ -12,7 +12,7 @@ WeightBytesOnRank weight_bytes_on_rank(const ModelSpec& spec,
     double bytes = static_cast<double>(w.bytes());
     if (w.component == ParamComponent::routed_experts) {
       bytes = bytes / static_cast<double>(w.copies) * static_cast<double>(local_experts);
-    } else if (split_over_tp(w.component)) {
+    } else if (split_over_tp(w)) {
       bytes /= ranks;  // split over tensor-parallel ranks (heads, FFN columns, or vocabulary)
     }
     const bool main_layer = w.layer >= 0 && w.layer < spec.num_layers;

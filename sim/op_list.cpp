@@ -34,7 +34,8 @@ struct OpBuilder {
   /// and a copy of it into the sink) was much of an analytic evaluation's time.
   Op op{};
 
-  void push(std::string_view name, OpComponent component, const Cost& cost, OpKernel kernel = {}) {
+  void push(std::string_view name, OpComponent component, const Cost& cost, OpKernel kernel = {},
+            TpSplit tp = TpSplit::columns) {
     op.name.clear();
     if (names == OpNames::full && layer >= 0)
       op.name.append(in_mtp ? "mtp." : "layers.").append(std::to_string(layer)).append(".");
@@ -42,6 +43,7 @@ struct OpBuilder {
     if (names != OpNames::none) op.name += name;
     op.component = in_mtp ? OpComponent::mtp : component;
     op.kind = component;
+    op.tp = tp;
     op.layer = layer;
     op.cost = cost;
     op.kernel = kernel;
@@ -80,7 +82,7 @@ struct OpBuilder {
     const std::string_view name = std::string_view(w.name).substr(w.name.find_last_of('.') + 1);
     push(name == "head" ? "lm_head" : name, c,
          cost(LinearShape{tokens, w.cols, w.rows, w.groups, w.format, p}),
-         gemm(tokens, w.rows, w.cols / w.groups));
+         gemm(tokens, w.rows, w.cols / w.groups), w.tp);
   }
 
   void v4_attention(const LayerSpec& l) {

@@ -107,6 +107,8 @@ struct Op {
   /// What the op computes, which decides how it is placed on a rank (tp split, routed experts
   /// over the ep group): the same in an MTP block as in a main layer.
   OpComponent kind = OpComponent::core_attention;
+  /// A projection's split where its kind is split over tp (its weight's, models/weights.h).
+  TpSplit tp = TpSplit::columns;
   std::int64_t layer = -1;  // -1 for model-level ops
   Cost cost;
   OpKernel kernel;

@@ -11,9 +11,12 @@ namespace v4sim::serving_detail {
 
 bool tp_split(OpComponent c) {
   return c == OpComponent::attention_projections || c == OpComponent::core_attention ||
-         c == OpComponent::indexer_projections || c == OpComponent::indexer_scoring ||
          c == OpComponent::lm_head || c == OpComponent::shared_experts ||
          c == OpComponent::dense_ffn;
+}
+
+bool split_over_tp(const Op& op) {
+  return tp_split(op.kind) && op.tp != TpSplit::replicated;
 }
 
 Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share) {
@@ -126,8 +129,14 @@ KernelCall call_shape(const Setup& s, const Op& op, bool prefill) {
   call.kernel = k.kernel;
   call.n = static_cast<double>(k.n);
   call.k = static_cast<double>(k.k);
-  // Tensor-parallel GEMMs split their output over tp; replicated ones keep it whole.
-  if (tp_split(op.kind)) call.n = std::max(1.0, call.n / tp);
+  // Tensor-parallel GEMMs split their output columns over tp (or, row-parallel, their input);
+  // replicated ones keep both whole.
+  if (split_over_tp(op)) {
+    if (op.tp == TpSplit::rows)
+      call.k = std::max(1.0, call.k / tp);
+    else
+      call.n = std::max(1.0, call.n / tp);
+  }
   call.heads = static_cast<double>(k.heads) / tp;
   call.kv_fp8 = k.kv_fp8;
   call.kv_len = static_cast<double>(k.kv_len);

@@ -21,6 +21,11 @@ namespace v4sim::serving_detail {
 /// the MoE output with the attention's kind of all-reduce).
 bool tp_split(OpComponent c);
 
+/// Whether op `op` is split over tp: its kind's rule, less the projections the engines replicate
+/// (Op::tp). A split op's rank holds 1/tp of its weights and does 1/tp of its tokens' work; a
+/// replicated one holds all and does all.
+bool split_over_tp(const Op& op);
+
 /// An op's cost on one rank: `token_share` of its FLOPs and activations (the rank's tokens),
 /// `kv_share` of its KV traffic and `weight_share` of its weights.
 Cost on_rank(const Cost& c, double token_share, double kv_share, double weight_share);

@@ -5,10 +5,12 @@
 // Modelling assumptions, each stated where it is used in serving.cpp:
 //  * DP attention: each dp group of tp ranks serves its own sequences; with one shared KV head
 //    (V4, MLA) every TP rank holds the whole KV of its group's sequences.
-//  * Attention projections, the indexer, the LM head, shared experts and dense FFNs are split over
-//    tp (each rank holds 1/tp of their weights and sees every token of its group); compressors,
-//    router and mHC are replicated: every rank holds their whole weights and runs them on every
-//    token of its group (as the engines do, and aiconfigurator's TP module rows measure).
+//  * Attention projections, the LM head, shared experts and dense FFNs are split over tp (each
+//    rank holds 1/tp of their weights and sees every token of its group): by output columns, the
+//    output projections (MLA/GQA wo, V4 wo_b) by input rows. The low-rank query and latent KV
+//    projections (wq_a, wkv_a, V4's wkv), the indexer, compressors, router and mHC are replicated:
+//    every rank holds their whole weights and runs them on every token of its group (as SGLang
+//    and vLLM do, and aiconfigurator's TP module rows measure; models/weights.h TpSplit).
 //  * Routed experts spread over the stage's ep ranks (plus redundant copies); token-expert pairs
 //    reach a rank in proportion, times the load-imbalance factor.
 //  * MoE dispatch (FP8) and combine (BF16) are all-to-alls over the stage's ranks (or, with

@@ -251,7 +251,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         if (!routed_done) routed = routed_on_rank(s, stage_tokens);
         routed_done = true;
         c = routed;
-      } else if (tp_split(op.kind)) {
+      } else if (split_over_tp(op)) {
         // Heads and projection weights split over tp; with one shared KV head every TP rank reads
         // the whole KV of its dp group's sequences.
         c = on_rank(op.cost, token_share, seqs, 1.0 / tp);

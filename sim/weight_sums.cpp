@@ -16,9 +16,13 @@ std::optional<std::int64_t> add_below_limit(std::int64_t a, std::int64_t b) {
 }  // namespace
 
 bool split_over_tp(ParamComponent c) {
-  return c == ParamComponent::attention || c == ParamComponent::indexer ||
-         c == ParamComponent::lm_head || c == ParamComponent::embedding ||
-         c == ParamComponent::shared_experts || c == ParamComponent::dense_ffn;
+  return c == ParamComponent::attention || c == ParamComponent::lm_head ||
+         c == ParamComponent::embedding || c == ParamComponent::shared_experts ||
+         c == ParamComponent::dense_ffn;
+}
+
+bool split_over_tp(const WeightTensor& w) {
+  return split_over_tp(w.component) && w.tp != TpSplit::replicated;
 }
 
 WeightSums weight_sums(const ModelSpec& spec, const std::vector<WeightTensor>& weights) {
@@ -36,7 +40,7 @@ WeightSums weight_sums(const ModelSpec& spec, const std::vector<WeightTensor>& w
       }
       sum = &out.routed_per_copy[main][mtp];
       term = bytes / w.copies;
-    } else if (split_over_tp(w.component)) {
+    } else if (split_over_tp(w)) {
       sum = &out.split[main][mtp];
       out.split_gcd = std::gcd(out.split_gcd, bytes);
     }

@@ -28,9 +28,14 @@ struct WeightBytesOnRank {
   double model_level = 0;
 };
 
-/// Whether a tensor of `c` is split over the tensor-parallel ranks (heads, FFN columns, or
-/// vocabulary): attention, indexer, LM head, embedding, shared experts and dense FFNs.
+/// Whether tensors of `c` are split over the tensor-parallel ranks (heads, FFN columns, or
+/// vocabulary): attention, LM head, embedding, shared experts and dense FFNs. The indexer is
+/// replicated, as the engines run it (SGLang's and vLLM's indexers: ReplicatedLinear).
 bool split_over_tp(ParamComponent c);
+
+/// Whether tensor `w` is split over the tensor-parallel ranks: its component's rule, less the
+/// projections the engines replicate (TpSplit::replicated).
+bool split_over_tp(const WeightTensor& w);
 
 /// Integer byte sums of a weight list, by [main layer][MTP block]: whole tensors, tensors split
 /// over tp, and routed experts per copy.

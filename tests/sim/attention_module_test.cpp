@@ -22,7 +22,7 @@ namespace {
 
 using serving_detail::in_attention_module;
 using serving_detail::module_scale;
-using serving_detail::tp_split;
+using serving_detail::split_over_tp;
 
 const PerfTable& table(const PerfTables& all, const std::string& name) {
   for (const PerfTable& t : all.tables)
@@ -49,7 +49,7 @@ TEST(AttentionModule, ARowCostsWhatTheStepModelsOpsCostOnTheRank) {
           // compressors) all of the group's tokens on every rank, with whole weights.
           for (const Op& op : ops)
             if (op.layer == layer && in_attention_module(op.component)) {
-              const bool split = tp_split(op.component);
+              const bool split = split_over_tp(op);
               const double share = split ? 1.0 / static_cast<double>(tp) : 1.0;
               composed += shared(op.cost, batch * share, batch, share);
             }

@@ -5,6 +5,7 @@
 
 #include "hardware/perf_model.h"
 #include "hardware/system.h"
+#include "kernels/linear.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
 #include "sim/activation_quant.h"
@@ -14,6 +15,7 @@
 #include "sim/moe_permutation.h"
 #include "sim/optimize.h"
 #include "sim/serving.h"
+#include "sim/weight_sums.h"
 
 namespace v4sim {
 namespace {
@@ -473,6 +475,59 @@ TEST(Serving, RoutedPairsArePermutedUnlessTheLowLatencyDispatchLaysThemOut) {
   ASSERT_TRUE(prefill.feasible) << prefill.reason;
   EXPECT_NE(find_op(prefill, "ffn.permute"), nullptr);
   EXPECT_NE(find_op(prefill, "ffn.unpermute"), nullptr);
+}
+
+TEST(Serving, TensorParallelismSplitsAsTheEnginesDo) {
+  // SGLang and vLLM replicate MLA's low-rank query and latent KV projections and the indexer
+  // (ReplicatedLinear), split wq_b, wkv_b and the LM head by output columns and the output
+  // projection by input rows (RowParallelLinear); V4 likewise its wq_a and wkv, and wo_b by rows.
+  const auto tp_of = [](const ModelSpec& spec, std::string_view suffix) {
+    for (const WeightTensor& w : enumerate_weights(spec))
+      if (w.layer == 3 && w.name.ends_with(suffix)) return std::pair{w.tp, split_over_tp(w)};
+    ADD_FAILURE() << suffix;
+    return std::pair{TpSplit::columns, false};
+  };
+  const ModelSpec v32 = load_model("deepseek-v3.2");
+  EXPECT_EQ(tp_of(v32, "attn.wq_a"), std::pair(TpSplit::replicated, false));
+  EXPECT_EQ(tp_of(v32, "attn.wkv_a"), std::pair(TpSplit::replicated, false));
+  EXPECT_EQ(tp_of(v32, "attn.wq_b"), std::pair(TpSplit::columns, true));
+  EXPECT_EQ(tp_of(v32, "attn.wkv_b"), std::pair(TpSplit::columns, true));
+  EXPECT_EQ(tp_of(v32, "attn.wo"), std::pair(TpSplit::rows, true));
+  EXPECT_FALSE(tp_of(v32, "attn.indexer.wq_b").second);
+  EXPECT_FALSE(tp_of(v32, "attn.indexer.wk").second);
+  const ModelSpec v4 = load_model("deepseek-v4-flash");
+  EXPECT_EQ(tp_of(v4, "attn.wq_a"), std::pair(TpSplit::replicated, false));
+  EXPECT_EQ(tp_of(v4, "attn.wkv"), std::pair(TpSplit::replicated, false));
+  EXPECT_EQ(tp_of(v4, "attn.wo_a"), std::pair(TpSplit::columns, true));
+  EXPECT_EQ(tp_of(v4, "attn.wo_b"), std::pair(TpSplit::rows, true));
+
+  // V3 at tp 8 on H200, 64 sequences: each rank's wo is the (64 x 2048) x (2048 x 7168) slice of
+  // the 16384-deep product, looked up as that GEMM (the row 64,7168,2048 of gemm-fp8) with the
+  // rank's share of the cost, not as a 896-wide column slice of the whole depth.
+  const PreparedModel v3 = prepare(load_model("deepseek-v3"));
+  const SystemSpec h200 = load_system("hgx-h200");
+  ServingConfig c;
+  c.layout = Layout{8, 1, 1, 8};
+  c.overlap = false;
+  const ServingResult r = predict(v3, h200, 1, c, decode(4096, 64));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  const OpTiming* wo = find_op(r, "wo");
+  ASSERT_NE(wo, nullptr);
+  KernelCall call;
+  call.kernel = KernelClass::gemm;
+  call.m = 64;
+  call.n = 7168;
+  call.k = 16384 / 8;
+  call.batch = 64;
+  call.precision = Precision::fp8;
+  call.cost =
+      shared(cost(LinearShape{1, 16384, 7168, 1, v3.spec.weights.attention, Precision::fp8}),
+             64.0 / 8, 64, 1.0 / 8);
+  const PerfModel tables(h200.accelerator);
+  double expected_s = 0;
+  const PerfEstimate& e = tables.estimate(call, expected_s);
+  ASSERT_TRUE(e.found && e.includes_launch_gap && e.includes_activation_quantisation);
+  EXPECT_NEAR(wo->time_s / static_cast<double>(wo->calls), expected_s, 1e-12 * expected_s);
 }
 
 TEST(Serving, NormalModeDispatchSendsTokensQuantisedFirst) {

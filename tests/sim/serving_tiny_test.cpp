@@ -73,13 +73,15 @@ Cost routed(std::int64_t pairs, std::int64_t touched) {
   return routed_cost(m);
 }
 
-/// Split over tp (sim/serving.h): the attention and indexer, the LM head, the shared experts;
-/// each rank reads 1/tp of their weights and the whole KV of its group. The rest (mHC, compressors,
-/// router) is replicated and runs on the rank's 1/tp of the tokens.
-bool tp_split(OpComponent c) {
-  return c == OpComponent::attention_projections || c == OpComponent::core_attention ||
-         c == OpComponent::indexer_projections || c == OpComponent::indexer_scoring ||
-         c == OpComponent::lm_head || c == OpComponent::shared_experts;
+/// Split over tp (sim/serving.h): the attention (but wq_a and wkv, which the engines replicate),
+/// the LM head, the shared experts; each rank reads 1/tp of their weights and the whole KV of its
+/// group. The rest (wq_a, wkv, the indexer, mHC, compressors, router) is replicated and runs on
+/// every token of the group.
+bool tp_split(const Op& op) {
+  const bool replicated_projection = op.name.ends_with("wq_a") || op.name.ends_with("wkv");
+  return (op.component == OpComponent::attention_projections && !replicated_projection) ||
+         op.component == OpComponent::core_attention || op.component == OpComponent::lm_head ||
+         op.component == OpComponent::shared_experts;
 }
 
 /// The ops of one pass of tiny-v4 (kernels' cost()) for `seqs` sequences of the group, each
@@ -96,7 +98,7 @@ double ops_s(const ModelSpec& spec, const Pass& pass, std::int64_t seqs, bool pr
   for (const Op& op : build_ops(spec, pass, o)) {
     if (op.component == OpComponent::routed_experts)
       sum += op_s(routed_layer, 1, 1);
-    else if (tp_split(op.component))
+    else if (tp_split(op))
       sum += op_s(op.cost, b / t, b, 1 / t);
     else
       sum += op_s(op.cost, b, b, 1);
