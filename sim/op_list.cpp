@@ -85,6 +85,17 @@ struct OpBuilder {
          gemm(tokens, w.rows, w.cols / w.groups), w.tp);
   }
 
+  /// Two projections of the same input run as one GEMM: outputs side by side (the same FLOPs and
+  /// weight bytes as the two, the input read once), placed as `a` is over tp.
+  void fused_linear(std::string_view name, const WeightTensor& a, const WeightTensor& b,
+                    std::int64_t tokens) {
+    if (!fixed_ops()) return;
+    const Precision p = spec.compute.attention_projections;
+    const std::int64_t out = a.rows + b.rows;
+    push(name, OpComponent::attention_projections,
+         cost(LinearShape{tokens, a.cols, out, 1, a.format, p}), gemm(tokens, out, a.cols), a.tp);
+  }
+
   void v4_attention(const LayerSpec& l) {
     if (!positional_ops()) return;
     const AttentionSpec& a = spec.attention;
@@ -208,15 +219,8 @@ struct OpBuilder {
     if (!fixed_ops()) return;
     const MoeSpec& m = spec.moe;
     if (l.ffn == FfnKind::dense) {
-      MoeShape dense;
-      dense.tokens = pass.num_tokens;
-      dense.hidden = spec.hidden_size;
-      dense.inter = m.dense_intermediate_size;
-      dense.num_shared = 1;
-      dense.shared_weight = spec.weights.dense_ffn;
-      dense.shared_compute = spec.compute.dense_ffn;
-      push("ffn", OpComponent::dense_ffn, shared_cost(dense),
-           gemm(pass.num_tokens, 2 * m.dense_intermediate_size, spec.hidden_size));
+      swiglu("ffn", OpComponent::dense_ffn, m.dense_intermediate_size, spec.weights.dense_ffn,
+             spec.compute.dense_ffn);
       return;
     }
     MoeShape moe;
@@ -239,9 +243,22 @@ struct OpBuilder {
          {true, KernelClass::grouped_gemm, pass.num_tokens, 2 * m.expert_intermediate_size,
           spec.hidden_size, 0, 0});
     if (m.num_shared_experts > 0)
-      push("ffn.shared_experts", OpComponent::shared_experts, shared_cost(moe),
-           gemm(pass.num_tokens, 2 * m.num_shared_experts * m.expert_intermediate_size,
-                spec.hidden_size));
+      swiglu("ffn.shared_experts", OpComponent::shared_experts,
+             m.num_shared_experts * m.expert_intermediate_size, spec.weights.shared_experts,
+             spec.compute.shared_experts);
+  }
+
+  /// A dense SwiGLU FFN (or the shared experts side by side) of intermediate width `inter`: the
+  /// gate and up projections as one column-parallel GEMM (`name`), the down projection as a
+  /// row-parallel one (`name`.down), two kernels as every engine runs them. Together they have
+  /// the FLOPs and weight bytes of kernels/moe.h's shared_cost() (its activations too for one
+  /// shared expert).
+  void swiglu(std::string_view name, OpComponent c, std::int64_t inter, WeightFormat w,
+              Precision p) {
+    const std::int64_t D = spec.hidden_size, T = pass.num_tokens;
+    push(name, c, cost(LinearShape{T, D, inter, 1, w, p}) * 2, gemm(T, 2 * inter, D));
+    push(std::string(name) + ".down", c, cost(LinearShape{T, inter, D, 1, w, p}), gemm(T, D, inter),
+         TpSplit::rows);
   }
 
   void mhc(std::string_view name, std::int64_t tokens, bool head) {
@@ -258,14 +275,28 @@ struct OpBuilder {
     mhc("hc_attn", pass.num_tokens, false);
     const bool expanded = expanded_form(spec, l, prefill);
     const WeightTensor* wkv_b = nullptr;
+    // MLA's low-rank query and latent KV projections read the same input: the engines run them
+    // as one GEMM (SGLang's fused_qkv_a_proj_with_mqa, vLLM's fused_qkv_a_proj, TensorRT-LLM's
+    // fused_a), one launch for both.
+    const WeightTensor* wq_a = nullptr;
     for (std::size_t i : linears) {
       const WeightTensor& w = weights[i];
       if (expanded && w.name.ends_with(".attn.wkv_b")) {
         wkv_b = &w;
         continue;
       }
+      if (spec.architecture == Architecture::mla && w.name.ends_with(".attn.wq_a")) {
+        wq_a = &w;
+        continue;
+      }
+      if (wq_a != nullptr && w.name.ends_with(".attn.wkv_a")) {
+        fused_linear("wqkv_a", *wq_a, w, pass.num_tokens);
+        wq_a = nullptr;
+        continue;
+      }
       linear(w, pass.num_tokens);
     }
+    if (wq_a != nullptr) linear(*wq_a, pass.num_tokens);
     switch (spec.architecture) {
       case Architecture::v4:
         v4_attention(l);

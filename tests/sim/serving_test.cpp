@@ -503,7 +503,8 @@ TEST(Serving, TensorParallelismSplitsAsTheEnginesDo) {
 
   // V3 at tp 8 on H200, 64 sequences: each rank's wo is the (64 x 2048) x (2048 x 7168) slice of
   // the 16384-deep product, looked up as that GEMM (the row 64,7168,2048 of gemm-fp8) with the
-  // rank's share of the cost, not as a 896-wide column slice of the whole depth.
+  // rank's share of the cost, not as a 896-wide column slice of the whole depth; the same for the
+  // shared expert's down projection; the fused low-rank projection is whole on every rank.
   const PreparedModel v3 = prepare(load_model("deepseek-v3"));
   const SystemSpec h200 = load_system("hgx-h200");
   ServingConfig c;
@@ -524,10 +525,31 @@ TEST(Serving, TensorParallelismSplitsAsTheEnginesDo) {
       shared(cost(LinearShape{1, 16384, 7168, 1, v3.spec.weights.attention, Precision::fp8}),
              64.0 / 8, 64, 1.0 / 8);
   const PerfModel tables(h200.accelerator);
-  double expected_s = 0;
-  const PerfEstimate& e = tables.estimate(call, expected_s);
-  ASSERT_TRUE(e.found && e.includes_launch_gap && e.includes_activation_quantisation);
-  EXPECT_NEAR(wo->time_s / static_cast<double>(wo->calls), expected_s, 1e-12 * expected_s);
+  const auto per_call_matches = [&](const std::string& name, const KernelCall& c) {
+    const OpTiming* op = find_op(r, name);
+    ASSERT_NE(op, nullptr) << name;
+    double expected_s = 0;
+    const PerfEstimate& e = tables.estimate(c, expected_s);
+    ASSERT_TRUE(e.found && e.includes_launch_gap && e.includes_activation_quantisation) << name;
+    EXPECT_NEAR(op->time_s / static_cast<double>(op->calls), expected_s, 1e-12 * expected_s)
+        << name;
+  };
+  per_call_matches("wo", call);
+  // The shared expert's down projection, row-parallel too: 2048 / 8 deep.
+  call.n = 7168;
+  call.k = 2048.0 / 8;
+  call.cost =
+      shared(cost(LinearShape{1, 2048, 7168, 1, v3.spec.weights.shared_experts, Precision::fp8}),
+             64.0 / 8, 64, 1.0 / 8);
+  per_call_matches("ffn.shared_experts.down", call);
+  // wq_a and wkv_a, one replicated GEMM of 1536 + 576 outputs on every token of the group.
+  call.n = 1536 + 576;
+  call.k = 7168;
+  call.cost =
+      shared(cost(LinearShape{1, 7168, 1536 + 576, 1, v3.spec.weights.attention, Precision::fp8}),
+             64, 64, 1);
+  per_call_matches("wqkv_a", call);
+  EXPECT_EQ(find_op(r, "wq_a"), nullptr);
 }
 
 TEST(Serving, NormalModeDispatchSendsTokensQuantisedFirst) {
