@@ -163,7 +163,16 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
       s.start_pos = 0;
       s.num_tokens = whole(col("seq_len", 1));
       s.compute = t.precision;
-      return cost(s) * whole(col("batch", 1));
+      Cost c = cost(s);
+      // A row whose kernel read fewer K/V heads than query heads read only theirs: aiconfigurator's
+      // collector runs SGLang's RadixAttention with one shared K/V head (num_kv_heads = 1), the
+      // same FLOPs as the expanded form over a 1/H of its K and V bytes.
+      const std::int64_t kv_heads = whole(t.fixed_or("kv_heads", static_cast<double>(s.num_heads)));
+      if (kv_heads < s.num_heads)
+        c.read(MemClass::activations) -= activation_bytes(
+            Precision::bf16,
+            checked_mul(s.num_heads - kv_heads, expanded_entries(s), s.nope_dim + s.v_dim));
+      return c * whole(col("batch", 1));
     }
     case KernelClass::indexer_logits: {
       IndexerScoringShape s;

@@ -338,6 +338,14 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
         throw InputError(doc.file + ": fixed." + key + " is required for " +
                          std::string(to_string(t.kernel)) + " tables");
   }
+  if (t.kernel == KernelClass::mla_prefill && t.fixed.count("kv_heads")) {
+    // The K/V heads the measured kernel read: one shared head up to every query head.
+    const double kv_heads = t.fixed.at("kv_heads");
+    const double heads = t.fixed_or("heads", 128);
+    if (!(kv_heads >= 1 && kv_heads <= heads && std::floor(kv_heads) == kv_heads))
+      throw InputError(doc.file + ": fixed.kv_heads " + std::to_string(kv_heads) +
+                       " must be a whole number from 1 to fixed.heads");
+  }
   if (t.kernel == KernelClass::attention_module) {
     // The row's ideal time is the sublayer's cost at this shape: every dimension is stated.
     for (const char* key :

@@ -462,6 +462,41 @@ TEST_F(BadTable, AttentionModulesStateTheirShape) {
   EXPECT_NE(e.find("does not divide fixed.heads"), std::string::npos) << e;
 }
 
+// aiconfigurator's Blackwell MLA prefill rows time SGLang's RadixAttention with one shared K/V
+// head: a row's cost has the expanded form's FLOPs and one head's K and V bytes.
+TEST_F(BadTable, MlaPrefillRowsStateTheKvHeadsTheyRead) {
+  const auto load = [&](const std::string& fixed) -> std::string {
+    std::ofstream(dir / "mla-prefill.yaml")
+        << "kernel: mla_prefill\nprecision: bf16\nsource: \"a paper\"\nconditions: \"c\"\n"
+           "fixed: {"
+        << fixed << "}\ndata: mla-prefill.csv\n";
+    std::ofstream(dir / "mla-prefill.csv") << "batch,seq_len,latency_us\n1,4,10\n";
+    try {
+      load_perf_table(dir / "mla-prefill.yaml");
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_EQ(load("heads: 4, qk_head_dim: 192, v_head_dim: 128, kv_heads: 1"), "");
+  for (const char* bad : {"kv_heads: 0", "kv_heads: 5", "kv_heads: 1.5"}) {
+    const std::string e = load(std::string("heads: 4, qk_head_dim: 192, v_head_dim: 128, ") + bad);
+    EXPECT_NE(e.find("fixed.kv_heads"), std::string::npos) << bad << ": " << e;
+  }
+  // 4 heads, 4 new tokens, batch 1: the MHA form reads each entry's expanded K and V for all 4
+  // heads, 4 x (128 + 128) BF16, and its 64-wide RoPE key; over one shared head, 1 x 256. The
+  // difference: 3 heads x 4 entries x 256 x 2 B = 6144 B, the FLOPs the same.
+  ASSERT_EQ(load("heads: 4, qk_head_dim: 192, v_head_dim: 128, kv_heads: 1"), "");
+  const PerfTable mqa = load_perf_table(dir / "mla-prefill.yaml");
+  PerfTable mha = mqa;
+  mha.fixed.erase("kv_heads");
+  const std::vector<double> row = {1, 4};
+  EXPECT_EQ(row_cost(mha, row).read(MemClass::activations) -
+                row_cost(mqa, row).read(MemClass::activations),
+            3 * 4 * 256 * 2);
+  EXPECT_EQ(row_cost(mha, row).total_flops(), row_cost(mqa, row).total_flops());
+}
+
 TEST_F(BadTable, QuantisedGemmTablesSayWhetherTheyTimeTheQuantisation) {
   const std::string csv = "m,n,k,latency_us\n1,2,3,4\n";
   const std::string base =
