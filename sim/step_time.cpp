@@ -44,8 +44,8 @@ namespace {
 void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seqs, bool logits_all,
                  bool prefill, OpSelect select) {
   const double tp = static_cast<double>(s.layout.tp);
-  // FLOPs and activations of this rank: a tensor-parallel op's share, a replicated op's all (every
-  // tp rank runs it on every token of the group).
+  // A tensor-parallel op's share of the group's tokens on this rank (its FLOPs and activations); a
+  // replicated op (split_over_tp false) runs on all `seqs`' tokens on every tp rank.
   const double token_share = seqs / tp;
   const double stage_tokens = seqs * static_cast<double>(s.layout.dp * pass.num_tokens);
   StepBreakdown &main = sums.main, &rest = sums.rest;
