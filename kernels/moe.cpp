@@ -5,14 +5,23 @@
 #include "kernels/linear.h"
 
 namespace v4sim {
+Cost swiglu_gate_up_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter,
+                         WeightFormat w, Precision p) {
+  return cost(LinearShape{tokens, hidden, inter, 1, w, p}) * 2;
+}
+
+Cost swiglu_down_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter, WeightFormat w,
+                      Precision p) {
+  return cost(LinearShape{tokens, inter, hidden, 1, w, p});
+}
+
 namespace {
 
 // One SwiGLU expert on `tokens` tokens: gate and up projections D->inter, down inter->D.
 Cost swiglu_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter, WeightFormat w,
                  Precision p) {
-  const LinearShape up{tokens, hidden, inter, 1, w, p};
-  const LinearShape down{tokens, inter, hidden, 1, w, p};
-  return cost(up) * 2 + cost(down);
+  return swiglu_gate_up_cost(tokens, hidden, inter, w, p) +
+         swiglu_down_cost(tokens, hidden, inter, w, p);
 }
 
 }  // namespace

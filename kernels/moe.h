@@ -37,6 +37,14 @@ Cost router_cost(const MoeShape& s);
 Cost routed_cost(const MoeShape& s);
 /// Shared experts: 2*tokens*num_shared*3*D*inter FLOPs.
 Cost shared_cost(const MoeShape& s);
+
+/// One SwiGLU FFN's products on `tokens` tokens, as the engines launch them: the gate and up
+/// projections hidden -> inter (one GEMM of 2 x inter outputs, costed as the two products), and
+/// the down projection inter -> hidden. Their sum is one expert's part of shared_cost().
+Cost swiglu_gate_up_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter,
+                         WeightFormat w, Precision p);
+Cost swiglu_down_cost(std::int64_t tokens, std::int64_t hidden, std::int64_t inter, WeightFormat w,
+                      Precision p);
 /// Sum of the three.
 Cost cost(const MoeShape& s);
 

@@ -219,7 +219,7 @@ struct OpBuilder {
     if (!fixed_ops()) return;
     const MoeSpec& m = spec.moe;
     if (l.ffn == FfnKind::dense) {
-      swiglu("ffn", OpComponent::dense_ffn, m.dense_intermediate_size, spec.weights.dense_ffn,
+      swiglu("ffn", OpComponent::dense_ffn, m.dense_intermediate_size, 1, spec.weights.dense_ffn,
              spec.compute.dense_ffn);
       return;
     }
@@ -243,22 +243,20 @@ struct OpBuilder {
          {true, KernelClass::grouped_gemm, pass.num_tokens, 2 * m.expert_intermediate_size,
           spec.hidden_size, 0, 0});
     if (m.num_shared_experts > 0)
-      swiglu("ffn.shared_experts", OpComponent::shared_experts,
-             m.num_shared_experts * m.expert_intermediate_size, spec.weights.shared_experts,
-             spec.compute.shared_experts);
+      swiglu("ffn.shared_experts", OpComponent::shared_experts, m.expert_intermediate_size,
+             m.num_shared_experts, spec.weights.shared_experts, spec.compute.shared_experts);
   }
 
-  /// A dense SwiGLU FFN (or the shared experts side by side) of intermediate width `inter`: the
-  /// gate and up projections as one column-parallel GEMM (`name`), the down projection as a
-  /// row-parallel one (`name`.down), two kernels as every engine runs them. Together they have
-  /// the FLOPs and weight bytes of kernels/moe.h's shared_cost() (its activations too for one
-  /// shared expert).
-  void swiglu(std::string_view name, OpComponent c, std::int64_t inter, WeightFormat w,
-              Precision p) {
-    const std::int64_t D = spec.hidden_size, T = pass.num_tokens;
-    push(name, c, cost(LinearShape{T, D, inter, 1, w, p}) * 2, gemm(T, 2 * inter, D));
-    push(std::string(name) + ".down", c, cost(LinearShape{T, inter, D, 1, w, p}), gemm(T, D, inter),
-         TpSplit::rows);
+  /// `count` SwiGLU FFNs of intermediate width `inter` side by side (a dense FFN, the shared
+  /// experts): the gate and up projections as one column-parallel GEMM (`name`), the down
+  /// projection as a row-parallel one (`name`.down), two kernels as every engine runs them.
+  /// Together they cost kernels/moe.h's shared_cost().
+  void swiglu(std::string_view name, OpComponent c, std::int64_t inter, std::int64_t count,
+              WeightFormat w, Precision p) {
+    const std::int64_t D = spec.hidden_size, T = pass.num_tokens, width = count * inter;
+    push(name, c, swiglu_gate_up_cost(T, D, inter, w, p) * count, gemm(T, 2 * width, D));
+    push(std::string(name) + ".down", c, swiglu_down_cost(T, D, inter, w, p) * count,
+         gemm(T, D, width), TpSplit::rows);
   }
 
   void mhc(std::string_view name, std::int64_t tokens, bool head) {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "kernels/moe.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
 #include "sim/analytic.h"
@@ -41,6 +42,36 @@ TEST(TinyModel, DecodeCostsByHand) {
   // LM head 2 * 10 * 16 = 320.
   EXPECT_EQ(component(r, OpComponent::lm_head).total_flops(), 320);
   EXPECT_EQ(component(r, OpComponent::mtp).total_flops(), 0);  // MTP off
+}
+
+// A dense FFN and the shared experts are two ops each, the gate-up and the down GEMM the engines
+// launch; together they cost what kernels/moe.h's shared_cost() does, exactly.
+TEST(OpList, SwiGluFfnsAreTwoGemmsCostingTheirKernel) {
+  const ModelSpec v3 = load_model("deepseek-v3");
+  OpOptions o;
+  Cost dense, shared;
+  for (const Op& op : build_ops(v3, Pass{4095, 8}, o)) {
+    if (op.layer == 0 && (op.name.ends_with(".ffn") || op.name.ends_with(".ffn.down")))
+      dense += op.cost;
+    if (op.layer == 3 &&
+        (op.name.ends_with("ffn.shared_experts") || op.name.ends_with("ffn.shared_experts.down")))
+      shared += op.cost;
+  }
+  MoeShape d;
+  d.tokens = 8;
+  d.hidden = v3.hidden_size;
+  d.inter = v3.moe.dense_intermediate_size;
+  d.num_shared = 1;
+  d.shared_weight = v3.weights.dense_ffn;
+  d.shared_compute = v3.compute.dense_ffn;
+  EXPECT_EQ(dense, shared_cost(d));
+  MoeShape m = d;
+  m.inter = v3.moe.expert_intermediate_size;
+  m.num_shared = v3.moe.num_shared_experts;
+  m.shared_weight = v3.weights.shared_experts;
+  m.shared_compute = v3.compute.shared_experts;
+  EXPECT_EQ(shared, shared_cost(m));
+  EXPECT_GT(shared.total_flops(), 0);
 }
 
 TEST(TinyModel, KvCacheByHand) {
