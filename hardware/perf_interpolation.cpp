@@ -70,7 +70,13 @@ Prepared prepare_table(const PerfTable& t, const Accelerator& device) {
 namespace {
 
 /// The call's value of a table column (0 when the call does not know it).
-double call_key(const KernelCall& c, const std::string& column) {
+double call_key(const PerfTable& t, const KernelCall& c, const std::string& column) {
+  // A row of whole SwiGLU experts covers the down projection too: it is read at the experts'
+  // gate/up shape (n = 2 x inter, k = hidden), and its efficiency is the whole expert's.
+  if (c.ffn_down && t.kernel == KernelClass::grouped_gemm && t.word_or("ffn", "gemm") == "swiglu") {
+    if (column == "n") return 2 * c.k;
+    if (column == "k") return c.n;
+  }
   if (column == "m") return c.m;
   if (column == "n") return c.n;
   if (column == "k") return c.k;
@@ -97,7 +103,7 @@ const Group& nearest_group(const Prepared& p, const KernelCall& c, double* dista
   for (const Group& g : p.groups) {
     double d = 0;
     for (std::size_t i = 0; i < p.key_cols.size(); ++i) {
-      const double want = call_key(c, p.table->columns[p.key_cols[i]]);
+      const double want = call_key(*p.table, c, p.table->columns[p.key_cols[i]]);
       if (want > 0) d += std::abs(std::log(want / g.keys[i]));
     }
     if (d < best_d) {
@@ -119,7 +125,7 @@ double axis_value(const Prepared& p, const KernelCall& c) {
         t.fixed_or("hidden", 1) * t.fixed_or("topk", 1) * t.fixed_or("bytes_per_element", 1);
     return c.tokens_per_rank * c.payload_bytes_per_token / table_payload;
   }
-  return call_key(c, t.columns[p.axis_col]);
+  return call_key(t, c, t.columns[p.axis_col]);
 }
 
 double link_bytes_per_s(const Accelerator& a, bool spans_nodes) {

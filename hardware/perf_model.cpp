@@ -559,6 +559,7 @@ LookupKey lookup_key(const KernelCall& call) {
           call.experts,
           call.tokens_per_expert,
           call.masked ? 1.0 : 0.0,
+          call.ffn_down ? 1.0 : 0.0,
           call.batch,
           call.kv_len,
           call.seq_len,

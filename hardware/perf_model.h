@@ -50,6 +50,10 @@ struct KernelCall {
   double m = 0, n = 0, k = 0;                 // gemm
   double experts = 0, tokens_per_expert = 0;  // grouped_gemm (with n, k)
   bool masked = true;                         // grouped_gemm layout: masked (decode) or contiguous
+  /// grouped_gemm: the experts' down projection (n = hidden, k = inter) rather than their gate/up
+  /// (n = 2 x inter, k = hidden). A table of whole SwiGLU experts (`ffn: swiglu`) reads it at
+  /// the gate/up shape of the same experts.
+  bool ffn_down = false;
   double batch = 0, kv_len = 0, seq_len = 0, heads = 0;  // attention and indexer classes
   /// The fixed shape of the call, where the device has several tables of its class (the host's
   /// V3.2 and V4 cores, main and indexer compressors, float32- and FP8-weight GEMMs): the table
@@ -108,7 +112,7 @@ struct PerfEstimate {
 /// through its ideal time (same shape and precision, same efficiency): PerfModel memoises lookups
 /// by it. A field added to KernelCall belongs here too (tests/hardware/perf_model_key_test.cpp
 /// counts them).
-using LookupKey = std::array<double, 29>;
+using LookupKey = std::array<double, 30>;
 LookupKey lookup_key(const KernelCall& call);
 
 /// How PerfModel finds the nearest measured sibling that serves a call its device's own tables

@@ -40,14 +40,38 @@ Cost router_cost(const MoeShape& s) {
   return cost(LinearShape{s.tokens, s.hidden, s.num_experts, 1, s.router_weight, s.router_compute});
 }
 
-Cost routed_cost(const MoeShape& s) {
-  if (s.num_experts == 0 || s.topk == 0) return {};
-  // FLOPs and activations follow the token-expert pairs; weights are read once per touched expert.
-  Cost per_pair = swiglu_cost(checked_mul(s.tokens, s.topk), s.hidden, s.inter, s.expert_weight,
-                              s.expert_compute);
+namespace {
+
+/// `per_pair`, the products of every token-expert pair, reading one expert's weights: the
+/// weights of each touched expert instead (FLOPs and activations follow the pairs).
+Cost over_touched_experts(Cost per_pair, const MoeShape& s) {
   const std::int64_t one_expert_bytes = per_pair.read(MemClass::weights);
   per_pair.read(MemClass::weights) = checked_mul(one_expert_bytes, experts_touched(s));
   return per_pair;
+}
+
+bool has_routed(const MoeShape& s) {
+  return s.num_experts > 0 && s.topk > 0;
+}
+
+}  // namespace
+
+Cost routed_gate_up_cost(const MoeShape& s) {
+  if (!has_routed(s)) return {};
+  return over_touched_experts(swiglu_gate_up_cost(checked_mul(s.tokens, s.topk), s.hidden, s.inter,
+                                                  s.expert_weight, s.expert_compute),
+                              s);
+}
+
+Cost routed_down_cost(const MoeShape& s) {
+  if (!has_routed(s)) return {};
+  return over_touched_experts(swiglu_down_cost(checked_mul(s.tokens, s.topk), s.hidden, s.inter,
+                                               s.expert_weight, s.expert_compute),
+                              s);
+}
+
+Cost routed_cost(const MoeShape& s) {
+  return routed_gate_up_cost(s) + routed_down_cost(s);
 }
 
 Cost shared_cost(const MoeShape& s) {

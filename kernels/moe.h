@@ -35,6 +35,11 @@ std::int64_t experts_touched(const MoeShape& s);
 Cost router_cost(const MoeShape& s);
 /// Routed experts: 2*tokens*topk*3*D*inter FLOPs; reads the touched experts' weights.
 Cost routed_cost(const MoeShape& s);
+/// The two grouped GEMMs of routed_cost(), as the engines launch them: every touched expert's
+/// gate and up projections (2*tokens*topk*2*D*inter FLOPs) and its down projection
+/// (2*tokens*topk*D*inter). Their sum is routed_cost().
+Cost routed_gate_up_cost(const MoeShape& s);
+Cost routed_down_cost(const MoeShape& s);
 /// Shared experts: 2*tokens*num_shared*3*D*inter FLOPs.
 Cost shared_cost(const MoeShape& s);
 

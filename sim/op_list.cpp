@@ -238,10 +238,14 @@ struct OpBuilder {
     moe.router_compute = spec.compute.router;
     push("ffn.router", OpComponent::router, router_cost(moe),
          gemm(pass.num_tokens, m.num_routed_experts, spec.hidden_size));
-    // The serving model fills the expert count and tokens per expert of a rank.
-    push("ffn.routed_experts", OpComponent::routed_experts, routed_cost(moe),
-         {true, KernelClass::grouped_gemm, pass.num_tokens, 2 * m.expert_intermediate_size,
-          spec.hidden_size, 0, 0});
+    // Two grouped GEMMs, as the engines launch them: every expert's gate/up projection, then its
+    // down projection. The serving model fills the expert count and tokens per expert of a rank.
+    const std::int64_t inter = m.expert_intermediate_size;
+    push("ffn.routed_experts", OpComponent::routed_experts, routed_gate_up_cost(moe),
+         {true, KernelClass::grouped_gemm, pass.num_tokens, 2 * inter, spec.hidden_size, 0, 0});
+    OpKernel down{true, KernelClass::grouped_gemm, pass.num_tokens, spec.hidden_size, inter, 0, 0};
+    down.ffn_down = true;
+    push("ffn.routed_experts.down", OpComponent::routed_experts, routed_down_cost(moe), down);
     if (m.num_shared_experts > 0)
       swiglu("ffn.shared_experts", OpComponent::shared_experts, m.expert_intermediate_size,
              m.num_shared_experts, spec.weights.shared_experts, spec.compute.shared_experts);

@@ -98,6 +98,9 @@ struct OpKernel {
   std::int64_t heads = 0;   // attention or indexer heads
   std::int64_t kv_len = 0;  // keys visible to the pass's last query
   bool kv_fp8 = false;      // attention: the cache holds FP8 entries (else BF16)
+  /// Grouped GEMM: the experts' down projection (n = hidden, k = inter), the second of the two
+  /// GEMMs the routed experts launch; false: their gate/up projection (n = 2 x inter, k = hidden).
+  bool ffn_down = false;
 };
 
 struct Op {

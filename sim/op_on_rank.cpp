@@ -86,7 +86,7 @@ double pairs_on_rank(const Setup& s, double stage_tokens) {
          s.config.expert_imbalance;
 }
 
-Cost routed_on_rank(const Setup& s, double stage_tokens) {
+RoutedOnRank routed_on_rank(const Setup& s, double stage_tokens) {
   const MoeSpec& m = s.spec.moe;
   const double ranks = static_cast<double>(s.layout.devices_per_stage());
   // Copies of each expert over the stage: its ep groups, and the redundant slots (or, with ep
@@ -108,7 +108,7 @@ Cost routed_on_rank(const Setup& s, double stage_tokens) {
   shape.experts_touched = std::max<std::int64_t>(1, std::llround(touched));
   shape.expert_weight = s.spec.weights.routed_experts;
   shape.expert_compute = s.spec.compute.routed_experts;
-  return routed_cost(shape);
+  return {routed_gate_up_cost(shape), routed_down_cost(shape)};
 }
 
 Precision main_precision(const Cost& c) {
@@ -144,6 +144,7 @@ KernelCall call_shape(const Setup& s, const Op& op, bool prefill) {
   if (k.kernel == KernelClass::grouped_gemm) {
     call.experts = static_cast<double>(std::max<std::int64_t>(1, s.local_experts));
     call.masked = !prefill;
+    call.ffn_down = k.ffn_down;
   }
   // Their tables' rows are grouped by the model width: V4-Flash's 4096 and V4-Pro's 7168.
   if (k.kernel == KernelClass::mhc || k.kernel == KernelClass::compressor)

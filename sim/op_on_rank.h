@@ -58,8 +58,13 @@ std::vector<std::int64_t> elementwise_layers(const Setup& s);
 std::optional<Precision> exchange_quant(const Setup& s, bool prefill);
 
 /// Routed-expert work of one MoE layer on the busiest rank, when `stage_tokens` tokens pass the
-/// stage in one step.
-Cost routed_on_rank(const Setup& s, double stage_tokens);
+/// stage in one step: its two grouped GEMMs.
+struct RoutedOnRank {
+  Cost gate_up, down;
+  /// The part a routed-experts op computes (OpKernel::ffn_down).
+  const Cost& of(const Op& op) const { return op.kernel.ffn_down ? down : gate_up; }
+};
+RoutedOnRank routed_on_rank(const Setup& s, double stage_tokens);
 
 /// The precision carrying most of an op's FLOPs (its kernel's input type).
 Precision main_precision(const Cost& c);

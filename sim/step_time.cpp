@@ -57,7 +57,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     add_time(main, c, t);
     if (dense) add_time(sums.dense, c, t);
   };
-  Cost routed;
+  RoutedOnRank routed;
   bool routed_done = false;
   CompiledPass* compiled =
       s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
@@ -152,7 +152,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         if (op.routed) {
           if (!routed_done) routed = routed_on_rank(s, stage_tokens);
           routed_done = true;
-          c = routed;
+          c = routed.of(*op.op);
         } else {
           c = compiled_cost(op, op.tp_split ? token_share : seqs, seqs);
         }
@@ -250,7 +250,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       if (op.kind == OpComponent::routed_experts) {
         if (!routed_done) routed = routed_on_rank(s, stage_tokens);
         routed_done = true;
-        c = routed;
+        c = routed.of(op);
       } else if (split_over_tp(op)) {
         // Heads and projection weights split over tp; with one shared KV head every TP rank reads
         // the whole KV of its dp group's sequences.

@@ -56,6 +56,7 @@ std::vector<Variation> variations() {
       {"experts", [](KernelCall& c) { c.experts = 3; }},
       {"tokens_per_expert", [](KernelCall& c) { c.tokens_per_expert = 3; }},
       {"masked", [](KernelCall& c) { c.masked = !c.masked; }},
+      {"ffn_down", [](KernelCall& c) { c.ffn_down = !c.ffn_down; }},
       {"batch", [](KernelCall& c) { c.batch = 3; }},
       {"kv_len", [](KernelCall& c) { c.kv_len = 3; }},
       {"seq_len", [](KernelCall& c) { c.seq_len = 3; }},

@@ -322,6 +322,60 @@ TEST(PerfTables, EagerLoopTablesCarryTheirLaunchGap) {
   }
 }
 
+/// The routed experts' grouped GEMM as the step model asks for it: `experts` experts of hidden
+/// 7168 and intermediate 2048 with `tokens` rows each, FP8, the gate/up projection or the down.
+KernelCall v3_expert_gemm(double experts, double tokens, bool down) {
+  KernelCall c;
+  c.kernel = KernelClass::grouped_gemm;
+  c.precision = Precision::fp8;
+  c.masked = true;
+  c.ffn_down = down;
+  c.experts = experts;
+  c.tokens_per_expert = tokens;
+  c.n = down ? 7168 : 2 * 2048;
+  c.k = down ? 2048 : 7168;
+  const auto t = static_cast<std::int64_t>(tokens);
+  c.cost = cost(LinearShape{t, static_cast<std::int64_t>(c.k), static_cast<std::int64_t>(c.n), 1,
+                            WeightFormat::fp8_block128_ue8m0, Precision::fp8}) *
+           static_cast<std::int64_t>(experts);
+  return c;
+}
+
+// InferSim times the experts' two GEMMs apart (rows of n 4096 x k 7168 and of n 7168 x k 2048):
+// each of the step model's two ops gets its own rows, measured shapes exactly.
+TEST(PerfTables, ExpertGemmsTakeTheirOwnRows) {
+  const Accelerator h800 = load_accelerator("h800");
+  const PerfModel model(h800);
+  // grouped-gemm-fp8-masked.csv: 4 experts x 128 tokens, 63.222 us gate/up, 39.983 us down.
+  EXPECT_NEAR(model.estimate(v3_expert_gemm(4, 128, false)).time_s, 63.222e-6, 1e-12);
+  EXPECT_NEAR(model.estimate(v3_expert_gemm(4, 128, true)).time_s, 39.983e-6, 1e-12);
+}
+
+// A table of whole SwiGLU experts (the host's, `ffn: swiglu`) times both GEMMs in one row: the down
+// projection is read at its experts' gate/up shape and takes the whole expert's efficiency, not
+// that of the row group whose (n, k) happens to lie nearer its own (here V4-Pro's 6144 x 7168).
+TEST(PerfTables, AWholeExpertTableServesTheDownProjectionAtItsExpertsShape) {
+  const Accelerator h800 = load_accelerator("h800");
+  PerfTable t;
+  t.name = t.file = "grouped-gemm-swiglu";
+  t.kernel = KernelClass::grouped_gemm;
+  t.precision = Precision::fp8;
+  t.fixed_words = {{"layout", "masked"}, {"ffn", "swiglu"}};
+  t.columns = {"experts", "tokens_per_expert", "n", "k", "latency_us"};
+  t.rows = {{4, 64, 4096, 7168, 90}, {4, 128, 4096, 7168, 120}, {4, 256, 4096, 7168, 180},
+            {4, 64, 6144, 7168, 40}, {4, 128, 6144, 7168, 50},  {4, 256, 6144, 7168, 70}};
+  const PerfEstimate up = estimate_from_table(t, h800, h800, v3_expert_gemm(4, 128, false));
+  const PerfEstimate down = estimate_from_table(t, h800, h800, v3_expert_gemm(4, 128, true));
+  ASSERT_TRUE(up.found && down.found);
+  EXPECT_DOUBLE_EQ(down.efficiency, up.efficiency);
+  // The row (both GEMMs, 120 us) splits by the two GEMMs' ideal times.
+  EXPECT_NEAR(up.time_s + down.time_s, 120e-6, 1e-12);
+  EXPECT_NEAR(up.time_s / down.time_s,
+              ideal_time_s(h800, v3_expert_gemm(4, 128, false).cost) /
+                  ideal_time_s(h800, v3_expert_gemm(4, 128, true).cost),
+              1e-9);
+}
+
 // H100 holds DeepEP tables of one node (aiconfigurator, EP8) and of several (DeepEP PR #521,
 // EP16-64): a call takes the table whose group is nearest its own, so an EP72 decode is measured on
 // H100 itself rather than transferred from H800.

@@ -105,6 +105,16 @@ TEST(CostFunctions, Moe) {
   s.experts_touched = 3;
   // 3 touched experts, each 3 MXFP4 matrices [4, 8] / [8, 4]: 3 * (2 * (16 + 4) + (16 + 8))
   EXPECT_EQ(routed_cost(s).read(MemClass::weights), 3 * (2 * (16 + 4) + (16 + 8)));
+  // The two grouped GEMMs: gate/up 2 * 4 * 2 * 8 * 4 = 512 FLOPs and two [4, 8] matrices per
+  // touched expert; down 2 * 4 * 8 * 4 = 256 and one [8, 4]. Together routed_cost().
+  EXPECT_EQ(routed_gate_up_cost(s).total_flops(), 512);
+  EXPECT_EQ(routed_down_cost(s).total_flops(), 256);
+  EXPECT_EQ(routed_gate_up_cost(s).read(MemClass::weights), 3 * 2 * (16 + 4));
+  EXPECT_EQ(routed_down_cost(s).read(MemClass::weights), 3 * (16 + 8));
+  EXPECT_EQ(routed_gate_up_cost(s) + routed_down_cost(s), routed_cost(s));
+  s.num_experts = 0;
+  EXPECT_EQ(routed_gate_up_cost(s), Cost{});
+  EXPECT_EQ(routed_down_cost(s), Cost{});
 }
 
 TEST(CostFunctions, Mhc) {

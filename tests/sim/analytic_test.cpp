@@ -74,6 +74,37 @@ TEST(OpList, SwiGluFfnsAreTwoGemmsCostingTheirKernel) {
   EXPECT_GT(shared.total_flops(), 0);
 }
 
+// The routed experts likewise: two grouped GEMMs, gate/up (n = 2 x inter, k = hidden) then down
+// (n = hidden, k = inter), costing routed_cost() together.
+TEST(OpList, RoutedExpertsAreTwoGroupedGemmsCostingTheirKernel) {
+  const ModelSpec v3 = load_model("deepseek-v3");
+  const std::int64_t D = v3.hidden_size, inter = v3.moe.expert_intermediate_size;
+  Cost routed;
+  int gemms = 0;
+  for (const Op& op : build_ops(v3, Pass{4095, 8}, OpOptions{})) {
+    if (op.layer != 3 || op.kind != OpComponent::routed_experts) continue;
+    ++gemms;
+    routed += op.cost;
+    ASSERT_TRUE(op.kernel.has_class);
+    EXPECT_EQ(op.kernel.kernel, KernelClass::grouped_gemm);
+    const bool down = op.name.ends_with("ffn.routed_experts.down");
+    EXPECT_TRUE(down || op.name.ends_with("ffn.routed_experts")) << op.name;
+    EXPECT_EQ(op.kernel.ffn_down, down);
+    EXPECT_EQ(op.kernel.n, down ? D : 2 * inter);
+    EXPECT_EQ(op.kernel.k, down ? inter : D);
+  }
+  EXPECT_EQ(gemms, 2);
+  MoeShape m;
+  m.tokens = 8;
+  m.hidden = D;
+  m.inter = inter;
+  m.num_experts = v3.moe.num_routed_experts;
+  m.topk = v3.moe.experts_per_token;
+  m.expert_weight = v3.weights.routed_experts;
+  m.expert_compute = v3.compute.routed_experts;
+  EXPECT_EQ(routed, routed_cost(m));
+}
+
 TEST(TinyModel, KvCacheByHand) {
   const ModelSpec s = tiny();
   // BF16 entries: 8 dims = 16 B; indexer keys 4 dims = 8 B. After 10 tokens:

@@ -7,8 +7,8 @@
 // leaves its rank: no dispatch, combine or all-reduce, and overlap has nothing to hide. One case
 // runs tp=2 with overlap off, where two all-reduces per layer over the one link add up by hand;
 // MoE all-to-alls and the two-microbatch overlap are left to serving_test.cpp. The expected times
-// below sum the op costs of the kernels' cost() functions (build_ops, routed_cost) through the
-// roofline written here, apart from sim/step_time.cpp.
+// below sum the op costs of the kernels' cost() functions (build_ops, routed_gate_up_cost,
+// routed_down_cost) through the roofline written here, apart from sim/step_time.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -59,8 +59,11 @@ double op_s(const Cost& per_sequence, double token_share, double kv_share,
 }
 
 /// The routed experts of one MoE layer on a rank that gets `pairs` token-expert pairs and reads
-/// `touched` of its four experts (BF16 weights, FP8 products).
-Cost routed(std::int64_t pairs, std::int64_t touched) {
+/// `touched` of its four experts (BF16 weights, FP8 products): their gate/up and down GEMMs.
+struct Routed {
+  Cost gate_up, down;
+};
+Routed routed(std::int64_t pairs, std::int64_t touched) {
   MoeShape m;
   m.tokens = pairs;
   m.hidden = 16;
@@ -70,7 +73,7 @@ Cost routed(std::int64_t pairs, std::int64_t touched) {
   m.experts_touched = touched;
   m.expert_weight = WeightFormat::bf16;
   m.expert_compute = Precision::fp8;
-  return routed_cost(m);
+  return {routed_gate_up_cost(m), routed_down_cost(m)};
 }
 
 /// Split over tp (sim/serving.h): the attention (but wq_a and wkv, which the engines replicate),
@@ -89,7 +92,7 @@ bool tp_split(const Op& op) {
 /// op (router, compressor, mHC) every token of the group with whole weights; routed experts at
 /// the rank's pairs.
 double ops_s(const ModelSpec& spec, const Pass& pass, std::int64_t seqs, bool prefill,
-             const Cost& routed_layer, std::int64_t tp = 1) {
+             const Routed& routed_layer, std::int64_t tp = 1) {
   OpOptions o;
   o.prefill = prefill;
   o.logits_for_all_tokens = !prefill;
@@ -97,7 +100,7 @@ double ops_s(const ModelSpec& spec, const Pass& pass, std::int64_t seqs, bool pr
   double sum = 0;
   for (const Op& op : build_ops(spec, pass, o)) {
     if (op.component == OpComponent::routed_experts)
-      sum += op_s(routed_layer, 1, 1);
+      sum += op_s(op.kernel.ffn_down ? routed_layer.down : routed_layer.gate_up, 1, 1);
     else if (tp_split(op))
       sum += op_s(op.cost, b / t, b, 1 / t);
     else
@@ -187,18 +190,18 @@ std::int64_t kernels(const ServingResult& r) {
 }
 
 // The step is its kernel count in launch gaps plus each kernel's roofline. Kernels: layer 0 (SWA,
-// hash-routed) hc_attn, wq_a, wq_b, wkv, wo_a, wo_b, core_attention, hc_ffn, router, routed
-// experts and the shared expert's gate-up and down = 12; layer 2 (HCA) those and its compressor
-// = 13; layers 1 and 3 (CSA) 13 and the indexer's wq_b, weights_proj, compressor and scoring = 17
-// each; hc_head and lm_head = 2; 59 + 2 = 61 ops and 31 element-wise kernels = 92. The rest, the
-// sum over kernels of
+// hash-routed) hc_attn, wq_a, wq_b, wkv, wo_a, wo_b, core_attention, hc_ffn, router, the routed
+// experts' gate-up and down and the shared expert's gate-up and down = 13; layer 2 (HCA) those
+// and its compressor = 14; layers 1 and 3 (CSA) 14 and the indexer's wq_b, weights_proj,
+// compressor and scoring = 18 each; hc_head and lm_head = 2; 63 + 2 = 65 ops and 31 element-wise
+// kernels = 96. The rest, the sum over kernels of
 // max(compute, memory), lies between the larger and the sum of the step's whole compute time
 // (mfu x step) and memory time (mbu x step).
 TEST_F(TinySystem, StepIsKernelsTimesLaunchPlusRoofline) {
   const ServingResult r = predict(model, system, 1, config, workload);
   ASSERT_TRUE(r.feasible) << r.reason;
-  EXPECT_EQ(kernels(r), 92);
-  const double roofline_part = r.step_s - 92 * kLaunch;
+  EXPECT_EQ(kernels(r), 96);
+  const double roofline_part = r.step_s - 96 * kLaunch;
   const double compute_s = r.mfu * r.step_s, memory_s = r.mbu * r.step_s;
   EXPECT_GT(compute_s, 0.0);
   EXPECT_GT(memory_s, 0.0);
@@ -206,7 +209,7 @@ TEST_F(TinySystem, StepIsKernelsTimesLaunchPlusRoofline) {
   EXPECT_LE(roofline_part, (compute_s + memory_s) * (1 + 1e-12));
 }
 
-// A batch twice as large adds only FLOPs and bytes: the same 88 kernels, and more experts read.
+// A batch twice as large adds only FLOPs and bytes: the same 96 kernels, and more experts read.
 TEST_F(TinySystem, BatchAddsWorkNotKernels) {
   const ServingResult small = predict(model, system, 1, config, workload);
   workload.batch = 2 * kBatch;
