@@ -73,7 +73,7 @@ namespace {
 double call_key(const PerfTable& t, const KernelCall& c, const std::string& column) {
   // A row of whole SwiGLU experts covers the down projection too: it is read at the experts'
   // gate/up shape (n = 2 x inter, k = hidden), and its efficiency is the whole expert's.
-  if (c.ffn_down && t.kernel == KernelClass::grouped_gemm && t.word_or("ffn", "gemm") == "swiglu") {
+  if (c.ffn_down && t.kernel == KernelClass::grouped_gemm && t.word_or("ffn", "gemm") != "gemm") {
     if (column == "n") return 2 * c.k;
     if (column == "k") return c.n;
   }
@@ -160,6 +160,8 @@ PerfEstimate evaluate_prepared(const Prepared& p, const Accelerator& table_devic
   e.source = own_device ? TimeSource::measured : TimeSource::transferred;
   e.includes_launch_gap = p.table->includes_launch_gap;
   e.includes_activation_quantisation = p.table->includes_activation_quantisation;
+  e.includes_moe_glue = p.table->kernel == KernelClass::grouped_gemm &&
+                        p.table->word_or("ffn", "gemm") == "fused_moe";
   const double x = axis_value(p, c);
   if (!(x > 0)) {
     e.time_s = is_communication(c.kernel) ? g.floor_s : device_floor_s;

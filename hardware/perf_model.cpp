@@ -26,9 +26,16 @@ using perf_detail::Prepared;
 
 bool table_fits(const PerfTable& t, const KernelCall& c, bool same_precision) {
   if (t.kernel != c.kernel) return false;
-  if (c.kernel == KernelClass::grouped_gemm &&
-      t.word_or("layout", "") != (c.masked ? "masked" : "contiguous"))
-    return false;
+  if (c.kernel == KernelClass::grouped_gemm) {
+    const std::string layout = t.word_or("layout", "");
+    if (layout != "any" && layout != (c.masked ? "masked" : "contiguous")) return false;
+    // A fused MoE table times one expert shape (hidden, inter): the call's gate/up GEMM is
+    // n = 2 x inter, k = hidden, its down GEMM n = hidden, k = inter.
+    if (t.word_or("ffn", "gemm") == "fused_moe") {
+      const double hidden = c.ffn_down ? c.n : c.k, inter = c.ffn_down ? c.k : c.n / 2;
+      if (hidden != t.fixed_or("hidden", 0) || inter != t.fixed_or("inter", 0)) return false;
+    }
+  }
   if ((c.kernel == KernelClass::dispatch || c.kernel == KernelClass::combine) &&
       t.word_or("mode", "") != (c.low_latency ? "low_latency" : "normal"))
     return false;

@@ -51,8 +51,8 @@ struct KernelCall {
   double experts = 0, tokens_per_expert = 0;  // grouped_gemm (with n, k)
   bool masked = true;                         // grouped_gemm layout: masked (decode) or contiguous
   /// grouped_gemm: the experts' down projection (n = hidden, k = inter) rather than their gate/up
-  /// (n = 2 x inter, k = hidden). A table of whole SwiGLU experts (`ffn: swiglu`) reads it at
-  /// the gate/up shape of the same experts.
+  /// (n = 2 x inter, k = hidden). A table of whole experts (`ffn: swiglu`, `fused_moe`) reads it
+  /// at the gate/up shape of the same experts.
   bool ffn_down = false;
   double batch = 0, kv_len = 0, seq_len = 0, heads = 0;  // attention and indexer classes
   /// The fixed shape of the call, where the device has several tables of its class (the host's
@@ -106,6 +106,10 @@ struct PerfEstimate {
   /// The table's rows time the GEMM input's activation quantisation too (`activation_quantisation:
   /// included`); false for every other table and for the roofline.
   bool includes_activation_quantisation = false;
+  /// The table's rows time the whole routed-expert layer as a fused MoE (`ffn: fused_moe`): the
+  /// top-k routing, the permutation to the local experts, the activation and the finalize too,
+  /// so the caller adds no kernels of its own for them.
+  bool includes_moe_glue = false;
 };
 
 /// Every field of a call a table lookup depends on besides its cost, which only scales the result

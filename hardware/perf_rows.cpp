@@ -14,6 +14,7 @@
 #include "kernels/linear.h"
 #include "kernels/mhc.h"
 #include "kernels/mla_attention.h"
+#include "kernels/moe.h"
 #include "kernels/sparse_attention.h"
 #include "kernels/storage.h"
 
@@ -119,9 +120,25 @@ Cost row_cost(const PerfTable& t, const std::vector<double>& row) {
       return cost(LinearShape{whole(col("m", 1)), whole(col("k", 1)), whole(col("n", 1)), 1,
                               table_weight_format(t), t.precision});
     case KernelClass::grouped_gemm: {
+      const WeightFormat w = table_weight_format(t);
+      if (t.word_or("ffn", "gemm") == "fused_moe") {
+        // The routed experts' work on the rank: experts x tokens_per_expert token-expert pairs
+        // (below one per expert: that many experts, one pair each), reading the weights of
+        // min(pairs, experts) experts.
+        MoeShape m;
+        m.num_experts = whole(col("experts", 1));
+        m.tokens = std::max<std::int64_t>(
+            1, std::llround(col("experts", 1) * col("tokens_per_expert", 1)));
+        m.topk = 1;
+        m.experts_touched = std::min(m.tokens, m.num_experts);
+        m.hidden = whole(t.fixed_or("hidden", 1));
+        m.inter = whole(t.fixed_or("inter", 1));
+        m.expert_weight = w;
+        m.expert_compute = t.precision;
+        return routed_cost(m);
+      }
       const std::int64_t rows = whole(col("tokens_per_expert", 1)), n = whole(col("n", 1)),
                          k = whole(col("k", 1));
-      const WeightFormat w = table_weight_format(t);
       Cost one = cost(LinearShape{rows, k, n, 1, w, t.precision});
       // swiglu: the row times the whole expert, gate/up (n = 2 x inter) and down (inter -> k).
       if (t.word_or("ffn", "gemm") == "swiglu")

@@ -305,16 +305,20 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
   // Words that select behaviour must be ones the model knows.
   if (t.kernel == KernelClass::grouped_gemm) {
     const std::string layout = t.word_or("layout", "");
-    if (layout != "masked" && layout != "contiguous")
+    if (layout != "masked" && layout != "contiguous" && layout != "any")
       throw InputError(doc.file + ": fixed.layout '" + layout +
-                       "': grouped_gemm needs masked (decode) or contiguous (prefill)");
-  }
-  if (t.kernel == KernelClass::grouped_gemm) {
+                       "': grouped_gemm needs masked (decode), contiguous (prefill) or any (a "
+                       "kernel that serves both)");
     const std::string ffn = t.word_or("ffn", "gemm");
-    if (ffn != "gemm" && ffn != "swiglu")
+    if (ffn != "gemm" && ffn != "swiglu" && ffn != "fused_moe")
       throw InputError(doc.file + ": fixed.ffn '" + ffn +
-                       "': expected gemm (one n x k product per expert) or swiglu (gate/up n x k "
-                       "and down k x n/2)");
+                       "': expected gemm (one n x k product per expert), swiglu (gate/up n x k "
+                       "and down k x n/2) or fused_moe (the whole routed-expert layer)");
+    // A fused MoE serves only the expert shape it ran: the lookup matches it exactly.
+    if (ffn == "fused_moe")
+      for (const char* key : {"hidden", "inter"})
+        if (!(t.fixed_or(key, 0) > 0))
+          throw InputError(doc.file + ": fixed." + key + " is required for ffn: fused_moe tables");
   }
   if (t.kernel == KernelClass::mla_decode || t.kernel == KernelClass::dsa_decode) {
     const std::string core = t.word_or("core", "mla");
@@ -322,7 +326,8 @@ PerfTable load_perf_table(const std::filesystem::path& yaml_file) {
       throw InputError(doc.file + ": fixed.core '" + core +
                        "': expected mla (absorbed MLA) or v4_sparse (V4 window + compressed core)");
   }
-  if (t.kernel == KernelClass::gemm && t.fixed_words.count("weight_dtype")) {
+  if ((t.kernel == KernelClass::gemm || t.kernel == KernelClass::grouped_gemm) &&
+      t.fixed_words.count("weight_dtype")) {
     const std::string w = t.word_or("weight_dtype", "");
     Precision wp{};
     if (!parse_precision(w, wp))

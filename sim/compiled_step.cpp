@@ -150,13 +150,14 @@ const std::vector<CompiledElementwise>& compiled_elementwise(const Setup& s) {
                             permutation,
                             exchange_quant,
                             mtp,
+                            k.moe_glue,
                             k.cost.read(MemClass::activations),
                             k.cost.written(MemClass::activations),
                             steps.elementwise.size()};
       // A kernel shares the times of an earlier one only when both run in the same phases.
       for (const CompiledElementwise& e : steps.elementwise)
         if (e.per_pair == c.per_pair && e.permutation == c.permutation &&
-            e.exchange_quant == c.exchange_quant && e.mtp == c.mtp &&
+            e.exchange_quant == c.exchange_quant && e.mtp == c.mtp && e.moe_glue == c.moe_glue &&
             e.read_per_row == c.read_per_row && e.written_per_row == c.written_per_row) {
           c.same_as = e.same_as;
           break;

@@ -118,6 +118,8 @@ struct CompiledElementwise {
   bool exchange_quant = false;
   /// Of an MTP block: booked with the model-level ops as mtp.
   bool mtp = false;
+  /// Done inside a fused MoE kernel (ElementwiseKernel::moe_glue).
+  bool moe_glue = false;
   std::int64_t read_per_row = 0;
   std::int64_t written_per_row = 0;
   /// The first kernel of the list with the same rows and bytes (this one's index if none): its

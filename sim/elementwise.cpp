@@ -34,9 +34,11 @@ std::vector<ElementwiseKernel> elementwise_kernels(const ModelSpec& spec, const 
     out.push_back(kernel(name, OpComponent::attention_projections, tensors * row, tensors * row));
   if (const std::int64_t bytes = latent_norm_bytes(spec, tokens); bytes > 0)
     out.push_back(kernel("attn.latent_norm", OpComponent::attention_projections, bytes, bytes));
-  if (layer.ffn == FfnKind::moe_scored && spec.moe.num_routed_experts > 0)
+  if (layer.ffn == FfnKind::moe_scored && spec.moe.num_routed_experts > 0) {
     out.push_back(kernel("ffn.topk", OpComponent::router, 4 * spec.moe.num_routed_experts * tokens,
                          8 * spec.moe.experts_per_token * tokens));
+    out.back().moe_glue = true;
+  }
   return out;
 }
 

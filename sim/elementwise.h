@@ -35,6 +35,10 @@ struct ElementwiseKernel {
   std::string name;  // e.g. "attn_norm"
   OpComponent component = OpComponent::attention_projections;
   Cost cost;  // activation bytes read and written for the tokens asked
+  /// Part of the routed-expert layer that a fused MoE kernel does itself (the top-k, the
+  /// permutation around the grouped GEMMs, their activation): not launched when the routed
+  /// experts are timed from a fused MoE table (PerfEstimate::includes_moe_glue).
+  bool moe_glue = false;
 };
 
 /// The element-wise kernels of main layer `layer` of `spec` for `tokens` tokens on a rank.

@@ -44,9 +44,11 @@ std::vector<ElementwiseKernel> ffn_activation_kernels(const ModelSpec& spec, con
   if (tokens > 0 && shared > 0)
     out.push_back(activation("ffn.shared_act", OpComponent::shared_experts, tokens, shared,
                              spec.compute.shared_experts));
-  if (routed_pairs > 0 && m.expert_intermediate_size > 0)
+  if (routed_pairs > 0 && m.expert_intermediate_size > 0) {
     out.push_back(activation("ffn.routed_act", OpComponent::routed_experts, routed_pairs,
                              m.expert_intermediate_size, spec.compute.routed_experts));
+    out.back().moe_glue = true;
+  }
   return out;
 }
 

@@ -15,6 +15,7 @@ ElementwiseKernel per_pair(const char* name, std::int64_t pairs, std::int64_t re
   k.component = OpComponent::routed_experts;
   k.cost.read(MemClass::activations) = checked_mul(pairs, read_row);
   k.cost.written(MemClass::activations) = checked_mul(pairs, written_row);
+  k.moe_glue = true;
   return k;
 }
 

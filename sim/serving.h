@@ -32,7 +32,9 @@
 //    and the BF16 input's quantisation before an FP8/FP4 GEMM whose table does not time it
 //    (`activation_quantisation: excluded`, sim/activation_quant.h). The routed pairs are
 //    permuted into per-expert rows and their outputs summed back around the grouped GEMM except
-//    where DeepEP's low-latency dispatch lays them out (sim/moe_permutation.h). Dense MLA's
+//    where DeepEP's low-latency dispatch lays them out (sim/moe_permutation.h). Routed experts
+//    timed from a fused MoE table (`ffn: fused_moe`) launch none of their top-k, activation and
+//    permutation kernels apart: the table's rows time them with the GEMMs. Dense MLA's
 //    expanded prefill ropes its queries and assembles every expanded entry's 192-deep key before
 //    the core (sim/mla_key_assembly.h).
 //  * MoE dispatch/combine come from measured DeepEP-style tables (low-latency mode in decode,

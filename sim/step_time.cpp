@@ -59,6 +59,9 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
   };
   RoutedOnRank routed;
   bool routed_done = false;
+  // The routed experts were timed from a fused MoE table: its rows include the top-k, the
+  // permutation and the activation around the GEMMs, which are then not launched apart.
+  bool fused_moe = false;
   CompiledPass* compiled =
       s.compiled ? compiled_pass(s, pass, logits_all, prefill, select) : nullptr;
   const PerfEstimate roofline;  // what an op without a table is timed from
@@ -187,6 +190,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
         const PerfEstimate& e = *priced.estimate;
         const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
         priced.time_s = e.found ? table_s + gap_s : priced.roofline.total_s;
+        if (op.routed && e.includes_moe_glue) fused_moe = true;
       }
       const PricedOp& p =
           op.same_as < 0 ? priced : pass_ops.priced[static_cast<std::size_t>(op.same_as)];
@@ -271,6 +275,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       // has it inside its rows.
       const double gap_s = e.includes_launch_gap ? 0.0 : s.device.launch_overhead_s;
       d.time_s = e.found ? table_s + gap_s : d.roofline.total_s;
+      if (op.kind == OpComponent::routed_experts && e.includes_moe_glue) fused_moe = true;
       // The GEMM's input quantisation (sim/activation_quant.h), beside it: an element-wise kernel
       // on the roofline, named after its GEMM.
       if (op.kernel.has_class && op.kernel.kernel == KernelClass::gemm) {
@@ -326,6 +331,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
       const CompiledElementwise& k = kernels[i];
       if (k.permutation && !permutes) continue;
       if (k.exchange_quant && !send_quant) continue;
+      if (k.moe_glue && fused_moe) continue;
       const std::int64_t rows = k.per_pair ? pairs : k.exchange_quant ? send_tokens : group_tokens;
       if (rows <= 0) continue;
       if (k.same_as == i) {
@@ -357,6 +363,7 @@ void add_compute(ComputeSums& sums, const Setup& s, const Pass& pass, double seq
     const bool dense = is_dense_layer(s.spec, layer);
     const auto add = [&](const std::vector<ElementwiseKernel>& kernels) {
       for (const ElementwiseKernel& k : kernels) {
+        if (k.moe_glue && fused_moe) continue;
         const double time_s = elementwise_time_s(s.device, k.cost, floor_s);
         if (mtp) {
           add_time(rest, OpComponent::mtp, time_s);

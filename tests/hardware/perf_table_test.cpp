@@ -18,6 +18,7 @@
 #include "hardware/perf_model.h"
 #include "hardware/perf_table.h"
 #include "kernels/linear.h"
+#include "kernels/moe.h"
 #include "models/config/input_error.h"
 
 namespace v4sim {
@@ -341,6 +342,21 @@ KernelCall v3_expert_gemm(double experts, double tokens, bool down) {
   return c;
 }
 
+/// V4-Pro's routed experts on a rank holding `experts` of them, one token each: MXFP4 weights,
+/// FP8 products.
+MoeShape v4_pro_experts_on_rank(std::int64_t experts) {
+  MoeShape m;
+  m.tokens = experts;
+  m.topk = 1;
+  m.num_experts = experts;
+  m.experts_touched = experts;
+  m.hidden = 7168;
+  m.inter = 3072;
+  m.expert_weight = WeightFormat::mxfp4;
+  m.expert_compute = Precision::fp8;
+  return m;
+}
+
 // InferSim times the experts' two GEMMs apart (rows of n 4096 x k 7168 and of n 7168 x k 2048):
 // each of the step model's two ops gets its own rows, measured shapes exactly.
 TEST(PerfTables, ExpertGemmsTakeTheirOwnRows) {
@@ -374,6 +390,35 @@ TEST(PerfTables, AWholeExpertTableServesTheDownProjectionAtItsExpertsShape) {
               ideal_time_s(h800, v3_expert_gemm(4, 128, false).cost) /
                   ideal_time_s(h800, v3_expert_gemm(4, 128, true).cost),
               1e-9);
+}
+
+// A fused MoE table (aiconfigurator's B300 V4-Pro rows) serves its own expert shape in decode and
+// prefill, both GEMMs of it, and says that its rows hold the routing and activation too; another
+// model's experts (V3: 7168 x 2048) are not served by it.
+TEST(PerfTables, AFusedMoeTableServesOnlyItsExpertShape) {
+  const PerfModel model(load_accelerator("b300"));
+  KernelCall up = v3_expert_gemm(48, 1, false);
+  up.n = 2 * 3072;  // V4-Pro: inter 3072, hidden 7168
+  up.cost = routed_gate_up_cost(v4_pro_experts_on_rank(48));
+  KernelCall down = v3_expert_gemm(48, 1, true);
+  down.k = 3072;
+  down.cost = routed_down_cost(v4_pro_experts_on_rank(48));
+  for (const bool masked : {true, false}) {
+    up.masked = down.masked = masked;
+    const PerfEstimate u = model.estimate(up), d = model.estimate(down);
+    EXPECT_EQ(u.table, "grouped-gemm-fused-fp8-v4pro");
+    EXPECT_EQ(u.source, TimeSource::measured);
+    EXPECT_TRUE(u.includes_moe_glue && d.includes_moe_glue);
+    EXPECT_EQ(d.table, u.table);
+    EXPECT_DOUBLE_EQ(d.efficiency, u.efficiency);
+    // moe_ep 8 at 64 tokens: 48 pairs on the rank's 48 experts, 268.87 and 268.94 us measured.
+    EXPECT_NEAR(u.time_s + d.time_s, 268.9e-6, 1e-12);
+  }
+  const PerfEstimate v3 = model.estimate(v3_expert_gemm(32, 8, false));
+  EXPECT_TRUE(v3.found);
+  EXPECT_NE(v3.table, "grouped-gemm-fused-fp8-v4pro");
+  EXPECT_NE(v3.table, "grouped-gemm-fused-fp8-v4flash");
+  EXPECT_FALSE(v3.includes_moe_glue);
 }
 
 // H100 holds DeepEP tables of one node (aiconfigurator, EP8) and of several (DeepEP PR #521,
@@ -549,6 +594,36 @@ TEST_F(BadTable, MlaPrefillRowsStateTheKvHeadsTheyRead) {
                 row_cost(mqa, row).read(MemClass::activations),
             3 * 4 * 256 * 2);
   EXPECT_EQ(row_cost(mha, row).total_flops(), row_cost(mqa, row).total_flops());
+}
+
+// A fused MoE table serves only the expert shape it ran, so it states it; its layout may be `any`
+// (one kernel for decode and prefill).
+TEST_F(BadTable, FusedMoeTablesStateTheirExpertShape) {
+  const auto load = [&](const std::string& fixed) -> std::string {
+    std::ofstream(dir / "grouped-gemm.yaml")
+        << "kernel: grouped_gemm\nprecision: fp8\nsource: \"a paper\"\nconditions: \"c\"\n"
+           "fixed: {"
+        << fixed << "}\ndata: grouped-gemm.csv\n";
+    std::ofstream(dir / "grouped-gemm.csv")
+        << "experts,tokens_per_expert,n,k,latency_us\n48,0.125,6144,7168,52\n";
+    try {
+      load_perf_table(dir / "grouped-gemm.yaml");
+    } catch (const InputError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  std::string e = load("layout: any, ffn: fused_moe, inter: 3072");
+  EXPECT_NE(e.find("grouped-gemm.yaml"), std::string::npos) << e;
+  EXPECT_NE(e.find("fixed.hidden is required"), std::string::npos) << e;
+  e = load("layout: any, ffn: fused, hidden: 7168, inter: 3072");
+  EXPECT_NE(e.find("'fused'"), std::string::npos) << e;
+  EXPECT_NE(e.find("fused_moe"), std::string::npos) << e;
+  e = load("layout: both, ffn: fused_moe, hidden: 7168, inter: 3072");
+  EXPECT_NE(e.find("'both'"), std::string::npos) << e;
+  EXPECT_EQ(load("layout: any, ffn: fused_moe, weight_dtype: fp4, hidden: 7168, inter: 3072"), "");
+  e = load("layout: any, ffn: fused_moe, weight_dtype: fp5, hidden: 7168, inter: 3072");
+  EXPECT_NE(e.find("'fp5'"), std::string::npos) << e;
 }
 
 TEST_F(BadTable, QuantisedGemmTablesSayWhetherTheyTimeTheQuantisation) {

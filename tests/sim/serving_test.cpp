@@ -477,6 +477,43 @@ TEST(Serving, RoutedPairsArePermutedUnlessTheLowLatencyDispatchLaysThemOut) {
   EXPECT_NE(find_op(prefill, "ffn.unpermute"), nullptr);
 }
 
+TEST(Serving, AFusedMoeTableTimesTheRoutedExpertsAndTheirGlue) {
+  // V4-Pro on 8 B300 ranks (dp 8, ep 8), one sequence each: 8 tokens make 8 x 6 / 8 = 6 pairs on
+  // a rank, 6 / 48 experts per expert, all six experts touched (Poisson(1/8) over 48: llround(5.6)).
+  // That is the measured row of moe_ep 8 at 8 tokens of grouped-gemm-fused-fp8-v4pro (52.072 us,
+  // the mean of the source's two measurements): the gate/up and down ops share it by their ideal
+  // times, and the fused kernel's top-k and activation run inside it, not apart.
+  const PreparedModel pro = prepare(load_model("deepseek-v4-pro"));
+  const SystemSpec b300 = load_system("hgx-b300");
+  ServingConfig c = full_ep(8);
+  c.expert_imbalance = 1.0;
+  c.overlap = false;
+  const ServingResult r = predict(pro, b300, 1, c, decode(4096, 1));
+  ASSERT_TRUE(r.feasible) << r.reason;
+  const OpTiming* up = find_op(r, "ffn.routed_experts");
+  const OpTiming* down = find_op(r, "ffn.routed_experts.down");
+  ASSERT_NE(up, nullptr);
+  ASSERT_NE(down, nullptr);
+  EXPECT_EQ(up->table, "grouped-gemm-fused-fp8-v4pro");
+  EXPECT_EQ(up->efficiency_source, "measured");
+  EXPECT_EQ(up->calls, down->calls);
+  EXPECT_NEAR((up->time_s + down->time_s) / static_cast<double>(up->calls), 52.072e-6, 1e-12);
+  for (const char* glue : {"ffn.topk", "ffn.routed_act", "ffn.permute", "ffn.unpermute"})
+    EXPECT_EQ(find_op(r, glue), nullptr) << glue;
+  EXPECT_NE(find_op(r, "ffn.shared_act"), nullptr);  // the shared expert is not in the MoE table
+
+  // V3 on the same GPU has no fused table of its shape: its experts stay composed (transferred
+  // from H800's grouped GEMMs) and launch their top-k and activation.
+  const PreparedModel v3 = prepare(load_model("deepseek-v3"));
+  const ServingResult composed = predict(v3, b300, 1, c, decode(4096, 1));
+  ASSERT_TRUE(composed.feasible) << composed.reason;
+  const OpTiming* v3_up = find_op(composed, "ffn.routed_experts");
+  ASSERT_NE(v3_up, nullptr);
+  EXPECT_NE(v3_up->table, "grouped-gemm-fused-fp8-v4pro");
+  EXPECT_NE(find_op(composed, "ffn.topk"), nullptr);
+  EXPECT_NE(find_op(composed, "ffn.routed_act"), nullptr);
+}
+
 TEST(Serving, TensorParallelismSplitsAsTheEnginesDo) {
   // SGLang and vLLM replicate MLA's low-rank query and latent KV projections and the indexer
   // (ReplicatedLinear), split wq_b, wkv_b and the LM head by output columns and the output
