@@ -163,6 +163,59 @@ TEST(PerfTables, OutOfRangeShapesExtrapolateMonotonicallyWithAWarning) {
   }
 }
 
+// Every shipped table, every row group: beyond its largest measured position on the table's axis
+// (2x, 4x, 16x) and below its smallest (1/2, 1/4) the time moves monotonically from the measured
+// end (a compute kernel keeps the end's efficiency, a collective the end's bandwidth) and the
+// estimate says it extrapolated, which the step model turns into a warning. A collective group
+// measured at a single payload is the alpha-beta line through it, valid at every payload: there
+// only monotonicity is asked.
+TEST(PerfTables, EveryTableExtrapolatesMonotonicallyWithAWarning) {
+  int groups_checked = 0;
+  for (const Shipped& s : shipped_tables()) {
+    const PerfTable& t = s.table;
+    const perf_detail::Prepared p = perf_detail::prepare_table(t, s.device);
+    const double floor_s = smallest_latency_s(t);
+    const int axis = p.axis_col;
+    std::map<std::vector<double>, std::pair<std::size_t, std::size_t>> ends;  // lowest, highest
+    std::map<std::vector<double>, int> members;
+    for (std::size_t i = 0; i < t.rows.size(); ++i) {
+      std::vector<double> keys;
+      for (int c : p.key_cols) keys.push_back(t.rows[i][c]);
+      auto [it, fresh] = ends.try_emplace(keys, i, i);
+      if (t.rows[i][axis] < t.rows[it->second.first][axis]) it->second.first = i;
+      if (t.rows[i][axis] > t.rows[it->second.second][axis]) it->second.second = i;
+      ++members[keys];
+    }
+    for (const auto& [keys, end] : ends) {
+      const bool line = is_communication(t.kernel) && members[keys] == 1;
+      const auto at = [&](std::size_t row, double factor) {
+        std::vector<double> r = t.rows[row];
+        r[axis] *= factor;
+        return perf_detail::evaluate_prepared(p, s.device, s.device, call_for_row(t, r), true,
+                                              floor_s);
+      };
+      double previous = at(end.second, 1.0).time_s;
+      for (const double f : {2.0, 4.0, 16.0}) {
+        const PerfEstimate e = at(end.second, f);
+        ASSERT_TRUE(e.found) << t.file;
+        EXPECT_GE(e.time_s, previous * (1 - 1e-12)) << t.file << " x" << f;
+        EXPECT_EQ(e.extrapolated, !line) << t.file << " x" << f;
+        previous = e.time_s;
+      }
+      previous = at(end.first, 1.0).time_s;
+      for (const double f : {0.5, 0.25}) {
+        const PerfEstimate e = at(end.first, f);
+        ASSERT_TRUE(e.found) << t.file;
+        EXPECT_LE(e.time_s, previous * (1 + 1e-12)) << t.file << " x" << f;
+        EXPECT_EQ(e.extrapolated, !line) << t.file << " x" << f;
+        previous = e.time_s;
+      }
+      ++groups_checked;
+    }
+  }
+  EXPECT_GE(groups_checked, 1000);
+}
+
 // A transfer keeps the efficiency: on a device with twice the peaks and bandwidth a large,
 // compute-bound GEMM takes half the time.
 TEST(PerfTables, TransferScalesByPeaksAndBandwidth) {
