@@ -30,6 +30,17 @@ Cost cost(const MlaAttentionShape& s) {
   return c;
 }
 
+MlaAttentionShape folded_queries(const MlaAttentionShape& s, std::int64_t tile_rows) {
+  const std::int64_t per_tile = s.num_heads > 0 ? tile_rows / s.num_heads : 0;
+  if (s.topk > 0 || s.num_tokens <= 1 || per_tile < 2) return s;
+  const std::int64_t tiles = (s.num_tokens + per_tile - 1) / per_tile;
+  MlaAttentionShape f = s;
+  f.num_heads = checked_mul(s.num_heads, per_tile);
+  f.start_pos = checked_add(s.start_pos, s.num_tokens - tiles);
+  f.num_tokens = tiles;
+  return f;
+}
+
 std::int64_t expanded_entries(const MlaExpandedShape& s) {
   return checked_add(s.start_pos, s.num_tokens);
 }

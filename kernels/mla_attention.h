@@ -30,6 +30,18 @@ std::int64_t total_keys(const MlaAttentionShape& s);
 /// entry (latent_dim + rope_dim wide) in kv_format.
 Cost cost(const MlaAttentionShape& s);
 
+/// The shape a GPU decode kernel runs for the `num_tokens` queries of one sequence (the token and
+/// its MTP drafts in a verify step). FlashMLA folds a sequence's queries into its head dimension
+/// (`get_mla_metadata` takes seq_len_q * num_heads_q query rows per KV head) and computes them in
+/// tiles of `tile_rows` rows (64: `Flash_fwd_kernel_traits_mla<576, 64, 64, ...>`), each tile
+/// reading the sequence's entries once. So g = tile_rows / num_heads queries share a tile when the
+/// heads leave room: ceil(T / g) tiles instead of T. Returned as ceil(T / g) queries ending at the
+/// last position, each of g x num_heads heads (a partly filled last tile computes its padding rows
+/// too). Its products count every folded row over its tile's keys, the masked part of the tile
+/// included. Sparse selection (topk > 0) gives each query entries of its own, and heads that fill
+/// a tile (g < 2) or a single query leave nothing to fold: returned unchanged.
+MlaAttentionShape folded_queries(const MlaAttentionShape& s, std::int64_t tile_rows);
+
 /// Dense MLA (V3) in expanded (MHA) form, the form serving stacks run a prefill chunk in: every
 /// cached latent is expanded through wkv_b into per-head NoPE keys and values, and each head's
 /// 192-deep query (nope + rope) attends them causally. Per (query, key) it costs

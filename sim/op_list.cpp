@@ -21,6 +21,7 @@ struct OpBuilder {
   const Pass& pass;
   const KvFormat& kv;
   bool prefill = false;
+  std::int64_t attention_tp = 1;
   const std::function<void(Op&)>& sink;
   OpNames names = OpNames::full;
   OpSelect select = OpSelect::all;
@@ -186,7 +187,13 @@ struct OpBuilder {
     // Absorbed MLA: FlashMLA's dense or sparse decode kernel. In prefill the DSA layers run the
     // same sparse kernel over a chunk, which no table measures: roofline there.
     const KernelClass decode_class = topk > 0 ? KernelClass::dsa_decode : KernelClass::mla_decode;
-    push("core_attention", OpComponent::core_attention, cost(core),
+    // A decode pass's queries of one sequence share the kernel's tiles of 64 query rows on each
+    // of the attention's tp ranks (folded_queries; the op's cost covers every rank's heads).
+    constexpr std::int64_t kDecodeTileRows = 64;
+    const MlaAttentionShape run =
+        prefill ? core
+                : folded_queries(core, kDecodeTileRows * std::max<std::int64_t>(1, attention_tp));
+    push("core_attention", OpComponent::core_attention, cost(run),
          prefill ? OpKernel{} : attention(decode_class, a.num_heads));
     if (topk == 0) return;
     const IndexerSpec& ix = spec.indexer;
@@ -413,7 +420,8 @@ void for_each_op(const ModelSpec& spec, const std::vector<WeightTensor>& weights
   const WeightTensor* head = index.head ? &weights[*index.head] : nullptr;
   const std::int64_t logit_tokens = options.logits_for_all_tokens ? pass.num_tokens : 1;
 
-  OpBuilder b{spec, pass, kv, options.prefill, sink, options.names, options.select};
+  OpBuilder b{spec,          pass,          kv, options.prefill, options.attention_tp, sink,
+              options.names, options.select};
   if (options.layers.empty()) {
     for (std::int64_t i = 0; i < spec.num_layers; ++i)
       b.layer_ops(weights, index.linears[static_cast<std::size_t>(i)], i);

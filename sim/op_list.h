@@ -54,6 +54,10 @@ struct OpOptions {
   /// wkv_b applied to every cached entry instead of absorbed per query (kernels/mla_attention.h,
   /// MlaExpandedShape). Decode, and V3.2's DSA layers in both phases, use the absorbed form.
   bool prefill = false;
+  /// Ranks the attention heads are split over (tensor parallelism). A dense MLA decode kernel
+  /// folds a sequence's queries (MTP's verify step) into tiles of its rank's heads
+  /// (kernels/mla_attention.h folded_queries), so how many share a tile depends on it.
+  std::int64_t attention_tp = 1;
   /// Main layers to build (ascending; the caller's storage, read during the call); empty: every
   /// layer. Model-level ops and the MTP block are always built. With layer_groups() a caller
   /// prices one layer of each kind and scales it.

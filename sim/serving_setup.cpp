@@ -213,6 +213,7 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
 OpOptions setup_op_options(const Setup& s, bool prefill, bool logits_all, OpSelect select) {
   OpOptions options;
   options.prefill = prefill;
+  options.attention_tp = s.layout.tp;
   options.kv_format = s.config.kv_format;
   options.include_mtp = s.mtp;
   options.logits_for_all_tokens = logits_all;

@@ -88,6 +88,39 @@ TEST(CostFunctions, MlaAndGqa) {
   EXPECT_EQ(kv_bytes_per_token(g), 2 * 2 * 16);  // K and V, 2 heads, 8 BF16 dims
 }
 
+TEST(CostFunctions, DecodeQueriesOfOneSequenceFoldIntoTiles) {
+  // Dense, H 2, latent 8, rope 2 (BF16 entries of 10 x 2 B = 20 B), queries at t = 5, 6, 7.
+  // Products 2 * 2 * (10 + 8) = 72 per (query, key) per head pair.
+  const MlaAttentionShape each{2, 8, 2, 0, 5, 3, KvEntryFormat::bf16, Precision::bf16};
+  // Per query the entries are read again: 6 + 7 + 8 = 21 reads, 21 causal pairs.
+  EXPECT_EQ(cost(each).read(MemClass::kv_cache), 21 * 20);
+  EXPECT_EQ(cost(each).flops_at(Precision::bf16), 72 * 21);
+  // Tiles of 8 rows hold 4 queries of 2 heads: one tile of 8 heads at t = 7, its 8 entries read
+  // once, 4 x 8 rows-by-keys products (the padding row and the masked pairs computed too).
+  const MlaAttentionShape one_tile = folded_queries(each, 8);
+  EXPECT_EQ(one_tile.num_heads, 8);
+  EXPECT_EQ(one_tile.start_pos, 7);
+  EXPECT_EQ(one_tile.num_tokens, 1);
+  EXPECT_EQ(cost(one_tile).read(MemClass::kv_cache), 8 * 20);
+  EXPECT_EQ(cost(one_tile).flops_at(Precision::bf16), 72 * 4 * 8);
+  // Tiles of 4 rows hold 2 queries: two tiles of 4 heads ending at t = 7 (t = 6, 7): 7 + 8 reads.
+  const MlaAttentionShape two_tiles = folded_queries(each, 4);
+  EXPECT_EQ(two_tiles.num_heads, 4);
+  EXPECT_EQ(two_tiles.start_pos, 6);
+  EXPECT_EQ(two_tiles.num_tokens, 2);
+  EXPECT_EQ(cost(two_tiles).read(MemClass::kv_cache), 15 * 20);
+  EXPECT_EQ(cost(two_tiles).flops_at(Precision::bf16), 72 * 2 * 15);
+  // Heads that fill a tile, sparse selection and a single query stay as they are.
+  const auto same = [](const MlaAttentionShape& a, const MlaAttentionShape& b) {
+    return a.num_heads == b.num_heads && a.start_pos == b.start_pos && a.num_tokens == b.num_tokens;
+  };
+  EXPECT_TRUE(same(folded_queries(each, 3), each));
+  const MlaAttentionShape sparse{2, 8, 2, 3, 5, 3, KvEntryFormat::bf16, Precision::bf16};
+  EXPECT_TRUE(same(folded_queries(sparse, 8), sparse));
+  const MlaAttentionShape one{2, 8, 2, 0, 5, 1, KvEntryFormat::bf16, Precision::bf16};
+  EXPECT_TRUE(same(folded_queries(one, 8), one));
+}
+
 TEST(CostFunctions, Moe) {
   MoeShape s;
   s.tokens = 2;

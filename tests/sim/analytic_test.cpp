@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "kernels/mla_attention.h"
 #include "kernels/moe.h"
 #include "models/config/input_error.h"
 #include "models/model_loader.h"
@@ -103,6 +104,40 @@ TEST(OpList, RoutedExpertsAreTwoGroupedGemmsCostingTheirKernel) {
   m.expert_weight = v3.weights.routed_experts;
   m.expert_compute = v3.compute.routed_experts;
   EXPECT_EQ(routed, routed_cost(m));
+}
+
+// An MTP verify step's four queries of one sequence at positions 4095..4098: V3's 128 heads split
+// over tp 8 leave 16 per rank, so the four share a 64-row decode tile and the latent cache is read
+// once, up to the last position; whole on one rank the heads fill two tiles per query and each
+// query reads its own keys. Prefill keeps the expanded form, which folds nothing.
+TEST(OpList, DecodeQueriesShareTheirRanksTiles) {
+  const ModelSpec v3 = load_model("deepseek-v3");
+  const auto core = [&](std::int64_t tp, bool prefill) {
+    OpOptions o;
+    o.attention_tp = tp;
+    o.prefill = prefill;
+    for (const Op& op : build_ops(v3, Pass{4095, 4}, o))
+      if (op.layer == 0 && op.name.ends_with("core_attention")) return op.cost;
+    return Cost{};
+  };
+  MlaAttentionShape each{v3.attention.num_heads,
+                         v3.attention.kv_lora_rank,
+                         v3.attention.rope_dim,
+                         0,
+                         4095,
+                         4,
+                         v3.kv_format("deploy").main_entry,
+                         v3.compute.core_attention};
+  EXPECT_EQ(core(1, false), cost(each));
+  MlaAttentionShape tile = each;
+  tile.num_heads = 4 * each.num_heads;
+  tile.start_pos = 4098;
+  tile.num_tokens = 1;
+  EXPECT_EQ(core(8, false), cost(tile));
+  const std::int64_t entry = core(8, false).read(MemClass::kv_cache) / 4099;
+  EXPECT_EQ(core(8, false).read(MemClass::kv_cache), 4099 * entry);
+  EXPECT_EQ(core(1, false).read(MemClass::kv_cache), (4096 + 4097 + 4098 + 4099) * entry);
+  EXPECT_EQ(core(8, true), core(1, true));
 }
 
 TEST(TinyModel, KvCacheByHand) {
