@@ -25,12 +25,12 @@ const std::vector<Op>& ModelCache::ops(const Pass& pass, const OpOptions& option
   // Every field, by structured binding: a field added to Pass or OpOptions stops this compiling
   // until it joins the key.
   const auto& [start_pos, num_tokens] = pass;
-  const auto& [kv_format, include_mtp, logits_all, prefill, attention_tp, layers, names, select] =
-      options;
-  OpsKey key{
-      start_pos,  num_tokens, kv_format,    include_mtp,
-      logits_all, prefill,    attention_tp, std::vector<std::int64_t>(layers.begin(), layers.end()),
-      names,      select};
+  const auto& [kv_format, include_mtp, logits_all, prefill, attention_tp, main_layers, layers,
+               names, select] = options;
+  OpsKey key{start_pos,    num_tokens,  kv_format,
+             include_mtp,  logits_all,  prefill,
+             attention_tp, main_layers, std::vector<std::int64_t>(layers.begin(), layers.end()),
+             names,        select};
   auto it = ops_.find(key);
   if (it == ops_.end())
     it = ops_.emplace(std::move(key),

@@ -48,7 +48,7 @@ class ModelCache {
  private:
   /// Every field of Pass and OpOptions (the layer list by value).
   using OpsKey = std::tuple<std::int64_t, std::int64_t, std::string, bool, bool, bool, std::int64_t,
-                            std::vector<std::int64_t>, OpNames, OpSelect>;
+                            bool, std::vector<std::int64_t>, OpNames, OpSelect>;
   const PreparedModel* model_;
   std::map<OpsKey, std::vector<Op>> ops_;
   std::map<std::tuple<std::int64_t, std::int64_t, bool>, WeightBytesOnRank> weights_;

@@ -422,7 +422,9 @@ void for_each_op(const ModelSpec& spec, const std::vector<WeightTensor>& weights
 
   OpBuilder b{spec,          pass,          kv, options.prefill, options.attention_tp, sink,
               options.names, options.select};
-  if (options.layers.empty()) {
+  if (!options.main_layers) {
+    // A draft pass: the MTP blocks below only.
+  } else if (options.layers.empty()) {
     for (std::int64_t i = 0; i < spec.num_layers; ++i)
       b.layer_ops(weights, index.linears[static_cast<std::size_t>(i)], i);
   } else {
@@ -431,8 +433,10 @@ void for_each_op(const ModelSpec& spec, const std::vector<WeightTensor>& weights
         b.layer_ops(weights, index.linears[static_cast<std::size_t>(i)], i);
   }
   b.layer = -1;
-  b.mhc("hc_head", logit_tokens, true);
-  if (head) b.linear(*head, logit_tokens);
+  if (options.main_layers) {
+    b.mhc("hc_head", logit_tokens, true);
+    if (head) b.linear(*head, logit_tokens);
+  }
   if (!options.include_mtp) return;
 
   // One MTP draft step per token: e/h projections, one block, its hc-head and the shared LM head.

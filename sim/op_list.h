@@ -58,6 +58,9 @@ struct OpOptions {
   /// folds a sequence's queries (MTP's verify step) into tiles of its rank's heads
   /// (kernels/mla_attention.h folded_queries), so how many share a tile depends on it.
   std::int64_t attention_tp = 1;
+  /// Build the main layers and the model's LM head; false: only the MTP blocks with their own
+  /// heads, one pass of an MTP draft chain (needs include_mtp).
+  bool main_layers = true;
   /// Main layers to build (ascending; the caller's storage, read during the call); empty: every
   /// layer. Model-level ops and the MTP block are always built. With layer_groups() a caller
   /// prices one layer of each kind and scales it.

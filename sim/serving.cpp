@@ -62,11 +62,29 @@ ServingResult evaluate(const Setup& s, std::int64_t batch, const SystemTotals& t
     }
   } else {
     Pricing p = price_stage(s, Pass{n - 1, s.q}, b, true, /*prefill=*/false);
+    double chain_s = 0;
+    if (s.mtp_chain) {
+      // Drafts 2..K, one after the other, each on the token the pass before drafted.
+      const double drafts = static_cast<double>(s.config.mtp_tokens - 1);
+      const Pricing d = price_stage(*s.mtp_chain, Pass{n - 1 + s.q, 1}, b, true, false);
+      StepBreakdown scaled = d.breakdown;
+      for (double* v : {&scaled.attention_s, &scaled.indexer_s, &scaled.compressor_s, &scaled.moe_s,
+                        &scaled.routed_s, &scaled.shared_s, &scaled.other_s, &scaled.compute_s,
+                        &scaled.communication_s, &scaled.exposed_communication_s, &scaled.total_s})
+        *v *= drafts;
+      p.breakdown += scaled;
+      p.work.ideal_compute_s += d.work.ideal_compute_s * drafts;
+      p.work.bytes += d.work.bytes * drafts;
+      p.work.merge_fallback(d.work.fallback);
+      p.ledger.merge(d.ledger, drafts, drafts);
+      chain_s = scaled.total_s;
+    }
     r.ttft_s = decode_ttft_s;
     r.kv_transfer_s = kv_transfer_s(s);
     r.breakdown = p.breakdown;
-    r.step_s =
-        p.breakdown.total_s * static_cast<double>(s.layout.pp) + s.config.scheduler_overhead_s;
+    // The chain runs on the last stage once the step's pass has crossed every stage.
+    r.step_s = (p.breakdown.total_s - chain_s) * static_cast<double>(s.layout.pp) + chain_s +
+               s.config.scheduler_overhead_s;
     // Draft i (1-based) is kept when it and every earlier draft are accepted: a^i.
     double tokens_per_step = 1.0, accepted = 1.0;
     for (std::int64_t i = 0; s.mtp && i < s.config.mtp_tokens; ++i) {

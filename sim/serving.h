@@ -52,9 +52,12 @@
 //    by 1 / (1 - share). Without overlap (or with nothing to split) a stage costs compute + comm.
 //  * MTP: K draft tokens per step (`mtp_tokens`), verified together with the step's token (K + 1
 //    query positions per sequence); each accepted with probability a given the previous ones
-//    were, so a step yields 1 + a + ... + a^K tokens. The MTP block runs once per step and is
-//    placed like a main layer (its experts over the ep group, its tokens dispatched and combined,
-//    its projections split over tp); its time is booked as mtp.
+//    were, so a step yields 1 + a + ... + a^K tokens. The MTP block is placed like a main layer
+//    (its experts over the ep group, its tokens dispatched and combined, its projections split
+//    over tp) and runs once over the step's K + 1 positions, drafting the first token, then K - 1
+//    times more on one token per sequence, each draft after the one before (no microbatches);
+//    its time is booked as mtp. V3's dense MLA decode folds a sequence's K + 1 queries into the
+//    kernel's 64-row tiles of the rank's heads (kernels/mla_attention.h folded_queries).
 //  * The engine's per-step scheduling time (`scheduler_overhead_s`) adds to every step.
 #pragma once
 

@@ -124,6 +124,11 @@ struct Setup {
   /// exchange tokens and reduce over tp as a main layer does, counted on the heaviest stage.
   std::int64_t mtp_layers = 0;
   std::int64_t mtp_moe_layers = 0;
+  /// With K > 1 MTP drafts (mtp_tokens), the chain's drafts after the first: each a pass of the
+  /// MTP blocks alone (no main layers, stage_layers 0) over one token per sequence, since a draft
+  /// needs the one before it. The step's own MTP pass, over its K + 1 positions, makes the first.
+  /// Null without MTP or with one draft.
+  std::shared_ptr<const Setup> mtp_chain{};
 };
 
 // Setup (serving_setup.cpp).

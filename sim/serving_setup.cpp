@@ -191,6 +191,19 @@ void prepare_setup(Prepared& p, const PreparedModel& model, const SystemSpec& sy
   if (memo && memo->serves(model, system)) p.setup->prefill_memo = memo;
   if (!config.op_timings) p.setup->compiled = std::make_shared<CompiledSteps>();
   fill_capacity(*p.setup);
+  if (p.setup->mtp && config.mtp_tokens > 1) {
+    // SGLang's EAGLE/NEXTN worker and TensorRT-LLM's MTP run the draft block once per draft
+    // token, each on the token the previous pass drafted.
+    Setup chain = *p.setup;
+    chain.q = 1;
+    chain.stage_layer_share = 0;
+    chain.stage_layers = 0;
+    chain.stage_moe_layers = 0;
+    chain.layer_representatives.clear();
+    chain.prefill_pool = nullptr;
+    if (chain.compiled) chain.compiled = std::make_shared<CompiledSteps>();  // its own passes
+    p.setup->mtp_chain = std::make_shared<const Setup>(std::move(chain));
+  }
   if (config.prefill_devices > 0) {
     // The prefill pool: tp=1, one dp group per rank, experts as wide as they go; its prompts' KV
     // travels from the system's last rank to decode rank 0 (the farthest pair in node order).
@@ -214,6 +227,7 @@ OpOptions setup_op_options(const Setup& s, bool prefill, bool logits_all, OpSele
   OpOptions options;
   options.prefill = prefill;
   options.attention_tp = s.layout.tp;
+  options.main_layers = s.stage_layers > 0;  // 0: a pass of the MTP draft chain (Setup::mtp_chain)
   options.kv_format = s.config.kv_format;
   options.include_mtp = s.mtp;
   options.logits_for_all_tokens = logits_all;

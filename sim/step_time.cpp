@@ -522,7 +522,7 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     return Timed{found->found ? table_s : line.at(bytes), found};
   };
   const auto book = [&](std::string_view name, const Timed& timed, double repeats, double& comm) {
-    if (timed.t <= 0) return;
+    if (timed.t <= 0 || repeats <= 0) return;
     comm += timed.t * repeats;
     priced.entries[static_cast<std::size_t>(priced.size++)] = {name, timed.t, repeats, timed.e};
   };
@@ -537,7 +537,9 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
   };
   // With group 1 the FFN all-reduce sums the experts' outputs and nothing is dispatched.
   const std::int64_t group = moe_exchange_ranks(s);
-  if (s.stage_moe_layers > 0 && group > 1 && s.config.moe_exchange == MoeExchange::all_gather) {
+  // A pass of the MTP draft chain has no main MoE layer but its blocks' exchange.
+  const bool exchanges = s.stage_moe_layers > 0 || s.mtp_moe_layers > 0;
+  if (exchanges && group > 1 && s.config.moe_exchange == MoeExchange::all_gather) {
     // Every rank gathers the group's tokens with their top-k expert ids (int32) and weights
     // (fp32), the hidden state in the experts' input format when it is FP4 (quantised before
     // the gather) and in BF16 otherwise (the FP8 block-scaled MoE quantises inside its kernel),
@@ -564,7 +566,7 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     call.message_bytes = n * rank_tokens * D * 2.0;
     exchange("ffn.reduce_scatter", "mtp.ffn.reduce_scatter", call, net.moe_reduce_scatter,
              n * rank_tokens * D * 2.0, layers, out.combine_s, out.mtp_combine_s);
-  } else if (s.stage_moe_layers > 0 && group > 1) {
+  } else if (exchanges && group > 1) {
     const double layers = static_cast<double>(s.stage_moe_layers);
     KernelCall call;
     call.ep = static_cast<double>(group);
@@ -604,8 +606,11 @@ CommPricing price_comm(const Setup& s, const Pass& pass, double seqs, bool prefi
     book("ffn.all_reduce", all_reduce, layers, out.all_reduce_s);
   }
   const double streams = static_cast<double>(std::max<std::int64_t>(1, s.spec.mhc.streams));
+  // The draft chain runs on the last stage, after its hop.
   const double hop =
-      net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0);
+      s.stage_layers > 0
+          ? net.stage_hop.at(seqs * static_cast<double>(pass.num_tokens) * streams * D * 2.0)
+          : 0.0;
   if (hop > 0) {
     out.hop_s += hop;
     priced.entries[static_cast<std::size_t>(priced.size++)] = {"stage_hop", hop, 1.0, &none};
@@ -677,9 +682,11 @@ MicrobatchRuns microbatch_runs(const Setup& s, const Pricing& p, const CommTimes
 Pricing price_stage(const Setup& s, const Pass& pass, double seqs, bool logits_all, bool prefill,
                     FixedCompute* fixed) {
   const bool has_comm = (s.stage_moe_layers > 0 && s.layout.ep > 1) || s.layout.tp > 1;
+  // A pass of the MTP draft chain (no main layers) is one small batch: nothing is split.
+  const bool has_layers = s.stage_layers > 0;
   const bool split_seqs = seqs >= 2;
   const bool split_tokens = !split_seqs && prefill && pass.num_tokens >= 2;
-  if (!s.config.overlap || !has_comm || !(split_seqs || split_tokens)) {
+  if (!s.config.overlap || !has_comm || !has_layers || !(split_seqs || split_tokens)) {
     Pricing p = price_compute(s, pass, seqs, logits_all, prefill, fixed);
     const PerfEstimate none;
     const CommPricing c = price_comm(s, pass, seqs, prefill, none);
