@@ -253,49 +253,6 @@ TEST(Serving, MtpDraftTokensEachNeedTheirPredecessors) {
   EXPECT_DOUBLE_EQ(three.tpot_s, three.step_s / 1.875);
 }
 
-TEST(Serving, EachDraftAfterTheFirstRunsTheMtpBlockOnItsOwn) {
-  // Three drafts: the step's MTP pass over its four positions drafts the first, then the block
-  // runs twice more on one token per sequence, each after the other (no microbatches). Without
-  // overlap every op adds up, so an MTP op's time is its call at four tokens per sequence (the
-  // main layer's same op in this step) plus two calls at one (the main layer's op without MTP);
-  // the step grows by the two passes. Position-free ops only (their shapes do not see where the
-  // pass starts).
-  Fixture f;
-  ServingConfig c = full_ep(8);
-  c.overlap = false;
-  const ServingResult plain = predict(f.flash, f.h200, 1, c, decode(4096, 16));
-  c.mtp_acceptance = 0.5;
-  c.mtp_tokens = 3;
-  const ServingResult three = predict(f.flash, f.h200, 1, c, decode(4096, 16));
-  ASSERT_TRUE(plain.feasible && three.feasible);
-  const auto op = [](const ServingResult& r, const std::string& name) {
-    for (const OpTiming& o : r.ops)
-      if (o.name == name) return o;
-    ADD_FAILURE() << name << " not booked";
-    return OpTiming{};
-  };
-  const auto per_call = [&](const ServingResult& r, const std::string& name) {
-    const OpTiming o = op(r, name);
-    return o.time_s / static_cast<double>(o.calls);
-  };
-  for (const std::string name : {"ffn.router", "ffn.shared_experts", "ffn.routed_experts",
-                                 "ffn.dispatch", "ffn.combine", "ffn_norm"}) {
-    EXPECT_EQ(op(three, "mtp." + name).calls, 3) << name;
-    EXPECT_NEAR(op(three, "mtp." + name).time_s, per_call(three, name) + 2 * per_call(plain, name),
-                1e-12)
-        << name;
-  }
-  // The model's LM head (logits at all four positions) once; the block's own head three times.
-  EXPECT_EQ(op(three, "lm_head").calls, 1);
-  EXPECT_EQ(op(three, "mtp.lm_head").calls, 3);
-  EXPECT_NEAR(op(three, "mtp.lm_head").time_s,
-              per_call(three, "lm_head") + 2 * per_call(plain, "lm_head"), 1e-12);
-  // One draft: no chain.
-  c.mtp_tokens = 1;
-  const ServingResult one = predict(f.flash, f.h200, 1, c, decode(4096, 16));
-  EXPECT_EQ(op(one, "mtp.ffn.router").calls, 1);
-}
-
 TEST(Serving, EveryOpSaysWhereItsTimeCameFrom) {
   Fixture f;
   const ServingResult r = predict(f.flash, f.h200, 1, full_ep(8), decode(4096, 64));
@@ -396,6 +353,48 @@ const OpTiming* find_op(const ServingResult& r, const std::string& name) {
   for (const OpTiming& o : r.ops)
     if (o.name == name) return &o;
   return nullptr;
+}
+
+TEST(Serving, EachDraftAfterTheFirstRunsTheMtpBlockOnItsOwn) {
+  // Three drafts: the step's MTP pass over its four positions drafts the first, then the block
+  // runs twice more on one token per sequence, each after the other (no microbatches). Without
+  // overlap every op adds up, so an MTP op's time is its call at four tokens per sequence (the
+  // main layer's same op in this step) plus two calls at one (the main layer's op without MTP);
+  // the step grows by the two passes. Position-free ops only (their shapes do not see where the
+  // pass starts).
+  Fixture f;
+  ServingConfig c = full_ep(8);
+  c.overlap = false;
+  const ServingResult plain = predict(f.flash, f.h200, 1, c, decode(4096, 16));
+  c.mtp_acceptance = 0.5;
+  c.mtp_tokens = 3;
+  const ServingResult three = predict(f.flash, f.h200, 1, c, decode(4096, 16));
+  ASSERT_TRUE(plain.feasible && three.feasible);
+  const auto op = [](const ServingResult& r, const std::string& name) {
+    const OpTiming* o = find_op(r, name);
+    EXPECT_NE(o, nullptr) << name << " not booked";
+    return o ? *o : OpTiming{};
+  };
+  const auto per_call = [&](const ServingResult& r, const std::string& name) {
+    const OpTiming o = op(r, name);
+    return o.time_s / static_cast<double>(o.calls);
+  };
+  for (const std::string name : {"ffn.router", "ffn.shared_experts", "ffn.routed_experts",
+                                 "ffn.dispatch", "ffn.combine", "ffn_norm"}) {
+    EXPECT_EQ(op(three, "mtp." + name).calls, 3) << name;
+    EXPECT_NEAR(op(three, "mtp." + name).time_s, per_call(three, name) + 2 * per_call(plain, name),
+                1e-12)
+        << name;
+  }
+  // The model's LM head (logits at all four positions) once; the block's own head three times.
+  EXPECT_EQ(op(three, "lm_head").calls, 1);
+  EXPECT_EQ(op(three, "mtp.lm_head").calls, 3);
+  EXPECT_NEAR(op(three, "mtp.lm_head").time_s,
+              per_call(three, "lm_head") + 2 * per_call(plain, "lm_head"), 1e-12);
+  // One draft: no chain.
+  c.mtp_tokens = 1;
+  const ServingResult one = predict(f.flash, f.h200, 1, c, decode(4096, 16));
+  EXPECT_EQ(op(one, "mtp.ffn.router").calls, 1);
 }
 
 TEST(Serving, ExpertsInsideATensorParallelGroupNeedNoAllToAll) {
